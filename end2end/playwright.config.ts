@@ -1,0 +1,48 @@
+import { defineConfig } from '@playwright/test';
+import { APP_PORT, MAIL_SMTP_PORT, MAIL_WEB_PORT } from './tests/ports';
+
+// The harness starts every peer itself on loopback and Playwright stops them all at the end,
+// also when a test fails: maildev (SMTP sink + REST API) and the Gatehouse server built by
+// `cargo leptos build` (run from the repository root so it finds target/site).
+const chromiumArgs = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 60_000,
+  expect: { timeout: 15_000 },
+  fullyParallel: false,
+  workers: 1,
+  forbidOnly: true,
+  retries: 0,
+  reporter: [['list']],
+  use: {
+    baseURL: `http://127.0.0.1:${APP_PORT}`,
+    trace: 'retain-on-failure',
+    launchOptions: { executablePath: '/usr/bin/chromium', args: chromiumArgs },
+  },
+  projects: [{ name: 'chromium', use: { browserName: 'chromium' } }],
+  webServer: [
+    {
+      command: `node node_modules/maildev/bin/maildev --ip 127.0.0.1 --smtp ${MAIL_SMTP_PORT} --web ${MAIL_WEB_PORT} --silent`,
+      url: `http://127.0.0.1:${MAIL_WEB_PORT}/api/email`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+    },
+    {
+      command: 'bash end2end/start-app.sh',
+      cwd: '..',
+      url: `http://127.0.0.1:${APP_PORT}/healthz`,
+      reuseExistingServer: false,
+      timeout: 120_000,
+      stdout: 'pipe',
+      env: {
+        LEPTOS_SITE_ADDR: `127.0.0.1:${APP_PORT}`,
+        GATEHOUSE_EMAIL__SMTP_URL: `smtp://127.0.0.1:${MAIL_SMTP_PORT}`,
+        GATEHOUSE_INSTANCE__PUBLIC_URL: `http://127.0.0.1:${APP_PORT}`,
+      },
+    },
+  ],
+});

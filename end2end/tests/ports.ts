@@ -1,0 +1,4 @@
+// Loopback ports used by the end-to-end harness (chosen away from the demo's 3000).
+export const APP_PORT = 3100;
+export const MAIL_SMTP_PORT = 1125;
+export const MAIL_WEB_PORT = 1180;

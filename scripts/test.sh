@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, then formatting, lints, Rust tests, the build
+# and the whole Playwright suite. `.ci/run` calls exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+bash scripts/install.sh
+
+step() { printf '\n== %s ==\n' "$*"; }
+export RUSTFLAGS="--cfg erase_components"  # the flag cargo-leptos uses for debug builds: one dependency set for all steps
+step "cargo fmt --check"
+cargo fmt --all -- --check
+step "clippy (server)"
+cargo clippy --features ssr --all-targets -- -D warnings
+step "clippy (browser)"
+cargo clippy --features hydrate --lib --target wasm32-unknown-unknown -- -D warnings
+step "Rust tests"
+cargo test --features ssr
+step "build (cargo leptos)"
+cargo leptos build
+step "Playwright"
+(cd end2end && npx playwright test)
