@@ -26,7 +26,7 @@ export default defineConfig({
   projects: [{ name: 'chromium', use: { browserName: 'chromium' } }],
   webServer: [
     {
-      command: `node node_modules/maildev/bin/maildev --ip 127.0.0.1 --smtp ${MAIL_SMTP_PORT} --web ${MAIL_WEB_PORT} --silent`,
+      command: `node_modules/.bin/maildev --ip 127.0.0.1 --smtp ${MAIL_SMTP_PORT} --web ${MAIL_WEB_PORT} --silent`,
       url: `http://127.0.0.1:${MAIL_WEB_PORT}/api/email`,
       reuseExistingServer: false,
       timeout: 60_000,
