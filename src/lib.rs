@@ -1,14 +1,46 @@
 //! Gatehouse: Clerk's authentication model, self-hosted and in-process, for Leptos apps.
 //!
 //! Layers (one way): `demo → ui → api → (server, domain) → store`; `model` is shared by all.
-//! Server-only layers exist only with the `ssr` feature.
+//! Server-only layers exist only with the `ssr` feature. Another app uses [`prelude`].
 
 #![forbid(unsafe_code)]
 
+pub mod api;
 pub mod demo;
+pub mod model;
+pub mod ui;
 
 #[cfg(feature = "ssr")]
+pub mod cli;
+#[cfg(feature = "ssr")]
+pub mod config;
+#[cfg(feature = "ssr")]
+pub mod domain;
+#[cfg(feature = "ssr")]
+pub mod mail;
+#[cfg(feature = "ssr")]
 pub mod server;
+#[cfg(feature = "ssr")]
+pub mod store;
+
+/// The kit's public API: components, hooks, and the types they use.
+///
+/// Leptos' prelude also exports a `Show`; import ours explicitly
+/// (`use gatehouse::prelude::Show;`) — an explicit import wins over the glob.
+pub mod prelude {
+    pub use crate::api::{AuthChange, InstanceUrls, SignInStep, SignUpStep};
+    pub use crate::model::{
+        decorate_url, Auth, AuthError, AuthSnapshot, DecoratedUrl, GatehouseError, HasParams,
+        SessionStatus, SignInStatus, SignUpStatus, TaskKey, UserSummary,
+    };
+    pub use crate::ui::{
+        use_auth, use_auth_with, use_instance_urls, AuthProvider, Protect, RedirectToSignIn, Show,
+        SignIn, SignOutButton, SignUp, SignedIn, SignedOut, When,
+    };
+
+    #[cfg(feature = "ssr")]
+    pub use crate::server::{auth, auth_with, current_user};
+}
 
 /// Browser entry point: hydrates the server-rendered demo.
 #[cfg(feature = "hydrate")]

@@ -3,7 +3,7 @@
 #[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    gatehouse::server::cli::run().await
+    gatehouse::cli::run().await
 }
 
 #[cfg(not(feature = "ssr"))]

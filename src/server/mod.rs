@@ -1,22 +1,189 @@
-//! Axum integration: the app router, health endpoint and the CLI entry.
+//! Axum integration: the layer that resolves the client cookie into `Auth` once per request,
+//! route protection (exact-task redirects), the origin check, the cookie builder, `/api/me`,
+//! `/healthz`, and `auth()` / `current_user()` for server functions.
 
-pub mod cli;
+pub mod cookies;
+pub mod origin;
+pub mod protect;
 
-use axum::{routing::get, Router};
+use axum::{
+    body::Body,
+    extract::{DefaultBodyLimit, FromRef, Request, State},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::get,
+    Json, Router,
+};
+use http::{header, HeaderValue, StatusCode};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 
-use crate::demo::{shell, App};
+pub use protect::{ProtectKind, ProtectRule};
 
-/// Builds the axum router serving the demo.
-pub fn app_router(leptos_options: LeptosOptions) -> Router {
-    let routes = generate_route_list(App);
+use crate::{
+    domain::{self, session::ResolvedClient, Gatehouse},
+    model::{Auth, AuthSnapshot, GatehouseError, UserSummary},
+};
+use cookies::ClientCookie;
+
+/// Shared state of the axum app.
+#[derive(Clone)]
+pub struct AppState {
+    /// The auth core.
+    pub gatehouse: Gatehouse,
+    /// Leptos' options (site root, output name).
+    pub leptos_options: LeptosOptions,
+    /// The client cookie builder.
+    pub cookie: ClientCookie,
+    /// Route protection rules.
+    pub rules: std::sync::Arc<Vec<ProtectRule>>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// What the auth layer resolved for this request; in the request extensions.
+#[derive(Clone, Debug, Default)]
+pub struct RequestAuth {
+    /// The browser's client, when its cookie is valid.
+    pub client_id: Option<String>,
+    /// The auth state, before `treat_pending_as_signed_out`.
+    pub snapshot: AuthSnapshot,
+}
+
+impl From<ResolvedClient> for RequestAuth {
+    fn from(resolved: ResolvedClient) -> Self {
+        Self {
+            client_id: resolved.client_id,
+            snapshot: resolved.snapshot,
+        }
+    }
+}
+
+/// Clerk's error envelope as an HTTP response with the code's status.
+pub fn error_response(error: GatehouseError) -> (StatusCode, Json<GatehouseError>) {
+    let status =
+        StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, Json(error))
+}
+
+/// Builds the app: Leptos routes (with the core in context for server functions), `/healthz`,
+/// `/api/me`, and the layers (origin check → auth resolution → protection).
+pub fn router<IV, SV>(state: AppState, app: fn() -> IV, shell: fn(LeptosOptions) -> SV) -> Router
+where
+    IV: IntoView + 'static,
+    SV: IntoView + 'static,
+{
+    let routes = generate_route_list(app);
+    let gatehouse = state.gatehouse.clone();
+    let options = state.leptos_options.clone();
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .leptos_routes(&leptos_options, routes, {
-            let options = leptos_options.clone();
-            move || shell(options.clone())
-        })
-        .fallback(leptos_axum::file_and_error_handler(shell))
-        .with_state(leptos_options)
+        .route("/api/me", get(me))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(gatehouse.clone()),
+            move || shell(options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(server_fn_status))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            protect::protect,
+        ))
+        .layer(middleware::from_fn_with_state(state.clone(), resolve_auth))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            origin::check_origin,
+        ))
+        .layer(DefaultBodyLimit::max(64 * 1024))
+        .with_state(state)
+}
+
+/// Middleware: resolves the client cookie into `RequestAuth` once per request.
+async fn resolve_auth(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let token = state.cookie.read(request.headers());
+    let config = &state.gatehouse.config;
+    match domain::session::resolve(
+        &state.gatehouse.store,
+        config,
+        token.as_ref(),
+        domain::now(),
+    )
+    .await
+    {
+        Ok(resolved) => {
+            request.extensions_mut().insert(RequestAuth::from(resolved));
+            next.run(request).await
+        }
+        Err(error) => error_response(error.into()).into_response(),
+    }
+}
+
+/// Middleware: server functions answer errors with 500 by default; give Clerk's status instead
+/// (422 for form errors, 403 for `user_locked`, …). Form posts (302 back) are left alone.
+async fn server_fn_status(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !response.headers().contains_key("serverfnerror")
+    {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 1024 * 1024).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<GatehouseError>(&bytes) {
+        parts.status = StatusCode::from_u16(error.http_status()).unwrap_or(parts.status);
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// `GET /api/me`: the Auth object (200), or 401 with Clerk's envelope when signed out or
+/// pending. `?treat_pending_as_signed_out=false` counts pending as signed in.
+async fn me(request: Request) -> Response {
+    let treat_pending_as_signed_out = !request.uri().query().is_some_and(|q| {
+        q.split('&')
+            .any(|pair| pair == "treat_pending_as_signed_out=false")
+    });
+    let snapshot = request
+        .extensions()
+        .get::<RequestAuth>()
+        .map(|auth| auth.snapshot.clone())
+        .unwrap_or_default();
+    let auth = snapshot.auth(treat_pending_as_signed_out);
+    if !auth.is_signed_in() {
+        return error_response(crate::model::AuthError::unauthorized().into()).into_response();
+    }
+    let mut response = Json(Auth { user: None, ..auth }).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// The current request's resolved auth, inside a server function or during SSR.
+pub fn request_auth() -> RequestAuth {
+    use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<RequestAuth>().cloned())
+        .unwrap_or_default()
+}
+
+/// `auth()` for server functions: the Auth object with pending treated as signed out.
+pub fn auth() -> Auth {
+    auth_with(true)
+}
+
+/// `auth()` with an explicit `treat_pending_as_signed_out`.
+pub fn auth_with(treat_pending_as_signed_out: bool) -> Auth {
+    request_auth().snapshot.auth(treat_pending_as_signed_out)
+}
+
+/// The signed-in user (pending counts as signed out).
+pub fn current_user() -> Option<UserSummary> {
+    auth().user
 }

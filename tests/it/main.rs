@@ -1,1 +1,7 @@
-//! Rust integration tests: one binary.
+//! Rust integration tests: one binary (each extra test binary costs a link on 2 cores).
+
+mod config;
+mod domain;
+mod http;
+mod model;
+mod store;

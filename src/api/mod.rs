@@ -1,0 +1,148 @@
+//! Server functions — thin: parse → domain → map errors and set the cookie; nothing else.
+//!
+//! Every function works from a plain HTML form (no JavaScript): on success it answers the form
+//! post with a 302 to the next page; on error Leptos redirects back with the error in the URL.
+//! Called from the browser's wasm, it returns the data and the component navigates.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::model::{AuthSnapshot, GatehouseError, SignInStatus};
+
+#[cfg(feature = "ssr")]
+mod ssr;
+
+/// The result of an auth change (finalize, sign-out): the new state and where to go.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthChange {
+    /// The new auth state (the provider adopts it without another round trip).
+    pub snapshot: AuthSnapshot,
+    /// The current task's page when the session is pending (wins over `navigate`).
+    pub task_url: Option<String>,
+    /// The decorated redirect target.
+    pub redirect_url: String,
+}
+
+/// A sign-up attempt as the form sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignUpStep {
+    /// `missing_requirements` until the email code is verified.
+    pub status: crate::model::SignUpStatus,
+    /// Fields still to verify (`email_address`).
+    pub unverified_fields: Vec<String>,
+    /// Where the code was sent.
+    pub email_address: String,
+    /// The verification page, carrying `redirect_url`.
+    pub verify_url: String,
+}
+
+/// The result of a sign-in step.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInStep {
+    /// The attempt's status.
+    pub status: SignInStatus,
+    /// Present when the attempt completed and was finalized.
+    pub change: Option<AuthChange>,
+}
+
+/// Starts a sign-up with email and password; a 6-digit code is emailed.
+#[server(endpoint = "auth/sign_up")]
+pub async fn sign_up_password(
+    email_address: String,
+    password: String,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    redirect_url: Option<String>,
+) -> Result<SignUpStep, GatehouseError> {
+    ssr::respond(
+        ssr::sign_up_password(email_address, password, first_name, last_name, redirect_url).await,
+    )
+}
+
+/// Verifies the emailed code; on success creates the user and the session (`finalize`).
+#[server(endpoint = "auth/verify_email_code")]
+pub async fn verify_email_code(
+    code: String,
+    redirect_url: Option<String>,
+) -> Result<AuthChange, GatehouseError> {
+    ssr::respond(ssr::verify_email_code(code, redirect_url).await)
+}
+
+/// Emails a new code (allowed 30 seconds after the previous one).
+#[server(endpoint = "auth/resend_email_code")]
+pub async fn resend_email_code(redirect_url: Option<String>) -> Result<SignUpStep, GatehouseError> {
+    ssr::respond(ssr::resend_email_code(redirect_url).await)
+}
+
+/// The sign-up in progress on this browser, if any.
+#[server(endpoint = "auth/current_sign_up")]
+pub async fn current_sign_up() -> Result<Option<SignUpStep>, GatehouseError> {
+    ssr::respond(ssr::current_sign_up().await)
+}
+
+/// Signs in with email and password; when complete, finalizes the session.
+#[server(endpoint = "auth/sign_in")]
+pub async fn sign_in_password(
+    identifier: String,
+    password: String,
+    redirect_url: Option<String>,
+) -> Result<SignInStep, GatehouseError> {
+    ssr::respond(ssr::sign_in_password(identifier, password, redirect_url).await)
+}
+
+/// Signs out of the current session.
+#[server(endpoint = "auth/sign_out")]
+pub async fn sign_out(redirect_url: Option<String>) -> Result<AuthChange, GatehouseError> {
+    ssr::respond(ssr::sign_out(redirect_url).await)
+}
+
+/// The current auth snapshot (the provider refetches it after auth changes elsewhere).
+#[server(endpoint = "auth/snapshot")]
+pub async fn get_auth_snapshot() -> Result<AuthSnapshot, GatehouseError> {
+    Ok(crate::server::request_auth().snapshot)
+}
+
+/// Instance URLs the kit's components need in the browser (shipped with the page).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceUrls {
+    /// The sign-in page.
+    pub sign_in_url: String,
+    /// The sign-up page.
+    pub sign_up_url: String,
+    /// Default target after sign-in.
+    pub after_sign_in_url: String,
+    /// Default target after sign-up.
+    pub after_sign_up_url: String,
+    /// Target after sign-out.
+    pub after_sign_out_url: String,
+}
+
+impl Default for InstanceUrls {
+    fn default() -> Self {
+        Self {
+            sign_in_url: "/sign-in".into(),
+            sign_up_url: "/sign-up".into(),
+            after_sign_in_url: "/dashboard".into(),
+            after_sign_up_url: "/dashboard".into(),
+            after_sign_out_url: "/".into(),
+        }
+    }
+}
+
+/// The auth state and instance URLs of the request being rendered (SSR only).
+#[cfg(feature = "ssr")]
+pub fn request_state() -> (AuthSnapshot, InstanceUrls) {
+    let urls = use_context::<crate::domain::Gatehouse>()
+        .map(|gatehouse| {
+            let instance = &gatehouse.config.instance;
+            InstanceUrls {
+                sign_in_url: instance.sign_in_url.clone(),
+                sign_up_url: instance.sign_up_url.clone(),
+                after_sign_in_url: instance.after_sign_in_url.clone(),
+                after_sign_up_url: instance.after_sign_up_url.clone(),
+                after_sign_out_url: instance.after_sign_out_url.clone(),
+            }
+        })
+        .unwrap_or_default();
+    (crate::server::request_auth().snapshot, urls)
+}

@@ -1,0 +1,167 @@
+//! The `gatehouse` command line: `serve` (default), `migrate`, `user create`, `user list`.
+//! Reads the same configuration and `DATABASE_URL` as the server.
+
+use std::{process::ExitCode, sync::Arc};
+
+use clap::{Parser, Subcommand};
+use leptos::config::{get_configuration, LeptosOptions};
+
+use crate::{
+    config::Config,
+    domain::{self, email::normalize_email, password, Gatehouse},
+    mail::Mailer,
+    server::{self, cookies::ClientCookie, AppState},
+    store::{NewUser, Store},
+};
+
+/// Gatehouse: self-hosted authentication for Leptos apps.
+#[derive(Debug, Parser)]
+#[command(name = "gatehouse", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the demo app (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create a user with a verified email address.
+    Create {
+        /// Email address.
+        #[arg(long)]
+        email: String,
+        /// Password (8–72 characters).
+        #[arg(long)]
+        password: String,
+        /// First name.
+        #[arg(long)]
+        first_name: Option<String>,
+        /// Last name.
+        #[arg(long)]
+        last_name: Option<String>,
+    },
+    /// List users.
+    List,
+}
+
+/// Runs the CLI; errors print one line and exit non-zero.
+pub async fn run() -> ExitCode {
+    let cli = Cli::parse();
+    match execute(cli.command.unwrap_or(Command::Serve)).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("gatehouse: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}
+
+async fn execute(command: Command) -> Result<(), String> {
+    init_logging();
+    let config = Config::load().map_err(|e| e.to_string())?;
+    let store = Store::open(&config.database.url).await?;
+    match command {
+        Command::Serve => serve(config, store).await,
+        Command::Migrate => {
+            println!("migrations applied to {}", config.database.url);
+            Ok(())
+        }
+        Command::User(UserCommand::Create {
+            email,
+            password: pw,
+            first_name,
+            last_name,
+        }) => {
+            let email = normalize_email(&email, "email")
+                .map_err(|e| format!("--email: {}", e.long_message))?;
+            password::validate_new_password(&pw, config.passwords.reject_compromised)
+                .map_err(|e| format!("--password: {}", e.long_message))?;
+            let hasher = password::PasswordHasher::new(config.passwords.hash_concurrency);
+            let hash = hasher.hash(pw).await.map_err(|e| e.long_message)?;
+            let id = store
+                .create_user(
+                    NewUser {
+                        email: &email,
+                        password_hash: &hash,
+                        first_name: first_name.as_deref(),
+                        last_name: last_name.as_deref(),
+                    },
+                    domain::now(),
+                )
+                .await
+                .map_err(|e| e.long_message)?
+                .ok_or_else(|| format!("--email: {email} already belongs to a user"))?;
+            println!("{id}\t{email}");
+            Ok(())
+        }
+        Command::User(UserCommand::List) => {
+            for user in store.list_users().await.map_err(|e| e.long_message)? {
+                let name = [user.first_name.as_deref(), user.last_name.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                println!("{}\t{}\t{}", user.id, user.email, name);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Assembles the demo app on `config` and `store`: the same router `serve` runs (tests use it).
+pub fn demo_app(
+    config: Config,
+    store: Store,
+    options: LeptosOptions,
+) -> Result<axum::Router, String> {
+    let mailer = Mailer::from_config(&config.email)?;
+    let gatehouse = Gatehouse {
+        hasher: password::PasswordHasher::new(config.passwords.hash_concurrency),
+        config: Arc::new(config),
+        store,
+        mailer,
+    };
+    let state = AppState {
+        cookie: ClientCookie::new(gatehouse.config.instance.secure_cookies()),
+        gatehouse,
+        leptos_options: options,
+        rules: Arc::new(crate::demo::protect_rules()),
+    };
+    Ok(server::router(state, crate::demo::App, crate::demo::shell))
+}
+
+async fn serve(config: Config, store: Store) -> Result<(), String> {
+    let leptos = get_configuration(None).map_err(|e| format!("leptos configuration: {e}"))?;
+    let options = leptos.leptos_options;
+    let addr = options.site_addr;
+    let app = demo_app(config, store, options)?;
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    tracing::info!("listening on http://{addr}");
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .map_err(|e| format!("server error: {e}"))
+}

@@ -1,0 +1,387 @@
+//! Instance configuration: `gatehouse.toml` (path from `GATEHOUSE_CONFIG`, optional) with every
+//! key overridable by `GATEHOUSE_<SECTION>__<KEY>`; validated at startup, errors name the key.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::model::TaskKey;
+
+/// The whole configuration.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// URLs and redirect targets.
+    pub instance: InstanceConfig,
+    /// Organizations policy.
+    pub organizations: OrganizationsConfig,
+    /// Multi-factor policy.
+    pub mfa: MfaConfig,
+    /// Password policy.
+    pub passwords: PasswordsConfig,
+    /// Device (client) trust.
+    pub client_trust: ClientTrustConfig,
+    /// Account lockout.
+    pub lockout: LockoutConfig,
+    /// Session lifetime.
+    pub sessions: SessionsConfig,
+    /// Session tokens (JWT).
+    pub tokens: TokensConfig,
+    /// Email delivery.
+    pub email: EmailConfig,
+    /// Database (also `DATABASE_URL`).
+    pub database: DatabaseConfig,
+}
+
+/// `[instance]`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InstanceConfig {
+    /// Public origin of the app, e.g. `http://127.0.0.1:3000`.
+    pub public_url: String,
+    /// Where signed-out users are sent.
+    pub sign_in_url: String,
+    /// The sign-up page.
+    pub sign_up_url: String,
+    /// Default target after sign-in.
+    pub after_sign_in_url: String,
+    /// Default target after sign-up.
+    pub after_sign_up_url: String,
+    /// Target after sign-out.
+    pub after_sign_out_url: String,
+    /// Task key → page that hosts the task (wins over `navigate`).
+    pub task_urls: BTreeMap<String, String>,
+    /// Other origins allowed as redirect targets and request origins.
+    pub authorized_parties: Vec<String>,
+    /// Mark cookies `Secure` with the `__Host-` prefix (default: when `public_url` is https).
+    pub secure_cookies: Option<bool>,
+}
+
+impl Default for InstanceConfig {
+    fn default() -> Self {
+        Self {
+            public_url: "http://127.0.0.1:3000".into(),
+            sign_in_url: "/sign-in".into(),
+            sign_up_url: "/sign-up".into(),
+            after_sign_in_url: "/dashboard".into(),
+            after_sign_up_url: "/dashboard".into(),
+            after_sign_out_url: "/".into(),
+            task_urls: BTreeMap::new(),
+            authorized_parties: Vec::new(),
+            secure_cookies: None,
+        }
+    }
+}
+
+impl InstanceConfig {
+    /// `scheme://host[:port]` of `public_url`.
+    pub fn origin(&self) -> String {
+        let url = self.public_url.trim_end_matches('/');
+        match url.find("://") {
+            Some(i) => match url[i + 3..].find('/') {
+                Some(j) => url[..i + 3 + j].to_string(),
+                None => url.to_string(),
+            },
+            None => url.to_string(),
+        }
+    }
+
+    /// Whether cookies are `Secure` and `__Host-` prefixed.
+    pub fn secure_cookies(&self) -> bool {
+        self.secure_cookies
+            .unwrap_or_else(|| self.public_url.starts_with("https://"))
+    }
+
+    /// The configured task URLs, parsed.
+    pub fn task_url_map(&self) -> BTreeMap<TaskKey, String> {
+        self.task_urls
+            .iter()
+            .filter_map(|(key, url)| TaskKey::parse(key).map(|task| (task, url.clone())))
+            .collect()
+    }
+}
+
+/// `[organizations]`
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OrganizationsConfig {
+    /// Organizations on.
+    pub enabled: bool,
+    /// Personal accounts allowed (default: off when organizations are on).
+    pub allow_personal_accounts: Option<bool>,
+    /// Users may create organizations (default on).
+    pub allow_creation: Option<bool>,
+}
+
+/// `[mfa]`
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MfaConfig {
+    /// Every user must set up a second factor (`setup-mfa` task).
+    pub required: bool,
+}
+
+/// `[passwords]`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PasswordsConfig {
+    /// Reject passwords found in the offline compromised list.
+    pub reject_compromised: bool,
+    /// Hashes running at once (bounds memory: each argon2 hash takes 19 MiB).
+    pub hash_concurrency: usize,
+}
+
+impl Default for PasswordsConfig {
+    fn default() -> Self {
+        Self {
+            reject_compromised: true,
+            hash_concurrency: 2,
+        }
+    }
+}
+
+/// `[client_trust]`
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClientTrustConfig {
+    /// Ask for an emailed code when a password sign-in comes from an unfamiliar browser.
+    pub enabled: bool,
+}
+
+/// `[lockout]`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LockoutConfig {
+    /// Failed attempts before the account locks.
+    pub max_attempts: u32,
+    /// How long a lock lasts.
+    pub duration_minutes: i64,
+}
+
+impl Default for LockoutConfig {
+    fn default() -> Self {
+        Self {
+            max_attempts: 10,
+            duration_minutes: 60,
+        }
+    }
+}
+
+/// `[sessions]`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionsConfig {
+    /// Maximum session lifetime.
+    pub lifetime_days: i64,
+}
+
+impl Default for SessionsConfig {
+    fn default() -> Self {
+        Self { lifetime_days: 7 }
+    }
+}
+
+/// `[tokens]`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TokensConfig {
+    /// Session token (JWT) lifetime.
+    pub lifetime_seconds: i64,
+}
+
+impl Default for TokensConfig {
+    fn default() -> Self {
+        Self {
+            lifetime_seconds: 60,
+        }
+    }
+}
+
+/// `[email]`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmailConfig {
+    /// lettre SMTP URL (`smtp://127.0.0.1:1025`); unset → outbox folder.
+    pub smtp_url: Option<String>,
+    /// Folder receiving `.eml` files when no SMTP URL is set.
+    pub outbox_dir: String,
+    /// Sender address.
+    pub from: String,
+}
+
+impl Default for EmailConfig {
+    fn default() -> Self {
+        Self {
+            smtp_url: None,
+            outbox_dir: "data/outbox".into(),
+            from: "Gatehouse <no-reply@gatehouse.local>".into(),
+        }
+    }
+}
+
+/// `[database]`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// sqlx URL; `DATABASE_URL` wins.
+    pub url: String,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: "sqlite://data/gatehouse.db?mode=rwc".into(),
+        }
+    }
+}
+
+/// A configuration error; the message names the key.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(pub String);
+
+impl Config {
+    /// Loads the configuration from `GATEHOUSE_CONFIG` (optional), the environment and
+    /// `DATABASE_URL`.
+    pub fn load() -> Result<Self, ConfigError> {
+        let vars: Vec<(String, String)> = std::env::vars().collect();
+        let file =
+            match std::env::var("GATEHOUSE_CONFIG") {
+                Ok(path) => Some(std::fs::read_to_string(&path).map_err(|e| {
+                    ConfigError(format!("GATEHOUSE_CONFIG: cannot read {path}: {e}"))
+                })?),
+                Err(_) => None,
+            };
+        Self::from_sources(file.as_deref(), &vars)
+    }
+
+    /// Builds the configuration from a TOML text and environment variables (testable).
+    pub fn from_sources(
+        toml_text: Option<&str>,
+        env: &[(String, String)],
+    ) -> Result<Self, ConfigError> {
+        let mut table: toml::Table = match toml_text {
+            Some(text) => text
+                .parse()
+                .map_err(|e: toml::de::Error| ConfigError(format!("gatehouse.toml: {e}")))?,
+            None => toml::Table::new(),
+        };
+        // Check the file alone first, so an error is blamed on the file, then each variable.
+        let mut config = match toml_text {
+            Some(text) => toml::from_str::<Config>(text)
+                .map_err(|e| ConfigError(format!("gatehouse.toml: {e}")))?,
+            None => Config::default(),
+        };
+        let mut overrides: Vec<&(String, String)> = env
+            .iter()
+            .filter(|(name, _)| name.starts_with("GATEHOUSE_") && name != "GATEHOUSE_CONFIG")
+            .collect();
+        overrides.sort();
+        for (name, raw) in overrides {
+            let path = &name["GATEHOUSE_".len()..];
+            let Some((section, key)) = path.split_once("__") else {
+                return Err(ConfigError(format!(
+                    "{name}: expected GATEHOUSE_<SECTION>__<KEY>"
+                )));
+            };
+            let section = section.to_ascii_lowercase();
+            let key = key.to_ascii_lowercase();
+            let entry = table
+                .entry(section.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            let Some(section_table) = entry.as_table_mut() else {
+                return Err(ConfigError(format!("{name}: [{section}] is not a section")));
+            };
+            section_table.insert(key.clone(), env_value(raw));
+            config = decode(&table)
+                .map_err(|e| ConfigError(format!("{name} ({section}.{key}): {e}")))?;
+        }
+        if let Some((_, url)) = env.iter().find(|(name, _)| name == "DATABASE_URL") {
+            config.database.url = url.clone();
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let instance = &self.instance;
+        if !(instance.public_url.starts_with("http://")
+            || instance.public_url.starts_with("https://"))
+        {
+            return Err(ConfigError(format!(
+                "instance.public_url: expected an http(s) URL, got {:?}",
+                instance.public_url
+            )));
+        }
+        for (key, value) in [
+            ("instance.sign_in_url", &instance.sign_in_url),
+            ("instance.sign_up_url", &instance.sign_up_url),
+            ("instance.after_sign_in_url", &instance.after_sign_in_url),
+            ("instance.after_sign_up_url", &instance.after_sign_up_url),
+            ("instance.after_sign_out_url", &instance.after_sign_out_url),
+        ] {
+            if !value.starts_with('/') || value.starts_with("//") {
+                return Err(ConfigError(format!(
+                    "{key}: expected a path starting with /, got {value:?}"
+                )));
+            }
+        }
+        for (key, url) in &instance.task_urls {
+            if TaskKey::parse(key).is_none() {
+                return Err(ConfigError(format!(
+                    "instance.task_urls.{key}: unknown task (expected reset-password, setup-mfa or choose-organization)"
+                )));
+            }
+            if !url.starts_with('/') || url.starts_with("//") {
+                return Err(ConfigError(format!(
+                    "instance.task_urls.{key}: expected a path starting with /, got {url:?}"
+                )));
+            }
+        }
+        if self.passwords.hash_concurrency == 0 {
+            return Err(ConfigError(
+                "passwords.hash_concurrency: must be at least 1".into(),
+            ));
+        }
+        if self.lockout.max_attempts == 0 || self.lockout.duration_minutes <= 0 {
+            return Err(ConfigError(
+                "lockout: max_attempts and duration_minutes must be positive".into(),
+            ));
+        }
+        if self.sessions.lifetime_days <= 0 {
+            return Err(ConfigError(
+                "sessions.lifetime_days: must be positive".into(),
+            ));
+        }
+        if let Some(url) = &self.email.smtp_url {
+            if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+                return Err(ConfigError(format!(
+                    "email.smtp_url: expected smtp:// or smtps://, got {url:?}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the `choose-organization` task applies to sessions without an active org.
+    pub fn organizations_required(&self) -> bool {
+        self.organizations.enabled && !self.organizations.allow_personal_accounts.unwrap_or(false)
+    }
+}
+
+fn decode(table: &toml::Table) -> Result<Config, String> {
+    // Round-trip through text so serde's errors carry toml's key path.
+    let text = toml::to_string(table).map_err(|e| e.to_string())?;
+    toml::from_str::<Config>(&text).map_err(|e| e.message().to_string())
+}
+
+/// An environment value as TOML when it parses as one (`true`, `3`, `["a"]`, `{…}`), else a string.
+fn env_value(raw: &str) -> toml::Value {
+    let doc = format!("v = {raw}");
+    match doc.parse::<toml::Table>() {
+        Ok(mut parsed) => parsed
+            .remove("v")
+            .unwrap_or_else(|| toml::Value::String(raw.to_string())),
+        Err(_) => toml::Value::String(raw.to_string()),
+    }
+}

@@ -1,0 +1,38 @@
+//! Email address validation and normalisation.
+
+use crate::model::{limits::EMAIL_MAX_CHARS, AuthError};
+
+/// Trims and lowercases an email address, or explains what is wrong with it.
+pub fn normalize_email(input: &str, param: &str) -> Result<String, AuthError> {
+    let email = input.trim();
+    if email.is_empty() {
+        return Err(AuthError::param_missing(param, "Email address"));
+    }
+    if email.chars().count() > EMAIL_MAX_CHARS {
+        return Err(AuthError::param_too_long(param, EMAIL_MAX_CHARS));
+    }
+    let invalid =
+        || AuthError::param_format_invalid(param, "Email address must be a valid email address.");
+    let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = labels.len() >= 2
+        && labels.iter().all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    if !(local_ok && domain_ok) {
+        return Err(invalid());
+    }
+    Ok(email.to_ascii_lowercase())
+}

@@ -1,0 +1,45 @@
+//! The rules of authentication: no HTTP, no Leptos. The current time is always a parameter
+//! (`now`, unix seconds) so expiry, attempt limits and lockout are testable without sleeps.
+
+pub mod codes;
+pub mod email;
+pub mod ids;
+pub mod lockout;
+pub mod password;
+pub mod session;
+pub mod sign_in;
+pub mod sign_up;
+pub mod tokens;
+
+use std::sync::Arc;
+
+use crate::{config::Config, mail::Mailer, model::AuthError, store::Store};
+
+/// Seconds since the Unix epoch.
+pub type Timestamp = i64;
+
+/// The current time, for callers at the edge (server, CLI); the domain itself never reads it.
+pub fn now() -> Timestamp {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Everything the rules need: configuration, storage, password hashing, email.
+#[derive(Clone)]
+pub struct Gatehouse {
+    /// The validated instance configuration.
+    pub config: Arc<Config>,
+    /// The SQLite store.
+    pub store: Store,
+    /// The bounded argon2 pool.
+    pub hasher: password::PasswordHasher,
+    /// Email delivery.
+    pub mailer: Mailer,
+}
+
+/// Logs an unexpected failure with its cause and returns the opaque `internal_error`.
+pub fn internal(context: &str, error: impl std::fmt::Display) -> AuthError {
+    tracing::error!(%error, "{context}");
+    AuthError::internal()
+}

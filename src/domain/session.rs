@@ -1,0 +1,278 @@
+//! Sessions: resolving the browser's client into an `AuthSnapshot`, deriving tasks from current
+//! state, creating sessions (`finalize`) and deciding where the user goes next.
+
+use super::{tokens::SecretToken, Gatehouse, Timestamp};
+use crate::{
+    config::Config,
+    model::{decorate_url, AuthError, AuthSnapshot, SessionStatus, TaskKey, UserSummary},
+    store::{ResolvedSession, Store},
+};
+
+/// Facts about a session that tasks are derived from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TaskFacts {
+    /// The operator (or a breach check) flagged the password.
+    pub password_reset_required: bool,
+    /// The user has a second factor.
+    pub has_second_factor: bool,
+    /// The session has an active organization.
+    pub has_active_organization: bool,
+}
+
+/// Instance policy that tasks depend on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TaskPolicy {
+    /// `[mfa] required`.
+    pub mfa_required: bool,
+    /// Organizations on and personal accounts off.
+    pub organizations_required: bool,
+}
+
+impl TaskPolicy {
+    /// The policy of this instance.
+    pub fn from_config(config: &Config) -> Self {
+        Self {
+            mfa_required: config.mfa.required,
+            organizations_required: config.organizations_required(),
+        }
+    }
+}
+
+/// The session's tasks, in the fixed order `reset-password` → `setup-mfa` → `choose-organization`.
+/// Derived on every resolution, never stored: meeting a requirement completes its task.
+pub fn derive_tasks(facts: &TaskFacts, policy: TaskPolicy) -> Vec<TaskKey> {
+    TaskKey::ALL
+        .into_iter()
+        .filter(|task| match task {
+            TaskKey::ResetPassword => facts.password_reset_required,
+            TaskKey::SetupMfa => policy.mfa_required && !facts.has_second_factor,
+            TaskKey::ChooseOrganization => {
+                policy.organizations_required && !facts.has_active_organization
+            }
+        })
+        .collect()
+}
+
+/// Builds the snapshot for a resolved session at `now`.
+pub fn snapshot_of(row: &ResolvedSession, policy: TaskPolicy, now: Timestamp) -> AuthSnapshot {
+    let facts = TaskFacts {
+        password_reset_required: row.password_reset_required,
+        has_second_factor: row.second_factor_enabled,
+        has_active_organization: row.active_org_id.is_some(),
+    };
+    let tasks = derive_tasks(&facts, policy);
+    let minutes_since = |at: Option<Timestamp>| at.map_or(-1, |at| ((now - at).max(0)) / 60);
+    AuthSnapshot {
+        session_id: Some(row.session_id.clone()),
+        session_status: Some(if tasks.is_empty() {
+            SessionStatus::Active
+        } else {
+            SessionStatus::Pending
+        }),
+        tasks,
+        user: Some(UserSummary {
+            id: row.user_id.clone(),
+            email_address: row.email_address.clone(),
+            first_name: row.first_name.clone(),
+            last_name: row.last_name.clone(),
+        }),
+        org_id: row.active_org_id.clone(),
+        org_slug: None,
+        org_role: None,
+        org_permissions: Vec::new(),
+        factor_verification_age: Some([
+            minutes_since(row.first_factor_at),
+            if row.second_factor_enabled {
+                minutes_since(row.second_factor_at)
+            } else {
+                -1
+            },
+        ]),
+    }
+}
+
+/// What the auth layer knows about a request's browser.
+#[derive(Clone, Debug, Default)]
+pub struct ResolvedClient {
+    /// The client id, when the cookie names a live client.
+    pub client_id: Option<String>,
+    /// The session state.
+    pub snapshot: AuthSnapshot,
+}
+
+/// Resolves a client token into the browser's auth state in one indexed query.
+pub async fn resolve(
+    store: &Store,
+    config: &Config,
+    token: Option<&SecretToken>,
+    now: Timestamp,
+) -> Result<ResolvedClient, AuthError> {
+    let Some(token) = token else {
+        return Ok(ResolvedClient::default());
+    };
+    let Some(row) = store.resolve_client(&token.hash(), now).await? else {
+        return Ok(ResolvedClient::default());
+    };
+    let snapshot = match &row.session {
+        Some(session) => snapshot_of(session, TaskPolicy::from_config(config), now),
+        None => AuthSnapshot::signed_out(),
+    };
+    Ok(ResolvedClient {
+        client_id: Some(row.client_id),
+        snapshot,
+    })
+}
+
+/// A browser client, created when a flow needs one. A new token must be set as the cookie.
+#[derive(Debug)]
+pub struct ClientHandle {
+    /// The client id.
+    pub client_id: String,
+    /// A new token to send to the browser, when the cookie must change.
+    pub new_token: Option<SecretToken>,
+}
+
+/// Returns the request's client, creating one (with a new cookie token) when it has none.
+pub async fn ensure_client(
+    store: &Store,
+    client_id: Option<String>,
+    now: Timestamp,
+) -> Result<ClientHandle, AuthError> {
+    if let Some(client_id) = client_id {
+        return Ok(ClientHandle {
+            client_id,
+            new_token: None,
+        });
+    }
+    let token = SecretToken::generate();
+    let client_id = store.create_client(&token.hash(), now).await?;
+    Ok(ClientHandle {
+        client_id,
+        new_token: Some(token),
+    })
+}
+
+/// Where the user goes after an auth change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Navigation {
+    /// The current task's page (with `redirect_url`), when the session is pending.
+    pub task_url: Option<String>,
+    /// The decorated redirect target (for active sessions, or after the tasks).
+    pub redirect_url: String,
+}
+
+/// The page hosting `task`: `task_urls` from config wins, else `<sign_in_url>/tasks/<key>`.
+pub fn task_path(config: &Config, task: TaskKey) -> String {
+    config
+        .instance
+        .task_url_map()
+        .remove(&task)
+        .unwrap_or_else(|| {
+            format!(
+                "{}/tasks/{}",
+                config.instance.sign_in_url.trim_end_matches('/'),
+                task.as_str()
+            )
+        })
+}
+
+/// Decides where to go: pending → the exact task page carrying `redirect_url`; else the
+/// decorated `redirect_url`, else `fallback_url`.
+pub fn navigation(
+    config: &Config,
+    snapshot: &AuthSnapshot,
+    redirect_url: Option<&str>,
+    fallback_url: &str,
+) -> Navigation {
+    let redirect = decorate_url(
+        redirect_url.unwrap_or(fallback_url),
+        &config.instance.origin(),
+        &config.instance.authorized_parties,
+        fallback_url,
+    )
+    .into_string();
+    let task_url = snapshot.current_task().map(|task| {
+        format!(
+            "{}?redirect_url={}",
+            task_path(config, task),
+            crate::model::encode_query_component(&redirect)
+        )
+    });
+    Navigation {
+        task_url,
+        redirect_url: redirect,
+    }
+}
+
+/// The outcome of `finalize`: a new session, the rotated client token, and where to go.
+#[derive(Debug)]
+pub struct Finalized {
+    /// The new session's id.
+    pub session_id: String,
+    /// The new token: the cookie must be replaced (no session fixation).
+    pub token: SecretToken,
+    /// The new auth state.
+    pub snapshot: AuthSnapshot,
+    /// Where the user goes next.
+    pub navigation: Navigation,
+}
+
+/// What finalize needs to know about the completed attempt.
+#[derive(Clone, Debug)]
+pub struct FinalizeRequest<'a> {
+    /// The browser's client.
+    pub client_id: &'a str,
+    /// The user signing in.
+    pub user_id: &'a str,
+    /// When the first factor was verified.
+    pub first_factor_at: Timestamp,
+    /// When the second factor was verified, if it was.
+    pub second_factor_at: Option<Timestamp>,
+    /// Requested target after sign-in.
+    pub redirect_url: Option<&'a str>,
+    /// Default target (`after_sign_in_url` / `after_sign_up_url`).
+    pub fallback_url: &'a str,
+}
+
+/// Creates the session for a complete attempt, makes it the client's current one, rotates the
+/// client token, and decides where to go.
+pub async fn finalize(
+    gatehouse: &Gatehouse,
+    request: FinalizeRequest<'_>,
+    now: Timestamp,
+) -> Result<Finalized, AuthError> {
+    let token = SecretToken::generate();
+    let expires_at = now + gatehouse.config.sessions.lifetime_days * 24 * 3600;
+    let session_id = gatehouse
+        .store
+        .create_session(
+            request.client_id,
+            request.user_id,
+            &token.hash(),
+            request.first_factor_at,
+            request.second_factor_at,
+            expires_at,
+            now,
+        )
+        .await?;
+    let resolved = resolve(&gatehouse.store, &gatehouse.config, Some(&token), now).await?;
+    let snapshot = resolved.snapshot;
+    let navigation = navigation(
+        &gatehouse.config,
+        &snapshot,
+        request.redirect_url,
+        request.fallback_url,
+    );
+    tracing::info!(user_id = request.user_id, session_id = %session_id, "session created");
+    Ok(Finalized {
+        session_id,
+        token,
+        snapshot,
+        navigation,
+    })
+}
+
+/// Ends the client's current session (sign-out); takes effect on the next request.
+pub async fn sign_out(store: &Store, client_id: &str, now: Timestamp) -> Result<(), AuthError> {
+    store.end_current_session(client_id, now).await
+}

@@ -1,0 +1,44 @@
+//! Client tokens: 256-bit random values, stored only as SHA-256.
+
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+/// A secret token as it travels in the cookie. `Debug` never prints it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretToken(String);
+
+impl SecretToken {
+    /// 32 random bytes, hex encoded.
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        Self(hex::encode(bytes))
+    }
+
+    /// Wraps a token read from a cookie.
+    pub fn from_cookie(value: &str) -> Option<Self> {
+        (value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| Self(value.to_ascii_lowercase()))
+    }
+
+    /// The value to put in the cookie.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// What the database stores.
+    pub fn hash(&self) -> Vec<u8> {
+        sha256(self.0.as_bytes())
+    }
+}
+
+impl std::fmt::Debug for SecretToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretToken(<redacted>)")
+    }
+}
+
+/// SHA-256 of `data`.
+pub fn sha256(data: &[u8]) -> Vec<u8> {
+    Sha256::digest(data).to_vec()
+}

@@ -1,0 +1,102 @@
+//! Email delivery: lettre's SMTP transport when `email.smtp_url` is set, otherwise `.eml` files
+//! in the outbox folder with the code written to the server log.
+
+pub mod templates;
+
+use std::sync::Arc;
+
+use lettre::{
+    message::Mailbox, AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message,
+    Tokio1Executor,
+};
+
+use crate::config::EmailConfig;
+
+/// A message ready to send. `code` is only used for the development log line.
+#[derive(Clone, Debug)]
+pub struct OutgoingEmail {
+    /// Recipient address.
+    pub to: String,
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text body.
+    pub text: String,
+    /// The verification code inside, if any (logged in outbox mode only).
+    pub code: Option<String>,
+}
+
+#[derive(Clone)]
+enum Transport {
+    Smtp(Arc<AsyncSmtpTransport<Tokio1Executor>>),
+    Outbox(Arc<AsyncFileTransport<Tokio1Executor>>, String),
+}
+
+/// Sends email; failures are logged, never shown to the user (nothing about the recipient leaks).
+#[derive(Clone)]
+pub struct Mailer {
+    from: Mailbox,
+    transport: Transport,
+}
+
+impl Mailer {
+    /// Builds the mailer from `[email]`. Must run inside the tokio runtime.
+    pub fn from_config(config: &EmailConfig) -> Result<Self, String> {
+        let from: Mailbox = config
+            .from
+            .parse()
+            .map_err(|e| format!("email.from: {e}"))?;
+        let transport = match &config.smtp_url {
+            Some(url) => Transport::Smtp(Arc::new(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .map_err(|e| format!("email.smtp_url: {e}"))?
+                    .build(),
+            )),
+            None => {
+                std::fs::create_dir_all(&config.outbox_dir)
+                    .map_err(|e| format!("email.outbox_dir {}: {e}", config.outbox_dir))?;
+                Transport::Outbox(
+                    Arc::new(AsyncFileTransport::new(&config.outbox_dir)),
+                    config.outbox_dir.clone(),
+                )
+            }
+        };
+        Ok(Self { from, transport })
+    }
+
+    /// Sends `email`, logging (not returning) failures.
+    pub async fn send(&self, email: OutgoingEmail) {
+        if let Err(error) = self.try_send(&email).await {
+            tracing::error!(to = %email.to, subject = %email.subject, %error, "email not sent");
+        }
+    }
+
+    async fn try_send(&self, email: &OutgoingEmail) -> Result<(), String> {
+        let to: Mailbox = email
+            .to
+            .parse()
+            .map_err(|e| format!("bad recipient: {e}"))?;
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(email.subject.clone())
+            .body(email.text.clone())
+            .map_err(|e| e.to_string())?;
+        match &self.transport {
+            Transport::Smtp(smtp) => {
+                smtp.send(message).await.map_err(|e| e.to_string())?;
+                tracing::info!(to = %email.to, subject = %email.subject, "email sent");
+            }
+            Transport::Outbox(outbox, dir) => {
+                let id = outbox.send(message).await.map_err(|e| e.to_string())?;
+                tracing::info!(
+                    to = %email.to,
+                    subject = %email.subject,
+                    code = email.code.as_deref().unwrap_or("-"),
+                    file = %format!("{dir}/{id}.eml"),
+                    "email written to outbox"
+                );
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,34 @@
+//! Message texts.
+
+use super::OutgoingEmail;
+use crate::config::InstanceConfig;
+
+/// The sign-up verification code.
+pub fn verification_code(to: &str, code: &str) -> OutgoingEmail {
+    OutgoingEmail {
+        to: to.to_string(),
+        subject: format!("{code} is your verification code"),
+        text: format!(
+            "Your verification code is: {code}\n\n\
+             Enter it on the \"Verify your email\" page. It expires in 10 minutes.\n\
+             If you did not request this, you can ignore this email.\n"
+        ),
+        code: Some(code.to_string()),
+    }
+}
+
+/// Sent instead of a code when someone signs up with an address that already has an account.
+pub fn sign_up_for_existing_account(to: &str, instance: &InstanceConfig) -> OutgoingEmail {
+    OutgoingEmail {
+        to: to.to_string(),
+        subject: "Sign-up attempt with your email address".to_string(),
+        text: format!(
+            "Someone tried to create an account with this email address, but you already have one.\n\n\
+             If it was you, sign in instead: {}{}\n\
+             If it was not you, you can ignore this email; your account is unchanged.\n",
+            instance.public_url.trim_end_matches('/'),
+            instance.sign_in_url
+        ),
+        code: None,
+    }
+}

@@ -1,0 +1,158 @@
+use serde::{Deserialize, Serialize};
+
+use super::{SessionStatus, TaskKey};
+
+/// What the signed-in user looks like to the UI (never secrets).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserSummary {
+    /// The user's id (`user_…`).
+    pub id: String,
+    /// Primary email address.
+    pub email_address: String,
+    /// First name, if given.
+    pub first_name: Option<String>,
+    /// Last name, if given.
+    pub last_name: Option<String>,
+}
+
+/// The resolved state of the current request's session, before `treat_pending_as_signed_out` is
+/// applied. The server resolves it once per request; `<AuthProvider>` ships it to the browser.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthSnapshot {
+    /// The session, if the browser has a live one.
+    pub session_id: Option<String>,
+    /// `active` or `pending` (absent when signed out).
+    pub session_status: Option<SessionStatus>,
+    /// Remaining tasks, in order; the first is current.
+    pub tasks: Vec<TaskKey>,
+    /// The session's user.
+    pub user: Option<UserSummary>,
+    /// Active organization id.
+    pub org_id: Option<String>,
+    /// Active organization slug.
+    pub org_slug: Option<String>,
+    /// Role in the active organization (`org:admin`, …).
+    pub org_role: Option<String>,
+    /// Permissions in the active organization.
+    pub org_permissions: Vec<String>,
+    /// Minutes since the first and second factor were verified (`-1` = not enabled).
+    pub factor_verification_age: Option<[i64; 2]>,
+}
+
+impl AuthSnapshot {
+    /// A signed-out snapshot.
+    pub fn signed_out() -> Self {
+        Self::default()
+    }
+
+    /// The current task, if the session is pending.
+    pub fn current_task(&self) -> Option<TaskKey> {
+        self.tasks.first().copied()
+    }
+
+    /// Applies `treat_pending_as_signed_out`: a pending session becomes the signed-out object,
+    /// keeping `session_status` (which is what drives redirects to the task).
+    pub fn auth(&self, treat_pending_as_signed_out: bool) -> Auth {
+        let pending = self.session_status == Some(SessionStatus::Pending);
+        if self.session_id.is_none() || (pending && treat_pending_as_signed_out) {
+            return Auth {
+                session_status: self.session_status,
+                current_task: self.current_task(),
+                ..Auth::default()
+            };
+        }
+        Auth {
+            user_id: self.user.as_ref().map(|user| user.id.clone()),
+            session_id: self.session_id.clone(),
+            session_status: self.session_status,
+            current_task: self.current_task(),
+            org_id: self.org_id.clone(),
+            org_role: self.org_role.clone(),
+            org_slug: self.org_slug.clone(),
+            org_permissions: self.org_id.as_ref().map(|_| self.org_permissions.clone()),
+            factor_verification_age: self.factor_verification_age,
+            user: self.user.clone(),
+        }
+    }
+}
+
+/// Clerk's Auth object, after `treat_pending_as_signed_out` was applied. Serializes with Clerk's
+/// field names (`/api/me`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Auth {
+    /// The user id, `None` when signed out (or pending, by default).
+    pub user_id: Option<String>,
+    /// The session id.
+    pub session_id: Option<String>,
+    /// `active`, `pending`, or `None` when there is no session.
+    pub session_status: Option<SessionStatus>,
+    /// The current task key while pending.
+    pub current_task: Option<TaskKey>,
+    /// Active organization id.
+    pub org_id: Option<String>,
+    /// Role in the active organization.
+    pub org_role: Option<String>,
+    /// Active organization slug.
+    pub org_slug: Option<String>,
+    /// Permissions in the active organization.
+    pub org_permissions: Option<Vec<String>>,
+    /// `[first, second]` factor ages in minutes.
+    pub factor_verification_age: Option<[i64; 2]>,
+    /// The signed-in user, for display.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub user: Option<UserSummary>,
+}
+
+/// What `has()` is asked: every given dimension must pass, and at least one must be given.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HasParams {
+    /// An organization role (`admin` ≡ `org:admin`).
+    pub role: Option<String>,
+    /// An organization permission (`org:<feature>:<perm>`).
+    pub permission: Option<String>,
+}
+
+impl Auth {
+    /// Signed in (a pending session counts only when pending was not treated as signed out).
+    pub fn is_signed_in(&self) -> bool {
+        self.user_id.is_some()
+    }
+
+    /// Clerk's `has()`: false when signed out; AND over what is asked; `has({})` is false.
+    pub fn has(&self, params: &HasParams) -> bool {
+        if !self.is_signed_in() {
+            return false;
+        }
+        let mut asked = false;
+        if let Some(role) = &params.role {
+            asked = true;
+            let wanted = normalize_role(role);
+            if self.org_role.as_deref().map(normalize_role) != Some(wanted) {
+                return false;
+            }
+        }
+        if let Some(permission) = &params.permission {
+            asked = true;
+            let granted = self.org_id.is_some()
+                && self
+                    .org_permissions
+                    .as_ref()
+                    .is_some_and(|perms| perms.iter().any(|p| p == permission));
+            if !granted {
+                return false;
+            }
+        }
+        asked
+    }
+}
+
+fn normalize_role(role: &str) -> String {
+    if role.starts_with("org:") {
+        role.to_string()
+    } else {
+        format!("org:{role}")
+    }
+}

@@ -1,0 +1,28 @@
+//! Isomorphic types shared by the server and the browser build: statuses, task keys, the Auth
+//! object, the error wire format and the redirect rule.
+
+mod auth;
+mod error;
+mod redirect;
+mod status;
+
+pub use auth::{Auth, AuthSnapshot, HasParams, UserSummary};
+pub use error::{ApiErrors, AuthError, ErrorMeta, GatehouseError};
+pub use redirect::{decorate_url, encode_query_component, DecoratedUrl};
+pub use status::{SessionStatus, SignInStatus, SignUpStatus, TaskKey};
+
+/// Field limits shared by forms and server-side validation.
+pub mod limits {
+    /// Shortest accepted password, in characters (Clerk's default).
+    pub const PASSWORD_MIN_CHARS: usize = 8;
+    /// Longest accepted password, in characters (bcrypt-era limit Clerk keeps).
+    pub const PASSWORD_MAX_CHARS: usize = 72;
+    /// Longest accepted email address (RFC 5321 path limit).
+    pub const EMAIL_MAX_CHARS: usize = 254;
+    /// Longest accepted first or last name.
+    pub const NAME_MAX_CHARS: usize = 100;
+    /// Longest accepted `redirect_url`.
+    pub const REDIRECT_URL_MAX_CHARS: usize = 2048;
+    /// Digits in an emailed verification code.
+    pub const CODE_DIGITS: usize = 6;
+}

@@ -1,0 +1,114 @@
+//! The one redirect rule every target in the system passes through (`decorate_url`).
+
+/// A redirect target after `decorate_url`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DecoratedUrl {
+    /// A same-origin path: navigate client-side.
+    Relative(String),
+    /// An absolute URL on an allowed origin: full page load.
+    Absolute(String),
+}
+
+impl DecoratedUrl {
+    /// The URL as a string.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Relative(url) | Self::Absolute(url) => url,
+        }
+    }
+
+    /// The URL as a string, owned.
+    pub fn into_string(self) -> String {
+        match self {
+            Self::Relative(url) | Self::Absolute(url) => url,
+        }
+    }
+}
+
+/// Checks `target` against the instance origin and `authorized_parties`:
+/// - a same-origin relative path (`/…`, not `//…`) stays relative;
+/// - an absolute `http(s)` URL on the instance origin or an authorized party stays absolute
+///   (same-origin absolute URLs become relative);
+/// - anything else (other origins, `//host`, `javascript:`, control characters) is refused and
+///   `fallback` is returned instead.
+pub fn decorate_url(
+    target: &str,
+    instance_origin: &str,
+    authorized_parties: &[String],
+    fallback: &str,
+) -> DecoratedUrl {
+    check(target, instance_origin, authorized_parties).unwrap_or_else(|| {
+        check(fallback, instance_origin, authorized_parties)
+            .unwrap_or_else(|| DecoratedUrl::Relative("/".to_string()))
+    })
+}
+
+fn check(
+    target: &str,
+    instance_origin: &str,
+    authorized_parties: &[String],
+) -> Option<DecoratedUrl> {
+    if target.is_empty()
+        || target.len() > super::limits::REDIRECT_URL_MAX_CHARS
+        || target
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+    {
+        return None;
+    }
+    if target.starts_with('/') {
+        // `//host` is protocol-relative: another origin.
+        return (!target.starts_with("//")).then(|| DecoratedUrl::Relative(target.to_string()));
+    }
+    let origin = origin_of(target)?;
+    let rest = &target[origin.len()..];
+    if same_origin(&origin, instance_origin) {
+        let path = if rest.is_empty() { "/" } else { rest };
+        return Some(DecoratedUrl::Relative(path.to_string()));
+    }
+    authorized_parties
+        .iter()
+        .any(|party| same_origin(&origin, party))
+        .then(|| DecoratedUrl::Absolute(target.to_string()))
+}
+
+/// `scheme://authority` of an absolute http(s) URL, or `None` when it is not one.
+fn origin_of(url: &str) -> Option<String> {
+    let lower = url.to_ascii_lowercase();
+    let scheme_len = if lower.starts_with("https://") {
+        8
+    } else if lower.starts_with("http://") {
+        7
+    } else {
+        return None;
+    };
+    let authority_end = url[scheme_len..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| scheme_len + i);
+    let authority = &url[scheme_len..authority_end];
+    // Userinfo (`a@b`) is a classic way to disguise the real host.
+    if authority.is_empty() || authority.contains('@') {
+        return None;
+    }
+    Some(url[..authority_end].to_string())
+}
+
+fn same_origin(a: &str, b: &str) -> bool {
+    !b.is_empty()
+        && a.trim_end_matches('/')
+            .eq_ignore_ascii_case(b.trim_end_matches('/'))
+}
+
+/// Percent-encodes a value for use inside a query string.
+pub fn encode_query_component(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}

@@ -1,0 +1,128 @@
+use serde::{Deserialize, Serialize};
+
+/// Whether a session is fully signed in or still has tasks to complete.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionStatus {
+    /// Signed in, no task remains.
+    Active,
+    /// Authenticated, but at least one session task remains.
+    Pending,
+}
+
+impl SessionStatus {
+    /// The wire name (`active` / `pending`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Pending => "pending",
+        }
+    }
+}
+
+/// A session task, in the fixed order in which tasks become current.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TaskKey {
+    /// The password must be replaced before continuing.
+    ResetPassword,
+    /// The instance requires a second factor and the user has none.
+    SetupMfa,
+    /// Organizations are required and the session has no active organization.
+    ChooseOrganization,
+}
+
+impl TaskKey {
+    /// Every task, in the documented order (the current task is the first that applies).
+    pub const ALL: [TaskKey; 3] = [
+        TaskKey::ResetPassword,
+        TaskKey::SetupMfa,
+        TaskKey::ChooseOrganization,
+    ];
+
+    /// The task key as it appears in URLs and on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ResetPassword => "reset-password",
+            Self::SetupMfa => "setup-mfa",
+            Self::ChooseOrganization => "choose-organization",
+        }
+    }
+
+    /// Parses a task key from its wire name.
+    pub fn parse(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|task| task.as_str() == key)
+    }
+}
+
+/// Status of a sign-in attempt (Clerk's `SignIn.status`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignInStatus {
+    /// The password (first factor) is still needed.
+    NeedsFirstFactor,
+    /// A TOTP or backup code is needed.
+    NeedsSecondFactor,
+    /// Valid password on an unfamiliar device: an emailed code is needed.
+    NeedsClientTrust,
+    /// Forgot-password flow: a new password is needed.
+    NeedsNewPassword,
+    /// Every factor is verified; `finalize` creates the session.
+    Complete,
+}
+
+impl SignInStatus {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NeedsFirstFactor => "needs_first_factor",
+            Self::NeedsSecondFactor => "needs_second_factor",
+            Self::NeedsClientTrust => "needs_client_trust",
+            Self::NeedsNewPassword => "needs_new_password",
+            Self::Complete => "complete",
+        }
+    }
+
+    /// Parses the wire name.
+    pub fn parse(value: &str) -> Option<Self> {
+        [
+            Self::NeedsFirstFactor,
+            Self::NeedsSecondFactor,
+            Self::NeedsClientTrust,
+            Self::NeedsNewPassword,
+            Self::Complete,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == value)
+    }
+}
+
+/// Status of a sign-up attempt (Clerk's `SignUp.status`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignUpStatus {
+    /// Something is still unverified or missing (here: the email address).
+    MissingRequirements,
+    /// Everything is verified; `finalize` creates the user and the session.
+    Complete,
+    /// Inactive for over 24 hours.
+    Abandoned,
+}
+
+impl SignUpStatus {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::MissingRequirements => "missing_requirements",
+            Self::Complete => "complete",
+            Self::Abandoned => "abandoned",
+        }
+    }
+
+    /// Parses the wire name.
+    pub fn parse(value: &str) -> Option<Self> {
+        [Self::MissingRequirements, Self::Complete, Self::Abandoned]
+            .into_iter()
+            .find(|status| status.as_str() == value)
+    }
+}

@@ -1,0 +1,184 @@
+use sqlx::Row;
+
+use super::{db, Store};
+use crate::{
+    domain::{ids::new_id, Timestamp},
+    model::AuthError,
+};
+
+/// The live session of a resolved client.
+#[derive(Clone, Debug)]
+pub struct ResolvedSession {
+    /// `sess_…`
+    pub session_id: String,
+    /// `user_…`
+    pub user_id: String,
+    /// Primary email.
+    pub email_address: String,
+    /// First name.
+    pub first_name: Option<String>,
+    /// Last name.
+    pub last_name: Option<String>,
+    /// Flag set by an operator or a breach check.
+    pub password_reset_required: bool,
+    /// The user has a second factor.
+    pub second_factor_enabled: bool,
+    /// Active organization.
+    pub active_org_id: Option<String>,
+    /// When the first factor was verified.
+    pub first_factor_at: Option<Timestamp>,
+    /// When the second factor was verified.
+    pub second_factor_at: Option<Timestamp>,
+}
+
+/// A client and its current session, if live.
+#[derive(Clone, Debug)]
+pub struct ResolvedClientRow {
+    /// `client_…`
+    pub client_id: String,
+    /// The current session, unless ended or expired.
+    pub session: Option<ResolvedSession>,
+}
+
+impl Store {
+    /// One indexed query: token hash → client → current live session → user.
+    pub async fn resolve_client(
+        &self,
+        token_hash: &[u8],
+        now: Timestamp,
+    ) -> Result<Option<ResolvedClientRow>, AuthError> {
+        let row = sqlx::query(
+            "SELECT c.id AS client_id, s.id AS session_id, s.user_id, s.active_org_id,
+                    s.first_factor_at, s.second_factor_at,
+                    u.first_name, u.last_name, u.password_reset_required, u.second_factor_enabled,
+                    e.email
+             FROM clients c
+             LEFT JOIN sessions s ON s.id = c.current_session_id
+                  AND s.ended_at IS NULL AND s.expires_at > ?
+             LEFT JOIN users u ON u.id = s.user_id
+             LEFT JOIN email_addresses e ON e.user_id = u.id AND e.is_primary = 1
+             WHERE c.token_hash = ?",
+        )
+        .bind(now)
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        let Some(row) = row else { return Ok(None) };
+        let parse = || -> Result<ResolvedClientRow, sqlx::Error> {
+            let session_id: Option<String> = row.try_get("session_id")?;
+            let email: Option<String> = row.try_get("email")?;
+            let session = match (session_id, email) {
+                (Some(session_id), Some(email_address)) => Some(ResolvedSession {
+                    session_id,
+                    user_id: row.try_get("user_id")?,
+                    email_address,
+                    first_name: row.try_get("first_name")?,
+                    last_name: row.try_get("last_name")?,
+                    password_reset_required: row.try_get("password_reset_required")?,
+                    second_factor_enabled: row.try_get("second_factor_enabled")?,
+                    active_org_id: row.try_get("active_org_id")?,
+                    first_factor_at: row.try_get("first_factor_at")?,
+                    second_factor_at: row.try_get("second_factor_at")?,
+                }),
+                _ => None,
+            };
+            Ok(ResolvedClientRow {
+                client_id: row.try_get("client_id")?,
+                session,
+            })
+        };
+        parse().map(Some).map_err(db)
+    }
+
+    /// Registers a new browser client.
+    pub async fn create_client(
+        &self,
+        token_hash: &[u8],
+        now: Timestamp,
+    ) -> Result<String, AuthError> {
+        let id = new_id("client");
+        sqlx::query(
+            "INSERT INTO clients (id, token_hash, created_at, rotated_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(&id)
+        .bind(token_hash)
+        .bind(now)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(id)
+    }
+
+    /// Creates a session, ends the client's previous one, makes the new one current and
+    /// rotates the client's token — one transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_session(
+        &self,
+        client_id: &str,
+        user_id: &str,
+        new_token_hash: &[u8],
+        first_factor_at: Timestamp,
+        second_factor_at: Option<Timestamp>,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<String, AuthError> {
+        let id = new_id("sess");
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query("UPDATE sessions SET ended_at = ? WHERE client_id = ? AND ended_at IS NULL")
+            .bind(now)
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        sqlx::query(
+            "INSERT INTO sessions (id, client_id, user_id, first_factor_at, second_factor_at, created_at, expires_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&id)
+        .bind(client_id)
+        .bind(user_id)
+        .bind(first_factor_at)
+        .bind(second_factor_at)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        sqlx::query("UPDATE clients SET current_session_id = ?, token_hash = ?, rotated_at = ? WHERE id = ?")
+            .bind(&id)
+            .bind(new_token_hash)
+            .bind(now)
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(id)
+    }
+
+    /// Ends the client's current session.
+    pub async fn end_current_session(
+        &self,
+        client_id: &str,
+        now: Timestamp,
+    ) -> Result<(), AuthError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query(
+            "UPDATE sessions SET ended_at = ?
+             WHERE id = (SELECT current_session_id FROM clients WHERE id = ?) AND ended_at IS NULL",
+        )
+        .bind(now)
+        .bind(client_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        sqlx::query("UPDATE clients SET current_session_id = NULL WHERE id = ?")
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+}

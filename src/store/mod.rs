@@ -1,0 +1,82 @@
+//! SQL, and only here. One module per aggregate; short write transactions; SQLite in WAL mode
+//! with a busy timeout so concurrent sign-ups queue instead of failing.
+
+mod attempts;
+mod clients;
+mod users;
+
+use std::{str::FromStr, time::Duration};
+
+use sqlx::{
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+    SqlitePool,
+};
+
+pub use attempts::{CompleteSignIn, SignUpRecord};
+pub use clients::{ResolvedClientRow, ResolvedSession};
+pub use users::{NewUser, UserListRow, UserRecord};
+
+use crate::model::AuthError;
+
+/// The SQLite store.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+/// Maps a database failure to the opaque `internal_error`, logging the cause.
+fn db(error: sqlx::Error) -> AuthError {
+    crate::domain::internal("database error", error)
+}
+
+impl Store {
+    /// Opens (creating when missing) the database at `url` and applies the migrations.
+    pub async fn open(url: &str) -> Result<Self, String> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| format!("DATABASE_URL {url:?}: {e}"))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        if let Some(dir) = sqlite_parent_dir(url) {
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .map_err(|e| format!("cannot open {url}: {e}"))?;
+        let store = Self { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies pending migrations.
+    pub async fn migrate(&self) -> Result<(), String> {
+        sqlx::migrate!("./migrations")
+            .run(&self.pool)
+            .await
+            .map_err(|e| format!("migration failed: {e}"))
+    }
+
+    /// The underlying pool (benchmarks and tests).
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+fn sqlite_parent_dir(url: &str) -> Option<std::path::PathBuf> {
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = path.split('?').next()?;
+    if path.is_empty() || path == ":memory:" {
+        return None;
+    }
+    std::path::Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(std::path::Path::to_path_buf)
+}

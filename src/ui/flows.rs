@@ -1,0 +1,204 @@
+//! `<SignIn/>`, `<SignUp/>` and `<SignOutButton/>`: each works as a plain HTML form (no
+//! JavaScript) and, once hydrated, without page reloads.
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_location, use_navigate, use_query_map};
+
+use super::{
+    fields::{ActionError, Field, GlobalError, SubmitButton},
+    provider::auth_context,
+};
+use crate::{
+    api::{AuthChange, ResendEmailCode, SignInPassword, SignOut, SignUpPassword, VerifyEmailCode},
+    model::GatehouseError,
+};
+
+/// Adopts the new auth state and goes where the server decided: the task page when pending,
+/// else the redirect target (client-side when relative, full load when absolute).
+///
+/// Gaining a session sets the state first, so the target page renders signed in; losing it
+/// navigates first and adopts the state on the next tick, so the page being left never sees
+/// itself signed out (and never bounces to sign-in).
+fn apply_change(change: &AuthChange) {
+    let context = auth_context();
+    let target = change.task_url.as_deref().unwrap_or(&change.redirect_url);
+    if change.snapshot.session_id.is_some() {
+        context.snapshot.set(change.snapshot.clone());
+        go_to(target);
+    } else {
+        go_to(target);
+        let snapshot = change.snapshot.clone();
+        set_timeout(
+            move || context.snapshot.set(snapshot),
+            std::time::Duration::ZERO,
+        );
+    }
+}
+
+fn go_to(target: &str) {
+    if target.starts_with('/') {
+        use_navigate()(target, Default::default());
+    } else {
+        #[cfg(feature = "hydrate")]
+        if let Some(window) = web_sys_window() {
+            let _ = window.location().assign(target);
+        }
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn web_sys_window() -> Option<leptos::web_sys::Window> {
+    leptos::web_sys::window()
+}
+
+fn error_of<T, S>(value: S) -> ActionError
+where
+    T: Clone + Send + Sync + 'static,
+    S: Get<Value = Option<Result<T, GatehouseError>>> + Send + Sync + 'static,
+{
+    Signal::derive(move || value.get().and_then(|result| result.err()))
+}
+
+/// The `redirect_url` query parameter of the current page, if any.
+fn redirect_url_param() -> Signal<String> {
+    let query = use_query_map();
+    Signal::derive(move || query.with(|q| q.get("redirect_url").unwrap_or_default()))
+}
+
+/// The sign-in form: email address and password (combined), then wherever the server sends the
+/// user (the current task when pending, else `redirect_url`, else `after_sign_in_url`).
+#[component]
+pub fn SignIn() -> impl IntoView {
+    let action = ServerAction::<SignInPassword>::new();
+    let value = action.value();
+    Effect::new(move |_| {
+        if let Some(Ok(step)) = value.get() {
+            if let Some(change) = &step.change {
+                apply_change(change);
+            }
+        }
+    });
+    let error = error_of(value);
+    let redirect_url = redirect_url_param();
+    let sign_up_url = auth_context().urls.get_value().sign_up_url;
+    view! {
+        <section class="card auth-card">
+            <h1>"Sign in"</h1>
+            <p class="subtitle">"Welcome back! Please sign in to continue"</p>
+            <ActionForm action=action>
+                <GlobalError error/>
+                <Field label="Email address" name="identifier" field="identifier" kind="email" autocomplete="email" required=true error/>
+                <Field label="Password" name="password" field="password" kind="password" autocomplete="current-password" required=true error/>
+                <input type="hidden" name="redirect_url" value=redirect_url/>
+                <SubmitButton pending=action.pending().into()/>
+            </ActionForm>
+            <p class="switch">"Don't have an account? " <a href=sign_up_url>"Sign up"</a></p>
+        </section>
+    }
+}
+
+/// The sign-up flow: "Create your account" (email, password, optional names) at the sign-up
+/// URL, then "Verify your email" at `<sign_up_url>/verify-email-address`.
+#[component]
+pub fn SignUp() -> impl IntoView {
+    let location = use_location();
+    let verifying = move || location.pathname.get().ends_with("/verify-email-address");
+    move || {
+        if verifying() {
+            view! { <VerifyEmailStep/> }.into_any()
+        } else {
+            view! { <SignUpStart/> }.into_any()
+        }
+    }
+}
+
+#[component]
+fn SignUpStart() -> impl IntoView {
+    let action = ServerAction::<SignUpPassword>::new();
+    let value = action.value();
+    Effect::new(move |_| {
+        if let Some(Ok(step)) = value.get() {
+            go_to(&step.verify_url);
+        }
+    });
+    let error = error_of(value);
+    let redirect_url = redirect_url_param();
+    let sign_in_url = auth_context().urls.get_value().sign_in_url;
+    view! {
+        <section class="card auth-card">
+            <h1>"Create your account"</h1>
+            <p class="subtitle">"Welcome! Please fill in the details to get started."</p>
+            <ActionForm action=action>
+                <GlobalError error/>
+                <div class="field-row">
+                    <Field label="First name" name="first_name" field="firstName" autocomplete="given-name" error/>
+                    <Field label="Last name" name="last_name" field="lastName" autocomplete="family-name" error/>
+                </div>
+                <Field label="Email address" name="email_address" field="emailAddress" kind="email" autocomplete="email" required=true error/>
+                <Field label="Password" name="password" field="password" kind="password" autocomplete="new-password" required=true error/>
+                <input type="hidden" name="redirect_url" value=redirect_url/>
+                <SubmitButton pending=action.pending().into()/>
+            </ActionForm>
+            <p class="switch">"Already have an account? " <a href=sign_in_url>"Sign in"</a></p>
+        </section>
+    }
+}
+
+#[component]
+fn VerifyEmailStep() -> impl IntoView {
+    let verify = ServerAction::<VerifyEmailCode>::new();
+    let resend = ServerAction::<ResendEmailCode>::new();
+    let verify_value = verify.value();
+    Effect::new(move |_| {
+        if let Some(Ok(change)) = verify_value.get() {
+            apply_change(&change);
+        }
+    });
+    let verify_error = error_of(verify_value);
+    let resend_error = error_of(resend.value());
+    let resent = move || matches!(resend.value().get(), Some(Ok(_)));
+    let redirect_url = redirect_url_param();
+    let current = Resource::new(|| (), |_| crate::api::current_sign_up());
+    view! {
+        <section class="card auth-card">
+            <h1>"Verify your email"</h1>
+            <p class="subtitle">
+                "Enter the verification code sent to your email"
+                <Transition fallback=|| ()>
+                    {move || current.get().and_then(|r| r.ok()).flatten().map(|step| view! { <strong class="sent-to">" " {step.email_address}</strong> })}
+                </Transition>
+            </p>
+            <ActionForm action=verify>
+                <GlobalError error=verify_error/>
+                <Field label="Verification code" name="code" field="code" autocomplete="one-time-code" required=true error=verify_error/>
+                <input type="hidden" name="redirect_url" value=redirect_url/>
+                <SubmitButton pending=verify.pending().into()/>
+            </ActionForm>
+            <ActionForm action=resend attr:class="resend">
+                <input type="hidden" name="redirect_url" value=redirect_url/>
+                <button type="submit" class="link" disabled=move || resend.pending().get()>"Resend code"</button>
+                <p class="field-error" role="status">
+                    {move || resend_error.get().and_then(|e| e.errors().first().map(|e| e.long_message.clone()))}
+                    {move || resent().then_some("A new code is on its way.")}
+                </p>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// A "Sign out" button (a form, so it works without JavaScript).
+#[component]
+pub fn SignOutButton() -> impl IntoView {
+    let action = ServerAction::<SignOut>::new();
+    let value = action.value();
+    Effect::new(move |_| {
+        if let Some(Ok(change)) = value.get() {
+            apply_change(&change);
+        }
+    });
+    view! {
+        <ActionForm action=action attr:class="sign-out">
+            <button type="submit" disabled=move || action.pending().get()>"Sign out"</button>
+        </ActionForm>
+    }
+}

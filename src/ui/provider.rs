@@ -1,0 +1,89 @@
+use leptos::prelude::*;
+
+use crate::{
+    api::InstanceUrls,
+    model::{Auth, AuthSnapshot},
+};
+
+/// The auth state every component and hook reads: one signal, set from the server-rendered
+/// snapshot at hydration and replaced after each auth change.
+#[derive(Clone, Copy)]
+pub struct AuthContext {
+    /// The resolved state (before `treat_pending_as_signed_out`).
+    pub snapshot: RwSignal<AuthSnapshot>,
+    /// The provider's default for `treat_pending_as_signed_out`.
+    pub treat_pending_as_signed_out: bool,
+    /// The instance's URLs.
+    pub urls: StoredValue<InstanceUrls>,
+}
+
+impl AuthContext {
+    /// The Auth object under the given (or the provider's) pending rule.
+    pub fn auth(&self, treat_pending_as_signed_out: Option<bool>) -> Auth {
+        let treat = treat_pending_as_signed_out.unwrap_or(self.treat_pending_as_signed_out);
+        self.snapshot.with(|snapshot| snapshot.auth(treat))
+    }
+}
+
+/// Wraps the app: ships the server's auth snapshot into the page so hydration starts with the
+/// right state and no extra round trip.
+///
+/// `treat_pending_as_signed_out` (default `true`) is the default for every component and hook
+/// below it.
+#[component]
+pub fn AuthProvider(
+    /// Whether a pending session counts as signed out (default `true`).
+    #[prop(optional)]
+    treat_pending_as_signed_out: Option<bool>,
+    children: Children,
+) -> impl IntoView {
+    let (snapshot, urls) = SharedValue::new(initial_state).into_inner();
+    provide_context(AuthContext {
+        snapshot: RwSignal::new(snapshot),
+        treat_pending_as_signed_out: treat_pending_as_signed_out.unwrap_or(true),
+        urls: StoredValue::new(urls),
+    });
+    children()
+}
+
+fn initial_state() -> (AuthSnapshot, InstanceUrls) {
+    #[cfg(feature = "ssr")]
+    {
+        crate::api::request_state()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        (AuthSnapshot::default(), InstanceUrls::default())
+    }
+}
+
+/// The provider's context, or a signed-out one (with a warning) outside `<AuthProvider>`.
+pub(crate) fn auth_context() -> AuthContext {
+    use_context::<AuthContext>().unwrap_or_else(|| {
+        leptos::logging::warn!(
+            "gatehouse: component used outside <AuthProvider>; treating as signed out"
+        );
+        AuthContext {
+            snapshot: RwSignal::new(AuthSnapshot::default()),
+            treat_pending_as_signed_out: true,
+            urls: StoredValue::new(InstanceUrls::default()),
+        }
+    })
+}
+
+/// The Auth object as a signal, with the provider's `treat_pending_as_signed_out`.
+pub fn use_auth() -> Signal<Auth> {
+    let context = auth_context();
+    Signal::derive(move || context.auth(None))
+}
+
+/// The Auth object as a signal, with an explicit `treat_pending_as_signed_out`.
+pub fn use_auth_with(treat_pending_as_signed_out: bool) -> Signal<Auth> {
+    let context = auth_context();
+    Signal::derive(move || context.auth(Some(treat_pending_as_signed_out)))
+}
+
+/// The instance's URLs (sign-in page, after-sign-in target, …).
+pub fn use_instance_urls() -> InstanceUrls {
+    auth_context().urls.get_value()
+}

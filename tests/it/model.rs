@@ -1,0 +1,173 @@
+use gatehouse::model::{
+    decorate_url, encode_query_component, AuthError, AuthSnapshot, DecoratedUrl, GatehouseError,
+    HasParams, SessionStatus, TaskKey, UserSummary,
+};
+
+#[test]
+fn field_names_are_camel_case() {
+    let error = AuthError::param_missing("email_address", "Email address");
+    assert_eq!(error.field().as_deref(), Some("emailAddress"));
+    let all: GatehouseError = error.into();
+    assert!(all.field("emailAddress").is_some());
+    assert!(
+        all.global().is_empty(),
+        "field errors hide global ones, as in Clerk"
+    );
+}
+
+#[test]
+fn wire_format_matches_clerk() {
+    let error: GatehouseError = AuthError::user_locked(3600).into();
+    let json = serde_json::to_value(&error).unwrap();
+    assert_eq!(json["errors"][0]["code"], "user_locked");
+    assert_eq!(
+        json["errors"][0]["meta"]["lockout_expires_in_seconds"],
+        3600
+    );
+    assert!(json["errors"][0]["long_message"]
+        .as_str()
+        .unwrap()
+        .contains("1 hour"));
+    assert_eq!(error.http_status(), 403);
+    assert_eq!(
+        GatehouseError::from(AuthError::password_incorrect()).http_status(),
+        422
+    );
+    assert_eq!(
+        GatehouseError::from(AuthError::verification_failed()).http_status(),
+        400
+    );
+    assert_eq!(
+        GatehouseError::from(AuthError::unauthorized()).http_status(),
+        401
+    );
+}
+
+const ORIGIN: &str = "http://127.0.0.1:3000";
+
+fn decorate(target: &str) -> DecoratedUrl {
+    decorate_url(
+        target,
+        ORIGIN,
+        &["https://app.example".to_string()],
+        "/dashboard",
+    )
+}
+
+#[test]
+fn redirect_rule_keeps_relative_paths_relative() {
+    assert_eq!(
+        decorate("/orgs/acme?tab=1"),
+        DecoratedUrl::Relative("/orgs/acme?tab=1".into())
+    );
+    assert_eq!(
+        decorate("http://127.0.0.1:3000/a"),
+        DecoratedUrl::Relative("/a".into())
+    );
+}
+
+#[test]
+fn redirect_rule_refuses_other_origins_and_schemes() {
+    for target in [
+        "//evil.example",
+        "https://evil.example",
+        "javascript:alert(1)",
+        "/\\evil.example",
+        "http://app.example@evil.example/",
+        "https://app.example.evil.example/",
+        "data:text/html,hi",
+        " /dashboard",
+        "",
+    ] {
+        assert_eq!(
+            decorate(target),
+            DecoratedUrl::Relative("/dashboard".into()),
+            "{target:?}"
+        );
+    }
+}
+
+#[test]
+fn redirect_rule_allows_authorized_parties_as_absolute() {
+    assert_eq!(
+        decorate("https://app.example/x"),
+        DecoratedUrl::Absolute("https://app.example/x".into())
+    );
+}
+
+#[test]
+fn query_components_are_encoded() {
+    assert_eq!(encode_query_component("/a b?c=d&e"), "%2Fa%20b%3Fc%3Dd%26e");
+}
+
+fn pending() -> AuthSnapshot {
+    AuthSnapshot {
+        session_id: Some("sess_1".into()),
+        session_status: Some(SessionStatus::Pending),
+        tasks: vec![TaskKey::ChooseOrganization],
+        user: Some(UserSummary {
+            id: "user_1".into(),
+            email_address: "a@example.com".into(),
+            first_name: None,
+            last_name: None,
+        }),
+        ..AuthSnapshot::default()
+    }
+}
+
+#[test]
+fn pending_is_signed_out_by_default_but_keeps_status_and_task() {
+    let auth = pending().auth(true);
+    assert_eq!(auth.user_id, None);
+    assert_eq!(auth.session_id, None);
+    assert_eq!(auth.session_status, Some(SessionStatus::Pending));
+    assert_eq!(auth.current_task, Some(TaskKey::ChooseOrganization));
+    assert!(!auth.is_signed_in());
+    let counted = pending().auth(false);
+    assert!(counted.is_signed_in());
+    assert_eq!(counted.user_id.as_deref(), Some("user_1"));
+}
+
+#[test]
+fn has_is_false_when_signed_out_or_asked_nothing() {
+    assert!(!AuthSnapshot::signed_out().auth(true).has(&HasParams {
+        role: Some("org:admin".into()),
+        permission: None
+    }));
+    assert!(!pending().auth(false).has(&HasParams::default()));
+    let mut admin = pending();
+    admin.session_status = Some(SessionStatus::Active);
+    admin.tasks.clear();
+    admin.org_id = Some("org_1".into());
+    admin.org_role = Some("org:admin".into());
+    admin.org_permissions = vec!["org:sys_memberships:manage".into()];
+    let auth = admin.auth(true);
+    assert!(
+        auth.has(&HasParams {
+            role: Some("admin".into()),
+            permission: None
+        }),
+        "admin ≡ org:admin"
+    );
+    assert!(auth.has(&HasParams {
+        role: Some("org:admin".into()),
+        permission: Some("org:sys_memberships:manage".into())
+    }));
+    assert!(
+        !auth.has(&HasParams {
+            role: Some("org:admin".into()),
+            permission: Some("org:other:x".into())
+        }),
+        "AND over what is asked"
+    );
+}
+
+#[test]
+fn task_keys_round_trip_in_fixed_order() {
+    let keys: Vec<&str> = TaskKey::ALL.iter().map(|t| t.as_str()).collect();
+    assert_eq!(keys, ["reset-password", "setup-mfa", "choose-organization"]);
+    for task in TaskKey::ALL {
+        assert_eq!(TaskKey::parse(task.as_str()), Some(task));
+    }
+    assert_eq!(TaskKey::parse("nope"), None);
+}
