@@ -1,15 +1,14 @@
-//! Password rules and hashing: argon2id (m=19456 KiB, t=2, p=1) on a bounded blocking pool,
-//! never on the async runtime.
+//! Password rules and hashing: argon2id (m=19456 KiB, t=2, p=1) on a bounded pool of dedicated
+//! threads, never on the async runtime.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use argon2::{
-    password_hash::{
-        rand_core::OsRng, PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString,
-    },
-    Algorithm, Argon2, Params, Version,
+    password_hash::{rand_core::OsRng, Output, PasswordHash, SaltString},
+    Algorithm, Argon2, Block, Params, Version, ARGON2ID_IDENT,
 };
-use tokio::sync::Semaphore;
+use subtle::ConstantTimeEq;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::model::{
     limits::{PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS},
@@ -46,84 +45,184 @@ pub fn is_compromised(password: &str) -> bool {
         .any(|line| !line.is_empty() && !line.starts_with('#') && line == lower)
 }
 
-fn argon2() -> Result<Argon2<'static>, argon2::Error> {
-    Ok(Argon2::new(
-        Algorithm::Argon2id,
-        Version::V0x13,
-        Params::new(19_456, 2, 1, None)?,
+/// Upper bound on a stored hash's memory cost we agree to run (KiB): hashes are ours, but never
+/// let a corrupted row allocate gigabytes.
+const MAX_MEMORY_KIB: u32 = 262_144;
+
+fn params() -> Result<Params, argon2::Error> {
+    Params::new(19_456, 2, 1, Some(32))
+}
+
+/// Runs argon2id into `out`, reusing `memory` (grown once per thread, never freed), so hashing
+/// costs no allocation and a worker's memory stays at one block buffer.
+fn run(
+    memory: &mut Vec<Block>,
+    params: &Params,
+    password: &str,
+    salt: &[u8],
+    out: &mut [u8],
+) -> Result<(), argon2::Error> {
+    let needed = params.block_count();
+    if memory.len() < needed {
+        memory.resize(needed, Block::default());
+    }
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone()).hash_password_into_with_memory(
+        password.as_bytes(),
+        salt,
+        out,
+        &mut memory[..needed],
+    )
+}
+
+fn hash_with(memory: &mut Vec<Block>, password: &str) -> Result<String, String> {
+    let params = params().map_err(|e| e.to_string())?;
+    let salt = SaltString::generate(&mut OsRng);
+    let mut salt_buf = [0u8; 64];
+    let salt_bytes = salt.decode_b64(&mut salt_buf).map_err(|e| e.to_string())?;
+    let mut out = [0u8; 32];
+    run(memory, &params, password, salt_bytes, &mut out).map_err(|e| e.to_string())?;
+    let output = Output::new(&out).map_err(|e| e.to_string())?;
+    Ok(format!(
+        "$argon2id$v=19$m={},t={},p={}${}${output}",
+        params.m_cost(),
+        params.t_cost(),
+        params.p_cost(),
+        salt.as_str()
     ))
 }
 
-fn hash_blocking(password: &str) -> Result<String, String> {
-    let salt = SaltString::generate(&mut OsRng);
-    argon2()
-        .map_err(|e| e.to_string())?
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|e| e.to_string())
-}
-
-/// A hash of a random password, verified against when the user does not exist, so an unknown
-/// email costs the same time as a wrong password.
-fn dummy_hash() -> &'static str {
-    static DUMMY: OnceLock<String> = OnceLock::new();
-    DUMMY.get_or_init(|| {
-        hash_blocking(super::tokens::SecretToken::generate().expose()).unwrap_or_default()
-    })
-}
-
-fn verify_blocking(password: &str, hash: Option<&str>) -> bool {
-    let (phc, real) = match hash {
-        Some(hash) => (hash, true),
-        None => (dummy_hash(), false),
-    };
+fn verify_with(memory: &mut Vec<Block>, password: &str, phc: &str) -> bool {
     let Ok(parsed) = PasswordHash::new(phc) else {
         return false;
     };
-    let Ok(argon) = argon2() else {
+    if parsed.algorithm != ARGON2ID_IDENT || parsed.version.is_some_and(|v| v != 0x13) {
+        return false;
+    }
+    let Ok(params) = Params::try_from(&parsed) else {
         return false;
     };
-    argon.verify_password(password.as_bytes(), &parsed).is_ok() && real
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return false;
+    };
+    if params.m_cost() > MAX_MEMORY_KIB {
+        return false;
+    }
+    let mut salt_buf = [0u8; 64];
+    let Ok(salt_bytes) = salt.decode_b64(&mut salt_buf) else {
+        return false;
+    };
+    let mut out = vec![0u8; expected.len()];
+    run(memory, &params, password, salt_bytes, &mut out).is_ok()
+        && bool::from(expected.as_bytes().ct_eq(&out))
 }
 
-/// Hashes and verifies passwords on tokio's blocking pool, at most `concurrency` at once, so
-/// memory stays bounded (19 MiB per running hash) and the async runtime never stalls.
+/// One hashing thread's state: its block buffer and its dummy hash (verified against for
+/// unknown users, so an unknown email costs the same time as a wrong password).
+struct Worker {
+    memory: Vec<Block>,
+    dummy_hash: Option<String>,
+}
+
+impl Worker {
+    fn hash(&mut self, password: &str) -> Result<String, String> {
+        hash_with(&mut self.memory, password)
+    }
+
+    fn verify(&mut self, password: &str, hash: Option<&str>) -> bool {
+        match hash {
+            Some(hash) => verify_with(&mut self.memory, password, hash),
+            None => {
+                if self.dummy_hash.is_none() {
+                    self.dummy_hash = hash_with(
+                        &mut self.memory,
+                        super::tokens::SecretToken::generate().expose(),
+                    )
+                    .ok();
+                }
+                if let Some(dummy) = self.dummy_hash.clone() {
+                    verify_with(&mut self.memory, password, &dummy);
+                }
+                false
+            }
+        }
+    }
+}
+
+enum Job {
+    Hash(String, oneshot::Sender<Result<String, String>>),
+    Verify(String, Option<String>, oneshot::Sender<bool>),
+}
+
+/// Hashes and verifies passwords on a fixed set of `concurrency` dedicated threads, never on the
+/// async runtime. A fixed set (rather than tokio's growing blocking pool) bounds memory: each
+/// thread owns one 19 MiB block buffer, reused for every hash.
 #[derive(Clone)]
 pub struct PasswordHasher {
-    permits: Arc<Semaphore>,
+    jobs: mpsc::Sender<Job>,
 }
 
 impl PasswordHasher {
-    /// A hasher running at most `concurrency` hashes at once.
+    /// Starts `concurrency` hashing threads (at least one).
     pub fn new(concurrency: usize) -> Self {
-        Self {
-            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+        let (jobs, receiver) = mpsc::channel::<Job>(256);
+        let receiver = Arc::new(Mutex::new(receiver));
+        for index in 0..concurrency.max(1) {
+            let receiver = Arc::clone(&receiver);
+            let spawned = std::thread::Builder::new()
+                .name(format!("gatehouse-argon2-{index}"))
+                .spawn(move || run_worker(&receiver));
+            if let Err(error) = spawned {
+                tracing::error!(%error, "cannot start a password hashing thread");
+            }
         }
+        Self { jobs }
+    }
+
+    async fn submit<T>(&self, job: impl FnOnce(oneshot::Sender<T>) -> Job) -> Result<T, AuthError> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(job(reply))
+            .await
+            .map_err(|e| super::internal("password threads stopped", e))?;
+        answer
+            .await
+            .map_err(|e| super::internal("password thread dropped a job", e))
     }
 
     /// Hashes a password (PHC string).
     pub async fn hash(&self, password: String) -> Result<String, AuthError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|e| super::internal("password pool closed", e))?;
-        tokio::task::spawn_blocking(move || hash_blocking(&password))
-            .await
-            .map_err(|e| super::internal("password hash task failed", e))?
+        self.submit(|reply| Job::Hash(password, reply))
+            .await?
             .map_err(|e| super::internal("password hash failed", e))
     }
 
     /// Verifies a password; with no hash (unknown user) it verifies against a dummy hash and
     /// returns false, taking the same time.
     pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, AuthError> {
-        let _permit = self
-            .permits
-            .acquire()
+        self.submit(|reply| Job::Verify(password, hash, reply))
             .await
-            .map_err(|e| super::internal("password pool closed", e))?;
-        tokio::task::spawn_blocking(move || verify_blocking(&password, hash.as_deref()))
-            .await
-            .map_err(|e| super::internal("password verify task failed", e))
+    }
+}
+
+fn run_worker(receiver: &Mutex<mpsc::Receiver<Job>>) {
+    let mut worker = Worker {
+        memory: Vec::new(),
+        dummy_hash: None,
+    };
+    loop {
+        // Hold the lock only while taking a job, so the other threads keep working.
+        let job = match receiver.lock() {
+            Ok(mut jobs) => jobs.blocking_recv(),
+            Err(_) => return,
+        };
+        match job {
+            Some(Job::Hash(password, reply)) => {
+                let _ = reply.send(worker.hash(&password));
+            }
+            Some(Job::Verify(password, hash, reply)) => {
+                let _ = reply.send(worker.verify(&password, hash.as_deref()));
+            }
+            None => return,
+        }
     }
 }

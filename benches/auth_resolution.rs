@@ -1,0 +1,133 @@
+//! `auth()` resolution (cookie token → Auth with derived tasks) against 10,000 sessions in
+//! SQLite, and the argon2 verify time. Run with `bash scripts/bench.sh` (release build).
+
+use std::time::{Duration, Instant};
+
+use gatehouse::{
+    config::Config,
+    domain::{password::PasswordHasher, session, tokens::SecretToken},
+    store::{NewUser, Store},
+};
+
+const SESSIONS: usize = 10_000;
+const LOOKUPS: usize = 50_000;
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index]
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<(), String> {
+    let dir = std::env::temp_dir().join(format!("gatehouse-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let url = format!("sqlite://{}/bench.db?mode=rwc", dir.display());
+    let store = Store::open(&url).await?;
+    let config = Config::from_sources(None, &[]).map_err(|e| e.to_string())?;
+    let now = gatehouse::domain::now();
+
+    let mut tokens = Vec::with_capacity(SESSIONS);
+    for i in 0..SESSIONS {
+        let email = format!("user{i}@bench.example");
+        let user_id = store
+            .create_user(
+                NewUser {
+                    email: &email,
+                    password_hash: "-",
+                    first_name: None,
+                    last_name: None,
+                },
+                now,
+            )
+            .await
+            .map_err(|e| e.long_message)?
+            .ok_or("duplicate user")?;
+        let first = SecretToken::generate();
+        let client_id = store
+            .create_client(&first.hash(), now)
+            .await
+            .map_err(|e| e.long_message)?;
+        let token = SecretToken::generate();
+        store
+            .create_session(
+                &client_id,
+                &user_id,
+                &token.hash(),
+                now,
+                None,
+                now + 86_400,
+                now,
+            )
+            .await
+            .map_err(|e| e.long_message)?;
+        tokens.push(token);
+    }
+
+    // Warm up, then time each resolution.
+    for token in tokens.iter().take(1000) {
+        session::resolve(&store, &config, Some(token), now)
+            .await
+            .map_err(|e| e.long_message)?;
+    }
+    let mut samples = Vec::with_capacity(LOOKUPS);
+    let mut state = 0x2545_f491_u64;
+    for _ in 0..LOOKUPS {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let token = &tokens[(state % SESSIONS as u64) as usize];
+        let started = Instant::now();
+        let resolved = session::resolve(&store, &config, Some(token), now)
+            .await
+            .map_err(|e| e.long_message)?;
+        samples.push(started.elapsed());
+        if resolved.snapshot.session_id.is_none() {
+            return Err("a session failed to resolve".into());
+        }
+    }
+    samples.sort();
+    println!(
+        "auth() resolution, {SESSIONS} sessions, {LOOKUPS} lookups: p50 {:.1} µs, p99 {:.1} µs",
+        percentile(&samples, 0.50).as_secs_f64() * 1e6,
+        percentile(&samples, 0.99).as_secs_f64() * 1e6
+    );
+
+    // The floor: one trivial query through sqlx's SQLite worker thread.
+    let mut floor = Vec::with_capacity(10_000);
+    for _ in 0..10_000 {
+        let started = Instant::now();
+        sqlx::query("SELECT 1")
+            .execute(store.pool())
+            .await
+            .map_err(|e| e.to_string())?;
+        floor.push(started.elapsed());
+    }
+    floor.sort();
+    println!(
+        "floor (SELECT 1 through the pool): p50 {:.1} µs, p99 {:.1} µs",
+        percentile(&floor, 0.50).as_secs_f64() * 1e6,
+        percentile(&floor, 0.99).as_secs_f64() * 1e6
+    );
+
+    let hasher = PasswordHasher::new(1);
+    let hash = hasher
+        .hash("correct-horse-battery".into())
+        .await
+        .map_err(|e| e.long_message)?;
+    let mut verifies = Vec::new();
+    for _ in 0..20 {
+        let started = Instant::now();
+        hasher
+            .verify("correct-horse-battery".into(), Some(hash.clone()))
+            .await
+            .map_err(|e| e.long_message)?;
+        verifies.push(started.elapsed());
+    }
+    verifies.sort();
+    println!(
+        "argon2id verify (m=19456 KiB, t=2, p=1): median {:.1} ms",
+        percentile(&verifies, 0.5).as_secs_f64() * 1e3
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
