@@ -214,3 +214,41 @@ async fn argon2_hashes_verify_and_unknown_users_never_match() {
         .await
         .unwrap());
 }
+
+#[test]
+fn a_sign_up_is_abandoned_after_24_hours() {
+    use gatehouse::{
+        domain::sign_up::{status_at, ABANDON_AFTER_SECONDS},
+        model::SignUpStatus,
+        store::SignUpRecord,
+    };
+    let record = SignUpRecord {
+        id: ATTEMPT.into(),
+        client_id: "client_1".into(),
+        email: "a@example.com".into(),
+        password_hash: "-".into(),
+        first_name: None,
+        last_name: None,
+        status: SignUpStatus::MissingRequirements,
+        existing_user_id: None,
+        created_user_id: None,
+        abandon_at: T0 + ABANDON_AFTER_SECONDS,
+        code: CodeState::issue(ATTEMPT, "123456", T0),
+    };
+    assert_eq!(
+        status_at(&record, T0 + ABANDON_AFTER_SECONDS - 1),
+        SignUpStatus::MissingRequirements
+    );
+    assert_eq!(
+        status_at(&record, T0 + ABANDON_AFTER_SECONDS),
+        SignUpStatus::Abandoned
+    );
+    let complete = SignUpRecord {
+        status: SignUpStatus::Complete,
+        ..record
+    };
+    assert_eq!(
+        status_at(&complete, T0 + 10 * ABANDON_AFTER_SECONDS),
+        SignUpStatus::Complete
+    );
+}

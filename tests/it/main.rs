@@ -1,5 +1,6 @@
 //! Rust integration tests: one binary (each extra test binary costs a link on 2 cores).
 
+mod cli;
 mod config;
 mod domain;
 mod http;
