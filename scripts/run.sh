@@ -7,6 +7,7 @@ source scripts/env.sh
 bash scripts/install.sh
 cargo leptos build --release
 mkdir -p data
+export GATEHOUSE_CONFIG="${GATEHOUSE_CONFIG:-demo.toml}"
 export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-target/site}"
 export LEPTOS_SITE_ADDR="${LEPTOS_SITE_ADDR:-127.0.0.1:3000}"
 exec target/release/gatehouse serve

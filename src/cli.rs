@@ -31,6 +31,37 @@ enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage organizations.
+    #[command(subcommand)]
+    Org(OrgCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum OrgCommand {
+    /// Create an organization owned by an existing user (org:admin).
+    Create {
+        /// Name.
+        #[arg(long)]
+        name: String,
+        /// Slug (lowercase letters, digits, hyphens).
+        #[arg(long)]
+        slug: String,
+        /// The owner's email address.
+        #[arg(long)]
+        owner: String,
+    },
+    /// Add a user to an organization (or change their role).
+    AddMember {
+        /// The organization's slug.
+        #[arg(long)]
+        org: String,
+        /// The user's email address.
+        #[arg(long)]
+        email: String,
+        /// Role: org:admin, org:member or a configured custom role.
+        #[arg(long, default_value = "org:member")]
+        role: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -52,6 +83,13 @@ enum UserCommand {
     },
     /// List users.
     List,
+    /// Flag the user's password: their sessions become pending with `reset-password` at their
+    /// next request.
+    RequirePasswordReset {
+        /// Email address.
+        #[arg(long)]
+        email: String,
+    },
 }
 
 /// Runs the CLI; errors print one line and exit non-zero.
@@ -70,6 +108,17 @@ fn init_logging() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}
+
+async fn user_id_for(store: &Store, email: &str, flag: &str) -> Result<String, String> {
+    let email =
+        normalize_email(email, "email").map_err(|e| format!("{flag}: {}", e.long_message))?;
+    store
+        .find_user_by_email(&email)
+        .await
+        .map_err(|e| e.long_message)?
+        .map(|user| user.id)
+        .ok_or_else(|| format!("{flag}: no user has the email address {email}"))
 }
 
 async fn execute(command: Command) -> Result<(), String> {
@@ -110,6 +159,56 @@ async fn execute(command: Command) -> Result<(), String> {
             println!("{id}\t{email}");
             Ok(())
         }
+        Command::User(UserCommand::RequirePasswordReset { email }) => {
+            let user_id = user_id_for(&store, &email, "--email").await?;
+            store
+                .require_password_reset(&user_id, domain::now())
+                .await
+                .map_err(|e| e.long_message)?;
+            println!("{user_id}: password reset required at the next request");
+            Ok(())
+        }
+        Command::Org(OrgCommand::Create { name, slug, owner }) => {
+            let owner_id = user_id_for(&store, &owner, "--owner").await?;
+            let (name, slug) =
+                crate::domain::organization::validate(&name, &slug).map_err(|e| {
+                    e.errors()
+                        .iter()
+                        .map(|error| {
+                            format!(
+                                "--{}: {}",
+                                error.meta.param_name.as_deref().unwrap_or("?"),
+                                error.long_message
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                })?;
+            let id = store
+                .create_organization(&name, &slug, &owner_id, domain::now())
+                .await
+                .map_err(|e| e.long_message)?
+                .ok_or_else(|| format!("--slug: {slug} is taken"))?;
+            println!("{id}\t{slug}\t{name}");
+            Ok(())
+        }
+        Command::Org(OrgCommand::AddMember { org, email, role }) => {
+            if !config.organizations.role_exists(&role) {
+                return Err(format!("--role: unknown role {role} (org:admin, org:member or one from organizations.roles)"));
+            }
+            let user_id = user_id_for(&store, &email, "--email").await?;
+            let organization = store
+                .find_organization_by_slug(&org)
+                .await
+                .map_err(|e| e.long_message)?
+                .ok_or_else(|| format!("--org: no organization has the slug {org}"))?;
+            store
+                .upsert_member(&organization.id, &user_id, &role, domain::now())
+                .await
+                .map_err(|e| e.long_message)?;
+            println!("{user_id} is {role} of {}", organization.slug);
+            Ok(())
+        }
         Command::User(UserCommand::List) => {
             for user in store.list_users().await.map_err(|e| e.long_message)? {
                 let name = [user.first_name.as_deref(), user.last_name.as_deref()]
@@ -141,7 +240,7 @@ pub fn demo_app(
         cookie: ClientCookie::new(gatehouse.config.instance.secure_cookies()),
         gatehouse,
         leptos_options: options,
-        rules: Arc::new(crate::demo::protect_rules()),
+        rules: Arc::new(crate::demo::route_rules()),
     };
     Ok(server::router(state, crate::demo::App, crate::demo::shell))
 }

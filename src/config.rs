@@ -111,6 +111,23 @@ pub struct OrganizationsConfig {
     pub allow_personal_accounts: Option<bool>,
     /// Users may create organizations (default on).
     pub allow_creation: Option<bool>,
+    /// Custom roles (`org:<role>`) and extra permissions for the system roles:
+    /// role → `org:<feature>:<perm>` permissions.
+    pub roles: BTreeMap<String, Vec<String>>,
+}
+
+impl OrganizationsConfig {
+    /// Whether users may create organizations.
+    pub fn creation_allowed(&self) -> bool {
+        self.allow_creation.unwrap_or(true)
+    }
+
+    /// Whether the given role exists (system or custom).
+    pub fn role_exists(&self, role: &str) -> bool {
+        role == crate::model::ROLE_ADMIN
+            || role == crate::model::ROLE_MEMBER
+            || self.roles.contains_key(role)
+    }
 }
 
 /// `[mfa]`
@@ -338,6 +355,31 @@ impl Config {
                 )));
             }
         }
+        let custom_roles = self
+            .organizations
+            .roles
+            .keys()
+            .filter(|role| !self.organizations.role_exists_as_system(role))
+            .count();
+        if custom_roles > 10 {
+            return Err(ConfigError(
+                "organizations.roles: at most 10 custom roles".into(),
+            ));
+        }
+        for (role, permissions) in &self.organizations.roles {
+            if !is_key(role, 2) {
+                return Err(ConfigError(format!(
+                    "organizations.roles.{role}: role keys look like org:<role> (lowercase letters, digits, _ and -)"
+                )));
+            }
+            for permission in permissions {
+                if !is_key(permission, 3) || permission.starts_with("org:sys_") {
+                    return Err(ConfigError(format!(
+                        "organizations.roles.{role}: {permission:?} is not a custom permission (org:<feature>:<perm>)"
+                    )));
+                }
+            }
+        }
         if self.passwords.hash_concurrency == 0 {
             return Err(ConfigError(
                 "passwords.hash_concurrency: must be at least 1".into(),
@@ -366,6 +408,26 @@ impl Config {
     /// Whether the `choose-organization` task applies to sessions without an active org.
     pub fn organizations_required(&self) -> bool {
         self.organizations.enabled && !self.organizations.allow_personal_accounts.unwrap_or(false)
+    }
+}
+
+/// `org:a` (2 parts) or `org:a:b` (3 parts), lowercase letters, digits, `_` and `-`.
+fn is_key(value: &str, parts: usize) -> bool {
+    let pieces: Vec<&str> = value.split(':').collect();
+    pieces.len() == parts
+        && pieces[0] == "org"
+        && pieces[1..].iter().all(|piece| {
+            !piece.is_empty()
+                && piece.len() <= 64
+                && piece
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+        })
+}
+
+impl OrganizationsConfig {
+    fn role_exists_as_system(&self, role: &str) -> bool {
+        role == crate::model::ROLE_ADMIN || role == crate::model::ROLE_MEMBER
     }
 }
 

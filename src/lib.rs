@@ -28,14 +28,19 @@ pub mod store;
 /// Leptos' prelude also exports a `Show`; import ours explicitly
 /// (`use gatehouse::prelude::Show;`) — an explicit import wins over the glob.
 pub mod prelude {
-    pub use crate::api::{AuthChange, InstanceUrls, SignInStep, SignUpStep};
+    pub use crate::api::{
+        AuthChange, InstanceUrls, MfaSetup, MfaSetupDone, SignInStep, SignUpStep,
+    };
     pub use crate::model::{
-        decorate_url, Auth, AuthError, AuthSnapshot, DecoratedUrl, GatehouseError, HasParams,
-        SessionStatus, SignInStatus, SignUpStatus, TaskKey, UserSummary,
+        decorate_url, suggest_slug, task_url, Auth, AuthError, AuthSnapshot, DecoratedUrl,
+        GatehouseError, HasParams, Member, Membership, MembershipPage, SessionStatus, SignInStatus,
+        SignUpStatus, TaskKey, UserSummary,
     };
     pub use crate::ui::{
-        use_auth, use_auth_with, use_instance_urls, AuthProvider, Protect, RedirectToSignIn, Show,
-        SignIn, SignOutButton, SignUp, SignedIn, SignedOut, When,
+        task_view, use_auth, use_auth_with, use_instance_urls, use_organization_list, AuthProvider,
+        OrganizationList, OrganizationSwitcher, Protect, RedirectToSignIn, RedirectToTasks, Show,
+        SignIn, SignOutButton, SignUp, SignedIn, SignedOut, TaskChooseOrganization,
+        TaskResetPassword, TaskSetupMfa, UnknownTask, When,
     };
 
     #[cfg(feature = "ssr")]

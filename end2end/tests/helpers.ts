@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import * as path from 'node:path';
 import { expect, type Page, type APIRequestContext, request as playwrightRequest } from '@playwright/test';
 import { MAIL_WEB_PORT } from './ports';
 
@@ -76,4 +79,76 @@ export async function fillSignIn(page: Page, email: string, password = PASSWORD)
   await page.getByLabel('Email address').fill(email);
   await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Continue' }).click();
+}
+
+/** A unique organization name and the slug the UI suggests for it. */
+export function uniqueOrg(tag: string): { name: string; slug: string } {
+  const n = `${Date.now() % 1e8}${Math.floor(Math.random() * 1e4)}`;
+  return { name: `${tag} Org ${n}`, slug: `${tag.toLowerCase()}-org-${n}` };
+}
+
+/** Completes the choose-organization task by creating an organization. */
+export async function createOrganization(page: Page, org: { name: string; slug: string }): Promise<void> {
+  await expect(page.getByRole('heading', { name: 'Choose an organization' })).toBeVisible();
+  await page.getByLabel('Name', { exact: true }).fill(org.name);
+  await page.getByLabel('Slug').fill(org.slug);
+  await page.getByRole('button', { name: 'Create organization' }).click();
+}
+
+/** Signs up, verifies, and (organizations being required in the demo) creates an organization. */
+export async function signUpWithOrg(
+  page: Page,
+  email: string,
+  opts: { js?: boolean; org?: { name: string; slug: string } } = {},
+): Promise<{ name: string; slug: string }> {
+  const org = opts.org ?? uniqueOrg('Test');
+  await signUp(page, email, { js: opts.js });
+  await createOrganization(page, org);
+  await expect(page).toHaveURL(/\/dashboard$/);
+  return org;
+}
+
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
+
+/** Runs the operator CLI against the main end-to-end instance's database. */
+export function gatehouseCli(args: string[], e2eDir = 'target/e2e'): string {
+  return execFileSync(path.join(REPO_ROOT, 'target/debug/gatehouse'), args, {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      GATEHOUSE_CONFIG: 'demo.toml',
+      DATABASE_URL: `sqlite://${e2eDir}/gatehouse.db?mode=rwc`,
+      RUST_LOG: 'warn',
+    },
+    encoding: 'utf8',
+  });
+}
+
+function base32Decode(input: string): Buffer {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0;
+  let value = 0;
+  const out: number[] = [];
+  for (const ch of input.replace(/=+$/, '').toUpperCase()) {
+    const index = alphabet.indexOf(ch);
+    if (index < 0) throw new Error(`bad base32 character ${ch}`);
+    value = (value << 5) | index;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** RFC 6238 TOTP (SHA1, 6 digits, 30 s), as an authenticator app computes it. */
+export function totp(secretBase32: string, timeMs = Date.now()): string {
+  const counter = Math.floor(timeMs / 1000 / 30);
+  const message = Buffer.alloc(8);
+  message.writeBigUInt64BE(BigInt(counter));
+  const digest = createHmac('sha1', base32Decode(secretBase32)).update(message).digest();
+  const offset = digest[digest.length - 1] & 0x0f;
+  const code = (digest.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return code.toString().padStart(6, '0');
 }

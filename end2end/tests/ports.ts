@@ -1,4 +1,6 @@
 // Loopback ports used by the end-to-end harness (chosen away from the demo's 3000).
 export const APP_PORT = 3100;
+/** The instance with MFA required and no task_urls (embedded task routes). */
+export const MFA_APP_PORT = 3101;
 export const MAIL_SMTP_PORT = 1125;
 export const MAIL_WEB_PORT = 1180;

@@ -7,7 +7,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{AuthSnapshot, GatehouseError, SignInStatus};
+use crate::model::{AuthSnapshot, GatehouseError, Member, MembershipPage, SignInStatus};
 
 #[cfg(feature = "ssr")]
 mod ssr;
@@ -96,6 +96,102 @@ pub async fn sign_out(redirect_url: Option<String>) -> Result<AuthChange, Gateho
     ssr::respond(ssr::sign_out(redirect_url).await)
 }
 
+/// The TOTP enrolment screen's data (only before the factor is verified).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MfaSetup {
+    /// Base32 secret, for manual entry.
+    pub secret: String,
+    /// `otpauth://` URI.
+    pub uri: String,
+    /// QR code of the URI, as SVG markup rendered on the server.
+    pub qr_svg: String,
+}
+
+/// Enrolment done: the backup codes (shown once) and where to go on Continue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MfaSetupDone {
+    /// Ten single-use backup codes.
+    pub backup_codes: Vec<String>,
+    /// The new state and the next step.
+    pub change: AuthChange,
+}
+
+/// Creates an organization (the user becomes `org:admin`) and makes it active.
+#[server(endpoint = "auth/create_organization")]
+pub async fn create_organization(
+    name: String,
+    slug: String,
+    redirect_url: Option<String>,
+    redirect_url_complete: Option<String>,
+) -> Result<AuthChange, GatehouseError> {
+    ssr::respond(ssr::create_organization(name, slug, redirect_url, redirect_url_complete).await)
+}
+
+/// `set_active({ organization })`: switches the session's active organization (empty = the
+/// personal account, where allowed).
+#[server(endpoint = "auth/set_active_organization")]
+pub async fn set_active_organization(
+    organization_id: Option<String>,
+    redirect_url: Option<String>,
+    redirect_url_complete: Option<String>,
+) -> Result<AuthChange, GatehouseError> {
+    ssr::respond(
+        ssr::set_active_organization(organization_id, redirect_url, redirect_url_complete).await,
+    )
+}
+
+/// One page (1-based) of the user's organization memberships.
+#[server(endpoint = "auth/organization_memberships")]
+pub async fn organization_memberships(
+    page: u32,
+    page_size: u32,
+) -> Result<MembershipPage, GatehouseError> {
+    ssr::respond(ssr::organization_memberships(page, page_size).await)
+}
+
+/// The members of an organization the user belongs to.
+#[server(endpoint = "auth/organization_members")]
+pub async fn organization_members(slug: String) -> Result<Vec<Member>, GatehouseError> {
+    ssr::respond(ssr::organization_members(slug).await)
+}
+
+/// The `reset-password` task.
+#[server(endpoint = "auth/reset_password_task")]
+pub async fn reset_password_task(
+    new_password: String,
+    confirm_password: String,
+    sign_out_of_other_sessions: Option<String>,
+    redirect_url: Option<String>,
+    redirect_url_complete: Option<String>,
+) -> Result<AuthChange, GatehouseError> {
+    ssr::respond(
+        ssr::reset_password_task(
+            new_password,
+            confirm_password,
+            sign_out_of_other_sessions,
+            redirect_url,
+            redirect_url_complete,
+        )
+        .await,
+    )
+}
+
+/// Starts TOTP enrolment (the `setup-mfa` task or the account page).
+#[server(endpoint = "auth/start_mfa_setup")]
+pub async fn start_mfa_setup() -> Result<MfaSetup, GatehouseError> {
+    ssr::respond(ssr::start_mfa_setup().await)
+}
+
+/// Verifies the first authenticator code; returns the backup codes (shown once).
+#[server(endpoint = "auth/verify_mfa_setup")]
+pub async fn verify_mfa_setup(
+    code: String,
+    redirect_url: Option<String>,
+    redirect_url_complete: Option<String>,
+) -> Result<MfaSetupDone, GatehouseError> {
+    ssr::respond(ssr::verify_mfa_setup(code, redirect_url, redirect_url_complete).await)
+}
+
 /// The current auth snapshot (the provider refetches it after auth changes elsewhere).
 #[server(endpoint = "auth/snapshot")]
 pub async fn get_auth_snapshot() -> Result<AuthSnapshot, GatehouseError> {
@@ -115,6 +211,8 @@ pub struct InstanceUrls {
     pub after_sign_up_url: String,
     /// Target after sign-out.
     pub after_sign_out_url: String,
+    /// Task key → page hosting it (from config).
+    pub task_urls: std::collections::BTreeMap<crate::model::TaskKey, String>,
 }
 
 impl Default for InstanceUrls {
@@ -125,6 +223,7 @@ impl Default for InstanceUrls {
             after_sign_in_url: "/dashboard".into(),
             after_sign_up_url: "/dashboard".into(),
             after_sign_out_url: "/".into(),
+            task_urls: Default::default(),
         }
     }
 }
@@ -141,6 +240,7 @@ pub fn request_state() -> (AuthSnapshot, InstanceUrls) {
                 after_sign_in_url: instance.after_sign_in_url.clone(),
                 after_sign_up_url: instance.after_sign_up_url.clone(),
                 after_sign_out_url: instance.after_sign_out_url.clone(),
+                task_urls: instance.task_url_map(),
             }
         })
         .unwrap_or_default();

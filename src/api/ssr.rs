@@ -4,10 +4,13 @@ use http::header::SET_COOKIE;
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
 
-use super::{AuthChange, SignInStep, SignUpStep};
+use super::{AuthChange, MfaSetup, MfaSetupDone, SignInStep, SignUpStep};
 use crate::{
-    domain::{self, session::Finalized, sign_in, sign_up, Gatehouse},
-    model::{encode_query_component, AuthError, AuthSnapshot, GatehouseError, SignInStatus},
+    domain::{self, mfa, organization, session::Finalized, sign_in, sign_up, tasks, Gatehouse},
+    model::{
+        encode_query_component, AuthError, AuthSnapshot, GatehouseError, Member, MembershipPage,
+        SignInStatus,
+    },
     server::{cookies::ClientCookie, request_auth, RequestAuth},
 };
 
@@ -73,13 +76,182 @@ fn existing_client(auth: &RequestAuth, kind: &str) -> Result<String, GatehouseEr
 
 fn change_of(gatehouse: &Gatehouse, finalized: Finalized) -> AuthChange {
     set_cookie(cookie(gatehouse).set(&finalized.token));
+    navigate(finalized.snapshot, finalized.navigation)
+}
+
+fn navigate(snapshot: AuthSnapshot, navigation: domain::session::Navigation) -> AuthChange {
     let change = AuthChange {
-        snapshot: finalized.snapshot,
-        task_url: finalized.navigation.task_url,
-        redirect_url: finalized.navigation.redirect_url,
+        snapshot,
+        task_url: navigation.task_url,
+        redirect_url: navigation.redirect_url,
     };
     redirect_form_post(change.task_url.as_deref().unwrap_or(&change.redirect_url));
     change
+}
+
+/// After a change to the current session (a task, an organization switch): the fresh state,
+/// and the next task or the target (`redirect_url`, else `redirect_url_complete`, else
+/// `after_sign_in_url`).
+async fn session_changed(
+    gatehouse: &Gatehouse,
+    client_id: &str,
+    redirect_url: Option<String>,
+    redirect_url_complete: Option<String>,
+) -> Result<AuthChange, GatehouseError> {
+    let resolved = domain::session::reload(
+        &gatehouse.store,
+        &gatehouse.config,
+        client_id,
+        domain::now(),
+    )
+    .await?;
+    let target = non_empty(redirect_url).or(non_empty(redirect_url_complete));
+    let navigation = domain::session::navigation(
+        &gatehouse.config,
+        &resolved.snapshot,
+        target.as_deref(),
+        &gatehouse.config.instance.after_sign_in_url,
+    );
+    Ok(navigate(resolved.snapshot, navigation))
+}
+
+/// The request's client and session (pending allowed).
+fn current_session(auth: &RequestAuth) -> Result<(String, String, String), GatehouseError> {
+    let (session_id, user_id) = tasks::require_session(&auth.snapshot)?;
+    let client_id = auth.client_id.clone().ok_or_else(AuthError::unauthorized)?;
+    Ok((client_id, session_id, user_id))
+}
+
+pub async fn create_organization(
+    name: String,
+    slug: String,
+    redirect_url: Option<String>,
+    redirect_url_complete: Option<String>,
+) -> Result<AuthChange, GatehouseError> {
+    let gatehouse = core()?;
+    let auth = request_auth();
+    let (client_id, session_id, user_id) = current_session(&auth)?;
+    organization::create(
+        &gatehouse,
+        &session_id,
+        &user_id,
+        &name,
+        &slug,
+        domain::now(),
+    )
+    .await?;
+    session_changed(&gatehouse, &client_id, redirect_url, redirect_url_complete).await
+}
+
+pub async fn set_active_organization(
+    organization_id: Option<String>,
+    redirect_url: Option<String>,
+    redirect_url_complete: Option<String>,
+) -> Result<AuthChange, GatehouseError> {
+    let gatehouse = core()?;
+    let auth = request_auth();
+    let (client_id, session_id, user_id) = current_session(&auth)?;
+    let organization_id = non_empty(organization_id);
+    organization::set_active(
+        &gatehouse,
+        &session_id,
+        &user_id,
+        organization_id.as_deref(),
+    )
+    .await?;
+    session_changed(&gatehouse, &client_id, redirect_url, redirect_url_complete).await
+}
+
+pub async fn organization_memberships(
+    page: u32,
+    page_size: u32,
+) -> Result<MembershipPage, GatehouseError> {
+    let gatehouse = core()?;
+    let (_, user_id) = tasks::require_session(&request_auth().snapshot)?;
+    Ok(organization::memberships(&gatehouse, &user_id, page, page_size).await?)
+}
+
+pub async fn organization_members(slug: String) -> Result<Vec<Member>, GatehouseError> {
+    let gatehouse = core()?;
+    let auth = request_auth();
+    if !auth.snapshot.auth(true).is_signed_in() {
+        return Err(AuthError::unauthorized().into());
+    }
+    let (_, user_id) = tasks::require_session(&auth.snapshot)?;
+    Ok(organization::members(&gatehouse, &user_id, &slug).await?)
+}
+
+pub async fn reset_password_task(
+    new_password: String,
+    confirm_password: String,
+    sign_out_of_other_sessions: Option<String>,
+    redirect_url: Option<String>,
+    redirect_url_complete: Option<String>,
+) -> Result<AuthChange, GatehouseError> {
+    let gatehouse = core()?;
+    let auth = request_auth();
+    let (client_id, _, _) = current_session(&auth)?;
+    let form = tasks::NewPassword {
+        new_password,
+        confirm_password,
+        // An HTML checkbox sends its value only when checked.
+        sign_out_of_other_sessions: sign_out_of_other_sessions.is_some_and(|v| v != "false"),
+    };
+    tasks::reset_password(&gatehouse, &auth.snapshot, form, domain::now()).await?;
+    session_changed(&gatehouse, &client_id, redirect_url, redirect_url_complete).await
+}
+
+pub async fn start_mfa_setup() -> Result<MfaSetup, GatehouseError> {
+    let gatehouse = core()?;
+    let auth = request_auth();
+    let (_, user_id) = tasks::require_session(&auth.snapshot)?;
+    let account = auth
+        .snapshot
+        .user
+        .as_ref()
+        .map(|user| user.email_address.clone())
+        .unwrap_or_default();
+    let enrollment = mfa::start_enrollment(&gatehouse, &user_id, &account, domain::now()).await?;
+    Ok(MfaSetup {
+        secret: enrollment.secret,
+        uri: enrollment.uri,
+        qr_svg: enrollment.qr_svg,
+    })
+}
+
+pub async fn verify_mfa_setup(
+    code: String,
+    redirect_url: Option<String>,
+    redirect_url_complete: Option<String>,
+) -> Result<MfaSetupDone, GatehouseError> {
+    let gatehouse = core()?;
+    let auth = request_auth();
+    let (client_id, session_id, user_id) = current_session(&auth)?;
+    let backup_codes =
+        mfa::confirm_enrollment(&gatehouse, &user_id, &session_id, &code, domain::now()).await?;
+    // The codes are shown once, so a plain form post stays on this answer instead of redirecting.
+    let resolved = domain::session::reload(
+        &gatehouse.store,
+        &gatehouse.config,
+        &client_id,
+        domain::now(),
+    )
+    .await?;
+    let target = non_empty(redirect_url).or(non_empty(redirect_url_complete));
+    let navigation = domain::session::navigation(
+        &gatehouse.config,
+        &resolved.snapshot,
+        target.as_deref(),
+        &gatehouse.config.instance.after_sign_in_url,
+    );
+    Ok(MfaSetupDone {
+        backup_codes,
+        change: AuthChange {
+            snapshot: resolved.snapshot,
+            task_url: navigation.task_url,
+            redirect_url: navigation.redirect_url,
+        },
+    })
 }
 
 fn verify_url(gatehouse: &Gatehouse, redirect_url: Option<&str>) -> String {

@@ -3,20 +3,31 @@
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
 use leptos_router::{
-    components::{Route, Router, Routes},
+    components::{Route, Router, Routes, A},
+    hooks::use_params_map,
     path,
 };
 
 use crate::prelude::{
-    use_auth, AuthProvider, RedirectToSignIn, Show, SignIn, SignOutButton, SignUp, SignedIn,
-    SignedOut,
+    task_view, use_auth, AuthProvider, OrganizationSwitcher, Protect, RedirectToSignIn,
+    RedirectToTasks, Show, SignIn, SignOutButton, SignUp, SignedIn, SignedOut, UnknownTask,
 };
 
-/// Paths the server protects for the demo, declared once: pages redirect, APIs answer 401.
+/// The demo's route rules, declared once: protected pages redirect (to sign-in, or straight to
+/// the current task), role rules answer 404; `/orgs/:slug…` activates that organization for
+/// its members. (`/api/me` answers 401 by itself, honouring `treat_pending_as_signed_out`.)
 #[cfg(feature = "ssr")]
-pub fn protect_rules() -> Vec<crate::server::ProtectRule> {
-    use crate::server::ProtectRule;
-    vec![ProtectRule::page("/dashboard"), ProtectRule::api("/api/me")]
+pub fn route_rules() -> crate::server::RouteRules {
+    use crate::server::{ProtectRule, RouteRules};
+    RouteRules {
+        protect: vec![
+            ProtectRule::page("/orgs/:slug/settings").role("org:admin"),
+            ProtectRule::page("/orgs"),
+            ProtectRule::page("/dashboard"),
+            ProtectRule::page("/account"),
+        ],
+        organization_patterns: vec!["/orgs/:slug".to_string()],
+    }
 }
 
 /// The HTML document around the app, rendered on the server.
@@ -37,6 +48,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// Where the demo's task pages send the user once no task remains.
+const AFTER_TASKS: &str = "/dashboard";
+
 /// The demo application root.
 #[component]
 pub fn App() -> impl IntoView {
@@ -51,17 +65,32 @@ pub fn App() -> impl IntoView {
             <AuthProvider>
                 <Header/>
                 <main data-hydrated=move || hydrated.get().to_string()>
-                    <Routes fallback=|| view! { <h1>"Page not found"</h1> }>
+                    <Routes fallback=NotFound>
                         <Route path=path!("/") view=HomePage/>
                         <Route path=path!("/sign-in") view=SignIn/>
+                        <Route path=path!("/sign-in/tasks/:key") view=SignIn/>
                         <Route path=path!("/sign-up") view=SignUp/>
                         <Route path=path!("/sign-up/verify-email-address") view=SignUp/>
+                        <Route path=path!("/session-tasks/:key") view=SessionTaskPage/>
                         <Route path=path!("/dashboard") view=DashboardPage/>
+                        <Route path=path!("/orgs/:slug") view=OrganizationPage/>
+                        <Route path=path!("/orgs/:slug/settings") view=OrganizationSettingsPage/>
+                        <Route path=path!("/account") view=AccountPage/>
+                        <Route path=path!("/me") view=MePage/>
                     </Routes>
                 </main>
             </AuthProvider>
         </Router>
     }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! { <h1>"Page not found"</h1> }
 }
 
 #[component]
@@ -72,7 +101,8 @@ fn Header() -> impl IntoView {
             <a class="brand" href="/">"Gatehouse"</a>
             <nav>
                 <SignedIn>
-                    <a href="/dashboard">"Dashboard"</a>
+                    <A href="/dashboard">"Dashboard"</A>
+                    <A href="/account">"Account"</A>
                     <span class="who" data-testid="user-email">
                         {move || auth.get().user.map(|user| user.email_address)}
                     </span>
@@ -87,6 +117,8 @@ fn Header() -> impl IntoView {
     }
 }
 
+/// The control components of Clerk's session-task guide, with their exact texts: a pending
+/// user visibly sees the signed-out variants.
 #[component]
 fn HomePage() -> impl IntoView {
     view! {
@@ -95,6 +127,51 @@ fn HomePage() -> impl IntoView {
         <Show when="signed-in" fallback=|| view! { <p data-testid="home-state">"You are signed out."</p> }>
             <p data-testid="home-state">"You are signed in."</p>
         </Show>
+        <section class="examples" aria-label="Control components">
+            <h2>"Control components"</h2>
+            <div data-testid="protect-default">
+                <Protect fallback=|| view! { <p>"Signed-out and pending users can see this."</p> }>
+                    <p>"Only signed-in users can see this."</p>
+                </Protect>
+            </div>
+            <div data-testid="protect-pending-in">
+                <Protect treat_pending_as_signed_out=false fallback=|| view! { <p>"Users that are signed-out can see this."</p> }>
+                    <p>"Users that are signed-in or pending can see this."</p>
+                </Protect>
+            </div>
+            <div data-testid="signed-out-default">
+                <SignedOut>
+                    <p>"Users that are signed-out or pending will see this."</p>
+                </SignedOut>
+            </div>
+            <div data-testid="signed-out-pending-in">
+                <SignedOut treat_pending_as_signed_out=false>
+                    <p>"Users that are signed-out will see this."</p>
+                </SignedOut>
+            </div>
+            <div data-testid="signed-in-default">
+                <SignedIn>
+                    <p>"Users that are signed-in will see this."</p>
+                </SignedIn>
+            </div>
+            <div data-testid="signed-in-pending-in">
+                <SignedIn treat_pending_as_signed_out=false>
+                    <p>"Users that are signed-in or pending will see this."</p>
+                </SignedIn>
+            </div>
+        </section>
+    }
+}
+
+/// `/session-tasks/:key`: the demo's `task_urls` point here.
+#[component]
+fn SessionTaskPage() -> impl IntoView {
+    let params = use_params_map();
+    move || {
+        let key = params.with(|p| p.get("key").unwrap_or_default());
+        task_view(&key, AFTER_TASKS.to_string()).unwrap_or_else(|| {
+            view! { <UnknownTask redirect_url_complete=AFTER_TASKS/> }.into_any()
+        })
     }
 }
 
@@ -102,6 +179,7 @@ fn HomePage() -> impl IntoView {
 fn DashboardPage() -> impl IntoView {
     let auth = use_auth();
     let auth_json = move || serde_json::to_string_pretty(&auth.get()).unwrap_or_default();
+    let field = move |value: Option<String>| value.unwrap_or_else(|| "—".to_string());
     view! {
         <SignedOut>
             <RedirectToSignIn/>
@@ -109,8 +187,91 @@ fn DashboardPage() -> impl IntoView {
         <SignedIn>
             <h1>"Dashboard"</h1>
             <p>"Signed in as " <strong>{move || auth.get().user.map(|u| u.email_address)}</strong></p>
+            <dl class="org-facts">
+                <dt>"Organization id"</dt><dd data-testid="org-id">{move || field(auth.get().org_id)}</dd>
+                <dt>"Organization slug"</dt><dd data-testid="org-slug">{move || field(auth.get().org_slug)}</dd>
+                <dt>"Role"</dt><dd data-testid="org-role">{move || field(auth.get().org_role)}</dd>
+                <dt>"Permissions"</dt>
+                <dd data-testid="org-permissions">{move || auth.get().org_permissions.unwrap_or_default().join(", ")}</dd>
+            </dl>
+            <p>
+                {move || auth.get().org_slug.map(|slug| view! {
+                    <A href=format!("/orgs/{slug}")>"Organization page"</A>
+                })}
+            </p>
+            <OrganizationSwitcher/>
             <h2>"Auth object"</h2>
             <pre data-testid="auth-object">{auth_json}</pre>
         </SignedIn>
+    }
+}
+
+#[component]
+fn OrganizationPage() -> impl IntoView {
+    let params = use_params_map();
+    let slug = move || params.with(|p| p.get("slug").unwrap_or_default());
+    let members = Resource::new(slug, crate::api::organization_members);
+    view! {
+        <SignedOut>
+            <RedirectToSignIn/>
+        </SignedOut>
+        <SignedIn>
+            <h1>"Organization " {slug}</h1>
+            <Protect role="org:admin">
+                <p><A href=move || format!("/orgs/{}/settings", slug())>"Settings"</A></p>
+            </Protect>
+            <h2>"Members"</h2>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || members.get().map(|result| match result {
+                    Ok(members) => view! {
+                        <ul class="members" data-testid="members">
+                            {members.into_iter().map(|m| view! { <li>{m.email_address} " — " {m.role}</li> }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                    Err(error) => view! {
+                        <p role="alert">{error.errors().first().map(|e| e.long_message.clone())}</p>
+                    }.into_any(),
+                })}
+            </Transition>
+        </SignedIn>
+    }
+}
+
+#[component]
+fn OrganizationSettingsPage() -> impl IntoView {
+    let params = use_params_map();
+    let slug = move || params.with(|p| p.get("slug").unwrap_or_default());
+    view! {
+        <Protect role="org:admin" fallback=|| view! { <NotFound/> }>
+            <h1>"Organization settings"</h1>
+            <p>"Only administrators of " <strong>{slug}</strong> " can see this page."</p>
+        </Protect>
+    }
+}
+
+#[component]
+fn AccountPage() -> impl IntoView {
+    let auth = use_auth();
+    view! {
+        <SignedOut>
+            <RedirectToSignIn/>
+        </SignedOut>
+        <SignedIn>
+            <h1>"Account"</h1>
+            <p>"Email address: " <strong>{move || auth.get().user.map(|u| u.email_address)}</strong></p>
+        </SignedIn>
+    }
+}
+
+/// A public page that sends pending users to their task with `<RedirectToTasks/>`.
+#[component]
+fn MePage() -> impl IntoView {
+    let auth = use_auth();
+    view! {
+        <RedirectToTasks/>
+        <h1>"Me"</h1>
+        <Show when="signed-in" fallback=|| view! { <p>"You are signed out."</p> }>
+            <p data-testid="me-email">{move || auth.get().user.map(|u| u.email_address)}</p>
+        </Show>
     }
 }

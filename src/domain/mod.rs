@@ -5,10 +5,13 @@ pub mod codes;
 pub mod email;
 pub mod ids;
 pub mod lockout;
+pub mod mfa;
+pub mod organization;
 pub mod password;
 pub mod session;
 pub mod sign_in;
 pub mod sign_up;
+pub mod tasks;
 pub mod tokens;
 
 use std::sync::Arc;

@@ -4,8 +4,8 @@
 use super::{tokens::SecretToken, Gatehouse, Timestamp};
 use crate::{
     config::Config,
-    model::{decorate_url, AuthError, AuthSnapshot, SessionStatus, TaskKey, UserSummary},
-    store::{ResolvedSession, Store},
+    model::{decorate_url, task_url, AuthError, AuthSnapshot, SessionStatus, TaskKey, UserSummary},
+    store::{ResolvedClientRow, ResolvedSession, Store},
 };
 
 /// Facts about a session that tasks are derived from.
@@ -54,7 +54,8 @@ pub fn derive_tasks(facts: &TaskFacts, policy: TaskPolicy) -> Vec<TaskKey> {
 }
 
 /// Builds the snapshot for a resolved session at `now`.
-pub fn snapshot_of(row: &ResolvedSession, policy: TaskPolicy, now: Timestamp) -> AuthSnapshot {
+pub fn snapshot_of(row: &ResolvedSession, config: &Config, now: Timestamp) -> AuthSnapshot {
+    let policy = TaskPolicy::from_config(config);
     let facts = TaskFacts {
         password_reset_required: row.password_reset_required,
         has_second_factor: row.second_factor_enabled,
@@ -77,9 +78,13 @@ pub fn snapshot_of(row: &ResolvedSession, policy: TaskPolicy, now: Timestamp) ->
             last_name: row.last_name.clone(),
         }),
         org_id: row.active_org_id.clone(),
-        org_slug: None,
-        org_role: None,
-        org_permissions: Vec::new(),
+        org_slug: row.active_org_slug.clone(),
+        org_role: row.active_org_role.clone(),
+        org_permissions: row
+            .active_org_role
+            .as_deref()
+            .map(|role| super::organization::permissions_for(role, &config.organizations))
+            .unwrap_or_default(),
         factor_verification_age: Some([
             minutes_since(row.first_factor_at),
             if row.second_factor_enabled {
@@ -110,17 +115,37 @@ pub async fn resolve(
     let Some(token) = token else {
         return Ok(ResolvedClient::default());
     };
-    let Some(row) = store.resolve_client(&token.hash(), now).await? else {
-        return Ok(ResolvedClient::default());
+    let row = store.resolve_client(&token.hash(), now).await?;
+    Ok(resolved_from(row, config, now))
+}
+
+/// Resolves the client again by id, after a change made during this request.
+pub async fn reload(
+    store: &Store,
+    config: &Config,
+    client_id: &str,
+    now: Timestamp,
+) -> Result<ResolvedClient, AuthError> {
+    let row = store.resolve_client_by_id(client_id, now).await?;
+    Ok(resolved_from(row, config, now))
+}
+
+fn resolved_from(
+    row: Option<ResolvedClientRow>,
+    config: &Config,
+    now: Timestamp,
+) -> ResolvedClient {
+    let Some(row) = row else {
+        return ResolvedClient::default();
     };
     let snapshot = match &row.session {
-        Some(session) => snapshot_of(session, TaskPolicy::from_config(config), now),
+        Some(session) => snapshot_of(session, config, now),
         None => AuthSnapshot::signed_out(),
     };
-    Ok(ResolvedClient {
+    ResolvedClient {
         client_id: Some(row.client_id),
         snapshot,
-    })
+    }
 }
 
 /// A browser client, created when a flow needs one. A new token must be set as the cookie.
@@ -161,23 +186,9 @@ pub struct Navigation {
     pub redirect_url: String,
 }
 
-/// The page hosting `task`: `task_urls` from config wins, else `<sign_in_url>/tasks/<key>`.
-pub fn task_path(config: &Config, task: TaskKey) -> String {
-    config
-        .instance
-        .task_url_map()
-        .remove(&task)
-        .unwrap_or_else(|| {
-            format!(
-                "{}/tasks/{}",
-                config.instance.sign_in_url.trim_end_matches('/'),
-                task.as_str()
-            )
-        })
-}
-
-/// Decides where to go: pending → the exact task page carrying `redirect_url`; else the
-/// decorated `redirect_url`, else `fallback_url`.
+/// Decides where to go: pending → the exact task page carrying `redirect_url` (`task_urls`
+/// wins, else `<sign_in_url>/tasks/<key>`); else the decorated `redirect_url`, else
+/// `fallback_url`.
 pub fn navigation(
     config: &Config,
     snapshot: &AuthSnapshot,
@@ -185,17 +196,20 @@ pub fn navigation(
     fallback_url: &str,
 ) -> Navigation {
     let redirect = decorate_url(
-        redirect_url.unwrap_or(fallback_url),
+        redirect_url
+            .filter(|url| !url.is_empty())
+            .unwrap_or(fallback_url),
         &config.instance.origin(),
         &config.instance.authorized_parties,
         fallback_url,
     )
     .into_string();
     let task_url = snapshot.current_task().map(|task| {
-        format!(
-            "{}?redirect_url={}",
-            task_path(config, task),
-            crate::model::encode_query_component(&redirect)
+        task_url(
+            task,
+            &config.instance.task_url_map(),
+            &config.instance.sign_in_url,
+            Some(&redirect),
         )
     });
     Navigation {

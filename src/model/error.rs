@@ -58,10 +58,16 @@ impl AuthError {
             | "verification_failed"
             | "verification_already_verified"
             | "session_exists"
+            | "session_task_not_current"
             | "request_invalid" => 400,
             "authorization_invalid" => 401,
-            "user_locked" | "origin_invalid" | "session_reverification_required" => 403,
-            "resource_not_found" => 404,
+            "user_locked"
+            | "origin_invalid"
+            | "session_reverification_required"
+            | "organization_not_found_or_unauthorized"
+            | "organization_creation_not_allowed"
+            | "organization_required" => 403,
+            "resource_not_found" | "not_found" => 404,
             "too_many_requests" => 429,
             "internal_error" => 500,
             _ => 422,
@@ -209,6 +215,81 @@ impl AuthError {
             "resource_not_found",
             "not found",
             &format!("No {kind} is in progress on this browser. Please start again."),
+        )
+    }
+
+    /// The organization slug is already used.
+    pub fn slug_taken() -> Self {
+        Self::new(
+            "form_identifier_exists",
+            "That slug is taken. Please try another.",
+            "That slug is taken. Please try another.",
+        )
+        .for_param("slug")
+    }
+
+    /// The user is not a member of the organization (or it does not exist).
+    pub fn not_a_member() -> Self {
+        Self::new(
+            "organization_not_found_or_unauthorized",
+            "Not a member",
+            "You are not a member of this organization.",
+        )
+    }
+
+    /// Creating organizations is turned off.
+    pub fn organization_creation_not_allowed() -> Self {
+        Self::new(
+            "organization_creation_not_allowed",
+            "Not allowed",
+            "You are not allowed to create organizations. Ask an administrator to invite you.",
+        )
+    }
+
+    /// Personal accounts are off: an organization must stay active.
+    pub fn organization_required() -> Self {
+        Self::new(
+            "organization_required",
+            "Organization required",
+            "You must belong to an organization.",
+        )
+    }
+
+    /// A task was submitted that is not the session's current task.
+    pub fn task_not_current() -> Self {
+        Self::new(
+            "session_task_not_current",
+            "Not the current task",
+            "This step is not the one your account needs right now.",
+        )
+    }
+
+    /// The confirmation does not match the new password.
+    pub fn passwords_do_not_match() -> Self {
+        Self::new(
+            "form_password_mismatch",
+            "Passwords don't match.",
+            "Passwords don't match.",
+        )
+        .for_param("confirm_password")
+    }
+
+    /// The new password equals the current one.
+    pub fn new_password_matches_current() -> Self {
+        Self::new(
+            "form_new_password_matches_current",
+            "New password cannot be the same as the current password.",
+            "New password cannot be the same as the current password.",
+        )
+        .for_param("new_password")
+    }
+
+    /// Signed in, but the page or resource is not for this user.
+    pub fn not_found() -> Self {
+        Self::new(
+            "not_found",
+            "Not found",
+            "The requested resource was not found.",
         )
     }
 

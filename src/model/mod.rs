@@ -3,13 +3,20 @@
 
 mod auth;
 mod error;
+mod organization;
 mod redirect;
 mod status;
+mod tasks;
 
 pub use auth::{Auth, AuthSnapshot, HasParams, UserSummary};
 pub use error::{ApiErrors, AuthError, ErrorMeta, GatehouseError};
+pub use organization::{
+    is_valid_slug, suggest_slug, Member, Membership, MembershipPage, MEMBER_PERMISSIONS,
+    ORG_NAME_MAX_CHARS, ROLE_ADMIN, ROLE_MEMBER, SYSTEM_PERMISSIONS,
+};
 pub use redirect::{decorate_url, encode_query_component, DecoratedUrl};
 pub use status::{SessionStatus, SignInStatus, SignUpStatus, TaskKey};
+pub use tasks::task_url;
 
 /// Field limits shared by forms and server-side validation.
 pub mod limits {

@@ -18,7 +18,7 @@ use http::{header, HeaderValue, StatusCode};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 
-pub use protect::{ProtectKind, ProtectRule};
+pub use protect::{ProtectKind, ProtectRule, RouteRules};
 
 use crate::{
     domain::{self, session::ResolvedClient, Gatehouse},
@@ -35,8 +35,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// The client cookie builder.
     pub cookie: ClientCookie,
-    /// Route protection rules.
-    pub rules: std::sync::Arc<Vec<ProtectRule>>,
+    /// Route protection and organization sync.
+    pub rules: std::sync::Arc<RouteRules>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -1,5 +1,7 @@
-//! Route protection: signed-out page requests go to sign-in with `redirect_url`; pending ones
-//! go straight to the exact task page; API paths answer 401 with Clerk's envelope.
+//! Route protection, declared once per app: signed-out page requests go to sign-in with
+//! `redirect_url`; pending ones go straight to the exact task page; API paths answer 401 with
+//! Clerk's envelope; signed in but failing a role/permission rule gets 404. Organization sync
+//! activates the organization named in the URL for its members.
 
 use axum::{
     extract::{Request, State},
@@ -9,8 +11,12 @@ use axum::{
 
 use super::{error_response, AppState, RequestAuth};
 use crate::{
-    domain::session,
-    model::{encode_query_component, AuthError},
+    domain::{
+        self,
+        organization::{sync_from_slug, SyncOutcome},
+        session,
+    },
+    model::{encode_query_component, AuthError, HasParams},
 };
 
 /// Whether a protected path is a page (redirects) or an API (JSON errors).
@@ -22,46 +28,93 @@ pub enum ProtectKind {
     Api,
 }
 
-/// A protected path: the path itself and everything below it.
+/// A protected path pattern (`/dashboard`, `/orgs/:slug/settings`): the path and everything
+/// below it. `:name` matches one segment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProtectRule {
-    /// Path prefix, e.g. `/dashboard`.
-    pub path: String,
+    /// The pattern.
+    pub pattern: String,
     /// Page or API.
     pub kind: ProtectKind,
+    /// Role / permission required beyond being signed in (failing → 404).
+    pub require: Option<HasParams>,
 }
 
 impl ProtectRule {
     /// A protected page (and its sub-paths).
-    pub fn page(path: &str) -> Self {
+    pub fn page(pattern: &str) -> Self {
         Self {
-            path: path.to_string(),
+            pattern: pattern.to_string(),
             kind: ProtectKind::Page,
+            require: None,
         }
     }
 
     /// A protected API path (and its sub-paths).
-    pub fn api(path: &str) -> Self {
+    pub fn api(pattern: &str) -> Self {
         Self {
-            path: path.to_string(),
+            pattern: pattern.to_string(),
             kind: ProtectKind::Api,
+            require: None,
         }
+    }
+
+    /// Also requires an organization role (`admin` ≡ `org:admin`).
+    pub fn role(mut self, role: &str) -> Self {
+        self.require.get_or_insert_with(HasParams::default).role = Some(role.to_string());
+        self
+    }
+
+    /// Also requires an organization permission.
+    pub fn permission(mut self, permission: &str) -> Self {
+        self.require
+            .get_or_insert_with(HasParams::default)
+            .permission = Some(permission.to_string());
+        self
     }
 
     /// Whether `path` falls under this rule.
     pub fn matches(&self, path: &str) -> bool {
-        let prefix = self.path.trim_end_matches('/');
-        path == prefix
-            || path
-                .strip_prefix(prefix)
-                .is_some_and(|rest| rest.starts_with('/'))
+        match_prefix(&self.pattern, path).is_some()
     }
 }
 
-/// Middleware applying the rules to the resolved auth.
-pub async fn protect(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let path = request.uri().path();
-    let Some(rule) = state.rules.iter().find(|rule| rule.matches(path)) else {
+/// Matches `pattern` against the start of `path` segment by segment; returns the `:name`
+/// captures.
+pub fn match_prefix<'p>(pattern: &str, path: &'p str) -> Option<Vec<(String, &'p str)>> {
+    let mut path_segments = path.trim_end_matches('/').split('/').skip(1);
+    let mut captures = Vec::new();
+    for expected in pattern.trim_end_matches('/').split('/').skip(1) {
+        let actual = path_segments.next()?;
+        if let Some(name) = expected.strip_prefix(':') {
+            if actual.is_empty() {
+                return None;
+            }
+            captures.push((name.to_string(), actual));
+        } else if expected != actual {
+            return None;
+        }
+    }
+    Some(captures)
+}
+
+/// Route rules of an app: protection and organization sync.
+#[derive(Clone, Debug, Default)]
+pub struct RouteRules {
+    /// Protected paths; the first match applies.
+    pub protect: Vec<ProtectRule>,
+    /// Patterns naming an organization by `:slug` (e.g. `/orgs/:slug`): a signed-in member's
+    /// active organization follows the URL; a non-member gets 404.
+    pub organization_patterns: Vec<String>,
+}
+
+/// Middleware: organization sync, then the protection rules, against the resolved auth.
+pub async fn protect(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_string();
+    if let Some(response) = sync_organization(&state, &mut request, &path).await {
+        return response;
+    }
+    let Some(rule) = state.rules.protect.iter().find(|rule| rule.matches(&path)) else {
         return next.run(request).await;
     };
     let snapshot = request
@@ -69,8 +122,17 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
         .get::<RequestAuth>()
         .map(|auth| auth.snapshot.clone())
         .unwrap_or_default();
-    if snapshot.auth(true).is_signed_in() {
-        return next.run(request).await;
+    let auth = snapshot.auth(true);
+    if auth.is_signed_in() {
+        let allowed = rule
+            .require
+            .as_ref()
+            .is_none_or(|require| auth.has(require));
+        return if allowed {
+            next.run(request).await
+        } else {
+            error_response(AuthError::not_found().into()).into_response()
+        };
     }
     match rule.kind {
         ProtectKind::Api => error_response(AuthError::unauthorized().into()).into_response(),
@@ -79,7 +141,7 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
             let here = request
                 .uri()
                 .path_and_query()
-                .map_or_else(|| path.to_string(), |pq| pq.as_str().to_string());
+                .map_or_else(|| path.clone(), |pq| pq.as_str().to_string());
             let target = match snapshot.current_task() {
                 Some(_) => session::navigation(
                     config,
@@ -97,6 +159,59 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
             };
             found(&target)
         }
+    }
+}
+
+/// Activates the organization named in the URL for a signed-in member; answers 404 for others.
+async fn sync_organization(
+    state: &AppState,
+    request: &mut Request,
+    path: &str,
+) -> Option<Response> {
+    let slug = state
+        .rules
+        .organization_patterns
+        .iter()
+        .find_map(|pattern| {
+            match_prefix(pattern, path)?
+                .into_iter()
+                .find(|(name, _)| name == "slug")
+        })
+        .map(|(_, slug)| slug.to_string())?;
+    let request_auth = request.extensions().get::<RequestAuth>()?.clone();
+    let snapshot = &request_auth.snapshot;
+    let (Some(session_id), Some(user)) = (&snapshot.session_id, &snapshot.user) else {
+        return None;
+    };
+    if !snapshot.auth(true).is_signed_in() {
+        return None; // pending sessions go to their task first
+    }
+    let gatehouse = &state.gatehouse;
+    let now = domain::now();
+    let outcome = sync_from_slug(
+        gatehouse,
+        session_id,
+        &user.id,
+        snapshot.org_slug.as_deref(),
+        &slug,
+    )
+    .await;
+    match outcome {
+        Ok(SyncOutcome::NotMember) => {
+            Some(error_response(AuthError::not_found().into()).into_response())
+        }
+        Ok(SyncOutcome::Active) if snapshot.org_slug.as_deref() == Some(slug.as_str()) => None,
+        Ok(SyncOutcome::Active) => {
+            let client_id = request_auth.client_id.clone()?;
+            match session::reload(&gatehouse.store, &gatehouse.config, &client_id, now).await {
+                Ok(resolved) => {
+                    request.extensions_mut().insert(RequestAuth::from(resolved));
+                    None
+                }
+                Err(error) => Some(error_response(error.into()).into_response()),
+            }
+        }
+        Err(error) => Some(error_response(error.into()).into_response()),
     }
 }
 

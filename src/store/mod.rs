@@ -3,6 +3,8 @@
 
 mod attempts;
 mod clients;
+mod mfa;
+mod organizations;
 mod users;
 
 use std::{str::FromStr, time::Duration};
@@ -14,6 +16,8 @@ use sqlx::{
 
 pub use attempts::{CompleteSignIn, SignUpRecord};
 pub use clients::{ResolvedClientRow, ResolvedSession};
+pub use mfa::TotpFactor;
+pub use organizations::OrganizationRow;
 pub use users::{NewUser, UserListRow, UserRecord};
 
 use crate::model::AuthError;
@@ -22,6 +26,10 @@ use crate::model::AuthError;
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
+}
+
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
 }
 
 /// Maps a database failure to the opaque `internal_error`, logging the cause.

@@ -1,6 +1,6 @@
 use sqlx::Row;
 
-use super::{db, SignUpRecord, Store};
+use super::{db, is_unique_violation, SignUpRecord, Store};
 use crate::{
     domain::{ids::new_id, lockout::LockoutState, Timestamp},
     model::AuthError,
@@ -45,10 +45,6 @@ pub struct NewUser<'a> {
     pub first_name: Option<&'a str>,
     /// Last name.
     pub last_name: Option<&'a str>,
-}
-
-fn is_unique_violation(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
 }
 
 impl Store {
@@ -151,6 +147,26 @@ impl Store {
             .await
             .map_err(db)?;
         Ok(Some(user_id))
+    }
+
+    /// The user's lockout counter.
+    pub async fn lockout_of(&self, user_id: &str) -> Result<LockoutState, AuthError> {
+        let row =
+            sqlx::query("SELECT failed_attempts, locked_until FROM lockouts WHERE user_id = ?")
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db)?;
+        row.map(|row| -> Result<LockoutState, sqlx::Error> {
+            Ok(LockoutState {
+                failed_attempts: u32::try_from(row.try_get::<i64, _>("failed_attempts")?)
+                    .unwrap_or(u32::MAX),
+                locked_until: row.try_get("locked_until")?,
+            })
+        })
+        .transpose()
+        .map(Option::unwrap_or_default)
+        .map_err(db)
     }
 
     /// Writes the lockout counter.

@@ -167,3 +167,21 @@ pub fn RedirectToSignIn() -> impl IntoView {
     );
     view! { <Redirect path=target/> }
 }
+
+/// Sends a pending user to the current task's page (carrying `redirect_url` back here) and
+/// renders nothing otherwise.
+#[component]
+pub fn RedirectToTasks() -> impl IntoView {
+    let context = auth_context();
+    let location = use_location();
+    move || {
+        let task = context.snapshot.with(|snapshot| snapshot.current_task())?;
+        let path = location.pathname.get_untracked();
+        let search = location.search.get_untracked();
+        let here = match search.trim_start_matches('?') {
+            "" => path,
+            query => format!("{path}?{query}"),
+        };
+        Some(view! { <Redirect path=context.task_url(task, Some(&here))/> })
+    }
+}

@@ -19,9 +19,14 @@ use crate::{
 /// Gaining a session sets the state first, so the target page renders signed in; losing it
 /// navigates first and adopts the state on the next tick, so the page being left never sees
 /// itself signed out (and never bounces to sign-in).
-fn apply_change(change: &AuthChange) {
+pub(crate) fn apply_change(change: &AuthChange) {
     let context = auth_context();
-    let target = change.task_url.as_deref().unwrap_or(&change.redirect_url);
+    // The provider's task_urls (which may override the instance's) pick the task page.
+    let task_url = change
+        .snapshot
+        .current_task()
+        .map(|task| context.task_url(task, Some(&change.redirect_url)));
+    let target = task_url.as_deref().unwrap_or(&change.redirect_url);
     if change.snapshot.session_id.is_some() {
         context.snapshot.set(change.snapshot.clone());
         go_to(target);
@@ -51,7 +56,7 @@ fn web_sys_window() -> Option<leptos::web_sys::Window> {
     leptos::web_sys::window()
 }
 
-fn error_of<T, S>(value: S) -> ActionError
+pub(crate) fn error_of<T, S>(value: S) -> ActionError
 where
     T: Clone + Send + Sync + 'static,
     S: Get<Value = Option<Result<T, GatehouseError>>> + Send + Sync + 'static,
@@ -60,15 +65,39 @@ where
 }
 
 /// The `redirect_url` query parameter of the current page, if any.
-fn redirect_url_param() -> Signal<String> {
+pub(crate) fn redirect_url_param() -> Signal<String> {
     let query = use_query_map();
     Signal::derive(move || query.with(|q| q.get("redirect_url").unwrap_or_default()))
 }
 
 /// The sign-in form: email address and password (combined), then wherever the server sends the
 /// user (the current task when pending, else `redirect_url`, else `after_sign_in_url`).
+///
+/// Mounted at `<sign_in_url>/tasks/<key>` too, it shows that session task (the embedded task
+/// route used when `task_urls` has no entry for the task).
 #[component]
 pub fn SignIn() -> impl IntoView {
+    let location = use_location();
+    let task_key = move || {
+        location
+            .pathname
+            .get()
+            .split_once("/tasks/")
+            .map(|(_, key)| key.trim_end_matches('/').to_string())
+    };
+    move || match task_key() {
+        Some(key) => {
+            let complete = auth_context().urls.get_value().after_sign_in_url;
+            super::tasks::task_view(&key, complete.clone()).unwrap_or_else(|| {
+                view! { <super::tasks::UnknownTask redirect_url_complete=complete/> }.into_any()
+            })
+        }
+        None => view! { <SignInForm/> }.into_any(),
+    }
+}
+
+#[component]
+fn SignInForm() -> impl IntoView {
     let action = ServerAction::<SignInPassword>::new();
     let value = action.value();
     Effect::new(move |_| {

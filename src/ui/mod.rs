@@ -3,8 +3,12 @@
 mod control;
 mod fields;
 mod flows;
+mod organizations;
 mod provider;
+mod tasks;
 
-pub use control::{Protect, RedirectToSignIn, Show, SignedIn, SignedOut, When};
+pub use control::{Protect, RedirectToSignIn, RedirectToTasks, Show, SignedIn, SignedOut, When};
 pub use flows::{SignIn, SignOutButton, SignUp};
+pub use organizations::{use_organization_list, OrganizationList, OrganizationSwitcher};
 pub use provider::{use_auth, use_auth_with, use_instance_urls, AuthContext, AuthProvider};
+pub use tasks::{task_view, TaskChooseOrganization, TaskResetPassword, TaskSetupMfa, UnknownTask};

@@ -1,8 +1,10 @@
 use leptos::prelude::*;
 
+use std::collections::BTreeMap;
+
 use crate::{
     api::InstanceUrls,
-    model::{Auth, AuthSnapshot},
+    model::{task_url, Auth, AuthSnapshot, TaskKey},
 };
 
 /// The auth state every component and hook reads: one signal, set from the server-rendered
@@ -13,7 +15,7 @@ pub struct AuthContext {
     pub snapshot: RwSignal<AuthSnapshot>,
     /// The provider's default for `treat_pending_as_signed_out`.
     pub treat_pending_as_signed_out: bool,
-    /// The instance's URLs.
+    /// The instance's URLs (`task_urls` already merged with the provider's prop).
     pub urls: StoredValue<InstanceUrls>,
 }
 
@@ -23,21 +25,35 @@ impl AuthContext {
         let treat = treat_pending_as_signed_out.unwrap_or(self.treat_pending_as_signed_out);
         self.snapshot.with(|snapshot| snapshot.auth(treat))
     }
+
+    /// The page hosting `task` (`task_urls` wins, else `<sign_in_url>/tasks/<key>`), carrying
+    /// `redirect_url`.
+    pub fn task_url(&self, task: TaskKey, redirect_url: Option<&str>) -> String {
+        self.urls
+            .with_value(|urls| task_url(task, &urls.task_urls, &urls.sign_in_url, redirect_url))
+    }
 }
 
 /// Wraps the app: ships the server's auth snapshot into the page so hydration starts with the
 /// right state and no extra round trip.
 ///
 /// `treat_pending_as_signed_out` (default `true`) is the default for every component and hook
-/// below it.
+/// below it. `task_urls` (task → page) overrides the instance's `task_urls`; without an entry a
+/// task is shown at `<sign_in_url>/tasks/<key>`.
 #[component]
 pub fn AuthProvider(
     /// Whether a pending session counts as signed out (default `true`).
     #[prop(optional)]
     treat_pending_as_signed_out: Option<bool>,
+    /// Task key → page hosting that task (wins over the instance configuration).
+    #[prop(optional)]
+    task_urls: Option<BTreeMap<TaskKey, String>>,
     children: Children,
 ) -> impl IntoView {
-    let (snapshot, urls) = SharedValue::new(initial_state).into_inner();
+    let (snapshot, mut urls) = SharedValue::new(initial_state).into_inner();
+    if let Some(task_urls) = task_urls {
+        urls.task_urls.extend(task_urls);
+    }
     provide_context(AuthContext {
         snapshot: RwSignal::new(snapshot),
         treat_pending_as_signed_out: treat_pending_as_signed_out.unwrap_or(true),

@@ -252,3 +252,141 @@ fn a_sign_up_is_abandoned_after_24_hours() {
         SignUpStatus::Complete
     );
 }
+
+mod totp {
+    use gatehouse::domain::mfa::{
+        check, code_at, matching_step, new_secret, otpauth_uri, qr_svg, TOTP_STEP_SECONDS,
+    };
+
+    const T0: i64 = 1_800_000_000; // a multiple of 30
+
+    #[test]
+    fn codes_are_accepted_within_one_step_of_now() {
+        let secret = new_secret();
+        let now = T0 + 10;
+        let step = now / TOTP_STEP_SECONDS;
+        for (offset, expected) in [
+            (-1i64, Some(step - 1)),
+            (0, Some(step)),
+            (1, Some(step + 1)),
+        ] {
+            let code = code_at(&secret, now + offset * TOTP_STEP_SECONDS).unwrap();
+            assert_eq!(
+                matching_step(&secret, &code, now).unwrap(),
+                expected,
+                "offset {offset}"
+            );
+        }
+        for offset in [-3i64, -2, 2, 3] {
+            let code = code_at(&secret, now + offset * TOTP_STEP_SECONDS).unwrap();
+            // A far code only matches if it happens to collide with a nearby one.
+            let matched = matching_step(&secret, &code, now).unwrap();
+            assert!(
+                matched.is_none()
+                    || code_at(&secret, matched.unwrap() * TOTP_STEP_SECONDS).unwrap() == code
+            );
+        }
+        assert_eq!(matching_step(&secret, "12345", now).unwrap(), None);
+        assert_eq!(matching_step(&secret, "abcdef", now).unwrap(), None);
+    }
+
+    #[test]
+    fn a_code_is_accepted_once() {
+        let secret = new_secret();
+        let code = code_at(&secret, T0).unwrap();
+        let step = check(&secret, None, &code, T0).unwrap();
+        let replay = check(&secret, Some(step), &code, T0 + 5).unwrap_err();
+        assert_eq!(replay.code, "form_code_incorrect");
+        assert!(replay.long_message.contains("already used"));
+        let older = code_at(&secret, T0 - TOTP_STEP_SECONDS).unwrap();
+        assert!(
+            check(&secret, Some(step), &older, T0).is_err(),
+            "an older step is refused too"
+        );
+        let next = code_at(&secret, T0 + TOTP_STEP_SECONDS).unwrap();
+        assert_eq!(
+            check(&secret, Some(step), &next, T0 + TOTP_STEP_SECONDS).unwrap(),
+            step + 1
+        );
+    }
+
+    #[test]
+    fn enrolment_material() {
+        let secret = new_secret();
+        assert_eq!(secret.len(), 32, "160 bits in base32");
+        let uri = otpauth_uri(&secret, "ada@example.com");
+        assert!(
+            uri.starts_with("otpauth://totp/Gatehouse%3Aada%40example.com?secret="),
+            "{uri}"
+        );
+        assert!(uri.contains("algorithm=SHA1&digits=6&period=30"));
+        let svg = qr_svg(&uri).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("<path d=\"M"));
+    }
+}
+
+mod organizations {
+    use gatehouse::{
+        config::OrganizationsConfig,
+        domain::organization::{permissions_for, validate},
+        model::{is_valid_slug, suggest_slug},
+    };
+
+    #[test]
+    fn slugs_are_suggested_and_validated() {
+        assert_eq!(suggest_slug("Acme Rockets, Inc."), "acme-rockets-inc");
+        assert_eq!(suggest_slug("  Été 2026 "), "t-2026");
+        for good in ["acme", "acme-inc", "a1"] {
+            assert!(is_valid_slug(good), "{good}");
+        }
+        for bad in [
+            "",
+            "a",
+            "Acme",
+            "acme inc",
+            "-acme",
+            "acme-",
+            "ac--me",
+            &"a".repeat(65),
+        ] {
+            assert!(!is_valid_slug(bad), "{bad}");
+        }
+        let error = validate("", "Bad Slug").unwrap_err();
+        let codes: Vec<_> = error
+            .errors()
+            .iter()
+            .map(|e| (e.code.as_str(), e.meta.param_name.as_deref()))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                ("form_param_missing", Some("name")),
+                ("form_param_format_invalid", Some("slug"))
+            ]
+        );
+    }
+
+    #[test]
+    fn roles_carry_system_and_configured_permissions() {
+        let mut config = OrganizationsConfig::default();
+        config
+            .roles
+            .insert("org:admin".into(), vec!["org:reports:manage".into()]);
+        config
+            .roles
+            .insert("org:billing".into(), vec!["org:invoices:read".into()]);
+        let admin = permissions_for("org:admin", &config);
+        assert_eq!(admin.len(), 10);
+        assert!(admin.contains(&"org:sys_entconns:manage".to_string()));
+        assert!(admin.contains(&"org:reports:manage".to_string()));
+        assert_eq!(
+            permissions_for("org:member", &config),
+            ["org:sys_memberships:read", "org:sys_billing:read"]
+        );
+        assert_eq!(
+            permissions_for("org:billing", &config),
+            ["org:invoices:read"]
+        );
+        assert!(permissions_for("org:unknown", &config).is_empty());
+    }
+}

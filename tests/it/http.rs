@@ -12,6 +12,7 @@ const PASSWORD: &str = "correct-horse-battery";
 
 struct TestApp {
     _dir: tempfile::TempDir,
+    db_url: String,
     outbox: std::path::PathBuf,
     app: Router,
     cookie: Option<String>,
@@ -45,26 +46,47 @@ impl Reply {
 
 impl TestApp {
     async fn new() -> Self {
+        Self::with_env(&[]).await
+    }
+
+    /// An app with extra `GATEHOUSE_*` settings.
+    async fn with_env(extra: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let outbox = dir.path().join("outbox");
-        let env = vec![
-            (
-                "DATABASE_URL".to_string(),
-                format!("sqlite://{}/test.db?mode=rwc", dir.path().display()),
-            ),
+        let db_url = format!("sqlite://{}/test.db?mode=rwc", dir.path().display());
+        let mut env = vec![
+            ("DATABASE_URL".to_string(), db_url.clone()),
             (
                 "GATEHOUSE_EMAIL__OUTBOX_DIR".to_string(),
                 outbox.display().to_string(),
             ),
         ];
+        env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let config = Config::from_sources(None, &env).unwrap();
         let store = Store::open(&config.database.url).await.unwrap();
         let options = LeptosOptions::builder().output_name("gatehouse").build();
         let app = demo_app(config, store, options).unwrap();
         Self {
             _dir: dir,
+            db_url,
             outbox,
             app,
+            cookie: None,
+        }
+    }
+
+    /// A second handle on the same database (what the operator CLI does).
+    async fn store(&self) -> Store {
+        Store::open(&self.db_url).await.unwrap()
+    }
+
+    /// Another browser on the same instance: same app, no cookie.
+    fn other_browser(&self) -> Self {
+        Self {
+            _dir: tempfile::tempdir().unwrap(),
+            db_url: self.db_url.clone(),
+            outbox: self.outbox.clone(),
+            app: self.app.clone(),
             cookie: None,
         }
     }
@@ -607,4 +629,382 @@ async fn oversized_bodies_are_refused_without_a_500() {
         )
         .await;
     assert!(reply.status.is_client_error(), "{}", reply.status);
+}
+
+const ORGS_ON: &[(&str, &str)] = &[("GATEHOUSE_ORGANIZATIONS__ENABLED", "true")];
+
+#[tokio::test]
+async fn choose_organization_task_and_organization_errors() {
+    let mut app = TestApp::with_env(ORGS_ON).await;
+    let change = app.sign_up("olga@example.com").await.json();
+    assert_eq!(change["snapshot"]["sessionStatus"], "pending");
+    assert_eq!(change["snapshot"]["tasks"][0], "choose-organization");
+    assert_eq!(
+        change["task_url"],
+        "/sign-in/tasks/choose-organization?redirect_url=%2Fdashboard"
+    );
+
+    // Protected pages send a pending user straight to the exact task, carrying where they were going.
+    let page = app.get("/account?tab=1").await;
+    assert_eq!(page.status, StatusCode::FOUND);
+    assert_eq!(
+        page.location(),
+        "/sign-in/tasks/choose-organization?redirect_url=%2Faccount%3Ftab%3D1"
+    );
+    assert_eq!(app.get("/api/me").await.status, StatusCode::UNAUTHORIZED);
+    let counted = app.get("/api/me?treat_pending_as_signed_out=false").await;
+    assert_eq!(counted.status, StatusCode::OK);
+    assert_eq!(counted.json()["sessionStatus"], "pending");
+    assert_eq!(counted.json()["currentTask"], "choose-organization");
+
+    // A task that is not the current one.
+    let wrong_task = app
+        .call(
+            "/api/auth/reset_password_task",
+            &[
+                ("new_password", "another-password-1"),
+                ("confirm_password", "another-password-1"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong_task.status, StatusCode::BAD_REQUEST);
+    assert_eq!(wrong_task.error_code(), "session_task_not_current");
+
+    // Malformed and missing fields.
+    let bad = app
+        .call(
+            "/api/auth/create_organization",
+            &[("name", ""), ("slug", "Not OK")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        codes(&bad),
+        vec![
+            ("form_param_missing".to_string(), "name".to_string()),
+            ("form_param_format_invalid".to_string(), "slug".to_string())
+        ]
+    );
+
+    let created = app
+        .call(
+            "/api/auth/create_organization",
+            &[
+                ("name", "Olga's Org"),
+                ("slug", "olgas-org"),
+                ("redirect_url_complete", "/dashboard"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    let change = created.json();
+    assert_eq!(change["redirect_url"], "/dashboard");
+    assert_eq!(change["task_url"], Value::Null);
+    assert_eq!(change["snapshot"]["sessionStatus"], "active");
+    assert_eq!(change["snapshot"]["orgRole"], "org:admin");
+    let org_id = change["snapshot"]["orgId"].as_str().unwrap().to_string();
+    assert_eq!(app.get("/dashboard").await.status, StatusCode::OK);
+
+    // Someone else: the slug is taken, and activating Olga's organization is refused.
+    let mut other = app.other_browser();
+    other.sign_up("pavel@example.com").await;
+    let taken = other
+        .call(
+            "/api/auth/create_organization",
+            &[("name", "Copy"), ("slug", "olgas-org")],
+        )
+        .await;
+    assert_eq!(
+        codes(&taken),
+        vec![("form_identifier_exists".to_string(), "slug".to_string())]
+    );
+    other
+        .call(
+            "/api/auth/create_organization",
+            &[("name", "Pavel"), ("slug", "pavel")],
+        )
+        .await;
+    let refused = other
+        .call(
+            "/api/auth/set_active_organization",
+            &[("organization_id", &org_id)],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        refused.error_code(),
+        "organization_not_found_or_unauthorized"
+    );
+    assert_eq!(
+        other.get("/api/me").await.json()["orgSlug"],
+        "pavel",
+        "active organization unchanged"
+    );
+    let personal = other
+        .call(
+            "/api/auth/set_active_organization",
+            &[("organization_id", "")],
+        )
+        .await;
+    assert_eq!(personal.error_code(), "organization_required");
+
+    // A new session starts in the last active organization: no task after signing in again.
+    app.call("/api/auth/sign_out", &[]).await;
+    let again = app.sign_in("olga@example.com", PASSWORD, "").await.json();
+    assert_eq!(again["change"]["snapshot"]["sessionStatus"], "active");
+    assert_eq!(again["change"]["snapshot"]["orgSlug"], "olgas-org");
+
+    // Memberships, paginated.
+    let store = app.store().await;
+    let olga = store
+        .find_user_by_email("olga@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let pavel_org = store
+        .find_organization_by_slug("pavel")
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .upsert_member(
+            &pavel_org.id,
+            &olga.id,
+            "org:member",
+            gatehouse::domain::now() + 1,
+        )
+        .await
+        .unwrap();
+    let page = app
+        .call(
+            "/api/auth/organization_memberships",
+            &[("page", "1"), ("page_size", "1")],
+        )
+        .await
+        .json();
+    assert_eq!(page["total_count"], 2);
+    assert_eq!(page["data"].as_array().unwrap().len(), 1);
+    let page2 = app
+        .call(
+            "/api/auth/organization_memberships",
+            &[("page", "2"), ("page_size", "1")],
+        )
+        .await
+        .json();
+    assert_eq!(page2["data"][0]["slug"], "pavel");
+    assert_eq!(page2["data"][0]["role"], "org:member");
+}
+
+#[tokio::test]
+async fn organization_urls_activate_the_org_and_settings_are_for_admins() {
+    let mut admin = TestApp::with_env(ORGS_ON).await;
+    admin.sign_up("ann@example.com").await;
+    admin
+        .call(
+            "/api/auth/create_organization",
+            &[("name", "Ann"), ("slug", "ann")],
+        )
+        .await;
+    let mut member = admin.other_browser();
+    member.sign_up("ben@example.com").await;
+    member
+        .call(
+            "/api/auth/create_organization",
+            &[("name", "Ben"), ("slug", "ben")],
+        )
+        .await;
+    let store = admin.store().await;
+    let ann_org = store
+        .find_organization_by_slug("ann")
+        .await
+        .unwrap()
+        .unwrap();
+    let ben = store
+        .find_user_by_email("ben@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .upsert_member(&ann_org.id, &ben.id, "org:member", 1)
+        .await
+        .unwrap();
+
+    assert_eq!(
+        member.get("/orgs/ann/settings").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let page = member.get("/orgs/ann").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(
+        member.get("/api/me").await.json()["orgSlug"],
+        "ann",
+        "the URL's organization became active"
+    );
+    assert_eq!(
+        member.get("/orgs/ben/settings").await.status,
+        StatusCode::OK,
+        "admin of their own org"
+    );
+    assert_eq!(admin.get("/orgs/ann/settings").await.status, StatusCode::OK);
+    assert_eq!(
+        admin.get("/orgs/ben").await.status,
+        StatusCode::NOT_FOUND,
+        "not a member"
+    );
+    assert_eq!(admin.get("/orgs/nope").await.status, StatusCode::NOT_FOUND);
+    let members = member
+        .call("/api/auth/organization_members", &[("slug", "ann")])
+        .await
+        .json();
+    assert_eq!(members.as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn an_operator_flag_makes_the_session_pending_at_its_next_request() {
+    let mut app = TestApp::new().await;
+    app.sign_up("rita@example.com").await;
+    let mut device = app.other_browser();
+    device.sign_in("rita@example.com", PASSWORD, "").await;
+    assert_eq!(app.get("/api/me").await.status, StatusCode::OK);
+
+    let store = app.store().await;
+    let rita = store
+        .find_user_by_email("rita@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    store.require_password_reset(&rita.id, 1).await.unwrap();
+    assert_eq!(app.get("/api/me").await.status, StatusCode::UNAUTHORIZED);
+    let page = app.get("/dashboard").await;
+    assert_eq!(
+        page.location(),
+        "/sign-in/tasks/reset-password?redirect_url=%2Fdashboard"
+    );
+
+    let reset = |new: &'static str, confirm: &'static str| {
+        vec![
+            ("new_password", new),
+            ("confirm_password", confirm),
+            ("sign_out_of_other_sessions", "true"),
+        ]
+    };
+    let mismatch = app
+        .call(
+            "/api/auth/reset_password_task",
+            &reset("another-password-1", "another-password-2"),
+        )
+        .await;
+    assert_eq!(
+        codes(&mismatch),
+        vec![(
+            "form_password_mismatch".to_string(),
+            "confirm_password".to_string()
+        )]
+    );
+    let same = app
+        .call("/api/auth/reset_password_task", &reset(PASSWORD, PASSWORD))
+        .await;
+    assert_eq!(
+        codes(&same),
+        vec![(
+            "form_new_password_matches_current".to_string(),
+            "new_password".to_string()
+        )]
+    );
+    let pwned = app
+        .call(
+            "/api/auth/reset_password_task",
+            &reset("password123", "password123"),
+        )
+        .await;
+    assert_eq!(
+        codes(&pwned),
+        vec![(
+            "form_password_pwned".to_string(),
+            "new_password".to_string()
+        )]
+    );
+    let short = app
+        .call("/api/auth/reset_password_task", &reset("short", "short"))
+        .await;
+    assert_eq!(
+        codes(&short),
+        vec![(
+            "form_password_length_too_short".to_string(),
+            "new_password".to_string()
+        )]
+    );
+
+    let done = app
+        .call(
+            "/api/auth/reset_password_task",
+            &reset("another-password-1", "another-password-1"),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert_eq!(done.json()["snapshot"]["sessionStatus"], "active");
+    assert_eq!(done.json()["redirect_url"], "/dashboard");
+    assert_eq!(app.get("/api/me").await.status, StatusCode::OK);
+    assert_eq!(
+        device.get("/api/me").await.status,
+        StatusCode::UNAUTHORIZED,
+        "other devices signed out"
+    );
+    assert_eq!(
+        device
+            .sign_in("rita@example.com", PASSWORD, "")
+            .await
+            .error_code(),
+        "form_password_incorrect"
+    );
+    assert_eq!(
+        device
+            .sign_in("rita@example.com", "another-password-1", "")
+            .await
+            .status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn setup_mfa_task_with_totp_and_backup_codes() {
+    let mut app = TestApp::with_env(&[("GATEHOUSE_MFA__REQUIRED", "true")]).await;
+    let change = app.sign_up("tom@example.com").await.json();
+    assert_eq!(change["snapshot"]["tasks"][0], "setup-mfa");
+    let setup = app.call("/api/auth/start_mfa_setup", &[]).await;
+    assert_eq!(setup.status, StatusCode::OK, "{}", setup.body);
+    let secret = setup.json()["secret"].as_str().unwrap().to_string();
+    assert!(setup.json()["qr_svg"].as_str().unwrap().starts_with("<svg"));
+
+    let now = gatehouse::domain::now();
+    let far = gatehouse::domain::mfa::code_at(&secret, now + 600).unwrap();
+    let wrong = app
+        .call("/api/auth/verify_mfa_setup", &[("code", &far)])
+        .await;
+    assert_eq!(
+        codes(&wrong),
+        vec![("form_code_incorrect".to_string(), "code".to_string())]
+    );
+
+    let code = gatehouse::domain::mfa::code_at(&secret, now).unwrap();
+    let done = app
+        .call(
+            "/api/auth/verify_mfa_setup",
+            &[
+                ("code", code.as_str()),
+                ("redirect_url_complete", "/account"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    let done = done.json();
+    assert_eq!(done["backup_codes"].as_array().unwrap().len(), 10);
+    assert_eq!(done["change"]["snapshot"]["sessionStatus"], "active");
+    assert_eq!(done["change"]["redirect_url"], "/account");
+    assert_eq!(done["change"]["snapshot"]["factorVerificationAge"][1], 0);
+
+    // The secret is never shown again once enrolled.
+    let again = app.call("/api/auth/start_mfa_setup", &[]).await;
+    assert_eq!(again.error_code(), "totp_already_enabled");
+    assert!(!again.body.contains(&secret));
 }

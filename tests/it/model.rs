@@ -171,3 +171,118 @@ fn task_keys_round_trip_in_fixed_order() {
     }
     assert_eq!(TaskKey::parse("nope"), None);
 }
+
+/// `has()` over every kind of caller: signed out, pending (both settings), member, admin, custom.
+#[test]
+fn has_truth_table() {
+    let role = |r: &str| HasParams {
+        role: Some(r.into()),
+        permission: None,
+    };
+    let perm = |p: &str| HasParams {
+        role: None,
+        permission: Some(p.into()),
+    };
+    let in_org = |role: &str, permissions: &[&str], status: SessionStatus| {
+        let mut snapshot = pending();
+        snapshot.session_status = Some(status);
+        snapshot.tasks = if status == SessionStatus::Pending {
+            vec![TaskKey::ResetPassword]
+        } else {
+            vec![]
+        };
+        snapshot.org_id = Some("org_1".into());
+        snapshot.org_role = Some(role.into());
+        snapshot.org_permissions = permissions.iter().map(|p| p.to_string()).collect();
+        snapshot
+    };
+    let member = in_org(
+        "org:member",
+        &["org:sys_memberships:read", "org:reports:read"],
+        SessionStatus::Active,
+    );
+    let admin = in_org(
+        "org:admin",
+        &["org:sys_memberships:manage"],
+        SessionStatus::Active,
+    );
+    let pending_admin = in_org(
+        "org:admin",
+        &["org:sys_memberships:manage"],
+        SessionStatus::Pending,
+    );
+    let signed_out = AuthSnapshot::signed_out();
+    let cases: Vec<(&str, &AuthSnapshot, bool, HasParams, bool)> = vec![
+        (
+            "signed out, role",
+            &signed_out,
+            true,
+            role("org:admin"),
+            false,
+        ),
+        (
+            "signed out, nothing",
+            &signed_out,
+            true,
+            HasParams::default(),
+            false,
+        ),
+        (
+            "pending (default), role",
+            &pending_admin,
+            true,
+            role("org:admin"),
+            false,
+        ),
+        (
+            "pending (counted), role",
+            &pending_admin,
+            false,
+            role("admin"),
+            true,
+        ),
+        (
+            "member, member role",
+            &member,
+            true,
+            role("org:member"),
+            true,
+        ),
+        (
+            "member, admin role",
+            &member,
+            true,
+            role("org:admin"),
+            false,
+        ),
+        (
+            "member, custom permission",
+            &member,
+            true,
+            perm("org:reports:read"),
+            true,
+        ),
+        (
+            "member, missing permission",
+            &member,
+            true,
+            perm("org:reports:manage"),
+            false,
+        ),
+        ("admin, short role name", &admin, true, role("admin"), true),
+        (
+            "admin, nothing asked",
+            &admin,
+            true,
+            HasParams::default(),
+            false,
+        ),
+    ];
+    for (name, snapshot, treat_pending_as_signed_out, params, expected) in cases {
+        assert_eq!(
+            snapshot.auth(treat_pending_as_signed_out).has(&params),
+            expected,
+            "{name}"
+        );
+    }
+}

@@ -1,0 +1,219 @@
+//! The second factor: TOTP (SHA1, 6 digits, 30 s, ±1 step; a code is accepted once) and 10
+//! single-use backup codes shown once.
+
+use rand::{Rng, RngCore};
+use subtle::ConstantTimeEq;
+use totp_rs::{Algorithm, Secret, TOTP};
+
+use super::{lockout::LockoutState, tokens::sha256, Gatehouse, Timestamp};
+use crate::model::AuthError;
+
+/// Seconds per TOTP step.
+pub const TOTP_STEP_SECONDS: i64 = 30;
+/// Steps accepted on either side of now (clock drift).
+pub const TOTP_WINDOW: i64 = 1;
+/// Backup codes issued at enrolment.
+pub const BACKUP_CODE_COUNT: usize = 10;
+const ISSUER: &str = "Gatehouse";
+
+fn totp(secret_b32: &str) -> Result<TOTP, AuthError> {
+    let bytes = Secret::Encoded(secret_b32.to_string())
+        .to_bytes()
+        .map_err(|e| super::internal("stored TOTP secret unreadable", format!("{e:?}")))?;
+    TOTP::new(Algorithm::SHA1, 6, 1, TOTP_STEP_SECONDS as u64, bytes)
+        .map_err(|e| super::internal("stored TOTP secret invalid", format!("{e:?}")))
+}
+
+/// A new random secret (160 bits), base32 without padding.
+pub fn new_secret() -> String {
+    let mut bytes = vec![0u8; 20];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    match Secret::Raw(bytes).to_encoded() {
+        Secret::Encoded(encoded) => encoded,
+        Secret::Raw(_) => String::new(),
+    }
+}
+
+/// The code for `secret_b32` at `now` (what an authenticator app shows).
+pub fn code_at(secret_b32: &str, now: Timestamp) -> Result<String, AuthError> {
+    Ok(totp(secret_b32)?.generate(now.max(0) as u64))
+}
+
+/// The time step `code` belongs to within the window around `now`, if it matches.
+pub fn matching_step(
+    secret_b32: &str,
+    code: &str,
+    now: Timestamp,
+) -> Result<Option<i64>, AuthError> {
+    let totp = totp(secret_b32)?;
+    let code = code.trim();
+    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(None);
+    }
+    let current = now.div_euclid(TOTP_STEP_SECONDS);
+    Ok(
+        (current - TOTP_WINDOW..=current + TOTP_WINDOW).find(|step| {
+            let expected = totp.generate((step * TOTP_STEP_SECONDS).max(0) as u64);
+            bool::from(expected.as_bytes().ct_eq(code.as_bytes()))
+        }),
+    )
+}
+
+/// Checks a TOTP code against the last accepted step: a code is accepted once.
+pub fn check(
+    secret_b32: &str,
+    last_used_step: Option<i64>,
+    code: &str,
+    now: Timestamp,
+) -> Result<i64, AuthError> {
+    match matching_step(secret_b32, code, now)? {
+        Some(step) if last_used_step.is_some_and(|last| step <= last) => Err(AuthError::new(
+            "form_code_incorrect",
+            "already used",
+            "This code was already used. Wait for your app to show a new one.",
+        )
+        .for_param("code")),
+        Some(step) => Ok(step),
+        None => Err(AuthError::code_incorrect()),
+    }
+}
+
+/// The `otpauth://` URI an authenticator app scans.
+pub fn otpauth_uri(secret_b32: &str, account: &str) -> String {
+    let label = crate::model::encode_query_component(&format!("{ISSUER}:{account}"));
+    format!(
+        "otpauth://totp/{label}?secret={secret_b32}&issuer={ISSUER}&algorithm=SHA1&digits=6&period={TOTP_STEP_SECONDS}"
+    )
+}
+
+/// The QR code of `text` as an SVG document (rendered on the server).
+pub fn qr_svg(text: &str) -> Result<String, AuthError> {
+    use qrcodegen::{QrCode, QrCodeEcc};
+    let qr = QrCode::encode_text(text, QrCodeEcc::Medium)
+        .map_err(|e| super::internal("QR code too long", format!("{e:?}")))?;
+    let border = 4;
+    let size = qr.size() + border * 2;
+    let mut path = String::new();
+    for y in 0..qr.size() {
+        for x in 0..qr.size() {
+            if qr.get_module(x, y) {
+                path.push_str(&format!("M{},{}h1v1h-1z", x + border, y + border));
+            }
+        }
+    }
+    Ok(format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {size} {size}\" width=\"200\" height=\"200\" \
+         role=\"img\" aria-label=\"QR code for your authenticator app\" shape-rendering=\"crispEdges\">\
+         <rect width=\"100%\" height=\"100%\" fill=\"#fff\"/><path d=\"{path}\" fill=\"#000\"/></svg>"
+    ))
+}
+
+/// Ten new backup codes (8 characters, no look-alike letters).
+pub fn new_backup_codes() -> Vec<String> {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut rng = rand::rngs::OsRng;
+    (0..BACKUP_CODE_COUNT)
+        .map(|_| {
+            (0..8)
+                .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+                .collect()
+        })
+        .collect()
+}
+
+/// What the store keeps for a backup code.
+pub fn hash_backup_code(user_id: &str, code: &str) -> Vec<u8> {
+    sha256(format!("{user_id}:{}", code.trim().to_ascii_lowercase()).as_bytes())
+}
+
+/// What the enrolment screen shows: the secret (as text and QR code) before it is verified.
+#[derive(Clone, Debug)]
+pub struct Enrollment {
+    /// Base32 secret for manual entry.
+    pub secret: String,
+    /// `otpauth://` URI.
+    pub uri: String,
+    /// The URI as an SVG QR code.
+    pub qr_svg: String,
+}
+
+/// Starts (or restarts) TOTP enrolment. A verified factor is never shown again.
+pub async fn start_enrollment(
+    gatehouse: &Gatehouse,
+    user_id: &str,
+    account: &str,
+    now: Timestamp,
+) -> Result<Enrollment, AuthError> {
+    if let Some(factor) = gatehouse.store.totp_factor(user_id).await? {
+        if factor.verified {
+            return Err(AuthError::new(
+                "totp_already_enabled",
+                "already enabled",
+                "An authenticator app is already set up for this account.",
+            ));
+        }
+    }
+    let secret = new_secret();
+    gatehouse
+        .store
+        .save_pending_totp(user_id, &secret, now)
+        .await?;
+    let uri = otpauth_uri(&secret, account);
+    let qr_svg = qr_svg(&uri)?;
+    Ok(Enrollment {
+        secret,
+        uri,
+        qr_svg,
+    })
+}
+
+/// Verifies the first code from the app: the factor becomes active, the session counts the
+/// second factor as verified now, and 10 backup codes are returned (shown once, stored hashed).
+pub async fn confirm_enrollment(
+    gatehouse: &Gatehouse,
+    user_id: &str,
+    session_id: &str,
+    code: &str,
+    now: Timestamp,
+) -> Result<Vec<String>, AuthError> {
+    if code.trim().is_empty() {
+        return Err(AuthError::param_missing("code", "Authentication code"));
+    }
+    let factor = gatehouse
+        .store
+        .totp_factor(user_id)
+        .await?
+        .filter(|factor| !factor.verified)
+        .ok_or_else(|| AuthError::no_attempt("authenticator set-up"))?;
+    let lockout = gatehouse.store.lockout_of(user_id).await?;
+    lockout.check(now)?;
+    let step = match check(&factor.secret, factor.last_used_step, code, now) {
+        Ok(step) => step,
+        Err(error) => {
+            record_failure(gatehouse, user_id, lockout, now).await?;
+            return Err(error);
+        }
+    };
+    let codes = new_backup_codes();
+    let hashes: Vec<Vec<u8>> = codes
+        .iter()
+        .map(|code| hash_backup_code(user_id, code))
+        .collect();
+    gatehouse
+        .store
+        .confirm_totp(user_id, session_id, step, &hashes, now)
+        .await?;
+    tracing::info!(user_id, "authenticator app enrolled");
+    Ok(codes)
+}
+
+async fn record_failure(
+    gatehouse: &Gatehouse,
+    user_id: &str,
+    lockout: LockoutState,
+    now: Timestamp,
+) -> Result<(), AuthError> {
+    let lockout = lockout.record_failure(&gatehouse.config.lockout, now);
+    gatehouse.store.set_lockout(user_id, lockout, now).await?;
+    lockout.check(now)
+}

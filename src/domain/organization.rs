@@ -1,0 +1,203 @@
+//! Organizations: creation (the creator becomes `org:admin`), memberships, the active
+//! organization of a session, and the permissions each role carries.
+
+use super::{Gatehouse, Timestamp};
+use crate::{
+    config::OrganizationsConfig,
+    model::{
+        is_valid_slug, ApiErrors, AuthError, GatehouseError, Member, MembershipPage,
+        MEMBER_PERMISSIONS, ORG_NAME_MAX_CHARS, ROLE_ADMIN, ROLE_MEMBER, SYSTEM_PERMISSIONS,
+    },
+};
+
+/// Largest page of memberships.
+pub const MAX_PAGE_SIZE: u32 = 50;
+
+/// The permissions a role carries: the system ones of `org:admin` / `org:member`, plus any
+/// configured for the role.
+pub fn permissions_for(role: &str, config: &OrganizationsConfig) -> Vec<String> {
+    let system: &[&str] = match role {
+        ROLE_ADMIN => &SYSTEM_PERMISSIONS,
+        ROLE_MEMBER => &MEMBER_PERMISSIONS,
+        _ => &[],
+    };
+    let mut permissions: Vec<String> = system.iter().map(|p| p.to_string()).collect();
+    if let Some(extra) = config.roles.get(role) {
+        permissions.extend(extra.iter().cloned());
+    }
+    permissions
+}
+
+/// Validates a new organization's name and slug, reporting both fields at once.
+pub fn validate(name: &str, slug: &str) -> Result<(String, String), GatehouseError> {
+    let mut errors = Vec::new();
+    let name = name.trim();
+    if name.is_empty() {
+        errors.push(AuthError::param_missing("name", "Name"));
+    } else if name.chars().count() > ORG_NAME_MAX_CHARS {
+        errors.push(AuthError::param_too_long("name", ORG_NAME_MAX_CHARS));
+    } else if name.chars().any(char::is_control) {
+        errors.push(AuthError::param_format_invalid(
+            "name",
+            "Names cannot contain control characters.",
+        ));
+    }
+    let slug = slug.trim();
+    if slug.is_empty() {
+        errors.push(AuthError::param_missing("slug", "Slug"));
+    } else if !is_valid_slug(slug) {
+        errors.push(AuthError::param_format_invalid(
+            "slug",
+            "Slug must be 2–64 lowercase letters, numbers or single hyphens (e.g. acme-inc).",
+        ));
+    }
+    if errors.is_empty() {
+        Ok((name.to_string(), slug.to_string()))
+    } else {
+        Err(GatehouseError(ApiErrors { errors }))
+    }
+}
+
+/// Creates an organization owned by `user_id` and makes it the session's active one.
+pub async fn create(
+    gatehouse: &Gatehouse,
+    session_id: &str,
+    user_id: &str,
+    name: &str,
+    slug: &str,
+    now: Timestamp,
+) -> Result<String, GatehouseError> {
+    let config = &gatehouse.config.organizations;
+    if !config.enabled || !config.creation_allowed() {
+        return Err(AuthError::organization_creation_not_allowed().into());
+    }
+    let (name, slug) = validate(name, slug)?;
+    let org_id = gatehouse
+        .store
+        .create_organization(&name, &slug, user_id, now)
+        .await?
+        .ok_or_else(AuthError::slug_taken)?;
+    gatehouse
+        .store
+        .set_active_organization(session_id, Some(&org_id))
+        .await?;
+    tracing::info!(user_id, org_id = %org_id, "organization created");
+    Ok(org_id)
+}
+
+/// Switches the session's active organization; `None` is the personal account (only where
+/// personal accounts are allowed). A non-member gets 403 and nothing changes.
+pub async fn set_active(
+    gatehouse: &Gatehouse,
+    session_id: &str,
+    user_id: &str,
+    organization_id: Option<&str>,
+) -> Result<(), AuthError> {
+    match organization_id {
+        Some(org_id) => {
+            if gatehouse
+                .store
+                .membership_role(org_id, user_id)
+                .await?
+                .is_none()
+            {
+                return Err(AuthError::not_a_member());
+            }
+            gatehouse
+                .store
+                .set_active_organization(session_id, Some(org_id))
+                .await
+        }
+        None => {
+            if gatehouse.config.organizations_required() {
+                return Err(AuthError::organization_required());
+            }
+            gatehouse
+                .store
+                .set_active_organization(session_id, None)
+                .await
+        }
+    }
+}
+
+/// One page (1-based) of the user's memberships.
+pub async fn memberships(
+    gatehouse: &Gatehouse,
+    user_id: &str,
+    page: u32,
+    page_size: u32,
+) -> Result<MembershipPage, AuthError> {
+    let page = page.max(1);
+    let page_size = page_size.clamp(1, MAX_PAGE_SIZE);
+    let offset = (page - 1).saturating_mul(page_size);
+    let (data, total_count) = gatehouse
+        .store
+        .list_memberships(user_id, offset, page_size)
+        .await?;
+    Ok(MembershipPage {
+        data,
+        total_count,
+        page,
+        page_size,
+    })
+}
+
+/// What `organization_sync` did for a URL naming an organization.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SyncOutcome {
+    /// The organization is (now) active.
+    Active,
+    /// The user is not a member, or the organization does not exist.
+    NotMember,
+}
+
+/// Activates the organization named by `slug` for a signed-in member (organization sync).
+pub async fn sync_from_slug(
+    gatehouse: &Gatehouse,
+    session_id: &str,
+    user_id: &str,
+    active_org_slug: Option<&str>,
+    slug: &str,
+) -> Result<SyncOutcome, AuthError> {
+    if active_org_slug == Some(slug) {
+        return Ok(SyncOutcome::Active);
+    }
+    let Some(org) = gatehouse.store.find_organization_by_slug(slug).await? else {
+        return Ok(SyncOutcome::NotMember);
+    };
+    if gatehouse
+        .store
+        .membership_role(&org.id, user_id)
+        .await?
+        .is_none()
+    {
+        return Ok(SyncOutcome::NotMember);
+    }
+    gatehouse
+        .store
+        .set_active_organization(session_id, Some(&org.id))
+        .await?;
+    Ok(SyncOutcome::Active)
+}
+
+/// The members of the organization with this slug, for a member of it.
+pub async fn members(
+    gatehouse: &Gatehouse,
+    user_id: &str,
+    slug: &str,
+) -> Result<Vec<Member>, AuthError> {
+    let org = gatehouse
+        .store
+        .find_organization_by_slug(slug)
+        .await?
+        .ok_or_else(AuthError::not_a_member)?;
+    if gatehouse
+        .store
+        .membership_role(&org.id, user_id)
+        .await?
+        .is_none()
+    {
+        return Err(AuthError::not_a_member());
+    }
+    gatehouse.store.list_members(&org.id).await
+}

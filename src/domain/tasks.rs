@@ -1,0 +1,96 @@
+//! Completing session tasks. Each task checks that it is the session's current one; completing
+//! the requirement completes the task (tasks are derived, never stored).
+
+use super::{password::validate_new_password, Gatehouse, Timestamp};
+use crate::model::{ApiErrors, AuthError, AuthSnapshot, GatehouseError, TaskKey};
+
+/// The session and user a task runs for, once `task` is confirmed to be the current one.
+pub fn require_current(
+    snapshot: &AuthSnapshot,
+    task: TaskKey,
+) -> Result<(String, String), AuthError> {
+    let (Some(session_id), Some(user)) = (&snapshot.session_id, &snapshot.user) else {
+        return Err(AuthError::unauthorized());
+    };
+    if snapshot.current_task() != Some(task) {
+        return Err(AuthError::task_not_current());
+    }
+    Ok((session_id.clone(), user.id.clone()))
+}
+
+/// The signed-in (possibly pending) session's ids.
+pub fn require_session(snapshot: &AuthSnapshot) -> Result<(String, String), AuthError> {
+    match (&snapshot.session_id, &snapshot.user) {
+        (Some(session_id), Some(user)) => Ok((session_id.clone(), user.id.clone())),
+        _ => Err(AuthError::unauthorized()),
+    }
+}
+
+/// What the reset-password task form sends.
+#[derive(Clone, Debug)]
+pub struct NewPassword {
+    /// The new password.
+    pub new_password: String,
+    /// Its confirmation.
+    pub confirm_password: String,
+    /// End the user's other sessions (checked by default).
+    pub sign_out_of_other_sessions: bool,
+}
+
+fn on_field(mut error: AuthError, field: &str) -> AuthError {
+    if error.meta.param_name.as_deref() == Some("password") {
+        error.meta.param_name = Some(field.to_string());
+    }
+    error
+}
+
+/// The `reset-password` task: sets a new password (not the current one), clears the flag, and
+/// optionally signs out the user's other sessions.
+pub async fn reset_password(
+    gatehouse: &Gatehouse,
+    snapshot: &AuthSnapshot,
+    form: NewPassword,
+    now: Timestamp,
+) -> Result<(), GatehouseError> {
+    let (session_id, user_id) = require_current(snapshot, TaskKey::ResetPassword)?;
+    let mut errors = Vec::new();
+    if let Err(error) = validate_new_password(
+        &form.new_password,
+        gatehouse.config.passwords.reject_compromised,
+    ) {
+        errors.push(on_field(error, "new_password"));
+    }
+    if form.confirm_password.is_empty() {
+        errors.push(AuthError::param_missing(
+            "confirm_password",
+            "Confirm password",
+        ));
+    } else if form.confirm_password != form.new_password {
+        errors.push(AuthError::passwords_do_not_match());
+    }
+    if !errors.is_empty() {
+        return Err(GatehouseError(ApiErrors { errors }));
+    }
+    let current = gatehouse.store.password_hash(&user_id).await?;
+    if current.is_some()
+        && gatehouse
+            .hasher
+            .verify(form.new_password.clone(), current)
+            .await?
+    {
+        return Err(AuthError::new_password_matches_current().into());
+    }
+    let hash = gatehouse.hasher.hash(form.new_password).await?;
+    gatehouse
+        .store
+        .replace_password(
+            &user_id,
+            &hash,
+            &session_id,
+            form.sign_out_of_other_sessions,
+            now,
+        )
+        .await?;
+    tracing::info!(user_id = %user_id, signed_out_others = form.sign_out_of_other_sessions, "password reset");
+    Ok(())
+}

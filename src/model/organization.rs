@@ -1,0 +1,111 @@
+//! Organization roles, permissions and slugs (shared by server and browser).
+
+use serde::{Deserialize, Serialize};
+
+/// The creator's role: every system permission.
+pub const ROLE_ADMIN: &str = "org:admin";
+/// The default role for new members.
+pub const ROLE_MEMBER: &str = "org:member";
+
+/// Every system permission (held by `org:admin`).
+pub const SYSTEM_PERMISSIONS: [&str; 9] = [
+    "org:sys_profile:manage",
+    "org:sys_profile:delete",
+    "org:sys_memberships:read",
+    "org:sys_memberships:manage",
+    "org:sys_domains:read",
+    "org:sys_domains:manage",
+    "org:sys_billing:read",
+    "org:sys_billing:manage",
+    "org:sys_entconns:manage",
+];
+
+/// The system permissions of `org:member`.
+pub const MEMBER_PERMISSIONS: [&str; 2] = ["org:sys_memberships:read", "org:sys_billing:read"];
+
+/// Longest organization name.
+pub const ORG_NAME_MAX_CHARS: usize = 100;
+/// Shortest and longest slug.
+pub const ORG_SLUG_CHARS: (usize, usize) = (2, 64);
+
+/// A slug suggested from a name: lowercase ASCII letters and digits joined by single hyphens.
+pub fn suggest_slug(name: &str) -> String {
+    let mut slug = String::new();
+    let mut pending_hyphen = false;
+    for ch in name.chars() {
+        if ch.is_ascii_alphanumeric() {
+            if pending_hyphen && !slug.is_empty() {
+                slug.push('-');
+            }
+            pending_hyphen = false;
+            slug.push(ch.to_ascii_lowercase());
+        } else {
+            pending_hyphen = true;
+        }
+        if slug.len() >= ORG_SLUG_CHARS.1 {
+            break;
+        }
+    }
+    slug.trim_end_matches('-').to_string()
+}
+
+/// Whether `slug` is well formed: 2–64 of `a-z`, `0-9` and single inner hyphens.
+pub fn is_valid_slug(slug: &str) -> bool {
+    let (min, max) = ORG_SLUG_CHARS;
+    (min..=max).contains(&slug.len())
+        && slug
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !slug.starts_with('-')
+        && !slug.ends_with('-')
+        && !slug.contains("--")
+}
+
+/// One of the user's memberships.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Membership {
+    /// Organization id (`org_…`).
+    pub organization_id: String,
+    /// Organization name.
+    pub name: String,
+    /// Organization slug.
+    pub slug: String,
+    /// The user's role in it.
+    pub role: String,
+}
+
+/// A page of memberships (`use_organization_list`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MembershipPage {
+    /// This page's memberships, oldest first.
+    pub data: Vec<Membership>,
+    /// All memberships of the user.
+    pub total_count: u32,
+    /// 1-based page number.
+    pub page: u32,
+    /// Page size.
+    pub page_size: u32,
+}
+
+impl MembershipPage {
+    /// Whether a next page exists.
+    pub fn has_next(&self) -> bool {
+        self.page * self.page_size < self.total_count
+    }
+
+    /// Whether a previous page exists.
+    pub fn has_previous(&self) -> bool {
+        self.page > 1
+    }
+}
+
+/// A member of an organization, as its member list shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    /// The member's user id.
+    pub user_id: String,
+    /// Primary email.
+    pub email_address: String,
+    /// Role.
+    pub role: String,
+}

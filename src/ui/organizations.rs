@@ -1,0 +1,131 @@
+//! Organization hooks and widgets: `use_organization_list`, `<OrganizationSwitcher/>`.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_location;
+
+use super::{
+    fields::GlobalError,
+    flows::{apply_change, error_of},
+    provider::auth_context,
+};
+use crate::{
+    api::SetActiveOrganization,
+    model::{GatehouseError, MembershipPage},
+};
+
+/// The user's memberships, a page at a time (`use_organization_list` in Clerk).
+#[derive(Clone, Copy)]
+pub struct OrganizationList {
+    /// The current page (1-based).
+    pub page_number: RwSignal<u32>,
+    /// The loaded page.
+    pub page: Resource<Result<MembershipPage, GatehouseError>>,
+}
+
+impl OrganizationList {
+    /// Loads the next page, if there is one.
+    pub fn fetch_next(&self) {
+        if self
+            .page
+            .get_untracked()
+            .and_then(Result::ok)
+            .is_some_and(|page| page.has_next())
+        {
+            self.page_number.update(|page| *page += 1);
+        }
+    }
+
+    /// Loads the previous page, if there is one.
+    pub fn fetch_previous(&self) {
+        self.page_number
+            .update(|page| *page = page.saturating_sub(1).max(1));
+    }
+}
+
+/// Pages through the signed-in user's memberships; reloads after auth changes.
+pub fn use_organization_list(page_size: u32) -> OrganizationList {
+    let context = auth_context();
+    let page_number = RwSignal::new(1u32);
+    let page = Resource::new(
+        move || {
+            let session = context
+                .snapshot
+                .with(|snapshot| (snapshot.session_id.clone(), snapshot.org_id.clone()));
+            (page_number.get(), session)
+        },
+        move |(page, _)| crate::api::organization_memberships(page, page_size),
+    );
+    OrganizationList { page_number, page }
+}
+
+/// Shows the active organization and switches to another with `set_active` — the page's auth
+/// state updates without a reload. `after_select_organization_url` is where to go afterwards
+/// (default: stay on the current page).
+#[component]
+pub fn OrganizationSwitcher(
+    /// Where to go after switching.
+    #[prop(optional, into)]
+    after_select_organization_url: Option<String>,
+    /// Memberships per page.
+    #[prop(default = 10)]
+    page_size: u32,
+) -> impl IntoView {
+    let context = auth_context();
+    let action = ServerAction::<SetActiveOrganization>::new();
+    let value = action.value();
+    Effect::new(move |_| {
+        if let Some(Ok(change)) = value.get() {
+            apply_change(&change);
+        }
+    });
+    let error = error_of(value);
+    let list = use_organization_list(page_size);
+    let location = use_location();
+    let after = StoredValue::new(after_select_organization_url);
+    let target = move || {
+        after.get_value().unwrap_or_else(|| {
+            let path = location.pathname.get();
+            match location.search.get().trim_start_matches('?') {
+                "" => path,
+                query => format!("{path}?{query}"),
+            }
+        })
+    };
+    let active = move || context.snapshot.with(|snapshot| snapshot.org_slug.clone());
+    view! {
+        <section class="org-switcher" aria-label="Organization switcher">
+            <p>"Active organization: " <strong data-testid="active-org">{move || active().unwrap_or_else(|| "none".into())}</strong></p>
+            <GlobalError error/>
+            <Transition fallback=|| ()>
+                {move || list.page.get().and_then(Result::ok).map(|page| {
+                    let has_next = page.has_next();
+                    let has_previous = page.has_previous();
+                    view! {
+                        <ul class="org-list">
+                            {page.data.into_iter().map(|membership| {
+                                let slug = membership.slug.clone();
+                                let is_active = move || active().as_deref() == Some(slug.as_str());
+                                view! {
+                                    <li>
+                                        <ActionForm action=action>
+                                            <input type="hidden" name="organization_id" value=membership.organization_id/>
+                                            <input type="hidden" name="redirect_url" value=target/>
+                                            <button type="submit" class="org-choice" aria-pressed=move || is_active().to_string()>
+                                                {format!("Switch to {}", membership.name)}
+                                            </button>
+                                        </ActionForm>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                        <nav class="pager">
+                            <button type="button" disabled=!has_previous on:click=move |_| list.fetch_previous()>"Previous"</button>
+                            <span>{format!("Page {} of {}", page.page, page.total_count.div_ceil(page.page_size.max(1)).max(1))}</span>
+                            <button type="button" disabled=!has_next on:click=move |_| list.fetch_next()>"Next"</button>
+                        </nav>
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}

@@ -1,0 +1,331 @@
+//! Session task components: `<TaskChooseOrganization/>`, `<TaskResetPassword/>`,
+//! `<TaskSetupMfa/>`. Each shows only while it is the session's current task; otherwise it
+//! sends the user to the current task, or to `redirect_url_complete` when none remains.
+
+use leptos::prelude::*;
+use leptos_router::components::Redirect;
+
+use super::{
+    control::RedirectToSignIn,
+    fields::{Field, GlobalError, SubmitButton},
+    flows::{apply_change, error_of, redirect_url_param, SignOutButton},
+    organizations::use_organization_list,
+    provider::auth_context,
+};
+use crate::{
+    api::{CreateOrganization, ResetPasswordTask, SetActiveOrganization, VerifyMfaSetup},
+    model::{suggest_slug, TaskKey},
+};
+
+/// Where a task page sends the user when it is not (or no longer) the current task.
+enum TaskRoute {
+    Show,
+    SignIn,
+    Elsewhere(String),
+}
+
+fn route_for(task: TaskKey, redirect_url_complete: &str) -> TaskRoute {
+    let context = auth_context();
+    let (has_session, current) = context
+        .snapshot
+        .with_untracked(|snapshot| (snapshot.session_id.is_some(), snapshot.current_task()));
+    let redirect = redirect_url_param().get_untracked();
+    let target = if redirect.is_empty() {
+        redirect_url_complete.to_string()
+    } else {
+        redirect
+    };
+    match current {
+        _ if !has_session => TaskRoute::SignIn,
+        Some(current) if current == task => TaskRoute::Show,
+        Some(current) => TaskRoute::Elsewhere(context.task_url(current, Some(&target))),
+        None => TaskRoute::Elsewhere(target),
+    }
+}
+
+/// Renders the task when it is current; otherwise redirects (decided once, at mount: after
+/// completion the component itself navigates).
+#[component]
+fn TaskGuard(task: TaskKey, redirect_url_complete: String, children: ChildrenFn) -> impl IntoView {
+    match route_for(task, &redirect_url_complete) {
+        TaskRoute::Show => children().into_any(),
+        TaskRoute::SignIn => view! { <RedirectToSignIn/> }.into_any(),
+        TaskRoute::Elsewhere(path) => view! { <Redirect path/> }.into_any(),
+    }
+}
+
+/// "Signed in as … · Sign out", under every task.
+#[component]
+fn TaskFooter() -> impl IntoView {
+    let context = auth_context();
+    let email = move || {
+        context.snapshot.with(|snapshot| {
+            snapshot
+                .user
+                .as_ref()
+                .map(|user| user.email_address.clone())
+        })
+    };
+    view! {
+        <footer class="task-footer">
+            <span>"Signed in as " <strong data-testid="task-identifier">{email}</strong></span>
+            <span aria-hidden="true">" · "</span>
+            <SignOutButton/>
+        </footer>
+    }
+}
+
+/// The `choose-organization` task: pick one of the user's organizations or create one.
+#[component]
+pub fn TaskChooseOrganization(
+    /// Where to go once no task remains (unless the URL carries `redirect_url`).
+    #[prop(into)]
+    redirect_url_complete: String,
+) -> impl IntoView {
+    let complete = redirect_url_complete.clone();
+    view! {
+        <TaskGuard task=TaskKey::ChooseOrganization redirect_url_complete=redirect_url_complete>
+            <ChooseOrganization redirect_url_complete=complete.clone()/>
+        </TaskGuard>
+    }
+}
+
+#[component]
+fn ChooseOrganization(redirect_url_complete: String) -> impl IntoView {
+    let select = ServerAction::<SetActiveOrganization>::new();
+    let create = ServerAction::<CreateOrganization>::new();
+    let selected = select.value();
+    Effect::new(move |_| {
+        if let Some(Ok(change)) = selected.get() {
+            apply_change(&change);
+        }
+    });
+    let created = create.value();
+    Effect::new(move |_| {
+        if let Some(Ok(change)) = created.get() {
+            apply_change(&change);
+        }
+    });
+    let select_error = error_of(select.value());
+    let create_error = error_of(create.value());
+    let redirect_url = redirect_url_param();
+    let complete = StoredValue::new(redirect_url_complete);
+    let list = use_organization_list(20);
+    let name = RwSignal::new(String::new());
+    let slug = RwSignal::new(String::new());
+    let slug_edited = RwSignal::new(false);
+    view! {
+        <section class="card auth-card task">
+            <h1>"Choose an organization"</h1>
+            <p class="subtitle">"Select the organization to continue with, or create a new one."</p>
+            <GlobalError error=select_error/>
+            <Transition fallback=|| ()>
+                {move || list.page.get().and_then(|page| page.ok()).map(|page| {
+                    let memberships = page.data;
+                    (!memberships.is_empty()).then(|| view! {
+                        <ul class="org-list" aria-label="Your organizations">
+                            {memberships.into_iter().map(|membership| view! {
+                                <li>
+                                    <ActionForm action=select>
+                                        <input type="hidden" name="organization_id" value=membership.organization_id/>
+                                        <input type="hidden" name="redirect_url" value=redirect_url/>
+                                        <input type="hidden" name="redirect_url_complete" value=complete.get_value()/>
+                                        <button type="submit" class="org-choice">
+                                            <span class="org-name">{membership.name}</span>
+                                            <span class="org-role">{membership.role}</span>
+                                        </button>
+                                    </ActionForm>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    })
+                })}
+            </Transition>
+            <h2>"Create new organization"</h2>
+            <ActionForm action=create>
+                <GlobalError error=create_error/>
+                <div class="field">
+                    <label for="field-name">"Name"</label>
+                    <input id="field-name" name="name" type="text" required
+                        aria-describedby="field-name-error"
+                        aria-invalid=move || create_error.get().and_then(|e| e.field("name").cloned()).is_some().to_string()
+                        prop:value=move || name.get()
+                        on:input=move |ev| {
+                            let value = event_target_value(&ev);
+                            if !slug_edited.get_untracked() {
+                                slug.set(suggest_slug(&value));
+                            }
+                            name.set(value);
+                        }/>
+                    <p class="field-error" id="field-name-error">
+                        {move || create_error.get().and_then(|e| e.field("name").map(|e| e.long_message.clone()))}
+                    </p>
+                </div>
+                <div class="field">
+                    <label for="field-slug">"Slug"</label>
+                    <input id="field-slug" name="slug" type="text" required
+                        aria-describedby="field-slug-error"
+                        aria-invalid=move || create_error.get().and_then(|e| e.field("slug").cloned()).is_some().to_string()
+                        prop:value=move || slug.get()
+                        on:input=move |ev| {
+                            slug_edited.set(true);
+                            slug.set(event_target_value(&ev));
+                        }/>
+                    <p class="field-error" id="field-slug-error">
+                        {move || create_error.get().and_then(|e| e.field("slug").map(|e| e.long_message.clone()))}
+                    </p>
+                </div>
+                <input type="hidden" name="redirect_url" value=redirect_url/>
+                <input type="hidden" name="redirect_url_complete" value=complete.get_value()/>
+                <SubmitButton label="Create organization" pending=create.pending().into()/>
+            </ActionForm>
+            <TaskFooter/>
+        </section>
+    }
+}
+
+/// The `reset-password` task: a new password (twice), with "Sign out of all other devices"
+/// checked by default.
+#[component]
+pub fn TaskResetPassword(
+    /// Where to go once no task remains (unless the URL carries `redirect_url`).
+    #[prop(into)]
+    redirect_url_complete: String,
+) -> impl IntoView {
+    let complete = redirect_url_complete.clone();
+    view! {
+        <TaskGuard task=TaskKey::ResetPassword redirect_url_complete=redirect_url_complete>
+            <ResetPassword redirect_url_complete=complete.clone()/>
+        </TaskGuard>
+    }
+}
+
+#[component]
+fn ResetPassword(redirect_url_complete: String) -> impl IntoView {
+    let action = ServerAction::<ResetPasswordTask>::new();
+    let value = action.value();
+    Effect::new(move |_| {
+        if let Some(Ok(change)) = value.get() {
+            apply_change(&change);
+        }
+    });
+    let error = error_of(value);
+    let redirect_url = redirect_url_param();
+    view! {
+        <section class="card auth-card task">
+            <h1>"Reset your password"</h1>
+            <p class="subtitle">"Your account requires a new password before you can continue"</p>
+            <ActionForm action=action>
+                <GlobalError error/>
+                <Field label="New password" name="new_password" field="newPassword" kind="password" autocomplete="new-password" required=true error/>
+                <Field label="Confirm password" name="confirm_password" field="confirmPassword" kind="password" autocomplete="new-password" required=true error/>
+                <label class="checkbox">
+                    <input type="checkbox" name="sign_out_of_other_sessions" value="true" checked/>
+                    "Sign out of all other devices"
+                </label>
+                <input type="hidden" name="redirect_url" value=redirect_url/>
+                <input type="hidden" name="redirect_url_complete" value=redirect_url_complete/>
+                <SubmitButton pending=action.pending().into()/>
+            </ActionForm>
+            <TaskFooter/>
+        </section>
+    }
+}
+
+/// The `setup-mfa` task: an authenticator app (QR code and secret), its first code, then ten
+/// backup codes shown once.
+#[component]
+pub fn TaskSetupMfa(
+    /// Where to go once no task remains (unless the URL carries `redirect_url`).
+    #[prop(into)]
+    redirect_url_complete: String,
+) -> impl IntoView {
+    let complete = redirect_url_complete.clone();
+    view! {
+        <TaskGuard task=TaskKey::SetupMfa redirect_url_complete=redirect_url_complete>
+            <SetupMfa redirect_url_complete=complete.clone()/>
+        </TaskGuard>
+    }
+}
+
+#[component]
+fn SetupMfa(redirect_url_complete: String) -> impl IntoView {
+    let setup = Resource::new(|| (), |_| crate::api::start_mfa_setup());
+    let action = ServerAction::<VerifyMfaSetup>::new();
+    let value = action.value();
+    let error = error_of(value);
+    let redirect_url = redirect_url_param();
+    let done = move || value.get().and_then(|result| result.ok());
+    let complete = StoredValue::new(redirect_url_complete);
+    view! {
+        <section class="card auth-card task">
+            <h1>"Set up two-step verification"</h1>
+            {move || match done() {
+                Some(done) => {
+                    let change = StoredValue::new(done.change);
+                    view! {
+                        <p class="subtitle">"Two-step verification is on. Save these backup codes somewhere safe: each works once, and they will not be shown again."</p>
+                        <ol class="backup-codes" data-testid="backup-codes">
+                            {done.backup_codes.into_iter().map(|code| view! { <li><code>{code}</code></li> }).collect_view()}
+                        </ol>
+                        <button type="button" class="primary" on:click=move |_| apply_change(&change.get_value())>"Continue"</button>
+                    }.into_any()
+                }
+                None => view! {
+                    <p class="subtitle">"Scan the QR code with your authenticator app, or enter the key by hand, then type the 6-digit code it shows."</p>
+                    <Suspense fallback=|| view! { <p>"Preparing…"</p> }>
+                        {move || setup.get().map(|result| match result {
+                            Ok(setup) => view! {
+                                <div class="qr" inner_html=setup.qr_svg></div>
+                                <p class="secret">"Key: " <code data-testid="totp-secret">{setup.secret}</code></p>
+                            }.into_any(),
+                            Err(error) => view! {
+                                <p class="global-error" role="alert">{error.errors().first().map(|e| e.long_message.clone())}</p>
+                            }.into_any(),
+                        })}
+                    </Suspense>
+                    <ActionForm action=action>
+                        <GlobalError error/>
+                        <Field label="Authentication code" name="code" field="code" autocomplete="one-time-code" required=true error/>
+                        <input type="hidden" name="redirect_url" value=redirect_url/>
+                        <input type="hidden" name="redirect_url_complete" value=complete.get_value()/>
+                        <SubmitButton label="Verify" pending=action.pending().into()/>
+                    </ActionForm>
+                }.into_any(),
+            }}
+            <TaskFooter/>
+        </section>
+    }
+}
+
+/// The task component for `key`, or `None` for an unknown key.
+pub fn task_view(key: &str, redirect_url_complete: String) -> Option<AnyView> {
+    Some(match TaskKey::parse(key)? {
+        TaskKey::ChooseOrganization => {
+            view! { <TaskChooseOrganization redirect_url_complete/> }.into_any()
+        }
+        TaskKey::ResetPassword => view! { <TaskResetPassword redirect_url_complete/> }.into_any(),
+        TaskKey::SetupMfa => view! { <TaskSetupMfa redirect_url_complete/> }.into_any(),
+    })
+}
+
+/// For an unknown task key: the current task's page, or `redirect_url_complete`.
+#[component]
+pub fn UnknownTask(
+    /// Where to go when no task remains.
+    #[prop(into)]
+    redirect_url_complete: String,
+) -> impl IntoView {
+    let context = auth_context();
+    let redirect = redirect_url_param().get_untracked();
+    let target = if redirect.is_empty() {
+        redirect_url_complete
+    } else {
+        redirect
+    };
+    let path = match context.snapshot.with_untracked(|s| s.current_task()) {
+        Some(task) => context.task_url(task, Some(&target)),
+        None => target,
+    };
+    view! { <Redirect path/> }
+}
