@@ -198,7 +198,7 @@ pub async fn get_auth_snapshot() -> Result<AuthSnapshot, GatehouseError> {
     Ok(crate::server::request_auth().snapshot)
 }
 
-/// Instance URLs the kit's components need in the browser (shipped with the page).
+/// Instance URLs and settings the kit's components need in the browser (shipped with the page).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InstanceUrls {
     /// The sign-in page.
@@ -213,6 +213,9 @@ pub struct InstanceUrls {
     pub after_sign_out_url: String,
     /// Task key → page hosting it (from config).
     pub task_urls: std::collections::BTreeMap<crate::model::TaskKey, String>,
+    /// Whether users may create organizations (else the choose-organization task says
+    /// "You must belong to an organization").
+    pub organization_creation_allowed: bool,
 }
 
 impl Default for InstanceUrls {
@@ -224,6 +227,7 @@ impl Default for InstanceUrls {
             after_sign_up_url: "/dashboard".into(),
             after_sign_out_url: "/".into(),
             task_urls: Default::default(),
+            organization_creation_allowed: true,
         }
     }
 }
@@ -241,6 +245,7 @@ pub fn request_state() -> (AuthSnapshot, InstanceUrls) {
                 after_sign_up_url: instance.after_sign_up_url.clone(),
                 after_sign_out_url: instance.after_sign_out_url.clone(),
                 task_urls: instance.task_url_map(),
+                organization_creation_allowed: gatehouse.config.organizations.creation_allowed(),
             }
         })
         .unwrap_or_default();

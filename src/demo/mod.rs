@@ -27,6 +27,7 @@ pub fn route_rules() -> crate::server::RouteRules {
             ProtectRule::page("/account"),
         ],
         organization_patterns: vec!["/orgs/:slug".to_string()],
+        ..RouteRules::default()
     }
 }
 
@@ -67,10 +68,10 @@ pub fn App() -> impl IntoView {
                 <main data-hydrated=move || hydrated.get().to_string()>
                     <Routes fallback=NotFound>
                         <Route path=path!("/") view=HomePage/>
-                        <Route path=path!("/sign-in") view=SignIn/>
-                        <Route path=path!("/sign-in/tasks/:key") view=SignIn/>
-                        <Route path=path!("/sign-up") view=SignUp/>
-                        <Route path=path!("/sign-up/verify-email-address") view=SignUp/>
+                        <Route path=path!("/sign-in") view=|| view! { <SignIn/> }/>
+                        <Route path=path!("/sign-in/tasks/:key") view=|| view! { <SignIn/> }/>
+                        <Route path=path!("/sign-up") view=|| view! { <SignUp/> }/>
+                        <Route path=path!("/sign-up/verify-email-address") view=|| view! { <SignUp/> }/>
                         <Route path=path!("/session-tasks/:key") view=SessionTaskPage/>
                         <Route path=path!("/dashboard") view=DashboardPage/>
                         <Route path=path!("/orgs/:slug") view=OrganizationPage/>

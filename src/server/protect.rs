@@ -99,13 +99,26 @@ pub fn match_prefix<'p>(pattern: &str, path: &'p str) -> Option<Vec<(String, &'p
 }
 
 /// Route rules of an app: protection and organization sync.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct RouteRules {
+    /// Whether a pending session counts as signed out here (default `true`: pending users are
+    /// sent to their task instead of the page).
+    pub treat_pending_as_signed_out: bool,
     /// Protected paths; the first match applies.
     pub protect: Vec<ProtectRule>,
     /// Patterns naming an organization by `:slug` (e.g. `/orgs/:slug`): a signed-in member's
     /// active organization follows the URL; a non-member gets 404.
     pub organization_patterns: Vec<String>,
+}
+
+impl Default for RouteRules {
+    fn default() -> Self {
+        Self {
+            treat_pending_as_signed_out: true,
+            protect: Vec::new(),
+            organization_patterns: Vec::new(),
+        }
+    }
 }
 
 /// Middleware: organization sync, then the protection rules, against the resolved auth.
@@ -122,7 +135,7 @@ pub async fn protect(State(state): State<AppState>, mut request: Request, next: 
         .get::<RequestAuth>()
         .map(|auth| auth.snapshot.clone())
         .unwrap_or_default();
-    let auth = snapshot.auth(true);
+    let auth = snapshot.auth(state.rules.treat_pending_as_signed_out);
     if auth.is_signed_in() {
         let allowed = rule
             .require
@@ -183,7 +196,10 @@ async fn sync_organization(
     let (Some(session_id), Some(user)) = (&snapshot.session_id, &snapshot.user) else {
         return None;
     };
-    if !snapshot.auth(true).is_signed_in() {
+    if !snapshot
+        .auth(state.rules.treat_pending_as_signed_out)
+        .is_signed_in()
+    {
         return None; // pending sessions go to their task first
     }
     let gatehouse = &state.gatehouse;

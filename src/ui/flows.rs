@@ -10,22 +10,53 @@ use super::{
 };
 use crate::{
     api::{AuthChange, ResendEmailCode, SignInPassword, SignOut, SignUpPassword, VerifyEmailCode},
-    model::GatehouseError,
+    model::{AuthSnapshot, GatehouseError},
 };
 
-/// Adopts the new auth state and goes where the server decided: the task page when pending,
-/// else the redirect target (client-side when relative, full load when absolute).
+/// What a `navigate` callback receives after `finalize` (Clerk's `{ session, decorateUrl }`):
+/// the new session state and the decorated redirect target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NavigateArgs {
+    /// The new session state.
+    pub session: AuthSnapshot,
+    /// The redirect target, already through `decorate_url`.
+    pub redirect_url: String,
+}
+
+/// Adopts the new auth state and goes on. Where to:
+/// 1. pending, and `task_urls` has the current task → that page (it beats `navigate`; the
+///    precedence is logged at debug level);
+/// 2. else `navigate`, when given;
+/// 3. else pending → the embedded task route `<sign_in_url>/tasks/<key>`;
+/// 4. else the redirect target (client-side when relative, full load when absolute).
 ///
 /// Gaining a session sets the state first, so the target page renders signed in; losing it
 /// navigates first and adopts the state on the next tick, so the page being left never sees
 /// itself signed out (and never bounces to sign-in).
 pub(crate) fn apply_change(change: &AuthChange) {
+    apply_change_with(change, None);
+}
+
+pub(crate) fn apply_change_with(change: &AuthChange, navigate: Option<Callback<NavigateArgs>>) {
     let context = auth_context();
-    // The provider's task_urls (which may override the instance's) pick the task page.
-    let task_url = change
-        .snapshot
-        .current_task()
-        .map(|task| context.task_url(task, Some(&change.redirect_url)));
+    let task = change.snapshot.current_task();
+    let configured = task.is_some_and(|task| {
+        context
+            .urls
+            .with_value(|urls| urls.task_urls.contains_key(&task))
+    });
+    let task_url = task.map(|task| context.task_url(task, Some(&change.redirect_url)));
+    if let Some(navigate) = navigate.filter(|_| !configured) {
+        context.snapshot.set(change.snapshot.clone());
+        navigate.run(NavigateArgs {
+            session: change.snapshot.clone(),
+            redirect_url: change.redirect_url.clone(),
+        });
+        return;
+    }
+    if navigate.is_some() {
+        log_debug("gatehouse: task_urls has the current task; it wins over navigate");
+    }
     let target = task_url.as_deref().unwrap_or(&change.redirect_url);
     if change.snapshot.session_id.is_some() {
         context.snapshot.set(change.snapshot.clone());
@@ -38,6 +69,13 @@ pub(crate) fn apply_change(change: &AuthChange) {
             std::time::Duration::ZERO,
         );
     }
+}
+
+fn log_debug(message: &str) {
+    #[cfg(feature = "hydrate")]
+    leptos::web_sys::console::debug_1(&message.into());
+    #[cfg(not(feature = "hydrate"))]
+    tracing::debug!("{message}");
 }
 
 fn go_to(target: &str) {
@@ -76,7 +114,12 @@ pub(crate) fn redirect_url_param() -> Signal<String> {
 /// Mounted at `<sign_in_url>/tasks/<key>` too, it shows that session task (the embedded task
 /// route used when `task_urls` has no entry for the task).
 #[component]
-pub fn SignIn() -> impl IntoView {
+pub fn SignIn(
+    /// Called after sign-in instead of the default navigation (but `task_urls` wins for pending
+    /// sessions).
+    #[prop(optional)]
+    navigate: Option<Callback<NavigateArgs>>,
+) -> impl IntoView {
     let location = use_location();
     let task_key = move || {
         location
@@ -92,18 +135,18 @@ pub fn SignIn() -> impl IntoView {
                 view! { <super::tasks::UnknownTask redirect_url_complete=complete/> }.into_any()
             })
         }
-        None => view! { <SignInForm/> }.into_any(),
+        None => view! { <SignInForm navigate/> }.into_any(),
     }
 }
 
 #[component]
-fn SignInForm() -> impl IntoView {
+fn SignInForm(navigate: Option<Callback<NavigateArgs>>) -> impl IntoView {
     let action = ServerAction::<SignInPassword>::new();
     let value = action.value();
     Effect::new(move |_| {
         if let Some(Ok(step)) = value.get() {
             if let Some(change) = &step.change {
-                apply_change(change);
+                apply_change_with(change, navigate);
             }
         }
     });
@@ -129,12 +172,17 @@ fn SignInForm() -> impl IntoView {
 /// The sign-up flow: "Create your account" (email, password, optional names) at the sign-up
 /// URL, then "Verify your email" at `<sign_up_url>/verify-email-address`.
 #[component]
-pub fn SignUp() -> impl IntoView {
+pub fn SignUp(
+    /// Called after sign-up instead of the default navigation (but `task_urls` wins for pending
+    /// sessions).
+    #[prop(optional)]
+    navigate: Option<Callback<NavigateArgs>>,
+) -> impl IntoView {
     let location = use_location();
     let verifying = move || location.pathname.get().ends_with("/verify-email-address");
     move || {
         if verifying() {
-            view! { <VerifyEmailStep/> }.into_any()
+            view! { <VerifyEmailStep navigate/> }.into_any()
         } else {
             view! { <SignUpStart/> }.into_any()
         }
@@ -174,13 +222,13 @@ fn SignUpStart() -> impl IntoView {
 }
 
 #[component]
-fn VerifyEmailStep() -> impl IntoView {
+fn VerifyEmailStep(navigate: Option<Callback<NavigateArgs>>) -> impl IntoView {
     let verify = ServerAction::<VerifyEmailCode>::new();
     let resend = ServerAction::<ResendEmailCode>::new();
     let verify_value = verify.value();
     Effect::new(move |_| {
         if let Some(Ok(change)) = verify_value.get() {
-            apply_change(&change);
+            apply_change_with(&change, navigate);
         }
     });
     let verify_error = error_of(verify_value);

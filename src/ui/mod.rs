@@ -8,7 +8,7 @@ mod provider;
 mod tasks;
 
 pub use control::{Protect, RedirectToSignIn, RedirectToTasks, Show, SignedIn, SignedOut, When};
-pub use flows::{SignIn, SignOutButton, SignUp};
+pub use flows::{NavigateArgs, SignIn, SignOutButton, SignUp};
 pub use organizations::{use_organization_list, OrganizationList, OrganizationSwitcher};
 pub use provider::{use_auth, use_auth_with, use_instance_urls, AuthContext, AuthProvider};
 pub use tasks::{task_view, TaskChooseOrganization, TaskResetPassword, TaskSetupMfa, UnknownTask};

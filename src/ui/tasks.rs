@@ -114,6 +114,9 @@ fn ChooseOrganization(redirect_url_complete: String) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let slug = RwSignal::new(String::new());
     let slug_edited = RwSignal::new(false);
+    let creation_allowed = auth_context()
+        .urls
+        .with_value(|urls| urls.organization_creation_allowed);
     view! {
         <section class="card auth-card task">
             <h1>"Choose an organization"</h1>
@@ -141,44 +144,50 @@ fn ChooseOrganization(redirect_url_complete: String) -> impl IntoView {
                     })
                 })}
             </Transition>
+            {move || if creation_allowed {
+                view! {
             <h2>"Create new organization"</h2>
-            <ActionForm action=create>
-                <GlobalError error=create_error/>
-                <div class="field">
-                    <label for="field-name">"Name"</label>
-                    <input id="field-name" name="name" type="text" required
-                        aria-describedby="field-name-error"
-                        aria-invalid=move || create_error.get().and_then(|e| e.field("name").cloned()).is_some().to_string()
-                        prop:value=move || name.get()
-                        on:input=move |ev| {
-                            let value = event_target_value(&ev);
-                            if !slug_edited.get_untracked() {
-                                slug.set(suggest_slug(&value));
-                            }
-                            name.set(value);
-                        }/>
-                    <p class="field-error" id="field-name-error">
-                        {move || create_error.get().and_then(|e| e.field("name").map(|e| e.long_message.clone()))}
-                    </p>
-                </div>
-                <div class="field">
-                    <label for="field-slug">"Slug"</label>
-                    <input id="field-slug" name="slug" type="text" required
-                        aria-describedby="field-slug-error"
-                        aria-invalid=move || create_error.get().and_then(|e| e.field("slug").cloned()).is_some().to_string()
-                        prop:value=move || slug.get()
-                        on:input=move |ev| {
-                            slug_edited.set(true);
-                            slug.set(event_target_value(&ev));
-                        }/>
-                    <p class="field-error" id="field-slug-error">
-                        {move || create_error.get().and_then(|e| e.field("slug").map(|e| e.long_message.clone()))}
-                    </p>
-                </div>
-                <input type="hidden" name="redirect_url" value=redirect_url/>
-                <input type="hidden" name="redirect_url_complete" value=complete.get_value()/>
-                <SubmitButton label="Create organization" pending=create.pending().into()/>
-            </ActionForm>
+                    <ActionForm action=create>
+                        <GlobalError error=create_error/>
+                        <div class="field">
+                            <label for="field-name">"Name"</label>
+                            <input id="field-name" name="name" type="text" required
+                                aria-describedby="field-name-error"
+                                aria-invalid=move || create_error.get().and_then(|e| e.field("name").cloned()).is_some().to_string()
+                                prop:value=move || name.get()
+                                on:input=move |ev| {
+                                    let value = event_target_value(&ev);
+                                    if !slug_edited.get_untracked() {
+                                        slug.set(suggest_slug(&value));
+                                    }
+                                    name.set(value);
+                                }/>
+                            <p class="field-error" id="field-name-error">
+                                {move || create_error.get().and_then(|e| e.field("name").map(|e| e.long_message.clone()))}
+                            </p>
+                        </div>
+                        <div class="field">
+                            <label for="field-slug">"Slug"</label>
+                            <input id="field-slug" name="slug" type="text" required
+                                aria-describedby="field-slug-error"
+                                aria-invalid=move || create_error.get().and_then(|e| e.field("slug").cloned()).is_some().to_string()
+                                prop:value=move || slug.get()
+                                on:input=move |ev| {
+                                    slug_edited.set(true);
+                                    slug.set(event_target_value(&ev));
+                                }/>
+                            <p class="field-error" id="field-slug-error">
+                                {move || create_error.get().and_then(|e| e.field("slug").map(|e| e.long_message.clone()))}
+                            </p>
+                        </div>
+                        <input type="hidden" name="redirect_url" value=redirect_url/>
+                        <input type="hidden" name="redirect_url_complete" value=complete.get_value()/>
+                        <SubmitButton label="Create organization" pending=create.pending().into()/>
+                    </ActionForm>
+                        }.into_any()
+            } else {
+                view! { <p class="notice">"You must belong to an organization"</p> }.into_any()
+            }}
             <TaskFooter/>
         </section>
     }

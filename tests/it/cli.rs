@@ -109,3 +109,147 @@ fn help_lists_the_commands() {
         assert!(help.contains(command), "{help}");
     }
 }
+
+#[test]
+fn organization_commands_and_password_reset_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = [("GATEHOUSE_ORGANIZATIONS__ENABLED", "true")];
+    for email in ["owner@example.com", "member@example.com"] {
+        let created = gatehouse(
+            dir.path(),
+            &[
+                "user",
+                "create",
+                "--email",
+                email,
+                "--password",
+                "correct-horse-battery",
+            ],
+            &env,
+        );
+        assert!(created.status.success(), "{}", text(&created.stderr));
+    }
+    let org = gatehouse(
+        dir.path(),
+        &[
+            "org",
+            "create",
+            "--name",
+            "Acme",
+            "--slug",
+            "acme",
+            "--owner",
+            "owner@example.com",
+        ],
+        &env,
+    );
+    assert!(org.status.success(), "{}", text(&org.stderr));
+    assert!(text(&org.stdout).contains("acme"));
+
+    let taken = gatehouse(
+        dir.path(),
+        &[
+            "org",
+            "create",
+            "--name",
+            "Acme 2",
+            "--slug",
+            "acme",
+            "--owner",
+            "owner@example.com",
+        ],
+        &env,
+    );
+    assert!(!taken.status.success());
+    assert!(
+        text(&taken.stderr).contains("--slug"),
+        "{}",
+        text(&taken.stderr)
+    );
+    let malformed = gatehouse(
+        dir.path(),
+        &[
+            "org",
+            "create",
+            "--name",
+            "X",
+            "--slug",
+            "Bad Slug",
+            "--owner",
+            "owner@example.com",
+        ],
+        &env,
+    );
+    assert!(text(&malformed.stderr).contains("--slug"));
+    let nobody = gatehouse(
+        dir.path(),
+        &[
+            "org",
+            "create",
+            "--name",
+            "X",
+            "--slug",
+            "xx",
+            "--owner",
+            "nobody@example.com",
+        ],
+        &env,
+    );
+    assert!(text(&nobody.stderr).contains("--owner"));
+
+    let added = gatehouse(
+        dir.path(),
+        &[
+            "org",
+            "add-member",
+            "--org",
+            "acme",
+            "--email",
+            "member@example.com",
+            "--role",
+            "org:member",
+        ],
+        &env,
+    );
+    assert!(added.status.success(), "{}", text(&added.stderr));
+    let bad_role = gatehouse(
+        dir.path(),
+        &[
+            "org",
+            "add-member",
+            "--org",
+            "acme",
+            "--email",
+            "member@example.com",
+            "--role",
+            "org:wizard",
+        ],
+        &env,
+    );
+    assert!(!bad_role.status.success());
+    assert!(text(&bad_role.stderr).contains("--role"));
+
+    let flagged = gatehouse(
+        dir.path(),
+        &[
+            "user",
+            "require-password-reset",
+            "--email",
+            "member@example.com",
+        ],
+        &env,
+    );
+    assert!(flagged.status.success(), "{}", text(&flagged.stderr));
+    let unknown = gatehouse(
+        dir.path(),
+        &[
+            "user",
+            "require-password-reset",
+            "--email",
+            "ghost@example.com",
+        ],
+        &env,
+    );
+    assert!(!unknown.status.success());
+    assert_eq!(text(&unknown.stderr).trim().lines().count(), 1);
+}
