@@ -98,6 +98,18 @@ async fn session_changed(
     redirect_url: Option<String>,
     redirect_url_complete: Option<String>,
 ) -> Result<AuthChange, GatehouseError> {
+    let change = next_step(gatehouse, client_id, redirect_url, redirect_url_complete).await?;
+    redirect_form_post(change.task_url.as_deref().unwrap_or(&change.redirect_url));
+    Ok(change)
+}
+
+/// The session's fresh state and its next step, without answering a form post.
+async fn next_step(
+    gatehouse: &Gatehouse,
+    client_id: &str,
+    redirect_url: Option<String>,
+    redirect_url_complete: Option<String>,
+) -> Result<AuthChange, GatehouseError> {
     let resolved = domain::session::reload(
         &gatehouse.store,
         &gatehouse.config,
@@ -112,7 +124,11 @@ async fn session_changed(
         target.as_deref(),
         &gatehouse.config.instance.after_sign_in_url,
     );
-    Ok(navigate(resolved.snapshot, navigation))
+    Ok(AuthChange {
+        snapshot: resolved.snapshot,
+        task_url: navigation.task_url,
+        redirect_url: navigation.redirect_url,
+    })
 }
 
 /// The request's client and session (pending allowed).
@@ -230,27 +246,10 @@ pub async fn verify_mfa_setup(
     let backup_codes =
         mfa::confirm_enrollment(&gatehouse, &user_id, &session_id, &code, domain::now()).await?;
     // The codes are shown once, so a plain form post stays on this answer instead of redirecting.
-    let resolved = domain::session::reload(
-        &gatehouse.store,
-        &gatehouse.config,
-        &client_id,
-        domain::now(),
-    )
-    .await?;
-    let target = non_empty(redirect_url).or(non_empty(redirect_url_complete));
-    let navigation = domain::session::navigation(
-        &gatehouse.config,
-        &resolved.snapshot,
-        target.as_deref(),
-        &gatehouse.config.instance.after_sign_in_url,
-    );
+    let change = next_step(&gatehouse, &client_id, redirect_url, redirect_url_complete).await?;
     Ok(MfaSetupDone {
         backup_codes,
-        change: AuthChange {
-            snapshot: resolved.snapshot,
-            task_url: navigation.task_url,
-            redirect_url: navigation.redirect_url,
-        },
+        change,
     })
 }
 

@@ -104,8 +104,19 @@ where
         .with_state(state)
 }
 
-/// Middleware: resolves the client cookie into `RequestAuth` once per request.
+/// Middleware: resolves the client cookie into `RequestAuth` once per request (static assets
+/// under the site's pkg directory skip the query).
 async fn resolve_auth(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let pkg_dir = &state.leptos_options.site_pkg_dir;
+    if request
+        .uri()
+        .path()
+        .strip_prefix('/')
+        .and_then(|path| path.strip_prefix(pkg_dir.as_ref()))
+        .is_some_and(|rest| rest.starts_with('/'))
+    {
+        return next.run(request).await;
+    }
     let token = state.cookie.read(request.headers());
     let config = &state.gatehouse.config;
     match domain::session::resolve(

@@ -71,6 +71,18 @@ pub(crate) fn apply_change_with(change: &AuthChange, navigate: Option<Callback<N
     }
 }
 
+/// Follows every successful auth change an action returns (see `apply_change_with`).
+pub(crate) fn follow_changes<S>(value: S, navigate: Option<Callback<NavigateArgs>>)
+where
+    S: Get<Value = Option<Result<AuthChange, GatehouseError>>> + Send + Sync + 'static,
+{
+    Effect::new(move |_| {
+        if let Some(Ok(change)) = value.get() {
+            apply_change_with(&change, navigate);
+        }
+    });
+}
+
 fn log_debug(message: &str) {
     #[cfg(feature = "hydrate")]
     leptos::web_sys::console::debug_1(&message.into());
@@ -226,11 +238,7 @@ fn VerifyEmailStep(navigate: Option<Callback<NavigateArgs>>) -> impl IntoView {
     let verify = ServerAction::<VerifyEmailCode>::new();
     let resend = ServerAction::<ResendEmailCode>::new();
     let verify_value = verify.value();
-    Effect::new(move |_| {
-        if let Some(Ok(change)) = verify_value.get() {
-            apply_change_with(&change, navigate);
-        }
-    });
+    follow_changes(verify_value, navigate);
     let verify_error = error_of(verify_value);
     let resend_error = error_of(resend.value());
     let resent = move || matches!(resend.value().get(), Some(Ok(_)));
@@ -267,12 +275,7 @@ fn VerifyEmailStep(navigate: Option<Callback<NavigateArgs>>) -> impl IntoView {
 #[component]
 pub fn SignOutButton() -> impl IntoView {
     let action = ServerAction::<SignOut>::new();
-    let value = action.value();
-    Effect::new(move |_| {
-        if let Some(Ok(change)) = value.get() {
-            apply_change(&change);
-        }
-    });
+    follow_changes(action.value(), None);
     view! {
         <ActionForm action=action attr:class="sign-out">
             <button type="submit" disabled=move || action.pending().get()>"Sign out"</button>

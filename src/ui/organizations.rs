@@ -5,7 +5,7 @@ use leptos_router::hooks::use_location;
 
 use super::{
     fields::GlobalError,
-    flows::{apply_change, error_of},
+    flows::{error_of, follow_changes},
     provider::auth_context,
 };
 use crate::{
@@ -72,13 +72,8 @@ pub fn OrganizationSwitcher(
 ) -> impl IntoView {
     let context = auth_context();
     let action = ServerAction::<SetActiveOrganization>::new();
-    let value = action.value();
-    Effect::new(move |_| {
-        if let Some(Ok(change)) = value.get() {
-            apply_change(&change);
-        }
-    });
-    let error = error_of(value);
+    follow_changes(action.value(), None);
+    let error = error_of(action.value());
     let list = use_organization_list(page_size);
     let location = use_location();
     let after = StoredValue::new(after_select_organization_url);

@@ -8,7 +8,7 @@ use leptos_router::components::Redirect;
 use super::{
     control::RedirectToSignIn,
     fields::{Field, GlobalError, SubmitButton},
-    flows::{apply_change, error_of, redirect_url_param, SignOutButton},
+    flows::{apply_change, error_of, follow_changes, redirect_url_param, SignOutButton},
     organizations::use_organization_list,
     provider::auth_context,
 };
@@ -94,18 +94,8 @@ pub fn TaskChooseOrganization(
 fn ChooseOrganization(redirect_url_complete: String) -> impl IntoView {
     let select = ServerAction::<SetActiveOrganization>::new();
     let create = ServerAction::<CreateOrganization>::new();
-    let selected = select.value();
-    Effect::new(move |_| {
-        if let Some(Ok(change)) = selected.get() {
-            apply_change(&change);
-        }
-    });
-    let created = create.value();
-    Effect::new(move |_| {
-        if let Some(Ok(change)) = created.get() {
-            apply_change(&change);
-        }
-    });
+    follow_changes(select.value(), None);
+    follow_changes(create.value(), None);
     let select_error = error_of(select.value());
     let create_error = error_of(create.value());
     let redirect_url = redirect_url_param();
@@ -213,11 +203,7 @@ pub fn TaskResetPassword(
 fn ResetPassword(redirect_url_complete: String) -> impl IntoView {
     let action = ServerAction::<ResetPasswordTask>::new();
     let value = action.value();
-    Effect::new(move |_| {
-        if let Some(Ok(change)) = value.get() {
-            apply_change(&change);
-        }
-    });
+    follow_changes(value, None);
     let error = error_of(value);
     let redirect_url = redirect_url_param();
     view! {
