@@ -207,11 +207,16 @@ pub async fn verify_email_code(
         return Err(AuthError::code_incorrect());
     }
     let check = codes::check_code(&record.code, &record.id, code, now);
-    record.code = check.state;
+    let previous = std::mem::replace(&mut record.code, check.state);
     if check.verdict.is_ok() {
         record.status = SignUpStatus::Complete;
     }
-    gatehouse.store.update_sign_up(&record, now).await?;
+    if record.code != previous {
+        gatehouse
+            .store
+            .update_sign_up(&record, &previous, now)
+            .await?;
+    }
     check.verdict?;
     Ok(view_of(&record, now))
 }
@@ -234,8 +239,11 @@ pub async fn resend_code(
         .for_param("code"));
     }
     let code = codes::generate_code();
-    record.code = CodeState::issue(&record.id, &code, now);
-    gatehouse.store.update_sign_up(&record, now).await?;
+    let previous = std::mem::replace(&mut record.code, CodeState::issue(&record.id, &code, now));
+    gatehouse
+        .store
+        .update_sign_up(&record, &previous, now)
+        .await?;
     send_code_or_notice(gatehouse, &record, &code).await;
     Ok(view_of(&record, now))
 }

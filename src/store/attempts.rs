@@ -122,13 +122,38 @@ impl Store {
         parse().map(Some).map_err(db)
     }
 
-    /// Writes back a sign-up attempt's status and code.
+    /// Writes back a sign-up attempt's status and code, only if the code is still in the
+    /// `previous` state: concurrent guesses cannot both count as "the fifth wrong try".
     pub async fn update_sign_up(
         &self,
         record: &SignUpRecord,
+        previous: &CodeState,
         now: Timestamp,
     ) -> Result<(), AuthError> {
         let mut tx = self.pool.begin().await.map_err(db)?;
+        let updated = sqlx::query(
+            "UPDATE verification_codes SET code_hash = ?, failed_attempts = ?, sent_at = ?, expires_at = ?, consumed = ?
+             WHERE attempt_id = ? AND purpose = ? AND code_hash = ? AND failed_attempts = ? AND consumed = ?",
+        )
+        .bind(&record.code.code_hash)
+        .bind(i64::from(record.code.failed_attempts))
+        .bind(record.code.sent_at)
+        .bind(record.code.expires_at)
+        .bind(record.code.consumed)
+        .bind(&record.id)
+        .bind(SIGN_UP_EMAIL)
+        .bind(&previous.code_hash)
+        .bind(i64::from(previous.failed_attempts))
+        .bind(previous.consumed)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        if updated.rows_affected() != 1 {
+            return Err(AuthError::too_many_requests(
+                "Another attempt with this code is in progress. Please try again.",
+            )
+            .for_param("code"));
+        }
         sqlx::query("UPDATE sign_up_attempts SET status = ?, updated_at = ? WHERE id = ?")
             .bind(record.status.as_str())
             .bind(now)
@@ -136,7 +161,6 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(db)?;
-        write_code(&mut tx, &record.id, SIGN_UP_EMAIL, &record.code).await?;
         tx.commit().await.map_err(db)
     }
 

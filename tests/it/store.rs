@@ -155,9 +155,19 @@ async fn sign_up_attempts_round_trip_with_their_code() {
     let loaded = store.latest_sign_up(&client_id).await.unwrap().unwrap();
     assert_eq!(loaded.code, record.code);
     assert_eq!(loaded.last_name.as_deref(), Some("Lovelace"));
+    let previous = record.code.clone();
     record.status = SignUpStatus::Complete;
     record.code.failed_attempts = 2;
-    store.update_sign_up(&record, T0 + 5).await.unwrap();
+    store
+        .update_sign_up(&record, &previous, T0 + 5)
+        .await
+        .unwrap();
+    // A write based on a stale read (a concurrent guess already counted) is refused.
+    let stale = store
+        .update_sign_up(&record, &previous, T0 + 5)
+        .await
+        .unwrap_err();
+    assert_eq!(stale.code, "too_many_requests");
     let loaded = store.latest_sign_up(&client_id).await.unwrap().unwrap();
     assert_eq!(loaded.status, SignUpStatus::Complete);
     assert_eq!(loaded.code.failed_attempts, 2);
