@@ -1008,3 +1008,91 @@ async fn setup_mfa_task_with_totp_and_backup_codes() {
     assert_eq!(again.error_code(), "totp_already_enabled");
     assert!(!again.body.contains(&secret));
 }
+
+/// The route rules of another app: an API rule answers 401 JSON (pending too), a permission
+/// rule 404, and `treat_pending_as_signed_out = false` lets pending sessions through.
+#[tokio::test]
+async fn custom_route_rules_for_apis_and_permissions() {
+    use gatehouse::{
+        domain::{password::PasswordHasher, Gatehouse},
+        mail::Mailer,
+        server::{cookies::ClientCookie, router, AppState, ProtectRule, RouteRules},
+    };
+    use std::sync::Arc;
+
+    async fn app_with(rules: RouteRules, dir: &std::path::Path) -> Router {
+        let env = vec![
+            (
+                "DATABASE_URL".to_string(),
+                format!("sqlite://{}/rules.db?mode=rwc", dir.display()),
+            ),
+            (
+                "GATEHOUSE_EMAIL__OUTBOX_DIR".to_string(),
+                dir.join("outbox").display().to_string(),
+            ),
+            (
+                "GATEHOUSE_ORGANIZATIONS__ENABLED".to_string(),
+                "true".to_string(),
+            ),
+        ];
+        let config = Config::from_sources(None, &env).unwrap();
+        let gatehouse = Gatehouse {
+            hasher: PasswordHasher::new(1),
+            mailer: Mailer::from_config(&config.email).unwrap(),
+            store: Store::open(&config.database.url).await.unwrap(),
+            config: Arc::new(config),
+        };
+        let state = AppState {
+            cookie: ClientCookie::new(false),
+            gatehouse,
+            leptos_options: LeptosOptions::builder().output_name("gatehouse").build(),
+            rules: Arc::new(rules),
+        };
+        router(state, gatehouse::demo::App, gatehouse::demo::shell)
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let rules = RouteRules {
+        protect: vec![
+            ProtectRule::api("/api/auth/organization_members"),
+            ProtectRule::page("/dashboard").permission("org:reports:read"),
+        ],
+        ..RouteRules::default()
+    };
+    let mut app = TestApp::with_env(ORGS_ON).await;
+    app.app = app_with(rules, dir.path()).await;
+    app.outbox = dir.path().join("outbox");
+    app.sign_up("uma@example.com").await; // pending: choose-organization
+    let api = app
+        .call("/api/auth/organization_members", &[("slug", "x")])
+        .await;
+    assert_eq!(api.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(api.error_code(), "authorization_invalid");
+    app.call(
+        "/api/auth/create_organization",
+        &[("name", "Uma"), ("slug", "uma")],
+    )
+    .await;
+    let page = app.get("/dashboard").await;
+    assert_eq!(
+        page.status,
+        StatusCode::NOT_FOUND,
+        "admin without org:reports:read"
+    );
+
+    let lenient = RouteRules {
+        treat_pending_as_signed_out: false,
+        protect: vec![ProtectRule::page("/account")],
+        ..RouteRules::default()
+    };
+    let dir2 = tempfile::tempdir().unwrap();
+    let mut pending = TestApp::with_env(ORGS_ON).await;
+    pending.app = app_with(lenient, dir2.path()).await;
+    pending.outbox = dir2.path().join("outbox");
+    pending.sign_up("vic@example.com").await;
+    assert_eq!(
+        pending.get("/account").await.status,
+        StatusCode::OK,
+        "pending counts as signed in here"
+    );
+}
