@@ -92,7 +92,7 @@ async fn main() -> Result<(), String> {
         percentile(&samples, 0.99).as_secs_f64() * 1e6
     );
 
-    // The floor: one trivial query through sqlx's SQLite worker thread.
+    // The floor: one trivial row fetched through sqlx's SQLite worker thread.
     let mut floor = Vec::with_capacity(10_000);
     for _ in 0..10_000 {
         let started = Instant::now();
@@ -104,7 +104,7 @@ async fn main() -> Result<(), String> {
     }
     floor.sort();
     println!(
-        "floor (SELECT 1 through the pool): p50 {:.1} µs, p99 {:.1} µs",
+        "floor (fetching SELECT 1 through the pool): p50 {:.1} µs, p99 {:.1} µs",
         percentile(&floor, 0.50).as_secs_f64() * 1e6,
         percentile(&floor, 0.99).as_secs_f64() * 1e6
     );
