@@ -1,5 +1,3 @@
-use sqlx::Row;
-
 use super::{db, Store};
 use crate::{
     domain::{ids::new_id, Timestamp},
@@ -44,59 +42,7 @@ pub struct ResolvedClientRow {
     pub session: Option<ResolvedSession>,
 }
 
-/// The per-request resolution query: client → current live session → user → primary email →
-/// active membership (only while the user is still a member) → organization.
-macro_rules! resolve_sql {
-    ($where:literal) => {
-        concat!(
-            "SELECT c.id AS client_id, s.id AS session_id, s.user_id,
-                    s.first_factor_at, s.second_factor_at,
-                    u.first_name, u.last_name, u.password_reset_required, u.second_factor_enabled,
-                    e.email, m.organization_id AS org_id, m.role AS org_role, o.slug AS org_slug
-             FROM clients c
-             LEFT JOIN sessions s ON s.id = c.current_session_id
-                  AND s.ended_at IS NULL AND s.expires_at > ?
-             LEFT JOIN users u ON u.id = s.user_id
-             LEFT JOIN email_addresses e ON e.user_id = u.id AND e.is_primary = 1
-             LEFT JOIN memberships m ON m.organization_id = s.active_org_id AND m.user_id = s.user_id
-             LEFT JOIN organizations o ON o.id = m.organization_id
-             WHERE ",
-            $where
-        )
-    };
-}
-
 impl Store {
-    /// One indexed query: token hash → client and its live session, user and active membership.
-    pub async fn resolve_client(
-        &self,
-        token_hash: &[u8],
-        now: Timestamp,
-    ) -> Result<Option<ResolvedClientRow>, AuthError> {
-        let row = sqlx::query(resolve_sql!("c.token_hash = ?"))
-            .bind(now)
-            .bind(token_hash)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?;
-        row.map(|row| parse_resolved(&row)).transpose().map_err(db)
-    }
-
-    /// The same resolution by client id (after a change made during this request).
-    pub async fn resolve_client_by_id(
-        &self,
-        client_id: &str,
-        now: Timestamp,
-    ) -> Result<Option<ResolvedClientRow>, AuthError> {
-        let row = sqlx::query(resolve_sql!("c.id = ?"))
-            .bind(now)
-            .bind(client_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?;
-        row.map(|row| parse_resolved(&row)).transpose().map_err(db)
-    }
-
     /// Registers a new browser client.
     pub async fn create_client(
         &self,
@@ -191,30 +137,4 @@ impl Store {
             .map_err(db)?;
         tx.commit().await.map_err(db)
     }
-}
-
-fn parse_resolved(row: &sqlx::sqlite::SqliteRow) -> Result<ResolvedClientRow, sqlx::Error> {
-    let session_id: Option<String> = row.try_get("session_id")?;
-    let email: Option<String> = row.try_get("email")?;
-    let session = match (session_id, email) {
-        (Some(session_id), Some(email_address)) => Some(ResolvedSession {
-            session_id,
-            user_id: row.try_get("user_id")?,
-            email_address,
-            first_name: row.try_get("first_name")?,
-            last_name: row.try_get("last_name")?,
-            password_reset_required: row.try_get("password_reset_required")?,
-            second_factor_enabled: row.try_get("second_factor_enabled")?,
-            active_org_id: row.try_get("org_id")?,
-            active_org_slug: row.try_get("org_slug")?,
-            active_org_role: row.try_get("org_role")?,
-            first_factor_at: row.try_get("first_factor_at")?,
-            second_factor_at: row.try_get("second_factor_at")?,
-        }),
-        _ => None,
-    };
-    Ok(ResolvedClientRow {
-        client_id: row.try_get("client_id")?,
-        session,
-    })
 }

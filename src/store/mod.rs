@@ -2,6 +2,7 @@
 //! with a busy timeout so concurrent sign-ups queue instead of failing.
 
 mod attempts;
+mod auth_reader;
 mod clients;
 mod mfa;
 mod organizations;
@@ -20,12 +21,13 @@ pub use mfa::TotpFactor;
 pub use organizations::OrganizationRow;
 pub use users::{NewUser, UserListRow, UserRecord};
 
-use crate::model::AuthError;
+use crate::{domain::Timestamp, model::AuthError};
 
 /// The SQLite store.
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
+    reader: std::sync::Arc<auth_reader::AuthReader>,
 }
 
 fn is_unique_violation(error: &sqlx::Error) -> bool {
@@ -50,8 +52,11 @@ impl Store {
             // Reads through a memory map skip a syscall per page: the per-request auth query
             // touches a handful of B-tree pages.
             .pragma("mmap_size", "268435456");
-        if let Some(dir) = sqlite_parent_dir(url) {
-            std::fs::create_dir_all(&dir)
+        let path = sqlite_file(url).ok_or_else(|| {
+            format!("DATABASE_URL {url:?}: expected a SQLite file (sqlite://path)")
+        })?;
+        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
                 .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
         let pool = SqlitePoolOptions::new()
@@ -62,7 +67,10 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(|e| format!("cannot open {url}: {e}"))?;
-        let store = Self { pool };
+        let store = Self {
+            pool,
+            reader: std::sync::Arc::new(auth_reader::AuthReader::new(path)),
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -81,16 +89,39 @@ impl Store {
     }
 }
 
-fn sqlite_parent_dir(url: &str) -> Option<std::path::PathBuf> {
+/// The database file of a `sqlite://path?…` URL (in-memory databases are not supported: the
+/// auth reader opens the file itself).
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
     let path = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = path.split('?').next()?;
-    if path.is_empty() || path == ":memory:" {
+    if path.is_empty() || path.contains(":memory:") {
         return None;
     }
-    std::path::Path::new(path)
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .map(std::path::Path::to_path_buf)
+    Some(std::path::PathBuf::from(path))
+}
+
+impl Store {
+    /// One indexed query: token hash → client and its live session, user and active membership.
+    pub async fn resolve_client(
+        &self,
+        token_hash: &[u8],
+        now: Timestamp,
+    ) -> Result<Option<ResolvedClientRow>, AuthError> {
+        self.reader
+            .resolve(auth_reader::ClientKey::TokenHash(token_hash), now)
+            .map_err(|e| crate::domain::internal("database error", e))
+    }
+
+    /// The same resolution by client id (after a change made during this request).
+    pub async fn resolve_client_by_id(
+        &self,
+        client_id: &str,
+        now: Timestamp,
+    ) -> Result<Option<ResolvedClientRow>, AuthError> {
+        self.reader
+            .resolve(auth_reader::ClientKey::Id(client_id), now)
+            .map_err(|e| crate::domain::internal("database error", e))
+    }
 }

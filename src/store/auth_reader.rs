@@ -1,0 +1,138 @@
+//! The per-request auth query, run synchronously on a few connections of its own.
+//!
+//! sqlx runs every SQLite statement on a worker thread; for this one query, on the hot path of
+//! every request, the thread hand-offs cost more than the query itself. The query is a handful
+//! of index searches, so it runs inline (WAL readers never wait for writers).
+
+use std::{path::PathBuf, sync::Mutex, time::Duration};
+
+use rusqlite::{types::ToSql, Connection, OpenFlags, OptionalExtension, Row};
+
+use super::{ResolvedClientRow, ResolvedSession};
+use crate::domain::Timestamp;
+
+/// Idle connections kept for reuse.
+const MAX_IDLE: usize = 8;
+
+/// client → current live session → user → primary email → active membership (only while the
+/// user is still a member) → organization.
+macro_rules! resolve_sql {
+    ($where:literal) => {
+        concat!(
+            "SELECT c.id AS client_id, s.id AS session_id, s.user_id,
+                    s.first_factor_at, s.second_factor_at,
+                    u.first_name, u.last_name, u.password_reset_required, u.second_factor_enabled,
+                    e.email, m.organization_id AS org_id, m.role AS org_role, o.slug AS org_slug
+             FROM clients c
+             LEFT JOIN sessions s ON s.id = c.current_session_id
+                  AND s.ended_at IS NULL AND s.expires_at > ?1
+             LEFT JOIN users u ON u.id = s.user_id
+             LEFT JOIN email_addresses e ON e.user_id = u.id AND e.is_primary = 1
+             LEFT JOIN memberships m ON m.organization_id = s.active_org_id AND m.user_id = s.user_id
+             LEFT JOIN organizations o ON o.id = m.organization_id
+             WHERE ",
+            $where
+        )
+    };
+}
+
+/// Which client to resolve.
+pub(super) enum ClientKey<'a> {
+    /// The SHA-256 of the cookie token.
+    TokenHash(&'a [u8]),
+    /// The client id.
+    Id(&'a str),
+}
+
+/// A small pool of read-only connections for the auth query.
+pub(super) struct AuthReader {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl std::fmt::Debug for AuthReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthReader")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl AuthReader {
+    /// A reader of the database file at `path` (connections open on first use).
+    pub(super) fn new(path: PathBuf) -> Self {
+        Self {
+            path,
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn connect(&self) -> rusqlite::Result<Connection> {
+        let connection = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        connection.busy_timeout(Duration::from_millis(250))?;
+        connection.execute_batch("PRAGMA query_only = 1; PRAGMA mmap_size = 268435456;")?;
+        Ok(connection)
+    }
+
+    /// Resolves a client and its live session at `now`.
+    pub(super) fn resolve(
+        &self,
+        key: ClientKey<'_>,
+        now: Timestamp,
+    ) -> rusqlite::Result<Option<ResolvedClientRow>> {
+        let reused = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let connection = match reused {
+            Some(connection) => connection,
+            None => self.connect()?,
+        };
+        let result = query(&connection, key, now);
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() < MAX_IDLE {
+                idle.push(connection);
+            }
+        }
+        result
+    }
+}
+
+fn query(
+    connection: &Connection,
+    key: ClientKey<'_>,
+    now: Timestamp,
+) -> rusqlite::Result<Option<ResolvedClientRow>> {
+    let (sql, value): (&str, &dyn ToSql) = match &key {
+        ClientKey::TokenHash(hash) => (resolve_sql!("c.token_hash = ?2"), hash),
+        ClientKey::Id(id) => (resolve_sql!("c.id = ?2"), id),
+    };
+    let mut statement = connection.prepare_cached(sql)?;
+    statement.query_row((now, value), parse).optional()
+}
+
+fn parse(row: &Row<'_>) -> rusqlite::Result<ResolvedClientRow> {
+    let session_id: Option<String> = row.get("session_id")?;
+    let email: Option<String> = row.get("email")?;
+    let session = match (session_id, email) {
+        (Some(session_id), Some(email_address)) => Some(ResolvedSession {
+            session_id,
+            user_id: row.get("user_id")?,
+            email_address,
+            first_name: row.get("first_name")?,
+            last_name: row.get("last_name")?,
+            password_reset_required: row.get("password_reset_required")?,
+            second_factor_enabled: row.get("second_factor_enabled")?,
+            active_org_id: row.get("org_id")?,
+            active_org_slug: row.get("org_slug")?,
+            active_org_role: row.get("org_role")?,
+            first_factor_at: row.get("first_factor_at")?,
+            second_factor_at: row.get("second_factor_at")?,
+        }),
+        _ => None,
+    };
+    Ok(ResolvedClientRow {
+        client_id: row.get("client_id")?,
+        session,
+    })
+}
