@@ -250,9 +250,17 @@ async fn serve(config: Config, store: Store) -> Result<(), String> {
     let options = leptos.leptos_options;
     let addr = options.site_addr;
     let app = demo_app(config, store, options)?;
+    use axum::serve::ListenerExt;
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
-        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?
+        // Streamed pages are written in several chunks: without TCP_NODELAY, Nagle's algorithm
+        // and delayed ACKs add 40 ms to every page with a resource.
+        .tap_io(|stream| {
+            if let Err(error) = stream.set_nodelay(true) {
+                tracing::debug!(%error, "cannot set TCP_NODELAY");
+            }
+        });
     tracing::info!("listening on http://{addr}");
     axum::serve(
         listener,

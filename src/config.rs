@@ -144,15 +144,17 @@ pub struct MfaConfig {
 pub struct PasswordsConfig {
     /// Reject passwords found in the offline compromised list.
     pub reject_compromised: bool,
-    /// Hashes running at once (bounds memory: each argon2 hash takes 19 MiB).
+    /// Hashes running at once (bounds memory: each argon2 hash takes 19 MiB, and CPU: the
+    /// default, half the cores, leaves the rest for page requests while sign-ins pour in).
     pub hash_concurrency: usize,
 }
 
 impl Default for PasswordsConfig {
     fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
         Self {
             reject_compromised: true,
-            hash_concurrency: 2,
+            hash_concurrency: (cores / 2).max(1),
         }
     }
 }
