@@ -10,7 +10,7 @@ use crate::{
     config::Config,
     domain::{self, email::normalize_email, password, Gatehouse},
     mail::Mailer,
-    server::{self, cookies::ClientCookie, AppState},
+    server::{self, AppState},
     store::{NewUser, Store},
 };
 
@@ -237,7 +237,6 @@ pub fn demo_app(
         mailer,
     };
     let state = AppState {
-        cookie: ClientCookie::new(gatehouse.config.instance.secure_cookies()),
         gatehouse,
         leptos_options: options,
         rules: Arc::new(crate::demo::route_rules()),

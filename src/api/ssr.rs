@@ -22,7 +22,7 @@ fn core() -> Result<Gatehouse, GatehouseError> {
 }
 
 fn cookie(gatehouse: &Gatehouse) -> ClientCookie {
-    ClientCookie::new(gatehouse.config.instance.secure_cookies())
+    ClientCookie::for_instance(&gatehouse.config.instance)
 }
 
 /// Whether the request is a plain HTML form post (no JavaScript).

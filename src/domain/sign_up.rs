@@ -162,20 +162,27 @@ async fn send_code_or_notice(gatehouse: &Gatehouse, record: &SignUpRecord, code:
     gatehouse.mailer.send(email).await;
 }
 
+/// The client's newest sign-up, unless abandoned.
+async fn live_attempt(
+    gatehouse: &Gatehouse,
+    client_id: &str,
+    now: Timestamp,
+) -> Result<Option<SignUpRecord>, AuthError> {
+    Ok(gatehouse
+        .store
+        .latest_sign_up(client_id)
+        .await?
+        .filter(|record| status_at(record, now) != SignUpStatus::Abandoned))
+}
+
 async fn current_attempt(
     gatehouse: &Gatehouse,
     client_id: &str,
     now: Timestamp,
 ) -> Result<SignUpRecord, AuthError> {
-    let record = gatehouse
-        .store
-        .latest_sign_up(client_id)
+    live_attempt(gatehouse, client_id, now)
         .await?
-        .ok_or_else(|| AuthError::no_attempt("sign-up"))?;
-    if status_at(&record, now) == SignUpStatus::Abandoned {
-        return Err(AuthError::no_attempt("sign-up"));
-    }
-    Ok(record)
+        .ok_or_else(|| AuthError::no_attempt("sign-up"))
 }
 
 /// The sign-up in progress on this browser, if any.
@@ -184,12 +191,10 @@ pub async fn current(
     client_id: &str,
     now: Timestamp,
 ) -> Result<Option<SignUpView>, AuthError> {
-    match current_attempt(gatehouse, client_id, now).await {
-        Ok(record) if record.created_user_id.is_none() => Ok(Some(view_of(&record, now))),
-        Ok(_) => Ok(None),
-        Err(error) if error.code == "resource_not_found" => Ok(None),
-        Err(error) => Err(error),
-    }
+    Ok(live_attempt(gatehouse, client_id, now)
+        .await?
+        .filter(|record| record.created_user_id.is_none())
+        .map(|record| view_of(&record, now)))
 }
 
 /// Checks the emailed code; on success the attempt is `complete`.

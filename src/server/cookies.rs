@@ -20,6 +20,11 @@ impl ClientCookie {
         Self { secure }
     }
 
+    /// The cookie for this instance (`Secure` when `public_url` is https, unless configured).
+    pub fn for_instance(instance: &crate::config::InstanceConfig) -> Self {
+        Self::new(instance.secure_cookies())
+    }
+
     /// The cookie name.
     pub fn name(&self) -> &'static str {
         if self.secure {

@@ -33,8 +33,6 @@ pub struct AppState {
     pub gatehouse: Gatehouse,
     /// Leptos' options (site root, output name).
     pub leptos_options: LeptosOptions,
-    /// The client cookie builder.
-    pub cookie: ClientCookie,
     /// Route protection and organization sync.
     pub rules: std::sync::Arc<RouteRules>,
 }
@@ -117,7 +115,8 @@ async fn resolve_auth(State(state): State<AppState>, mut request: Request, next:
     {
         return next.run(request).await;
     }
-    let token = state.cookie.read(request.headers());
+    let token =
+        ClientCookie::for_instance(&state.gatehouse.config.instance).read(request.headers());
     let config = &state.gatehouse.config;
     match domain::session::resolve(
         &state.gatehouse.store,

@@ -1016,7 +1016,7 @@ async fn custom_route_rules_for_apis_and_permissions() {
     use gatehouse::{
         domain::{password::PasswordHasher, Gatehouse},
         mail::Mailer,
-        server::{cookies::ClientCookie, router, AppState, ProtectRule, RouteRules},
+        server::{router, AppState, ProtectRule, RouteRules},
     };
     use std::sync::Arc;
 
@@ -1043,7 +1043,6 @@ async fn custom_route_rules_for_apis_and_permissions() {
             config: Arc::new(config),
         };
         let state = AppState {
-            cookie: ClientCookie::new(false),
             gatehouse,
             leptos_options: LeptosOptions::builder().output_name("gatehouse").build(),
             rules: Arc::new(rules),
