@@ -1,4 +1,4 @@
-//! The `gatehouse` command line: `serve` (default), `migrate`, `user create`, `user list`.
+//! The `gatehouse` command line: `serve` (default), `migrate`, `user …`, `org …`, `session …`.
 //! Reads the same configuration and `DATABASE_URL` as the server.
 
 use std::{process::ExitCode, sync::Arc};
@@ -34,6 +34,22 @@ enum Command {
     /// Manage organizations.
     #[command(subcommand)]
     Org(OrgCommand),
+    /// Manage sessions.
+    #[command(subcommand)]
+    Session(SessionCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum SessionCommand {
+    /// End sessions now: every session of a user, or one session by id.
+    Revoke {
+        /// End every session of the user with this email address.
+        #[arg(long, conflicts_with = "session", required_unless_present = "session")]
+        email: Option<String>,
+        /// End the session with this id (`sess_…`).
+        #[arg(long)]
+        session: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -83,9 +99,18 @@ enum UserCommand {
     },
     /// List users.
     List,
-    /// Flag the user's password: their sessions become pending with `reset-password` at their
-    /// next request.
+    /// Flag the user's password: their sessions end (or, with --keep-sessions, become pending
+    /// with `reset-password` at their next request).
     RequirePasswordReset {
+        /// Email address.
+        #[arg(long)]
+        email: String,
+        /// Keep the user's sessions (they become pending) instead of ending them.
+        #[arg(long)]
+        keep_sessions: bool,
+    },
+    /// Lift a lockout (after too many failed attempts) for an email address.
+    Unlock {
         /// Email address.
         #[arg(long)]
         email: String,
@@ -159,13 +184,56 @@ async fn execute(command: Command) -> Result<(), String> {
             println!("{id}\t{email}");
             Ok(())
         }
-        Command::User(UserCommand::RequirePasswordReset { email }) => {
+        Command::User(UserCommand::RequirePasswordReset {
+            email,
+            keep_sessions,
+        }) => {
             let user_id = user_id_for(&store, &email, "--email").await?;
             store
-                .require_password_reset(&user_id, domain::now())
+                .require_password_reset(&user_id, !keep_sessions, domain::now())
                 .await
                 .map_err(|e| e.long_message)?;
-            println!("{user_id}: password reset required at the next request");
+            if keep_sessions {
+                println!("{user_id}: password reset required at the next request");
+            } else {
+                println!("{user_id}: password reset required; sessions ended");
+            }
+            Ok(())
+        }
+        Command::User(UserCommand::Unlock { email }) => {
+            // Lockout is per identifier (also for emails without an account).
+            let email = normalize_email(&email, "email")
+                .map_err(|e| format!("--email: {}", e.long_message))?;
+            store
+                .clear_guesses(&email)
+                .await
+                .map_err(|e| e.long_message)?;
+            println!("{email}: unlocked");
+            Ok(())
+        }
+        Command::Session(SessionCommand::Revoke { email, session }) => {
+            let now = domain::now();
+            match (email, session) {
+                (Some(email), _) => {
+                    let user_id = user_id_for(&store, &email, "--email").await?;
+                    let ended = store
+                        .end_user_sessions(&user_id, None, now)
+                        .await
+                        .map_err(|e| e.long_message)?;
+                    println!("{user_id}: {ended} session(s) ended");
+                }
+                (None, Some(session)) => {
+                    if !store
+                        .end_session(&session, now)
+                        .await
+                        .map_err(|e| e.long_message)?
+                    {
+                        return Err(format!("--session: no live session has the id {session}"));
+                    }
+                    println!("{session}: ended");
+                }
+                (None, None) => return Err("give --email or --session".to_string()),
+            }
             Ok(())
         }
         Command::Org(OrgCommand::Create { name, slug, owner }) => {
@@ -236,12 +304,17 @@ pub fn demo_app(
         store,
         mailer,
     };
+    Ok(demo_app_with(gatehouse, options))
+}
+
+/// The demo app on an assembled core (tests keep a handle on its parts, e.g. the hasher).
+pub fn demo_app_with(gatehouse: Gatehouse, options: LeptosOptions) -> axum::Router {
     let state = AppState {
         gatehouse,
         leptos_options: options,
         rules: Arc::new(crate::demo::route_rules()),
     };
-    Ok(server::router(state, crate::demo::App, crate::demo::shell))
+    server::router(state, crate::demo::App, crate::demo::shell)
 }
 
 async fn serve(config: Config, store: Store) -> Result<(), String> {

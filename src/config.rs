@@ -23,6 +23,10 @@ pub struct Config {
     pub client_trust: ClientTrustConfig,
     /// Account lockout.
     pub lockout: LockoutConfig,
+    /// Per-IP rate limits on the auth endpoints.
+    pub rate_limits: RateLimitsConfig,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: TrustedProxiesConfig,
     /// Session lifetime.
     pub sessions: SessionsConfig,
     /// Session tokens (JWT).
@@ -184,6 +188,36 @@ impl Default for LockoutConfig {
             duration_minutes: 60,
         }
     }
+}
+
+/// `[rate_limits]`: per client IP, per auth endpoint, in fixed windows counted in the database.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitsConfig {
+    /// Whether the limits apply.
+    pub enabled: bool,
+    /// Requests allowed per IP and endpoint in one window.
+    pub max_requests: u32,
+    /// Window length.
+    pub window_seconds: i64,
+}
+
+impl Default for RateLimitsConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            max_requests: 30,
+            window_seconds: 60,
+        }
+    }
+}
+
+/// `[trusted_proxies]`: `X-Forwarded-For` is believed only from these peers.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrustedProxiesConfig {
+    /// IP addresses of the proxies in front of the server (e.g. `["127.0.0.1"]`).
+    pub addresses: Vec<std::net::IpAddr>,
 }
 
 /// `[sessions]`
@@ -390,6 +424,11 @@ impl Config {
         if self.lockout.max_attempts == 0 || self.lockout.duration_minutes <= 0 {
             return Err(ConfigError(
                 "lockout: max_attempts and duration_minutes must be positive".into(),
+            ));
+        }
+        if self.rate_limits.max_requests == 0 || self.rate_limits.window_seconds <= 0 {
+            return Err(ConfigError(
+                "rate_limits: max_requests and window_seconds must be positive".into(),
             ));
         }
         if self.sessions.lifetime_days <= 0 {

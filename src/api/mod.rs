@@ -43,6 +43,9 @@ pub struct SignInStep {
     pub status: SignInStatus,
     /// Present when the attempt completed and was finalized.
     pub change: Option<AuthChange>,
+    /// The page of the next step (e.g. `<sign_in_url>/factor-two`, carrying `redirect_url`)
+    /// while the attempt is not complete.
+    pub next_url: Option<String>,
 }
 
 /// Starts a sign-up with email and password; a 6-digit code is emailed.
@@ -88,6 +91,23 @@ pub async fn sign_in_password(
     redirect_url: Option<String>,
 ) -> Result<SignInStep, GatehouseError> {
     ssr::respond(ssr::sign_in_password(identifier, password, redirect_url).await)
+}
+
+/// Verifies the second factor of the sign-in in progress (`strategy`: `totp` or
+/// `backup_code`); when complete, finalizes the session.
+#[server(endpoint = "auth/sign_in_second_factor")]
+pub async fn sign_in_second_factor(
+    strategy: String,
+    code: String,
+    redirect_url: Option<String>,
+) -> Result<SignInStep, GatehouseError> {
+    ssr::respond(ssr::sign_in_second_factor(strategy, code, redirect_url).await)
+}
+
+/// The status of the sign-in in progress on this browser, if any.
+#[server(endpoint = "auth/current_sign_in")]
+pub async fn current_sign_in() -> Result<Option<SignInStatus>, GatehouseError> {
+    ssr::respond(ssr::current_sign_in().await)
 }
 
 /// Signs out of the current session.
@@ -176,10 +196,35 @@ pub async fn reset_password_task(
     )
 }
 
-/// Starts TOTP enrolment (the `setup-mfa` task or the account page).
+/// Where the user's authenticator set-up stands (read only: a page load changes nothing).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MfaSetupProgress {
+    /// The enrolment in progress (secret created by [`start_mfa_setup`], not yet verified).
+    pub pending: Option<MfaSetup>,
+    /// The backup codes of a just-finished enrolment, until the user confirms they saved them.
+    pub backup_codes: Option<Vec<String>>,
+}
+
+/// Where the user's authenticator set-up stands.
+#[server(endpoint = "auth/mfa_setup_state")]
+pub async fn mfa_setup_state() -> Result<MfaSetupProgress, GatehouseError> {
+    ssr::respond(ssr::mfa_setup_state().await)
+}
+
+/// Starts TOTP enrolment (the `setup-mfa` task or the account page): creates the secret, or
+/// keeps the one in progress.
 #[server(endpoint = "auth/start_mfa_setup")]
 pub async fn start_mfa_setup() -> Result<MfaSetup, GatehouseError> {
     ssr::respond(ssr::start_mfa_setup().await)
+}
+
+/// The user saved the backup codes: they are not shown again, and the user goes on.
+#[server(endpoint = "auth/backup_codes_saved")]
+pub async fn backup_codes_saved(
+    redirect_url: Option<String>,
+    redirect_url_complete: Option<String>,
+) -> Result<AuthChange, GatehouseError> {
+    ssr::respond(ssr::backup_codes_saved(redirect_url, redirect_url_complete).await)
 }
 
 /// Verifies the first authenticator code; returns the backup codes (shown once).
@@ -216,6 +261,10 @@ pub struct InstanceUrls {
     /// Whether users may create organizations (else the choose-organization task says
     /// "You must belong to an organization").
     pub organization_creation_allowed: bool,
+    /// The instance origin (`decorate_url` in the browser).
+    pub origin: String,
+    /// Other origins allowed as redirect targets.
+    pub authorized_parties: Vec<String>,
 }
 
 impl Default for InstanceUrls {
@@ -228,6 +277,8 @@ impl Default for InstanceUrls {
             after_sign_out_url: "/".into(),
             task_urls: Default::default(),
             organization_creation_allowed: true,
+            origin: String::new(),
+            authorized_parties: Vec::new(),
         }
     }
 }
@@ -246,6 +297,8 @@ pub fn request_state() -> (AuthSnapshot, InstanceUrls) {
                 after_sign_out_url: instance.after_sign_out_url.clone(),
                 task_urls: instance.task_url_map(),
                 organization_creation_allowed: gatehouse.config.organizations.creation_allowed(),
+                origin: instance.origin(),
+                authorized_parties: instance.authorized_parties.clone(),
             }
         })
         .unwrap_or_default();

@@ -4,7 +4,7 @@ use http::header::SET_COOKIE;
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
 
-use super::{AuthChange, MfaSetup, MfaSetupDone, SignInStep, SignUpStep};
+use super::{AuthChange, MfaSetup, MfaSetupDone, MfaSetupProgress, SignInStep, SignUpStep};
 use crate::{
     domain::{self, mfa, organization, session::Finalized, sign_in, sign_up, tasks, Gatehouse},
     model::{
@@ -68,10 +68,10 @@ async fn client_id(gatehouse: &Gatehouse, auth: &RequestAuth) -> Result<String, 
     Ok(handle.client_id)
 }
 
-fn existing_client(auth: &RequestAuth, kind: &str) -> Result<String, GatehouseError> {
+fn existing_client(auth: &RequestAuth) -> Result<String, GatehouseError> {
     auth.client_id
         .clone()
-        .ok_or_else(|| AuthError::no_attempt(kind).into())
+        .ok_or_else(|| AuthError::no_attempt().into())
 }
 
 fn change_of(gatehouse: &Gatehouse, finalized: Finalized) -> AuthChange {
@@ -217,22 +217,47 @@ pub async fn reset_password_task(
     session_changed(&gatehouse, &client_id, redirect_url, redirect_url_complete).await
 }
 
+fn mfa_setup_of(enrollment: mfa::Enrollment) -> MfaSetup {
+    MfaSetup {
+        secret: enrollment.secret,
+        uri: enrollment.uri,
+        qr_svg: enrollment.qr_svg,
+    }
+}
+
+fn email_of(auth: &RequestAuth) -> String {
+    auth.snapshot
+        .user
+        .as_ref()
+        .map(|user| user.email_address.clone())
+        .unwrap_or_default()
+}
+
+pub async fn mfa_setup_state() -> Result<MfaSetupProgress, GatehouseError> {
+    let gatehouse = core()?;
+    let auth = request_auth();
+    let (session_id, user_id) = tasks::require_session(&auth.snapshot)?;
+    let backup_codes = mfa::backup_codes_to_show(&gatehouse, &session_id, domain::now()).await?;
+    let pending = match backup_codes {
+        Some(_) => None,
+        None => mfa::pending_enrollment(&gatehouse, &user_id, &email_of(&auth))
+            .await?
+            .map(mfa_setup_of),
+    };
+    Ok(MfaSetupProgress {
+        pending,
+        backup_codes,
+    })
+}
+
 pub async fn start_mfa_setup() -> Result<MfaSetup, GatehouseError> {
     let gatehouse = core()?;
     let auth = request_auth();
     let (_, user_id) = tasks::require_session(&auth.snapshot)?;
-    let account = auth
-        .snapshot
-        .user
-        .as_ref()
-        .map(|user| user.email_address.clone())
-        .unwrap_or_default();
-    let enrollment = mfa::start_enrollment(&gatehouse, &user_id, &account, domain::now()).await?;
-    Ok(MfaSetup {
-        secret: enrollment.secret,
-        uri: enrollment.uri,
-        qr_svg: enrollment.qr_svg,
-    })
+    let enrollment =
+        mfa::start_enrollment(&gatehouse, &user_id, &email_of(&auth), domain::now()).await?;
+    // A plain form post goes back to its page, which now shows the secret.
+    Ok(mfa_setup_of(enrollment))
 }
 
 pub async fn verify_mfa_setup(
@@ -243,14 +268,32 @@ pub async fn verify_mfa_setup(
     let gatehouse = core()?;
     let auth = request_auth();
     let (client_id, session_id, user_id) = current_session(&auth)?;
-    let backup_codes =
-        mfa::confirm_enrollment(&gatehouse, &user_id, &session_id, &code, domain::now()).await?;
-    // The codes are shown once, so a plain form post stays on this answer instead of redirecting.
+    let backup_codes = mfa::confirm_enrollment(
+        &gatehouse,
+        &user_id,
+        &email_of(&auth),
+        &session_id,
+        &code,
+        domain::now(),
+    )
+    .await?;
+    // A plain form post goes back to its page, which shows the codes until "Continue".
     let change = next_step(&gatehouse, &client_id, redirect_url, redirect_url_complete).await?;
     Ok(MfaSetupDone {
         backup_codes,
         change,
     })
+}
+
+pub async fn backup_codes_saved(
+    redirect_url: Option<String>,
+    redirect_url_complete: Option<String>,
+) -> Result<AuthChange, GatehouseError> {
+    let gatehouse = core()?;
+    let auth = request_auth();
+    let (client_id, session_id, _) = current_session(&auth)?;
+    mfa::backup_codes_saved(&gatehouse, &session_id).await?;
+    session_changed(&gatehouse, &client_id, redirect_url, redirect_url_complete).await
 }
 
 fn verify_url(gatehouse: &Gatehouse, redirect_url: Option<&str>) -> String {
@@ -314,7 +357,7 @@ pub async fn verify_email_code(
 ) -> Result<AuthChange, GatehouseError> {
     let gatehouse = core()?;
     let auth = request_auth();
-    let client_id = existing_client(&auth, "sign-up")?;
+    let client_id = existing_client(&auth)?;
     let now = domain::now();
     sign_up::verify_email_code(&gatehouse, &client_id, &code, now).await?;
     let finalized = sign_up::finalize(
@@ -330,7 +373,7 @@ pub async fn verify_email_code(
 pub async fn resend_email_code(redirect_url: Option<String>) -> Result<SignUpStep, GatehouseError> {
     let gatehouse = core()?;
     let auth = request_auth();
-    let client_id = existing_client(&auth, "sign-up")?;
+    let client_id = existing_client(&auth)?;
     let view = sign_up::resend_code(&gatehouse, &client_id, domain::now()).await?;
     let redirect_url = non_empty(redirect_url);
     let step = step_of(&gatehouse, view, redirect_url.as_deref());
@@ -348,6 +391,49 @@ pub async fn current_sign_up() -> Result<Option<SignUpStep>, GatehouseError> {
     Ok(view.map(|view| step_of(&gatehouse, view, None)))
 }
 
+/// The page of a sign-in step under `sign_in_url`, carrying `redirect_url`.
+fn sign_in_step_url(gatehouse: &Gatehouse, step: &str, redirect_url: Option<&str>) -> String {
+    let base = format!(
+        "{}/{step}",
+        gatehouse.config.instance.sign_in_url.trim_end_matches('/')
+    );
+    match redirect_url.filter(|url| !url.is_empty()) {
+        Some(url) => format!("{base}?redirect_url={}", encode_query_component(url)),
+        None => base,
+    }
+}
+
+/// Turns a sign-in step's result into the answer: finalize when complete, else the next page.
+async fn sign_in_outcome(
+    gatehouse: &Gatehouse,
+    client_id: &str,
+    status: SignInStatus,
+    redirect_url: Option<String>,
+    now: domain::Timestamp,
+) -> Result<SignInStep, GatehouseError> {
+    let redirect_url = non_empty(redirect_url);
+    if status == SignInStatus::Complete {
+        let finalized =
+            sign_in::finalize(gatehouse, client_id, redirect_url.as_deref(), now).await?;
+        return Ok(SignInStep {
+            status,
+            change: Some(change_of(gatehouse, finalized)),
+            next_url: None,
+        });
+    }
+    let step = match status {
+        SignInStatus::NeedsSecondFactor => "factor-two",
+        _ => "",
+    };
+    let next_url = sign_in_step_url(gatehouse, step, redirect_url.as_deref());
+    redirect_form_post(&next_url);
+    Ok(SignInStep {
+        status,
+        change: None,
+        next_url: Some(next_url),
+    })
+}
+
 pub async fn sign_in_password(
     identifier: String,
     password: String,
@@ -358,23 +444,37 @@ pub async fn sign_in_password(
     let client_id = client_id(&gatehouse, &auth).await?;
     let now = domain::now();
     let attempt = sign_in::password(&gatehouse, &client_id, &identifier, &password, now).await?;
-    let change = match attempt.status {
-        SignInStatus::Complete => {
-            let finalized = sign_in::finalize(
-                &gatehouse,
-                &client_id,
-                non_empty(redirect_url).as_deref(),
-                now,
-            )
-            .await?;
-            Some(change_of(&gatehouse, finalized))
-        }
-        _ => None,
+    sign_in_outcome(&gatehouse, &client_id, attempt.status, redirect_url, now).await
+}
+
+pub async fn sign_in_second_factor(
+    strategy: String,
+    code: String,
+    redirect_url: Option<String>,
+) -> Result<SignInStep, GatehouseError> {
+    let gatehouse = core()?;
+    let auth = request_auth();
+    let client_id = existing_client(&auth)?;
+    let strategy = match strategy.as_str() {
+        "totp" => sign_in::SecondFactorStrategy::Totp,
+        "backup_code" => sign_in::SecondFactorStrategy::BackupCode,
+        _ => return Err(AuthError::request_invalid("unknown second-factor strategy").into()),
     };
-    Ok(SignInStep {
-        status: attempt.status,
-        change,
-    })
+    let now = domain::now();
+    let attempt =
+        sign_in::verify_second_factor(&gatehouse, &client_id, strategy, &code, now).await?;
+    sign_in_outcome(&gatehouse, &client_id, attempt.status, redirect_url, now).await
+}
+
+pub async fn current_sign_in() -> Result<Option<SignInStatus>, GatehouseError> {
+    let gatehouse = core()?;
+    let auth = request_auth();
+    let Some(client_id) = auth.client_id else {
+        return Ok(None);
+    };
+    Ok(sign_in::current(&gatehouse, &client_id, domain::now())
+        .await?
+        .map(|attempt| attempt.state.status()))
 }
 
 pub async fn sign_out(redirect_url: Option<String>) -> Result<AuthChange, GatehouseError> {

@@ -5,7 +5,7 @@ use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes, A},
     hooks::use_params_map,
-    path,
+    path, SsrMode,
 };
 
 use crate::prelude::{
@@ -68,11 +68,14 @@ pub fn App() -> impl IntoView {
                 <main data-hydrated=move || hydrated.get().to_string()>
                     <Routes fallback=NotFound>
                         <Route path=path!("/") view=HomePage/>
-                        <Route path=path!("/sign-in") view=|| view! { <SignIn/> }/>
-                        <Route path=path!("/sign-in/tasks/:key") view=|| view! { <SignIn/> }/>
-                        <Route path=path!("/sign-up") view=|| view! { <SignUp/> }/>
-                        <Route path=path!("/sign-up/verify-email-address") view=|| view! { <SignUp/> }/>
-                        <Route path=path!("/session-tasks/:key") view=SessionTaskPage/>
+                        // Flow steps and task pages render whole (SsrMode::Async): their content
+                        // is in the HTML response itself, so they work without JavaScript.
+                        <Route path=path!("/sign-in") view=|| view! { <SignIn/> } ssr=SsrMode::Async/>
+                        <Route path=path!("/sign-in/factor-two") view=|| view! { <SignIn/> } ssr=SsrMode::Async/>
+                        <Route path=path!("/sign-in/tasks/:key") view=|| view! { <SignIn/> } ssr=SsrMode::Async/>
+                        <Route path=path!("/sign-up") view=|| view! { <SignUp/> } ssr=SsrMode::Async/>
+                        <Route path=path!("/sign-up/verify-email-address") view=|| view! { <SignUp/> } ssr=SsrMode::Async/>
+                        <Route path=path!("/session-tasks/:key") view=SessionTaskPage ssr=SsrMode::Async/>
                         <Route path=path!("/dashboard") view=DashboardPage/>
                         <Route path=path!("/orgs/:slug") view=OrganizationPage/>
                         <Route path=path!("/orgs/:slug/settings") view=OrganizationSettingsPage/>

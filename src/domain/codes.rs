@@ -1,25 +1,32 @@
-//! Emailed verification codes: 6 digits, valid 10 minutes, at most 5 wrong tries, resend after
-//! 30 seconds. Stored hashed, single-use, compared in constant time.
+//! Emailed verification codes: 6 digits, valid 10 minutes, 5 wrong tries per attempt (the 6th
+//! try is refused even with the right code), a resend at most every 30 seconds and at most 3
+//! times; a resend never resets the count. Stored hashed, single-use, compared in constant time.
+//!
+//! [`check_code`] is the rule as a pure function; [`verify`] applies the same rule against the
+//! store, where each try is reserved atomically before it is compared, so parallel guesses
+//! cannot exceed the limit.
 
 use rand::Rng;
 use subtle::ConstantTimeEq;
 
-use super::{tokens::sha256, Timestamp};
+use super::{tokens::sha256, Gatehouse, Timestamp};
 use crate::model::{limits::CODE_DIGITS, AuthError};
 
 /// How long a code stays valid.
 pub const CODE_TTL_SECONDS: i64 = 10 * 60;
-/// Wrong tries allowed; the next wrong try fails the verification.
+/// Wrong tries allowed per attempt; after them every try fails the verification.
 pub const MAX_WRONG_CODES: u32 = 5;
 /// Minimum delay between two codes for the same attempt.
 pub const RESEND_AFTER_SECONDS: i64 = 30;
+/// Resends allowed per attempt.
+pub const MAX_RESENDS: u32 = 3;
 
 /// A stored code.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct CodeState {
     /// SHA-256 of the attempt id and the code.
     pub code_hash: Vec<u8>,
-    /// Wrong tries so far.
+    /// Wrong tries so far (across resends).
     pub failed_attempts: u32,
     /// When the code was sent.
     pub sent_at: Timestamp,
@@ -27,6 +34,21 @@ pub struct CodeState {
     pub expires_at: Timestamp,
     /// Whether it was accepted already.
     pub consumed: bool,
+    /// Codes sent after the first one.
+    pub resends: u32,
+}
+
+impl std::fmt::Debug for CodeState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CodeState")
+            .field("code_hash", &"[redacted]")
+            .field("failed_attempts", &self.failed_attempts)
+            .field("sent_at", &self.sent_at)
+            .field("expires_at", &self.expires_at)
+            .field("consumed", &self.consumed)
+            .field("resends", &self.resends)
+            .finish()
+    }
 }
 
 impl CodeState {
@@ -38,12 +60,49 @@ impl CodeState {
             sent_at: now,
             expires_at: now + CODE_TTL_SECONDS,
             consumed: false,
+            resends: 0,
         }
     }
 
     /// Seconds until another code may be sent (0 = now).
     pub fn resend_wait(&self, now: Timestamp) -> i64 {
         (self.sent_at + RESEND_AFTER_SECONDS - now).max(0)
+    }
+
+    /// The state after sending `code` again at `now`: refused before 30 s, after 3 resends, or
+    /// once the tries are used up. The wrong-try count carries over.
+    pub fn resend(&self, attempt_id: &str, code: &str, now: Timestamp) -> Result<Self, AuthError> {
+        if self.consumed {
+            return Err(AuthError::verification_already_verified());
+        }
+        if self.failed_attempts >= MAX_WRONG_CODES {
+            return Err(AuthError::verification_failed());
+        }
+        if self.resends >= MAX_RESENDS {
+            return Err(AuthError::too_many_requests(self.expires_at - now).for_param("code"));
+        }
+        let wait = self.resend_wait(now);
+        if wait > 0 {
+            return Err(AuthError::too_many_requests(wait).for_param("code"));
+        }
+        Ok(Self {
+            resends: self.resends + 1,
+            failed_attempts: self.failed_attempts,
+            ..Self::issue(attempt_id, code, now)
+        })
+    }
+
+    /// Why no try can be made on this code at `now`, if none can.
+    pub fn refusal(&self, now: Timestamp) -> Option<AuthError> {
+        if self.consumed {
+            Some(AuthError::verification_already_verified())
+        } else if self.failed_attempts >= MAX_WRONG_CODES {
+            Some(AuthError::verification_failed())
+        } else if now >= self.expires_at {
+            Some(AuthError::verification_expired())
+        } else {
+            None
+        }
     }
 }
 
@@ -58,6 +117,22 @@ pub fn hash_code(attempt_id: &str, code: &str) -> Vec<u8> {
     sha256(format!("{attempt_id}:{code}").as_bytes())
 }
 
+/// Whether `input` is the code whose hash is `expected` (constant time).
+pub fn matches(attempt_id: &str, input: &str, expected: &[u8]) -> bool {
+    let input = input.trim();
+    let well_formed = input.len() == CODE_DIGITS && input.bytes().all(|b| b.is_ascii_digit());
+    well_formed && bool::from(hash_code(attempt_id, input).ct_eq(expected))
+}
+
+/// The error for a wrong try, given the tries counted so far (this one included).
+pub fn wrong_code_error(tries: u32) -> AuthError {
+    if tries >= MAX_WRONG_CODES {
+        AuthError::verification_failed()
+    } else {
+        AuthError::code_incorrect()
+    }
+}
+
 /// The result of checking a typed code: the new state to store, and the verdict.
 #[derive(Debug)]
 pub struct CodeCheck {
@@ -67,25 +142,15 @@ pub struct CodeCheck {
     pub verdict: Result<(), AuthError>,
 }
 
-/// Checks `input` against the stored code at `now`.
+/// Checks `input` against the stored code at `now` (the rule [`verify`] applies atomically).
 pub fn check_code(state: &CodeState, attempt_id: &str, input: &str, now: Timestamp) -> CodeCheck {
-    let reject = |state: CodeState, error: AuthError| CodeCheck {
-        state,
-        verdict: Err(error),
-    };
-    if state.consumed {
-        return reject(state.clone(), AuthError::verification_already_verified());
+    if let Some(error) = state.refusal(now) {
+        return CodeCheck {
+            state: state.clone(),
+            verdict: Err(error),
+        };
     }
-    if state.failed_attempts > MAX_WRONG_CODES {
-        return reject(state.clone(), AuthError::verification_failed());
-    }
-    if now >= state.expires_at {
-        return reject(state.clone(), AuthError::verification_expired());
-    }
-    let input = input.trim();
-    let well_formed = input.len() == CODE_DIGITS && input.bytes().all(|b| b.is_ascii_digit());
-    let matches = well_formed && bool::from(hash_code(attempt_id, input).ct_eq(&state.code_hash));
-    if matches {
+    if matches(attempt_id, input, &state.code_hash) {
         return CodeCheck {
             state: CodeState {
                 consumed: true,
@@ -95,16 +160,69 @@ pub fn check_code(state: &CodeState, attempt_id: &str, input: &str, now: Timesta
         };
     }
     let failed_attempts = state.failed_attempts + 1;
-    let error = if failed_attempts > MAX_WRONG_CODES {
-        AuthError::verification_failed()
-    } else {
-        AuthError::code_incorrect()
-    };
-    reject(
-        CodeState {
+    CodeCheck {
+        state: CodeState {
             failed_attempts,
             ..state.clone()
         },
-        error,
-    )
+        verdict: Err(wrong_code_error(failed_attempts)),
+    }
+}
+
+/// Verifies `input` against the live code `(attempt_id, purpose)`: the try is reserved in the
+/// store first (so no number of parallel tries exceeds the limit), then compared; the right code
+/// is consumed once.
+pub async fn verify(
+    gatehouse: &Gatehouse,
+    attempt_id: &str,
+    purpose: &str,
+    input: &str,
+    now: Timestamp,
+) -> Result<(), AuthError> {
+    if input.trim().is_empty() {
+        return Err(AuthError::param_missing("code"));
+    }
+    let reserved = gatehouse
+        .store
+        .reserve_code_try(attempt_id, purpose, MAX_WRONG_CODES, now)
+        .await?;
+    let Some(reserved) = reserved else {
+        let state = gatehouse.store.code_state(attempt_id, purpose).await?;
+        return Err(state
+            .and_then(|state| state.refusal(now))
+            .unwrap_or_else(AuthError::no_attempt));
+    };
+    if !matches(attempt_id, input, &reserved.code_hash) {
+        return Err(wrong_code_error(reserved.tries));
+    }
+    if gatehouse.store.consume_code(attempt_id, purpose).await? {
+        Ok(())
+    } else {
+        Err(AuthError::verification_already_verified())
+    }
+}
+
+/// Sends a new code for `(attempt_id, purpose)` if the rules allow; returns it for the email.
+pub async fn resend(
+    gatehouse: &Gatehouse,
+    attempt_id: &str,
+    purpose: &str,
+    now: Timestamp,
+) -> Result<String, AuthError> {
+    let previous = gatehouse
+        .store
+        .code_state(attempt_id, purpose)
+        .await?
+        .ok_or_else(AuthError::no_attempt)?;
+    let code = generate_code();
+    let next = previous.resend(attempt_id, &code, now)?;
+    // Compare-and-swap on the previous state: two parallel resends cannot both pass the cap.
+    if !gatehouse
+        .store
+        .replace_code(attempt_id, purpose, &previous, &next)
+        .await?
+    {
+        return Err(AuthError::too_many_requests(RESEND_AFTER_SECONDS).for_param("code"));
+    }
+    Ok(code)
 }

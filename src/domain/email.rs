@@ -6,13 +6,12 @@ use crate::model::{limits::EMAIL_MAX_CHARS, AuthError};
 pub fn normalize_email(input: &str, param: &str) -> Result<String, AuthError> {
     let email = input.trim();
     if email.is_empty() {
-        return Err(AuthError::param_missing(param, "Email address"));
+        return Err(AuthError::param_missing(param));
     }
     if email.chars().count() > EMAIL_MAX_CHARS {
         return Err(AuthError::param_too_long(param, EMAIL_MAX_CHARS));
     }
-    let invalid =
-        || AuthError::param_format_invalid(param, "Email address must be a valid email address.");
+    let invalid = || AuthError::param_format_invalid(param);
     let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
     let local_ok = !local.is_empty()
         && local.len() <= 64

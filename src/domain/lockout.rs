@@ -1,39 +1,112 @@
-//! Account lockout: after `max_attempts` failed attempts (password, codes, TOTP, backup codes)
-//! the account locks for `duration`; the counter lives in the database.
+//! Account lockout: after `max_attempts` failed guesses (password, email codes, TOTP, backup
+//! codes) the identifier locks for `duration_minutes`.
+//!
+//! Parallel requests are the attack, so a guess is never evaluated first and counted later:
+//! each guess first *reserves* its slot with one atomic update in the store, and only guesses
+//! that got a slot within the limit are evaluated. No number of concurrent requests gets more
+//! than `max_attempts` guesses. The counter is keyed by the identifier (normalised email), whether
+//! or not an account exists, so an unknown email locks exactly like a known one.
 
-use super::Timestamp;
+use super::{Gatehouse, Timestamp};
 use crate::{config::LockoutConfig, model::AuthError};
 
-/// The stored counter.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct LockoutState {
-    /// Failed attempts since the last success or unlock.
-    pub failed_attempts: u32,
-    /// Locked until this time, if locked.
+/// The counter right after a guess reserved its slot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reserved {
+    /// Failed guesses counted, this one included.
+    pub failed_attempts: i64,
+    /// When the lock ends, if the identifier is locked (possibly by this very guess).
     pub locked_until: Option<Timestamp>,
 }
 
-impl LockoutState {
-    /// `user_locked` with the remaining seconds while locked.
-    pub fn check(&self, now: Timestamp) -> Result<(), AuthError> {
-        match self.locked_until {
-            Some(until) if until > now => Err(AuthError::user_locked(until - now)),
-            _ => Ok(()),
-        }
+/// What to do with a guess, decided from its reservation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Admission {
+    /// Evaluate it. `locked_until` is set when this was the last allowed guess: if it fails,
+    /// the answer is `user_locked`.
+    Evaluate {
+        /// The lock that a failure of this guess leaves in place.
+        locked_until: Option<Timestamp>,
+    },
+    /// Refuse it unevaluated: the identifier is locked.
+    Locked {
+        /// Seconds until the lock ends.
+        seconds: i64,
+    },
+}
+
+/// Decides whether a reserved guess may be evaluated (pure; `now` is a parameter).
+pub fn admit(reserved: Reserved, policy: &LockoutConfig, now: Timestamp) -> Admission {
+    let max = i64::from(policy.max_attempts);
+    match reserved.locked_until {
+        Some(until) if reserved.failed_attempts > max && until > now => Admission::Locked {
+            seconds: until - now,
+        },
+        locked_until => Admission::Evaluate { locked_until },
+    }
+}
+
+/// The lock a guess leaves behind when the count reaches the maximum (the store applies it in
+/// the same atomic update that counts the guess).
+pub fn lock_after(policy: &LockoutConfig, now: Timestamp) -> Timestamp {
+    now + policy.duration_minutes * 60
+}
+
+/// A reserved, admitted guess: report its result with [`Guess::succeeded`] or [`Guess::failed`].
+#[must_use = "a guess must be resolved"]
+#[derive(Debug)]
+pub struct Guess {
+    identifier: String,
+    locked_until: Option<Timestamp>,
+    now: Timestamp,
+}
+
+/// Reserves a guess for `identifier`; `user_locked` when it is locked (nothing is evaluated).
+pub async fn reserve(
+    gatehouse: &Gatehouse,
+    identifier: &str,
+    now: Timestamp,
+) -> Result<Guess, AuthError> {
+    let policy = &gatehouse.config.lockout;
+    let reserved = gatehouse
+        .store
+        .reserve_guess(
+            identifier,
+            policy.max_attempts,
+            lock_after(policy, now),
+            now,
+        )
+        .await?;
+    match admit(reserved, policy, now) {
+        Admission::Locked { seconds } => Err(AuthError::user_locked(seconds)),
+        Admission::Evaluate { locked_until } => Ok(Guess {
+            identifier: identifier.to_string(),
+            locked_until,
+            now,
+        }),
+    }
+}
+
+impl Guess {
+    /// The guess was right: the count starts over.
+    pub async fn succeeded(self, gatehouse: &Gatehouse) -> Result<(), AuthError> {
+        gatehouse.store.clear_guesses(&self.identifier).await
     }
 
-    /// The state after one more failure at `now`; an expired lock starts a fresh count.
-    pub fn record_failure(&self, policy: &LockoutConfig, now: Timestamp) -> Self {
-        let previous = match self.locked_until {
-            Some(until) if until <= now => 0,
-            _ => self.failed_attempts,
-        };
-        let failed_attempts = previous + 1;
-        let locked_until =
-            (failed_attempts >= policy.max_attempts).then_some(now + policy.duration_minutes * 60);
-        Self {
-            failed_attempts,
-            locked_until,
+    /// The guess was right but another factor must follow: it is given back (neither a failure
+    /// nor a reset, so a known password cannot be used to clear second-factor failures).
+    pub async fn released(self, gatehouse: &Gatehouse) -> Result<(), AuthError> {
+        gatehouse
+            .store
+            .release_guess(&self.identifier, gatehouse.config.lockout.max_attempts)
+            .await
+    }
+
+    /// The guess was wrong: `error`, or `user_locked` when this guess used the last attempt.
+    pub fn failed(self, error: AuthError) -> AuthError {
+        match self.locked_until {
+            Some(until) => AuthError::user_locked(until - self.now),
+            None => error,
         }
     }
 }

@@ -5,7 +5,7 @@ use rand::{Rng, RngCore};
 use subtle::ConstantTimeEq;
 use totp_rs::{Algorithm, Secret, TOTP};
 
-use super::{lockout::LockoutState, tokens::sha256, Gatehouse, Timestamp};
+use super::{tokens::sha256, Gatehouse, Timestamp};
 use crate::model::AuthError;
 
 /// Seconds per TOTP step.
@@ -67,12 +67,9 @@ pub fn check(
     now: Timestamp,
 ) -> Result<i64, AuthError> {
     match matching_step(secret_b32, code, now)? {
-        Some(step) if last_used_step.is_some_and(|last| step <= last) => Err(AuthError::new(
-            "form_code_incorrect",
-            "already used",
-            "This code was already used. Wait for your app to show a new one.",
-        )
-        .for_param("code")),
+        Some(step) if last_used_step.is_some_and(|last| step <= last) => {
+            Err(AuthError::code_incorrect())
+        }
         Some(step) => Ok(step),
         None => Err(AuthError::code_incorrect()),
     }
@@ -137,27 +134,10 @@ pub struct Enrollment {
     pub qr_svg: String,
 }
 
-/// Starts (or restarts) TOTP enrolment. A verified factor is never shown again.
-pub async fn start_enrollment(
-    gatehouse: &Gatehouse,
-    user_id: &str,
-    account: &str,
-    now: Timestamp,
-) -> Result<Enrollment, AuthError> {
-    if let Some(factor) = gatehouse.store.totp_factor(user_id).await? {
-        if factor.verified {
-            return Err(AuthError::new(
-                "totp_already_enabled",
-                "already enabled",
-                "An authenticator app is already set up for this account.",
-            ));
-        }
-    }
-    let secret = new_secret();
-    gatehouse
-        .store
-        .save_pending_totp(user_id, &secret, now)
-        .await?;
+/// How long new backup codes wait to be shown (and confirmed saved) after enrolment.
+pub const BACKUP_CODE_REVEAL_SECONDS: i64 = 10 * 60;
+
+fn enrollment_of(secret: String, account: &str) -> Result<Enrollment, AuthError> {
     let uri = otpauth_uri(&secret, account);
     let qr_svg = qr_svg(&uri)?;
     Ok(Enrollment {
@@ -167,53 +147,109 @@ pub async fn start_enrollment(
     })
 }
 
+/// The enrolment in progress (secret created, not yet verified), if any. Reading only: a page
+/// load never creates or rotates a secret.
+pub async fn pending_enrollment(
+    gatehouse: &Gatehouse,
+    user_id: &str,
+    account: &str,
+) -> Result<Option<Enrollment>, AuthError> {
+    gatehouse
+        .store
+        .totp_factor(user_id)
+        .await?
+        .filter(|factor| !factor.verified)
+        .map(|factor| enrollment_of(factor.secret, account))
+        .transpose()
+}
+
+/// Starts TOTP enrolment (a POST): keeps the secret in progress, or creates one. A verified
+/// factor is never shown again.
+pub async fn start_enrollment(
+    gatehouse: &Gatehouse,
+    user_id: &str,
+    account: &str,
+    now: Timestamp,
+) -> Result<Enrollment, AuthError> {
+    match gatehouse.store.totp_factor(user_id).await? {
+        Some(factor) if factor.verified => {
+            return Err(AuthError::new(crate::model::ErrorCode::TotpAlreadyEnabled))
+        }
+        Some(factor) => return enrollment_of(factor.secret, account),
+        None => {}
+    }
+    let secret = new_secret();
+    gatehouse
+        .store
+        .save_pending_totp(user_id, &secret, now)
+        .await?;
+    // A parallel start may have stored its secret first: show whichever is stored.
+    pending_enrollment(gatehouse, user_id, account)
+        .await?
+        .ok_or_else(AuthError::no_attempt)
+}
+
 /// Verifies the first code from the app: the factor becomes active, the session counts the
-/// second factor as verified now, and 10 backup codes are returned (shown once, stored hashed).
+/// second factor as verified now, and 10 backup codes are returned (shown once, stored hashed;
+/// they also wait for this session until the user confirms they saved them). A wrong code counts
+/// toward the lockout of `identifier`.
 pub async fn confirm_enrollment(
     gatehouse: &Gatehouse,
     user_id: &str,
+    identifier: &str,
     session_id: &str,
     code: &str,
     now: Timestamp,
 ) -> Result<Vec<String>, AuthError> {
     if code.trim().is_empty() {
-        return Err(AuthError::param_missing("code", "Authentication code"));
+        return Err(AuthError::param_missing("code"));
     }
     let factor = gatehouse
         .store
         .totp_factor(user_id)
         .await?
         .filter(|factor| !factor.verified)
-        .ok_or_else(|| AuthError::no_attempt("authenticator set-up"))?;
-    let lockout = gatehouse.store.lockout_of(user_id).await?;
-    lockout.check(now)?;
+        .ok_or_else(AuthError::no_attempt)?;
+    let guess = super::lockout::reserve(gatehouse, identifier, now).await?;
     let step = match check(&factor.secret, factor.last_used_step, code, now) {
         Ok(step) => step,
-        Err(error) => {
-            record_failure(gatehouse, user_id, lockout, now).await?;
-            return Err(error);
-        }
+        Err(error) => return Err(guess.failed(error)),
     };
+    guess.succeeded(gatehouse).await?;
     let codes = new_backup_codes();
     let hashes: Vec<Vec<u8>> = codes
         .iter()
         .map(|code| hash_backup_code(user_id, code))
         .collect();
-    gatehouse
+    let confirmed = gatehouse
         .store
-        .confirm_totp(user_id, session_id, step, &hashes, now)
+        .confirm_totp(
+            user_id,
+            session_id,
+            step,
+            &hashes,
+            &codes,
+            now + BACKUP_CODE_REVEAL_SECONDS,
+            now,
+        )
         .await?;
+    if !confirmed {
+        return Err(AuthError::verification_already_verified());
+    }
     tracing::info!(user_id, "authenticator app enrolled");
     Ok(codes)
 }
 
-async fn record_failure(
+/// The backup codes of this session's just-finished enrolment, until the user confirms them.
+pub async fn backup_codes_to_show(
     gatehouse: &Gatehouse,
-    user_id: &str,
-    lockout: LockoutState,
+    session_id: &str,
     now: Timestamp,
-) -> Result<(), AuthError> {
-    let lockout = lockout.record_failure(&gatehouse.config.lockout, now);
-    gatehouse.store.set_lockout(user_id, lockout, now).await?;
-    lockout.check(now)
+) -> Result<Option<Vec<String>>, AuthError> {
+    gatehouse.store.backup_code_reveal(session_id, now).await
+}
+
+/// The user saved the backup codes: they are never shown again.
+pub async fn backup_codes_saved(gatehouse: &Gatehouse, session_id: &str) -> Result<(), AuthError> {
+    gatehouse.store.delete_backup_code_reveal(session_id).await
 }

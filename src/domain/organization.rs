@@ -33,23 +33,17 @@ pub fn validate(name: &str, slug: &str) -> Result<(String, String), GatehouseErr
     let mut errors = Vec::new();
     let name = name.trim();
     if name.is_empty() {
-        errors.push(AuthError::param_missing("name", "Name"));
+        errors.push(AuthError::param_missing("name"));
     } else if name.chars().count() > ORG_NAME_MAX_CHARS {
         errors.push(AuthError::param_too_long("name", ORG_NAME_MAX_CHARS));
     } else if name.chars().any(char::is_control) {
-        errors.push(AuthError::param_format_invalid(
-            "name",
-            "Names cannot contain control characters.",
-        ));
+        errors.push(AuthError::param_format_invalid("name"));
     }
     let slug = slug.trim();
     if slug.is_empty() {
-        errors.push(AuthError::param_missing("slug", "Slug"));
+        errors.push(AuthError::param_missing("slug"));
     } else if !is_valid_slug(slug) {
-        errors.push(AuthError::param_format_invalid(
-            "slug",
-            "Slug must be 2–64 lowercase letters, numbers or single hyphens (e.g. acme-inc).",
-        ));
+        errors.push(AuthError::param_format_invalid("slug"));
     }
     if errors.is_empty() {
         Ok((name.to_string(), slug.to_string()))

@@ -18,7 +18,7 @@ use super::{
 use crate::{
     mail::templates,
     model::{limits::NAME_MAX_CHARS, AuthError, GatehouseError, SignUpStatus},
-    store::SignUpRecord,
+    store::{SignUpRecord, SIGN_UP_EMAIL},
 };
 
 /// Hours after which an unfinished sign-up is abandoned.
@@ -83,10 +83,7 @@ fn clean_name(value: Option<String>, param: &str) -> Result<Option<String>, Auth
         return Err(AuthError::param_too_long(param, NAME_MAX_CHARS));
     }
     if trimmed.chars().any(char::is_control) {
-        return Err(AuthError::param_format_invalid(
-            param,
-            "Names cannot contain control characters.",
-        ));
+        return Err(AuthError::param_format_invalid(param));
     }
     Ok(Some(trimmed.to_string()))
 }
@@ -182,7 +179,7 @@ async fn current_attempt(
 ) -> Result<SignUpRecord, AuthError> {
     live_attempt(gatehouse, client_id, now)
         .await?
-        .ok_or_else(|| AuthError::no_attempt("sign-up"))
+        .ok_or_else(|| AuthError::no_attempt())
 }
 
 /// The sign-up in progress on this browser, if any.
@@ -205,50 +202,30 @@ pub async fn verify_email_code(
     now: Timestamp,
 ) -> Result<SignUpView, AuthError> {
     let mut record = current_attempt(gatehouse, client_id, now).await?;
-    if code.trim().is_empty() {
-        return Err(AuthError::param_missing("code", "Verification code"));
+    if record.status == SignUpStatus::Complete {
+        return Err(AuthError::verification_already_verified());
     }
-    if code.len() > 64 {
-        return Err(AuthError::code_incorrect());
-    }
-    let check = codes::check_code(&record.code, &record.id, code, now);
-    let previous = std::mem::replace(&mut record.code, check.state);
-    if check.verdict.is_ok() {
-        record.status = SignUpStatus::Complete;
-    }
-    if record.code != previous {
-        gatehouse
-            .store
-            .update_sign_up(&record, &previous, now)
-            .await?;
-    }
-    check.verdict?;
+    codes::verify(gatehouse, &record.id, SIGN_UP_EMAIL, code, now).await?;
+    gatehouse
+        .store
+        .set_sign_up_status(&record.id, SignUpStatus::Complete, now)
+        .await?;
+    record.status = SignUpStatus::Complete;
     Ok(view_of(&record, now))
 }
 
-/// Sends a new code (allowed 30 s after the previous one); earlier codes stop working.
+/// Sends a new code (at most every 30 s, at most 3 times); earlier codes stop working and the
+/// wrong-try count carries over.
 pub async fn resend_code(
     gatehouse: &Gatehouse,
     client_id: &str,
     now: Timestamp,
 ) -> Result<SignUpView, AuthError> {
-    let mut record = current_attempt(gatehouse, client_id, now).await?;
+    let record = current_attempt(gatehouse, client_id, now).await?;
     if record.status == SignUpStatus::Complete {
         return Err(AuthError::verification_already_verified());
     }
-    let wait = record.code.resend_wait(now);
-    if wait > 0 {
-        return Err(AuthError::too_many_requests(&format!(
-            "You can request a new code in {wait} seconds."
-        ))
-        .for_param("code"));
-    }
-    let code = codes::generate_code();
-    let previous = std::mem::replace(&mut record.code, CodeState::issue(&record.id, &code, now));
-    gatehouse
-        .store
-        .update_sign_up(&record, &previous, now)
-        .await?;
+    let code = codes::resend(gatehouse, &record.id, SIGN_UP_EMAIL, now).await?;
     send_code_or_notice(gatehouse, &record, &code).await;
     Ok(view_of(&record, now))
 }
@@ -262,14 +239,10 @@ pub async fn finalize(
 ) -> Result<Finalized, AuthError> {
     let record = current_attempt(gatehouse, client_id, now).await?;
     if record.status != SignUpStatus::Complete || record.existing_user_id.is_some() {
-        return Err(AuthError::new(
-            "sign_up_not_complete",
-            "not complete",
-            "Verify your email address before continuing.",
-        ));
+        return Err(AuthError::new(crate::model::ErrorCode::SignUpNotComplete));
     }
     if record.created_user_id.is_some() {
-        return Err(AuthError::no_attempt("sign-up"));
+        return Err(AuthError::no_attempt());
     }
     let user_id = gatehouse
         .store

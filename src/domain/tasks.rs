@@ -37,11 +37,12 @@ pub struct NewPassword {
     pub sign_out_of_other_sessions: bool,
 }
 
-fn on_field(mut error: AuthError, field: &str) -> AuthError {
+fn on_field(error: AuthError, field: &str) -> AuthError {
     if error.meta.param_name.as_deref() == Some("password") {
-        error.meta.param_name = Some(field.to_string());
+        error.for_param(field)
+    } else {
+        error
     }
-    error
 }
 
 /// The `reset-password` task: sets a new password (not the current one), clears the flag, and
@@ -61,10 +62,7 @@ pub async fn reset_password(
         errors.push(on_field(error, "new_password"));
     }
     if form.confirm_password.is_empty() {
-        errors.push(AuthError::param_missing(
-            "confirm_password",
-            "Confirm password",
-        ));
+        errors.push(AuthError::param_missing("confirm_password"));
     } else if form.confirm_password != form.new_password {
         errors.push(AuthError::passwords_do_not_match());
     }

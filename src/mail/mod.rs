@@ -12,9 +12,13 @@ use lettre::{
 
 use crate::config::EmailConfig;
 
-/// A message ready to send. `code` is only used for the development log line.
-#[derive(Clone, Debug)]
+/// A message ready to send. Its subject and text may carry a code, so they never reach a log
+/// line: logs name the message by `kind`. `code` is only logged by the outbox (development)
+/// transport.
+#[derive(Clone)]
 pub struct OutgoingEmail {
+    /// What the message is (`verification_code`, …), for logs.
+    pub kind: &'static str,
     /// Recipient address.
     pub to: String,
     /// Subject line.
@@ -23,6 +27,18 @@ pub struct OutgoingEmail {
     pub text: String,
     /// The verification code inside, if any (logged in outbox mode only).
     pub code: Option<String>,
+}
+
+impl std::fmt::Debug for OutgoingEmail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutgoingEmail")
+            .field("kind", &self.kind)
+            .field("to", &self.to)
+            .field("subject", &"[redacted]")
+            .field("text", &"[redacted]")
+            .field("code", &self.code.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
 }
 
 #[derive(Clone)]
@@ -66,7 +82,7 @@ impl Mailer {
     /// Sends `email`, logging (not returning) failures.
     pub async fn send(&self, email: OutgoingEmail) {
         if let Err(error) = self.try_send(&email).await {
-            tracing::error!(to = %email.to, subject = %email.subject, %error, "email not sent");
+            tracing::error!(to = %email.to, kind = email.kind, %error, "email not sent");
         }
     }
 
@@ -84,13 +100,15 @@ impl Mailer {
         match &self.transport {
             Transport::Smtp(smtp) => {
                 smtp.send(message).await.map_err(|e| e.to_string())?;
-                tracing::info!(to = %email.to, subject = %email.subject, "email sent");
+                tracing::info!(to = %email.to, kind = email.kind, "email sent");
             }
             Transport::Outbox(outbox, dir) => {
                 let id = outbox.send(message).await.map_err(|e| e.to_string())?;
+                // Development transport: the code is logged so the demo works without a mail
+                // server. The SMTP transport above never logs it.
                 tracing::info!(
                     to = %email.to,
-                    subject = %email.subject,
+                    kind = email.kind,
                     code = email.code.as_deref().unwrap_or("-"),
                     file = %format!("{dir}/{id}.eml"),
                     "email written to outbox"

@@ -6,6 +6,7 @@ use crate::config::InstanceConfig;
 /// The sign-up verification code.
 pub fn verification_code(to: &str, code: &str) -> OutgoingEmail {
     OutgoingEmail {
+        kind: "verification_code",
         to: to.to_string(),
         subject: format!("{code} is your verification code"),
         text: format!(
@@ -20,6 +21,7 @@ pub fn verification_code(to: &str, code: &str) -> OutgoingEmail {
 /// Sent instead of a code when someone signs up with an address that already has an account.
 pub fn sign_up_for_existing_account(to: &str, instance: &InstanceConfig) -> OutgoingEmail {
     OutgoingEmail {
+        kind: "sign_up_for_existing_account",
         to: to.to_string(),
         subject: "Sign-up attempt with your email address".to_string(),
         text: format!(

@@ -4,6 +4,334 @@ use leptos::server_fn::{
 };
 use serde::{Deserialize, Serialize};
 
+/// Clerk's machine-readable error codes (snake_case on the wire). Each maps to one HTTP status
+/// and to its texts in one place, so the words a user sees always come from the code — never
+/// from text that travelled in a URL or a response body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// Wrong password, or an unknown email (the same answer, by design).
+    FormPasswordIncorrect,
+    /// An email address or slug is taken.
+    FormIdentifierExists,
+    /// A required field is empty.
+    FormParamMissing,
+    /// A field is malformed.
+    FormParamFormatInvalid,
+    /// A field is too long.
+    FormParamMaxLengthExceeded,
+    /// Password below the minimum length.
+    FormPasswordLengthTooShort,
+    /// Password above the maximum length.
+    FormPasswordLengthTooLong,
+    /// Password found in the compromised-password list.
+    FormPasswordPwned,
+    /// The confirmation differs from the new password.
+    FormPasswordMismatch,
+    /// The new password equals the current one.
+    FormNewPasswordMatchesCurrent,
+    /// Wrong (or already used) code.
+    FormCodeIncorrect,
+    /// The code or attempt expired.
+    VerificationExpired,
+    /// Too many wrong codes: the verification is over.
+    VerificationFailed,
+    /// Verified already.
+    VerificationAlreadyVerified,
+    /// The identifier is locked after too many failed attempts.
+    UserLocked,
+    /// Rate limited.
+    TooManyRequests,
+    /// No attempt in progress on this browser.
+    ResourceNotFound,
+    /// Finalize called before the sign-up was complete.
+    SignUpNotComplete,
+    /// `finalize` called before the sign-in was complete.
+    SignInNotComplete,
+    /// An authenticator app is already set up.
+    TotpAlreadyEnabled,
+    /// Not a member of the organization (or it does not exist).
+    OrganizationNotFoundOrUnauthorized,
+    /// Creating organizations is turned off.
+    OrganizationCreationNotAllowed,
+    /// Personal accounts are off: an organization must stay active.
+    OrganizationRequired,
+    /// A task that is not the session's current one.
+    SessionTaskNotCurrent,
+    /// Already signed in.
+    SessionExists,
+    /// Signed in, but the resource is not for this user.
+    NotFound,
+    /// Signed out (or pending).
+    AuthorizationInvalid,
+    /// A cross-site state change.
+    OriginInvalid,
+    /// A malformed request.
+    RequestInvalid,
+    /// Recent verification needed.
+    SessionReverificationRequired,
+    /// The browser could not reach the server.
+    NetworkError,
+    /// A failure on the server (details in its log only).
+    InternalError,
+    /// A code this build does not know.
+    #[serde(other)]
+    Unknown,
+}
+
+impl ErrorCode {
+    /// The code as Clerk spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::FormPasswordIncorrect => "form_password_incorrect",
+            Self::FormIdentifierExists => "form_identifier_exists",
+            Self::FormParamMissing => "form_param_missing",
+            Self::FormParamFormatInvalid => "form_param_format_invalid",
+            Self::FormParamMaxLengthExceeded => "form_param_max_length_exceeded",
+            Self::FormPasswordLengthTooShort => "form_password_length_too_short",
+            Self::FormPasswordLengthTooLong => "form_password_length_too_long",
+            Self::FormPasswordPwned => "form_password_pwned",
+            Self::FormPasswordMismatch => "form_password_mismatch",
+            Self::FormNewPasswordMatchesCurrent => "form_new_password_matches_current",
+            Self::FormCodeIncorrect => "form_code_incorrect",
+            Self::VerificationExpired => "verification_expired",
+            Self::VerificationFailed => "verification_failed",
+            Self::VerificationAlreadyVerified => "verification_already_verified",
+            Self::UserLocked => "user_locked",
+            Self::TooManyRequests => "too_many_requests",
+            Self::ResourceNotFound => "resource_not_found",
+            Self::SignUpNotComplete => "sign_up_not_complete",
+            Self::SignInNotComplete => "sign_in_not_complete",
+            Self::TotpAlreadyEnabled => "totp_already_enabled",
+            Self::OrganizationNotFoundOrUnauthorized => "organization_not_found_or_unauthorized",
+            Self::OrganizationCreationNotAllowed => "organization_creation_not_allowed",
+            Self::OrganizationRequired => "organization_required",
+            Self::SessionTaskNotCurrent => "session_task_not_current",
+            Self::SessionExists => "session_exists",
+            Self::NotFound => "not_found",
+            Self::AuthorizationInvalid => "authorization_invalid",
+            Self::OriginInvalid => "origin_invalid",
+            Self::RequestInvalid => "request_invalid",
+            Self::SessionReverificationRequired => "session_reverification_required",
+            Self::NetworkError => "network_error",
+            Self::InternalError => "internal_error",
+            Self::Unknown => "unknown_error",
+        }
+    }
+
+    /// The HTTP status Clerk answers with (exhaustive: a new code must choose one).
+    pub fn http_status(self) -> u16 {
+        match self {
+            Self::VerificationExpired
+            | Self::VerificationFailed
+            | Self::VerificationAlreadyVerified
+            | Self::SessionExists
+            | Self::SessionTaskNotCurrent
+            | Self::RequestInvalid => 400,
+            Self::AuthorizationInvalid => 401,
+            Self::UserLocked
+            | Self::OriginInvalid
+            | Self::SessionReverificationRequired
+            | Self::OrganizationNotFoundOrUnauthorized
+            | Self::OrganizationCreationNotAllowed
+            | Self::OrganizationRequired => 403,
+            Self::ResourceNotFound | Self::NotFound => 404,
+            Self::TooManyRequests => 429,
+            Self::InternalError | Self::Unknown => 500,
+            Self::NetworkError => 503,
+            Self::FormPasswordIncorrect
+            | Self::FormIdentifierExists
+            | Self::FormParamMissing
+            | Self::FormParamFormatInvalid
+            | Self::FormParamMaxLengthExceeded
+            | Self::FormPasswordLengthTooShort
+            | Self::FormPasswordLengthTooLong
+            | Self::FormPasswordPwned
+            | Self::FormPasswordMismatch
+            | Self::FormNewPasswordMatchesCurrent
+            | Self::FormCodeIncorrect
+            | Self::SignUpNotComplete
+            | Self::SignInNotComplete
+            | Self::TotpAlreadyEnabled => 422,
+        }
+    }
+
+    /// `(message, long_message)` for this code, its field and its meta.
+    fn texts(self, meta: &ErrorMeta) -> (String, String) {
+        let param = meta.param_name.as_deref().unwrap_or_default();
+        let same = |text: &str| (text.to_string(), text.to_string());
+        match self {
+            Self::FormPasswordIncorrect => {
+                same("Password is incorrect. Try again, or use another method.")
+            }
+            Self::FormIdentifierExists if param == "slug" => {
+                same("That slug is taken. Please try another.")
+            }
+            Self::FormIdentifierExists => same("That email address is taken. Please try another."),
+            Self::FormParamMissing => same(&format!("Enter {}.", param_label(param))),
+            Self::FormParamFormatInvalid => (
+                "is invalid".to_string(),
+                match param {
+                    "email_address" | "identifier" | "email" => {
+                        "Email address must be a valid email address.".to_string()
+                    }
+                    "first_name" | "last_name" => {
+                        "Names cannot contain control characters.".to_string()
+                    }
+                    "name" => "Names cannot contain control characters.".to_string(),
+                    "slug" => "Slug must be 2–64 lowercase letters, numbers or single hyphens (e.g. acme-inc)."
+                        .to_string(),
+                    _ => "This value is not valid.".to_string(),
+                },
+            ),
+            Self::FormParamMaxLengthExceeded => (
+                "is too long".to_string(),
+                format!(
+                    "This field must be at most {} characters long.",
+                    meta.max_length.unwrap_or_default()
+                ),
+            ),
+            Self::FormPasswordLengthTooShort => (
+                "Passwords must be 8 characters or more.".to_string(),
+                "Your password is too short. It must be at least 8 characters long.".to_string(),
+            ),
+            Self::FormPasswordLengthTooLong => (
+                "Password is too long.".to_string(),
+                "Your password is too long. It must be at most 72 characters long.".to_string(),
+            ),
+            Self::FormPasswordPwned => (
+                "Password has been found in an online data breach.".to_string(),
+                "Password has been found in an online data breach. For account safety, please use a different password.".to_string(),
+            ),
+            Self::FormPasswordMismatch => same("Passwords don't match."),
+            Self::FormNewPasswordMatchesCurrent => {
+                same("New password cannot be the same as the current password.")
+            }
+            Self::FormCodeIncorrect => ("is incorrect".to_string(), "Incorrect code".to_string()),
+            Self::VerificationExpired => (
+                "expired".to_string(),
+                "This verification has expired. You must create a new one.".to_string(),
+            ),
+            Self::VerificationFailed => (
+                "failed".to_string(),
+                "Too many failed attempts. You have to try again with the same or another method."
+                    .to_string(),
+            ),
+            Self::VerificationAlreadyVerified => (
+                "already verified".to_string(),
+                "This verification has already been verified.".to_string(),
+            ),
+            Self::UserLocked => (
+                "Account locked".to_string(),
+                format!(
+                    "Your account is locked. You can try again in {}.",
+                    describe_duration(meta.lockout_expires_in_seconds.unwrap_or(0))
+                ),
+            ),
+            Self::TooManyRequests => (
+                "Too many requests, retry later".to_string(),
+                match meta.retry_after_seconds {
+                    Some(seconds) if seconds > 0 => {
+                        format!("Too many requests. Please try again in {seconds} seconds.")
+                    }
+                    _ => "Too many requests. Please try again in a moment.".to_string(),
+                },
+            ),
+            Self::ResourceNotFound => (
+                "not found".to_string(),
+                "This step is no longer in progress on this browser. Please start again."
+                    .to_string(),
+            ),
+            Self::SignUpNotComplete => (
+                "not complete".to_string(),
+                "Verify your email address before continuing.".to_string(),
+            ),
+            Self::SignInNotComplete => (
+                "not complete".to_string(),
+                "Finish signing in before continuing.".to_string(),
+            ),
+            Self::TotpAlreadyEnabled => (
+                "already enabled".to_string(),
+                "An authenticator app is already set up for this account.".to_string(),
+            ),
+            Self::OrganizationNotFoundOrUnauthorized => (
+                "Not a member".to_string(),
+                "You are not a member of this organization.".to_string(),
+            ),
+            Self::OrganizationCreationNotAllowed => (
+                "Not allowed".to_string(),
+                "You are not allowed to create organizations. Ask an administrator to invite you."
+                    .to_string(),
+            ),
+            Self::OrganizationRequired => (
+                "Organization required".to_string(),
+                "You must belong to an organization.".to_string(),
+            ),
+            Self::SessionTaskNotCurrent => (
+                "Not the current task".to_string(),
+                "This step is not the one your account needs right now.".to_string(),
+            ),
+            Self::SessionExists => same("You're already signed in."),
+            Self::NotFound => (
+                "Not found".to_string(),
+                "The requested resource was not found.".to_string(),
+            ),
+            Self::AuthorizationInvalid => (
+                "Unauthorized request".to_string(),
+                "You are not authorized to perform this request".to_string(),
+            ),
+            Self::OriginInvalid => (
+                "Cross-site request refused".to_string(),
+                "This request did not come from an allowed origin.".to_string(),
+            ),
+            Self::RequestInvalid => (
+                "Invalid request".to_string(),
+                "The request could not be understood. Please reload the page and try again."
+                    .to_string(),
+            ),
+            Self::SessionReverificationRequired => same(
+                "You need to provide additional verification to perform this operation",
+            ),
+            Self::NetworkError => (
+                "Network error".to_string(),
+                "We could not reach the server. Check your connection and try again.".to_string(),
+            ),
+            Self::InternalError | Self::Unknown => (
+                "Something went wrong".to_string(),
+                "Something went wrong on our side. Please try again in a moment.".to_string(),
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for ErrorCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// How a field is named inside "Enter …." messages.
+fn param_label(param: &str) -> &'static str {
+    match param {
+        "email_address" | "identifier" | "email" => "your email address",
+        "password" => "your password",
+        "new_password" => "a new password",
+        "confirm_password" => "the password again",
+        "code" => "the code",
+        "name" => "a name",
+        "slug" => "a slug",
+        "first_name" => "your first name",
+        "last_name" => "your last name",
+        _ => "a value",
+    }
+}
+
 /// Extra data attached to an error (Clerk's `meta`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorMeta {
@@ -13,37 +341,64 @@ pub struct ErrorMeta {
     /// Seconds until a locked account unlocks (`user_locked`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lockout_expires_in_seconds: Option<i64>,
+    /// Seconds until the request may be retried (`too_many_requests`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_seconds: Option<i64>,
+    /// The longest accepted value (`form_param_max_length_exceeded`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<usize>,
 }
 
-/// One error with Clerk's code and messages.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// One error with Clerk's code and messages. The messages are always derived from the code and
+/// its meta — also when an error is decoded (from a response, or from Leptos' `__err` URL
+/// parameter after a form post), so a crafted link cannot put words on the page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct AuthError {
     /// Clerk's machine-readable code, e.g. `form_password_incorrect`.
-    pub code: String,
+    pub code: ErrorCode,
     /// Short message.
     pub message: String,
     /// Message meant for the user.
     pub long_message: String,
     /// Field name and other details.
-    #[serde(default)]
     pub meta: ErrorMeta,
 }
 
+impl<'de> Deserialize<'de> for AuthError {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // Only the code and the meta are read; the texts are rebuilt from them.
+        #[derive(Deserialize)]
+        struct Wire {
+            code: ErrorCode,
+            #[serde(default)]
+            meta: ErrorMeta,
+        }
+        let wire = Wire::deserialize(deserializer)?;
+        Ok(AuthError::with_meta(wire.code, wire.meta))
+    }
+}
+
 impl AuthError {
-    /// Builds an error with the given code and messages.
-    pub fn new(code: &str, message: &str, long_message: &str) -> Self {
+    /// An error with `code` and no meta.
+    pub fn new(code: ErrorCode) -> Self {
+        Self::with_meta(code, ErrorMeta::default())
+    }
+
+    /// An error with `code` and `meta`; the texts follow from both.
+    pub fn with_meta(code: ErrorCode, meta: ErrorMeta) -> Self {
+        let (message, long_message) = code.texts(&meta);
         Self {
-            code: code.to_string(),
-            message: message.to_string(),
-            long_message: long_message.to_string(),
-            meta: ErrorMeta::default(),
+            code,
+            message,
+            long_message,
+            meta,
         }
     }
 
     /// Attaches the error to a form field (snake_case name).
     pub fn for_param(mut self, param_name: &str) -> Self {
         self.meta.param_name = Some(param_name.to_string());
-        self
+        Self::with_meta(self.code, self.meta)
     }
 
     /// The field name in camelCase, as Clerk's hooks expose it (`errors.fields.emailAddress`).
@@ -53,276 +408,164 @@ impl AuthError {
 
     /// The HTTP status Clerk answers with for this code.
     pub fn http_status(&self) -> u16 {
-        match self.code.as_str() {
-            "verification_expired"
-            | "verification_failed"
-            | "verification_already_verified"
-            | "session_exists"
-            | "session_task_not_current"
-            | "request_invalid" => 400,
-            "authorization_invalid" => 401,
-            "user_locked"
-            | "origin_invalid"
-            | "session_reverification_required"
-            | "organization_not_found_or_unauthorized"
-            | "organization_creation_not_allowed"
-            | "organization_required" => 403,
-            "resource_not_found" | "not_found" => 404,
-            "too_many_requests" => 429,
-            "internal_error" => 500,
-            _ => 422,
-        }
+        self.code.http_status()
     }
 
     // ---- Clerk's errors, in one place -------------------------------------------------------
 
     /// Wrong password, or an unknown email (the same answer, by design).
     pub fn password_incorrect() -> Self {
-        Self::new(
-            "form_password_incorrect",
-            "Password is incorrect. Try again, or use another method.",
-            "Password is incorrect. Try again, or use another method.",
-        )
-        .for_param("password")
+        Self::new(ErrorCode::FormPasswordIncorrect).for_param("password")
     }
 
     /// Sign-up email already belongs to an account (used only where enumeration is allowed).
     pub fn identifier_exists(param: &str) -> Self {
-        Self::new(
-            "form_identifier_exists",
-            "That email address is taken. Please try another.",
-            "That email address is taken. Please try another.",
-        )
-        .for_param(param)
+        Self::new(ErrorCode::FormIdentifierExists).for_param(param)
     }
 
     /// A required field is empty.
-    pub fn param_missing(param: &str, label: &str) -> Self {
-        Self::new(
-            "form_param_missing",
-            &format!("Enter {}.", label.to_lowercase()),
-            &format!("Enter {}.", label.to_lowercase()),
-        )
-        .for_param(param)
+    pub fn param_missing(param: &str) -> Self {
+        Self::new(ErrorCode::FormParamMissing).for_param(param)
     }
 
-    /// A field is malformed.
-    pub fn param_format_invalid(param: &str, long_message: &str) -> Self {
-        Self::new("form_param_format_invalid", "is invalid", long_message).for_param(param)
+    /// A field is malformed (the text follows from the field).
+    pub fn param_format_invalid(param: &str) -> Self {
+        Self::new(ErrorCode::FormParamFormatInvalid).for_param(param)
     }
 
     /// A field is longer than allowed.
     pub fn param_too_long(param: &str, max: usize) -> Self {
-        Self::new(
-            "form_param_max_length_exceeded",
-            "is too long",
-            &format!("This field must be at most {max} characters long."),
+        Self::with_meta(
+            ErrorCode::FormParamMaxLengthExceeded,
+            ErrorMeta {
+                param_name: Some(param.to_string()),
+                max_length: Some(max),
+                ..ErrorMeta::default()
+            },
         )
-        .for_param(param)
     }
 
     /// Password shorter than the minimum.
-    pub fn password_too_short(min: usize) -> Self {
-        Self::new(
-            "form_password_length_too_short",
-            "Passwords must be 8 characters or more.",
-            &format!("Your password is too short. It must be at least {min} characters long."),
-        )
-        .for_param("password")
+    pub fn password_too_short() -> Self {
+        Self::new(ErrorCode::FormPasswordLengthTooShort).for_param("password")
     }
 
     /// Password longer than the maximum.
-    pub fn password_too_long(max: usize) -> Self {
-        Self::new(
-            "form_password_length_too_long",
-            "Password is too long.",
-            &format!("Your password is too long. It must be at most {max} characters long."),
-        )
-        .for_param("password")
+    pub fn password_too_long() -> Self {
+        Self::new(ErrorCode::FormPasswordLengthTooLong).for_param("password")
     }
 
     /// Password found in the compromised-password list (sign-up, password change).
     pub fn password_pwned() -> Self {
-        Self::new(
-            "form_password_pwned",
-            "Password has been found in an online data breach.",
-            "Password has been found in an online data breach. For account safety, please use a different password.",
-        )
-        .for_param("password")
+        Self::new(ErrorCode::FormPasswordPwned).for_param("password")
     }
 
     /// Wrong verification code.
     pub fn code_incorrect() -> Self {
-        Self::new("form_code_incorrect", "is incorrect", "Incorrect code").for_param("code")
+        Self::new(ErrorCode::FormCodeIncorrect).for_param("code")
     }
 
     /// The code's time is up.
     pub fn verification_expired() -> Self {
-        Self::new(
-            "verification_expired",
-            "expired",
-            "This verification has expired. You must create a new one.",
-        )
-        .for_param("code")
+        Self::new(ErrorCode::VerificationExpired).for_param("code")
     }
 
     /// Too many wrong codes.
     pub fn verification_failed() -> Self {
-        Self::new(
-            "verification_failed",
-            "failed",
-            "Too many failed attempts. You have to try again with the same or another method.",
-        )
-        .for_param("code")
+        Self::new(ErrorCode::VerificationFailed).for_param("code")
     }
 
     /// The attempt was verified already.
     pub fn verification_already_verified() -> Self {
-        Self::new(
-            "verification_already_verified",
-            "already verified",
-            "This verification has already been verified.",
-        )
-        .for_param("code")
+        Self::new(ErrorCode::VerificationAlreadyVerified).for_param("code")
     }
 
     /// The account is locked for `seconds` more seconds.
     pub fn user_locked(seconds: i64) -> Self {
-        let mut error = Self::new(
-            "user_locked",
-            "Account locked",
-            &format!(
-                "Your account is locked. You will be able to try again in {}.",
-                describe_duration(seconds)
-            ),
-        );
-        error.meta.lockout_expires_in_seconds = Some(seconds);
-        error
+        Self::with_meta(
+            ErrorCode::UserLocked,
+            ErrorMeta {
+                lockout_expires_in_seconds: Some(seconds.max(1)),
+                ..ErrorMeta::default()
+            },
+        )
     }
 
-    /// Rate limited.
-    pub fn too_many_requests(long_message: &str) -> Self {
-        Self::new(
-            "too_many_requests",
-            "Too many requests, retry later",
-            long_message,
+    /// Rate limited; may be retried after `retry_after_seconds`.
+    pub fn too_many_requests(retry_after_seconds: i64) -> Self {
+        Self::with_meta(
+            ErrorCode::TooManyRequests,
+            ErrorMeta {
+                retry_after_seconds: Some(retry_after_seconds.max(1)),
+                ..ErrorMeta::default()
+            },
         )
     }
 
     /// No sign-up or sign-in in progress on this browser.
-    pub fn no_attempt(kind: &str) -> Self {
-        Self::new(
-            "resource_not_found",
-            "not found",
-            &format!("No {kind} is in progress on this browser. Please start again."),
-        )
+    pub fn no_attempt() -> Self {
+        Self::new(ErrorCode::ResourceNotFound)
     }
 
     /// The organization slug is already used.
     pub fn slug_taken() -> Self {
-        Self::new(
-            "form_identifier_exists",
-            "That slug is taken. Please try another.",
-            "That slug is taken. Please try another.",
-        )
-        .for_param("slug")
+        Self::new(ErrorCode::FormIdentifierExists).for_param("slug")
     }
 
     /// The user is not a member of the organization (or it does not exist).
     pub fn not_a_member() -> Self {
-        Self::new(
-            "organization_not_found_or_unauthorized",
-            "Not a member",
-            "You are not a member of this organization.",
-        )
+        Self::new(ErrorCode::OrganizationNotFoundOrUnauthorized)
     }
 
     /// Creating organizations is turned off.
     pub fn organization_creation_not_allowed() -> Self {
-        Self::new(
-            "organization_creation_not_allowed",
-            "Not allowed",
-            "You are not allowed to create organizations. Ask an administrator to invite you.",
-        )
+        Self::new(ErrorCode::OrganizationCreationNotAllowed)
     }
 
     /// Personal accounts are off: an organization must stay active.
     pub fn organization_required() -> Self {
-        Self::new(
-            "organization_required",
-            "Organization required",
-            "You must belong to an organization.",
-        )
+        Self::new(ErrorCode::OrganizationRequired)
     }
 
     /// A task was submitted that is not the session's current task.
     pub fn task_not_current() -> Self {
-        Self::new(
-            "session_task_not_current",
-            "Not the current task",
-            "This step is not the one your account needs right now.",
-        )
+        Self::new(ErrorCode::SessionTaskNotCurrent)
     }
 
     /// The confirmation does not match the new password.
     pub fn passwords_do_not_match() -> Self {
-        Self::new(
-            "form_password_mismatch",
-            "Passwords don't match.",
-            "Passwords don't match.",
-        )
-        .for_param("confirm_password")
+        Self::new(ErrorCode::FormPasswordMismatch).for_param("confirm_password")
     }
 
     /// The new password equals the current one.
     pub fn new_password_matches_current() -> Self {
-        Self::new(
-            "form_new_password_matches_current",
-            "New password cannot be the same as the current password.",
-            "New password cannot be the same as the current password.",
-        )
-        .for_param("new_password")
+        Self::new(ErrorCode::FormNewPasswordMatchesCurrent).for_param("new_password")
     }
 
     /// Signed in, but the page or resource is not for this user.
     pub fn not_found() -> Self {
-        Self::new(
-            "not_found",
-            "Not found",
-            "The requested resource was not found.",
-        )
+        Self::new(ErrorCode::NotFound)
     }
 
     /// The request is not signed in (or pending, when pending counts as signed out).
     pub fn unauthorized() -> Self {
-        Self::new(
-            "authorization_invalid",
-            "Unauthorized request",
-            "You are not authorized to perform this request",
-        )
+        Self::new(ErrorCode::AuthorizationInvalid)
     }
 
     /// A state-changing request came from another site.
     pub fn origin_invalid() -> Self {
-        Self::new(
-            "origin_invalid",
-            "Cross-site request refused",
-            "This request did not come from an allowed origin.",
-        )
+        Self::new(ErrorCode::OriginInvalid)
     }
 
-    /// A malformed request (missing or undecodable parameters).
+    /// A malformed request (missing or undecodable parameters); the detail goes to the log.
     pub fn request_invalid(detail: &str) -> Self {
-        Self::new("request_invalid", "Invalid request", detail)
+        tracing::debug!(detail, "request refused as invalid");
+        Self::new(ErrorCode::RequestInvalid)
     }
 
     /// Something failed on the server; the details are in the server log, not on the wire.
     pub fn internal() -> Self {
-        Self::new(
-            "internal_error",
-            "Something went wrong",
-            "Something went wrong on our side. Please try again in a moment.",
-        )
+        Self::new(ErrorCode::InternalError)
     }
 }
 
@@ -398,16 +641,14 @@ impl FromServerFnError for GatehouseError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        // `MissingArg` and friends arrive here too: a malformed request, never a 500.
         match value {
             ServerFnErrorErr::Args(detail) | ServerFnErrorErr::Deserialization(detail) => {
                 AuthError::request_invalid(&detail).into()
             }
-            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => AuthError::new(
-                "network_error",
-                "Network error",
-                "We could not reach the server. Check your connection and try again.",
-            )
-            .into(),
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => {
+                AuthError::new(ErrorCode::NetworkError).into()
+            }
             _ => AuthError::internal().into(),
         }
     }

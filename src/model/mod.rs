@@ -9,7 +9,7 @@ mod status;
 mod tasks;
 
 pub use auth::{Auth, AuthSnapshot, HasParams, UserSummary};
-pub use error::{ApiErrors, AuthError, ErrorMeta, GatehouseError};
+pub use error::{ApiErrors, AuthError, ErrorCode, ErrorMeta, GatehouseError};
 pub use organization::{
     is_valid_slug, suggest_slug, Member, Membership, MembershipPage, MEMBER_PERMISSIONS,
     ORG_NAME_MAX_CHARS, ROLE_ADMIN, ROLE_MEMBER, SYSTEM_PERMISSIONS,

@@ -5,6 +5,7 @@
 pub mod cookies;
 pub mod origin;
 pub mod protect;
+pub mod rate_limit;
 
 use axum::{
     body::Body,
@@ -78,7 +79,7 @@ where
     let routes = generate_route_list(app);
     let gatehouse = state.gatehouse.clone();
     let options = state.leptos_options.clone();
-    Router::new()
+    let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/me", get(me))
         .leptos_routes_with_context(
@@ -96,10 +97,54 @@ where
         .layer(middleware::from_fn_with_state(state.clone(), resolve_auth))
         .layer(middleware::from_fn_with_state(
             state.clone(),
+            rate_limit::limit,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
             origin::check_origin,
         ))
-        .layer(DefaultBodyLimit::max(64 * 1024))
-        .with_state(state)
+        .layer(DefaultBodyLimit::max(64 * 1024));
+    let instance = state.gatehouse.config.instance.clone();
+    with_security_headers(app.with_state(state), &instance)
+}
+
+/// The headers every response carries (SPEC §4): no framing, no MIME sniffing, a strict
+/// referrer policy, and HSTS when the instance is served over https.
+fn with_security_headers(app: Router, instance: &crate::config::InstanceConfig) -> Router {
+    use tower_http::set_header::SetResponseHeaderLayer;
+    let hsts = instance
+        .public_url
+        .starts_with("https://")
+        .then(|| HeaderValue::from_static("max-age=63072000; includeSubDomains"));
+    app.layer(SetResponseHeaderLayer::overriding(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static("DENY"),
+    ))
+    .layer(SetResponseHeaderLayer::if_not_present(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("frame-ancestors 'none'"),
+    ))
+    .layer(SetResponseHeaderLayer::overriding(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    ))
+    .layer(SetResponseHeaderLayer::overriding(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    ))
+    .layer(SetResponseHeaderLayer::overriding(
+        header::STRICT_TRANSPORT_SECURITY,
+        hsts,
+    ))
+}
+
+/// Whether a response must not be stored by caches: auth pages, the API, and every page served
+/// to a browser holding a session.
+fn must_not_store(path: &str, instance: &crate::config::InstanceConfig, has_session: bool) -> bool {
+    has_session
+        || path.starts_with("/api/")
+        || path.starts_with(&instance.sign_in_url)
+        || path.starts_with(&instance.sign_up_url)
 }
 
 /// Middleware: resolves the client cookie into `RequestAuth` once per request (static assets
@@ -118,6 +163,7 @@ async fn resolve_auth(State(state): State<AppState>, mut request: Request, next:
     let token =
         ClientCookie::for_instance(&state.gatehouse.config.instance).read(request.headers());
     let config = &state.gatehouse.config;
+    let path = request.uri().path().to_string();
     match domain::session::resolve(
         &state.gatehouse.store,
         config,
@@ -127,8 +173,15 @@ async fn resolve_auth(State(state): State<AppState>, mut request: Request, next:
     .await
     {
         Ok(resolved) => {
+            let has_session = resolved.snapshot.session_id.is_some();
             request.extensions_mut().insert(RequestAuth::from(resolved));
-            next.run(request).await
+            let mut response = next.run(request).await;
+            if must_not_store(&path, &config.instance, has_session) {
+                response
+                    .headers_mut()
+                    .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            }
+            response
         }
         Err(error) => error_response(error.into()).into_response(),
     }

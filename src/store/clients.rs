@@ -138,3 +138,38 @@ impl Store {
         tx.commit().await.map_err(db)
     }
 }
+
+impl Store {
+    /// Ends every live session of `user_id` except `keep` (password reset, operator actions).
+    /// Returns how many ended.
+    pub async fn end_user_sessions(
+        &self,
+        user_id: &str,
+        keep: Option<&str>,
+        now: Timestamp,
+    ) -> Result<u64, AuthError> {
+        let result = sqlx::query(
+            "UPDATE sessions SET ended_at = ?
+             WHERE user_id = ? AND ended_at IS NULL AND id IS NOT ?",
+        )
+        .bind(now)
+        .bind(user_id)
+        .bind(keep)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(result.rows_affected())
+    }
+
+    /// Ends one session (operator revoke). `false` when no live session has that id.
+    pub async fn end_session(&self, session_id: &str, now: Timestamp) -> Result<bool, AuthError> {
+        let result =
+            sqlx::query("UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL")
+                .bind(now)
+                .bind(session_id)
+                .execute(&self.pool)
+                .await
+                .map_err(db)?;
+        Ok(result.rows_affected() == 1)
+    }
+}

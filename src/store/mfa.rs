@@ -70,22 +70,42 @@ impl Store {
     }
 
     /// Completes enrolment: the factor is verified at `step`, the user has a second factor, the
-    /// backup codes are replaced, and the session counts the second factor as verified now.
+    /// backup codes are replaced, the session counts the second factor as verified now, and the
+    /// new codes wait (until `reveal_until`) for the user to confirm they saved them.
+    /// `false` when the factor was verified meanwhile (parallel enrolments: one wins).
+    #[allow(clippy::too_many_arguments)]
     pub async fn confirm_totp(
         &self,
         user_id: &str,
         session_id: &str,
         step: i64,
         backup_code_hashes: &[Vec<u8>],
+        backup_codes: &[String],
+        reveal_until: Timestamp,
         now: Timestamp,
-    ) -> Result<(), AuthError> {
+    ) -> Result<bool, AuthError> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        sqlx::query("UPDATE totp_factors SET verified = 1, last_used_step = ? WHERE user_id = ?")
-            .bind(step)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+        let verified = sqlx::query(
+            "UPDATE totp_factors SET verified = 1, last_used_step = ? WHERE user_id = ? AND verified = 0",
+        )
+        .bind(step)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        if verified.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO backup_code_reveals (session_id, codes, expires_at) VALUES (?, ?, ?)
+             ON CONFLICT (session_id) DO UPDATE SET codes = excluded.codes, expires_at = excluded.expires_at",
+        )
+        .bind(session_id)
+        .bind(backup_codes.join("\n"))
+        .bind(reveal_until)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
         sqlx::query("UPDATE users SET second_factor_enabled = 1, updated_at = ? WHERE id = ?")
             .bind(now)
             .bind(user_id)
@@ -112,7 +132,57 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(db)?;
-        tx.commit().await.map_err(db)
+        tx.commit().await.map_err(db)?;
+        Ok(true)
+    }
+
+    /// The backup codes waiting to be shown to `session_id`, if not expired.
+    pub async fn backup_code_reveal(
+        &self,
+        session_id: &str,
+        now: Timestamp,
+    ) -> Result<Option<Vec<String>>, AuthError> {
+        let codes = sqlx::query_scalar::<_, String>(
+            "SELECT codes FROM backup_code_reveals WHERE session_id = ? AND expires_at > ?",
+        )
+        .bind(session_id)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(codes.map(|codes| codes.lines().map(str::to_string).collect()))
+    }
+
+    /// Forgets the backup codes waiting for `session_id` (the user saved them).
+    pub async fn delete_backup_code_reveal(&self, session_id: &str) -> Result<(), AuthError> {
+        sqlx::query("DELETE FROM backup_code_reveals WHERE session_id = ?")
+            .bind(session_id)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    /// Uses a backup code: `true` when an unused code of the user had this hash (single use,
+    /// atomic: two parallel requests with one code get one `true`).
+    pub async fn consume_backup_code(
+        &self,
+        user_id: &str,
+        code_hash: &[u8],
+        now: Timestamp,
+    ) -> Result<bool, AuthError> {
+        let result = sqlx::query(
+            "UPDATE backup_codes SET used_at = ?
+             WHERE id = (SELECT id FROM backup_codes WHERE user_id = ? AND code_hash = ? AND used_at IS NULL LIMIT 1)
+               AND used_at IS NULL",
+        )
+        .bind(now)
+        .bind(user_id)
+        .bind(code_hash)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(result.rows_affected() == 1)
     }
 
     /// Remembers the last accepted TOTP step, only moving forward (replay protection).
@@ -169,18 +239,29 @@ impl Store {
         tx.commit().await.map_err(db)
     }
 
-    /// Flags the user's password: their sessions become pending with `reset-password`.
+    /// Flags the user's password: their sessions become pending with `reset-password` (or end,
+    /// with `end_sessions`).
     pub async fn require_password_reset(
         &self,
         user_id: &str,
+        end_sessions: bool,
         now: Timestamp,
     ) -> Result<(), AuthError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
         sqlx::query("UPDATE users SET password_reset_required = 1, updated_at = ? WHERE id = ?")
             .bind(now)
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(db)?;
-        Ok(())
+        if end_sessions {
+            sqlx::query("UPDATE sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL")
+                .bind(now)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)
     }
 }

@@ -4,6 +4,7 @@
 mod attempts;
 mod auth_reader;
 mod clients;
+mod limits;
 mod mfa;
 mod organizations;
 mod users;
@@ -15,8 +16,9 @@ use sqlx::{
     SqlitePool,
 };
 
-pub use attempts::{CompleteSignIn, SignUpRecord};
+pub use attempts::{SignUpRecord, StoredSignIn, SIGN_UP_EMAIL};
 pub use clients::{ResolvedClientRow, ResolvedSession};
+pub use limits::ReservedCodeTry;
 pub use mfa::TotpFactor;
 pub use organizations::OrganizationRow;
 pub use users::{NewUser, UserListRow, UserRecord};

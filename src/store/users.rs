@@ -2,7 +2,7 @@ use sqlx::Row;
 
 use super::{db, is_unique_violation, SignUpRecord, Store};
 use crate::{
-    domain::{ids::new_id, lockout::LockoutState, Timestamp},
+    domain::{ids::new_id, Timestamp},
     model::AuthError,
 };
 
@@ -15,8 +15,8 @@ pub struct UserRecord {
     pub email: String,
     /// argon2 PHC string, when the user has a password.
     pub password_hash: Option<String>,
-    /// The lockout counter.
-    pub lockout: LockoutState,
+    /// The user has a verified second factor (TOTP).
+    pub second_factor_enabled: bool,
 }
 
 /// A row of `gatehouse user list`.
@@ -51,9 +51,8 @@ impl Store {
     /// Finds a user by normalised email.
     pub async fn find_user_by_email(&self, email: &str) -> Result<Option<UserRecord>, AuthError> {
         let row = sqlx::query(
-            "SELECT u.id, e.email, u.password_hash, l.failed_attempts, l.locked_until
+            "SELECT u.id, e.email, u.password_hash, u.second_factor_enabled
              FROM email_addresses e JOIN users u ON u.id = e.user_id
-             LEFT JOIN lockouts l ON l.user_id = u.id
              WHERE e.email = ?",
         )
         .bind(email)
@@ -65,14 +64,7 @@ impl Store {
                 id: row.try_get("id")?,
                 email: row.try_get("email")?,
                 password_hash: row.try_get("password_hash")?,
-                lockout: LockoutState {
-                    failed_attempts: row
-                        .try_get::<Option<i64>, _>("failed_attempts")?
-                        .unwrap_or(0)
-                        .try_into()
-                        .unwrap_or(u32::MAX),
-                    locked_until: row.try_get("locked_until")?,
-                },
+                second_factor_enabled: row.try_get("second_factor_enabled")?,
             })
         })
         .transpose()
@@ -147,48 +139,6 @@ impl Store {
             .await
             .map_err(db)?;
         Ok(Some(user_id))
-    }
-
-    /// The user's lockout counter.
-    pub async fn lockout_of(&self, user_id: &str) -> Result<LockoutState, AuthError> {
-        let row =
-            sqlx::query("SELECT failed_attempts, locked_until FROM lockouts WHERE user_id = ?")
-                .bind(user_id)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(db)?;
-        row.map(|row| -> Result<LockoutState, sqlx::Error> {
-            Ok(LockoutState {
-                failed_attempts: u32::try_from(row.try_get::<i64, _>("failed_attempts")?)
-                    .unwrap_or(u32::MAX),
-                locked_until: row.try_get("locked_until")?,
-            })
-        })
-        .transpose()
-        .map(Option::unwrap_or_default)
-        .map_err(db)
-    }
-
-    /// Writes the lockout counter.
-    pub async fn set_lockout(
-        &self,
-        user_id: &str,
-        state: LockoutState,
-        now: Timestamp,
-    ) -> Result<(), AuthError> {
-        sqlx::query(
-            "INSERT INTO lockouts (user_id, failed_attempts, locked_until, updated_at) VALUES (?, ?, ?, ?)
-             ON CONFLICT (user_id) DO UPDATE SET failed_attempts = excluded.failed_attempts,
-                 locked_until = excluded.locked_until, updated_at = excluded.updated_at",
-        )
-        .bind(user_id)
-        .bind(i64::from(state.failed_attempts))
-        .bind(state.locked_until)
-        .bind(now)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
-        Ok(())
     }
 
     /// Every user, oldest first.

@@ -9,7 +9,10 @@ use super::{
     provider::auth_context,
 };
 use crate::{
-    api::{AuthChange, ResendEmailCode, SignInPassword, SignOut, SignUpPassword, VerifyEmailCode},
+    api::{
+        AuthChange, ResendEmailCode, SignInPassword, SignInSecondFactor, SignInStep, SignOut,
+        SignUpPassword, VerifyEmailCode,
+    },
     model::{AuthSnapshot, GatehouseError},
 };
 
@@ -33,10 +36,6 @@ pub struct NavigateArgs {
 /// Gaining a session sets the state first, so the target page renders signed in; losing it
 /// navigates first and adopts the state on the next tick, so the page being left never sees
 /// itself signed out (and never bounces to sign-in).
-pub(crate) fn apply_change(change: &AuthChange) {
-    apply_change_with(change, None);
-}
-
 pub(crate) fn apply_change_with(change: &AuthChange, navigate: Option<Callback<NavigateArgs>>) {
     let context = auth_context();
     let task = change.snapshot.current_task();
@@ -123,8 +122,10 @@ pub(crate) fn redirect_url_param() -> Signal<String> {
 /// The sign-in form: email address and password (combined), then wherever the server sends the
 /// user (the current task when pending, else `redirect_url`, else `after_sign_in_url`).
 ///
-/// Mounted at `<sign_in_url>/tasks/<key>` too, it shows that session task (the embedded task
-/// route used when `task_urls` has no entry for the task).
+/// Mounted at `<sign_in_url>/factor-two` it shows the second-factor step ("Two-step
+/// verification": Authentication code, or "Use a backup code"). Mounted at
+/// `<sign_in_url>/tasks/<key>` it shows that session task (the embedded task route used when
+/// `task_urls` has no entry for the task).
 #[component]
 pub fn SignIn(
     /// Called after sign-in instead of the default navigation (but `task_urls` wins for pending
@@ -147,21 +148,39 @@ pub fn SignIn(
                 view! { <super::tasks::UnknownTask redirect_url_complete=complete/> }.into_any()
             })
         }
+        None if location
+            .pathname
+            .get()
+            .trim_end_matches('/')
+            .ends_with("/factor-two") =>
+        {
+            view! { <SignInFactorTwo navigate/> }.into_any()
+        }
         None => view! { <SignInForm navigate/> }.into_any(),
     }
+}
+
+/// Follows a sign-in step: finalized → the new session's target; otherwise the next step's page.
+fn follow_sign_in<S>(value: S, navigate: Option<Callback<NavigateArgs>>)
+where
+    S: Get<Value = Option<Result<SignInStep, GatehouseError>>> + Send + Sync + 'static,
+{
+    Effect::new(move |_| {
+        if let Some(Ok(step)) = value.get() {
+            match (&step.change, &step.next_url) {
+                (Some(change), _) => apply_change_with(change, navigate),
+                (None, Some(next)) => go_to(next),
+                (None, None) => {}
+            }
+        }
+    });
 }
 
 #[component]
 fn SignInForm(navigate: Option<Callback<NavigateArgs>>) -> impl IntoView {
     let action = ServerAction::<SignInPassword>::new();
     let value = action.value();
-    Effect::new(move |_| {
-        if let Some(Ok(step)) = value.get() {
-            if let Some(change) = &step.change {
-                apply_change_with(change, navigate);
-            }
-        }
-    });
+    follow_sign_in(value, navigate);
     let error = error_of(value);
     let redirect_url = redirect_url_param();
     let sign_up_url = auth_context().urls.get_value().sign_up_url;
@@ -177,6 +196,61 @@ fn SignInForm(navigate: Option<Callback<NavigateArgs>>) -> impl IntoView {
                 <SubmitButton pending=action.pending().into()/>
             </ActionForm>
             <p class="switch">"Don't have an account? " <a href=sign_up_url>"Sign up"</a></p>
+        </section>
+    }
+}
+
+/// "Two-step verification": a code from the authenticator app, or (after "Use a backup code")
+/// one of the backup codes. Switching is a plain GET link-form, so it works without JavaScript.
+#[component]
+fn SignInFactorTwo(navigate: Option<Callback<NavigateArgs>>) -> impl IntoView {
+    let action = ServerAction::<SignInSecondFactor>::new();
+    let value = action.value();
+    follow_sign_in(value, navigate);
+    let error = error_of(value);
+    let redirect_url = redirect_url_param();
+    let query = use_query_map();
+    let backup = move || query.with(|q| q.get("strategy").as_deref() == Some("backup_code"));
+    let sign_in_url = auth_context().urls.get_value().sign_in_url;
+    view! {
+        <section class="card auth-card">
+            <h1>"Two-step verification"</h1>
+            {move || if backup() {
+                view! {
+                    <p class="subtitle">"Enter one of the backup codes you saved when setting up two-step verification."</p>
+                    <ActionForm action=action>
+                        <GlobalError error/>
+                        <Field label="Backup code" name="code" field="code" autocomplete="off" required=true error/>
+                        <input type="hidden" name="strategy" value="backup_code"/>
+                        <input type="hidden" name="redirect_url" value=redirect_url/>
+                        <SubmitButton pending=action.pending().into()/>
+                    </ActionForm>
+                    <form method="get" class="alternative">
+                        <input type="hidden" name="redirect_url" value=redirect_url/>
+                        <button type="submit" class="link">"Use your authenticator app"</button>
+                    </form>
+                }.into_any()
+            } else {
+                view! {
+                    <p class="subtitle">"Enter the verification code generated by your authenticator app."</p>
+                    <ActionForm action=action>
+                        <GlobalError error/>
+                        <Field label="Authentication code" name="code" field="code" autocomplete="one-time-code" required=true error/>
+                        <input type="hidden" name="strategy" value="totp"/>
+                        <input type="hidden" name="redirect_url" value=redirect_url/>
+                        <SubmitButton pending=action.pending().into()/>
+                    </ActionForm>
+                    <form method="get" class="alternative">
+                        <input type="hidden" name="strategy" value="backup_code"/>
+                        <input type="hidden" name="redirect_url" value=redirect_url/>
+                        <button type="submit" class="link">"Use a backup code"</button>
+                    </form>
+                }.into_any()
+            }}
+            <form method="get" action=sign_in_url class="start-over">
+                <input type="hidden" name="redirect_url" value=redirect_url/>
+                <button type="submit" class="link">"Start over"</button>
+            </form>
         </section>
     }
 }

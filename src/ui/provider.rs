@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::{
     api::InstanceUrls,
-    model::{task_url, Auth, AuthSnapshot, TaskKey},
+    model::{decorate_url, task_url, Auth, AuthSnapshot, TaskKey},
 };
 
 /// The auth state every component and hook reads: one signal, set from the server-rendered
@@ -24,6 +24,15 @@ impl AuthContext {
     pub fn auth(&self, treat_pending_as_signed_out: Option<bool>) -> Auth {
         let treat = treat_pending_as_signed_out.unwrap_or(self.treat_pending_as_signed_out);
         self.snapshot.with(|snapshot| snapshot.auth(treat))
+    }
+
+    /// `target` through `decorate_url` (the instance origin and `authorized_parties`), or
+    /// `fallback` when it is refused. Every redirect a component makes from a value it did not
+    /// compute itself (a query parameter, a prop) goes through here.
+    pub fn decorate(&self, target: &str, fallback: &str) -> String {
+        self.urls.with_value(|urls| {
+            decorate_url(target, &urls.origin, &urls.authorized_parties, fallback).into_string()
+        })
     }
 
     /// The page hosting `task` (`task_urls` wins, else `<sign_in_url>/tasks/<key>`), carrying

@@ -8,12 +8,15 @@ use leptos_router::components::Redirect;
 use super::{
     control::RedirectToSignIn,
     fields::{Field, GlobalError, SubmitButton},
-    flows::{apply_change, error_of, follow_changes, redirect_url_param, SignOutButton},
+    flows::{error_of, follow_changes, redirect_url_param, SignOutButton},
     organizations::use_organization_list,
     provider::auth_context,
 };
 use crate::{
-    api::{CreateOrganization, ResetPasswordTask, SetActiveOrganization, VerifyMfaSetup},
+    api::{
+        BackupCodesSaved, CreateOrganization, MfaSetup, ResetPasswordTask, SetActiveOrganization,
+        StartMfaSetup, VerifyMfaSetup,
+    },
     model::{suggest_slug, TaskKey},
 };
 
@@ -30,10 +33,11 @@ fn route_for(task: TaskKey, redirect_url_complete: &str) -> TaskRoute {
         .snapshot
         .with_untracked(|snapshot| (snapshot.session_id.is_some(), snapshot.current_task()));
     let redirect = redirect_url_param().get_untracked();
+    let complete = context.decorate(redirect_url_complete, "/");
     let target = if redirect.is_empty() {
-        redirect_url_complete.to_string()
+        complete
     } else {
-        redirect
+        context.decorate(&redirect, &complete)
     };
     match current {
         _ if !has_session => TaskRoute::SignIn,
@@ -228,63 +232,101 @@ fn ResetPassword(redirect_url_complete: String) -> impl IntoView {
 }
 
 /// The `setup-mfa` task: an authenticator app (QR code and secret), its first code, then ten
-/// backup codes shown once.
+/// backup codes shown once. Loading the page changes nothing: the secret is created by a POST
+/// ("Continue"), and the backup codes stay on this page until the user confirms they saved
+/// them — so every step works as a plain HTML form too.
 #[component]
 pub fn TaskSetupMfa(
     /// Where to go once no task remains (unless the URL carries `redirect_url`).
     #[prop(into)]
     redirect_url_complete: String,
 ) -> impl IntoView {
-    let complete = redirect_url_complete.clone();
+    let state = Resource::new(|| (), |_| crate::api::mfa_setup_state());
+    let complete = StoredValue::new(redirect_url_complete);
     view! {
-        <TaskGuard task=TaskKey::SetupMfa redirect_url_complete=redirect_url_complete>
-            <SetupMfa redirect_url_complete=complete.clone()/>
-        </TaskGuard>
+        <Suspense fallback=|| ()>
+            {move || state.get().map(|result| {
+                // Backup codes waiting to be saved keep this page, although the task is done.
+                let codes = result.as_ref().ok().and_then(|state| state.backup_codes.clone());
+                let pending = result.ok().and_then(|state| state.pending);
+                match (codes, route_for(TaskKey::SetupMfa, &complete.get_value())) {
+                    (Some(codes), _) => view! {
+                        <SetupMfa redirect_url_complete=complete.get_value() pending=None saved_codes=Some(codes)/>
+                    }.into_any(),
+                    (None, TaskRoute::Show) => view! {
+                        <SetupMfa redirect_url_complete=complete.get_value() pending saved_codes=None/>
+                    }.into_any(),
+                    (None, TaskRoute::SignIn) => view! { <RedirectToSignIn/> }.into_any(),
+                    (None, TaskRoute::Elsewhere(path)) => view! { <Redirect path/> }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }
 
 #[component]
-fn SetupMfa(redirect_url_complete: String) -> impl IntoView {
-    let setup = Resource::new(|| (), |_| crate::api::start_mfa_setup());
-    let action = ServerAction::<VerifyMfaSetup>::new();
-    let value = action.value();
-    let error = error_of(value);
+fn SetupMfa(
+    redirect_url_complete: String,
+    pending: Option<MfaSetup>,
+    saved_codes: Option<Vec<String>>,
+) -> impl IntoView {
+    let start = ServerAction::<StartMfaSetup>::new();
+    let verify = ServerAction::<VerifyMfaSetup>::new();
+    let saved = ServerAction::<BackupCodesSaved>::new();
+    follow_changes(saved.value(), None);
+    let start_error = error_of(start.value());
+    let verify_error = error_of(verify.value());
+    let saved_error = error_of(saved.value());
     let redirect_url = redirect_url_param();
-    let done = move || value.get().and_then(|result| result.ok());
     let complete = StoredValue::new(redirect_url_complete);
+    let setup = move || {
+        start
+            .value()
+            .get()
+            .and_then(|result| result.ok())
+            .or_else(|| pending.clone())
+    };
+    let codes = move || {
+        verify
+            .value()
+            .get()
+            .and_then(|result| result.ok())
+            .map(|done| done.backup_codes)
+            .or_else(|| saved_codes.clone())
+    };
     view! {
         <section class="card auth-card task">
             <h1>"Set up two-step verification"</h1>
-            {move || match done() {
-                Some(done) => {
-                    let change = StoredValue::new(done.change);
-                    view! {
-                        <p class="subtitle">"Two-step verification is on. Save these backup codes somewhere safe: each works once, and they will not be shown again."</p>
-                        <ol class="backup-codes" data-testid="backup-codes">
-                            {done.backup_codes.into_iter().map(|code| view! { <li><code>{code}</code></li> }).collect_view()}
-                        </ol>
-                        <button type="button" class="primary" on:click=move |_| apply_change(&change.get_value())>"Continue"</button>
-                    }.into_any()
-                }
-                None => view! {
-                    <p class="subtitle">"Scan the QR code with your authenticator app, or enter the key by hand, then type the 6-digit code it shows."</p>
-                    <Suspense fallback=|| view! { <p>"Preparing…"</p> }>
-                        {move || setup.get().map(|result| match result {
-                            Ok(setup) => view! {
-                                <div class="qr" inner_html=setup.qr_svg></div>
-                                <p class="secret">"Key: " <code data-testid="totp-secret">{setup.secret}</code></p>
-                            }.into_any(),
-                            Err(error) => view! {
-                                <p class="global-error" role="alert">{error.errors().first().map(|e| e.long_message.clone())}</p>
-                            }.into_any(),
-                        })}
-                    </Suspense>
-                    <ActionForm action=action>
-                        <GlobalError error/>
-                        <Field label="Authentication code" name="code" field="code" autocomplete="one-time-code" required=true error/>
+            {move || match (codes(), setup()) {
+                (Some(codes), _) => view! {
+                    <p class="subtitle">"Two-step verification is on. Save these backup codes somewhere safe: each works once, and they will not be shown again."</p>
+                    <ol class="backup-codes" data-testid="backup-codes">
+                        {codes.into_iter().map(|code| view! { <li><code>{code}</code></li> }).collect_view()}
+                    </ol>
+                    <ActionForm action=saved>
+                        <GlobalError error=saved_error/>
                         <input type="hidden" name="redirect_url" value=redirect_url/>
                         <input type="hidden" name="redirect_url_complete" value=complete.get_value()/>
-                        <SubmitButton label="Verify" pending=action.pending().into()/>
+                        <SubmitButton pending=saved.pending().into()/>
+                    </ActionForm>
+                }.into_any(),
+                (None, Some(setup)) => view! {
+                    <p class="subtitle">"Scan the QR code with your authenticator app, or enter the key by hand, then type the 6-digit code it shows."</p>
+                    <div class="qr" inner_html=setup.qr_svg></div>
+                    <p class="secret">"Key: " <code data-testid="totp-secret">{setup.secret}</code></p>
+                    <ActionForm action=verify>
+                        <GlobalError error=verify_error/>
+                        <Field label="Authentication code" name="code" field="code" autocomplete="one-time-code" required=true error=verify_error/>
+                        <input type="hidden" name="redirect_url" value=redirect_url/>
+                        <input type="hidden" name="redirect_url_complete" value=complete.get_value()/>
+                        <SubmitButton label="Verify" pending=verify.pending().into()/>
+                    </ActionForm>
+                }.into_any(),
+                (None, None) => view! {
+                    <p class="subtitle">"Protect your account with an authenticator app (such as 1Password, Google Authenticator or Authy): it will show a 6-digit code to enter each time you sign in."</p>
+                    <ActionForm action=start>
+                        <GlobalError error=start_error/>
+                        <SubmitButton pending=start.pending().into()/>
                     </ActionForm>
                 }.into_any(),
             }}
@@ -313,10 +355,11 @@ pub fn UnknownTask(
 ) -> impl IntoView {
     let context = auth_context();
     let redirect = redirect_url_param().get_untracked();
+    let complete = context.decorate(&redirect_url_complete, "/");
     let target = if redirect.is_empty() {
-        redirect_url_complete
+        complete
     } else {
-        redirect
+        context.decorate(&redirect, &complete)
     };
     let path = match context.snapshot.with_untracked(|s| s.current_task()) {
         Some(task) => context.task_url(task, Some(&target)),

@@ -1,13 +1,17 @@
 use gatehouse::{
     config::LockoutConfig,
     domain::{
-        codes::{check_code, CodeState, CODE_TTL_SECONDS, MAX_WRONG_CODES, RESEND_AFTER_SECONDS},
+        codes::{
+            check_code, CodeState, CODE_TTL_SECONDS, MAX_RESENDS, MAX_WRONG_CODES,
+            RESEND_AFTER_SECONDS,
+        },
         email::normalize_email,
-        lockout::LockoutState,
+        lockout::{admit, lock_after, Admission, Reserved},
         password::{validate_new_password, PasswordHasher},
         session::{derive_tasks, TaskFacts, TaskPolicy},
+        sign_in::{SecondFactorStrategy, SignIn},
     },
-    model::TaskKey,
+    model::{SignInStatus, TaskKey},
 };
 
 const T0: i64 = 1_800_000_000;
@@ -39,9 +43,9 @@ fn a_code_expires_after_ten_minutes() {
 }
 
 #[test]
-fn five_wrong_codes_are_incorrect_and_the_sixth_fails_the_verification() {
+fn five_wrong_codes_end_the_verification_and_the_sixth_try_is_refused_even_if_right() {
     let mut state = CodeState::issue(ATTEMPT, "123456", T0);
-    for attempt in 1..=MAX_WRONG_CODES {
+    for attempt in 1..MAX_WRONG_CODES {
         let check = check_code(&state, ATTEMPT, "654321", T0 + 1);
         assert_eq!(
             check.verdict.unwrap_err().code,
@@ -50,11 +54,40 @@ fn five_wrong_codes_are_incorrect_and_the_sixth_fails_the_verification() {
         );
         state = check.state;
     }
-    let sixth = check_code(&state, ATTEMPT, "654321", T0 + 1);
-    assert_eq!(sixth.verdict.unwrap_err().code, "verification_failed");
-    // Even the right code no longer works.
-    let right = check_code(&sixth.state, ATTEMPT, "123456", T0 + 2);
+    let fifth = check_code(&state, ATTEMPT, "654321", T0 + 1);
+    assert_eq!(fifth.verdict.unwrap_err().code, "verification_failed");
+    // The sixth try is refused, even with the right code.
+    let right = check_code(&fifth.state, ATTEMPT, "123456", T0 + 2);
     assert_eq!(right.verdict.unwrap_err().code, "verification_failed");
+}
+
+#[test]
+fn a_resend_waits_thirty_seconds_keeps_the_count_and_is_capped() {
+    let mut state = CodeState::issue(ATTEMPT, "123456", T0);
+    state = check_code(&state, ATTEMPT, "000000", T0 + 1).state;
+    state = check_code(&state, ATTEMPT, "000000", T0 + 2).state;
+    let early = state.resend(ATTEMPT, "111111", T0 + 29).unwrap_err();
+    assert_eq!(early.code, "too_many_requests");
+    assert_eq!(early.meta.retry_after_seconds, Some(1));
+    let mut now = T0;
+    for n in 1..=MAX_RESENDS {
+        now += RESEND_AFTER_SECONDS;
+        state = state.resend(ATTEMPT, "111111", now).unwrap();
+        assert_eq!(state.resends, n);
+        assert_eq!(state.failed_attempts, 2, "a resend never resets the count");
+        assert_eq!(state.expires_at, now + CODE_TTL_SECONDS);
+    }
+    let capped = state
+        .resend(ATTEMPT, "222222", now + RESEND_AFTER_SECONDS)
+        .unwrap_err();
+    assert_eq!(capped.code, "too_many_requests");
+    // The resent code works; the old one does not.
+    assert!(check_code(&state, ATTEMPT, "123456", now + 1)
+        .verdict
+        .is_err());
+    assert!(check_code(&state, ATTEMPT, "111111", now + 1)
+        .verdict
+        .is_ok());
 }
 
 #[test]
@@ -88,25 +121,94 @@ fn resend_waits_thirty_seconds() {
 }
 
 #[test]
-fn lockout_after_ten_failures_for_one_hour() {
+fn lockout_admission_as_a_table() {
     let policy = LockoutConfig::default();
-    let mut state = LockoutState::default();
-    for _ in 0..9 {
-        state = state.record_failure(&policy, T0);
-        assert!(state.check(T0).is_ok());
+    let lock = lock_after(&policy, T0);
+    assert_eq!(lock, T0 + 3600);
+    let reserved = |failed_attempts, locked_until| Reserved {
+        failed_attempts,
+        locked_until,
+    };
+    let cases = [
+        // (counter after reserving, now, admission)
+        (
+            reserved(1, None),
+            T0,
+            Admission::Evaluate { locked_until: None },
+        ),
+        (
+            reserved(9, None),
+            T0,
+            Admission::Evaluate { locked_until: None },
+        ),
+        // The 10th guess is evaluated; if wrong, the answer is user_locked.
+        (
+            reserved(10, Some(lock)),
+            T0,
+            Admission::Evaluate {
+                locked_until: Some(lock),
+            },
+        ),
+        // Beyond the maximum nothing is evaluated while the lock lasts.
+        (
+            reserved(11, Some(lock)),
+            T0 + 60,
+            Admission::Locked { seconds: 3540 },
+        ),
+        (
+            reserved(500, Some(lock)),
+            lock - 1,
+            Admission::Locked { seconds: 1 },
+        ),
+    ];
+    for (reserved, now, expected) in cases {
+        assert_eq!(
+            admit(reserved, &policy, now),
+            expected,
+            "{reserved:?} at {now}"
+        );
     }
-    state = state.record_failure(&policy, T0);
-    let error = state.check(T0 + 60).unwrap_err();
-    assert_eq!(error.code, "user_locked");
-    assert_eq!(error.meta.lockout_expires_in_seconds, Some(3600 - 60));
-    assert!(
-        state.check(T0 + 3600).is_ok(),
-        "the lock ends after an hour"
+}
+
+#[test]
+fn sign_in_transitions_as_a_table() {
+    // (has a second factor, status after the password)
+    for (has_second_factor, status) in [
+        (false, SignInStatus::Complete),
+        (true, SignInStatus::NeedsSecondFactor),
+    ] {
+        let state = SignIn::after_first_factor("user_1", "a@example.com", has_second_factor, T0);
+        assert_eq!(state.status(), status);
+    }
+    let needs = SignIn::after_first_factor("user_1", "a@example.com", true, T0);
+    assert_eq!(
+        needs,
+        SignIn::NeedsSecondFactor {
+            user_id: "user_1".into(),
+            identifier: "a@example.com".into(),
+            first_factor_at: T0,
+            strategies: vec![SecondFactorStrategy::Totp, SecondFactorStrategy::BackupCode],
+        }
     );
-    // After the lock expires the count starts afresh.
-    let after = state.record_failure(&policy, T0 + 3600);
-    assert_eq!(after.failed_attempts, 1);
-    assert!(after.check(T0 + 3600).is_ok());
+    let complete = needs.after_second_factor(T0 + 20).unwrap();
+    assert_eq!(
+        complete,
+        SignIn::Complete {
+            user_id: "user_1".into(),
+            first_factor_at: T0,
+            second_factor_at: Some(T0 + 20),
+        }
+    );
+    // A complete attempt cannot be verified again.
+    assert_eq!(
+        complete.after_second_factor(T0 + 30).unwrap_err().code,
+        "verification_already_verified"
+    );
+    // The state survives the store's serialization unchanged.
+    let needs = SignIn::after_first_factor("user_1", "a@example.com", true, T0);
+    let json = serde_json::to_string(&needs).unwrap();
+    assert!(json.contains("\"status\":\"needs_second_factor\""));
+    assert_eq!(serde_json::from_str::<SignIn>(&json).unwrap(), needs);
 }
 
 #[test]
@@ -297,7 +399,6 @@ mod totp {
         let step = check(&secret, None, &code, T0).unwrap();
         let replay = check(&secret, Some(step), &code, T0 + 5).unwrap_err();
         assert_eq!(replay.code, "form_code_incorrect");
-        assert!(replay.long_message.contains("already used"));
         let older = code_at(&secret, T0 - TOTP_STEP_SECONDS).unwrap();
         assert!(
             check(&secret, Some(step), &older, T0).is_err(),

@@ -1,7 +1,16 @@
 //! The whole app over HTTP (axum router, server functions, layers) on a real SQLite file.
 
 use axum::{body::Body, Router};
-use gatehouse::{cli::demo_app, config::Config, model::encode_query_component, store::Store};
+use std::sync::Arc;
+
+use gatehouse::{
+    cli::demo_app_with,
+    config::Config,
+    domain::{mfa, password::PasswordHasher, Gatehouse},
+    mail::Mailer,
+    model::encode_query_component,
+    store::Store,
+};
 use http::{header, HeaderMap, Request, StatusCode};
 use leptos::config::LeptosOptions;
 use serde_json::Value;
@@ -16,6 +25,7 @@ struct TestApp {
     outbox: std::path::PathBuf,
     app: Router,
     cookie: Option<String>,
+    hasher: PasswordHasher,
 }
 
 struct Reply {
@@ -65,13 +75,21 @@ impl TestApp {
         let config = Config::from_sources(None, &env).unwrap();
         let store = Store::open(&config.database.url).await.unwrap();
         let options = LeptosOptions::builder().output_name("gatehouse").build();
-        let app = demo_app(config, store, options).unwrap();
+        let hasher = PasswordHasher::new(config.passwords.hash_concurrency);
+        let gatehouse = Gatehouse {
+            hasher: hasher.clone(),
+            mailer: Mailer::from_config(&config.email).unwrap(),
+            config: Arc::new(config),
+            store,
+        };
+        let app = demo_app_with(gatehouse, options);
         Self {
             _dir: dir,
             db_url,
             outbox,
             app,
             cookie: None,
+            hasher,
         }
     }
 
@@ -88,7 +106,44 @@ impl TestApp {
             outbox: self.outbox.clone(),
             app: self.app.clone(),
             cookie: None,
+            hasher: self.hasher.clone(),
         }
+    }
+
+    /// The same server-function call sent `count` times at once (as an attacker would), with
+    /// this browser's cookie; cookies in the answers are not kept.
+    async fn parallel(&self, path: &str, forms: Vec<Vec<(String, String)>>) -> Vec<Reply> {
+        let mut tasks = tokio::task::JoinSet::new();
+        for form in forms {
+            let pairs: Vec<(&str, &str)> =
+                form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let request = self
+                .request("POST", path)
+                .header(header::ORIGIN, ORIGIN)
+                .header(header::ACCEPT, "application/json")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(encode(&pairs)))
+                .unwrap();
+            let app = self.app.clone();
+            tasks.spawn(async move {
+                let response = app.oneshot(request).await.unwrap();
+                let status = response.status();
+                let headers = response.headers().clone();
+                let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+                    .await
+                    .unwrap();
+                Reply {
+                    status,
+                    headers,
+                    body: String::from_utf8_lossy(&bytes).to_string(),
+                }
+            });
+        }
+        let mut replies = Vec::new();
+        while let Some(reply) = tasks.join_next().await {
+            replies.push(reply.unwrap());
+        }
+        replies
     }
 
     async fn send(&mut self, request: Request<Body>) -> Reply {
@@ -328,9 +383,9 @@ async fn sign_up_verifies_the_code_then_signs_in_with_a_rotated_token() {
     let client_cookie = app.cookie.clone().unwrap();
     let code = app.latest_code("ada@example.com");
 
-    // Five wrong codes are "incorrect"; the right one still works.
+    // Four wrong codes are "incorrect"; the right one still works.
     let wrong = if code == "000000" { "111111" } else { "000000" };
-    for _ in 0..5 {
+    for _ in 0..4 {
         let reply = app
             .call("/api/auth/verify_email_code", &[("code", wrong)])
             .await;
@@ -873,7 +928,10 @@ async fn an_operator_flag_makes_the_session_pending_at_its_next_request() {
         .await
         .unwrap()
         .unwrap();
-    store.require_password_reset(&rita.id, 1).await.unwrap();
+    store
+        .require_password_reset(&rita.id, false, 1)
+        .await
+        .unwrap();
     assert_eq!(app.get("/api/me").await.status, StatusCode::UNAUTHORIZED);
     let page = app.get("/dashboard").await;
     assert_eq!(
@@ -1093,5 +1151,537 @@ async fn custom_route_rules_for_apis_and_permissions() {
         pending.get("/account").await.status,
         StatusCode::OK,
         "pending counts as signed in here"
+    );
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn set_cookie_of(reply: &Reply) -> Option<String> {
+    reply
+        .headers
+        .get(header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or_default().to_string())
+}
+
+/// Enrols TOTP for the signed-in user through the API; returns the secret and backup codes.
+async fn enrol_totp(app: &mut TestApp) -> (String, Vec<String>) {
+    let setup = app.call("/api/auth/start_mfa_setup", &[]).await;
+    assert_eq!(setup.status, StatusCode::OK, "{}", setup.body);
+    let secret = setup.json()["secret"].as_str().unwrap().to_string();
+    let code = mfa::code_at(&secret, unix_now()).unwrap();
+    let done = app
+        .call("/api/auth/verify_mfa_setup", &[("code", &code)])
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    let backup_codes: Vec<String> = done.json()["backup_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    let saved = app.call("/api/auth/backup_codes_saved", &[]).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    (secret, backup_codes)
+}
+
+async fn live_sessions(app: &TestApp, email: &str) -> i64 {
+    let store = app.store().await;
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sessions s JOIN email_addresses e ON e.user_id = s.user_id
+         WHERE e.email = ? AND s.ended_at IS NULL",
+    )
+    .bind(email)
+    .fetch_one(store.pool())
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hundred_parallel_wrong_passwords_get_exactly_ten_guesses() {
+    let mut app = TestApp::with_env(&[("GATEHOUSE_RATE_LIMITS__ENABLED", "false")]).await;
+    app.sign_up("target@example.com").await;
+    app.cookie = None;
+    let before = app.hasher.verifications();
+    let wrong = form(&[
+        ("identifier", "target@example.com"),
+        ("password", "not-the-password"),
+    ]);
+    let replies = app.parallel("/api/auth/sign_in", vec![wrong; 200]).await;
+    assert_eq!(
+        app.hasher.verifications() - before,
+        10,
+        "exactly ten guesses were evaluated"
+    );
+    let count = |code: &str| replies.iter().filter(|r| r.error_code() == code).count();
+    assert_eq!(count("form_password_incorrect"), 9);
+    assert_eq!(count("user_locked"), 191);
+    assert!(replies
+        .iter()
+        .filter(|r| r.error_code() == "user_locked")
+        .all(|r| r.status == StatusCode::FORBIDDEN));
+    // Locked, even for the right password; an operator can unlock.
+    assert_eq!(
+        app.sign_in("target@example.com", PASSWORD, "")
+            .await
+            .error_code(),
+        "user_locked"
+    );
+    app.store()
+        .await
+        .clear_guesses("target@example.com")
+        .await
+        .unwrap();
+    assert_eq!(
+        app.sign_in("target@example.com", PASSWORD, "").await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_email_locks_exactly_like_a_known_one() {
+    let mut app = TestApp::new().await;
+    app.sign_up("known@example.com").await;
+    app.cookie = None;
+    for round in 1..=12 {
+        let known = app
+            .sign_in("known@example.com", "not-the-password", "")
+            .await;
+        let unknown = app
+            .sign_in("unknown@example.com", "not-the-password", "")
+            .await;
+        assert_eq!(known.status, unknown.status, "round {round}");
+        assert_eq!(codes(&known), codes(&unknown), "round {round}");
+        let seconds =
+            |r: &Reply| r.json()["errors"][0]["meta"]["lockout_expires_in_seconds"].as_i64();
+        let (k, u) = (seconds(&known), seconds(&unknown));
+        assert_eq!(k.is_some(), u.is_some(), "round {round}");
+        assert!(
+            k.unwrap_or(0).abs_diff(u.unwrap_or(0)) <= 1,
+            "round {round}"
+        );
+        let expected = if round < 10 {
+            "form_password_incorrect"
+        } else {
+            "user_locked"
+        };
+        assert_eq!(known.error_code(), expected, "round {round}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn second_factor_at_sign_in() {
+    let mut app = TestApp::new().await;
+    app.sign_up("mfa@example.com").await;
+    let (secret, backup_codes) = enrol_totp(&mut app).await;
+    app.call("/api/auth/sign_out", &[]).await;
+
+    // The password alone no longer signs in: no session, no new cookie before `complete`.
+    let cookie_before = app.cookie.clone();
+    let step = app.sign_in("mfa@example.com", PASSWORD, "/account").await;
+    assert_eq!(step.status, StatusCode::OK, "{}", step.body);
+    assert_eq!(step.json()["status"], "needs_second_factor");
+    assert!(step.json()["change"].is_null());
+    assert_eq!(
+        step.json()["next_url"],
+        "/sign-in/factor-two?redirect_url=%2Faccount"
+    );
+    assert_eq!(
+        app.cookie, cookie_before,
+        "no session cookie before complete"
+    );
+    assert_eq!(app.get("/api/me").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(live_sessions(&app, "mfa@example.com").await, 0);
+
+    // Two parallel verifications of one attempt (two valid backup codes): one session.
+    let replies = app
+        .parallel(
+            "/api/auth/sign_in_second_factor",
+            vec![
+                form(&[
+                    ("strategy", "backup_code"),
+                    ("code", &backup_codes[0]),
+                    ("redirect_url", "/account"),
+                ]),
+                form(&[
+                    ("strategy", "backup_code"),
+                    ("code", &backup_codes[1]),
+                    ("redirect_url", "/account"),
+                ]),
+            ],
+        )
+        .await;
+    let winners: Vec<&Reply> = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::OK)
+        .collect();
+    assert_eq!(
+        winners.len(),
+        1,
+        "{:?}",
+        replies.iter().map(|r| &r.body).collect::<Vec<_>>()
+    );
+    assert_eq!(winners[0].json()["change"]["redirect_url"], "/account");
+    assert_eq!(live_sessions(&app, "mfa@example.com").await, 1);
+    app.cookie = set_cookie_of(winners[0]);
+    let me = app.get("/api/me").await;
+    assert_eq!(me.status, StatusCode::OK);
+    let fva = &me.json()["factorVerificationAge"];
+    assert_eq!((fva[0].as_i64(), fva[1].as_i64()), (Some(0), Some(0)));
+
+    // A TOTP step is accepted once per user, across sign-ins; a backup code once.
+    let totp = mfa::code_at(&secret, unix_now() + 30).unwrap();
+    for (strategy, code) in [
+        ("totp", totp.as_str()),
+        ("backup_code", backup_codes[2].as_str()),
+    ] {
+        app.call("/api/auth/sign_out", &[]).await;
+        app.sign_in("mfa@example.com", PASSWORD, "").await;
+        let first = app
+            .call(
+                "/api/auth/sign_in_second_factor",
+                &[("strategy", strategy), ("code", code)],
+            )
+            .await;
+        assert_eq!(first.status, StatusCode::OK, "{strategy}: {}", first.body);
+        app.call("/api/auth/sign_out", &[]).await;
+        app.sign_in("mfa@example.com", PASSWORD, "").await;
+        let again = app
+            .call(
+                "/api/auth/sign_in_second_factor",
+                &[("strategy", strategy), ("code", code)],
+            )
+            .await;
+        assert_eq!(
+            again.error_code(),
+            "form_code_incorrect",
+            "{strategy} reused"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn five_wrong_second_factors_end_the_attempt_even_in_parallel() {
+    let mut app = TestApp::new().await;
+    app.sign_up("five@example.com").await;
+    let (_, backup_codes) = enrol_totp(&mut app).await;
+    app.call("/api/auth/sign_out", &[]).await;
+    app.sign_in("five@example.com", PASSWORD, "").await;
+    let wrong = form(&[("strategy", "totp"), ("code", "000000")]);
+    let replies = app
+        .parallel("/api/auth/sign_in_second_factor", vec![wrong; 12])
+        .await;
+    let count = |code: &str| replies.iter().filter(|r| r.error_code() == code).count();
+    assert_eq!(count("form_code_incorrect"), 4);
+    assert_eq!(count("verification_failed"), 8);
+    // Even a right code is refused now: start over.
+    let reply = app
+        .call(
+            "/api/auth/sign_in_second_factor",
+            &[("strategy", "backup_code"), ("code", &backup_codes[0])],
+        )
+        .await;
+    assert_eq!(reply.error_code(), "verification_failed");
+    // Those 5 wrong codes counted toward the lockout; a right password does not clear them.
+    let guesses = app
+        .store()
+        .await
+        .guesses_of("five@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(guesses.failed_attempts, 5);
+    app.sign_in("five@example.com", PASSWORD, "").await;
+    let guesses = app
+        .store()
+        .await
+        .guesses_of("five@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(guesses.failed_attempts, 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_sign_up_codes_get_five_tries_and_resends_are_capped() {
+    let mut app = TestApp::new().await;
+    app.call(
+        "/api/auth/sign_up",
+        &[
+            ("email_address", "codes@example.com"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    let code = app.latest_code("codes@example.com");
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let replies = app
+        .parallel(
+            "/api/auth/verify_email_code",
+            vec![form(&[("code", wrong)]); 20],
+        )
+        .await;
+    let count = |code: &str| replies.iter().filter(|r| r.error_code() == code).count();
+    assert_eq!(count("form_code_incorrect"), 4);
+    assert_eq!(count("verification_failed"), 16);
+    let right = app
+        .call("/api/auth/verify_email_code", &[("code", &code)])
+        .await;
+    assert_eq!(right.error_code(), "verification_failed");
+    // A resend cannot reset the count.
+    let resend = app.call("/api/auth/resend_email_code", &[]).await;
+    assert_eq!(resend.error_code(), "verification_failed");
+}
+
+#[tokio::test]
+async fn parallel_resends_send_one_code() {
+    let mut app = TestApp::new().await;
+    app.call(
+        "/api/auth/sign_up",
+        &[
+            ("email_address", "resend@example.com"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    // Too early: refused, with the wait in the meta.
+    let early = app.call("/api/auth/resend_email_code", &[]).await;
+    assert_eq!(early.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        early.json()["errors"][0]["meta"]["retry_after_seconds"]
+            .as_i64()
+            .unwrap()
+            > 0
+    );
+    assert_eq!(app.mails("resend@example.com").len(), 1);
+}
+
+/// Hostile redirect targets, each of which must never leave the instance.
+const HOSTILE_TARGETS: &[&str] = &[
+    "https://evil.example/",
+    "//evil.example",
+    "/\\evil.example",
+    "http://127.0.0.1:3000//evil.example",
+    "http://127.0.0.1:3000/%2F%2Fevil.example",
+    "http://127.0.0.1:3000/%2f/evil.example",
+    "HTTP://127.0.0.1:3000//evil.example",
+    "/%2F%2Fevil.example",
+    "/%252F%252Fevil.example",
+    "/.//evil.example",
+    "/%2e/%2fevil.example",
+    "javascript:alert(1)",
+    "http://evil.example@127.0.0.1:3000/",
+    "https://127.0.0.1:3000.evil.example/",
+    "/%5Cevil.example",
+    "\t//evil.example",
+];
+
+/// Whether a redirect target would take the browser off the instance (`http://127.0.0.1:3000`).
+fn leaves_the_instance(target: &str) -> bool {
+    let path = match target.strip_prefix(ORIGIN) {
+        Some(path) => path,
+        None if target.starts_with('/') || target.is_empty() => target,
+        None => return true,
+    };
+    let decoded = path
+        .replace("%2F", "/")
+        .replace("%2f", "/")
+        .replace("%5C", "\\");
+    path.starts_with("//") || path.contains('\\') || decoded.starts_with("//")
+}
+
+#[tokio::test]
+async fn hostile_redirect_targets_never_leave_the_instance() {
+    let mut app = TestApp::with_env(&[("GATEHOUSE_RATE_LIMITS__ENABLED", "false")]).await;
+    app.sign_up("hostile@example.com").await;
+    for target in HOSTILE_TARGETS {
+        // JSON: sign-in, sign-out.
+        let reply = app.sign_in("hostile@example.com", PASSWORD, target).await;
+        let to = reply.json()["change"]["redirect_url"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(!leaves_the_instance(&to), "sign_in {target:?} → {to:?}");
+        let reply = app
+            .call("/api/auth/sign_out", &[("redirect_url", target)])
+            .await;
+        let to = reply.json()["redirect_url"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(!leaves_the_instance(&to), "sign_out {target:?} → {to:?}");
+        // Plain form posts (no JavaScript): the Location header.
+        let reply = app
+            .form_post(
+                "/api/auth/sign_in",
+                "/sign-in",
+                &[
+                    ("identifier", "hostile@example.com"),
+                    ("password", PASSWORD),
+                    ("redirect_url", target),
+                ],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::FOUND, "{target:?}");
+        assert!(
+            !leaves_the_instance(reply.location()),
+            "form sign_in {target:?} → {}",
+            reply.location()
+        );
+        let reply = app
+            .form_post("/api/auth/sign_out", "/", &[("redirect_url", target)])
+            .await;
+        assert!(
+            !leaves_the_instance(reply.location()),
+            "form sign_out {target:?} → {}",
+            reply.location()
+        );
+        // Task pages and the unknown-task route, as a signed-in user: the server-rendered
+        // redirect (and the page) never point elsewhere.
+        app.sign_in("hostile@example.com", PASSWORD, "").await;
+        for page in [
+            "/sign-in/tasks/x",
+            "/sign-in/tasks/choose-organization",
+            "/session-tasks/setup-mfa",
+        ] {
+            let reply = app
+                .get(&format!(
+                    "{page}?redirect_url={}",
+                    encode_query_component(target)
+                ))
+                .await;
+            assert!(
+                !leaves_the_instance(reply.location()),
+                "{page} {target:?} → {}",
+                reply.location()
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let mut app = TestApp::new().await;
+    for path in ["/", "/sign-in", "/api/me", "/healthz", "/nope"] {
+        let reply = app.get(path).await;
+        let header = |name: &str| {
+            reply
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert_eq!(header("x-frame-options"), "DENY", "{path}");
+        assert!(
+            header("content-security-policy").contains("frame-ancestors 'none'"),
+            "{path}"
+        );
+        assert_eq!(
+            header("referrer-policy"),
+            "strict-origin-when-cross-origin",
+            "{path}"
+        );
+        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+        assert!(
+            header("strict-transport-security").is_empty(),
+            "no HSTS over http"
+        );
+    }
+    assert_eq!(
+        app.get("/sign-in")
+            .await
+            .headers
+            .get(header::CACHE_CONTROL)
+            .unwrap(),
+        "no-store"
+    );
+    app.sign_up("headers@example.com").await;
+    assert_eq!(
+        app.get("/")
+            .await
+            .headers
+            .get(header::CACHE_CONTROL)
+            .unwrap(),
+        "no-store",
+        "signed-in pages are not stored"
+    );
+    let https =
+        TestApp::with_env(&[("GATEHOUSE_INSTANCE__PUBLIC_URL", "https://auth.example")]).await;
+    let mut https = https;
+    let reply = https.get("/healthz").await;
+    assert!(reply
+        .headers
+        .get("strict-transport-security")
+        .is_some_and(|v| v.to_str().unwrap().contains("max-age=")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn auth_endpoints_are_rate_limited_per_ip() {
+    let mut app = TestApp::with_env(&[
+        ("GATEHOUSE_RATE_LIMITS__MAX_REQUESTS", "5"),
+        ("GATEHOUSE_TRUSTED_PROXIES__ADDRESSES", "[\"10.0.0.1\"]"),
+    ])
+    .await;
+    let wrong = form(&[
+        ("identifier", "rate@example.com"),
+        ("password", "not-the-password"),
+    ]);
+    let replies = app
+        .parallel("/api/auth/sign_in", vec![wrong.clone(); 12])
+        .await;
+    let limited: Vec<&Reply> = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS)
+        .collect();
+    assert_eq!(limited.len(), 7);
+    assert_eq!(limited[0].error_code(), "too_many_requests");
+    let retry_after: i64 = limited[0].headers[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after));
+    // Other endpoints count separately.
+    let reply = app
+        .call(
+            "/api/auth/sign_up",
+            &[("email_address", "bad"), ("password", "x")],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[test]
+fn client_ip_believes_forwarded_for_only_from_trusted_proxies() {
+    use gatehouse::server::rate_limit::client_ip;
+    let proxy: std::net::IpAddr = "10.0.0.1".parse().unwrap();
+    let client: std::net::IpAddr = "203.0.113.9".parse().unwrap();
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        "x-forwarded-for",
+        "198.51.100.1, 203.0.113.9".parse().unwrap(),
+    );
+    assert_eq!(client_ip(Some(proxy), &headers, &[proxy]), Some(client));
+    let stranger: std::net::IpAddr = "192.0.2.5".parse().unwrap();
+    assert_eq!(
+        client_ip(Some(stranger), &headers, &[proxy]),
+        Some(stranger)
+    );
+    assert_eq!(
+        client_ip(Some(proxy), &HeaderMap::new(), &[proxy]),
+        Some(proxy)
     );
 }

@@ -5,7 +5,7 @@ use gatehouse::model::{
 
 #[test]
 fn field_names_are_camel_case() {
-    let error = AuthError::param_missing("email_address", "Email address");
+    let error = AuthError::param_missing("email_address");
     assert_eq!(error.field().as_deref(), Some("emailAddress"));
     let all: GatehouseError = error.into();
     assert!(all.field("emailAddress").is_some());

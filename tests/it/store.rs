@@ -1,7 +1,7 @@
 use gatehouse::{
-    domain::{codes::CodeState, lockout::LockoutState, tokens::SecretToken},
-    model::{SignInStatus, SignUpStatus},
-    store::{NewUser, SignUpRecord, Store},
+    domain::{codes::CodeState, lockout::Reserved, tokens::SecretToken},
+    model::SignUpStatus,
+    store::{NewUser, SignUpRecord, Store, SIGN_UP_EMAIL},
 };
 
 pub async fn temp_store() -> (tempfile::TempDir, Store) {
@@ -23,7 +23,7 @@ fn user(email: &str) -> NewUser<'_> {
 }
 
 #[tokio::test]
-async fn users_have_unique_emails_and_a_lockout_counter() {
+async fn users_have_unique_emails() {
     let (_dir, store) = temp_store().await;
     let id = store
         .create_user(user("ada@example.com"), T0)
@@ -45,22 +45,92 @@ async fn users_have_unique_emails_and_a_lockout_counter() {
         .unwrap()
         .unwrap();
     assert_eq!(found.id, id);
-    assert_eq!(found.lockout, LockoutState::default());
-    let locked = LockoutState {
-        failed_attempts: 10,
-        locked_until: Some(T0 + 3600),
-    };
-    store.set_lockout(&id, locked, T0).await.unwrap();
+    assert!(!found.second_factor_enabled);
+    assert_eq!(store.list_users().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn guesses_are_counted_per_identifier_and_lock_at_the_maximum() {
+    let (_dir, store) = temp_store().await;
+    let lock = T0 + 3600;
+    for n in 1..=9 {
+        let reserved = store
+            .reserve_guess("x@example.com", 10, lock, T0)
+            .await
+            .unwrap();
+        assert_eq!(
+            reserved,
+            Reserved {
+                failed_attempts: n,
+                locked_until: None
+            }
+        );
+    }
+    // The 10th guess sets the lock in the same statement that counts it.
+    let tenth = store
+        .reserve_guess("x@example.com", 10, lock, T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        tenth,
+        Reserved {
+            failed_attempts: 10,
+            locked_until: Some(lock)
+        }
+    );
+    // Later guesses keep the original lock end.
+    let eleventh = store
+        .reserve_guess("x@example.com", 10, T0 + 9999, T0 + 5)
+        .await
+        .unwrap();
+    assert_eq!(
+        eleventh,
+        Reserved {
+            failed_attempts: 11,
+            locked_until: Some(lock)
+        }
+    );
+    // Once the lock has expired, the count starts over.
+    let fresh = store
+        .reserve_guess("x@example.com", 10, lock + 7200, lock)
+        .await
+        .unwrap();
+    assert_eq!(
+        fresh,
+        Reserved {
+            failed_attempts: 1,
+            locked_until: None
+        }
+    );
+    // Other identifiers are separate; clearing forgets.
     assert_eq!(
         store
-            .find_user_by_email("ada@example.com")
+            .reserve_guess("y@example.com", 10, lock, T0)
             .await
             .unwrap()
-            .unwrap()
-            .lockout,
-        locked
+            .failed_attempts,
+        1
     );
-    assert_eq!(store.list_users().await.unwrap().len(), 1);
+    store.clear_guesses("x@example.com").await.unwrap();
+    assert!(store.guesses_of("x@example.com").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn rate_counters_count_in_fixed_windows() {
+    let (_dir, store) = temp_store().await;
+    assert_eq!(store.hit_rate_counter("k", 60, T0).await.unwrap(), (1, T0));
+    assert_eq!(
+        store.hit_rate_counter("k", 60, T0 + 59).await.unwrap(),
+        (2, T0)
+    );
+    assert_eq!(
+        store.hit_rate_counter("k", 60, T0 + 60).await.unwrap(),
+        (1, T0 + 60)
+    );
+    assert_eq!(
+        store.hit_rate_counter("other", 60, T0 + 1).await.unwrap(),
+        (1, T0 + 1)
+    );
 }
 
 #[tokio::test]
@@ -155,22 +225,47 @@ async fn sign_up_attempts_round_trip_with_their_code() {
     let loaded = store.latest_sign_up(&client_id).await.unwrap().unwrap();
     assert_eq!(loaded.code, record.code);
     assert_eq!(loaded.last_name.as_deref(), Some("Lovelace"));
-    let previous = record.code.clone();
+    // A try is reserved (counted) before it is compared; the right code is consumed once.
+    let reserved = store
+        .reserve_code_try("sua_1", SIGN_UP_EMAIL, 5, T0 + 1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(reserved.tries, 1);
+    assert_eq!(reserved.code_hash, record.code.code_hash);
+    assert!(store.consume_code("sua_1", SIGN_UP_EMAIL).await.unwrap());
+    assert!(!store.consume_code("sua_1", SIGN_UP_EMAIL).await.unwrap());
+    assert!(store
+        .reserve_code_try("sua_1", SIGN_UP_EMAIL, 5, T0 + 2)
+        .await
+        .unwrap()
+        .is_none());
+    let consumed = store
+        .code_state("sua_1", SIGN_UP_EMAIL)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(consumed.consumed);
+    assert_eq!(
+        consumed.failed_attempts, 0,
+        "the right try is not a failure"
+    );
+    // A resend is a compare-and-swap on the previous code.
+    let next = CodeState::issue("sua_1", "654321", T0 + 40);
+    assert!(
+        !store
+            .replace_code("sua_1", SIGN_UP_EMAIL, &record.code, &next)
+            .await
+            .unwrap(),
+        "a consumed code is not replaced"
+    );
     record.status = SignUpStatus::Complete;
-    record.code.failed_attempts = 2;
     store
-        .update_sign_up(&record, &previous, T0 + 5)
+        .set_sign_up_status("sua_1", SignUpStatus::Complete, T0 + 5)
         .await
         .unwrap();
-    // A write based on a stale read (a concurrent guess already counted) is refused.
-    let stale = store
-        .update_sign_up(&record, &previous, T0 + 5)
-        .await
-        .unwrap_err();
-    assert_eq!(stale.code, "too_many_requests");
     let loaded = store.latest_sign_up(&client_id).await.unwrap().unwrap();
     assert_eq!(loaded.status, SignUpStatus::Complete);
-    assert_eq!(loaded.code.failed_attempts, 2);
     let user_id = store
         .create_user_from_sign_up(&loaded, T0 + 6)
         .await
@@ -188,56 +283,55 @@ async fn sign_up_attempts_round_trip_with_their_code() {
 }
 
 #[tokio::test]
-async fn a_complete_sign_in_is_finalized_once() {
+async fn sign_in_attempts_move_by_compare_and_swap_and_finalize_once() {
     let (_dir, store) = temp_store().await;
-    let user_id = store
-        .create_user(user("ada@example.com"), T0)
-        .await
-        .unwrap()
-        .unwrap();
     let client_id = store
         .create_client(&SecretToken::generate().hash(), T0)
         .await
         .unwrap();
     store
-        .insert_sign_in(
-            "sia_1",
-            &client_id,
-            &user_id,
-            SignInStatus::Complete,
-            T0,
-            T0,
-        )
+        .insert_sign_in("sia_1", &client_id, "{\"s\":1}", T0 + 600, T0)
         .await
         .unwrap();
-    let taken = store
-        .take_complete_sign_in(&client_id, T0 + 1)
+    let current = store
+        .current_sign_in(&client_id, T0 + 1)
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(taken.user_id, user_id);
+    assert_eq!((current.id.as_str(), current.version), ("sia_1", 0));
+    // Two transitions from version 0: one wins.
+    assert!(store.save_sign_in("sia_1", 0, "{\"s\":2}").await.unwrap());
+    assert!(!store.save_sign_in("sia_1", 0, "{\"s\":3}").await.unwrap());
+    let current = store
+        .current_sign_in(&client_id, T0 + 1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((current.state.as_str(), current.version), ("{\"s\":2}", 1));
+    // Second-factor tries are reserved up to the maximum.
+    for n in 1..=5 {
+        assert_eq!(
+            store.reserve_sign_in_try("sia_1", 5).await.unwrap(),
+            Some(n)
+        );
+    }
+    assert_eq!(store.reserve_sign_in_try("sia_1", 5).await.unwrap(), None);
+    // Finalize claims it once.
+    assert!(store.claim_sign_in("sia_1", 1, T0 + 2).await.unwrap());
+    assert!(!store.claim_sign_in("sia_1", 2, T0 + 2).await.unwrap());
     assert!(store
-        .take_complete_sign_in(&client_id, T0 + 2)
+        .current_sign_in(&client_id, T0 + 2)
         .await
         .unwrap()
         .is_none());
+    // An attempt is gone once expired.
     store
-        .insert_sign_in(
-            "sia_2",
-            &client_id,
-            &user_id,
-            SignInStatus::Complete,
-            T0,
-            T0,
-        )
+        .insert_sign_in("sia_2", &client_id, "{}", T0 + 600, T0)
         .await
         .unwrap();
-    assert!(
-        store
-            .take_complete_sign_in(&client_id, T0 + 601)
-            .await
-            .unwrap()
-            .is_none(),
-        "expired after 10 minutes"
-    );
+    assert!(store
+        .current_sign_in(&client_id, T0 + 600)
+        .await
+        .unwrap()
+        .is_none());
 }
