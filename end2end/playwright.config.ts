@@ -42,6 +42,8 @@ export default defineConfig({
         LEPTOS_SITE_ADDR: `127.0.0.1:${APP_PORT}`,
         GATEHOUSE_EMAIL__SMTP_URL: `smtp://127.0.0.1:${MAIL_SMTP_PORT}`,
         GATEHOUSE_INSTANCE__PUBLIC_URL: `http://127.0.0.1:${APP_PORT}`,
+        // Every test runs from 127.0.0.1: a high per-IP limit (the Rust suite tests the limit).
+        GATEHOUSE_RATE_LIMITS__MAX_REQUESTS: '1000',
       },
     },
     {
@@ -59,6 +61,7 @@ export default defineConfig({
         GATEHOUSE_EMAIL__SMTP_URL: `smtp://127.0.0.1:${MAIL_SMTP_PORT}`,
         GATEHOUSE_INSTANCE__PUBLIC_URL: `http://127.0.0.1:${MFA_APP_PORT}`,
         GATEHOUSE_MFA__REQUIRED: 'true',
+        GATEHOUSE_RATE_LIMITS__MAX_REQUESTS: '1000',
         GATEHOUSE_INSTANCE__TASK_URLS: '{}',
       },
     },

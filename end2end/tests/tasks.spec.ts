@@ -104,7 +104,7 @@ test.describe('session tasks and organizations', () => {
     await fillSignIn(devicePage, email);
     await expect(devicePage).toHaveURL(/\/dashboard$/);
 
-    gatehouseCli(['user', 'require-password-reset', '--email', email]);
+    gatehouseCli(['user', 'require-password-reset', '--email', email, '--keep-sessions']);
     await page.goto('/dashboard');
     await expect(page).toHaveURL(/\/session-tasks\/reset-password\?redirect_url=%2Fdashboard$/);
     await expect(page.getByRole('heading', { name: 'Reset your password' })).toBeVisible();
@@ -196,10 +196,17 @@ test.describe('an instance that requires MFA (embedded task routes)', () => {
     await signUp(page, email);
     await expect(page).toHaveURL(/\/sign-in\/tasks\/setup-mfa\?redirect_url=%2Fdashboard$/);
     await expect(page.getByRole('heading', { name: 'Set up two-step verification' })).toBeVisible();
+    await hydrated(page);
+    // Loading the page creates nothing; the secret is created by a POST.
+    await expect(page.getByTestId('totp-secret')).toHaveCount(0);
+    await page.getByRole('button', { name: 'Continue' }).click();
     await expect(page.locator('.qr svg')).toBeVisible();
     const secret = (await page.getByTestId('totp-secret').textContent())!.trim();
     expect(secret).toMatch(/^[A-Z2-7]{32}$/);
+    // A reload shows the same secret (a GET never rotates it).
+    await page.reload();
     await hydrated(page);
+    await expect(page.getByTestId('totp-secret')).toHaveText(secret);
 
     await page.getByLabel('Authentication code').fill(totp(secret, Date.now() + 5 * 60_000));
     await page.getByRole('button', { name: 'Verify' }).click();

@@ -9,7 +9,7 @@ pub fn normalize_email(input: &str, param: &str) -> Result<String, AuthError> {
         return Err(AuthError::param_missing(param));
     }
     if email.chars().count() > EMAIL_MAX_CHARS {
-        return Err(AuthError::param_too_long(param, EMAIL_MAX_CHARS));
+        return Err(AuthError::param_too_long(param));
     }
     let invalid = || AuthError::param_format_invalid(param);
     let (local, domain) = email.split_once('@').ok_or_else(invalid)?;

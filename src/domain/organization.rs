@@ -35,7 +35,7 @@ pub fn validate(name: &str, slug: &str) -> Result<(String, String), GatehouseErr
     if name.is_empty() {
         errors.push(AuthError::param_missing("name"));
     } else if name.chars().count() > ORG_NAME_MAX_CHARS {
-        errors.push(AuthError::param_too_long("name", ORG_NAME_MAX_CHARS));
+        errors.push(AuthError::param_too_long("name"));
     } else if name.chars().any(char::is_control) {
         errors.push(AuthError::param_format_invalid("name"));
     }

@@ -80,7 +80,7 @@ fn clean_name(value: Option<String>, param: &str) -> Result<Option<String>, Auth
         return Ok(None);
     }
     if trimmed.chars().count() > NAME_MAX_CHARS {
-        return Err(AuthError::param_too_long(param, NAME_MAX_CHARS));
+        return Err(AuthError::param_too_long(param));
     }
     if trimmed.chars().any(char::is_control) {
         return Err(AuthError::param_format_invalid(param));
@@ -179,7 +179,7 @@ async fn current_attempt(
 ) -> Result<SignUpRecord, AuthError> {
     live_attempt(gatehouse, client_id, now)
         .await?
-        .ok_or_else(|| AuthError::no_attempt())
+        .ok_or_else(AuthError::no_attempt)
 }
 
 /// The sign-up in progress on this browser, if any.

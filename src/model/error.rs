@@ -188,7 +188,7 @@ impl ErrorCode {
                 "is too long".to_string(),
                 format!(
                     "This field must be at most {} characters long.",
-                    meta.max_length.unwrap_or_default()
+                    max_length(param)
                 ),
             ),
             Self::FormPasswordLengthTooShort => (
@@ -316,6 +316,16 @@ impl PartialEq<&str> for ErrorCode {
     }
 }
 
+/// The longest accepted value of a field.
+fn max_length(param: &str) -> usize {
+    use super::limits::{EMAIL_MAX_CHARS, NAME_MAX_CHARS};
+    match param {
+        "email_address" | "identifier" | "email" => EMAIL_MAX_CHARS,
+        "name" => super::ORG_NAME_MAX_CHARS,
+        _ => NAME_MAX_CHARS,
+    }
+}
+
 /// How a field is named inside "Enter …." messages.
 fn param_label(param: &str) -> &'static str {
     match param {
@@ -344,9 +354,6 @@ pub struct ErrorMeta {
     /// Seconds until the request may be retried (`too_many_requests`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after_seconds: Option<i64>,
-    /// The longest accepted value (`form_param_max_length_exceeded`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_length: Option<usize>,
 }
 
 /// One error with Clerk's code and messages. The messages are always derived from the code and
@@ -433,16 +440,9 @@ impl AuthError {
         Self::new(ErrorCode::FormParamFormatInvalid).for_param(param)
     }
 
-    /// A field is longer than allowed.
-    pub fn param_too_long(param: &str, max: usize) -> Self {
-        Self::with_meta(
-            ErrorCode::FormParamMaxLengthExceeded,
-            ErrorMeta {
-                param_name: Some(param.to_string()),
-                max_length: Some(max),
-                ..ErrorMeta::default()
-            },
-        )
+    /// A field is longer than its limit (the limit follows from the field).
+    pub fn param_too_long(param: &str) -> Self {
+        Self::new(ErrorCode::FormParamMaxLengthExceeded).for_param(param)
     }
 
     /// Password shorter than the minimum.
@@ -670,19 +670,10 @@ fn snake_to_camel(name: &str) -> String {
     out
 }
 
+/// "N minutes" (rounded up), as the lockout message reads.
 fn describe_duration(seconds: i64) -> String {
-    let minutes = (seconds.max(0) + 59) / 60;
-    match minutes {
+    match (seconds.max(0) + 59) / 60 {
         0 | 1 => "1 minute".to_string(),
-        m if m < 60 => format!("{m} minutes"),
-        m => {
-            let hours = m / 60;
-            let rest = m % 60;
-            match (hours, rest) {
-                (1, 0) => "1 hour".to_string(),
-                (h, 0) => format!("{h} hours"),
-                (h, r) => format!("{h} h {r} min"),
-            }
-        }
+        minutes => format!("{minutes} minutes"),
     }
 }

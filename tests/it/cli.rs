@@ -253,3 +253,133 @@ fn organization_commands_and_password_reset_flag() {
     assert!(!unknown.status.success());
     assert_eq!(text(&unknown.stderr).trim().lines().count(), 1);
 }
+
+#[tokio::test]
+async fn unlock_session_revoke_and_password_reset_end_sessions() {
+    use gatehouse::{domain::tokens::SecretToken, store::Store};
+    let dir = tempfile::tempdir().unwrap();
+    let created = gatehouse(
+        dir.path(),
+        &[
+            "user",
+            "create",
+            "--email",
+            "ops@example.com",
+            "--password",
+            "correct-horse-battery",
+        ],
+        &[],
+    );
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    let user_id = text(&created.stdout)
+        .split('\t')
+        .next()
+        .unwrap()
+        .to_string();
+    let store = Store::open(&format!(
+        "sqlite://{}/cli.db?mode=rwc",
+        dir.path().display()
+    ))
+    .await
+    .unwrap();
+    let now = 1_800_000_000;
+    let live = |store: Store| async move {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM sessions WHERE ended_at IS NULL")
+            .fetch_one(store.pool())
+            .await
+            .unwrap()
+    };
+    let new_session = |store: Store| {
+        let user_id = user_id.clone();
+        async move {
+            let client = store
+                .create_client(&SecretToken::generate().hash(), now)
+                .await
+                .unwrap();
+            store
+                .create_session(
+                    &client,
+                    &user_id,
+                    &SecretToken::generate().hash(),
+                    now,
+                    None,
+                    now + 3600 * 24 * 365 * 20,
+                    now,
+                )
+                .await
+                .unwrap()
+        }
+    };
+
+    // unlock: lifts a lockout, also for an email without an account.
+    for _ in 0..12 {
+        store
+            .reserve_guess("ops@example.com", 10, now + 9_999_999_999, now)
+            .await
+            .unwrap();
+    }
+    let unlocked = gatehouse(
+        dir.path(),
+        &["user", "unlock", "--email", "OPS@example.com"],
+        &[],
+    );
+    assert!(unlocked.status.success(), "{}", text(&unlocked.stderr));
+    assert!(store.guesses_of("ops@example.com").await.unwrap().is_none());
+    let bad = gatehouse(
+        dir.path(),
+        &["user", "unlock", "--email", "not-an-email"],
+        &[],
+    );
+    assert!(!bad.status.success());
+    assert_eq!(text(&bad.stderr).trim().lines().count(), 1);
+
+    // session revoke --session / --email.
+    let first = new_session(store.clone()).await;
+    new_session(store.clone()).await;
+    assert_eq!(live(store.clone()).await, 2);
+    let revoked = gatehouse(dir.path(), &["session", "revoke", "--session", &first], &[]);
+    assert!(revoked.status.success(), "{}", text(&revoked.stderr));
+    assert_eq!(live(store.clone()).await, 1);
+    let again = gatehouse(dir.path(), &["session", "revoke", "--session", &first], &[]);
+    assert!(
+        !again.status.success(),
+        "an ended session cannot be revoked twice"
+    );
+    let all = gatehouse(
+        dir.path(),
+        &["session", "revoke", "--email", "ops@example.com"],
+        &[],
+    );
+    assert!(all.status.success(), "{}", text(&all.stderr));
+    assert_eq!(live(store.clone()).await, 0);
+    let neither = gatehouse(dir.path(), &["session", "revoke"], &[]);
+    assert!(!neither.status.success());
+
+    // require-password-reset ends sessions unless --keep-sessions.
+    new_session(store.clone()).await;
+    let kept = gatehouse(
+        dir.path(),
+        &[
+            "user",
+            "require-password-reset",
+            "--email",
+            "ops@example.com",
+            "--keep-sessions",
+        ],
+        &[],
+    );
+    assert!(kept.status.success(), "{}", text(&kept.stderr));
+    assert_eq!(live(store.clone()).await, 1);
+    let ended = gatehouse(
+        dir.path(),
+        &[
+            "user",
+            "require-password-reset",
+            "--email",
+            "ops@example.com",
+        ],
+        &[],
+    );
+    assert!(ended.status.success(), "{}", text(&ended.stderr));
+    assert_eq!(live(store.clone()).await, 0);
+}

@@ -27,7 +27,7 @@ fn wire_format_matches_clerk() {
     assert!(json["errors"][0]["long_message"]
         .as_str()
         .unwrap()
-        .contains("1 hour"));
+        .contains("You can try again in 60 minutes."));
     assert_eq!(error.http_status(), 403);
     assert_eq!(
         GatehouseError::from(AuthError::password_incorrect()).http_status(),
