@@ -8,7 +8,7 @@ use super::{AuthChange, MfaSetup, MfaSetupDone, MfaSetupProgress, SignInStep, Si
 use crate::{
     domain::{self, mfa, organization, session::Finalized, sign_in, sign_up, tasks, Gatehouse},
     model::{
-        encode_query_component, AuthError, AuthSnapshot, GatehouseError, Member, MembershipPage,
+        with_redirect_url, AuthError, AuthSnapshot, GatehouseError, Member, MembershipPage,
         SignInStatus,
     },
     server::{cookies::ClientCookie, request_auth, RequestAuth},
@@ -301,10 +301,7 @@ fn verify_url(gatehouse: &Gatehouse, redirect_url: Option<&str>) -> String {
         "{}/verify-email-address",
         gatehouse.config.instance.sign_up_url.trim_end_matches('/')
     );
-    match redirect_url.filter(|url| !url.is_empty()) {
-        Some(url) => format!("{base}?redirect_url={}", encode_query_component(url)),
-        None => base,
-    }
+    with_redirect_url(&base, redirect_url)
 }
 
 fn step_of(
@@ -397,10 +394,7 @@ fn sign_in_step_url(gatehouse: &Gatehouse, step: &str, redirect_url: Option<&str
         "{}/{step}",
         gatehouse.config.instance.sign_in_url.trim_end_matches('/')
     );
-    match redirect_url.filter(|url| !url.is_empty()) {
-        Some(url) => format!("{base}?redirect_url={}", encode_query_component(url)),
-        None => base,
-    }
+    with_redirect_url(&base, redirect_url)
 }
 
 /// Turns a sign-in step's result into the answer: finalize when complete, else the next page.
@@ -421,11 +415,16 @@ async fn sign_in_outcome(
             next_url: None,
         });
     }
-    let step = match status {
-        SignInStatus::NeedsSecondFactor => "factor-two",
-        _ => "",
+    let next_url = match status {
+        SignInStatus::NeedsSecondFactor => {
+            sign_in_step_url(gatehouse, "factor-two", redirect_url.as_deref())
+        }
+        // Steps not built yet go back to the sign-in form.
+        _ => with_redirect_url(
+            &gatehouse.config.instance.sign_in_url,
+            redirect_url.as_deref(),
+        ),
     };
-    let next_url = sign_in_step_url(gatehouse, step, redirect_url.as_deref());
     redirect_form_post(&next_url);
     Ok(SignInStep {
         status,

@@ -14,7 +14,7 @@ pub use organization::{
     is_valid_slug, suggest_slug, Member, Membership, MembershipPage, MEMBER_PERMISSIONS,
     ORG_NAME_MAX_CHARS, ROLE_ADMIN, ROLE_MEMBER, SYSTEM_PERMISSIONS,
 };
-pub use redirect::{decorate_url, encode_query_component, DecoratedUrl};
+pub use redirect::{decorate_url, encode_query_component, with_redirect_url, DecoratedUrl};
 pub use status::{SessionStatus, SignInStatus, SignUpStatus, TaskKey};
 pub use tasks::task_url;
 

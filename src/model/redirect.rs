@@ -162,6 +162,15 @@ fn same_origin(a: &str, b: &str) -> bool {
             .eq_ignore_ascii_case(b.trim_end_matches('/'))
 }
 
+/// `base` carrying `redirect_url` (percent-encoded) when it is given and not empty: the one
+/// place where `?redirect_url=` query strings are built.
+pub fn with_redirect_url(base: &str, redirect_url: Option<&str>) -> String {
+    match redirect_url.filter(|url| !url.is_empty()) {
+        Some(url) => format!("{base}?redirect_url={}", encode_query_component(url)),
+        None => base.to_string(),
+    }
+}
+
 /// Percent-encodes a value for use inside a query string.
 pub fn encode_query_component(value: &str) -> String {
     let mut out = String::with_capacity(value.len());

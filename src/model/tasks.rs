@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{encode_query_component, TaskKey};
+use super::{with_redirect_url, TaskKey};
 
 /// The page hosting `task`, carrying `redirect_url` when given.
 pub fn task_url(
@@ -18,8 +18,5 @@ pub fn task_url(
             task.as_str()
         )
     });
-    match redirect_url.filter(|url| !url.is_empty()) {
-        Some(url) => format!("{base}?redirect_url={}", encode_query_component(url)),
-        None => base,
-    }
+    with_redirect_url(&base, redirect_url)
 }

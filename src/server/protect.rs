@@ -16,7 +16,7 @@ use crate::{
         organization::{sync_from_slug, SyncOutcome},
         session,
     },
-    model::{encode_query_component, AuthError, HasParams},
+    model::{with_redirect_url, AuthError, HasParams},
 };
 
 /// Whether a protected path is a page (redirects) or an API (JSON errors).
@@ -164,11 +164,7 @@ pub async fn protect(State(state): State<AppState>, mut request: Request, next: 
                 )
                 .task_url
                 .unwrap_or_else(|| config.instance.sign_in_url.clone()),
-                None => format!(
-                    "{}?redirect_url={}",
-                    config.instance.sign_in_url,
-                    encode_query_component(&here)
-                ),
+                None => with_redirect_url(&config.instance.sign_in_url, Some(&here)),
             };
             found(&target)
         }

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::{components::Redirect, hooks::use_location};
 
 use super::provider::auth_context;
-use crate::model::{encode_query_component, Auth, HasParams};
+use crate::model::{with_redirect_url, Auth, HasParams};
 
 /// What `<Show when=…>` checks.
 #[derive(Clone)]
@@ -160,11 +160,7 @@ pub fn RedirectToSignIn() -> impl IntoView {
         "" => path,
         query => format!("{path}?{query}"),
     };
-    let target = format!(
-        "{}?redirect_url={}",
-        urls.sign_in_url,
-        encode_query_component(&here)
-    );
+    let target = with_redirect_url(&urls.sign_in_url, Some(&here));
     view! { <Redirect path=target/> }
 }
 
