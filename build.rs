@@ -1,4 +1,4 @@
-// Rebuild when migrations change: `sqlx::migrate!` embeds them.
+//! Rebuilds when the migrations change (they are embedded by `sqlx::migrate!`).
 fn main() {
     println!("cargo:rerun-if-changed=migrations");
 }

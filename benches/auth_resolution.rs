@@ -1,5 +1,11 @@
 //! `auth()` resolution (cookie token → Auth with derived tasks) against 10,000 sessions in
 //! SQLite, and the argon2 verify time. Run with `bash scripts/bench.sh` (release build).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::time::{Duration, Instant};
 

@@ -456,8 +456,8 @@ impl Config {
 fn is_key(value: &str, parts: usize) -> bool {
     let pieces: Vec<&str> = value.split(':').collect();
     pieces.len() == parts
-        && pieces[0] == "org"
-        && pieces[1..].iter().all(|piece| {
+        && pieces.first() == Some(&"org")
+        && pieces.iter().skip(1).all(|piece| {
             !piece.is_empty()
                 && piece.len() <= 64
                 && piece

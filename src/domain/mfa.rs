@@ -112,7 +112,8 @@ pub fn new_backup_codes() -> Vec<String> {
     (0..BACKUP_CODE_COUNT)
         .map(|_| {
             (0..8)
-                .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+                .filter_map(|_| ALPHABET.get(rng.gen_range(0..ALPHABET.len())))
+                .map(|&byte| byte as char)
                 .collect()
         })
         .collect()

@@ -66,11 +66,14 @@ fn run(
     if memory.len() < needed {
         memory.resize(needed, Block::default());
     }
+    let blocks = memory
+        .get_mut(..needed)
+        .ok_or(argon2::Error::MemoryTooLittle)?;
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone()).hash_password_into_with_memory(
         password.as_bytes(),
         salt,
         out,
-        &mut memory[..needed],
+        blocks,
     )
 }
 

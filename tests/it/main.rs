@@ -1,4 +1,10 @@
 //! Rust integration tests: one binary (each extra test binary costs a link on 2 cores).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod cli;
 mod config;
