@@ -107,12 +107,6 @@ pub async fn sign_in_second_factor(
     ssr::respond(ssr::sign_in_second_factor(strategy, code, redirect_url).await)
 }
 
-/// The status of the sign-in in progress on this browser, if any.
-#[server(endpoint = "auth/current_sign_in")]
-pub async fn current_sign_in() -> Result<Option<SignInStatus>, GatehouseError> {
-    ssr::respond(ssr::current_sign_in().await)
-}
-
 /// Signs out of the current session.
 #[server(endpoint = "auth/sign_out")]
 pub async fn sign_out(redirect_url: Option<String>) -> Result<AuthChange, GatehouseError> {

@@ -465,17 +465,6 @@ pub async fn sign_in_second_factor(
     sign_in_outcome(&gatehouse, &client_id, attempt.status, redirect_url, now).await
 }
 
-pub async fn current_sign_in() -> Result<Option<SignInStatus>, GatehouseError> {
-    let gatehouse = core()?;
-    let auth = request_auth();
-    let Some(client_id) = auth.client_id else {
-        return Ok(None);
-    };
-    Ok(sign_in::current(&gatehouse, &client_id, domain::now())
-        .await?
-        .map(|attempt| attempt.state.status()))
-}
-
 pub async fn sign_out(redirect_url: Option<String>) -> Result<AuthChange, GatehouseError> {
     let gatehouse = core()?;
     let auth = request_auth();
