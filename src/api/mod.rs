@@ -86,14 +86,55 @@ pub async fn current_sign_up() -> Result<Option<SignUpStep>, GatehouseError> {
     ssr::respond(ssr::current_sign_up().await)
 }
 
-/// Signs in with email and password; when complete, finalizes the session.
+/// Signs in with email and password; when complete, finalizes the session. With
+/// `intent = "forgot_password"` (the form's "Forgot password?" button) it starts a password
+/// reset for the email instead: a code is emailed.
 #[server(endpoint = "auth/sign_in")]
 pub async fn sign_in_password(
     identifier: String,
-    password: String,
+    password: Option<String>,
+    redirect_url: Option<String>,
+    intent: Option<String>,
+) -> Result<SignInStep, GatehouseError> {
+    ssr::respond(ssr::sign_in_password(identifier, password, redirect_url, intent).await)
+}
+
+/// Verifies the emailed code of the sign-in in progress ("Check your email": client trust, or
+/// the password-reset code).
+#[server(endpoint = "auth/sign_in_email_code")]
+pub async fn sign_in_email_code(
+    code: String,
     redirect_url: Option<String>,
 ) -> Result<SignInStep, GatehouseError> {
-    ssr::respond(ssr::sign_in_password(identifier, password, redirect_url).await)
+    ssr::respond(ssr::sign_in_email_code(code, redirect_url).await)
+}
+
+/// Emails a new code for the sign-in in progress (at most every 30 s, at most 3 times).
+#[server(endpoint = "auth/sign_in_resend_code")]
+pub async fn sign_in_resend_code(
+    redirect_url: Option<String>,
+) -> Result<SignInStep, GatehouseError> {
+    ssr::respond(ssr::sign_in_resend_code(redirect_url).await)
+}
+
+/// "Set new password" after a verified reset code ("Sign out of all other devices" is checked
+/// by default).
+#[server(endpoint = "auth/sign_in_new_password")]
+pub async fn sign_in_new_password(
+    new_password: String,
+    confirm_password: String,
+    sign_out_of_other_sessions: Option<String>,
+    redirect_url: Option<String>,
+) -> Result<SignInStep, GatehouseError> {
+    ssr::respond(
+        ssr::sign_in_new_password(
+            new_password,
+            confirm_password,
+            sign_out_of_other_sessions,
+            redirect_url,
+        )
+        .await,
+    )
 }
 
 /// Verifies the second factor of the sign-in in progress (`strategy`: `totp` or

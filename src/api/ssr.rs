@@ -210,8 +210,7 @@ pub async fn reset_password_task(
     let form = tasks::NewPassword {
         new_password,
         confirm_password,
-        // An HTML checkbox sends its value only when checked.
-        sign_out_of_other_sessions: sign_out_of_other_sessions.is_some_and(|v| v != "false"),
+        sign_out_of_other_sessions: checkbox(sign_out_of_other_sessions),
     };
     tasks::reset_password(&gatehouse, &auth.snapshot, form, domain::now()).await?;
     session_changed(&gatehouse, &client_id, redirect_url, redirect_url_complete).await
@@ -415,16 +414,13 @@ async fn sign_in_outcome(
             next_url: None,
         });
     }
-    let next_url = match status {
-        SignInStatus::NeedsSecondFactor => {
-            sign_in_step_url(gatehouse, "factor-two", redirect_url.as_deref())
-        }
-        // Steps not built yet go back to the sign-in form.
-        _ => with_redirect_url(
-            &gatehouse.config.instance.sign_in_url,
-            redirect_url.as_deref(),
-        ),
+    let step = match status {
+        SignInStatus::NeedsFirstFactor => "factor-one",
+        SignInStatus::NeedsSecondFactor => "factor-two",
+        SignInStatus::NeedsClientTrust => "client-trust",
+        SignInStatus::NeedsNewPassword | SignInStatus::Complete => "reset-password",
     };
+    let next_url = sign_in_step_url(gatehouse, step, redirect_url.as_deref());
     redirect_form_post(&next_url);
     Ok(SignInStep {
         status,
@@ -435,15 +431,65 @@ async fn sign_in_outcome(
 
 pub async fn sign_in_password(
     identifier: String,
-    password: String,
+    password: Option<String>,
     redirect_url: Option<String>,
+    intent: Option<String>,
 ) -> Result<SignInStep, GatehouseError> {
     let gatehouse = core()?;
     let auth = request_auth();
     let client_id = client_id(&gatehouse, &auth).await?;
     let now = domain::now();
-    let attempt = sign_in::password(&gatehouse, &client_id, &identifier, &password, now).await?;
+    let attempt = if intent.as_deref() == Some("forgot_password") {
+        sign_in::start_password_reset(&gatehouse, &client_id, &identifier, now).await?
+    } else {
+        let password = password.unwrap_or_default();
+        sign_in::password(&gatehouse, &client_id, &identifier, &password, now).await?
+    };
     sign_in_outcome(&gatehouse, &client_id, attempt.status, redirect_url, now).await
+}
+
+pub async fn sign_in_email_code(
+    code: String,
+    redirect_url: Option<String>,
+) -> Result<SignInStep, GatehouseError> {
+    let gatehouse = core()?;
+    let client_id = existing_client(&request_auth())?;
+    let now = domain::now();
+    let attempt = sign_in::verify_email_code(&gatehouse, &client_id, &code, now).await?;
+    sign_in_outcome(&gatehouse, &client_id, attempt.status, redirect_url, now).await
+}
+
+pub async fn sign_in_resend_code(
+    redirect_url: Option<String>,
+) -> Result<SignInStep, GatehouseError> {
+    let gatehouse = core()?;
+    let client_id = existing_client(&request_auth())?;
+    let now = domain::now();
+    let attempt = sign_in::resend_email_code(&gatehouse, &client_id, now).await?;
+    sign_in_outcome(&gatehouse, &client_id, attempt.status, redirect_url, now).await
+}
+
+pub async fn sign_in_new_password(
+    new_password: String,
+    confirm_password: String,
+    sign_out_of_other_sessions: Option<String>,
+    redirect_url: Option<String>,
+) -> Result<SignInStep, GatehouseError> {
+    let gatehouse = core()?;
+    let client_id = existing_client(&request_auth())?;
+    let now = domain::now();
+    let form = tasks::NewPassword {
+        new_password,
+        confirm_password,
+        sign_out_of_other_sessions: checkbox(sign_out_of_other_sessions),
+    };
+    let attempt = sign_in::set_new_password(&gatehouse, &client_id, form, now).await?;
+    sign_in_outcome(&gatehouse, &client_id, attempt.status, redirect_url, now).await
+}
+
+/// An HTML checkbox sends its value only when checked.
+fn checkbox(value: Option<String>) -> bool {
+    value.is_some_and(|v| v != "false")
 }
 
 pub async fn sign_in_second_factor(

@@ -71,7 +71,10 @@ pub fn App() -> impl IntoView {
                         // Flow steps and task pages render whole (SsrMode::Async): their content
                         // is in the HTML response itself, so they work without JavaScript.
                         <Route path=path!("/sign-in") view=|| view! { <SignIn/> } ssr=SsrMode::Async/>
+                        <Route path=path!("/sign-in/factor-one") view=|| view! { <SignIn/> } ssr=SsrMode::Async/>
                         <Route path=path!("/sign-in/factor-two") view=|| view! { <SignIn/> } ssr=SsrMode::Async/>
+                        <Route path=path!("/sign-in/client-trust") view=|| view! { <SignIn/> } ssr=SsrMode::Async/>
+                        <Route path=path!("/sign-in/reset-password") view=|| view! { <SignIn/> } ssr=SsrMode::Async/>
                         <Route path=path!("/sign-in/tasks/:key") view=|| view! { <SignIn/> } ssr=SsrMode::Async/>
                         <Route path=path!("/sign-up") view=|| view! { <SignUp/> } ssr=SsrMode::Async/>
                         <Route path=path!("/sign-up/verify-email-address") view=|| view! { <SignUp/> } ssr=SsrMode::Async/>

@@ -9,11 +9,17 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    codes, email::normalize_email, ids::new_id, lockout, mfa, session, session::Finalized,
+    codes,
+    email::normalize_email,
+    ids::new_id,
+    lockout, mfa, session,
+    session::Finalized,
+    tasks::{self, NewPassword},
     Gatehouse, Timestamp,
 };
 use crate::{
-    model::{limits::PASSWORD_MAX_CHARS, AuthError, ErrorCode, SignInStatus},
+    mail::templates,
+    model::{limits::PASSWORD_MAX_CHARS, AuthError, ErrorCode, GatehouseError, SignInStatus},
     store::StoredSignIn,
 };
 
@@ -35,8 +41,33 @@ pub enum SecondFactorStrategy {
 
 /// A sign-in attempt. Each state carries what its next step needs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "status", rename_all = "snake_case")]
+#[serde(tag = "state", rename_all = "snake_case")]
 pub enum SignIn {
+    /// "Forgot password?": a code was emailed (only when the email has an account; an unknown
+    /// email goes through the same steps and timing, and its code can never match).
+    NeedsResetCode {
+        /// The account, when the email has one.
+        user_id: Option<String>,
+        /// The identifier typed (lockout key, where the code went).
+        identifier: String,
+    },
+    /// The reset code was right: a new password is needed.
+    NeedsNewPassword {
+        /// The user resetting their password.
+        user_id: String,
+        /// The identifier typed (lockout key).
+        identifier: String,
+    },
+    /// The password was right but this browser never held a session of this user: an emailed
+    /// code is needed (client trust).
+    NeedsClientTrust {
+        /// The user signing in.
+        user_id: String,
+        /// The identifier typed (lockout key, where the code went).
+        identifier: String,
+        /// When the password was verified.
+        first_factor_at: Timestamp,
+    },
     /// The password was right; the user has a second factor to verify.
     NeedsSecondFactor {
         /// The user signing in.
@@ -59,15 +90,40 @@ pub enum SignIn {
     },
 }
 
+/// What the state machine needs to know about a user whose password was just verified.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FirstFactorFacts {
+    /// The user has a second factor (it takes precedence over client trust).
+    pub has_second_factor: bool,
+    /// Client trust is on and this browser never held a session of this user.
+    pub untrusted_client: bool,
+}
+
 impl SignIn {
-    /// The state after a verified password at `now`.
+    /// The state after "Forgot password?" for `identifier` (`user_id` when it has an account).
+    pub fn reset_requested(user_id: Option<&str>, identifier: &str) -> Self {
+        Self::NeedsResetCode {
+            user_id: user_id.map(str::to_string),
+            identifier: identifier.to_string(),
+        }
+    }
+
+    /// The state after a verified password at `now`: the second factor first, else client
+    /// trust, else complete.
     pub fn after_first_factor(
         user_id: &str,
         identifier: &str,
-        has_second_factor: bool,
+        facts: FirstFactorFacts,
         now: Timestamp,
     ) -> Self {
-        if has_second_factor {
+        if facts.untrusted_client && !facts.has_second_factor {
+            return Self::NeedsClientTrust {
+                user_id: user_id.to_string(),
+                identifier: identifier.to_string(),
+                first_factor_at: now,
+            };
+        }
+        if facts.has_second_factor {
             Self::NeedsSecondFactor {
                 user_id: user_id.to_string(),
                 identifier: identifier.to_string(),
@@ -95,18 +151,85 @@ impl SignIn {
                 first_factor_at,
                 second_factor_at: Some(now),
             }),
-            Self::Complete { .. } => Err(AuthError::verification_already_verified()),
+            _ => Err(AuthError::verification_already_verified()),
+        }
+    }
+
+    /// The state after the emailed code of this step (client trust or password reset) was
+    /// verified; refused in any other step.
+    pub fn after_email_code(self) -> Result<Self, AuthError> {
+        match self {
+            Self::NeedsClientTrust {
+                user_id,
+                first_factor_at,
+                ..
+            } => Ok(Self::Complete {
+                user_id,
+                first_factor_at,
+                second_factor_at: None,
+            }),
+            Self::NeedsResetCode {
+                user_id: Some(user_id),
+                identifier,
+            } => Ok(Self::NeedsNewPassword {
+                user_id,
+                identifier,
+            }),
+            // No account: no code was ever sent, so none can have matched.
+            Self::NeedsResetCode { user_id: None, .. } => Err(AuthError::code_incorrect()),
+            _ => Err(AuthError::verification_already_verified()),
+        }
+    }
+
+    /// The state after the new password was set at `now`: the second factor when the user has
+    /// one, else complete (the new password is the first factor).
+    pub fn after_new_password(
+        self,
+        has_second_factor: bool,
+        now: Timestamp,
+    ) -> Result<Self, AuthError> {
+        match self {
+            Self::NeedsNewPassword {
+                user_id,
+                identifier,
+            } => Ok(Self::after_first_factor(
+                &user_id,
+                &identifier,
+                FirstFactorFacts {
+                    has_second_factor,
+                    untrusted_client: false,
+                },
+                now,
+            )),
+            _ => Err(AuthError::verification_already_verified()),
+        }
+    }
+
+    /// The emailed code this state waits for (its `verification_codes.purpose`), if any.
+    pub fn email_code_purpose(&self) -> Option<&'static str> {
+        match self {
+            Self::NeedsClientTrust { .. } => Some(CLIENT_TRUST_CODE),
+            Self::NeedsResetCode { .. } => Some(RESET_PASSWORD_CODE),
+            _ => None,
         }
     }
 
     /// Clerk's status of this state.
     pub fn status(&self) -> SignInStatus {
         match self {
+            Self::NeedsResetCode { .. } => SignInStatus::NeedsFirstFactor,
+            Self::NeedsNewPassword { .. } => SignInStatus::NeedsNewPassword,
+            Self::NeedsClientTrust { .. } => SignInStatus::NeedsClientTrust,
             Self::NeedsSecondFactor { .. } => SignInStatus::NeedsSecondFactor,
             Self::Complete { .. } => SignInStatus::Complete,
         }
     }
 }
+
+/// `verification_codes.purpose` of a client-trust code.
+pub const CLIENT_TRUST_CODE: &str = "client_trust";
+/// `verification_codes.purpose` of a password-reset code.
+pub const RESET_PASSWORD_CODE: &str = "reset_password";
 
 /// An attempt as stored: its state, where it is in the compare-and-swap sequence, and its expiry.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -195,12 +318,33 @@ pub async fn password(
         Some(user) if valid => user,
         _ => return Err(guess.failed(AuthError::password_incorrect())),
     };
-    let state = SignIn::after_first_factor(&user.id, &email, user.second_factor_enabled, now);
-    // Only a finished sign-in resets the count: wrong second factors stay counted.
-    match state {
-        SignIn::Complete { .. } => guess.succeeded(gatehouse).await?,
-        SignIn::NeedsSecondFactor { .. } => guess.released(gatehouse).await?,
+    let untrusted_client = gatehouse.config.client_trust.enabled
+        && !gatehouse
+            .store
+            .client_has_held_session(client_id, &user.id)
+            .await?;
+    let facts = FirstFactorFacts {
+        has_second_factor: user.second_factor_enabled,
+        untrusted_client,
+    };
+    let state = SignIn::after_first_factor(&user.id, &email, facts, now);
+    // Only a finished sign-in resets the count: wrong later factors stay counted.
+    if state.status() == SignInStatus::Complete {
+        guess.succeeded(gatehouse).await?;
+    } else {
+        guess.released(gatehouse).await?;
     }
+    let attempt = insert(gatehouse, client_id, state, now).await?;
+    send_code(gatehouse, &attempt, now).await?;
+    Ok(SignInView::from(&attempt))
+}
+
+async fn insert(
+    gatehouse: &Gatehouse,
+    client_id: &str,
+    state: SignIn,
+    now: Timestamp,
+) -> Result<Attempt, AuthError> {
     let attempt = Attempt {
         id: new_id("sia"),
         state,
@@ -217,7 +361,179 @@ pub async fn password(
             now,
         )
         .await?;
+    Ok(attempt)
+}
+
+/// Issues the code the attempt's state waits for, if any, and emails it — in the background,
+/// so a reset for an email without an account (which is sent nothing) answers in the same time.
+async fn send_code(
+    gatehouse: &Gatehouse,
+    attempt: &Attempt,
+    now: Timestamp,
+) -> Result<(), AuthError> {
+    let Some(purpose) = attempt.state.email_code_purpose() else {
+        return Ok(());
+    };
+    let code = codes::generate_code();
+    let state = codes::CodeState::issue(&attempt.id, &code, now);
+    gatehouse
+        .store
+        .insert_code(&attempt.id, purpose, &state)
+        .await?;
+    mail_code(gatehouse, &attempt.state, &code);
+    Ok(())
+}
+
+fn mail_code(gatehouse: &Gatehouse, state: &SignIn, code: &str) {
+    let email = match state {
+        SignIn::NeedsClientTrust { identifier, .. } => {
+            templates::client_trust_code(identifier, code)
+        }
+        SignIn::NeedsResetCode {
+            user_id: Some(_),
+            identifier,
+        } => templates::reset_password_code(identifier, code),
+        _ => return,
+    };
+    let mailer = gatehouse.mailer.clone();
+    tokio::spawn(async move { mailer.send(email).await });
+}
+
+/// "Forgot password?": starts a reset for `identifier` and emails a code when it has an
+/// account. An unknown email gets the same answer, screens and timing (its code is never sent).
+pub async fn start_password_reset(
+    gatehouse: &Gatehouse,
+    client_id: &str,
+    identifier: &str,
+    now: Timestamp,
+) -> Result<SignInView, AuthError> {
+    let email = normalize_email(identifier, "identifier")?;
+    let user = gatehouse.store.find_user_by_email(&email).await?;
+    let state = SignIn::reset_requested(user.as_ref().map(|user| user.id.as_str()), &email);
+    let attempt = insert(gatehouse, client_id, state, now).await?;
+    send_code(gatehouse, &attempt, now).await?;
     Ok(SignInView::from(&attempt))
+}
+
+/// Verifies the emailed code of the attempt's step (client trust, or the password-reset code).
+/// Each wrong code counts toward the attempt's 5 tries and toward the lockout.
+pub async fn verify_email_code(
+    gatehouse: &Gatehouse,
+    client_id: &str,
+    code: &str,
+    now: Timestamp,
+) -> Result<SignInView, AuthError> {
+    let attempt = current(gatehouse, client_id, now)
+        .await?
+        .ok_or_else(AuthError::no_attempt)?;
+    let (Some(purpose), Some(identifier)) = (
+        attempt.state.email_code_purpose(),
+        identifier_of(&attempt.state),
+    ) else {
+        return Err(AuthError::verification_already_verified());
+    };
+    if code.trim().is_empty() {
+        return Err(AuthError::param_missing("code"));
+    }
+    let guess = lockout::reserve(gatehouse, identifier, now).await?;
+    if let Err(error) = codes::verify(gatehouse, &attempt.id, purpose, code, now).await {
+        return Err(guess.failed(error));
+    }
+    let next = attempt.state.clone().after_email_code()?;
+    if next.status() == SignInStatus::Complete {
+        guess.succeeded(gatehouse).await?;
+    } else {
+        guess.released(gatehouse).await?;
+    }
+    save(gatehouse, &attempt, next).await
+}
+
+/// Emails a new code for the attempt's step (at most every 30 s, at most 3 times).
+pub async fn resend_email_code(
+    gatehouse: &Gatehouse,
+    client_id: &str,
+    now: Timestamp,
+) -> Result<SignInView, AuthError> {
+    let attempt = current(gatehouse, client_id, now)
+        .await?
+        .ok_or_else(AuthError::no_attempt)?;
+    let purpose = attempt
+        .state
+        .email_code_purpose()
+        .ok_or_else(AuthError::verification_already_verified)?;
+    let code = codes::resend(gatehouse, &attempt.id, purpose, now).await?;
+    mail_code(gatehouse, &attempt.state, &code);
+    Ok(SignInView::from(&attempt))
+}
+
+/// "Set new password" after a verified reset code: the password is replaced (and, when asked,
+/// every other session of the user ends), then the second factor if the user has one.
+pub async fn set_new_password(
+    gatehouse: &Gatehouse,
+    client_id: &str,
+    form: NewPassword,
+    now: Timestamp,
+) -> Result<SignInView, GatehouseError> {
+    let attempt = current(gatehouse, client_id, now)
+        .await?
+        .ok_or_else(AuthError::no_attempt)?;
+    let SignIn::NeedsNewPassword {
+        user_id,
+        identifier,
+    } = &attempt.state
+    else {
+        return Err(AuthError::verification_already_verified().into());
+    };
+    tasks::validate_new_password_form(&form, gatehouse.config.passwords.reject_compromised)?;
+    let has_second_factor = gatehouse
+        .store
+        .find_user_by_email(identifier)
+        .await?
+        .is_some_and(|user| user.second_factor_enabled);
+    let (user_id, identifier) = (user_id.clone(), identifier.clone());
+    let next = attempt
+        .state
+        .clone()
+        .after_new_password(has_second_factor, now)?;
+    let hash = gatehouse.hasher.hash(form.new_password).await?;
+    let view = save(gatehouse, &attempt, next).await?;
+    gatehouse
+        .store
+        .replace_password(&user_id, &hash, None, form.sign_out_of_other_sessions, now)
+        .await?;
+    // Owning the mailbox proves the identity: a lock from guessed passwords ends here.
+    gatehouse.store.clear_guesses(&identifier).await?;
+    tracing::info!(user_id = %user_id, signed_out_others = form.sign_out_of_other_sessions, "password reset at sign-in");
+    Ok(view)
+}
+
+fn identifier_of(state: &SignIn) -> Option<&str> {
+    match state {
+        SignIn::NeedsResetCode { identifier, .. }
+        | SignIn::NeedsNewPassword { identifier, .. }
+        | SignIn::NeedsClientTrust { identifier, .. }
+        | SignIn::NeedsSecondFactor { identifier, .. } => Some(identifier),
+        SignIn::Complete { .. } => None,
+    }
+}
+
+/// Writes the attempt's next state (compare-and-swap): of two racing requests, one moves it on.
+async fn save(
+    gatehouse: &Gatehouse,
+    attempt: &Attempt,
+    next: SignIn,
+) -> Result<SignInView, AuthError> {
+    if !gatehouse
+        .store
+        .save_sign_in(&attempt.id, attempt.version, &serialize(&next)?)
+        .await?
+    {
+        return Err(AuthError::verification_already_verified());
+    }
+    Ok(SignInView {
+        id: attempt.id.clone(),
+        status: next.status(),
+    })
 }
 
 /// Verifies the second factor of the client's attempt: a TOTP code (each 30-second step accepted
@@ -273,17 +589,7 @@ pub async fn verify_second_factor(
     }
     guess.succeeded(gatehouse).await?;
     let next = attempt.state.clone().after_second_factor(now)?;
-    if !gatehouse
-        .store
-        .save_sign_in(&attempt.id, attempt.version, &serialize(&next)?)
-        .await?
-    {
-        return Err(AuthError::verification_already_verified());
-    }
-    Ok(SignInView {
-        id: attempt.id,
-        status: next.status(),
-    })
+    save(gatehouse, &attempt, next).await
 }
 
 /// A TOTP code of the user's verified factor, accepted once: the step only moves forward, in one

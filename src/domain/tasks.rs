@@ -45,20 +45,14 @@ fn on_field(error: AuthError, field: &str) -> AuthError {
     }
 }
 
-/// The `reset-password` task: sets a new password (not the current one), clears the flag, and
-/// optionally signs out the user's other sessions.
-pub async fn reset_password(
-    gatehouse: &Gatehouse,
-    snapshot: &AuthSnapshot,
-    form: NewPassword,
-    now: Timestamp,
+/// Checks a "new password" form (the task and the forgot-password step): a valid new password,
+/// confirmed, every field's error at once.
+pub fn validate_new_password_form(
+    form: &NewPassword,
+    reject_compromised: bool,
 ) -> Result<(), GatehouseError> {
-    let (session_id, user_id) = require_current(snapshot, TaskKey::ResetPassword)?;
     let mut errors = Vec::new();
-    if let Err(error) = validate_new_password(
-        &form.new_password,
-        gatehouse.config.passwords.reject_compromised,
-    ) {
+    if let Err(error) = validate_new_password(&form.new_password, reject_compromised) {
         errors.push(on_field(error, "new_password"));
     }
     if form.confirm_password.is_empty() {
@@ -69,6 +63,19 @@ pub async fn reset_password(
     if !errors.is_empty() {
         return Err(GatehouseError(ApiErrors { errors }));
     }
+    Ok(())
+}
+
+/// The `reset-password` task: sets a new password (not the current one), clears the flag, and
+/// optionally signs out the user's other sessions.
+pub async fn reset_password(
+    gatehouse: &Gatehouse,
+    snapshot: &AuthSnapshot,
+    form: NewPassword,
+    now: Timestamp,
+) -> Result<(), GatehouseError> {
+    let (session_id, user_id) = require_current(snapshot, TaskKey::ResetPassword)?;
+    validate_new_password_form(&form, gatehouse.config.passwords.reject_compromised)?;
     let current = gatehouse.store.password_hash(&user_id).await?;
     if current.is_some()
         && gatehouse
@@ -84,7 +91,7 @@ pub async fn reset_password(
         .replace_password(
             &user_id,
             &hash,
-            &session_id,
+            Some(&session_id),
             form.sign_out_of_other_sessions,
             now,
         )

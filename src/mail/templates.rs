@@ -34,3 +34,33 @@ pub fn sign_up_for_existing_account(to: &str, instance: &InstanceConfig) -> Outg
         code: None,
     }
 }
+
+/// The client-trust code: a valid password from a browser that never held this user's session.
+pub fn client_trust_code(to: &str, code: &str) -> OutgoingEmail {
+    OutgoingEmail {
+        kind: "client_trust_code",
+        to: to.to_string(),
+        subject: format!("{code} is your verification code"),
+        text: format!(
+            "You're signing in from a new device. Your verification code is: {code}\n\n\
+             Enter it on the \"Check your email\" page. It expires in 10 minutes.\n\
+             If this was not you, change your password: someone knows it.\n"
+        ),
+        code: Some(code.to_string()),
+    }
+}
+
+/// The password-reset code ("Forgot password?").
+pub fn reset_password_code(to: &str, code: &str) -> OutgoingEmail {
+    OutgoingEmail {
+        kind: "reset_password_code",
+        to: to.to_string(),
+        subject: format!("{code} is your password reset code"),
+        text: format!(
+            "Your password reset code is: {code}\n\n\
+             Enter it on the \"Check your email\" page. It expires in 10 minutes.\n\
+             If you did not ask to reset your password, you can ignore this email.\n"
+        ),
+        code: Some(code.to_string()),
+    }
+}

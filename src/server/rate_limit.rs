@@ -21,6 +21,9 @@ use crate::{
 pub const AUTH_ENDPOINTS: &[&str] = &[
     "/api/auth/sign_in",
     "/api/auth/sign_in_second_factor",
+    "/api/auth/sign_in_email_code",
+    "/api/auth/sign_in_resend_code",
+    "/api/auth/sign_in_new_password",
     "/api/auth/sign_up",
     "/api/auth/verify_email_code",
     "/api/auth/resend_email_code",

@@ -161,6 +161,22 @@ impl Store {
         Ok(result.rows_affected())
     }
 
+    /// Whether this browser ever held a session of `user_id` (client trust).
+    pub async fn client_has_held_session(
+        &self,
+        client_id: &str,
+        user_id: &str,
+    ) -> Result<bool, AuthError> {
+        sqlx::query_scalar::<_, bool>(
+            "SELECT EXISTS (SELECT 1 FROM sessions WHERE client_id = ? AND user_id = ?)",
+        )
+        .bind(client_id)
+        .bind(user_id)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db)
+    }
+
     /// Ends one session (operator revoke). `false` when no live session has that id.
     pub async fn end_session(&self, session_id: &str, now: Timestamp) -> Result<bool, AuthError> {
         let result =

@@ -210,12 +210,13 @@ impl Store {
             .map_err(db)
     }
 
-    /// Replaces the password (clearing the reset flag); optionally ends the user's other sessions.
+    /// Replaces the password (clearing the reset flag); optionally ends the user's sessions other
+    /// than `keep_session_id` (all of them when it is `None`).
     pub async fn replace_password(
         &self,
         user_id: &str,
         hash: &str,
-        keep_session_id: &str,
+        keep_session_id: Option<&str>,
         end_other_sessions: bool,
         now: Timestamp,
     ) -> Result<(), AuthError> {
@@ -228,7 +229,7 @@ impl Store {
             .await
             .map_err(db)?;
         if end_other_sessions {
-            sqlx::query("UPDATE sessions SET ended_at = ? WHERE user_id = ? AND id != ? AND ended_at IS NULL")
+            sqlx::query("UPDATE sessions SET ended_at = ? WHERE user_id = ? AND id IS NOT ? AND ended_at IS NULL")
                 .bind(now)
                 .bind(user_id)
                 .bind(keep_session_id)

@@ -10,8 +10,8 @@ use super::{
 };
 use crate::{
     api::{
-        AuthChange, ResendEmailCode, SignInPassword, SignInSecondFactor, SignInStep, SignOut,
-        SignUpPassword, VerifyEmailCode,
+        AuthChange, ResendEmailCode, SignInEmailCode, SignInNewPassword, SignInPassword,
+        SignInResendCode, SignInSecondFactor, SignInStep, SignOut, SignUpPassword, VerifyEmailCode,
     },
     model::{AuthSnapshot, GatehouseError},
 };
@@ -122,8 +122,10 @@ pub(crate) fn redirect_url_param() -> Signal<String> {
 /// The sign-in form: email address and password (combined), then wherever the server sends the
 /// user (the current task when pending, else `redirect_url`, else `after_sign_in_url`).
 ///
-/// Mounted at `<sign_in_url>/factor-two` it shows the second-factor step ("Two-step
-/// verification": Authentication code, or "Use a backup code"). Mounted at
+/// Its steps are mounted under the sign-in URL: `/factor-two` ("Two-step verification":
+/// Authentication code, or "Use a backup code"), `/client-trust` and `/factor-one` ("Check your
+/// email": the new-device code and the password-reset code), `/reset-password` ("Set new
+/// password"). Mounted at
 /// `<sign_in_url>/tasks/<key>` it shows that session task (the embedded task route used when
 /// `task_urls` has no entry for the task).
 #[component]
@@ -148,15 +150,21 @@ pub fn SignIn(
                 view! { <super::tasks::UnknownTask redirect_url_complete=complete/> }.into_any()
             })
         }
-        None if location
-            .pathname
-            .get()
-            .trim_end_matches('/')
-            .ends_with("/factor-two") =>
-        {
-            view! { <SignInFactorTwo navigate/> }.into_any()
+        None => {
+            let path = location.pathname.get();
+            match path
+                .trim_end_matches('/')
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+            {
+                "factor-two" => view! { <SignInFactorTwo navigate/> }.into_any(),
+                "client-trust" => view! { <EmailCodeStep navigate reset=false/> }.into_any(),
+                "factor-one" => view! { <EmailCodeStep navigate reset=true/> }.into_any(),
+                "reset-password" => view! { <NewPasswordStep navigate/> }.into_any(),
+                _ => view! { <SignInForm navigate/> }.into_any(),
+            }
         }
-        None => view! { <SignInForm navigate/> }.into_any(),
     }
 }
 
@@ -194,6 +202,10 @@ fn SignInForm(navigate: Option<Callback<NavigateArgs>>) -> impl IntoView {
                 <Field label="Password" name="password" field="password" kind="password" autocomplete="current-password" required=true error/>
                 <input type="hidden" name="redirect_url" value=redirect_url/>
                 <SubmitButton pending=action.pending().into()/>
+                // After Continue, so Enter still signs in; it emails a reset code to the address.
+                <button type="submit" class="link" name="intent" value="forgot_password" formnovalidate>
+                    "Forgot password?"
+                </button>
             </ActionForm>
             <p class="switch">"Don't have an account? " <a href=sign_up_url>"Sign up"</a></p>
         </section>
@@ -211,7 +223,6 @@ fn SignInFactorTwo(navigate: Option<Callback<NavigateArgs>>) -> impl IntoView {
     let redirect_url = redirect_url_param();
     let query = use_query_map();
     let backup = move || query.with(|q| q.get("strategy").as_deref() == Some("backup_code"));
-    let sign_in_url = auth_context().urls.get_value().sign_in_url;
     view! {
         <section class="card auth-card">
             <h1>"Two-step verification"</h1>
@@ -240,10 +251,85 @@ fn SignInFactorTwo(navigate: Option<Callback<NavigateArgs>>) -> impl IntoView {
                     </form>
                 }
             }}
-            <form method="get" action=sign_in_url class="start-over">
+            <StartOver/>
+        </section>
+    }
+}
+
+/// "Start over": back to the sign-in form (a GET, keeping `redirect_url`).
+#[component]
+fn StartOver() -> impl IntoView {
+    let redirect_url = redirect_url_param();
+    let sign_in_url = auth_context().urls.get_value().sign_in_url;
+    view! {
+        <form method="get" action=sign_in_url class="start-over">
+            <input type="hidden" name="redirect_url" value=redirect_url/>
+            <button type="submit" class="link">"Start over"</button>
+        </form>
+    }
+}
+
+/// "Check your email": the code emailed for a new device (client trust, `reset = false`) or for
+/// a password reset (`reset = true`), with "Resend code" and "Start over".
+#[component]
+fn EmailCodeStep(navigate: Option<Callback<NavigateArgs>>, reset: bool) -> impl IntoView {
+    let verify = ServerAction::<SignInEmailCode>::new();
+    let resend = ServerAction::<SignInResendCode>::new();
+    follow_sign_in(verify.value(), navigate);
+    let verify_error = error_of(verify.value());
+    let resend_error = error_of(resend.value());
+    let resent = move || matches!(resend.value().get(), Some(Ok(_)));
+    let redirect_url = redirect_url_param();
+    let intro = if reset {
+        "Enter the verification code sent to your email address to reset your password."
+    } else {
+        "You're signing in from a new device. Enter the verification code sent to your email address."
+    };
+    view! {
+        <section class="card auth-card">
+            <h1>"Check your email"</h1>
+            <p class="subtitle">{intro}</p>
+            <ActionForm action=verify>
+                <GlobalError error=verify_error/>
+                <Field label="Verification code" name="code" field="code" autocomplete="one-time-code" required=true error=verify_error/>
                 <input type="hidden" name="redirect_url" value=redirect_url/>
-                <button type="submit" class="link">"Start over"</button>
-            </form>
+                <SubmitButton pending=verify.pending().into()/>
+            </ActionForm>
+            <ActionForm action=resend attr:class="resend">
+                <input type="hidden" name="redirect_url" value=redirect_url/>
+                <button type="submit" class="link" disabled=move || resend.pending().get()>"Resend code"</button>
+                <p class="field-error" role="status">
+                    {move || resend_error.get().and_then(|e| e.errors().first().map(|e| e.long_message.clone()))}
+                    {move || resent().then_some("A new code is on its way.")}
+                </p>
+            </ActionForm>
+            <StartOver/>
+        </section>
+    }
+}
+
+/// "Set new password" after a verified reset code; "Sign out of all other devices" is checked.
+#[component]
+fn NewPasswordStep(navigate: Option<Callback<NavigateArgs>>) -> impl IntoView {
+    let action = ServerAction::<SignInNewPassword>::new();
+    follow_sign_in(action.value(), navigate);
+    let error = error_of(action.value());
+    let redirect_url = redirect_url_param();
+    view! {
+        <section class="card auth-card">
+            <h1>"Set new password"</h1>
+            <ActionForm action=action>
+                <GlobalError error/>
+                <Field label="New password" name="new_password" field="newPassword" kind="password" autocomplete="new-password" required=true error/>
+                <Field label="Confirm password" name="confirm_password" field="confirmPassword" kind="password" autocomplete="new-password" required=true error/>
+                <label class="checkbox">
+                    <input type="checkbox" name="sign_out_of_other_sessions" value="true" checked/>
+                    "Sign out of all other devices"
+                </label>
+                <input type="hidden" name="redirect_url" value=redirect_url/>
+                <SubmitButton pending=action.pending().into()/>
+            </ActionForm>
+            <StartOver/>
         </section>
     }
 }

@@ -9,7 +9,7 @@ use gatehouse::{
         lockout::{admit, lock_after, Admission, Reserved},
         password::{validate_new_password, PasswordHasher},
         session::{derive_tasks, TaskFacts, TaskPolicy},
-        sign_in::{SecondFactorStrategy, SignIn},
+        sign_in::{FirstFactorFacts, SecondFactorStrategy, SignIn},
     },
     model::{SignInStatus, TaskKey},
 };
@@ -172,15 +172,68 @@ fn lockout_admission_as_a_table() {
 
 #[test]
 fn sign_in_transitions_as_a_table() {
-    // (has a second factor, status after the password)
+    let facts = |has_second_factor, untrusted_client| FirstFactorFacts {
+        has_second_factor,
+        untrusted_client,
+    };
+    // (second factor, new browser with client trust on, status after the password)
+    for (has_second_factor, untrusted_client, status) in [
+        (false, false, SignInStatus::Complete),
+        (true, false, SignInStatus::NeedsSecondFactor),
+        (false, true, SignInStatus::NeedsClientTrust),
+        // MFA takes precedence over client trust.
+        (true, true, SignInStatus::NeedsSecondFactor),
+    ] {
+        let state = SignIn::after_first_factor(
+            "user_1",
+            "a@example.com",
+            facts(has_second_factor, untrusted_client),
+            T0,
+        );
+        assert_eq!(
+            state.status(),
+            status,
+            "{has_second_factor} {untrusted_client}"
+        );
+    }
+    // Client trust: the emailed code completes the sign-in.
+    let trust = SignIn::after_first_factor("user_1", "a@example.com", facts(false, true), T0);
+    assert_eq!(
+        trust.clone().after_email_code().unwrap(),
+        SignIn::Complete {
+            user_id: "user_1".into(),
+            first_factor_at: T0,
+            second_factor_at: None,
+        }
+    );
+    // Forgot password: code → new password → second factor (if any) → complete.
+    let reset = SignIn::reset_requested(Some("user_1"), "a@example.com");
+    assert_eq!(reset.status(), SignInStatus::NeedsFirstFactor);
+    let new_password = reset.after_email_code().unwrap();
+    assert_eq!(new_password.status(), SignInStatus::NeedsNewPassword);
     for (has_second_factor, status) in [
         (false, SignInStatus::Complete),
         (true, SignInStatus::NeedsSecondFactor),
     ] {
-        let state = SignIn::after_first_factor("user_1", "a@example.com", has_second_factor, T0);
-        assert_eq!(state.status(), status);
+        let next = new_password
+            .clone()
+            .after_new_password(has_second_factor, T0 + 60)
+            .unwrap();
+        assert_eq!(next.status(), status);
     }
-    let needs = SignIn::after_first_factor("user_1", "a@example.com", true, T0);
+    // An email without an account: the same step, but no code can ever be right.
+    let unknown = SignIn::reset_requested(None, "nobody@example.com");
+    assert_eq!(unknown.status(), SignInStatus::NeedsFirstFactor);
+    assert_eq!(
+        unknown.after_email_code().unwrap_err().code,
+        "form_code_incorrect"
+    );
+    // Steps cannot be skipped.
+    assert!(SignIn::reset_requested(Some("user_1"), "a@example.com")
+        .after_new_password(false, T0)
+        .is_err());
+    assert!(trust.clone().after_second_factor(T0).is_err());
+    let needs = SignIn::after_first_factor("user_1", "a@example.com", facts(true, false), T0);
     assert_eq!(
         needs,
         SignIn::NeedsSecondFactor {
@@ -205,9 +258,9 @@ fn sign_in_transitions_as_a_table() {
         "verification_already_verified"
     );
     // The state survives the store's serialization unchanged.
-    let needs = SignIn::after_first_factor("user_1", "a@example.com", true, T0);
+    let needs = SignIn::after_first_factor("user_1", "a@example.com", facts(true, false), T0);
     let json = serde_json::to_string(&needs).unwrap();
-    assert!(json.contains("\"status\":\"needs_second_factor\""));
+    assert!(json.contains("\"state\":\"needs_second_factor\""));
     assert_eq!(serde_json::from_str::<SignIn>(&json).unwrap(), needs);
 }
 

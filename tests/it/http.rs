@@ -198,6 +198,12 @@ impl TestApp {
         self.send(request).await
     }
 
+    /// A server-function call with owned form pairs.
+    async fn call_form(&mut self, path: &str, form: Vec<(String, String)>) -> Reply {
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        self.call(path, &pairs).await
+    }
+
     /// A plain HTML form post (JavaScript off).
     async fn form_post(&mut self, path: &str, referer: &str, form: &[(&str, &str)]) -> Reply {
         let request = self
@@ -228,6 +234,18 @@ impl TestApp {
             .collect();
         mails.sort();
         mails.into_iter().map(|(_, text)| text).collect()
+    }
+
+    /// The code of the newest mail to `to` once there are more than `count` (mails sent in the
+    /// background arrive a moment after the answer).
+    async fn wait_code(&self, to: &str, count: usize) -> String {
+        for _ in 0..100 {
+            if self.mails(to).len() > count {
+                return self.latest_code(to);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("no mail to {to}");
     }
 
     fn latest_code(&self, to: &str) -> String {
@@ -1684,4 +1702,224 @@ fn client_ip_believes_forwarded_for_only_from_trusted_proxies() {
         client_ip(Some(proxy), &HeaderMap::new(), &[proxy]),
         Some(proxy)
     );
+}
+
+#[tokio::test]
+async fn client_trust_asks_a_new_browser_for_an_emailed_code_once() {
+    let mut app = TestApp::with_env(&[("GATEHOUSE_CLIENT_TRUST__ENABLED", "true")]).await;
+    app.sign_up("trust@example.com").await;
+    app.call("/api/auth/sign_out", &[]).await;
+    // The browser that signed up has held a session of this user: no code.
+    let same = app.sign_in("trust@example.com", PASSWORD, "").await;
+    assert_eq!(same.json()["status"], "complete", "{}", same.body);
+
+    let mut other = app.other_browser();
+    let mails = other.mails("trust@example.com").len();
+    let step = other
+        .sign_in("trust@example.com", PASSWORD, "/account")
+        .await;
+    assert_eq!(step.json()["status"], "needs_client_trust", "{}", step.body);
+    assert_eq!(
+        step.json()["next_url"],
+        "/sign-in/client-trust?redirect_url=%2Faccount"
+    );
+    assert_eq!(other.get("/api/me").await.status, StatusCode::UNAUTHORIZED);
+    let code = other.wait_code("trust@example.com", mails).await;
+    let mail = other.mails("trust@example.com").pop().unwrap();
+    assert!(mail.contains("You're signing in from a new device."));
+    // A reload mid-step keeps a working step: the page renders the form.
+    let page = other.get("/sign-in/client-trust").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Check your email"));
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let reply = other
+        .call("/api/auth/sign_in_email_code", &[("code", wrong)])
+        .await;
+    assert_eq!(reply.error_code(), "form_code_incorrect");
+    let reply = other
+        .call(
+            "/api/auth/sign_in_email_code",
+            &[("code", &code), ("redirect_url", "/account")],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.json()["change"]["redirect_url"], "/account");
+    assert_eq!(other.get("/api/me").await.status, StatusCode::OK);
+    // Afterwards the same browser signs in without a code.
+    other.call("/api/auth/sign_out", &[]).await;
+    let again = other.sign_in("trust@example.com", PASSWORD, "").await;
+    assert_eq!(again.json()["status"], "complete", "{}", again.body);
+
+    // MFA takes precedence over client trust.
+    let (_, _) = enrol_totp(&mut other).await;
+    let mut third = app.other_browser();
+    let step = third.sign_in("trust@example.com", PASSWORD, "").await;
+    assert_eq!(step.json()["status"], "needs_second_factor");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn forgot_password_known_and_unknown_emails_look_the_same() {
+    let mut app = TestApp::new().await;
+    app.sign_up("forgot@example.com").await;
+    // A second browser stays signed in, to be signed out by the reset.
+    let mut elsewhere = app.other_browser();
+    elsewhere.sign_in("forgot@example.com", PASSWORD, "").await;
+    assert_eq!(elsewhere.get("/api/me").await.status, StatusCode::OK);
+    app.call("/api/auth/sign_out", &[]).await;
+
+    let start = |email: &'static str| {
+        form(&[
+            ("identifier", email),
+            ("intent", "forgot_password"),
+            ("redirect_url", "/account"),
+        ])
+    };
+    let mut stranger = app.other_browser();
+    let known = app
+        .call_form("/api/auth/sign_in", start("forgot@example.com"))
+        .await;
+    let unknown = stranger
+        .call_form("/api/auth/sign_in", start("nobody@example.com"))
+        .await;
+    assert_eq!(known.status, StatusCode::OK, "{}", known.body);
+    assert_eq!(
+        known.body, unknown.body,
+        "same answer with or without an account"
+    );
+    assert_eq!(known.json()["status"], "needs_first_factor");
+    assert_eq!(
+        known.json()["next_url"],
+        "/sign-in/factor-one?redirect_url=%2Faccount"
+    );
+    let code = app.wait_code("forgot@example.com", 1).await;
+    assert!(app.mails("nobody@example.com").is_empty());
+    // Wrong codes answer the same for both.
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let known_wrong = app
+        .call("/api/auth/sign_in_email_code", &[("code", wrong)])
+        .await;
+    let unknown_wrong = stranger
+        .call("/api/auth/sign_in_email_code", &[("code", wrong)])
+        .await;
+    assert_eq!(known_wrong.body, unknown_wrong.body);
+    assert_eq!(known_wrong.error_code(), "form_code_incorrect");
+    // The unknown email's attempt ends after 5 tries, even in parallel, like any other.
+    let replies = stranger
+        .parallel(
+            "/api/auth/sign_in_email_code",
+            vec![form(&[("code", "123456")]); 10],
+        )
+        .await;
+    assert_eq!(
+        replies
+            .iter()
+            .filter(|r| r.error_code() == "form_code_incorrect")
+            .count(),
+        3
+    );
+
+    let step = app
+        .call(
+            "/api/auth/sign_in_email_code",
+            &[("code", &code), ("redirect_url", "/account")],
+        )
+        .await;
+    assert_eq!(step.json()["status"], "needs_new_password", "{}", step.body);
+    assert_eq!(
+        step.json()["next_url"],
+        "/sign-in/reset-password?redirect_url=%2Faccount"
+    );
+    assert_eq!(app.get("/api/me").await.status, StatusCode::UNAUTHORIZED);
+    let mismatch = app
+        .call(
+            "/api/auth/sign_in_new_password",
+            &[
+                ("new_password", "a-brand-new-secret"),
+                ("confirm_password", "something-else-entirely"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        codes(&mismatch),
+        vec![(
+            "form_password_mismatch".to_string(),
+            "confirm_password".to_string()
+        )]
+    );
+    let done = app
+        .call(
+            "/api/auth/sign_in_new_password",
+            &[
+                ("new_password", "a-brand-new-secret"),
+                ("confirm_password", "a-brand-new-secret"),
+                ("sign_out_of_other_sessions", "true"),
+                ("redirect_url", "/account"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert_eq!(done.json()["status"], "complete");
+    assert_eq!(done.json()["change"]["redirect_url"], "/account");
+    assert_eq!(app.get("/api/me").await.status, StatusCode::OK);
+    assert_eq!(
+        elsewhere.get("/api/me").await.status,
+        StatusCode::UNAUTHORIZED,
+        "the other device was signed out"
+    );
+    app.call("/api/auth/sign_out", &[]).await;
+    assert_eq!(
+        app.sign_in("forgot@example.com", PASSWORD, "")
+            .await
+            .error_code(),
+        "form_password_incorrect"
+    );
+    assert_eq!(
+        app.sign_in("forgot@example.com", "a-brand-new-secret", "")
+            .await
+            .json()["status"],
+        "complete"
+    );
+}
+
+#[tokio::test]
+async fn a_reset_for_a_user_with_mfa_still_asks_for_the_second_factor() {
+    let mut app = TestApp::new().await;
+    app.sign_up("resetmfa@example.com").await;
+    let (_, backup_codes) = enrol_totp(&mut app).await;
+    app.call("/api/auth/sign_out", &[]).await;
+    let mails = app.mails("resetmfa@example.com").len();
+    app.call(
+        "/api/auth/sign_in",
+        &[
+            ("identifier", "resetmfa@example.com"),
+            ("intent", "forgot_password"),
+        ],
+    )
+    .await;
+    let code = app.wait_code("resetmfa@example.com", mails).await;
+    app.call("/api/auth/sign_in_email_code", &[("code", &code)])
+        .await;
+    let step = app
+        .call(
+            "/api/auth/sign_in_new_password",
+            &[
+                ("new_password", "another-new-secret"),
+                ("confirm_password", "another-new-secret"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        step.json()["status"],
+        "needs_second_factor",
+        "{}",
+        step.body
+    );
+    assert_eq!(app.get("/api/me").await.status, StatusCode::UNAUTHORIZED);
+    let done = app
+        .call(
+            "/api/auth/sign_in_second_factor",
+            &[("strategy", "backup_code"), ("code", &backup_codes[0])],
+        )
+        .await;
+    assert_eq!(done.json()["status"], "complete", "{}", done.body);
 }
