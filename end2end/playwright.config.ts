@@ -1,5 +1,5 @@
 import { defineConfig } from '@playwright/test';
-import { APP_PORT, MAIL_SMTP_PORT, MAIL_WEB_PORT, MFA_APP_PORT } from './tests/ports';
+import { APP_PORT, MAIL_SMTP_PORT, MAIL_WEB_PORT, MFA_APP_PORT, TRUST_APP_PORT } from './tests/ports';
 
 // The harness starts every peer itself on loopback and Playwright stops them all at the end,
 // also when a test fails: maildev (SMTP sink + REST API) and the Gatehouse server built by
@@ -63,6 +63,23 @@ export default defineConfig({
         GATEHOUSE_MFA__REQUIRED: 'true',
         GATEHOUSE_RATE_LIMITS__MAX_REQUESTS: '1000',
         GATEHOUSE_INSTANCE__TASK_URLS: '{}',
+      },
+    },
+    {
+      // A third instance: client trust on.
+      command: 'bash end2end/start-app.sh',
+      cwd: '..',
+      url: `http://127.0.0.1:${TRUST_APP_PORT}/healthz`,
+      reuseExistingServer: false,
+      timeout: 120_000,
+      stdout: 'pipe',
+      env: {
+        E2E_DIR: 'target/e2e-trust',
+        LEPTOS_SITE_ADDR: `127.0.0.1:${TRUST_APP_PORT}`,
+        GATEHOUSE_EMAIL__SMTP_URL: `smtp://127.0.0.1:${MAIL_SMTP_PORT}`,
+        GATEHOUSE_INSTANCE__PUBLIC_URL: `http://127.0.0.1:${TRUST_APP_PORT}`,
+        GATEHOUSE_CLIENT_TRUST__ENABLED: 'true',
+        GATEHOUSE_RATE_LIMITS__MAX_REQUESTS: '1000',
       },
     },
   ],

@@ -4,3 +4,5 @@ export const APP_PORT = 3100;
 export const MFA_APP_PORT = 3101;
 export const MAIL_SMTP_PORT = 1125;
 export const MAIL_WEB_PORT = 1180;
+/** The instance with client trust on (a new browser must confirm an emailed code). */
+export const TRUST_APP_PORT = 3102;
