@@ -37,10 +37,11 @@ pub mod prelude {
         SignUpStatus, TaskKey, UserSummary,
     };
     pub use crate::ui::{
-        task_view, use_auth, use_auth_with, use_instance_urls, use_organization_list, AuthProvider,
-        OrganizationList, OrganizationSwitcher, Protect, RedirectToSignIn, RedirectToTasks, Show,
-        SignIn, SignOutButton, SignUp, SignedIn, SignedOut, TaskChooseOrganization,
-        TaskResetPassword, TaskSetupMfa, UnknownTask, When,
+        task_view, use_auth, use_auth_with, use_instance_urls, use_organization_list, use_sign_in,
+        use_sign_up, AuthProvider, Errors, FetchStatus, NavigateArgs, OrganizationList,
+        OrganizationSwitcher, Protect, RedirectToSignIn, RedirectToTasks, Show, SignIn,
+        SignOutButton, SignUp, SignedIn, SignedOut, TaskChooseOrganization, TaskResetPassword,
+        TaskSetupMfa, UnknownTask, UseSignIn, UseSignUp, When,
     };
 
     #[cfg(feature = "ssr")]

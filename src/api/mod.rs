@@ -148,6 +148,87 @@ pub async fn sign_in_second_factor(
     ssr::respond(ssr::sign_in_second_factor(strategy, code, redirect_url).await)
 }
 
+/// One step of a sign-in or sign-up flow, as the hooks send it (the one client path every flow's
+/// browser request takes; the per-step server functions above serve plain HTML forms).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum FlowRequest {
+    /// `sign_in.password(email, password)`.
+    SignInPassword {
+        /// Email address.
+        identifier: String,
+        /// Password.
+        password: String,
+    },
+    /// `sign_in.reset_password_email_code().send_code(email)`.
+    SignInResetPasswordSendCode {
+        /// Email address.
+        identifier: String,
+    },
+    /// `verify_code(code)` of the reset-password or client-trust step.
+    SignInEmailCode {
+        /// The emailed code.
+        code: String,
+    },
+    /// `send_code()` again for the reset-password or client-trust step.
+    SignInResendCode,
+    /// `sign_in.mfa().verify_totp(code)` / `verify_backup_code(code)`.
+    SignInSecondFactor {
+        /// `totp` or `backup_code`.
+        strategy: String,
+        /// The code.
+        code: String,
+    },
+    /// `sign_in.submit_reset_password(password, sign_out_of_other_sessions)`.
+    SignInNewPassword {
+        /// The new password.
+        new_password: String,
+        /// Its confirmation.
+        confirm_password: String,
+        /// End every other session of the user.
+        sign_out_of_other_sessions: bool,
+    },
+    /// `sign_up.password(…)`: the code is emailed at once.
+    SignUpPassword {
+        /// Email address.
+        email_address: String,
+        /// Password.
+        password: String,
+        /// First name.
+        first_name: Option<String>,
+        /// Last name.
+        last_name: Option<String>,
+    },
+    /// `sign_up.verifications().verify_email_code(code)`.
+    SignUpVerifyEmailCode {
+        /// The emailed code.
+        code: String,
+    },
+    /// `sign_up.verifications().send_email_code()` again.
+    SignUpResendEmailCode,
+}
+
+/// The answer to a flow step: the attempt's new status, and the auth change when the flow
+/// completed (`finalize` then only navigates).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FlowResponse {
+    /// A sign-in step.
+    SignIn(SignInStep),
+    /// A sign-up step that is not complete yet.
+    SignUp(SignUpStep),
+    /// A completed sign-up (user and session created).
+    SignUpComplete(AuthChange),
+}
+
+/// Runs one flow step (JSON in and out) for the hooks.
+#[server(endpoint = "auth/flow", input = leptos::server_fn::codec::Json)]
+pub async fn auth_flow(
+    request: FlowRequest,
+    redirect_url: Option<String>,
+) -> Result<FlowResponse, GatehouseError> {
+    ssr::respond(ssr::auth_flow(request, redirect_url).await)
+}
+
 /// Signs out of the current session.
 #[server(endpoint = "auth/sign_out")]
 pub async fn sign_out(redirect_url: Option<String>) -> Result<AuthChange, GatehouseError> {

@@ -448,6 +448,62 @@ pub async fn sign_in_password(
     sign_in_outcome(&gatehouse, &client_id, attempt.status, redirect_url, now).await
 }
 
+pub async fn auth_flow(
+    request: super::FlowRequest,
+    redirect_url: Option<String>,
+) -> Result<super::FlowResponse, GatehouseError> {
+    use super::{FlowRequest as Step, FlowResponse as Answer};
+    Ok(match request {
+        Step::SignInPassword {
+            identifier,
+            password,
+        } => {
+            Answer::SignIn(sign_in_password(identifier, Some(password), redirect_url, None).await?)
+        }
+        Step::SignInResetPasswordSendCode { identifier } => Answer::SignIn(
+            sign_in_password(
+                identifier,
+                None,
+                redirect_url,
+                Some("forgot_password".into()),
+            )
+            .await?,
+        ),
+        Step::SignInEmailCode { code } => {
+            Answer::SignIn(sign_in_email_code(code, redirect_url).await?)
+        }
+        Step::SignInResendCode => Answer::SignIn(sign_in_resend_code(redirect_url).await?),
+        Step::SignInSecondFactor { strategy, code } => {
+            Answer::SignIn(sign_in_second_factor(strategy, code, redirect_url).await?)
+        }
+        Step::SignInNewPassword {
+            new_password,
+            confirm_password,
+            sign_out_of_other_sessions,
+        } => Answer::SignIn(
+            sign_in_new_password(
+                new_password,
+                confirm_password,
+                sign_out_of_other_sessions.then(|| "true".to_string()),
+                redirect_url,
+            )
+            .await?,
+        ),
+        Step::SignUpPassword {
+            email_address,
+            password,
+            first_name,
+            last_name,
+        } => Answer::SignUp(
+            sign_up_password(email_address, password, first_name, last_name, redirect_url).await?,
+        ),
+        Step::SignUpVerifyEmailCode { code } => {
+            Answer::SignUpComplete(verify_email_code(code, redirect_url).await?)
+        }
+        Step::SignUpResendEmailCode => Answer::SignUp(resend_email_code(redirect_url).await?),
+    })
+}
+
 pub async fn sign_in_email_code(
     code: String,
     redirect_url: Option<String>,

@@ -24,6 +24,7 @@ pub const AUTH_ENDPOINTS: &[&str] = &[
     "/api/auth/sign_in_email_code",
     "/api/auth/sign_in_resend_code",
     "/api/auth/sign_in_new_password",
+    "/api/auth/flow",
     "/api/auth/sign_up",
     "/api/auth/verify_email_code",
     "/api/auth/resend_email_code",

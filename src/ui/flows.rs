@@ -6,7 +6,7 @@ use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 
 use super::{
     fields::{ActionError, Field, GlobalError, SubmitButton},
-    provider::auth_context,
+    provider::{auth_context, AuthContext},
 };
 use crate::{
     api::{
@@ -17,13 +17,56 @@ use crate::{
 };
 
 /// What a `navigate` callback receives after `finalize` (Clerk's `{ session, decorateUrl }`):
-/// the new session state and the decorated redirect target.
+/// the new session state, the decorated redirect target, and [`NavigateArgs::decorate_url`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NavigateArgs {
     /// The new session state.
     pub session: AuthSnapshot,
     /// The redirect target, already through `decorate_url`.
     pub redirect_url: String,
+    /// The instance URLs `decorate_url` checks against.
+    urls: crate::api::InstanceUrls,
+}
+
+impl NavigateArgs {
+    /// Clerk's `decorateUrl(path)`: a same-origin path stays relative (navigate client-side); an
+    /// absolute URL on an allowed origin stays absolute (load it fully: it starts with `http`);
+    /// anything else is refused and `after_sign_in_url` comes back instead.
+    pub fn decorate_url(&self, path: &str) -> String {
+        crate::model::decorate_url(
+            path,
+            &self.urls.origin,
+            &self.urls.authorized_parties,
+            &self.urls.after_sign_in_url,
+        )
+        .into_string()
+    }
+}
+
+/// Sends the browser to `target`: client-side when it is a path, a full load when absolute.
+/// Captured where the router is in context, so it can run after an `await`.
+#[derive(Clone, Copy)]
+pub(crate) struct GoTo(Callback<String>);
+
+impl GoTo {
+    /// Must be created in a component (it reads the router).
+    pub(crate) fn new() -> Self {
+        let navigate = use_navigate();
+        Self(Callback::new(move |target: String| {
+            if target.starts_with('/') {
+                navigate(&target, Default::default());
+            } else {
+                #[cfg(feature = "hydrate")]
+                if let Some(window) = leptos::web_sys::window() {
+                    let _ = window.location().assign(&target);
+                }
+            }
+        }))
+    }
+
+    pub(crate) fn run(self, target: &str) {
+        self.0.run(target.to_string());
+    }
 }
 
 /// Adopts the new auth state and goes on. Where to:
@@ -37,7 +80,17 @@ pub struct NavigateArgs {
 /// navigates first and adopts the state on the next tick, so the page being left never sees
 /// itself signed out (and never bounces to sign-in).
 pub(crate) fn apply_change_with(change: &AuthChange, navigate: Option<Callback<NavigateArgs>>) {
-    let context = auth_context();
+    apply_change_in(auth_context(), GoTo::new(), change, navigate);
+}
+
+/// [`apply_change_with`] with the context and router captured beforehand (hooks call it after
+/// an `await`, outside the component's reactive owner).
+pub(crate) fn apply_change_in(
+    context: AuthContext,
+    go: GoTo,
+    change: &AuthChange,
+    navigate: Option<Callback<NavigateArgs>>,
+) {
     let task = change.snapshot.current_task();
     let configured = task.is_some_and(|task| {
         context
@@ -50,6 +103,7 @@ pub(crate) fn apply_change_with(change: &AuthChange, navigate: Option<Callback<N
         navigate.run(NavigateArgs {
             session: change.snapshot.clone(),
             redirect_url: change.redirect_url.clone(),
+            urls: context.urls.get_value(),
         });
         return;
     }
@@ -59,9 +113,9 @@ pub(crate) fn apply_change_with(change: &AuthChange, navigate: Option<Callback<N
     let target = task_url.as_deref().unwrap_or(&change.redirect_url);
     if change.snapshot.session_id.is_some() {
         context.snapshot.set(change.snapshot.clone());
-        go_to(target);
+        go.run(target);
     } else {
-        go_to(target);
+        go.run(target);
         let snapshot = change.snapshot.clone();
         set_timeout(
             move || context.snapshot.set(snapshot),
@@ -90,19 +144,7 @@ fn log_debug(message: &str) {
 }
 
 fn go_to(target: &str) {
-    if target.starts_with('/') {
-        use_navigate()(target, Default::default());
-    } else {
-        #[cfg(feature = "hydrate")]
-        if let Some(window) = web_sys_window() {
-            let _ = window.location().assign(target);
-        }
-    }
-}
-
-#[cfg(feature = "hydrate")]
-fn web_sys_window() -> Option<leptos::web_sys::Window> {
-    leptos::web_sys::window()
+    GoTo::new().run(target);
 }
 
 pub(crate) fn error_of<T, S>(value: S) -> ActionError

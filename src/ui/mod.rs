@@ -3,12 +3,17 @@
 mod control;
 mod fields;
 mod flows;
+mod hooks;
 mod organizations;
 mod provider;
 mod tasks;
 
 pub use control::{Protect, RedirectToSignIn, RedirectToTasks, Show, SignedIn, SignedOut, When};
 pub use flows::{NavigateArgs, SignIn, SignOutButton, SignUp};
+pub use hooks::{
+    use_sign_in, use_sign_up, ClientTrust, Errors, FetchStatus, ResetPasswordEmailCode, SignInMfa,
+    SignUpVerifications, UseSignIn, UseSignUp,
+};
 pub use organizations::{use_organization_list, OrganizationList, OrganizationSwitcher};
 pub use provider::{use_auth, use_auth_with, use_instance_urls, AuthContext, AuthProvider};
 pub use tasks::{task_view, TaskChooseOrganization, TaskResetPassword, TaskSetupMfa, UnknownTask};

@@ -1,0 +1,375 @@
+//! Hooks for custom flows, in the shapes of Clerk Core 3's `useSignIn()` / `useSignUp()`:
+//! `status`, `errors` (`fields` by camelCase name, `global`, `raw`), `fetch_status`, one method
+//! per step (each returns `Result<(), AuthError>`), and `finalize(navigate)`.
+//!
+//! Every method sends its step through one server function (`auth_flow`, JSON): the one client
+//! path all flows take from the browser.
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+
+use super::{
+    flows::{apply_change_in, redirect_url_param, GoTo, NavigateArgs},
+    provider::{auth_context, AuthContext},
+};
+use crate::{
+    api::{auth_flow, AuthChange, FlowRequest, FlowResponse},
+    model::{AuthError, ErrorCode, GatehouseError, SignInStatus, SignUpStatus},
+};
+
+/// Whether a request of the hook is running (Clerk's `fetchStatus`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FetchStatus {
+    /// Nothing running.
+    #[default]
+    Idle,
+    /// A request is on its way: disable the buttons.
+    Fetching,
+}
+
+/// Clerk's `errors` of a hook: field errors by camelCase name (`identifier`, `password`, `code`,
+/// `emailAddress`, …), errors not tied to a field (`global`, empty when any field error exists),
+/// and every error as received (`raw`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Errors {
+    /// Field errors by camelCase name.
+    pub fields: BTreeMap<String, AuthError>,
+    /// Errors not tied to a field.
+    pub global: Vec<AuthError>,
+    /// Every error.
+    pub raw: Vec<AuthError>,
+}
+
+impl Errors {
+    fn from_error(error: &GatehouseError) -> Self {
+        Self {
+            fields: error
+                .errors()
+                .iter()
+                .filter_map(|e| e.field().map(|field| (field, e.clone())))
+                .collect(),
+            global: error.global().into_iter().cloned().collect(),
+            raw: error.errors().to_vec(),
+        }
+    }
+
+    /// The error of one field (camelCase), if any.
+    pub fn field(&self, name: &str) -> Option<&AuthError> {
+        self.fields.get(name)
+    }
+}
+
+/// What the hooks share: the state of the last request and the completed flow's change.
+#[derive(Clone, Copy)]
+struct Flow {
+    errors: RwSignal<Errors>,
+    fetch_status: RwSignal<FetchStatus>,
+    change: RwSignal<Option<AuthChange>>,
+    redirect_url: Signal<String>,
+    context: AuthContext,
+    go: GoTo,
+}
+
+impl Flow {
+    fn new() -> Self {
+        Self {
+            errors: RwSignal::new(Errors::default()),
+            fetch_status: RwSignal::new(FetchStatus::Idle),
+            change: RwSignal::new(None),
+            redirect_url: redirect_url_param(),
+            context: auth_context(),
+            go: GoTo::new(),
+        }
+    }
+
+    async fn send(self, request: FlowRequest) -> Result<FlowResponse, AuthError> {
+        self.fetch_status.set(FetchStatus::Fetching);
+        let redirect_url = Some(self.redirect_url.get_untracked()).filter(|url| !url.is_empty());
+        let result = auth_flow(request, redirect_url).await;
+        self.fetch_status.set(FetchStatus::Idle);
+        match result {
+            Ok(response) => {
+                self.errors.set(Errors::default());
+                Ok(response)
+            }
+            Err(error) => {
+                self.errors.set(Errors::from_error(&error));
+                Err(error
+                    .errors()
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(AuthError::internal))
+            }
+        }
+    }
+
+    /// Adopts the completed flow's session and navigates (task page, `navigate`, or the
+    /// redirect target: see `<SignIn/>`).
+    fn finalize(
+        self,
+        navigate: Option<Callback<NavigateArgs>>,
+        not_complete: ErrorCode,
+    ) -> Result<(), AuthError> {
+        let change = self
+            .change
+            .get_untracked()
+            .ok_or_else(|| AuthError::new(not_complete))?;
+        apply_change_in(self.context, self.go, &change, navigate);
+        Ok(())
+    }
+}
+
+/// `use_sign_in()`: a sign-in flow driven from your own components.
+#[derive(Clone, Copy)]
+pub struct UseSignIn {
+    /// The attempt's status (`needs_first_factor` until a step moves it).
+    pub status: RwSignal<SignInStatus>,
+    /// The last request's errors.
+    pub errors: RwSignal<Errors>,
+    /// Whether a request is running.
+    pub fetch_status: RwSignal<FetchStatus>,
+    flow: Flow,
+}
+
+/// A sign-in flow for custom pages. Create it in a component; call its methods from event
+/// handlers (`leptos::task::spawn_local(async move { sign_in.password(…).await })`).
+pub fn use_sign_in() -> UseSignIn {
+    let flow = Flow::new();
+    UseSignIn {
+        status: RwSignal::new(SignInStatus::NeedsFirstFactor),
+        errors: flow.errors,
+        fetch_status: flow.fetch_status,
+        flow,
+    }
+}
+
+/// The second-factor methods of a sign-in (`sign_in.mfa()`).
+#[derive(Clone, Copy)]
+pub struct SignInMfa(UseSignIn);
+
+/// The "Forgot password?" methods of a sign-in (`sign_in.reset_password_email_code()`).
+#[derive(Clone, Copy)]
+pub struct ResetPasswordEmailCode(UseSignIn);
+
+/// The new-device methods of a sign-in (`sign_in.client_trust()`).
+#[derive(Clone, Copy)]
+pub struct ClientTrust(UseSignIn);
+
+impl UseSignIn {
+    async fn step(self, request: FlowRequest) -> Result<(), AuthError> {
+        if let FlowResponse::SignIn(step) = self.flow.send(request).await? {
+            self.status.set(step.status);
+            self.flow.change.set(step.change);
+        }
+        Ok(())
+    }
+
+    /// Email address + password. Then `status` is `complete`, `needs_second_factor` or
+    /// `needs_client_trust`.
+    pub async fn password(self, email_address: String, password: String) -> Result<(), AuthError> {
+        self.step(FlowRequest::SignInPassword {
+            identifier: email_address,
+            password,
+        })
+        .await
+    }
+
+    /// The second factor: an authenticator code or a backup code.
+    pub fn mfa(self) -> SignInMfa {
+        SignInMfa(self)
+    }
+
+    /// Forgot password: a code by email, then `submit_reset_password`.
+    pub fn reset_password_email_code(self) -> ResetPasswordEmailCode {
+        ResetPasswordEmailCode(self)
+    }
+
+    /// A new device (`needs_client_trust`): the emailed code.
+    pub fn client_trust(self) -> ClientTrust {
+        ClientTrust(self)
+    }
+
+    /// Sets the new password after a verified reset code (`needs_new_password`).
+    pub async fn submit_reset_password(
+        self,
+        password: String,
+        sign_out_of_other_sessions: bool,
+    ) -> Result<(), AuthError> {
+        self.step(FlowRequest::SignInNewPassword {
+            new_password: password.clone(),
+            confirm_password: password,
+            sign_out_of_other_sessions,
+        })
+        .await
+    }
+
+    /// Forgets the attempt on this page: back to `needs_first_factor`, no errors.
+    pub fn reset(self) {
+        self.status.set(SignInStatus::NeedsFirstFactor);
+        self.errors.set(Errors::default());
+        self.flow.change.set(None);
+    }
+
+    /// Activates the new session and navigates: the current task's page when pending
+    /// (`task_urls` wins over `navigate`), else `navigate` with `{ session, decorate_url }`,
+    /// else the redirect target. Only a `complete` sign-in can be finalized.
+    pub fn finalize(self, navigate: Option<Callback<NavigateArgs>>) -> Result<(), AuthError> {
+        self.flow.finalize(navigate, ErrorCode::SignInNotComplete)
+    }
+}
+
+impl SignInMfa {
+    /// A code from the authenticator app.
+    pub async fn verify_totp(self, code: String) -> Result<(), AuthError> {
+        self.0
+            .step(FlowRequest::SignInSecondFactor {
+                strategy: "totp".into(),
+                code,
+            })
+            .await
+    }
+
+    /// One of the backup codes.
+    pub async fn verify_backup_code(self, code: String) -> Result<(), AuthError> {
+        self.0
+            .step(FlowRequest::SignInSecondFactor {
+                strategy: "backup_code".into(),
+                code,
+            })
+            .await
+    }
+}
+
+impl ResetPasswordEmailCode {
+    /// Emails a reset code to `email_address` (the same answer whether or not it has an account).
+    pub async fn send_code(self, email_address: String) -> Result<(), AuthError> {
+        self.0
+            .step(FlowRequest::SignInResetPasswordSendCode {
+                identifier: email_address,
+            })
+            .await
+    }
+
+    /// The emailed code; then `status` is `needs_new_password`.
+    pub async fn verify_code(self, code: String) -> Result<(), AuthError> {
+        self.0.step(FlowRequest::SignInEmailCode { code }).await
+    }
+}
+
+impl ClientTrust {
+    /// The emailed code; then `status` is `complete`.
+    pub async fn verify_code(self, code: String) -> Result<(), AuthError> {
+        self.0.step(FlowRequest::SignInEmailCode { code }).await
+    }
+
+    /// Emails a new code (the first one is sent with the password step).
+    pub async fn send_code(self) -> Result<(), AuthError> {
+        self.0.step(FlowRequest::SignInResendCode).await
+    }
+}
+
+/// `use_sign_up()`: a sign-up flow driven from your own components.
+#[derive(Clone, Copy)]
+pub struct UseSignUp {
+    /// The attempt's status (`None` before `password`).
+    pub status: RwSignal<Option<SignUpStatus>>,
+    /// Fields still to verify (`email_address` until the code is verified).
+    pub unverified_fields: RwSignal<Vec<String>>,
+    /// Fields still missing (always empty for email + password sign-up).
+    pub missing_fields: RwSignal<Vec<String>>,
+    /// Whether this sign-up can be transferred to a sign-in (SSO; never for email + password).
+    pub is_transferable: RwSignal<bool>,
+    /// The last request's errors.
+    pub errors: RwSignal<Errors>,
+    /// Whether a request is running.
+    pub fetch_status: RwSignal<FetchStatus>,
+    code_on_its_way: RwSignal<bool>,
+    flow: Flow,
+}
+
+/// A sign-up flow for custom pages (see [`use_sign_in`]).
+pub fn use_sign_up() -> UseSignUp {
+    let flow = Flow::new();
+    UseSignUp {
+        status: RwSignal::new(None),
+        unverified_fields: RwSignal::new(Vec::new()),
+        missing_fields: RwSignal::new(Vec::new()),
+        is_transferable: RwSignal::new(false),
+        errors: flow.errors,
+        fetch_status: flow.fetch_status,
+        code_on_its_way: RwSignal::new(false),
+        flow,
+    }
+}
+
+/// The email-verification methods of a sign-up (`sign_up.verifications()`).
+#[derive(Clone, Copy)]
+pub struct SignUpVerifications(UseSignUp);
+
+impl UseSignUp {
+    async fn step(self, request: FlowRequest) -> Result<(), AuthError> {
+        match self.flow.send(request).await? {
+            FlowResponse::SignUp(step) => {
+                self.status.set(Some(step.status));
+                self.unverified_fields.set(step.unverified_fields);
+            }
+            FlowResponse::SignUpComplete(change) => {
+                self.status.set(Some(SignUpStatus::Complete));
+                self.unverified_fields.set(Vec::new());
+                self.flow.change.set(Some(change));
+            }
+            FlowResponse::SignIn(_) => {}
+        }
+        Ok(())
+    }
+
+    /// Email address + password (and optional names). The code is emailed at once; then
+    /// `status` is `missing_requirements` with `unverified_fields = ["email_address"]`.
+    pub async fn password(
+        self,
+        email_address: String,
+        password: String,
+        first_name: Option<String>,
+        last_name: Option<String>,
+    ) -> Result<(), AuthError> {
+        self.step(FlowRequest::SignUpPassword {
+            email_address,
+            password,
+            first_name,
+            last_name,
+        })
+        .await?;
+        self.code_on_its_way.set(true);
+        Ok(())
+    }
+
+    /// Email verification.
+    pub fn verifications(self) -> SignUpVerifications {
+        SignUpVerifications(self)
+    }
+
+    /// Activates the new session and navigates (see [`UseSignIn::finalize`]).
+    pub fn finalize(self, navigate: Option<Callback<NavigateArgs>>) -> Result<(), AuthError> {
+        self.flow.finalize(navigate, ErrorCode::SignUpNotComplete)
+    }
+}
+
+impl SignUpVerifications {
+    /// Sends the code: right after `password` it is already on its way (nothing is sent twice);
+    /// later it emails a new one (at most every 30 s, at most 3 times).
+    pub async fn send_email_code(self) -> Result<(), AuthError> {
+        if self.0.code_on_its_way.get_untracked() {
+            self.0.code_on_its_way.set(false);
+            return Ok(());
+        }
+        self.0.step(FlowRequest::SignUpResendEmailCode).await
+    }
+
+    /// The emailed code; then `status` is `complete` (the user and session exist).
+    pub async fn verify_email_code(self, code: String) -> Result<(), AuthError> {
+        self.0
+            .step(FlowRequest::SignUpVerifyEmailCode { code })
+            .await
+    }
+}
