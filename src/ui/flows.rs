@@ -6,13 +6,11 @@ use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 
 use super::{
     fields::{ActionError, Field, GlobalError, SubmitButton},
+    hooks::{sign_in_for, sign_up_for, Submitted},
     provider::{auth_context, AuthContext},
 };
 use crate::{
-    api::{
-        AuthChange, ResendEmailCode, SignInEmailCode, SignInNewPassword, SignInPassword,
-        SignInResendCode, SignInSecondFactor, SignInStep, SignOut, SignUpPassword, VerifyEmailCode,
-    },
+    api::{AuthChange, SignOut},
     model::{AuthSnapshot, GatehouseError},
 };
 
@@ -143,10 +141,6 @@ fn log_debug(message: &str) {
     tracing::debug!("{message}");
 }
 
-fn go_to(target: &str) {
-    GoTo::new().run(target);
-}
-
 pub(crate) fn error_of<T, S>(value: S) -> ActionError
 where
     T: Clone + Send + Sync + 'static,
@@ -210,45 +204,70 @@ pub fn SignIn(
     }
 }
 
-/// Follows a sign-in step: finalized → the new session's target; otherwise the next step's page.
-fn follow_sign_in<S>(value: S, navigate: Option<Callback<NavigateArgs>>)
-where
-    S: Get<Value = Option<Result<SignInStep, GatehouseError>>> + Send + Sync + 'static,
-{
-    Effect::new(move |_| {
-        if let Some(Ok(step)) = value.get() {
-            match (&step.change, &step.next_url) {
-                (Some(change), _) => apply_change_with(change, navigate),
-                (None, Some(next)) => go_to(next),
-                (None, None) => {}
-            }
+/// Runs a kit step from its form: the form posts to `endpoint` when there is no JavaScript;
+/// hydrated, the submit is stopped and `step` sends it through the hook (the one client path),
+/// then the flow goes on (finalize, or the next step's page).
+macro_rules! on_step {
+    ($hook:expr, $navigate:expr, |$form:ident| $step:expr) => {{
+        let hook = $hook;
+        let navigate = $navigate;
+        move |ev: leptos::ev::SubmitEvent| {
+            let $form = Submitted::take(&ev);
+            let step = $step;
+            leptos::task::spawn_local(async move {
+                if step.await.is_ok() {
+                    hook.follow(navigate);
+                }
+            });
         }
-    });
+    }};
+}
+
+/// The endpoints the kit's plain forms post to (without JavaScript).
+mod endpoint {
+    pub const SIGN_IN: &str = "/api/auth/sign_in";
+    pub const SECOND_FACTOR: &str = "/api/auth/sign_in_second_factor";
+    pub const EMAIL_CODE: &str = "/api/auth/sign_in_email_code";
+    pub const RESEND_CODE: &str = "/api/auth/sign_in_resend_code";
+    pub const NEW_PASSWORD: &str = "/api/auth/sign_in_new_password";
+    pub const SIGN_UP: &str = "/api/auth/sign_up";
+    pub const VERIFY_EMAIL_CODE: &str = "/api/auth/verify_email_code";
+    pub const RESEND_EMAIL_CODE: &str = "/api/auth/resend_email_code";
 }
 
 #[component]
 fn SignInForm(navigate: Option<Callback<NavigateArgs>>) -> impl IntoView {
-    let action = ServerAction::<SignInPassword>::new();
-    let value = action.value();
-    follow_sign_in(value, navigate);
-    let error = error_of(value);
+    let sign_in = sign_in_for(Some(endpoint::SIGN_IN));
+    let on_submit = on_step!(sign_in, navigate, |form| {
+        let email = form.value("identifier");
+        let forgot = form.optional("intent").as_deref() == Some("forgot_password");
+        let password = form.value("password");
+        async move {
+            if forgot {
+                sign_in.reset_password_email_code().send_code(email).await
+            } else {
+                sign_in.password(email, password).await
+            }
+        }
+    });
+    let error = sign_in.last_error();
     let redirect_url = redirect_url_param();
     let sign_up_url = auth_context().urls.get_value().sign_up_url;
     view! {
         <section class="card auth-card">
             <h1>"Sign in"</h1>
             <p class="subtitle">"Welcome back! Please sign in to continue"</p>
-            <ActionForm action=action>
+            <form method="post" action=endpoint::SIGN_IN on:submit=on_submit>
                 <GlobalError error/>
                 <Field label="Email address" name="identifier" field="identifier" kind="email" autocomplete="email" required=true error/>
                 <Field label="Password" name="password" field="password" kind="password" autocomplete="current-password" required=true error/>
                 <input type="hidden" name="redirect_url" value=redirect_url/>
-                <SubmitButton pending=action.pending().into()/>
+                <SubmitButton pending=sign_in.pending()/>
                 // After Continue, so Enter still signs in; it emails a reset code to the address.
                 <button type="submit" class="link" name="intent" value="forgot_password" formnovalidate>
                     "Forgot password?"
                 </button>
-            </ActionForm>
+            </form>
             <p class="switch">"Don't have an account? " <a href=sign_up_url>"Sign up"</a></p>
         </section>
     }
@@ -258,10 +277,19 @@ fn SignInForm(navigate: Option<Callback<NavigateArgs>>) -> impl IntoView {
 /// one of the backup codes. Switching is a plain GET link-form, so it works without JavaScript.
 #[component]
 fn SignInFactorTwo(navigate: Option<Callback<NavigateArgs>>) -> impl IntoView {
-    let action = ServerAction::<SignInSecondFactor>::new();
-    let value = action.value();
-    follow_sign_in(value, navigate);
-    let error = error_of(value);
+    let sign_in = sign_in_for(Some(endpoint::SECOND_FACTOR));
+    let on_submit = on_step!(sign_in, navigate, |form| {
+        let code = form.value("code");
+        let backup = form.value("strategy") == "backup_code";
+        async move {
+            if backup {
+                sign_in.mfa().verify_backup_code(code).await
+            } else {
+                sign_in.mfa().verify_totp(code).await
+            }
+        }
+    });
+    let error = sign_in.last_error();
     let redirect_url = redirect_url_param();
     let query = use_query_map();
     let backup = move || query.with(|q| q.get("strategy").as_deref() == Some("backup_code"));
@@ -279,13 +307,13 @@ fn SignInFactorTwo(navigate: Option<Callback<NavigateArgs>>) -> impl IntoView {
                 };
                 view! {
                     <p class="subtitle">{intro}</p>
-                    <ActionForm action=action>
+                    <form method="post" action=endpoint::SECOND_FACTOR on:submit=on_submit>
                         <GlobalError error/>
                         <Field label name="code" field="code" autocomplete required=true error/>
                         <input type="hidden" name="strategy" value=strategy/>
                         <input type="hidden" name="redirect_url" value=redirect_url/>
-                        <SubmitButton pending=action.pending().into()/>
-                    </ActionForm>
+                        <SubmitButton pending=sign_in.pending()/>
+                    </form>
                     <form method="get" class="alternative">
                         <input type="hidden" name="strategy" value=other/>
                         <input type="hidden" name="redirect_url" value=redirect_url/>
@@ -311,16 +339,53 @@ fn StartOver() -> impl IntoView {
     }
 }
 
+/// "Resend code": a form of its own, with the result (or the wait) announced next to it.
+#[component]
+fn ResendCode(
+    /// The endpoint a plain form posts to.
+    endpoint: &'static str,
+    /// Sends the new code through the hook.
+    resend: Callback<(), ()>,
+    /// The resend's last error.
+    error: Signal<Option<GatehouseError>>,
+    /// Whether it is running.
+    pending: Signal<bool>,
+    /// Whether a new code was sent.
+    resent: Signal<bool>,
+) -> impl IntoView {
+    let redirect_url = redirect_url_param();
+    view! {
+        <form method="post" action=endpoint class="resend" on:submit=move |ev| {
+            ev.prevent_default();
+            resend.run(());
+        }>
+            <input type="hidden" name="redirect_url" value=redirect_url/>
+            <button type="submit" class="link" disabled=move || pending.get()>"Resend code"</button>
+            <p class="field-error" role="status">
+                {move || error.get().and_then(|e| e.errors().first().map(|e| e.long_message.clone()))}
+                {move || resent.get().then_some("A new code is on its way.")}
+            </p>
+        </form>
+    }
+}
+
 /// "Check your email": the code emailed for a new device (client trust, `reset = false`) or for
 /// a password reset (`reset = true`), with "Resend code" and "Start over".
 #[component]
 fn EmailCodeStep(navigate: Option<Callback<NavigateArgs>>, reset: bool) -> impl IntoView {
-    let verify = ServerAction::<SignInEmailCode>::new();
-    let resend = ServerAction::<SignInResendCode>::new();
-    follow_sign_in(verify.value(), navigate);
-    let verify_error = error_of(verify.value());
-    let resend_error = error_of(resend.value());
-    let resent = move || matches!(resend.value().get(), Some(Ok(_)));
+    let sign_in = sign_in_for(Some(endpoint::EMAIL_CODE));
+    let resender = sign_in_for(Some(endpoint::RESEND_CODE));
+    let resent = RwSignal::new(false);
+    let on_submit = on_step!(sign_in, navigate, |form| {
+        let code = form.value("code");
+        async move { sign_in.client_trust().verify_code(code).await }
+    });
+    let resend = Callback::new(move |()| {
+        leptos::task::spawn_local(async move {
+            resent.set(resender.client_trust().send_code().await.is_ok());
+        });
+    });
+    let error = sign_in.last_error();
     let redirect_url = redirect_url_param();
     let intro = if reset {
         "Enter the verification code sent to your email address to reset your password."
@@ -331,20 +396,13 @@ fn EmailCodeStep(navigate: Option<Callback<NavigateArgs>>, reset: bool) -> impl 
         <section class="card auth-card">
             <h1>"Check your email"</h1>
             <p class="subtitle">{intro}</p>
-            <ActionForm action=verify>
-                <GlobalError error=verify_error/>
-                <Field label="Verification code" name="code" field="code" autocomplete="one-time-code" required=true error=verify_error/>
+            <form method="post" action=endpoint::EMAIL_CODE on:submit=on_submit>
+                <GlobalError error/>
+                <Field label="Verification code" name="code" field="code" autocomplete="one-time-code" required=true error/>
                 <input type="hidden" name="redirect_url" value=redirect_url/>
-                <SubmitButton pending=verify.pending().into()/>
-            </ActionForm>
-            <ActionForm action=resend attr:class="resend">
-                <input type="hidden" name="redirect_url" value=redirect_url/>
-                <button type="submit" class="link" disabled=move || resend.pending().get()>"Resend code"</button>
-                <p class="field-error" role="status">
-                    {move || resend_error.get().and_then(|e| e.errors().first().map(|e| e.long_message.clone()))}
-                    {move || resent().then_some("A new code is on its way.")}
-                </p>
-            </ActionForm>
+                <SubmitButton pending=sign_in.pending()/>
+            </form>
+            <ResendCode endpoint=endpoint::RESEND_CODE resend error=resender.last_error() pending=resender.pending() resent=resent.into()/>
             <StartOver/>
         </section>
     }
@@ -353,14 +411,23 @@ fn EmailCodeStep(navigate: Option<Callback<NavigateArgs>>, reset: bool) -> impl 
 /// "Set new password" after a verified reset code; "Sign out of all other devices" is checked.
 #[component]
 fn NewPasswordStep(navigate: Option<Callback<NavigateArgs>>) -> impl IntoView {
-    let action = ServerAction::<SignInNewPassword>::new();
-    follow_sign_in(action.value(), navigate);
-    let error = error_of(action.value());
+    let sign_in = sign_in_for(Some(endpoint::NEW_PASSWORD));
+    let on_submit = on_step!(sign_in, navigate, |form| {
+        let new_password = form.value("new_password");
+        let confirm_password = form.value("confirm_password");
+        let sign_out_of_other_sessions = form.optional("sign_out_of_other_sessions").is_some();
+        async move {
+            sign_in
+                .submit_new_password(new_password, confirm_password, sign_out_of_other_sessions)
+                .await
+        }
+    });
+    let error = sign_in.last_error();
     let redirect_url = redirect_url_param();
     view! {
         <section class="card auth-card">
             <h1>"Set new password"</h1>
-            <ActionForm action=action>
+            <form method="post" action=endpoint::NEW_PASSWORD on:submit=on_submit>
                 <GlobalError error/>
                 <Field label="New password" name="new_password" field="newPassword" kind="password" autocomplete="new-password" required=true error/>
                 <Field label="Confirm password" name="confirm_password" field="confirmPassword" kind="password" autocomplete="new-password" required=true error/>
@@ -369,8 +436,8 @@ fn NewPasswordStep(navigate: Option<Callback<NavigateArgs>>) -> impl IntoView {
                     "Sign out of all other devices"
                 </label>
                 <input type="hidden" name="redirect_url" value=redirect_url/>
-                <SubmitButton pending=action.pending().into()/>
-            </ActionForm>
+                <SubmitButton pending=sign_in.pending()/>
+            </form>
             <StartOver/>
         </section>
     }
@@ -398,21 +465,20 @@ pub fn SignUp(
 
 #[component]
 fn SignUpStart() -> impl IntoView {
-    let action = ServerAction::<SignUpPassword>::new();
-    let value = action.value();
-    Effect::new(move |_| {
-        if let Some(Ok(step)) = value.get() {
-            go_to(&step.verify_url);
-        }
+    let sign_up = sign_up_for(Some(endpoint::SIGN_UP));
+    let on_submit = on_step!(sign_up, None, |form| {
+        let names = (form.optional("first_name"), form.optional("last_name"));
+        let (email, password) = (form.value("email_address"), form.value("password"));
+        async move { sign_up.password(email, password, names.0, names.1).await }
     });
-    let error = error_of(value);
+    let error = sign_up.last_error();
     let redirect_url = redirect_url_param();
     let sign_in_url = auth_context().urls.get_value().sign_in_url;
     view! {
         <section class="card auth-card">
             <h1>"Create your account"</h1>
             <p class="subtitle">"Welcome! Please fill in the details to get started."</p>
-            <ActionForm action=action>
+            <form method="post" action=endpoint::SIGN_UP on:submit=on_submit>
                 <GlobalError error/>
                 <div class="field-row">
                     <Field label="First name" name="first_name" field="firstName" autocomplete="given-name" error/>
@@ -421,8 +487,8 @@ fn SignUpStart() -> impl IntoView {
                 <Field label="Email address" name="email_address" field="emailAddress" kind="email" autocomplete="email" required=true error/>
                 <Field label="Password" name="password" field="password" kind="password" autocomplete="new-password" required=true error/>
                 <input type="hidden" name="redirect_url" value=redirect_url/>
-                <SubmitButton pending=action.pending().into()/>
-            </ActionForm>
+                <SubmitButton pending=sign_up.pending()/>
+            </form>
             <p class="switch">"Already have an account? " <a href=sign_in_url>"Sign in"</a></p>
         </section>
     }
@@ -430,13 +496,19 @@ fn SignUpStart() -> impl IntoView {
 
 #[component]
 fn VerifyEmailStep(navigate: Option<Callback<NavigateArgs>>) -> impl IntoView {
-    let verify = ServerAction::<VerifyEmailCode>::new();
-    let resend = ServerAction::<ResendEmailCode>::new();
-    let verify_value = verify.value();
-    follow_changes(verify_value, navigate);
-    let verify_error = error_of(verify_value);
-    let resend_error = error_of(resend.value());
-    let resent = move || matches!(resend.value().get(), Some(Ok(_)));
+    let sign_up = sign_up_for(Some(endpoint::VERIFY_EMAIL_CODE));
+    let resender = sign_up_for(Some(endpoint::RESEND_EMAIL_CODE));
+    let resent = RwSignal::new(false);
+    let on_submit = on_step!(sign_up, navigate, |form| {
+        let code = form.value("code");
+        async move { sign_up.verifications().verify_email_code(code).await }
+    });
+    let resend = Callback::new(move |()| {
+        leptos::task::spawn_local(async move {
+            resent.set(resender.verifications().send_email_code().await.is_ok());
+        });
+    });
+    let error = sign_up.last_error();
     let redirect_url = redirect_url_param();
     let current = Resource::new(|| (), |_| crate::api::current_sign_up());
     view! {
@@ -448,20 +520,13 @@ fn VerifyEmailStep(navigate: Option<Callback<NavigateArgs>>) -> impl IntoView {
                     {move || current.get().and_then(|r| r.ok()).flatten().map(|step| view! { <strong class="sent-to">" " {step.email_address}</strong> })}
                 </Transition>
             </p>
-            <ActionForm action=verify>
-                <GlobalError error=verify_error/>
-                <Field label="Verification code" name="code" field="code" autocomplete="one-time-code" required=true error=verify_error/>
+            <form method="post" action=endpoint::VERIFY_EMAIL_CODE on:submit=on_submit>
+                <GlobalError error/>
+                <Field label="Verification code" name="code" field="code" autocomplete="one-time-code" required=true error/>
                 <input type="hidden" name="redirect_url" value=redirect_url/>
-                <SubmitButton pending=verify.pending().into()/>
-            </ActionForm>
-            <ActionForm action=resend attr:class="resend">
-                <input type="hidden" name="redirect_url" value=redirect_url/>
-                <button type="submit" class="link" disabled=move || resend.pending().get()>"Resend code"</button>
-                <p class="field-error" role="status">
-                    {move || resend_error.get().and_then(|e| e.errors().first().map(|e| e.long_message.clone()))}
-                    {move || resent().then_some("A new code is on its way.")}
-                </p>
-            </ActionForm>
+                <SubmitButton pending=sign_up.pending()/>
+            </form>
+            <ResendCode endpoint=endpoint::RESEND_EMAIL_CODE resend error=resender.last_error() pending=resender.pending() resent=resent.into()/>
         </section>
     }
 }

@@ -64,22 +64,43 @@ impl Errors {
 #[derive(Clone, Copy)]
 struct Flow {
     errors: RwSignal<Errors>,
+    last_error: RwSignal<Option<GatehouseError>>,
     fetch_status: RwSignal<FetchStatus>,
     change: RwSignal<Option<AuthChange>>,
+    next_url: RwSignal<Option<String>>,
     redirect_url: Signal<String>,
     context: AuthContext,
     go: GoTo,
 }
 
 impl Flow {
-    fn new() -> Self {
+    /// `endpoint`: the server function a plain form (no JavaScript) of this step posts to; its
+    /// error comes back in Leptos' `__err` URL parameter and is shown (in the words of its code).
+    fn new(endpoint: Option<&'static str>) -> Self {
+        let url_error = endpoint.and_then(error_in_url);
         Self {
-            errors: RwSignal::new(Errors::default()),
+            errors: RwSignal::new(
+                url_error
+                    .as_ref()
+                    .map(Errors::from_error)
+                    .unwrap_or_default(),
+            ),
+            last_error: RwSignal::new(url_error),
             fetch_status: RwSignal::new(FetchStatus::Idle),
             change: RwSignal::new(None),
+            next_url: RwSignal::new(None),
             redirect_url: redirect_url_param(),
             context: auth_context(),
             go: GoTo::new(),
+        }
+    }
+
+    /// After a successful step: finalize when the flow completed, else the next step's page.
+    fn follow(self, navigate: Option<Callback<NavigateArgs>>) {
+        if let Some(change) = self.change.get_untracked() {
+            apply_change_in(self.context, self.go, &change, navigate);
+        } else if let Some(next) = self.next_url.get_untracked() {
+            self.go.run(&next);
         }
     }
 
@@ -91,10 +112,12 @@ impl Flow {
         match result {
             Ok(response) => {
                 self.errors.set(Errors::default());
+                self.last_error.set(None);
                 Ok(response)
             }
             Err(error) => {
                 self.errors.set(Errors::from_error(&error));
+                self.last_error.set(Some(error.clone()));
                 Err(error
                     .errors()
                     .first()
@@ -135,7 +158,12 @@ pub struct UseSignIn {
 /// A sign-in flow for custom pages. Create it in a component; call its methods from event
 /// handlers (`leptos::task::spawn_local(async move { sign_in.password(…).await })`).
 pub fn use_sign_in() -> UseSignIn {
-    let flow = Flow::new();
+    sign_in_for(None)
+}
+
+/// [`use_sign_in`] for a kit step whose plain form posts to `endpoint`.
+pub(crate) fn sign_in_for(endpoint: Option<&'static str>) -> UseSignIn {
+    let flow = Flow::new(endpoint);
     UseSignIn {
         status: RwSignal::new(SignInStatus::NeedsFirstFactor),
         errors: flow.errors,
@@ -161,8 +189,23 @@ impl UseSignIn {
         if let FlowResponse::SignIn(step) = self.flow.send(request).await? {
             self.status.set(step.status);
             self.flow.change.set(step.change);
+            self.flow.next_url.set(step.next_url);
         }
         Ok(())
+    }
+
+    /// The kit's steps: the last error, whether a request runs, and what to do after a step.
+    pub(crate) fn last_error(self) -> Signal<Option<GatehouseError>> {
+        self.flow.last_error.into()
+    }
+
+    pub(crate) fn pending(self) -> Signal<bool> {
+        let fetch_status = self.fetch_status;
+        Signal::derive(move || fetch_status.get() == FetchStatus::Fetching)
+    }
+
+    pub(crate) fn follow(self, navigate: Option<Callback<NavigateArgs>>) {
+        self.flow.follow(navigate);
     }
 
     /// Email address + password. Then `status` is `complete`, `needs_second_factor` or
@@ -196,9 +239,20 @@ impl UseSignIn {
         password: String,
         sign_out_of_other_sessions: bool,
     ) -> Result<(), AuthError> {
+        self.submit_new_password(password.clone(), password, sign_out_of_other_sessions)
+            .await
+    }
+
+    /// The kit's "Set new password" form, which asks for the password twice.
+    pub(crate) async fn submit_new_password(
+        self,
+        new_password: String,
+        confirm_password: String,
+        sign_out_of_other_sessions: bool,
+    ) -> Result<(), AuthError> {
         self.step(FlowRequest::SignInNewPassword {
-            new_password: password.clone(),
-            confirm_password: password,
+            new_password,
+            confirm_password,
             sign_out_of_other_sessions,
         })
         .await
@@ -290,7 +344,12 @@ pub struct UseSignUp {
 
 /// A sign-up flow for custom pages (see [`use_sign_in`]).
 pub fn use_sign_up() -> UseSignUp {
-    let flow = Flow::new();
+    sign_up_for(None)
+}
+
+/// [`use_sign_up`] for a kit step whose plain form posts to `endpoint`.
+pub(crate) fn sign_up_for(endpoint: Option<&'static str>) -> UseSignUp {
+    let flow = Flow::new(endpoint);
     UseSignUp {
         status: RwSignal::new(None),
         unverified_fields: RwSignal::new(Vec::new()),
@@ -313,6 +372,7 @@ impl UseSignUp {
             FlowResponse::SignUp(step) => {
                 self.status.set(Some(step.status));
                 self.unverified_fields.set(step.unverified_fields);
+                self.flow.next_url.set(Some(step.verify_url));
             }
             FlowResponse::SignUpComplete(change) => {
                 self.status.set(Some(SignUpStatus::Complete));
@@ -349,6 +409,19 @@ impl UseSignUp {
         SignUpVerifications(self)
     }
 
+    pub(crate) fn last_error(self) -> Signal<Option<GatehouseError>> {
+        self.flow.last_error.into()
+    }
+
+    pub(crate) fn pending(self) -> Signal<bool> {
+        let fetch_status = self.fetch_status;
+        Signal::derive(move || fetch_status.get() == FetchStatus::Fetching)
+    }
+
+    pub(crate) fn follow(self, navigate: Option<Callback<NavigateArgs>>) {
+        self.flow.follow(navigate);
+    }
+
     /// Activates the new session and navigates (see [`UseSignIn::finalize`]).
     pub fn finalize(self, navigate: Option<Callback<NavigateArgs>>) -> Result<(), AuthError> {
         self.flow.finalize(navigate, ErrorCode::SignUpNotComplete)
@@ -371,5 +444,52 @@ impl SignUpVerifications {
         self.0
             .step(FlowRequest::SignUpVerifyEmailCode { code })
             .await
+    }
+}
+
+/// The error a plain form post to `endpoint` left in the URL (`__err`, when `__path` matches).
+fn error_in_url(endpoint: &'static str) -> Option<GatehouseError> {
+    use leptos::server_fn::error::ServerFnUrlError;
+    let query = leptos_router::hooks::use_query_map().get_untracked();
+    (query.get("__path").as_deref() == Some(endpoint))
+        .then(|| query.get("__err"))
+        .flatten()
+        .map(|encoded| ServerFnUrlError::<GatehouseError>::decode_err(&encoded))
+}
+
+/// The fields of a submitted form (and its submit button's name and value), read in the
+/// browser; the submit itself is stopped so the hook sends it instead.
+pub(crate) struct Submitted {
+    #[cfg(feature = "hydrate")]
+    data: Option<leptos::web_sys::FormData>,
+}
+
+impl Submitted {
+    pub(crate) fn take(ev: &leptos::ev::SubmitEvent) -> Self {
+        ev.prevent_default();
+        Self {
+            #[cfg(feature = "hydrate")]
+            data: leptos::form::form_data_from_event(ev).ok(),
+        }
+    }
+
+    /// A field's value (empty when absent).
+    pub(crate) fn value(&self, name: &str) -> String {
+        self.optional(name).unwrap_or_default()
+    }
+
+    /// A field's value, `None` when absent (an unchecked checkbox, another submit button).
+    pub(crate) fn optional(&self, name: &str) -> Option<String> {
+        #[cfg(feature = "hydrate")]
+        {
+            self.data
+                .as_ref()
+                .and_then(|data| data.get(name).as_string())
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            let _ = name;
+            None
+        }
     }
 }
