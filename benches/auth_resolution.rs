@@ -11,8 +11,14 @@ use std::time::{Duration, Instant};
 
 use gatehouse::{
     config::Config,
-    domain::{password::PasswordHasher, session, tokens::SecretToken},
-    store::{NewUser, Store},
+    domain::{
+        password::PasswordHasher,
+        ports::{Clients, NewSession, NewUser, Users},
+        secret::Secret,
+        session,
+        tokens::SecretToken,
+    },
+    store::SqliteStore,
 };
 
 const SESSIONS: usize = 10_000;
@@ -33,7 +39,8 @@ async fn main() -> Result<(), String> {
     let dir = std::env::temp_dir().join(format!("gatehouse-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let url = format!("sqlite://{}/bench.db?mode=rwc", dir.display());
-    let store = Store::open(&url).await?;
+    let store = SqliteStore::open(&url).await?;
+    let no_hash = Secret::new("-".to_string());
     let config = Config::from_sources(None, &[]).map_err(|e| e.to_string())?;
     let now = gatehouse::domain::now();
 
@@ -44,7 +51,7 @@ async fn main() -> Result<(), String> {
             .create_user(
                 NewUser {
                     email: &email,
-                    password_hash: "-",
+                    password_hash: &no_hash,
                     first_name: None,
                     last_name: None,
                 },
@@ -61,12 +68,14 @@ async fn main() -> Result<(), String> {
         let token = SecretToken::generate();
         store
             .create_session(
-                &client_id,
-                &user_id,
-                &token.hash(),
-                now,
-                None,
-                now + 86_400,
+                NewSession {
+                    client_id: &client_id,
+                    user_id: &user_id,
+                    new_token_hash: &token.hash(),
+                    first_factor_at: now,
+                    second_factor_at: None,
+                    expires_at: now + 86_400,
+                },
                 now,
             )
             .await

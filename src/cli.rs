@@ -8,10 +8,18 @@ use leptos::config::{get_configuration, LeptosOptions};
 
 use crate::{
     config::Config,
-    domain::{self, email::normalize_email, password, Gatehouse},
+    domain::{
+        self,
+        email::normalize_email,
+        password,
+        ports::{Clients, Limits, NewUser, Organizations, Users},
+        secret::Secret,
+        Gatehouse,
+    },
     mail::Mailer,
+    model::{SessionId, UserId},
     server::{self, AppState},
-    store::{NewUser, Store},
+    store::SqliteStore,
 };
 
 /// Gatehouse: self-hosted authentication for Leptos apps.
@@ -135,7 +143,7 @@ fn init_logging() {
     let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
 }
 
-async fn user_id_for(store: &Store, email: &str, flag: &str) -> Result<String, String> {
+async fn user_id_for(store: &SqliteStore, email: &str, flag: &str) -> Result<UserId, String> {
     let email =
         normalize_email(email, "email").map_err(|e| format!("{flag}: {}", e.long_message))?;
     store
@@ -149,7 +157,7 @@ async fn user_id_for(store: &Store, email: &str, flag: &str) -> Result<String, S
 async fn execute(command: Command) -> Result<(), String> {
     init_logging();
     let config = Config::load().map_err(|e| e.to_string())?;
-    let store = Store::open(&config.database.url).await?;
+    let store = SqliteStore::open(&config.database.url).await?;
     match command {
         Command::Serve => serve(config, store).await,
         Command::Migrate => {
@@ -167,7 +175,10 @@ async fn execute(command: Command) -> Result<(), String> {
             password::validate_new_password(&pw, config.passwords.reject_compromised)
                 .map_err(|e| format!("--password: {}", e.long_message))?;
             let hasher = password::PasswordHasher::new(config.passwords.hash_concurrency);
-            let hash = hasher.hash(pw).await.map_err(|e| e.long_message)?;
+            let hash = hasher
+                .hash(Secret::new(pw))
+                .await
+                .map_err(|e| e.long_message)?;
             let id = store
                 .create_user(
                     NewUser {
@@ -224,7 +235,7 @@ async fn execute(command: Command) -> Result<(), String> {
                 }
                 (None, Some(session)) => {
                     if !store
-                        .end_session(&session, now)
+                        .end_session(&SessionId::new(session.clone()), now)
                         .await
                         .map_err(|e| e.long_message)?
                     {
@@ -294,14 +305,14 @@ async fn execute(command: Command) -> Result<(), String> {
 /// Assembles the demo app on `config` and `store`: the same router `serve` runs (tests use it).
 pub fn demo_app(
     config: Config,
-    store: Store,
+    store: SqliteStore,
     options: LeptosOptions,
 ) -> Result<axum::Router, String> {
     let mailer = Mailer::from_config(&config.email)?;
     let gatehouse = Gatehouse {
         hasher: password::PasswordHasher::new(config.passwords.hash_concurrency),
         config: Arc::new(config),
-        store,
+        store: Arc::new(store),
         mailer,
     };
     Ok(demo_app_with(gatehouse, options))
@@ -317,7 +328,7 @@ pub fn demo_app_with(gatehouse: Gatehouse, options: LeptosOptions) -> axum::Rout
     server::router(state, crate::demo::App, crate::demo::shell)
 }
 
-async fn serve(config: Config, store: Store) -> Result<(), String> {
+async fn serve(config: Config, store: SqliteStore) -> Result<(), String> {
     let leptos = get_configuration(None).map_err(|e| format!("leptos configuration: {e}"))?;
     let options = leptos.leptos_options;
     let addr = options.site_addr;

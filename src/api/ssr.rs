@@ -6,10 +6,13 @@ use leptos_axum::ResponseOptions;
 
 use super::{AuthChange, MfaSetup, MfaSetupDone, MfaSetupProgress, SignInStep, SignUpStep};
 use crate::{
-    domain::{self, mfa, organization, session::Finalized, sign_in, sign_up, tasks, Gatehouse},
+    domain::{
+        self, mfa, organization, outcome::Outcome, secret::Secret, sign_in, sign_up, tasks,
+        Gatehouse,
+    },
     model::{
-        with_redirect_url, AuthError, AuthSnapshot, GatehouseError, Member, MembershipPage,
-        SignInStatus,
+        with_redirect_url, AuthError, ClientId, GatehouseError, Member, MembershipPage, OrgId,
+        SessionId, UserId,
     },
     server::{cookies::ClientCookie, request_auth, RequestAuth},
 };
@@ -58,81 +61,65 @@ fn set_cookie(value: Option<http::HeaderValue>) {
 }
 
 /// The request's client, creating one (and its cookie) when the browser has none.
-async fn client_id(gatehouse: &Gatehouse, auth: &RequestAuth) -> Result<String, GatehouseError> {
-    let handle =
-        domain::session::ensure_client(&gatehouse.store, auth.client_id.clone(), domain::now())
-            .await?;
+async fn client_id(gatehouse: &Gatehouse, auth: &RequestAuth) -> Result<ClientId, GatehouseError> {
+    let handle = domain::session::ensure_client(
+        gatehouse.store.as_ref(),
+        auth.client_id.clone(),
+        domain::now(),
+    )
+    .await?;
     if let Some(token) = &handle.new_token {
         set_cookie(cookie(gatehouse).set(token));
     }
     Ok(handle.client_id)
 }
 
-fn existing_client(auth: &RequestAuth) -> Result<String, GatehouseError> {
+fn existing_client(auth: &RequestAuth) -> Result<ClientId, GatehouseError> {
     auth.client_id
         .clone()
         .ok_or_else(|| AuthError::no_attempt().into())
 }
 
-fn change_of(gatehouse: &Gatehouse, finalized: Finalized) -> AuthChange {
-    set_cookie(cookie(gatehouse).set(&finalized.token));
-    navigate(finalized.snapshot, finalized.navigation)
+/// Answers a flow's outcome: sets the new cookie, if any; a plain form post gets a 302 to the
+/// next page, a call from wasm gets the data and navigates itself.
+fn answer(gatehouse: &Gatehouse, outcome: Outcome) -> AuthChange {
+    if let Some(token) = &outcome.cookie {
+        set_cookie(cookie(gatehouse).set(token));
+    }
+    redirect_form_post(outcome.next.target());
+    change_of(outcome)
 }
 
-fn navigate(snapshot: AuthSnapshot, navigation: domain::session::Navigation) -> AuthChange {
-    let change = AuthChange {
-        snapshot,
-        task_url: navigation.task_url,
-        redirect_url: navigation.redirect_url,
-    };
-    redirect_form_post(change.task_url.as_deref().unwrap_or(&change.redirect_url));
-    change
+fn change_of(outcome: Outcome) -> AuthChange {
+    AuthChange {
+        snapshot: outcome.snapshot,
+        task_url: outcome.next.task_url,
+        redirect_url: outcome.next.redirect_url,
+    }
 }
 
-/// After a change to the current session (a task, an organization switch): the fresh state,
-/// and the next task or the target (`redirect_url`, else `redirect_url_complete`, else
-/// `after_sign_in_url`).
+/// The target after a change to the current session: `redirect_url`, else
+/// `redirect_url_complete` (empty values ignored).
+fn target(redirect_url: Option<String>, redirect_url_complete: Option<String>) -> Option<String> {
+    non_empty(redirect_url).or(non_empty(redirect_url_complete))
+}
+
+/// After a change to the current session (a task, an organization switch): the fresh state and
+/// the next task or the target.
 async fn session_changed(
     gatehouse: &Gatehouse,
-    client_id: &str,
+    client_id: &ClientId,
     redirect_url: Option<String>,
     redirect_url_complete: Option<String>,
 ) -> Result<AuthChange, GatehouseError> {
-    let change = next_step(gatehouse, client_id, redirect_url, redirect_url_complete).await?;
-    redirect_form_post(change.task_url.as_deref().unwrap_or(&change.redirect_url));
-    Ok(change)
-}
-
-/// The session's fresh state and its next step, without answering a form post.
-async fn next_step(
-    gatehouse: &Gatehouse,
-    client_id: &str,
-    redirect_url: Option<String>,
-    redirect_url_complete: Option<String>,
-) -> Result<AuthChange, GatehouseError> {
-    let resolved = domain::session::reload(
-        &gatehouse.store,
-        &gatehouse.config,
-        client_id,
-        domain::now(),
-    )
-    .await?;
-    let target = non_empty(redirect_url).or(non_empty(redirect_url_complete));
-    let navigation = domain::session::navigation(
-        &gatehouse.config,
-        &resolved.snapshot,
-        target.as_deref(),
-        &gatehouse.config.instance.after_sign_in_url,
-    );
-    Ok(AuthChange {
-        snapshot: resolved.snapshot,
-        task_url: navigation.task_url,
-        redirect_url: navigation.redirect_url,
-    })
+    let target = target(redirect_url, redirect_url_complete);
+    let outcome =
+        domain::session::changed(gatehouse, client_id, target.as_deref(), domain::now()).await?;
+    Ok(answer(gatehouse, outcome))
 }
 
 /// The request's client and session (pending allowed).
-fn current_session(auth: &RequestAuth) -> Result<(String, String, String), GatehouseError> {
+fn current_session(auth: &RequestAuth) -> Result<(ClientId, SessionId, UserId), GatehouseError> {
     let (session_id, user_id) = tasks::require_session(&auth.snapshot)?;
     let client_id = auth.client_id.clone().ok_or_else(AuthError::unauthorized)?;
     Ok((client_id, session_id, user_id))
@@ -167,14 +154,8 @@ pub async fn set_active_organization(
     let gatehouse = core()?;
     let auth = request_auth();
     let (client_id, session_id, user_id) = current_session(&auth)?;
-    let organization_id = non_empty(organization_id);
-    organization::set_active(
-        &gatehouse,
-        &session_id,
-        &user_id,
-        organization_id.as_deref(),
-    )
-    .await?;
+    let organization_id = non_empty(organization_id).map(OrgId::new);
+    organization::set_active(&gatehouse, &session_id, &user_id, organization_id.as_ref()).await?;
     session_changed(&gatehouse, &client_id, redirect_url, redirect_url_complete).await
 }
 
@@ -208,8 +189,8 @@ pub async fn reset_password_task(
     let auth = request_auth();
     let (client_id, _, _) = current_session(&auth)?;
     let form = tasks::NewPassword {
-        new_password,
-        confirm_password,
+        new_password: Secret::new(new_password),
+        confirm_password: Secret::new(confirm_password),
         sign_out_of_other_sessions: checkbox(sign_out_of_other_sessions),
     };
     tasks::reset_password(&gatehouse, &auth.snapshot, form, domain::now()).await?;
@@ -277,10 +258,12 @@ pub async fn verify_mfa_setup(
     )
     .await?;
     // A plain form post goes back to its page, which shows the codes until "Continue".
-    let change = next_step(&gatehouse, &client_id, redirect_url, redirect_url_complete).await?;
+    let target = target(redirect_url, redirect_url_complete);
+    let outcome =
+        domain::session::changed(&gatehouse, &client_id, target.as_deref(), domain::now()).await?;
     Ok(MfaSetupDone {
         backup_codes,
-        change,
+        change: change_of(outcome),
     })
 }
 
@@ -333,7 +316,7 @@ pub async fn sign_up_password(
     let form = sign_up::validate(
         sign_up::SignUpForm {
             email_address,
-            password,
+            password: Secret::new(password),
             first_name,
             last_name,
         },
@@ -356,14 +339,14 @@ pub async fn verify_email_code(
     let client_id = existing_client(&auth)?;
     let now = domain::now();
     sign_up::verify_email_code(&gatehouse, &client_id, &code, now).await?;
-    let finalized = sign_up::finalize(
+    let outcome = sign_up::finalize(
         &gatehouse,
         &client_id,
         non_empty(redirect_url).as_deref(),
         now,
     )
     .await?;
-    Ok(change_of(&gatehouse, finalized))
+    Ok(answer(&gatehouse, outcome))
 }
 
 pub async fn resend_email_code(redirect_url: Option<String>) -> Result<SignUpStep, GatehouseError> {
@@ -387,45 +370,37 @@ pub async fn current_sign_up() -> Result<Option<SignUpStep>, GatehouseError> {
     Ok(view.map(|view| step_of(&gatehouse, view, None)))
 }
 
-/// The page of a sign-in step under `sign_in_url`, carrying `redirect_url`.
-fn sign_in_step_url(gatehouse: &Gatehouse, step: &str, redirect_url: Option<&str>) -> String {
-    let base = format!(
-        "{}/{step}",
-        gatehouse.config.instance.sign_in_url.trim_end_matches('/')
-    );
-    with_redirect_url(&base, redirect_url)
-}
-
-/// Turns a sign-in step's result into the answer: finalize when complete, else the next page.
+/// Answers a sign-in step: the session when the attempt completed, else the next step's page.
 async fn sign_in_outcome(
     gatehouse: &Gatehouse,
-    client_id: &str,
-    status: SignInStatus,
+    client_id: &ClientId,
+    view: sign_in::SignInView,
     redirect_url: Option<String>,
     now: domain::Timestamp,
 ) -> Result<SignInStep, GatehouseError> {
     let redirect_url = non_empty(redirect_url);
-    if status == SignInStatus::Complete {
-        let finalized =
-            sign_in::finalize(gatehouse, client_id, redirect_url.as_deref(), now).await?;
-        return Ok(SignInStep {
-            status,
-            change: Some(change_of(gatehouse, finalized)),
+    let next = sign_in::next(
+        gatehouse,
+        client_id,
+        view.status,
+        redirect_url.as_deref(),
+        now,
+    )
+    .await?;
+    Ok(match next {
+        sign_in::SignInNext::SignedIn(outcome) => SignInStep {
+            status: view.status,
+            change: Some(answer(gatehouse, *outcome)),
             next_url: None,
-        });
-    }
-    let step = match status {
-        SignInStatus::NeedsFirstFactor => "factor-one",
-        SignInStatus::NeedsSecondFactor => "factor-two",
-        SignInStatus::NeedsClientTrust => "client-trust",
-        SignInStatus::NeedsNewPassword | SignInStatus::Complete => "reset-password",
-    };
-    let next_url = sign_in_step_url(gatehouse, step, redirect_url.as_deref());
-    redirect_form_post(&next_url);
-    Ok(SignInStep {
-        status,
-        change: None,
-        next_url: Some(next_url),
+        },
+        sign_in::SignInNext::Step { status, url } => {
+            redirect_form_post(&url);
+            SignInStep {
+                status,
+                change: None,
+                next_url: Some(url),
+            }
+        }
     })
 }
 
@@ -442,10 +417,10 @@ pub async fn sign_in_password(
     let attempt = if intent.as_deref() == Some("forgot_password") {
         sign_in::start_password_reset(&gatehouse, &client_id, &identifier, now).await?
     } else {
-        let password = password.unwrap_or_default();
-        sign_in::password(&gatehouse, &client_id, &identifier, &password, now).await?
+        let password = Secret::new(password.unwrap_or_default());
+        sign_in::password(&gatehouse, &client_id, &identifier, password, now).await?
     };
-    sign_in_outcome(&gatehouse, &client_id, attempt.status, redirect_url, now).await
+    sign_in_outcome(&gatehouse, &client_id, attempt, redirect_url, now).await
 }
 
 pub async fn auth_flow(
@@ -512,7 +487,7 @@ pub async fn sign_in_email_code(
     let client_id = existing_client(&request_auth())?;
     let now = domain::now();
     let attempt = sign_in::verify_email_code(&gatehouse, &client_id, &code, now).await?;
-    sign_in_outcome(&gatehouse, &client_id, attempt.status, redirect_url, now).await
+    sign_in_outcome(&gatehouse, &client_id, attempt, redirect_url, now).await
 }
 
 pub async fn sign_in_resend_code(
@@ -522,7 +497,7 @@ pub async fn sign_in_resend_code(
     let client_id = existing_client(&request_auth())?;
     let now = domain::now();
     let attempt = sign_in::resend_email_code(&gatehouse, &client_id, now).await?;
-    sign_in_outcome(&gatehouse, &client_id, attempt.status, redirect_url, now).await
+    sign_in_outcome(&gatehouse, &client_id, attempt, redirect_url, now).await
 }
 
 pub async fn sign_in_new_password(
@@ -535,12 +510,12 @@ pub async fn sign_in_new_password(
     let client_id = existing_client(&request_auth())?;
     let now = domain::now();
     let form = tasks::NewPassword {
-        new_password,
-        confirm_password,
+        new_password: Secret::new(new_password),
+        confirm_password: Secret::new(confirm_password),
         sign_out_of_other_sessions: checkbox(sign_out_of_other_sessions),
     };
     let attempt = sign_in::set_new_password(&gatehouse, &client_id, form, now).await?;
-    sign_in_outcome(&gatehouse, &client_id, attempt.status, redirect_url, now).await
+    sign_in_outcome(&gatehouse, &client_id, attempt, redirect_url, now).await
 }
 
 /// An HTML checkbox sends its value only when checked.
@@ -564,29 +539,18 @@ pub async fn sign_in_second_factor(
     let now = domain::now();
     let attempt =
         sign_in::verify_second_factor(&gatehouse, &client_id, strategy, &code, now).await?;
-    sign_in_outcome(&gatehouse, &client_id, attempt.status, redirect_url, now).await
+    sign_in_outcome(&gatehouse, &client_id, attempt, redirect_url, now).await
 }
 
 pub async fn sign_out(redirect_url: Option<String>) -> Result<AuthChange, GatehouseError> {
     let gatehouse = core()?;
     let auth = request_auth();
-    if let Some(client_id) = &auth.client_id {
-        domain::session::sign_out(&gatehouse.store, client_id, domain::now()).await?;
-    }
-    let instance = &gatehouse.config.instance;
-    let target = crate::model::decorate_url(
-        non_empty(redirect_url)
-            .as_deref()
-            .unwrap_or(&instance.after_sign_out_url),
-        &instance.origin(),
-        &instance.authorized_parties,
-        &instance.after_sign_out_url,
+    let outcome = domain::session::sign_out(
+        &gatehouse,
+        auth.client_id.as_ref(),
+        redirect_url.as_deref(),
+        domain::now(),
     )
-    .into_string();
-    redirect_form_post(&target);
-    Ok(AuthChange {
-        snapshot: AuthSnapshot::signed_out(),
-        task_url: None,
-        redirect_url: target,
-    })
+    .await?;
+    Ok(answer(&gatehouse, outcome))
 }

@@ -199,7 +199,7 @@ fn DashboardPage() -> impl IntoView {
             <h1>"Dashboard"</h1>
             <p>"Signed in as " <strong>{move || auth.get().user.map(|u| u.email_address)}</strong></p>
             <dl class="org-facts">
-                <dt>"Organization id"</dt><dd data-testid="org-id">{move || field(auth.get().org_id)}</dd>
+                <dt>"Organization id"</dt><dd data-testid="org-id">{move || field(auth.get().org_id.map(|id| id.to_string()))}</dd>
                 <dt>"Organization slug"</dt><dd data-testid="org-slug">{move || field(auth.get().org_slug)}</dd>
                 <dt>"Role"</dt><dd data-testid="org-role">{move || field(auth.get().org_role)}</dd>
                 <dt>"Permissions"</dt>

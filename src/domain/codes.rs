@@ -9,7 +9,7 @@
 use rand::Rng;
 use subtle::ConstantTimeEq;
 
-use super::{tokens::sha256, Gatehouse, Timestamp};
+use super::{ports::CodeKey, secret::Secret, tokens::sha256, Gatehouse, Timestamp};
 use crate::model::{limits::CODE_DIGITS, AuthError};
 
 /// How long a code stays valid.
@@ -22,10 +22,10 @@ pub const RESEND_AFTER_SECONDS: i64 = 30;
 pub const MAX_RESENDS: u32 = 3;
 
 /// A stored code.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CodeState {
     /// SHA-256 of the attempt id and the code.
-    pub code_hash: Vec<u8>,
+    pub code_hash: Secret<Vec<u8>>,
     /// Wrong tries so far (across resends).
     pub failed_attempts: u32,
     /// When the code was sent.
@@ -38,24 +38,11 @@ pub struct CodeState {
     pub resends: u32,
 }
 
-impl std::fmt::Debug for CodeState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CodeState")
-            .field("code_hash", &"[redacted]")
-            .field("failed_attempts", &self.failed_attempts)
-            .field("sent_at", &self.sent_at)
-            .field("expires_at", &self.expires_at)
-            .field("consumed", &self.consumed)
-            .field("resends", &self.resends)
-            .finish()
-    }
-}
-
 impl CodeState {
     /// A fresh code for `attempt_id`, sent at `now`.
     pub fn issue(attempt_id: &str, code: &str, now: Timestamp) -> Self {
         Self {
-            code_hash: hash_code(attempt_id, code),
+            code_hash: Secret::new(hash_code(attempt_id, code)),
             failed_attempts: 0,
             sent_at: now,
             expires_at: now + CODE_TTL_SECONDS,
@@ -107,9 +94,9 @@ impl CodeState {
 }
 
 /// A new random 6-digit code.
-pub fn generate_code() -> String {
+pub fn generate_code() -> Secret<String> {
     let value: u32 = rand::rngs::OsRng.gen_range(0..1_000_000);
-    format!("{value:06}")
+    Secret::new(format!("{value:06}"))
 }
 
 /// What the store keeps for a code: bound to its attempt so a code never verifies elsewhere.
@@ -150,7 +137,7 @@ pub fn check_code(state: &CodeState, attempt_id: &str, input: &str, now: Timesta
             verdict: Err(error),
         };
     }
-    if matches(attempt_id, input, &state.code_hash) {
+    if matches(attempt_id, input, state.code_hash.expose()) {
         return CodeCheck {
             state: CodeState {
                 consumed: true,
@@ -169,13 +156,12 @@ pub fn check_code(state: &CodeState, attempt_id: &str, input: &str, now: Timesta
     }
 }
 
-/// Verifies `input` against the live code `(attempt_id, purpose)`: the try is reserved in the
+/// Verifies `input` against the live code `key`: the try is reserved in the
 /// store first (so no number of parallel tries exceeds the limit), then compared; the right code
 /// is consumed once.
 pub async fn verify(
     gatehouse: &Gatehouse,
-    attempt_id: &str,
-    purpose: &str,
+    key: CodeKey<'_>,
     input: &str,
     now: Timestamp,
 ) -> Result<(), AuthError> {
@@ -184,44 +170,39 @@ pub async fn verify(
     }
     let reserved = gatehouse
         .store
-        .reserve_code_try(attempt_id, purpose, MAX_WRONG_CODES, now)
+        .reserve_code_try(key, MAX_WRONG_CODES, now)
         .await?;
     let Some(reserved) = reserved else {
-        let state = gatehouse.store.code_state(attempt_id, purpose).await?;
+        let state = gatehouse.store.code_state(key).await?;
         return Err(state
             .and_then(|state| state.refusal(now))
             .unwrap_or_else(AuthError::no_attempt));
     };
-    if !matches(attempt_id, input, &reserved.code_hash) {
+    if !matches(key.attempt_id, input, reserved.code_hash.expose()) {
         return Err(wrong_code_error(reserved.tries));
     }
-    if gatehouse.store.consume_code(attempt_id, purpose).await? {
+    if gatehouse.store.consume_code(key).await? {
         Ok(())
     } else {
         Err(AuthError::verification_already_verified())
     }
 }
 
-/// Sends a new code for `(attempt_id, purpose)` if the rules allow; returns it for the email.
+/// Sends a new code for `key` if the rules allow; returns it for the email.
 pub async fn resend(
     gatehouse: &Gatehouse,
-    attempt_id: &str,
-    purpose: &str,
+    key: CodeKey<'_>,
     now: Timestamp,
-) -> Result<String, AuthError> {
+) -> Result<Secret<String>, AuthError> {
     let previous = gatehouse
         .store
-        .code_state(attempt_id, purpose)
+        .code_state(key)
         .await?
         .ok_or_else(AuthError::no_attempt)?;
     let code = generate_code();
-    let next = previous.resend(attempt_id, &code, now)?;
+    let next = previous.resend(key.attempt_id, code.expose(), now)?;
     // Compare-and-swap on the previous state: two parallel resends cannot both pass the cap.
-    if !gatehouse
-        .store
-        .replace_code(attempt_id, purpose, &previous, &next)
-        .await?
-    {
+    if !gatehouse.store.replace_code(key, &previous, &next).await? {
         return Err(AuthError::too_many_requests(RESEND_AFTER_SECONDS).for_param("code"));
     }
     Ok(code)

@@ -1,9 +1,16 @@
-//! Prefixed random identifiers (`user_…`, `sess_…`), as Clerk shapes them.
+//! New random ids, prefixed as Clerk shapes them (`user_…`, `sess_…`).
 
 use rand::{distributions::Alphanumeric, Rng};
 
-/// A new id: `prefix` + `_` + 24 random alphanumeric characters.
-pub fn new_id(prefix: &str) -> String {
+use crate::model::PrefixedId;
+
+/// A new id of kind `T`: its prefix + `_` + 24 random alphanumeric characters.
+pub fn new_id<T: PrefixedId>() -> T {
+    T::from_string(new_row_id(T::PREFIX))
+}
+
+/// A new id for a row that never leaves the store (memberships, email addresses, backup codes).
+pub fn new_row_id(prefix: &str) -> String {
     let random: String = rand::thread_rng()
         .sample_iter(&Alphanumeric)
         .take(24)

@@ -3,10 +3,10 @@
 
 use rand::{Rng, RngCore};
 use subtle::ConstantTimeEq;
-use totp_rs::{Algorithm, Secret, TOTP};
+use totp_rs::{Algorithm, Secret as TotpSecret, TOTP};
 
-use super::{tokens::sha256, Gatehouse, Timestamp};
-use crate::model::AuthError;
+use super::{ports::TotpConfirmation, secret::Secret, tokens::sha256, Gatehouse, Timestamp};
+use crate::model::{AuthError, SessionId, UserId};
 
 /// Seconds per TOTP step.
 pub const TOTP_STEP_SECONDS: i64 = 30;
@@ -17,7 +17,7 @@ pub const BACKUP_CODE_COUNT: usize = 10;
 const ISSUER: &str = "Gatehouse";
 
 fn totp(secret_b32: &str) -> Result<TOTP, AuthError> {
-    let bytes = Secret::Encoded(secret_b32.to_string())
+    let bytes = TotpSecret::Encoded(secret_b32.to_string())
         .to_bytes()
         .map_err(|e| super::internal("stored TOTP secret unreadable", format!("{e:?}")))?;
     TOTP::new(Algorithm::SHA1, 6, 1, TOTP_STEP_SECONDS as u64, bytes)
@@ -28,9 +28,9 @@ fn totp(secret_b32: &str) -> Result<TOTP, AuthError> {
 pub fn new_secret() -> String {
     let mut bytes = vec![0u8; 20];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
-    match Secret::Raw(bytes).to_encoded() {
-        Secret::Encoded(encoded) => encoded,
-        Secret::Raw(_) => String::new(),
+    match TotpSecret::Raw(bytes).to_encoded() {
+        TotpSecret::Encoded(encoded) => encoded,
+        TotpSecret::Raw(_) => String::new(),
     }
 }
 
@@ -120,7 +120,7 @@ pub fn new_backup_codes() -> Vec<String> {
 }
 
 /// What the store keeps for a backup code.
-pub fn hash_backup_code(user_id: &str, code: &str) -> Vec<u8> {
+pub fn hash_backup_code(user_id: &UserId, code: &str) -> Vec<u8> {
     sha256(format!("{user_id}:{}", code.trim().to_ascii_lowercase()).as_bytes())
 }
 
@@ -138,7 +138,8 @@ pub struct Enrollment {
 /// How long new backup codes wait to be shown (and confirmed saved) after enrolment.
 pub const BACKUP_CODE_REVEAL_SECONDS: i64 = 10 * 60;
 
-fn enrollment_of(secret: String, account: &str) -> Result<Enrollment, AuthError> {
+fn enrollment_of(secret: Secret<String>, account: &str) -> Result<Enrollment, AuthError> {
+    let secret = secret.into_exposed();
     let uri = otpauth_uri(&secret, account);
     let qr_svg = qr_svg(&uri)?;
     Ok(Enrollment {
@@ -152,7 +153,7 @@ fn enrollment_of(secret: String, account: &str) -> Result<Enrollment, AuthError>
 /// load never creates or rotates a secret.
 pub async fn pending_enrollment(
     gatehouse: &Gatehouse,
-    user_id: &str,
+    user_id: &UserId,
     account: &str,
 ) -> Result<Option<Enrollment>, AuthError> {
     gatehouse
@@ -168,7 +169,7 @@ pub async fn pending_enrollment(
 /// factor is never shown again.
 pub async fn start_enrollment(
     gatehouse: &Gatehouse,
-    user_id: &str,
+    user_id: &UserId,
     account: &str,
     now: Timestamp,
 ) -> Result<Enrollment, AuthError> {
@@ -179,7 +180,7 @@ pub async fn start_enrollment(
         Some(factor) => return enrollment_of(factor.secret, account),
         None => {}
     }
-    let secret = new_secret();
+    let secret = Secret::new(new_secret());
     gatehouse
         .store
         .save_pending_totp(user_id, &secret, now)
@@ -196,9 +197,9 @@ pub async fn start_enrollment(
 /// toward the lockout of `identifier`.
 pub async fn confirm_enrollment(
     gatehouse: &Gatehouse,
-    user_id: &str,
+    user_id: &UserId,
     identifier: &str,
-    session_id: &str,
+    session_id: &SessionId,
     code: &str,
     now: Timestamp,
 ) -> Result<Vec<String>, AuthError> {
@@ -212,7 +213,7 @@ pub async fn confirm_enrollment(
         .filter(|factor| !factor.verified)
         .ok_or_else(AuthError::no_attempt)?;
     let guess = super::lockout::reserve(gatehouse, identifier, now).await?;
-    let step = match check(&factor.secret, factor.last_used_step, code, now) {
+    let step = match check(factor.secret.expose(), factor.last_used_step, code, now) {
         Ok(step) => step,
         Err(error) => return Err(guess.failed(error)),
     };
@@ -222,35 +223,45 @@ pub async fn confirm_enrollment(
         .iter()
         .map(|code| hash_backup_code(user_id, code))
         .collect();
+    let codes = Secret::new(codes);
     let confirmed = gatehouse
         .store
         .confirm_totp(
-            user_id,
-            session_id,
-            step,
-            &hashes,
-            &codes,
-            now + BACKUP_CODE_REVEAL_SECONDS,
+            TotpConfirmation {
+                user_id,
+                session_id,
+                step,
+                backup_code_hashes: &hashes,
+                backup_codes: &codes,
+                reveal_until: now + BACKUP_CODE_REVEAL_SECONDS,
+            },
             now,
         )
         .await?;
     if !confirmed {
         return Err(AuthError::verification_already_verified());
     }
-    tracing::info!(user_id, "authenticator app enrolled");
-    Ok(codes)
+    tracing::info!(%user_id, "authenticator app enrolled");
+    Ok(codes.into_exposed())
 }
 
 /// The backup codes of this session's just-finished enrolment, until the user confirms them.
 pub async fn backup_codes_to_show(
     gatehouse: &Gatehouse,
-    session_id: &str,
+    session_id: &SessionId,
     now: Timestamp,
 ) -> Result<Option<Vec<String>>, AuthError> {
-    gatehouse.store.backup_code_reveal(session_id, now).await
+    Ok(gatehouse
+        .store
+        .backup_code_reveal(session_id, now)
+        .await?
+        .map(Secret::into_exposed))
 }
 
 /// The user saved the backup codes: they are never shown again.
-pub async fn backup_codes_saved(gatehouse: &Gatehouse, session_id: &str) -> Result<(), AuthError> {
+pub async fn backup_codes_saved(
+    gatehouse: &Gatehouse,
+    session_id: &SessionId,
+) -> Result<(), AuthError> {
     gatehouse.store.delete_backup_code_reveal(session_id).await
 }

@@ -7,7 +7,10 @@ pub mod ids;
 pub mod lockout;
 pub mod mfa;
 pub mod organization;
+pub mod outcome;
 pub mod password;
+pub mod ports;
+pub mod secret;
 pub mod session;
 pub mod sign_in;
 pub mod sign_up;
@@ -16,7 +19,7 @@ pub mod tokens;
 
 use std::sync::Arc;
 
-use crate::{config::Config, mail::Mailer, model::AuthError, store::Store};
+use crate::{config::Config, mail::Mailer, model::AuthError};
 
 /// Seconds since the Unix epoch.
 pub type Timestamp = i64;
@@ -33,8 +36,8 @@ pub fn now() -> Timestamp {
 pub struct Gatehouse {
     /// The validated instance configuration.
     pub config: Arc<Config>,
-    /// The SQLite store.
-    pub store: Store,
+    /// Storage, behind the domain's ports (SQLite in the server, anything in tests).
+    pub store: Arc<dyn ports::Storage>,
     /// The bounded argon2 pool.
     pub hasher: password::PasswordHasher,
     /// Email delivery.

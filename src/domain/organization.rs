@@ -5,8 +5,9 @@ use super::{Gatehouse, Timestamp};
 use crate::{
     config::OrganizationsConfig,
     model::{
-        is_valid_slug, ApiErrors, AuthError, GatehouseError, Member, MembershipPage,
-        MEMBER_PERMISSIONS, ORG_NAME_MAX_CHARS, ROLE_ADMIN, ROLE_MEMBER, SYSTEM_PERMISSIONS,
+        is_valid_slug, ApiErrors, AuthError, GatehouseError, Member, MembershipPage, OrgId,
+        SessionId, UserId, MEMBER_PERMISSIONS, ORG_NAME_MAX_CHARS, ROLE_ADMIN, ROLE_MEMBER,
+        SYSTEM_PERMISSIONS,
     },
 };
 
@@ -55,12 +56,12 @@ pub fn validate(name: &str, slug: &str) -> Result<(String, String), GatehouseErr
 /// Creates an organization owned by `user_id` and makes it the session's active one.
 pub async fn create(
     gatehouse: &Gatehouse,
-    session_id: &str,
-    user_id: &str,
+    session_id: &SessionId,
+    user_id: &UserId,
     name: &str,
     slug: &str,
     now: Timestamp,
-) -> Result<String, GatehouseError> {
+) -> Result<OrgId, GatehouseError> {
     let config = &gatehouse.config.organizations;
     if !config.enabled || !config.creation_allowed() {
         return Err(AuthError::organization_creation_not_allowed().into());
@@ -75,7 +76,7 @@ pub async fn create(
         .store
         .set_active_organization(session_id, Some(&org_id))
         .await?;
-    tracing::info!(user_id, org_id = %org_id, "organization created");
+    tracing::info!(%user_id, org_id = %org_id, "organization created");
     Ok(org_id)
 }
 
@@ -83,9 +84,9 @@ pub async fn create(
 /// personal accounts are allowed). A non-member gets 403 and nothing changes.
 pub async fn set_active(
     gatehouse: &Gatehouse,
-    session_id: &str,
-    user_id: &str,
-    organization_id: Option<&str>,
+    session_id: &SessionId,
+    user_id: &UserId,
+    organization_id: Option<&OrgId>,
 ) -> Result<(), AuthError> {
     match organization_id {
         Some(org_id) => {
@@ -117,7 +118,7 @@ pub async fn set_active(
 /// One page (1-based) of the user's memberships.
 pub async fn memberships(
     gatehouse: &Gatehouse,
-    user_id: &str,
+    user_id: &UserId,
     page: u32,
     page_size: u32,
 ) -> Result<MembershipPage, AuthError> {
@@ -148,8 +149,8 @@ pub enum SyncOutcome {
 /// Activates the organization named by `slug` for a signed-in member (organization sync).
 pub async fn sync_from_slug(
     gatehouse: &Gatehouse,
-    session_id: &str,
-    user_id: &str,
+    session_id: &SessionId,
+    user_id: &UserId,
     active_org_slug: Option<&str>,
     slug: &str,
 ) -> Result<SyncOutcome, AuthError> {
@@ -177,7 +178,7 @@ pub async fn sync_from_slug(
 /// The members of the organization with this slug, for a member of it.
 pub async fn members(
     gatehouse: &Gatehouse,
-    user_id: &str,
+    user_id: &UserId,
     slug: &str,
 ) -> Result<Vec<Member>, AuthError> {
     let org = gatehouse

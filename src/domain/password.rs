@@ -10,6 +10,7 @@ use argon2::{
 use subtle::ConstantTimeEq;
 use tokio::sync::{mpsc, oneshot};
 
+use super::secret::Secret;
 use crate::model::{
     limits::{PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS},
     AuthError,
@@ -152,8 +153,12 @@ impl Worker {
 }
 
 enum Job {
-    Hash(String, oneshot::Sender<Result<String, String>>),
-    Verify(String, Option<String>, oneshot::Sender<bool>),
+    Hash(Secret<String>, oneshot::Sender<Result<String, String>>),
+    Verify(
+        Secret<String>,
+        Option<Secret<String>>,
+        oneshot::Sender<bool>,
+    ),
 }
 
 /// Hashes and verifies passwords on a fixed set of `concurrency` dedicated threads, never on the
@@ -204,15 +209,20 @@ impl PasswordHasher {
     }
 
     /// Hashes a password (PHC string).
-    pub async fn hash(&self, password: String) -> Result<String, AuthError> {
+    pub async fn hash(&self, password: Secret<String>) -> Result<Secret<String>, AuthError> {
         self.submit(|reply| Job::Hash(password, reply))
             .await?
+            .map(Secret::new)
             .map_err(|e| super::internal("password hash failed", e))
     }
 
     /// Verifies a password; with no hash (unknown user) it verifies against a dummy hash and
     /// returns false, taking the same time.
-    pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, AuthError> {
+    pub async fn verify(
+        &self,
+        password: Secret<String>,
+        hash: Option<Secret<String>>,
+    ) -> Result<bool, AuthError> {
         self.verifications
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.submit(|reply| Job::Verify(password, hash, reply))
@@ -233,10 +243,13 @@ fn run_worker(receiver: &Mutex<mpsc::Receiver<Job>>) {
         };
         match job {
             Some(Job::Hash(password, reply)) => {
-                let _ = reply.send(worker.hash(&password));
+                let _ = reply.send(worker.hash(password.expose()));
             }
             Some(Job::Verify(password, hash, reply)) => {
-                let _ = reply.send(worker.verify(&password, hash.as_deref()));
+                let _ = reply.send(worker.verify(
+                    password.expose(),
+                    hash.as_ref().map(|hash| hash.expose().as_str()),
+                ));
             }
             None => return,
         }

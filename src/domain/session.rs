@@ -1,11 +1,18 @@
 //! Sessions: resolving the browser's client into an `AuthSnapshot`, deriving tasks from current
 //! state, creating sessions (`finalize`) and deciding where the user goes next.
 
-use super::{tokens::SecretToken, Gatehouse, Timestamp};
+use super::{
+    outcome::{Navigation, Outcome},
+    ports::{NewSession, ResolvedClientRow, ResolvedSession, Storage},
+    tokens::SecretToken,
+    Gatehouse, Timestamp,
+};
 use crate::{
     config::Config,
-    model::{decorate_url, task_url, AuthError, AuthSnapshot, SessionStatus, TaskKey, UserSummary},
-    store::{ResolvedClientRow, ResolvedSession, Store},
+    model::{
+        decorate_url, task_url, AuthError, AuthSnapshot, ClientId, SessionStatus, TaskKey, UserId,
+        UserSummary,
+    },
 };
 
 /// Facts about a session that tasks are derived from.
@@ -100,14 +107,14 @@ pub fn snapshot_of(row: &ResolvedSession, config: &Config, now: Timestamp) -> Au
 #[derive(Clone, Debug, Default)]
 pub struct ResolvedClient {
     /// The client id, when the cookie names a live client.
-    pub client_id: Option<String>,
+    pub client_id: Option<ClientId>,
     /// The session state.
     pub snapshot: AuthSnapshot,
 }
 
 /// Resolves a client token into the browser's auth state in one indexed query.
 pub async fn resolve(
-    store: &Store,
+    store: &dyn Storage,
     config: &Config,
     token: Option<&SecretToken>,
     now: Timestamp,
@@ -121,9 +128,9 @@ pub async fn resolve(
 
 /// Resolves the client again by id, after a change made during this request.
 pub async fn reload(
-    store: &Store,
+    store: &dyn Storage,
     config: &Config,
-    client_id: &str,
+    client_id: &ClientId,
     now: Timestamp,
 ) -> Result<ResolvedClient, AuthError> {
     let row = store.resolve_client_by_id(client_id, now).await?;
@@ -152,15 +159,15 @@ fn resolved_from(
 #[derive(Debug)]
 pub struct ClientHandle {
     /// The client id.
-    pub client_id: String,
+    pub client_id: ClientId,
     /// A new token to send to the browser, when the cookie must change.
     pub new_token: Option<SecretToken>,
 }
 
 /// Returns the request's client, creating one (with a new cookie token) when it has none.
 pub async fn ensure_client(
-    store: &Store,
-    client_id: Option<String>,
+    store: &dyn Storage,
+    client_id: Option<ClientId>,
     now: Timestamp,
 ) -> Result<ClientHandle, AuthError> {
     if let Some(client_id) = client_id {
@@ -175,15 +182,6 @@ pub async fn ensure_client(
         client_id,
         new_token: Some(token),
     })
-}
-
-/// Where the user goes after an auth change.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Navigation {
-    /// The current task's page (with `redirect_url`), when the session is pending.
-    pub task_url: Option<String>,
-    /// The decorated redirect target (for active sessions, or after the tasks).
-    pub redirect_url: String,
 }
 
 /// Decides where to go: pending → the exact task page carrying `redirect_url` (`task_urls`
@@ -218,26 +216,13 @@ pub fn navigation(
     }
 }
 
-/// The outcome of `finalize`: a new session, the rotated client token, and where to go.
-#[derive(Debug)]
-pub struct Finalized {
-    /// The new session's id.
-    pub session_id: String,
-    /// The new token: the cookie must be replaced (no session fixation).
-    pub token: SecretToken,
-    /// The new auth state.
-    pub snapshot: AuthSnapshot,
-    /// Where the user goes next.
-    pub navigation: Navigation,
-}
-
 /// What finalize needs to know about the completed attempt.
 #[derive(Clone, Debug)]
 pub struct FinalizeRequest<'a> {
     /// The browser's client.
-    pub client_id: &'a str,
+    pub client_id: &'a ClientId,
     /// The user signing in.
-    pub user_id: &'a str,
+    pub user_id: &'a UserId,
     /// When the first factor was verified.
     pub first_factor_at: Timestamp,
     /// When the second factor was verified, if it was.
@@ -254,39 +239,95 @@ pub async fn finalize(
     gatehouse: &Gatehouse,
     request: FinalizeRequest<'_>,
     now: Timestamp,
-) -> Result<Finalized, AuthError> {
+) -> Result<Outcome, AuthError> {
     let token = SecretToken::generate();
     let expires_at = now + gatehouse.config.sessions.lifetime_days * 24 * 3600;
     let session_id = gatehouse
         .store
         .create_session(
-            request.client_id,
-            request.user_id,
-            &token.hash(),
-            request.first_factor_at,
-            request.second_factor_at,
-            expires_at,
+            NewSession {
+                client_id: request.client_id,
+                user_id: request.user_id,
+                new_token_hash: &token.hash(),
+                first_factor_at: request.first_factor_at,
+                second_factor_at: request.second_factor_at,
+                expires_at,
+            },
             now,
         )
         .await?;
-    let resolved = resolve(&gatehouse.store, &gatehouse.config, Some(&token), now).await?;
+    let resolved = resolve(
+        gatehouse.store.as_ref(),
+        &gatehouse.config,
+        Some(&token),
+        now,
+    )
+    .await?;
     let snapshot = resolved.snapshot;
-    let navigation = navigation(
+    let next = navigation(
         &gatehouse.config,
         &snapshot,
         request.redirect_url,
         request.fallback_url,
     );
-    tracing::info!(user_id = request.user_id, session_id = %session_id, "session created");
-    Ok(Finalized {
-        session_id,
-        token,
+    tracing::info!(user_id = %request.user_id, session_id = %session_id, "session created");
+    Ok(Outcome {
         snapshot,
-        navigation,
+        next,
+        cookie: Some(token),
     })
 }
 
-/// Ends the client's current session (sign-out); takes effect on the next request.
-pub async fn sign_out(store: &Store, client_id: &str, now: Timestamp) -> Result<(), AuthError> {
-    store.end_current_session(client_id, now).await
+/// The client's state after a change to its current session (a task, an organization switch):
+/// the fresh snapshot, and the next task or the target (`redirect_url`, else
+/// `after_sign_in_url`).
+pub async fn changed(
+    gatehouse: &Gatehouse,
+    client_id: &ClientId,
+    redirect_url: Option<&str>,
+    now: Timestamp,
+) -> Result<Outcome, AuthError> {
+    let resolved = reload(gatehouse.store.as_ref(), &gatehouse.config, client_id, now).await?;
+    let next = navigation(
+        &gatehouse.config,
+        &resolved.snapshot,
+        redirect_url,
+        &gatehouse.config.instance.after_sign_in_url,
+    );
+    Ok(Outcome {
+        snapshot: resolved.snapshot,
+        next,
+        cookie: None,
+    })
+}
+
+/// Ends the client's current session (sign-out; it takes effect on the next request) and goes
+/// to the decorated `redirect_url`, else `after_sign_out_url`.
+pub async fn sign_out(
+    gatehouse: &Gatehouse,
+    client_id: Option<&ClientId>,
+    redirect_url: Option<&str>,
+    now: Timestamp,
+) -> Result<Outcome, AuthError> {
+    if let Some(client_id) = client_id {
+        gatehouse.store.end_current_session(client_id, now).await?;
+    }
+    let instance = &gatehouse.config.instance;
+    let target = decorate_url(
+        redirect_url
+            .filter(|url| !url.trim().is_empty())
+            .unwrap_or(&instance.after_sign_out_url),
+        &instance.origin(),
+        &instance.authorized_parties,
+        &instance.after_sign_out_url,
+    )
+    .into_string();
+    Ok(Outcome {
+        snapshot: AuthSnapshot::signed_out(),
+        next: Navigation {
+            task_url: None,
+            redirect_url: target,
+        },
+        cookie: None,
+    })
 }

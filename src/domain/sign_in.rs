@@ -12,15 +12,21 @@ use super::{
     codes,
     email::normalize_email,
     ids::new_id,
-    lockout, mfa, session,
-    session::Finalized,
+    lockout, mfa,
+    outcome::Outcome,
+    ports::{CodeKey, CodePurpose, StoredSignIn},
+    secret::Secret,
+    session,
     tasks::{self, NewPassword},
     Gatehouse, Timestamp,
 };
 use crate::{
+    config::Config,
     mail::templates,
-    model::{limits::PASSWORD_MAX_CHARS, AuthError, ErrorCode, GatehouseError, SignInStatus},
-    store::StoredSignIn,
+    model::{
+        limits::PASSWORD_MAX_CHARS, with_redirect_url, AuthError, ClientId, ErrorCode,
+        GatehouseError, SignInId, SignInStatus, UserId,
+    },
 };
 
 /// How long an attempt may take from the password to `finalize`.
@@ -47,14 +53,14 @@ pub enum SignIn {
     /// email goes through the same steps and timing, and its code can never match).
     NeedsResetCode {
         /// The account, when the email has one.
-        user_id: Option<String>,
+        user_id: Option<UserId>,
         /// The identifier typed (lockout key, where the code went).
         identifier: String,
     },
     /// The reset code was right: a new password is needed.
     NeedsNewPassword {
         /// The user resetting their password.
-        user_id: String,
+        user_id: UserId,
         /// The identifier typed (lockout key).
         identifier: String,
     },
@@ -62,7 +68,7 @@ pub enum SignIn {
     /// code is needed (client trust).
     NeedsClientTrust {
         /// The user signing in.
-        user_id: String,
+        user_id: UserId,
         /// The identifier typed (lockout key, where the code went).
         identifier: String,
         /// When the password was verified.
@@ -71,7 +77,7 @@ pub enum SignIn {
     /// The password was right; the user has a second factor to verify.
     NeedsSecondFactor {
         /// The user signing in.
-        user_id: String,
+        user_id: UserId,
         /// The identifier typed (lockout key).
         identifier: String,
         /// When the password was verified.
@@ -82,7 +88,7 @@ pub enum SignIn {
     /// Every factor is verified: `finalize` may create the session.
     Complete {
         /// The user signing in.
-        user_id: String,
+        user_id: UserId,
         /// When the password was verified.
         first_factor_at: Timestamp,
         /// When the second factor was verified, if one was needed.
@@ -101,9 +107,9 @@ pub struct FirstFactorFacts {
 
 impl SignIn {
     /// The state after "Forgot password?" for `identifier` (`user_id` when it has an account).
-    pub fn reset_requested(user_id: Option<&str>, identifier: &str) -> Self {
+    pub fn reset_requested(user_id: Option<&UserId>, identifier: &str) -> Self {
         Self::NeedsResetCode {
-            user_id: user_id.map(str::to_string),
+            user_id: user_id.cloned(),
             identifier: identifier.to_string(),
         }
     }
@@ -111,28 +117,28 @@ impl SignIn {
     /// The state after a verified password at `now`: the second factor first, else client
     /// trust, else complete.
     pub fn after_first_factor(
-        user_id: &str,
+        user_id: &UserId,
         identifier: &str,
         facts: FirstFactorFacts,
         now: Timestamp,
     ) -> Self {
         if facts.untrusted_client && !facts.has_second_factor {
             return Self::NeedsClientTrust {
-                user_id: user_id.to_string(),
+                user_id: user_id.clone(),
                 identifier: identifier.to_string(),
                 first_factor_at: now,
             };
         }
         if facts.has_second_factor {
             Self::NeedsSecondFactor {
-                user_id: user_id.to_string(),
+                user_id: user_id.clone(),
                 identifier: identifier.to_string(),
                 first_factor_at: now,
                 strategies: vec![SecondFactorStrategy::Totp, SecondFactorStrategy::BackupCode],
             }
         } else {
             Self::Complete {
-                user_id: user_id.to_string(),
+                user_id: user_id.clone(),
                 first_factor_at: now,
                 second_factor_at: None,
             }
@@ -205,11 +211,11 @@ impl SignIn {
         }
     }
 
-    /// The emailed code this state waits for (its `verification_codes.purpose`), if any.
-    pub fn email_code_purpose(&self) -> Option<&'static str> {
+    /// The emailed code this state waits for, if any.
+    pub fn email_code_purpose(&self) -> Option<CodePurpose> {
         match self {
-            Self::NeedsClientTrust { .. } => Some(CLIENT_TRUST_CODE),
-            Self::NeedsResetCode { .. } => Some(RESET_PASSWORD_CODE),
+            Self::NeedsClientTrust { .. } => Some(CodePurpose::ClientTrust),
+            Self::NeedsResetCode { .. } => Some(CodePurpose::ResetPassword),
             _ => None,
         }
     }
@@ -226,16 +232,11 @@ impl SignIn {
     }
 }
 
-/// `verification_codes.purpose` of a client-trust code.
-pub const CLIENT_TRUST_CODE: &str = "client_trust";
-/// `verification_codes.purpose` of a password-reset code.
-pub const RESET_PASSWORD_CODE: &str = "reset_password";
-
 /// An attempt as stored: its state, where it is in the compare-and-swap sequence, and its expiry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Attempt {
-    /// `sia_…`
-    pub id: String,
+    /// The attempt.
+    pub id: SignInId,
     /// The state.
     pub state: SignIn,
     /// The store's version of this state.
@@ -264,8 +265,8 @@ fn serialize(state: &SignIn) -> Result<String, AuthError> {
 /// A sign-in attempt as the browser sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignInView {
-    /// Attempt id (`sia_…`).
-    pub id: String,
+    /// The attempt.
+    pub id: SignInId,
     /// Status.
     pub status: SignInStatus,
 }
@@ -282,7 +283,7 @@ impl From<&Attempt> for SignInView {
 /// The client's attempt in progress (not finalized, not expired).
 pub async fn current(
     gatehouse: &Gatehouse,
-    client_id: &str,
+    client_id: &ClientId,
     now: Timestamp,
 ) -> Result<Option<Attempt>, AuthError> {
     gatehouse
@@ -297,23 +298,23 @@ pub async fn current(
 /// user has one.
 pub async fn password(
     gatehouse: &Gatehouse,
-    client_id: &str,
+    client_id: &ClientId,
     identifier: &str,
-    password: &str,
+    password: Secret<String>,
     now: Timestamp,
 ) -> Result<SignInView, AuthError> {
     let email = normalize_email(identifier, "identifier")?;
-    if password.is_empty() {
+    if password.expose().is_empty() {
         return Err(AuthError::param_missing("password"));
     }
     let guess = lockout::reserve(gatehouse, &email, now).await?;
-    if password.chars().count() > PASSWORD_MAX_CHARS {
+    if password.expose().chars().count() > PASSWORD_MAX_CHARS {
         // No stored password can be this long; answer like any wrong password.
         return Err(guess.failed(AuthError::password_incorrect()));
     }
     let user = gatehouse.store.find_user_by_email(&email).await?;
     let hash = user.as_ref().and_then(|user| user.password_hash.clone());
-    let valid = gatehouse.hasher.verify(password.to_string(), hash).await?;
+    let valid = gatehouse.hasher.verify(password, hash).await?;
     let user = match user {
         Some(user) if valid => user,
         _ => return Err(guess.failed(AuthError::password_incorrect())),
@@ -341,25 +342,25 @@ pub async fn password(
 
 async fn insert(
     gatehouse: &Gatehouse,
-    client_id: &str,
+    client_id: &ClientId,
     state: SignIn,
     now: Timestamp,
 ) -> Result<Attempt, AuthError> {
     let attempt = Attempt {
-        id: new_id("sia"),
+        id: new_id(),
         state,
         version: 0,
         expires_at: now + SIGN_IN_TTL_SECONDS,
     };
+    let stored = StoredSignIn {
+        id: attempt.id.clone(),
+        state: serialize(&attempt.state)?,
+        version: attempt.version,
+        expires_at: attempt.expires_at,
+    };
     gatehouse
         .store
-        .insert_sign_in(
-            &attempt.id,
-            client_id,
-            &serialize(&attempt.state)?,
-            attempt.expires_at,
-            now,
-        )
+        .insert_sign_in(&stored, client_id, now)
         .await?;
     Ok(attempt)
 }
@@ -375,16 +376,17 @@ async fn send_code(
         return Ok(());
     };
     let code = codes::generate_code();
-    let state = codes::CodeState::issue(&attempt.id, &code, now);
+    let state = codes::CodeState::issue(attempt.id.as_str(), code.expose(), now);
     gatehouse
         .store
-        .insert_code(&attempt.id, purpose, &state)
+        .insert_code(CodeKey::sign_in(&attempt.id, purpose), &state)
         .await?;
     mail_code(gatehouse, &attempt.state, &code);
     Ok(())
 }
 
-fn mail_code(gatehouse: &Gatehouse, state: &SignIn, code: &str) {
+fn mail_code(gatehouse: &Gatehouse, state: &SignIn, code: &Secret<String>) {
+    let code = code.expose();
     let email = match state {
         SignIn::NeedsClientTrust { identifier, .. } => {
             templates::client_trust_code(identifier, code)
@@ -403,13 +405,13 @@ fn mail_code(gatehouse: &Gatehouse, state: &SignIn, code: &str) {
 /// account. An unknown email gets the same answer, screens and timing (its code is never sent).
 pub async fn start_password_reset(
     gatehouse: &Gatehouse,
-    client_id: &str,
+    client_id: &ClientId,
     identifier: &str,
     now: Timestamp,
 ) -> Result<SignInView, AuthError> {
     let email = normalize_email(identifier, "identifier")?;
     let user = gatehouse.store.find_user_by_email(&email).await?;
-    let state = SignIn::reset_requested(user.as_ref().map(|user| user.id.as_str()), &email);
+    let state = SignIn::reset_requested(user.as_ref().map(|user| &user.id), &email);
     let attempt = insert(gatehouse, client_id, state, now).await?;
     send_code(gatehouse, &attempt, now).await?;
     Ok(SignInView::from(&attempt))
@@ -419,7 +421,7 @@ pub async fn start_password_reset(
 /// Each wrong code counts toward the attempt's 5 tries and toward the lockout.
 pub async fn verify_email_code(
     gatehouse: &Gatehouse,
-    client_id: &str,
+    client_id: &ClientId,
     code: &str,
     now: Timestamp,
 ) -> Result<SignInView, AuthError> {
@@ -436,7 +438,8 @@ pub async fn verify_email_code(
         return Err(AuthError::param_missing("code"));
     }
     let guess = lockout::reserve(gatehouse, identifier, now).await?;
-    if let Err(error) = codes::verify(gatehouse, &attempt.id, purpose, code, now).await {
+    let key = CodeKey::sign_in(&attempt.id, purpose);
+    if let Err(error) = codes::verify(gatehouse, key, code, now).await {
         return Err(guess.failed(error));
     }
     let next = attempt.state.clone().after_email_code()?;
@@ -451,7 +454,7 @@ pub async fn verify_email_code(
 /// Emails a new code for the attempt's step (at most every 30 s, at most 3 times).
 pub async fn resend_email_code(
     gatehouse: &Gatehouse,
-    client_id: &str,
+    client_id: &ClientId,
     now: Timestamp,
 ) -> Result<SignInView, AuthError> {
     let attempt = current(gatehouse, client_id, now)
@@ -461,7 +464,7 @@ pub async fn resend_email_code(
         .state
         .email_code_purpose()
         .ok_or_else(AuthError::verification_already_verified)?;
-    let code = codes::resend(gatehouse, &attempt.id, purpose, now).await?;
+    let code = codes::resend(gatehouse, CodeKey::sign_in(&attempt.id, purpose), now).await?;
     mail_code(gatehouse, &attempt.state, &code);
     Ok(SignInView::from(&attempt))
 }
@@ -470,7 +473,7 @@ pub async fn resend_email_code(
 /// every other session of the user ends), then the second factor if the user has one.
 pub async fn set_new_password(
     gatehouse: &Gatehouse,
-    client_id: &str,
+    client_id: &ClientId,
     form: NewPassword,
     now: Timestamp,
 ) -> Result<SignInView, GatehouseError> {
@@ -542,7 +545,7 @@ async fn save(
 /// attempt, at most one moves it on.
 pub async fn verify_second_factor(
     gatehouse: &Gatehouse,
-    client_id: &str,
+    client_id: &ClientId,
     strategy: SecondFactorStrategy,
     code: &str,
     now: Timestamp,
@@ -596,7 +599,7 @@ pub async fn verify_second_factor(
 /// atomic update, so a replayed or parallel code is refused.
 async fn verify_totp(
     gatehouse: &Gatehouse,
-    user_id: &str,
+    user_id: &UserId,
     code: &str,
     now: Timestamp,
 ) -> Result<bool, AuthError> {
@@ -608,7 +611,7 @@ async fn verify_totp(
     else {
         return Ok(false);
     };
-    match mfa::matching_step(&factor.secret, code, now)? {
+    match mfa::matching_step(factor.secret.expose(), code, now)? {
         Some(step) => gatehouse.store.advance_totp_step(user_id, step).await,
         None => Ok(false),
     }
@@ -618,10 +621,10 @@ async fn verify_totp(
 /// only once).
 pub async fn finalize(
     gatehouse: &Gatehouse,
-    client_id: &str,
+    client_id: &ClientId,
     redirect_url: Option<&str>,
     now: Timestamp,
-) -> Result<Finalized, AuthError> {
+) -> Result<Outcome, AuthError> {
     let attempt = current(gatehouse, client_id, now)
         .await?
         .ok_or_else(AuthError::no_attempt)?;
@@ -653,4 +656,53 @@ pub async fn finalize(
         now,
     )
     .await
+}
+
+/// Where a sign-in step leads.
+#[derive(Debug)]
+pub enum SignInNext {
+    /// The attempt was complete and is now a session.
+    SignedIn(Box<Outcome>),
+    /// Another step is needed, on this page.
+    Step {
+        /// The attempt's status.
+        status: SignInStatus,
+        /// The step's page under `sign_in_url`, carrying `redirect_url`.
+        url: String,
+    },
+}
+
+/// The page of the step for `status` under `sign_in_url`, carrying `redirect_url`.
+pub fn step_url(config: &Config, status: SignInStatus, redirect_url: Option<&str>) -> String {
+    let step = match status {
+        SignInStatus::NeedsFirstFactor => "factor-one",
+        SignInStatus::NeedsSecondFactor => "factor-two",
+        SignInStatus::NeedsClientTrust => "client-trust",
+        SignInStatus::NeedsNewPassword | SignInStatus::Complete => "reset-password",
+    };
+    let base = format!(
+        "{}/{step}",
+        config.instance.sign_in_url.trim_end_matches('/')
+    );
+    with_redirect_url(&base, redirect_url)
+}
+
+/// After any sign-in step: finalize when the attempt is complete, else the next step's page.
+/// Server functions and plain routes (the SSO callback) share this.
+pub async fn next(
+    gatehouse: &Gatehouse,
+    client_id: &ClientId,
+    status: SignInStatus,
+    redirect_url: Option<&str>,
+    now: Timestamp,
+) -> Result<SignInNext, AuthError> {
+    if status == SignInStatus::Complete {
+        return Ok(SignInNext::SignedIn(Box::new(
+            finalize(gatehouse, client_id, redirect_url, now).await?,
+        )));
+    }
+    Ok(SignInNext::Step {
+        status,
+        url: step_url(&gatehouse.config, status, redirect_url),
+    })
 }

@@ -1,6 +1,7 @@
-//! Sign-up with email and password: `create` → code emailed (status `missing_requirements`,
-//! `unverified_fields = ["email_address"]`) → `verify_email_code` → `complete` → `finalize`
-//! creates the user and the session. Abandoned after 24 hours.
+//! Sign-up with email and password, as a state machine like sign-in: `create` → code emailed
+//! ([`SignUp::NeedsEmailCode`]: status `missing_requirements`, `unverified_fields =
+//! ["email_address"]`) → `verify_email_code` → [`SignUp::Complete`] → `finalize` creates the user
+//! and the session ([`SignUp::UserCreated`]). Abandoned after 24 hours unless complete.
 //!
 //! A taken email proceeds exactly like a new one (the owner is mailed a notice instead of a
 //! code), so sign-up never reveals which addresses have accounts.
@@ -11,18 +12,110 @@ use super::{
     codes::{self, CodeState},
     email::normalize_email,
     ids::new_id,
+    outcome::Outcome,
     password::validate_new_password,
-    session::{self, FinalizeRequest, Finalized},
+    ports::{CodeKey, SignUpRecord, UserCreation},
+    secret::Secret,
+    session::{self, FinalizeRequest},
     Gatehouse, Timestamp,
 };
 use crate::{
     mail::templates,
-    model::{limits::NAME_MAX_CHARS, AuthError, GatehouseError, SignUpStatus},
-    store::{SignUpRecord, SIGN_UP_EMAIL},
+    model::{
+        limits::NAME_MAX_CHARS, AuthError, ClientId, ErrorCode, GatehouseError, SignUpId,
+        SignUpStatus, UserId,
+    },
 };
 
 /// Hours after which an unfinished sign-up is abandoned.
 pub const ABANDON_AFTER_SECONDS: i64 = 24 * 3600;
+
+/// A sign-up attempt's progress. Each state carries what its next step needs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum SignUp {
+    /// The emailed code is awaited.
+    NeedsEmailCode,
+    /// The email address is verified: `finalize` may create the user.
+    Complete {
+        /// When the code was verified.
+        email_verified_at: Timestamp,
+    },
+    /// `finalize` created the user; the attempt is used up.
+    UserCreated {
+        /// The new user.
+        user_id: UserId,
+        /// When the code was verified.
+        email_verified_at: Timestamp,
+    },
+}
+
+impl SignUp {
+    /// The state after the emailed code was verified at `now`; refused in any other step.
+    pub fn after_email_code(self, now: Timestamp) -> Result<Self, AuthError> {
+        match self {
+            Self::NeedsEmailCode => Ok(Self::Complete {
+                email_verified_at: now,
+            }),
+            _ => Err(AuthError::verification_already_verified()),
+        }
+    }
+
+    /// The state once `finalize` created `user_id`: only a complete attempt, only once.
+    pub fn after_user_created(self, user_id: &UserId) -> Result<Self, AuthError> {
+        match self {
+            Self::Complete { email_verified_at } => Ok(Self::UserCreated {
+                user_id: user_id.clone(),
+                email_verified_at,
+            }),
+            Self::NeedsEmailCode => Err(AuthError::new(ErrorCode::SignUpNotComplete)),
+            Self::UserCreated { .. } => Err(AuthError::no_attempt()),
+        }
+    }
+
+    /// Clerk's status at `now`: abandoned at `abandon_at` unless complete.
+    pub fn status_at(&self, abandon_at: Timestamp, now: Timestamp) -> SignUpStatus {
+        match self {
+            Self::NeedsEmailCode if now >= abandon_at => SignUpStatus::Abandoned,
+            Self::NeedsEmailCode => SignUpStatus::MissingRequirements,
+            Self::Complete { .. } | Self::UserCreated { .. } => SignUpStatus::Complete,
+        }
+    }
+
+    /// The fields still to verify.
+    pub fn unverified_fields(&self) -> Vec<String> {
+        match self {
+            Self::NeedsEmailCode => vec!["email_address".to_string()],
+            Self::Complete { .. } | Self::UserCreated { .. } => Vec::new(),
+        }
+    }
+}
+
+/// A stored attempt with its state read back.
+#[derive(Clone, Debug)]
+pub struct Attempt {
+    /// What the store holds (email, password hash, code, version).
+    pub record: SignUpRecord,
+    /// The state.
+    pub state: SignUp,
+}
+
+impl Attempt {
+    fn from_record(record: SignUpRecord) -> Result<Self, AuthError> {
+        let state = serde_json::from_str(&record.state)
+            .map_err(|e| super::internal("stored sign-up state unreadable", e))?;
+        Ok(Self { record, state })
+    }
+
+    /// The status at `now`.
+    pub fn status_at(&self, now: Timestamp) -> SignUpStatus {
+        self.state.status_at(self.record.abandon_at, now)
+    }
+}
+
+fn serialize(state: &SignUp) -> Result<String, AuthError> {
+    serde_json::to_string(state).map_err(|e| super::internal("sign-up state not serializable", e))
+}
 
 /// What the sign-up form sends.
 #[derive(Clone, Debug, Default)]
@@ -30,7 +123,7 @@ pub struct SignUpForm {
     /// Email address.
     pub email_address: String,
     /// Password.
-    pub password: String,
+    pub password: Secret<String>,
     /// Optional first name.
     pub first_name: Option<String>,
     /// Optional last name.
@@ -40,8 +133,8 @@ pub struct SignUpForm {
 /// A sign-up attempt as the browser sees it (Clerk's `SignUp` resource, trimmed).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignUpView {
-    /// Attempt id (`sua_…`).
-    pub id: String,
+    /// The attempt.
+    pub id: SignUpId,
     /// Status.
     pub status: SignUpStatus,
     /// Fields still to verify.
@@ -50,26 +143,12 @@ pub struct SignUpView {
     pub email_address: String,
 }
 
-fn view_of(record: &SignUpRecord, now: Timestamp) -> SignUpView {
-    let status = status_at(record, now);
+fn view_of(attempt: &Attempt, now: Timestamp) -> SignUpView {
     SignUpView {
-        id: record.id.clone(),
-        status,
-        unverified_fields: if status == SignUpStatus::MissingRequirements {
-            vec!["email_address".to_string()]
-        } else {
-            Vec::new()
-        },
-        email_address: record.email.clone(),
-    }
-}
-
-/// The attempt's status at `now` (abandoned after 24 h of inactivity unless complete).
-pub fn status_at(record: &SignUpRecord, now: Timestamp) -> SignUpStatus {
-    if record.status != SignUpStatus::Complete && now >= record.abandon_at {
-        SignUpStatus::Abandoned
-    } else {
-        record.status
+        id: attempt.record.id.clone(),
+        status: attempt.status_at(now),
+        unverified_fields: attempt.state.unverified_fields(),
+        email_address: attempt.record.email.clone(),
     }
 }
 
@@ -94,7 +173,7 @@ pub fn validate(form: SignUpForm, reject_compromised: bool) -> Result<SignUpForm
     let email = normalize_email(&form.email_address, "email_address")
         .map_err(|e| errors.push(e))
         .ok();
-    if let Err(error) = validate_new_password(&form.password, reject_compromised) {
+    if let Err(error) = validate_new_password(form.password.expose(), reject_compromised) {
         errors.push(error);
     }
     let first_name = clean_name(form.first_name, "first_name")
@@ -119,7 +198,7 @@ pub fn validate(form: SignUpForm, reject_compromised: bool) -> Result<SignUpForm
 /// Starts a sign-up on `client_id` and emails the code.
 pub async fn create(
     gatehouse: &Gatehouse,
-    client_id: &str,
+    client_id: &ClientId,
     form: SignUpForm,
     now: Timestamp,
 ) -> Result<SignUpView, GatehouseError> {
@@ -129,32 +208,33 @@ pub async fn create(
         .store
         .find_user_by_email(&form.email_address)
         .await?;
-    let id = new_id("sua");
+    let id: SignUpId = new_id();
     let code = codes::generate_code();
+    let state = SignUp::NeedsEmailCode;
     let record = SignUpRecord {
         id: id.clone(),
-        client_id: client_id.to_string(),
+        client_id: client_id.clone(),
         email: form.email_address.clone(),
         password_hash,
         first_name: form.first_name,
         last_name: form.last_name,
-        status: SignUpStatus::MissingRequirements,
-        existing_user_id: existing_user.as_ref().map(|user| user.id.clone()),
-        created_user_id: None,
+        state: serialize(&state)?,
+        version: 0,
+        existing_user_id: existing_user.map(|user| user.id),
         abandon_at: now + ABANDON_AFTER_SECONDS,
-        code: CodeState::issue(&id, &code, now),
+        code: CodeState::issue(id.as_str(), code.expose(), now),
     };
     gatehouse.store.insert_sign_up(&record, now).await?;
     send_code_or_notice(gatehouse, &record, &code).await;
-    Ok(view_of(&record, now))
+    Ok(view_of(&Attempt { record, state }, now))
 }
 
-async fn send_code_or_notice(gatehouse: &Gatehouse, record: &SignUpRecord, code: &str) {
+async fn send_code_or_notice(gatehouse: &Gatehouse, record: &SignUpRecord, code: &Secret<String>) {
     let email = if record.existing_user_id.is_some() {
         // The owner learns someone tried; the requester sees the same "check your email" step.
         templates::sign_up_for_existing_account(&record.email, &gatehouse.config.instance)
     } else {
-        templates::verification_code(&record.email, code)
+        templates::verification_code(&record.email, code.expose())
     };
     gatehouse.mailer.send(email).await;
 }
@@ -162,21 +242,21 @@ async fn send_code_or_notice(gatehouse: &Gatehouse, record: &SignUpRecord, code:
 /// The client's newest sign-up, unless abandoned.
 async fn live_attempt(
     gatehouse: &Gatehouse,
-    client_id: &str,
+    client_id: &ClientId,
     now: Timestamp,
-) -> Result<Option<SignUpRecord>, AuthError> {
-    Ok(gatehouse
-        .store
-        .latest_sign_up(client_id)
-        .await?
-        .filter(|record| status_at(record, now) != SignUpStatus::Abandoned))
+) -> Result<Option<Attempt>, AuthError> {
+    let Some(record) = gatehouse.store.latest_sign_up(client_id).await? else {
+        return Ok(None);
+    };
+    let attempt = Attempt::from_record(record)?;
+    Ok((attempt.status_at(now) != SignUpStatus::Abandoned).then_some(attempt))
 }
 
 async fn current_attempt(
     gatehouse: &Gatehouse,
-    client_id: &str,
+    client_id: &ClientId,
     now: Timestamp,
-) -> Result<SignUpRecord, AuthError> {
+) -> Result<Attempt, AuthError> {
     live_attempt(gatehouse, client_id, now)
         .await?
         .ok_or_else(AuthError::no_attempt)
@@ -185,70 +265,81 @@ async fn current_attempt(
 /// The sign-up in progress on this browser, if any.
 pub async fn current(
     gatehouse: &Gatehouse,
-    client_id: &str,
+    client_id: &ClientId,
     now: Timestamp,
 ) -> Result<Option<SignUpView>, AuthError> {
     Ok(live_attempt(gatehouse, client_id, now)
         .await?
-        .filter(|record| record.created_user_id.is_none())
-        .map(|record| view_of(&record, now)))
+        .filter(|attempt| !matches!(attempt.state, SignUp::UserCreated { .. }))
+        .map(|attempt| view_of(&attempt, now)))
 }
 
 /// Checks the emailed code; on success the attempt is `complete`.
 pub async fn verify_email_code(
     gatehouse: &Gatehouse,
-    client_id: &str,
+    client_id: &ClientId,
     code: &str,
     now: Timestamp,
 ) -> Result<SignUpView, AuthError> {
-    let mut record = current_attempt(gatehouse, client_id, now).await?;
-    if record.status == SignUpStatus::Complete {
+    let attempt = current_attempt(gatehouse, client_id, now).await?;
+    let next = attempt.state.clone().after_email_code(now)?;
+    codes::verify(gatehouse, CodeKey::sign_up(&attempt.record.id), code, now).await?;
+    let record = &attempt.record;
+    if !gatehouse
+        .store
+        .save_sign_up(&record.id, record.version, &serialize(&next)?, now)
+        .await?
+    {
         return Err(AuthError::verification_already_verified());
     }
-    codes::verify(gatehouse, &record.id, SIGN_UP_EMAIL, code, now).await?;
-    gatehouse
-        .store
-        .set_sign_up_status(&record.id, SignUpStatus::Complete, now)
-        .await?;
-    record.status = SignUpStatus::Complete;
-    Ok(view_of(&record, now))
+    Ok(view_of(
+        &Attempt {
+            record: attempt.record,
+            state: next,
+        },
+        now,
+    ))
 }
 
 /// Sends a new code (at most every 30 s, at most 3 times); earlier codes stop working and the
 /// wrong-try count carries over.
 pub async fn resend_code(
     gatehouse: &Gatehouse,
-    client_id: &str,
+    client_id: &ClientId,
     now: Timestamp,
 ) -> Result<SignUpView, AuthError> {
-    let record = current_attempt(gatehouse, client_id, now).await?;
-    if record.status == SignUpStatus::Complete {
+    let attempt = current_attempt(gatehouse, client_id, now).await?;
+    if attempt.state != SignUp::NeedsEmailCode {
         return Err(AuthError::verification_already_verified());
     }
-    let code = codes::resend(gatehouse, &record.id, SIGN_UP_EMAIL, now).await?;
-    send_code_or_notice(gatehouse, &record, &code).await;
-    Ok(view_of(&record, now))
+    let code = codes::resend(gatehouse, CodeKey::sign_up(&attempt.record.id), now).await?;
+    send_code_or_notice(gatehouse, &attempt.record, &code).await;
+    Ok(view_of(&attempt, now))
 }
 
-/// Turns a complete sign-up into a user (email verified) and a session.
+/// Turns a complete sign-up into a user (email verified) and a session: only `complete` is
+/// accepted, and only once.
 pub async fn finalize(
     gatehouse: &Gatehouse,
-    client_id: &str,
+    client_id: &ClientId,
     redirect_url: Option<&str>,
     now: Timestamp,
-) -> Result<Finalized, AuthError> {
-    let record = current_attempt(gatehouse, client_id, now).await?;
-    if record.status != SignUpStatus::Complete || record.existing_user_id.is_some() {
-        return Err(AuthError::new(crate::model::ErrorCode::SignUpNotComplete));
+) -> Result<Outcome, AuthError> {
+    let attempt = current_attempt(gatehouse, client_id, now).await?;
+    if attempt.record.existing_user_id.is_some() {
+        return Err(AuthError::new(ErrorCode::SignUpNotComplete));
     }
-    if record.created_user_id.is_some() {
-        return Err(AuthError::no_attempt());
-    }
-    let user_id = gatehouse
+    let user_id: UserId = new_id();
+    let next = attempt.state.clone().after_user_created(&user_id)?;
+    let created = gatehouse
         .store
-        .create_user_from_sign_up(&record, now)
-        .await?
-        .ok_or_else(|| AuthError::identifier_exists("email_address"))?;
+        .create_user_from_sign_up(&attempt.record, &user_id, &serialize(&next)?, now)
+        .await?;
+    match created {
+        UserCreation::Created => {}
+        UserCreation::EmailTaken => return Err(AuthError::identifier_exists("email_address")),
+        UserCreation::AttemptMoved => return Err(AuthError::no_attempt()),
+    }
     session::finalize(
         gatehouse,
         FinalizeRequest {

@@ -1,14 +1,16 @@
 //! Completing session tasks. Each task checks that it is the session's current one; completing
 //! the requirement completes the task (tasks are derived, never stored).
 
-use super::{password::validate_new_password, Gatehouse, Timestamp};
-use crate::model::{ApiErrors, AuthError, AuthSnapshot, GatehouseError, TaskKey};
+use super::{password::validate_new_password, secret::Secret, Gatehouse, Timestamp};
+use crate::model::{
+    ApiErrors, AuthError, AuthSnapshot, GatehouseError, SessionId, TaskKey, UserId,
+};
 
 /// The session and user a task runs for, once `task` is confirmed to be the current one.
 pub fn require_current(
     snapshot: &AuthSnapshot,
     task: TaskKey,
-) -> Result<(String, String), AuthError> {
+) -> Result<(SessionId, UserId), AuthError> {
     let (Some(session_id), Some(user)) = (&snapshot.session_id, &snapshot.user) else {
         return Err(AuthError::unauthorized());
     };
@@ -19,7 +21,7 @@ pub fn require_current(
 }
 
 /// The signed-in (possibly pending) session's ids.
-pub fn require_session(snapshot: &AuthSnapshot) -> Result<(String, String), AuthError> {
+pub fn require_session(snapshot: &AuthSnapshot) -> Result<(SessionId, UserId), AuthError> {
     match (&snapshot.session_id, &snapshot.user) {
         (Some(session_id), Some(user)) => Ok((session_id.clone(), user.id.clone())),
         _ => Err(AuthError::unauthorized()),
@@ -30,9 +32,9 @@ pub fn require_session(snapshot: &AuthSnapshot) -> Result<(String, String), Auth
 #[derive(Clone, Debug)]
 pub struct NewPassword {
     /// The new password.
-    pub new_password: String,
+    pub new_password: Secret<String>,
     /// Its confirmation.
-    pub confirm_password: String,
+    pub confirm_password: Secret<String>,
     /// End the user's other sessions (checked by default).
     pub sign_out_of_other_sessions: bool,
 }
@@ -52,10 +54,10 @@ pub fn validate_new_password_form(
     reject_compromised: bool,
 ) -> Result<(), GatehouseError> {
     let mut errors = Vec::new();
-    if let Err(error) = validate_new_password(&form.new_password, reject_compromised) {
+    if let Err(error) = validate_new_password(form.new_password.expose(), reject_compromised) {
         errors.push(on_field(error, "new_password"));
     }
-    if form.confirm_password.is_empty() {
+    if form.confirm_password.expose().is_empty() {
         errors.push(AuthError::param_missing("confirm_password"));
     } else if form.confirm_password != form.new_password {
         errors.push(AuthError::passwords_do_not_match());

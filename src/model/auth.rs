@@ -1,13 +1,13 @@
 use serde::{Deserialize, Serialize};
 
-use super::{SessionStatus, TaskKey};
+use super::{OrgId, SessionId, SessionStatus, TaskKey, UserId};
 
 /// What the signed-in user looks like to the UI (never secrets).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserSummary {
     /// The user's id (`user_…`).
-    pub id: String,
+    pub id: UserId,
     /// Primary email address.
     pub email_address: String,
     /// First name, if given.
@@ -22,7 +22,7 @@ pub struct UserSummary {
 #[serde(rename_all = "camelCase")]
 pub struct AuthSnapshot {
     /// The session, if the browser has a live one.
-    pub session_id: Option<String>,
+    pub session_id: Option<SessionId>,
     /// `active` or `pending` (absent when signed out).
     pub session_status: Option<SessionStatus>,
     /// Remaining tasks, in order; the first is current.
@@ -30,7 +30,7 @@ pub struct AuthSnapshot {
     /// The session's user.
     pub user: Option<UserSummary>,
     /// Active organization id.
-    pub org_id: Option<String>,
+    pub org_id: Option<OrgId>,
     /// Active organization slug.
     pub org_slug: Option<String>,
     /// Role in the active organization (`org:admin`, …).
@@ -84,15 +84,15 @@ impl AuthSnapshot {
 #[serde(rename_all = "camelCase")]
 pub struct Auth {
     /// The user id, `None` when signed out (or pending, by default).
-    pub user_id: Option<String>,
+    pub user_id: Option<UserId>,
     /// The session id.
-    pub session_id: Option<String>,
+    pub session_id: Option<SessionId>,
     /// `active`, `pending`, or `None` when there is no session.
     pub session_status: Option<SessionStatus>,
     /// The current task key while pending.
     pub current_task: Option<TaskKey>,
     /// Active organization id.
-    pub org_id: Option<String>,
+    pub org_id: Option<OrgId>,
     /// Role in the active organization.
     pub org_role: Option<String>,
     /// Active organization slug.

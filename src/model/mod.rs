@@ -3,6 +3,7 @@
 
 mod auth;
 mod error;
+mod ids;
 mod organization;
 mod redirect;
 mod status;
@@ -10,6 +11,7 @@ mod tasks;
 
 pub use auth::{Auth, AuthSnapshot, HasParams, UserSummary};
 pub use error::{ApiErrors, AuthError, ErrorCode, ErrorMeta, GatehouseError};
+pub use ids::{ClientId, OrgId, PrefixedId, SessionId, SignInId, SignUpId, UserId};
 pub use organization::{
     is_valid_slug, suggest_slug, Member, Membership, MembershipPage, MEMBER_PERMISSIONS,
     ORG_NAME_MAX_CHARS, ROLE_ADMIN, ROLE_MEMBER, SYSTEM_PERMISSIONS,

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::{OrgId, UserId};
+
 /// The creator's role: every system permission.
 pub const ROLE_ADMIN: &str = "org:admin";
 /// The default role for new members.
@@ -65,7 +67,7 @@ pub fn is_valid_slug(slug: &str) -> bool {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Membership {
     /// Organization id (`org_…`).
-    pub organization_id: String,
+    pub organization_id: OrgId,
     /// Organization name.
     pub name: String,
     /// Organization slug.
@@ -103,7 +105,7 @@ impl MembershipPage {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Member {
     /// The member's user id.
-    pub user_id: String,
+    pub user_id: UserId,
     /// Primary email.
     pub email_address: String,
     /// Role.

@@ -4,6 +4,7 @@
 
 pub mod cookies;
 pub mod origin;
+pub mod outcome;
 pub mod protect;
 pub mod rate_limit;
 
@@ -23,7 +24,7 @@ pub use protect::{ProtectKind, ProtectRule, RouteRules};
 
 use crate::{
     domain::{self, session::ResolvedClient, Gatehouse},
-    model::{Auth, AuthSnapshot, GatehouseError, UserSummary},
+    model::{Auth, AuthSnapshot, ClientId, GatehouseError, UserSummary},
 };
 use cookies::ClientCookie;
 
@@ -48,7 +49,7 @@ impl FromRef<AppState> for LeptosOptions {
 #[derive(Clone, Debug, Default)]
 pub struct RequestAuth {
     /// The browser's client, when its cookie is valid.
-    pub client_id: Option<String>,
+    pub client_id: Option<ClientId>,
     /// The auth state, before `treat_pending_as_signed_out`.
     pub snapshot: AuthSnapshot,
 }
@@ -165,7 +166,7 @@ async fn resolve_auth(State(state): State<AppState>, mut request: Request, next:
     let config = &state.gatehouse.config;
     let path = request.uri().path().to_string();
     match domain::session::resolve(
-        &state.gatehouse.store,
+        state.gatehouse.store.as_ref(),
         config,
         token.as_ref(),
         domain::now(),

@@ -215,7 +215,9 @@ async fn sync_organization(
         Ok(SyncOutcome::Active) if snapshot.org_slug.as_deref() == Some(slug.as_str()) => None,
         Ok(SyncOutcome::Active) => {
             let client_id = request_auth.client_id.clone()?;
-            match session::reload(&gatehouse.store, &gatehouse.config, &client_id, now).await {
+            match session::reload(gatehouse.store.as_ref(), &gatehouse.config, &client_id, now)
+                .await
+            {
                 Ok(resolved) => {
                     request.extensions_mut().insert(RequestAuth::from(resolved));
                     None

@@ -8,8 +8,13 @@ use std::{path::PathBuf, sync::Mutex, time::Duration};
 
 use rusqlite::{types::ToSql, Connection, OpenFlags, OptionalExtension, Row};
 
-use super::{ResolvedClientRow, ResolvedSession};
-use crate::domain::Timestamp;
+use crate::{
+    domain::{
+        ports::{ResolvedClientRow, ResolvedSession},
+        Timestamp,
+    },
+    model::{ClientId, OrgId, SessionId, UserId},
+};
 
 /// Idle connections kept for reuse.
 const MAX_IDLE: usize = 8;
@@ -116,14 +121,14 @@ fn parse(row: &Row<'_>) -> rusqlite::Result<ResolvedClientRow> {
     let email: Option<String> = row.get("email")?;
     let session = match (session_id, email) {
         (Some(session_id), Some(email_address)) => Some(ResolvedSession {
-            session_id,
-            user_id: row.get("user_id")?,
+            session_id: SessionId::new(session_id),
+            user_id: UserId::new(row.get::<_, String>("user_id")?),
             email_address,
             first_name: row.get("first_name")?,
             last_name: row.get("last_name")?,
             password_reset_required: row.get("password_reset_required")?,
             second_factor_enabled: row.get("second_factor_enabled")?,
-            active_org_id: row.get("org_id")?,
+            active_org_id: row.get::<_, Option<String>>("org_id")?.map(OrgId::new),
             active_org_slug: row.get("org_slug")?,
             active_org_role: row.get("org_role")?,
             first_factor_at: row.get("first_factor_at")?,
@@ -132,7 +137,7 @@ fn parse(row: &Row<'_>) -> rusqlite::Result<ResolvedClientRow> {
         _ => None,
     };
     Ok(ResolvedClientRow {
-        client_id: row.get("client_id")?,
+        client_id: ClientId::new(row.get::<_, String>("client_id")?),
         session,
     })
 }

@@ -1,27 +1,18 @@
 //! Counters that attackers race: lockout guesses, per-IP rate windows and code tries. Each is
 //! one atomic statement (increment and read back together), never a read followed by a write.
 
+use async_trait::async_trait;
 use sqlx::Row;
 
-use super::{db, Store};
+use super::{db, SqliteStore};
 use crate::{
-    domain::{lockout::Reserved, Timestamp},
+    domain::{lockout::Reserved, ports::Limits, Timestamp},
     model::AuthError,
 };
 
-/// A code-try reservation: the stored code and the tries counted so far (this one included).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ReservedCodeTry {
-    /// SHA-256 of the attempt id and the right code.
-    pub code_hash: Vec<u8>,
-    /// Tries counted, this one included.
-    pub tries: u32,
-}
-
-impl Store {
-    /// Counts one guess for `identifier` and returns the counter afterwards. An expired lock
-    /// starts a fresh count; reaching `max_attempts` sets `locked_until = lock_until`.
-    pub async fn reserve_guess(
+#[async_trait]
+impl Limits for SqliteStore {
+    async fn reserve_guess(
         &self,
         identifier: &str,
         max_attempts: u32,
@@ -55,8 +46,7 @@ impl Store {
         })
     }
 
-    /// Forgets the failed guesses of `identifier` (a success, or an operator's unlock).
-    pub async fn clear_guesses(&self, identifier: &str) -> Result<(), AuthError> {
+    async fn clear_guesses(&self, identifier: &str) -> Result<(), AuthError> {
         sqlx::query("DELETE FROM lockout_counters WHERE identifier = ?")
             .bind(identifier)
             .execute(&self.pool)
@@ -65,13 +55,7 @@ impl Store {
         Ok(())
     }
 
-    /// Gives a reserved guess back: it was right, but more factors are needed, so it neither
-    /// counts as a failure nor resets the count. Undoes the lock the guess may have set.
-    pub async fn release_guess(
-        &self,
-        identifier: &str,
-        max_attempts: u32,
-    ) -> Result<(), AuthError> {
+    async fn release_guess(&self, identifier: &str, max_attempts: u32) -> Result<(), AuthError> {
         sqlx::query(
             "UPDATE lockout_counters SET
                  failed_attempts = MAX(failed_attempts - 1, 0),
@@ -86,8 +70,7 @@ impl Store {
         Ok(())
     }
 
-    /// The counter of `identifier`: failed guesses and the lock's end, if any.
-    pub async fn guesses_of(&self, identifier: &str) -> Result<Option<Reserved>, AuthError> {
+    async fn guesses_of(&self, identifier: &str) -> Result<Option<Reserved>, AuthError> {
         let row = sqlx::query(
             "SELECT failed_attempts, locked_until FROM lockout_counters WHERE identifier = ?",
         )
@@ -105,9 +88,7 @@ impl Store {
         .map_err(db)
     }
 
-    /// Counts one hit in the fixed window of `key`; returns the hits in the current window and
-    /// the window's start.
-    pub async fn hit_rate_counter(
+    async fn hit_rate_counter(
         &self,
         key: &str,
         window_seconds: i64,
@@ -130,51 +111,5 @@ impl Store {
             row.try_get("hits").map_err(db)?,
             row.try_get("window_start").map_err(db)?,
         ))
-    }
-
-    /// Reserves one try of the live code `(attempt_id, purpose)`: counts it and returns the code,
-    /// or `None` when the code is consumed, expired, or out of tries (nothing is counted then).
-    pub async fn reserve_code_try(
-        &self,
-        attempt_id: &str,
-        purpose: &str,
-        max_tries: u32,
-        now: Timestamp,
-    ) -> Result<Option<ReservedCodeTry>, AuthError> {
-        let row = sqlx::query(
-            "UPDATE verification_codes SET failed_attempts = failed_attempts + 1
-             WHERE attempt_id = ? AND purpose = ? AND consumed = 0 AND failed_attempts < ? AND expires_at > ?
-             RETURNING code_hash, failed_attempts",
-        )
-        .bind(attempt_id)
-        .bind(purpose)
-        .bind(i64::from(max_tries))
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?;
-        row.map(|row| -> Result<ReservedCodeTry, sqlx::Error> {
-            Ok(ReservedCodeTry {
-                code_hash: row.try_get("code_hash")?,
-                tries: u32::try_from(row.try_get::<i64, _>("failed_attempts")?).unwrap_or(u32::MAX),
-            })
-        })
-        .transpose()
-        .map_err(db)
-    }
-
-    /// Marks a reserved code as used (its try was right, so it is not counted as a failure).
-    /// `false` when another request consumed it first: a code is accepted once.
-    pub async fn consume_code(&self, attempt_id: &str, purpose: &str) -> Result<bool, AuthError> {
-        let result = sqlx::query(
-            "UPDATE verification_codes SET consumed = 1, failed_attempts = failed_attempts - 1
-             WHERE attempt_id = ? AND purpose = ? AND consumed = 0",
-        )
-        .bind(attempt_id)
-        .bind(purpose)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
-        Ok(result.rows_affected() == 1)
     }
 }

@@ -4,6 +4,7 @@
 mod attempts;
 mod auth_reader;
 mod clients;
+mod codes;
 mod limits;
 mod mfa;
 mod organizations;
@@ -16,18 +17,11 @@ use sqlx::{
     SqlitePool,
 };
 
-pub use attempts::{SignUpRecord, StoredSignIn, SIGN_UP_EMAIL};
-pub use clients::{ResolvedClientRow, ResolvedSession};
-pub use limits::ReservedCodeTry;
-pub use mfa::TotpFactor;
-pub use organizations::OrganizationRow;
-pub use users::{NewUser, UserListRow, UserRecord};
+use crate::model::{AuthError, PrefixedId};
 
-use crate::{domain::Timestamp, model::AuthError};
-
-/// The SQLite store.
+/// The SQLite implementation of the domain's ports (`crate::domain::ports`).
 #[derive(Clone, Debug)]
-pub struct Store {
+pub struct SqliteStore {
     pool: SqlitePool,
     reader: std::sync::Arc<auth_reader::AuthReader>,
 }
@@ -41,7 +35,23 @@ fn db(error: sqlx::Error) -> AuthError {
     crate::domain::internal("database error", error)
 }
 
-impl Store {
+/// A typed id read from a column.
+fn id_at<T: PrefixedId>(row: &sqlx::sqlite::SqliteRow, column: &str) -> Result<T, sqlx::Error> {
+    use sqlx::Row;
+    row.try_get::<String, _>(column).map(T::from_string)
+}
+
+/// An optional typed id read from a column.
+fn optional_id_at<T: PrefixedId>(
+    row: &sqlx::sqlite::SqliteRow,
+    column: &str,
+) -> Result<Option<T>, sqlx::Error> {
+    use sqlx::Row;
+    row.try_get::<Option<String>, _>(column)
+        .map(|id| id.map(T::from_string))
+}
+
+impl SqliteStore {
     /// Opens (creating when missing) the database at `url` and applies the migrations.
     pub async fn open(url: &str) -> Result<Self, String> {
         let options = SqliteConnectOptions::from_str(url)
@@ -102,28 +112,4 @@ fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
         return None;
     }
     Some(std::path::PathBuf::from(path))
-}
-
-impl Store {
-    /// One indexed query: token hash → client and its live session, user and active membership.
-    pub async fn resolve_client(
-        &self,
-        token_hash: &[u8],
-        now: Timestamp,
-    ) -> Result<Option<ResolvedClientRow>, AuthError> {
-        self.reader
-            .resolve(auth_reader::ClientKey::TokenHash(token_hash), now)
-            .map_err(|e| crate::domain::internal("database error", e))
-    }
-
-    /// The same resolution by client id (after a change made during this request).
-    pub async fn resolve_client_by_id(
-        &self,
-        client_id: &str,
-        now: Timestamp,
-    ) -> Result<Option<ResolvedClientRow>, AuthError> {
-        self.reader
-            .resolve(auth_reader::ClientKey::Id(client_id), now)
-            .map_err(|e| crate::domain::internal("database error", e))
-    }
 }

@@ -1,55 +1,59 @@
+use async_trait::async_trait;
 use sqlx::Row;
 
-use super::{db, is_unique_violation, SignUpRecord, Store};
+use super::{db, id_at, is_unique_violation, SqliteStore};
 use crate::{
-    domain::{ids::new_id, Timestamp},
-    model::AuthError,
+    domain::{
+        ids::new_row_id,
+        ports::{NewUser, UserListRow, UserRecord, Users},
+        secret::Secret,
+        Timestamp,
+    },
+    model::{AuthError, SessionId, UserId},
 };
 
-/// A user as sign-in needs it.
-#[derive(Clone, Debug)]
-pub struct UserRecord {
-    /// `user_…`
-    pub id: String,
-    /// Primary email.
-    pub email: String,
-    /// argon2 PHC string, when the user has a password.
-    pub password_hash: Option<String>,
-    /// The user has a verified second factor (TOTP).
-    pub second_factor_enabled: bool,
+impl SqliteStore {
+    /// Inserts the user and its primary email in `tx`; `false` when the email is taken.
+    pub(super) async fn insert_user(
+        tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+        id: &UserId,
+        user: &NewUser<'_>,
+        now: Timestamp,
+    ) -> Result<bool, AuthError> {
+        sqlx::query(
+            "INSERT INTO users (id, first_name, last_name, password_hash, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(id.as_str())
+        .bind(user.first_name)
+        .bind(user.last_name)
+        .bind(user.password_hash.expose())
+        .bind(now)
+        .bind(now)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+        let inserted = sqlx::query(
+            "INSERT INTO email_addresses (id, user_id, email, verified, is_primary, created_at)
+             VALUES (?, ?, ?, 1, 1, ?)",
+        )
+        .bind(new_row_id("idn"))
+        .bind(id.as_str())
+        .bind(user.email)
+        .bind(now)
+        .execute(&mut **tx)
+        .await;
+        match inserted {
+            Ok(_) => Ok(true),
+            Err(error) if is_unique_violation(&error) => Ok(false),
+            Err(error) => Err(db(error)),
+        }
+    }
 }
 
-/// A row of `gatehouse user list`.
-#[derive(Clone, Debug)]
-pub struct UserListRow {
-    /// `user_…`
-    pub id: String,
-    /// Primary email.
-    pub email: String,
-    /// First name.
-    pub first_name: Option<String>,
-    /// Last name.
-    pub last_name: Option<String>,
-    /// Creation time.
-    pub created_at: Timestamp,
-}
-
-/// What a new user is made of.
-#[derive(Clone, Debug)]
-pub struct NewUser<'a> {
-    /// Normalised email (verified).
-    pub email: &'a str,
-    /// argon2 PHC string.
-    pub password_hash: &'a str,
-    /// First name.
-    pub first_name: Option<&'a str>,
-    /// Last name.
-    pub last_name: Option<&'a str>,
-}
-
-impl Store {
-    /// Finds a user by normalised email.
-    pub async fn find_user_by_email(&self, email: &str) -> Result<Option<UserRecord>, AuthError> {
+#[async_trait]
+impl Users for SqliteStore {
+    async fn find_user_by_email(&self, email: &str) -> Result<Option<UserRecord>, AuthError> {
         let row = sqlx::query(
             "SELECT u.id, e.email, u.password_hash, u.second_factor_enabled
              FROM email_addresses e JOIN users u ON u.id = e.user_id
@@ -61,9 +65,11 @@ impl Store {
         .map_err(db)?;
         row.map(|row| -> Result<UserRecord, sqlx::Error> {
             Ok(UserRecord {
-                id: row.try_get("id")?,
+                id: id_at(&row, "id")?,
                 email: row.try_get("email")?,
-                password_hash: row.try_get("password_hash")?,
+                password_hash: row
+                    .try_get::<Option<String>, _>("password_hash")?
+                    .map(Secret::new),
                 second_factor_enabled: row.try_get("second_factor_enabled")?,
             })
         })
@@ -71,78 +77,21 @@ impl Store {
         .map_err(db)
     }
 
-    /// Creates a user with a verified primary email; `None` when the email is taken.
-    pub async fn create_user(
+    async fn create_user(
         &self,
         user: NewUser<'_>,
         now: Timestamp,
-    ) -> Result<Option<String>, AuthError> {
-        let id = new_id("user");
+    ) -> Result<Option<UserId>, AuthError> {
+        let id: UserId = crate::domain::ids::new_id();
         let mut tx = self.pool.begin().await.map_err(db)?;
-        sqlx::query(
-            "INSERT INTO users (id, first_name, last_name, password_hash, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&id)
-        .bind(user.first_name)
-        .bind(user.last_name)
-        .bind(user.password_hash)
-        .bind(now)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        let inserted = sqlx::query(
-            "INSERT INTO email_addresses (id, user_id, email, verified, is_primary, created_at)
-             VALUES (?, ?, ?, 1, 1, ?)",
-        )
-        .bind(new_id("idn"))
-        .bind(&id)
-        .bind(user.email)
-        .bind(now)
-        .execute(&mut *tx)
-        .await;
-        match inserted {
-            Ok(_) => {}
-            Err(error) if is_unique_violation(&error) => return Ok(None),
-            Err(error) => return Err(db(error)),
+        if !Self::insert_user(&mut tx, &id, &user, now).await? {
+            return Ok(None);
         }
         tx.commit().await.map_err(db)?;
         Ok(Some(id))
     }
 
-    /// Creates the user of a complete sign-up and marks the attempt as used, atomically.
-    pub async fn create_user_from_sign_up(
-        &self,
-        record: &SignUpRecord,
-        now: Timestamp,
-    ) -> Result<Option<String>, AuthError> {
-        let Some(user_id) = self
-            .create_user(
-                NewUser {
-                    email: &record.email,
-                    password_hash: &record.password_hash,
-                    first_name: record.first_name.as_deref(),
-                    last_name: record.last_name.as_deref(),
-                },
-                now,
-            )
-            .await?
-        else {
-            return Ok(None);
-        };
-        sqlx::query("UPDATE sign_up_attempts SET created_user_id = ?, updated_at = ? WHERE id = ?")
-            .bind(&user_id)
-            .bind(now)
-            .bind(&record.id)
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
-        Ok(Some(user_id))
-    }
-
-    /// Every user, oldest first.
-    pub async fn list_users(&self) -> Result<Vec<UserListRow>, AuthError> {
+    async fn list_users(&self) -> Result<Vec<UserListRow>, AuthError> {
         let rows = sqlx::query(
             "SELECT u.id, e.email, u.first_name, u.last_name, u.created_at
              FROM users u JOIN email_addresses e ON e.user_id = u.id AND e.is_primary = 1
@@ -154,7 +103,7 @@ impl Store {
         rows.into_iter()
             .map(|row| {
                 Ok(UserListRow {
-                    id: row.try_get("id")?,
+                    id: id_at(&row, "id")?,
                     email: row.try_get("email")?,
                     first_name: row.try_get("first_name")?,
                     last_name: row.try_get("last_name")?,
@@ -163,5 +112,66 @@ impl Store {
             })
             .collect::<Result<_, sqlx::Error>>()
             .map_err(db)
+    }
+
+    async fn password_hash(&self, user_id: &UserId) -> Result<Option<Secret<String>>, AuthError> {
+        sqlx::query_scalar::<_, Option<String>>("SELECT password_hash FROM users WHERE id = ?")
+            .bind(user_id.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map(|hash| hash.flatten().map(Secret::new))
+            .map_err(db)
+    }
+
+    async fn replace_password(
+        &self,
+        user_id: &UserId,
+        hash: &Secret<String>,
+        keep: Option<&SessionId>,
+        end_other_sessions: bool,
+        now: Timestamp,
+    ) -> Result<(), AuthError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query("UPDATE users SET password_hash = ?, password_reset_required = 0, updated_at = ? WHERE id = ?")
+            .bind(hash.expose())
+            .bind(now)
+            .bind(user_id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        if end_other_sessions {
+            sqlx::query("UPDATE sessions SET ended_at = ? WHERE user_id = ? AND id IS NOT ? AND ended_at IS NULL")
+                .bind(now)
+                .bind(user_id.as_str())
+                .bind(keep.map(SessionId::as_str))
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)
+    }
+
+    async fn require_password_reset(
+        &self,
+        user_id: &UserId,
+        end_sessions: bool,
+        now: Timestamp,
+    ) -> Result<(), AuthError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query("UPDATE users SET password_reset_required = 1, updated_at = ? WHERE id = ?")
+            .bind(now)
+            .bind(user_id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        if end_sessions {
+            sqlx::query("UPDATE sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL")
+                .bind(now)
+                .bind(user_id.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)
     }
 }

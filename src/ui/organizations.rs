@@ -103,7 +103,7 @@ pub fn OrganizationSwitcher(
                                 view! {
                                     <li>
                                         <ActionForm action=action>
-                                            <input type="hidden" name="organization_id" value=membership.organization_id/>
+                                            <input type="hidden" name="organization_id" value=membership.organization_id.to_string()/>
                                             <input type="hidden" name="redirect_url" value=target/>
                                             <button type="submit" class="org-choice" aria-pressed=move || is_active().to_string()>
                                                 {format!("Switch to {}", membership.name)}

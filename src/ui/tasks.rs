@@ -124,7 +124,7 @@ fn ChooseOrganization(redirect_url_complete: String) -> impl IntoView {
                             {memberships.into_iter().map(|membership| view! {
                                 <li>
                                     <ActionForm action=select>
-                                        <input type="hidden" name="organization_id" value=membership.organization_id/>
+                                        <input type="hidden" name="organization_id" value=membership.organization_id.to_string()/>
                                         <input type="hidden" name="redirect_url" value=redirect_url/>
                                         <input type="hidden" name="redirect_url_complete" value=complete.get_value()/>
                                         <button type="submit" class="org-choice">

@@ -256,7 +256,14 @@ fn organization_commands_and_password_reset_flag() {
 
 #[tokio::test]
 async fn unlock_session_revoke_and_password_reset_end_sessions() {
-    use gatehouse::{domain::tokens::SecretToken, store::Store};
+    use gatehouse::{
+        domain::{
+            ports::{Clients, Limits, NewSession},
+            tokens::SecretToken,
+        },
+        model::UserId,
+        store::SqliteStore as Store,
+    };
     let dir = tempfile::tempdir().unwrap();
     let created = gatehouse(
         dir.path(),
@@ -271,11 +278,7 @@ async fn unlock_session_revoke_and_password_reset_end_sessions() {
         &[],
     );
     assert!(created.status.success(), "{}", text(&created.stderr));
-    let user_id = text(&created.stdout)
-        .split('\t')
-        .next()
-        .unwrap()
-        .to_string();
+    let user_id = UserId::new(text(&created.stdout).split('\t').next().unwrap());
     let store = Store::open(&format!(
         "sqlite://{}/cli.db?mode=rwc",
         dir.path().display()
@@ -298,12 +301,14 @@ async fn unlock_session_revoke_and_password_reset_end_sessions() {
                 .unwrap();
             store
                 .create_session(
-                    &client,
-                    &user_id,
-                    &SecretToken::generate().hash(),
-                    now,
-                    None,
-                    now + 3600 * 24 * 365 * 20,
+                    NewSession {
+                        client_id: &client,
+                        user_id: &user_id,
+                        new_token_hash: &SecretToken::generate().hash(),
+                        first_factor_at: now,
+                        second_factor_at: None,
+                        expires_at: now + 3600 * 24 * 365 * 20,
+                    },
                     now,
                 )
                 .await
@@ -337,10 +342,18 @@ async fn unlock_session_revoke_and_password_reset_end_sessions() {
     let first = new_session(store.clone()).await;
     new_session(store.clone()).await;
     assert_eq!(live(store.clone()).await, 2);
-    let revoked = gatehouse(dir.path(), &["session", "revoke", "--session", &first], &[]);
+    let revoked = gatehouse(
+        dir.path(),
+        &["session", "revoke", "--session", first.as_str()],
+        &[],
+    );
     assert!(revoked.status.success(), "{}", text(&revoked.stderr));
     assert_eq!(live(store.clone()).await, 1);
-    let again = gatehouse(dir.path(), &["session", "revoke", "--session", &first], &[]);
+    let again = gatehouse(
+        dir.path(),
+        &["session", "revoke", "--session", first.as_str()],
+        &[],
+    );
     assert!(
         !again.status.success(),
         "an ended session cannot be revoked twice"

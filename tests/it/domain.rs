@@ -185,7 +185,7 @@ fn sign_in_transitions_as_a_table() {
         (true, true, SignInStatus::NeedsSecondFactor),
     ] {
         let state = SignIn::after_first_factor(
-            "user_1",
+            &"user_1".into(),
             "a@example.com",
             facts(has_second_factor, untrusted_client),
             T0,
@@ -197,7 +197,8 @@ fn sign_in_transitions_as_a_table() {
         );
     }
     // Client trust: the emailed code completes the sign-in.
-    let trust = SignIn::after_first_factor("user_1", "a@example.com", facts(false, true), T0);
+    let trust =
+        SignIn::after_first_factor(&"user_1".into(), "a@example.com", facts(false, true), T0);
     assert_eq!(
         trust.clone().after_email_code().unwrap(),
         SignIn::Complete {
@@ -207,7 +208,7 @@ fn sign_in_transitions_as_a_table() {
         }
     );
     // Forgot password: code → new password → second factor (if any) → complete.
-    let reset = SignIn::reset_requested(Some("user_1"), "a@example.com");
+    let reset = SignIn::reset_requested(Some(&"user_1".into()), "a@example.com");
     assert_eq!(reset.status(), SignInStatus::NeedsFirstFactor);
     let new_password = reset.after_email_code().unwrap();
     assert_eq!(new_password.status(), SignInStatus::NeedsNewPassword);
@@ -229,11 +230,14 @@ fn sign_in_transitions_as_a_table() {
         "form_code_incorrect"
     );
     // Steps cannot be skipped.
-    assert!(SignIn::reset_requested(Some("user_1"), "a@example.com")
-        .after_new_password(false, T0)
-        .is_err());
+    assert!(
+        SignIn::reset_requested(Some(&"user_1".into()), "a@example.com")
+            .after_new_password(false, T0)
+            .is_err()
+    );
     assert!(trust.clone().after_second_factor(T0).is_err());
-    let needs = SignIn::after_first_factor("user_1", "a@example.com", facts(true, false), T0);
+    let needs =
+        SignIn::after_first_factor(&"user_1".into(), "a@example.com", facts(true, false), T0);
     assert_eq!(
         needs,
         SignIn::NeedsSecondFactor {
@@ -258,7 +262,8 @@ fn sign_in_transitions_as_a_table() {
         "verification_already_verified"
     );
     // The state survives the store's serialization unchanged.
-    let needs = SignIn::after_first_factor("user_1", "a@example.com", facts(true, false), T0);
+    let needs =
+        SignIn::after_first_factor(&"user_1".into(), "a@example.com", facts(true, false), T0);
     let json = serde_json::to_string(&needs).unwrap();
     assert!(json.contains("\"state\":\"needs_second_factor\""));
     assert_eq!(serde_json::from_str::<SignIn>(&json).unwrap(), needs);
@@ -356,8 +361,9 @@ async fn argon2_hashes_verify_and_unknown_users_never_match() {
     let hasher = PasswordHasher::new(2);
     let hash = hasher.hash("correct-horse-battery".into()).await.unwrap();
     assert!(
-        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
-        "{hash}"
+        hash.expose().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{}",
+        hash.expose()
     );
     assert!(hasher
         .verify("correct-horse-battery".into(), Some(hash.clone()))
@@ -371,41 +377,71 @@ async fn argon2_hashes_verify_and_unknown_users_never_match() {
 }
 
 #[test]
-fn a_sign_up_is_abandoned_after_24_hours() {
+fn sign_up_moves_through_its_states_and_is_abandoned_after_24_hours() {
     use gatehouse::{
-        domain::sign_up::{status_at, ABANDON_AFTER_SECONDS},
-        model::SignUpStatus,
-        store::SignUpRecord,
+        domain::sign_up::{SignUp, ABANDON_AFTER_SECONDS},
+        model::{SignUpStatus, UserId},
     };
-    let record = SignUpRecord {
-        id: ATTEMPT.into(),
-        client_id: "client_1".into(),
-        email: "a@example.com".into(),
-        password_hash: "-".into(),
-        first_name: None,
-        last_name: None,
-        status: SignUpStatus::MissingRequirements,
-        existing_user_id: None,
-        created_user_id: None,
-        abandon_at: T0 + ABANDON_AFTER_SECONDS,
-        code: CodeState::issue(ATTEMPT, "123456", T0),
-    };
+    let abandon_at = T0 + ABANDON_AFTER_SECONDS;
+    let start = SignUp::NeedsEmailCode;
     assert_eq!(
-        status_at(&record, T0 + ABANDON_AFTER_SECONDS - 1),
+        start.status_at(abandon_at, T0),
+        SignUpStatus::MissingRequirements
+    );
+    assert_eq!(start.unverified_fields(), ["email_address"]);
+    assert_eq!(
+        start.status_at(abandon_at, abandon_at - 1),
         SignUpStatus::MissingRequirements
     );
     assert_eq!(
-        status_at(&record, T0 + ABANDON_AFTER_SECONDS),
+        start.status_at(abandon_at, abandon_at),
         SignUpStatus::Abandoned
     );
-    let complete = SignUpRecord {
-        status: SignUpStatus::Complete,
-        ..record
-    };
+    // Finalize refuses an attempt whose email is not verified.
+    let user_id = UserId::new("user_1");
     assert_eq!(
-        status_at(&complete, T0 + 10 * ABANDON_AFTER_SECONDS),
+        start.clone().after_user_created(&user_id).unwrap_err().code,
+        "sign_up_not_complete"
+    );
+    let complete = start.after_email_code(T0 + 5).unwrap();
+    assert_eq!(
+        complete,
+        SignUp::Complete {
+            email_verified_at: T0 + 5
+        }
+    );
+    assert!(complete.unverified_fields().is_empty());
+    // A complete attempt is never abandoned, and its code cannot be verified twice.
+    assert_eq!(
+        complete.status_at(abandon_at, T0 + 10 * ABANDON_AFTER_SECONDS),
         SignUpStatus::Complete
     );
+    assert_eq!(
+        complete.clone().after_email_code(T0 + 6).unwrap_err().code,
+        "verification_already_verified"
+    );
+    // It creates one user, once.
+    let created = complete.after_user_created(&user_id).unwrap();
+    assert_eq!(
+        created,
+        SignUp::UserCreated {
+            user_id: user_id.clone(),
+            email_verified_at: T0 + 5
+        }
+    );
+    assert_eq!(created.status_at(abandon_at, T0), SignUpStatus::Complete);
+    assert_eq!(
+        created
+            .clone()
+            .after_user_created(&user_id)
+            .unwrap_err()
+            .code,
+        "resource_not_found"
+    );
+    // The state survives the store's serialization unchanged.
+    let json = serde_json::to_string(&created).unwrap();
+    assert!(json.contains("\"state\":\"user_created\""));
+    assert_eq!(serde_json::from_str::<SignUp>(&json).unwrap(), created);
 }
 
 mod totp {

@@ -6,10 +6,11 @@ use std::sync::Arc;
 use gatehouse::{
     cli::demo_app_with,
     config::Config,
+    domain::ports::{Limits, Organizations, Users},
     domain::{mfa, password::PasswordHasher, Gatehouse},
     mail::Mailer,
     model::encode_query_component,
-    store::Store,
+    store::SqliteStore as Store,
 };
 use http::{header, HeaderMap, Request, StatusCode};
 use leptos::config::LeptosOptions;
@@ -80,7 +81,7 @@ impl TestApp {
             hasher: hasher.clone(),
             mailer: Mailer::from_config(&config.email).unwrap(),
             config: Arc::new(config),
-            store,
+            store: Arc::new(store),
         };
         let app = demo_app_with(gatehouse, options);
         Self {
@@ -1115,7 +1116,7 @@ async fn custom_route_rules_for_apis_and_permissions() {
         let gatehouse = Gatehouse {
             hasher: PasswordHasher::new(1),
             mailer: Mailer::from_config(&config.email).unwrap(),
-            store: Store::open(&config.database.url).await.unwrap(),
+            store: Arc::new(Store::open(&config.database.url).await.unwrap()),
             config: Arc::new(config),
         };
         let state = AppState {

@@ -9,6 +9,8 @@
 mod cli;
 mod config;
 mod domain;
+mod fake;
+mod flows;
 mod http;
 mod model;
 mod store;

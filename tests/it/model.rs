@@ -125,7 +125,10 @@ fn pending_is_signed_out_by_default_but_keeps_status_and_task() {
     assert!(!auth.is_signed_in());
     let counted = pending().auth(false);
     assert!(counted.is_signed_in());
-    assert_eq!(counted.user_id.as_deref(), Some("user_1"));
+    assert_eq!(
+        counted.user_id.as_ref().map(|id| id.as_str()),
+        Some("user_1")
+    );
 }
 
 #[test]

@@ -1,36 +1,81 @@
+//! The store test suite: every function here takes `&dyn Storage` and runs against each
+//! implementation of the domain's ports (SQLite, and the in-memory fake the domain tests use),
+//! so both keep the same contract.
+
+use std::sync::LazyLock;
+
 use gatehouse::{
-    domain::{codes::CodeState, lockout::Reserved, tokens::SecretToken},
-    model::SignUpStatus,
-    store::{NewUser, SignUpRecord, Store, SIGN_UP_EMAIL},
+    domain::{
+        codes::CodeState,
+        lockout::Reserved,
+        ports::{CodeKey, NewSession, NewUser, SignUpRecord, Storage, StoredSignIn, UserCreation},
+        secret::Secret,
+        tokens::SecretToken,
+    },
+    model::{SignInId, SignUpId, UserId},
+    store::SqliteStore,
 };
 
-pub async fn temp_store() -> (tempfile::TempDir, Store) {
+pub async fn temp_store() -> (tempfile::TempDir, SqliteStore) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/nested/test.db?mode=rwc", dir.path().display());
-    let store = Store::open(&url).await.unwrap();
+    let store = SqliteStore::open(&url).await.unwrap();
     (dir, store)
 }
 
 const T0: i64 = 1_800_000_000;
 
+static DUMMY_HASH: LazyLock<Secret<String>> =
+    LazyLock::new(|| Secret::new("$argon2id$dummy".to_string()));
+
 fn user(email: &str) -> NewUser<'_> {
     NewUser {
         email,
-        password_hash: "$argon2id$dummy",
+        password_hash: &DUMMY_HASH,
         first_name: Some("Ada"),
         last_name: None,
     }
 }
 
-#[tokio::test]
-async fn users_have_unique_emails() {
-    let (_dir, store) = temp_store().await;
+/// Runs each suite function against a fresh SQLite store and a fresh fake.
+macro_rules! suite {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let (_dir, store) = super::temp_store().await;
+                    super::$name(&store).await;
+                }
+            )*
+        }
+        mod fake {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name(&crate::fake::FakeStore::default()).await;
+                }
+            )*
+        }
+    };
+}
+
+suite!(
+    users_have_unique_emails,
+    guesses_are_counted_per_identifier_and_lock_at_the_maximum,
+    rate_counters_count_in_fixed_windows,
+    sessions_resolve_by_token_hash_and_end_on_sign_out,
+    sign_up_attempts_round_trip_with_their_code,
+    sign_in_attempts_move_by_compare_and_swap_and_finalize_once,
+);
+
+async fn users_have_unique_emails(store: &dyn Storage) {
     let id = store
         .create_user(user("ada@example.com"), T0)
         .await
         .unwrap()
         .unwrap();
-    assert!(id.starts_with("user_"));
+    assert!(id.as_str().starts_with("user_"));
     assert!(
         store
             .create_user(user("ada@example.com"), T0)
@@ -49,9 +94,7 @@ async fn users_have_unique_emails() {
     assert_eq!(store.list_users().await.unwrap().len(), 1);
 }
 
-#[tokio::test]
-async fn guesses_are_counted_per_identifier_and_lock_at_the_maximum() {
-    let (_dir, store) = temp_store().await;
+async fn guesses_are_counted_per_identifier_and_lock_at_the_maximum(store: &dyn Storage) {
     let lock = T0 + 3600;
     for n in 1..=9 {
         let reserved = store
@@ -115,9 +158,7 @@ async fn guesses_are_counted_per_identifier_and_lock_at_the_maximum() {
     assert!(store.guesses_of("x@example.com").await.unwrap().is_none());
 }
 
-#[tokio::test]
-async fn rate_counters_count_in_fixed_windows() {
-    let (_dir, store) = temp_store().await;
+async fn rate_counters_count_in_fixed_windows(store: &dyn Storage) {
     assert_eq!(store.hit_rate_counter("k", 60, T0).await.unwrap(), (1, T0));
     assert_eq!(
         store.hit_rate_counter("k", 60, T0 + 59).await.unwrap(),
@@ -133,9 +174,7 @@ async fn rate_counters_count_in_fixed_windows() {
     );
 }
 
-#[tokio::test]
-async fn sessions_resolve_by_token_hash_and_end_on_sign_out() {
-    let (_dir, store) = temp_store().await;
+async fn sessions_resolve_by_token_hash_and_end_on_sign_out(store: &dyn Storage) {
     let user_id = store
         .create_user(user("ada@example.com"), T0)
         .await
@@ -154,12 +193,14 @@ async fn sessions_resolve_by_token_hash_and_end_on_sign_out() {
     let rotated = SecretToken::generate();
     let session_id = store
         .create_session(
-            &client_id,
-            &user_id,
-            &rotated.hash(),
-            T0,
-            None,
-            T0 + 100,
+            NewSession {
+                client_id: &client_id,
+                user_id: &user_id,
+                new_token_hash: &rotated.hash(),
+                first_factor_at: T0,
+                second_factor_at: None,
+                expires_at: T0 + 100,
+            },
             T0,
         )
         .await
@@ -201,23 +242,22 @@ async fn sessions_resolve_by_token_hash_and_end_on_sign_out() {
         .is_none());
 }
 
-#[tokio::test]
-async fn sign_up_attempts_round_trip_with_their_code() {
-    let (_dir, store) = temp_store().await;
+async fn sign_up_attempts_round_trip_with_their_code(store: &dyn Storage) {
     let client_id = store
         .create_client(&SecretToken::generate().hash(), T0)
         .await
         .unwrap();
-    let mut record = SignUpRecord {
-        id: "sua_1".into(),
+    let id = SignUpId::new("sua_1");
+    let record = SignUpRecord {
+        id: id.clone(),
         client_id: client_id.clone(),
         email: "ada@example.com".into(),
-        password_hash: "$argon2id$dummy".into(),
+        password_hash: DUMMY_HASH.clone(),
         first_name: None,
         last_name: Some("Lovelace".into()),
-        status: SignUpStatus::MissingRequirements,
+        state: "{\"s\":1}".into(),
+        version: 0,
         existing_user_id: None,
-        created_user_id: None,
         abandon_at: T0 + 86_400,
         code: CodeState::issue("sua_1", "123456", T0),
     };
@@ -225,26 +265,24 @@ async fn sign_up_attempts_round_trip_with_their_code() {
     let loaded = store.latest_sign_up(&client_id).await.unwrap().unwrap();
     assert_eq!(loaded.code, record.code);
     assert_eq!(loaded.last_name.as_deref(), Some("Lovelace"));
+    assert_eq!((loaded.state.as_str(), loaded.version), ("{\"s\":1}", 0));
     // A try is reserved (counted) before it is compared; the right code is consumed once.
+    let key = CodeKey::sign_up(&id);
     let reserved = store
-        .reserve_code_try("sua_1", SIGN_UP_EMAIL, 5, T0 + 1)
+        .reserve_code_try(key, 5, T0 + 1)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(reserved.tries, 1);
     assert_eq!(reserved.code_hash, record.code.code_hash);
-    assert!(store.consume_code("sua_1", SIGN_UP_EMAIL).await.unwrap());
-    assert!(!store.consume_code("sua_1", SIGN_UP_EMAIL).await.unwrap());
+    assert!(store.consume_code(key).await.unwrap());
+    assert!(!store.consume_code(key).await.unwrap());
     assert!(store
-        .reserve_code_try("sua_1", SIGN_UP_EMAIL, 5, T0 + 2)
+        .reserve_code_try(key, 5, T0 + 2)
         .await
         .unwrap()
         .is_none());
-    let consumed = store
-        .code_state("sua_1", SIGN_UP_EMAIL)
-        .await
-        .unwrap()
-        .unwrap();
+    let consumed = store.code_state(key).await.unwrap().unwrap();
     assert!(consumed.consumed);
     assert_eq!(
         consumed.failed_attempts, 0,
@@ -253,44 +291,83 @@ async fn sign_up_attempts_round_trip_with_their_code() {
     // A resend is a compare-and-swap on the previous code.
     let next = CodeState::issue("sua_1", "654321", T0 + 40);
     assert!(
-        !store
-            .replace_code("sua_1", SIGN_UP_EMAIL, &record.code, &next)
-            .await
-            .unwrap(),
+        !store.replace_code(key, &record.code, &next).await.unwrap(),
         "a consumed code is not replaced"
     );
-    record.status = SignUpStatus::Complete;
-    store
-        .set_sign_up_status("sua_1", SignUpStatus::Complete, T0 + 5)
+    // Transitions are compare-and-swaps on the version.
+    assert!(store
+        .save_sign_up(&id, 0, "{\"s\":2}", T0 + 5)
         .await
-        .unwrap();
+        .unwrap());
+    assert!(!store
+        .save_sign_up(&id, 0, "{\"s\":3}", T0 + 5)
+        .await
+        .unwrap());
     let loaded = store.latest_sign_up(&client_id).await.unwrap().unwrap();
-    assert_eq!(loaded.status, SignUpStatus::Complete);
-    let user_id = store
-        .create_user_from_sign_up(&loaded, T0 + 6)
-        .await
-        .unwrap()
-        .unwrap();
+    assert_eq!((loaded.state.as_str(), loaded.version), ("{\"s\":2}", 1));
+    // Creating the user moves the attempt in the same step; a stale version creates nothing.
+    let user_id = UserId::new("user_1");
     assert_eq!(
         store
-            .latest_sign_up(&client_id)
+            .create_user_from_sign_up(&record, &user_id, "{\"s\":4}", T0 + 6)
+            .await
+            .unwrap(),
+        UserCreation::AttemptMoved
+    );
+    assert!(store
+        .find_user_by_email("ada@example.com")
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        store
+            .create_user_from_sign_up(&loaded, &user_id, "{\"s\":4}", T0 + 6)
+            .await
+            .unwrap(),
+        UserCreation::Created
+    );
+    let loaded = store.latest_sign_up(&client_id).await.unwrap().unwrap();
+    assert_eq!((loaded.state.as_str(), loaded.version), ("{\"s\":4}", 2));
+    assert_eq!(
+        store
+            .find_user_by_email("ada@example.com")
             .await
             .unwrap()
             .unwrap()
-            .created_user_id,
-        Some(user_id)
+            .id,
+        user_id
     );
+    // A second attempt for the same email cannot create a second user.
+    let again = SignUpRecord {
+        id: SignUpId::new("sua_2"),
+        ..loaded
+    };
+    store.insert_sign_up(&again, T0 + 7).await.unwrap();
+    assert_eq!(
+        store
+            .create_user_from_sign_up(&again, &UserId::new("user_2"), "{}", T0 + 8)
+            .await
+            .unwrap(),
+        UserCreation::EmailTaken
+    );
+    let latest = store.latest_sign_up(&client_id).await.unwrap().unwrap();
+    assert_eq!(latest.version, again.version, "a taken email moves nothing");
 }
 
-#[tokio::test]
-async fn sign_in_attempts_move_by_compare_and_swap_and_finalize_once() {
-    let (_dir, store) = temp_store().await;
+async fn sign_in_attempts_move_by_compare_and_swap_and_finalize_once(store: &dyn Storage) {
     let client_id = store
         .create_client(&SecretToken::generate().hash(), T0)
         .await
         .unwrap();
+    let sia_1 = SignInId::new("sia_1");
+    let stored = |id: &SignInId, state: &str| StoredSignIn {
+        id: id.clone(),
+        state: state.to_string(),
+        version: 0,
+        expires_at: T0 + 600,
+    };
     store
-        .insert_sign_in("sia_1", &client_id, "{\"s\":1}", T0 + 600, T0)
+        .insert_sign_in(&stored(&sia_1, "{\"s\":1}"), &client_id, T0)
         .await
         .unwrap();
     let current = store
@@ -300,8 +377,8 @@ async fn sign_in_attempts_move_by_compare_and_swap_and_finalize_once() {
         .unwrap();
     assert_eq!((current.id.as_str(), current.version), ("sia_1", 0));
     // Two transitions from version 0: one wins.
-    assert!(store.save_sign_in("sia_1", 0, "{\"s\":2}").await.unwrap());
-    assert!(!store.save_sign_in("sia_1", 0, "{\"s\":3}").await.unwrap());
+    assert!(store.save_sign_in(&sia_1, 0, "{\"s\":2}").await.unwrap());
+    assert!(!store.save_sign_in(&sia_1, 0, "{\"s\":3}").await.unwrap());
     let current = store
         .current_sign_in(&client_id, T0 + 1)
         .await
@@ -310,15 +387,12 @@ async fn sign_in_attempts_move_by_compare_and_swap_and_finalize_once() {
     assert_eq!((current.state.as_str(), current.version), ("{\"s\":2}", 1));
     // Second-factor tries are reserved up to the maximum.
     for n in 1..=5 {
-        assert_eq!(
-            store.reserve_sign_in_try("sia_1", 5).await.unwrap(),
-            Some(n)
-        );
+        assert_eq!(store.reserve_sign_in_try(&sia_1, 5).await.unwrap(), Some(n));
     }
-    assert_eq!(store.reserve_sign_in_try("sia_1", 5).await.unwrap(), None);
+    assert_eq!(store.reserve_sign_in_try(&sia_1, 5).await.unwrap(), None);
     // Finalize claims it once.
-    assert!(store.claim_sign_in("sia_1", 1, T0 + 2).await.unwrap());
-    assert!(!store.claim_sign_in("sia_1", 2, T0 + 2).await.unwrap());
+    assert!(store.claim_sign_in(&sia_1, 1, T0 + 2).await.unwrap());
+    assert!(!store.claim_sign_in(&sia_1, 2, T0 + 2).await.unwrap());
     assert!(store
         .current_sign_in(&client_id, T0 + 2)
         .await
@@ -326,7 +400,7 @@ async fn sign_in_attempts_move_by_compare_and_swap_and_finalize_once() {
         .is_none());
     // An attempt is gone once expired.
     store
-        .insert_sign_in("sia_2", &client_id, "{}", T0 + 600, T0)
+        .insert_sign_in(&stored(&SignInId::new("sia_2"), "{}"), &client_id, T0)
         .await
         .unwrap();
     assert!(store

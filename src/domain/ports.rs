@@ -1,0 +1,557 @@
+//! The storage the rules need, as one port trait per aggregate. `domain` owns these traits and
+//! the records they carry; `store` implements them (SQLite now), so the rules never see SQL and a
+//! flow can run against another implementation (a fake in tests, Postgres later).
+//!
+//! Every counter an attacker can race (lockout guesses, code tries, rate windows, single-use
+//! codes, attempt versions) is one atomic operation here: an implementation must never read a
+//! value and write it back later.
+
+use async_trait::async_trait;
+
+use super::{codes::CodeState, lockout::Reserved, secret::Secret, Timestamp};
+use crate::model::{
+    AuthError, ClientId, Member, Membership, OrgId, SessionId, SignInId, SignUpId, UserId,
+};
+
+/// What creating the user of a sign-up did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserCreation {
+    /// The user exists now and the attempt moved on.
+    Created,
+    /// The email has an account (nothing changed).
+    EmailTaken,
+    /// Another request moved the attempt first (nothing changed).
+    AttemptMoved,
+}
+
+/// A user as sign-in needs it.
+#[derive(Clone, Debug)]
+pub struct UserRecord {
+    /// The user.
+    pub id: UserId,
+    /// Primary email.
+    pub email: String,
+    /// argon2 PHC string, when the user has a password.
+    pub password_hash: Option<Secret<String>>,
+    /// The user has a verified second factor (TOTP).
+    pub second_factor_enabled: bool,
+}
+
+/// A row of `gatehouse user list`.
+#[derive(Clone, Debug)]
+pub struct UserListRow {
+    /// The user.
+    pub id: UserId,
+    /// Primary email.
+    pub email: String,
+    /// First name.
+    pub first_name: Option<String>,
+    /// Last name.
+    pub last_name: Option<String>,
+    /// Creation time.
+    pub created_at: Timestamp,
+}
+
+/// What a new user is made of.
+#[derive(Clone, Debug)]
+pub struct NewUser<'a> {
+    /// Normalised email (verified).
+    pub email: &'a str,
+    /// argon2 PHC string.
+    pub password_hash: &'a Secret<String>,
+    /// First name.
+    pub first_name: Option<&'a str>,
+    /// Last name.
+    pub last_name: Option<&'a str>,
+}
+
+/// A stored sign-up attempt and its email code.
+#[derive(Clone, Debug)]
+pub struct SignUpRecord {
+    /// The attempt.
+    pub id: SignUpId,
+    /// The browser it belongs to.
+    pub client_id: ClientId,
+    /// Normalised email.
+    pub email: String,
+    /// argon2 PHC string of the chosen password.
+    pub password_hash: Secret<String>,
+    /// First name.
+    pub first_name: Option<String>,
+    /// Last name.
+    pub last_name: Option<String>,
+    /// The serialized `domain::sign_up::SignUp` state, opaque to the store.
+    pub state: String,
+    /// Incremented by every transition (compare-and-swap).
+    pub version: i64,
+    /// Set when the email already had an account.
+    pub existing_user_id: Option<UserId>,
+    /// When it is abandoned.
+    pub abandon_at: Timestamp,
+    /// The email code.
+    pub code: CodeState,
+}
+
+/// A stored sign-in attempt: the domain's serialized state, opaque to the store.
+#[derive(Clone, Debug)]
+pub struct StoredSignIn {
+    /// The attempt.
+    pub id: SignInId,
+    /// The serialized `domain::sign_in::SignIn`.
+    pub state: String,
+    /// Incremented by every transition (compare-and-swap).
+    pub version: i64,
+    /// When the attempt stops being usable.
+    pub expires_at: Timestamp,
+}
+
+/// The live session of a resolved client.
+#[derive(Clone, Debug)]
+pub struct ResolvedSession {
+    /// The session.
+    pub session_id: SessionId,
+    /// Its user.
+    pub user_id: UserId,
+    /// Primary email.
+    pub email_address: String,
+    /// First name.
+    pub first_name: Option<String>,
+    /// Last name.
+    pub last_name: Option<String>,
+    /// Flag set by an operator or a breach check.
+    pub password_reset_required: bool,
+    /// The user has a second factor.
+    pub second_factor_enabled: bool,
+    /// Active organization (only while the user is still a member).
+    pub active_org_id: Option<OrgId>,
+    /// Its slug.
+    pub active_org_slug: Option<String>,
+    /// The user's role in it.
+    pub active_org_role: Option<String>,
+    /// When the first factor was verified.
+    pub first_factor_at: Option<Timestamp>,
+    /// When the second factor was verified.
+    pub second_factor_at: Option<Timestamp>,
+}
+
+/// A client and its current session, if live.
+#[derive(Clone, Debug)]
+pub struct ResolvedClientRow {
+    /// The client.
+    pub client_id: ClientId,
+    /// The current session, unless ended or expired.
+    pub session: Option<ResolvedSession>,
+}
+
+/// A new session of a complete attempt.
+#[derive(Clone, Debug)]
+pub struct NewSession<'a> {
+    /// The browser's client.
+    pub client_id: &'a ClientId,
+    /// The user signing in.
+    pub user_id: &'a UserId,
+    /// SHA-256 of the client's next token (rotated with the new session).
+    pub new_token_hash: &'a [u8],
+    /// When the first factor was verified.
+    pub first_factor_at: Timestamp,
+    /// When the second factor was verified, if it was.
+    pub second_factor_at: Option<Timestamp>,
+    /// When the session ends.
+    pub expires_at: Timestamp,
+}
+
+/// Which emailed code: its attempt and purpose (an attempt may have one code per purpose).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CodeKey<'a> {
+    /// The attempt's id (`sua_…` or `sia_…`); also salts the code's hash.
+    pub attempt_id: &'a str,
+    /// What the code proves.
+    pub purpose: CodePurpose,
+}
+
+impl<'a> CodeKey<'a> {
+    /// The email code of a sign-up.
+    pub fn sign_up(id: &'a SignUpId) -> Self {
+        Self {
+            attempt_id: id.as_str(),
+            purpose: CodePurpose::SignUpEmail,
+        }
+    }
+
+    /// A code of a sign-in step.
+    pub fn sign_in(id: &'a SignInId, purpose: CodePurpose) -> Self {
+        Self {
+            attempt_id: id.as_str(),
+            purpose,
+        }
+    }
+}
+
+/// What an emailed code proves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CodePurpose {
+    /// The sign-up's email address.
+    SignUpEmail,
+    /// Client trust: the mailbox of a user signing in on a new browser.
+    ClientTrust,
+    /// "Forgot password?".
+    ResetPassword,
+}
+
+impl CodePurpose {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SignUpEmail => "sign_up_email",
+            Self::ClientTrust => "client_trust",
+            Self::ResetPassword => "reset_password",
+        }
+    }
+}
+
+/// A code-try reservation: the stored code and the tries counted so far (this one included).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReservedCodeTry {
+    /// SHA-256 of the attempt id and the right code.
+    pub code_hash: Secret<Vec<u8>>,
+    /// Tries counted, this one included.
+    pub tries: u32,
+}
+
+/// A user's TOTP factor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TotpFactor {
+    /// Base32 secret (server-side only).
+    pub secret: Secret<String>,
+    /// Enrolment completed.
+    pub verified: bool,
+    /// The last accepted time step (replay protection).
+    pub last_used_step: Option<i64>,
+}
+
+/// A finished TOTP enrolment, written in one transaction.
+#[derive(Clone, Debug)]
+pub struct TotpConfirmation<'a> {
+    /// The user enrolling.
+    pub user_id: &'a UserId,
+    /// The session that enrolled (its second factor counts as verified now).
+    pub session_id: &'a SessionId,
+    /// The accepted time step.
+    pub step: i64,
+    /// Hashes of the new backup codes (replacing the old ones).
+    pub backup_code_hashes: &'a [Vec<u8>],
+    /// The new backup codes, shown to this session until it confirms it saved them.
+    pub backup_codes: &'a Secret<Vec<String>>,
+    /// How long they wait to be shown.
+    pub reveal_until: Timestamp,
+}
+
+/// An organization.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrganizationRow {
+    /// The organization.
+    pub id: OrgId,
+    /// Display name.
+    pub name: String,
+    /// URL slug.
+    pub slug: String,
+}
+
+/// Users, their emails and passwords.
+#[async_trait]
+pub trait Users: Send + Sync {
+    /// Finds a user by normalised email.
+    async fn find_user_by_email(&self, email: &str) -> Result<Option<UserRecord>, AuthError>;
+    /// Creates a user with a verified primary email; `None` when the email is taken.
+    async fn create_user(
+        &self,
+        user: NewUser<'_>,
+        now: Timestamp,
+    ) -> Result<Option<UserId>, AuthError>;
+    /// Every user, oldest first.
+    async fn list_users(&self) -> Result<Vec<UserListRow>, AuthError>;
+    /// The user's current password hash.
+    async fn password_hash(&self, user_id: &UserId) -> Result<Option<Secret<String>>, AuthError>;
+    /// Replaces the password (clearing the reset flag); with `end_other_sessions`, ends the
+    /// user's sessions other than `keep` (all of them when it is `None`).
+    async fn replace_password(
+        &self,
+        user_id: &UserId,
+        hash: &Secret<String>,
+        keep: Option<&SessionId>,
+        end_other_sessions: bool,
+        now: Timestamp,
+    ) -> Result<(), AuthError>;
+    /// Flags the password: the user's sessions become pending with `reset-password` (or end,
+    /// with `end_sessions`).
+    async fn require_password_reset(
+        &self,
+        user_id: &UserId,
+        end_sessions: bool,
+        now: Timestamp,
+    ) -> Result<(), AuthError>;
+}
+
+/// Browser clients and their sessions.
+#[async_trait]
+pub trait Clients: Send + Sync {
+    /// Registers a new browser client with the hash of its token.
+    async fn create_client(&self, token_hash: &[u8], now: Timestamp)
+        -> Result<ClientId, AuthError>;
+    /// Creates a session, ends the client's previous one, makes the new one current and rotates
+    /// the client's token, atomically.
+    async fn create_session(
+        &self,
+        session: NewSession<'_>,
+        now: Timestamp,
+    ) -> Result<SessionId, AuthError>;
+    /// Ends the client's current session.
+    async fn end_current_session(
+        &self,
+        client_id: &ClientId,
+        now: Timestamp,
+    ) -> Result<(), AuthError>;
+    /// Ends every live session of the user except `keep`; returns how many ended.
+    async fn end_user_sessions(
+        &self,
+        user_id: &UserId,
+        keep: Option<&SessionId>,
+        now: Timestamp,
+    ) -> Result<u64, AuthError>;
+    /// Ends one session; `false` when no live session has that id.
+    async fn end_session(&self, session_id: &SessionId, now: Timestamp) -> Result<bool, AuthError>;
+    /// Whether this browser ever held a session of the user (client trust).
+    async fn client_has_held_session(
+        &self,
+        client_id: &ClientId,
+        user_id: &UserId,
+    ) -> Result<bool, AuthError>;
+    /// Token hash → client, its live session, user and active membership (one indexed query:
+    /// it runs on every request that carries a cookie).
+    async fn resolve_client(
+        &self,
+        token_hash: &[u8],
+        now: Timestamp,
+    ) -> Result<Option<ResolvedClientRow>, AuthError>;
+    /// The same resolution by client id (after a change made during this request).
+    async fn resolve_client_by_id(
+        &self,
+        client_id: &ClientId,
+        now: Timestamp,
+    ) -> Result<Option<ResolvedClientRow>, AuthError>;
+}
+
+/// Sign-up and sign-in attempts. States are stored serialized and never interpreted here;
+/// every transition is a compare-and-swap on the attempt's version.
+#[async_trait]
+pub trait Attempts: Send + Sync {
+    /// Stores a new sign-up attempt with its code.
+    async fn insert_sign_up(&self, record: &SignUpRecord, now: Timestamp) -> Result<(), AuthError>;
+    /// The newest sign-up attempt of a client.
+    async fn latest_sign_up(&self, client_id: &ClientId)
+        -> Result<Option<SignUpRecord>, AuthError>;
+    /// Writes the sign-up's next state if it is still at `version`; `false` when another
+    /// request moved it first.
+    async fn save_sign_up(
+        &self,
+        id: &SignUpId,
+        version: i64,
+        state: &str,
+        now: Timestamp,
+    ) -> Result<bool, AuthError>;
+    /// Creates the user `user_id` of a complete sign-up and moves the attempt (still at
+    /// `record.version`) to `state`, in one transaction.
+    async fn create_user_from_sign_up(
+        &self,
+        record: &SignUpRecord,
+        user_id: &UserId,
+        state: &str,
+        now: Timestamp,
+    ) -> Result<UserCreation, AuthError>;
+    /// Stores a new sign-in attempt in its first state.
+    async fn insert_sign_in(
+        &self,
+        attempt: &StoredSignIn,
+        client_id: &ClientId,
+        now: Timestamp,
+    ) -> Result<(), AuthError>;
+    /// The client's newest sign-in attempt that is neither finalized nor expired.
+    async fn current_sign_in(
+        &self,
+        client_id: &ClientId,
+        now: Timestamp,
+    ) -> Result<Option<StoredSignIn>, AuthError>;
+    /// Writes the attempt's next state if it is still at `version`; `false` when another request
+    /// moved it first.
+    async fn save_sign_in(
+        &self,
+        id: &SignInId,
+        version: i64,
+        state: &str,
+    ) -> Result<bool, AuthError>;
+    /// Claims the attempt for finalize if it is still at `version` (single use).
+    async fn claim_sign_in(
+        &self,
+        id: &SignInId,
+        version: i64,
+        now: Timestamp,
+    ) -> Result<bool, AuthError>;
+    /// Reserves one second-factor try of the attempt; `None` when `max_tries` are used up.
+    async fn reserve_sign_in_try(
+        &self,
+        id: &SignInId,
+        max_tries: u32,
+    ) -> Result<Option<u32>, AuthError>;
+}
+
+/// Emailed verification codes.
+#[async_trait]
+pub trait Codes: Send + Sync {
+    /// The code, if one was issued.
+    async fn code_state(&self, key: CodeKey<'_>) -> Result<Option<CodeState>, AuthError>;
+    /// Issues a code, replacing any earlier one.
+    async fn insert_code(&self, key: CodeKey<'_>, code: &CodeState) -> Result<(), AuthError>;
+    /// Replaces the code with `next` only if it is still exactly `previous` (parallel resends
+    /// cannot both pass the cap); `false` when it changed meanwhile.
+    async fn replace_code(
+        &self,
+        key: CodeKey<'_>,
+        previous: &CodeState,
+        next: &CodeState,
+    ) -> Result<bool, AuthError>;
+    /// Reserves one try of the live code: counts it and returns the code, or `None` when it is
+    /// consumed, expired or out of tries (nothing is counted then).
+    async fn reserve_code_try(
+        &self,
+        key: CodeKey<'_>,
+        max_tries: u32,
+        now: Timestamp,
+    ) -> Result<Option<ReservedCodeTry>, AuthError>;
+    /// Marks a reserved code as used (its try was right, so it does not count as a failure).
+    /// `false` when another request consumed it first.
+    async fn consume_code(&self, key: CodeKey<'_>) -> Result<bool, AuthError>;
+}
+
+/// Second factors: TOTP and backup codes.
+#[async_trait]
+pub trait Factors: Send + Sync {
+    /// The user's TOTP factor, if any.
+    async fn totp_factor(&self, user_id: &UserId) -> Result<Option<TotpFactor>, AuthError>;
+    /// Stores a new, unverified secret (replacing an unverified one; never a verified one).
+    async fn save_pending_totp(
+        &self,
+        user_id: &UserId,
+        secret: &Secret<String>,
+        now: Timestamp,
+    ) -> Result<(), AuthError>;
+    /// Completes enrolment in one transaction; `false` when the factor was verified meanwhile.
+    async fn confirm_totp(
+        &self,
+        confirmation: TotpConfirmation<'_>,
+        now: Timestamp,
+    ) -> Result<bool, AuthError>;
+    /// The backup codes waiting to be shown to the session, if not expired.
+    async fn backup_code_reveal(
+        &self,
+        session_id: &SessionId,
+        now: Timestamp,
+    ) -> Result<Option<Secret<Vec<String>>>, AuthError>;
+    /// Forgets the backup codes waiting for the session.
+    async fn delete_backup_code_reveal(&self, session_id: &SessionId) -> Result<(), AuthError>;
+    /// Uses a backup code: `true` when an unused code of the user had this hash (single use).
+    async fn consume_backup_code(
+        &self,
+        user_id: &UserId,
+        code_hash: &[u8],
+        now: Timestamp,
+    ) -> Result<bool, AuthError>;
+    /// Remembers the last accepted TOTP step, only moving forward (replay protection).
+    async fn advance_totp_step(&self, user_id: &UserId, step: i64) -> Result<bool, AuthError>;
+}
+
+/// Organizations and memberships.
+#[async_trait]
+pub trait Organizations: Send + Sync {
+    /// Creates an organization with `creator` as `org:admin`; `None` when the slug is taken.
+    async fn create_organization(
+        &self,
+        name: &str,
+        slug: &str,
+        creator: &UserId,
+        now: Timestamp,
+    ) -> Result<Option<OrgId>, AuthError>;
+    /// The organization with this slug.
+    async fn find_organization_by_slug(
+        &self,
+        slug: &str,
+    ) -> Result<Option<OrganizationRow>, AuthError>;
+    /// The user's role in the organization, if a member.
+    async fn membership_role(
+        &self,
+        organization_id: &OrgId,
+        user_id: &UserId,
+    ) -> Result<Option<String>, AuthError>;
+    /// Adds (or re-roles) a member.
+    async fn upsert_member(
+        &self,
+        organization_id: &OrgId,
+        user_id: &UserId,
+        role: &str,
+        now: Timestamp,
+    ) -> Result<(), AuthError>;
+    /// One page of the user's memberships (oldest first) and their total count.
+    async fn list_memberships(
+        &self,
+        user_id: &UserId,
+        offset: u32,
+        limit: u32,
+    ) -> Result<(Vec<Membership>, u32), AuthError>;
+    /// The members of an organization, oldest first.
+    async fn list_members(&self, organization_id: &OrgId) -> Result<Vec<Member>, AuthError>;
+    /// Sets (or clears) the session's active organization.
+    async fn set_active_organization(
+        &self,
+        session_id: &SessionId,
+        organization_id: Option<&OrgId>,
+    ) -> Result<(), AuthError>;
+}
+
+/// Counters attackers race: lockout guesses and per-IP rate windows.
+#[async_trait]
+pub trait Limits: Send + Sync {
+    /// Counts one guess for `identifier` and returns the counter afterwards. An expired lock
+    /// starts a fresh count; reaching `max_attempts` sets `locked_until = lock_until`.
+    async fn reserve_guess(
+        &self,
+        identifier: &str,
+        max_attempts: u32,
+        lock_until: Timestamp,
+        now: Timestamp,
+    ) -> Result<Reserved, AuthError>;
+    /// Forgets the failed guesses of `identifier` (a success, or an operator's unlock).
+    async fn clear_guesses(&self, identifier: &str) -> Result<(), AuthError>;
+    /// Gives a reserved guess back (it was right but more factors are needed): it neither
+    /// counts as a failure nor resets the count.
+    async fn release_guess(&self, identifier: &str, max_attempts: u32) -> Result<(), AuthError>;
+    /// The counter of `identifier`, if any.
+    async fn guesses_of(&self, identifier: &str) -> Result<Option<Reserved>, AuthError>;
+    /// Counts one hit in the fixed window of `key`; returns the hits in the current window and
+    /// the window's start.
+    async fn hit_rate_counter(
+        &self,
+        key: &str,
+        window_seconds: i64,
+        now: Timestamp,
+    ) -> Result<(i64, Timestamp), AuthError>;
+}
+
+/// Everything the rules store: what `Gatehouse` holds.
+pub trait Storage:
+    Users + Clients + Attempts + Codes + Factors + Organizations + Limits + Send + Sync
+{
+}
+
+impl<T> Storage for T where
+    T: Users + Clients + Attempts + Codes + Factors + Organizations + Limits + Send + Sync
+{
+}

@@ -1,0 +1,961 @@
+//! An in-memory implementation of the domain's ports. It passes the same store suite as SQLite
+//! (`store.rs`), so domain flows can run against it with a fixed clock: no database file, no
+//! wall-clock time. Every operation holds one lock, so each is atomic like its SQL statement.
+
+use std::{collections::HashMap, sync::Mutex};
+
+use async_trait::async_trait;
+use gatehouse::{
+    domain::{
+        codes::CodeState,
+        ids::new_id,
+        lockout::Reserved,
+        ports::{
+            Attempts, Clients, CodeKey, Codes, Factors, Limits, NewSession, NewUser,
+            OrganizationRow, Organizations, ReservedCodeTry, ResolvedClientRow, ResolvedSession,
+            SignUpRecord, StoredSignIn, TotpConfirmation, TotpFactor, UserCreation, UserListRow,
+            UserRecord, Users,
+        },
+        secret::Secret,
+        Timestamp,
+    },
+    model::{
+        AuthError, ClientId, Member, Membership, OrgId, SessionId, SignInId, SignUpId, UserId,
+        ROLE_ADMIN,
+    },
+};
+
+#[derive(Clone, Debug)]
+struct User {
+    id: UserId,
+    email: String,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    password_hash: Option<Secret<String>>,
+    second_factor_enabled: bool,
+    password_reset_required: bool,
+    last_active_org: Option<OrgId>,
+    created_at: Timestamp,
+}
+
+#[derive(Clone, Debug)]
+struct Client {
+    id: ClientId,
+    token_hash: Vec<u8>,
+    current_session: Option<SessionId>,
+}
+
+#[derive(Clone, Debug)]
+struct Session {
+    id: SessionId,
+    client_id: ClientId,
+    user_id: UserId,
+    active_org: Option<OrgId>,
+    first_factor_at: Timestamp,
+    second_factor_at: Option<Timestamp>,
+    expires_at: Timestamp,
+    ended_at: Option<Timestamp>,
+}
+
+#[derive(Clone, Debug)]
+struct SignInRow {
+    stored: StoredSignIn,
+    client_id: ClientId,
+    finalized: bool,
+    code_tries: u32,
+}
+
+#[derive(Clone, Debug)]
+struct MemberRow {
+    org: OrgId,
+    user: UserId,
+    role: String,
+}
+
+#[derive(Default)]
+struct State {
+    users: Vec<User>,
+    clients: Vec<Client>,
+    sessions: Vec<Session>,
+    sign_ups: Vec<SignUpRecord>,
+    sign_ins: Vec<SignInRow>,
+    codes: HashMap<(String, &'static str), CodeState>,
+    totp: HashMap<UserId, TotpFactor>,
+    backup_codes: Vec<(UserId, Vec<u8>, bool)>,
+    reveals: HashMap<SessionId, (Vec<String>, Timestamp)>,
+    orgs: Vec<OrganizationRow>,
+    members: Vec<MemberRow>,
+    guesses: HashMap<String, Reserved>,
+    rates: HashMap<String, (i64, Timestamp)>,
+}
+
+impl State {
+    fn user_by_email(&self, email: &str) -> Option<&User> {
+        self.users.iter().find(|user| user.email == email)
+    }
+
+    fn user_mut(&mut self, id: &UserId) -> Option<&mut User> {
+        self.users.iter_mut().find(|user| &user.id == id)
+    }
+
+    fn role(&self, org: &OrgId, user: &UserId) -> Option<String> {
+        self.members
+            .iter()
+            .find(|m| &m.org == org && &m.user == user)
+            .map(|m| m.role.clone())
+    }
+
+    fn end_sessions(&mut self, keep: impl Fn(&Session) -> bool, now: Timestamp) -> u64 {
+        let mut ended = 0;
+        for session in &mut self.sessions {
+            if session.ended_at.is_none() && !keep(session) {
+                session.ended_at = Some(now);
+                ended += 1;
+            }
+        }
+        ended
+    }
+
+    fn resolve(&self, client: &Client, now: Timestamp) -> ResolvedClientRow {
+        let session = client
+            .current_session
+            .as_ref()
+            .and_then(|id| self.sessions.iter().find(|s| &s.id == id))
+            .filter(|s| s.ended_at.is_none() && s.expires_at > now)
+            .and_then(|s| {
+                let user = self.users.iter().find(|u| u.id == s.user_id)?;
+                let org = s
+                    .active_org
+                    .as_ref()
+                    .and_then(|org| Some((org, self.role(org, &s.user_id)?)));
+                Some(ResolvedSession {
+                    session_id: s.id.clone(),
+                    user_id: s.user_id.clone(),
+                    email_address: user.email.clone(),
+                    first_name: user.first_name.clone(),
+                    last_name: user.last_name.clone(),
+                    password_reset_required: user.password_reset_required,
+                    second_factor_enabled: user.second_factor_enabled,
+                    active_org_id: org.as_ref().map(|(org, _)| (*org).clone()),
+                    active_org_slug: org.as_ref().and_then(|(org, _)| {
+                        self.orgs
+                            .iter()
+                            .find(|o| &o.id == *org)
+                            .map(|o| o.slug.clone())
+                    }),
+                    active_org_role: org.map(|(_, role)| role),
+                    first_factor_at: Some(s.first_factor_at),
+                    second_factor_at: s.second_factor_at,
+                })
+            });
+        ResolvedClientRow {
+            client_id: client.id.clone(),
+            session,
+        }
+    }
+
+    fn insert_user(&mut self, id: &UserId, user: &NewUser<'_>, now: Timestamp) -> bool {
+        if self.user_by_email(user.email).is_some() {
+            return false;
+        }
+        self.users.push(User {
+            id: id.clone(),
+            email: user.email.to_string(),
+            first_name: user.first_name.map(str::to_string),
+            last_name: user.last_name.map(str::to_string),
+            password_hash: Some(user.password_hash.clone()),
+            second_factor_enabled: false,
+            password_reset_required: false,
+            last_active_org: None,
+            created_at: now,
+        });
+        true
+    }
+}
+
+/// The in-memory store.
+#[derive(Default)]
+pub struct FakeStore {
+    state: Mutex<State>,
+}
+
+impl FakeStore {
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap()
+    }
+}
+
+#[async_trait]
+impl Users for FakeStore {
+    async fn find_user_by_email(&self, email: &str) -> Result<Option<UserRecord>, AuthError> {
+        Ok(self.state().user_by_email(email).map(|user| UserRecord {
+            id: user.id.clone(),
+            email: user.email.clone(),
+            password_hash: user.password_hash.clone(),
+            second_factor_enabled: user.second_factor_enabled,
+        }))
+    }
+
+    async fn create_user(
+        &self,
+        user: NewUser<'_>,
+        now: Timestamp,
+    ) -> Result<Option<UserId>, AuthError> {
+        let id: UserId = new_id();
+        Ok(self.state().insert_user(&id, &user, now).then_some(id))
+    }
+
+    async fn list_users(&self) -> Result<Vec<UserListRow>, AuthError> {
+        let mut users: Vec<UserListRow> = self
+            .state()
+            .users
+            .iter()
+            .map(|user| UserListRow {
+                id: user.id.clone(),
+                email: user.email.clone(),
+                first_name: user.first_name.clone(),
+                last_name: user.last_name.clone(),
+                created_at: user.created_at,
+            })
+            .collect();
+        users.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(users)
+    }
+
+    async fn password_hash(&self, user_id: &UserId) -> Result<Option<Secret<String>>, AuthError> {
+        Ok(self
+            .state()
+            .users
+            .iter()
+            .find(|user| &user.id == user_id)
+            .and_then(|user| user.password_hash.clone()))
+    }
+
+    async fn replace_password(
+        &self,
+        user_id: &UserId,
+        hash: &Secret<String>,
+        keep: Option<&SessionId>,
+        end_other_sessions: bool,
+        now: Timestamp,
+    ) -> Result<(), AuthError> {
+        let mut state = self.state();
+        if let Some(user) = state.user_mut(user_id) {
+            user.password_hash = Some(hash.clone());
+            user.password_reset_required = false;
+        }
+        if end_other_sessions {
+            state.end_sessions(|s| &s.user_id != user_id || Some(&s.id) == keep, now);
+        }
+        Ok(())
+    }
+
+    async fn require_password_reset(
+        &self,
+        user_id: &UserId,
+        end_sessions: bool,
+        now: Timestamp,
+    ) -> Result<(), AuthError> {
+        let mut state = self.state();
+        if let Some(user) = state.user_mut(user_id) {
+            user.password_reset_required = true;
+        }
+        if end_sessions {
+            state.end_sessions(|s| &s.user_id != user_id, now);
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Clients for FakeStore {
+    async fn create_client(
+        &self,
+        token_hash: &[u8],
+        _now: Timestamp,
+    ) -> Result<ClientId, AuthError> {
+        let id: ClientId = new_id();
+        self.state().clients.push(Client {
+            id: id.clone(),
+            token_hash: token_hash.to_vec(),
+            current_session: None,
+        });
+        Ok(id)
+    }
+
+    async fn create_session(
+        &self,
+        session: NewSession<'_>,
+        now: Timestamp,
+    ) -> Result<SessionId, AuthError> {
+        let id: SessionId = new_id();
+        let mut state = self.state();
+        state.end_sessions(|s| &s.client_id != session.client_id, now);
+        let active_org = state
+            .users
+            .iter()
+            .find(|u| &u.id == session.user_id)
+            .and_then(|u| u.last_active_org.clone())
+            .filter(|org| state.role(org, session.user_id).is_some());
+        state.sessions.push(Session {
+            id: id.clone(),
+            client_id: session.client_id.clone(),
+            user_id: session.user_id.clone(),
+            active_org,
+            first_factor_at: session.first_factor_at,
+            second_factor_at: session.second_factor_at,
+            expires_at: session.expires_at,
+            ended_at: None,
+        });
+        if let Some(client) = state
+            .clients
+            .iter_mut()
+            .find(|c| &c.id == session.client_id)
+        {
+            client.current_session = Some(id.clone());
+            client.token_hash = session.new_token_hash.to_vec();
+        }
+        Ok(id)
+    }
+
+    async fn end_current_session(
+        &self,
+        client_id: &ClientId,
+        now: Timestamp,
+    ) -> Result<(), AuthError> {
+        let mut state = self.state();
+        let current = state
+            .clients
+            .iter_mut()
+            .find(|c| &c.id == client_id)
+            .and_then(|c| c.current_session.take());
+        if let Some(current) = current {
+            state.end_sessions(|s| s.id != current, now);
+        }
+        Ok(())
+    }
+
+    async fn end_user_sessions(
+        &self,
+        user_id: &UserId,
+        keep: Option<&SessionId>,
+        now: Timestamp,
+    ) -> Result<u64, AuthError> {
+        Ok(self
+            .state()
+            .end_sessions(|s| &s.user_id != user_id || Some(&s.id) == keep, now))
+    }
+
+    async fn end_session(&self, session_id: &SessionId, now: Timestamp) -> Result<bool, AuthError> {
+        Ok(self.state().end_sessions(|s| &s.id != session_id, now) == 1)
+    }
+
+    async fn client_has_held_session(
+        &self,
+        client_id: &ClientId,
+        user_id: &UserId,
+    ) -> Result<bool, AuthError> {
+        Ok(self
+            .state()
+            .sessions
+            .iter()
+            .any(|s| &s.client_id == client_id && &s.user_id == user_id))
+    }
+
+    async fn resolve_client(
+        &self,
+        token_hash: &[u8],
+        now: Timestamp,
+    ) -> Result<Option<ResolvedClientRow>, AuthError> {
+        let state = self.state();
+        Ok(state
+            .clients
+            .iter()
+            .find(|c| c.token_hash == token_hash)
+            .map(|client| state.resolve(client, now)))
+    }
+
+    async fn resolve_client_by_id(
+        &self,
+        client_id: &ClientId,
+        now: Timestamp,
+    ) -> Result<Option<ResolvedClientRow>, AuthError> {
+        let state = self.state();
+        Ok(state
+            .clients
+            .iter()
+            .find(|c| &c.id == client_id)
+            .map(|client| state.resolve(client, now)))
+    }
+}
+
+fn code_key(key: CodeKey<'_>) -> (String, &'static str) {
+    (key.attempt_id.to_string(), key.purpose.as_str())
+}
+
+#[async_trait]
+impl Attempts for FakeStore {
+    async fn insert_sign_up(
+        &self,
+        record: &SignUpRecord,
+        _now: Timestamp,
+    ) -> Result<(), AuthError> {
+        let mut state = self.state();
+        state
+            .codes
+            .insert(code_key(CodeKey::sign_up(&record.id)), record.code.clone());
+        state.sign_ups.push(record.clone());
+        Ok(())
+    }
+
+    async fn latest_sign_up(
+        &self,
+        client_id: &ClientId,
+    ) -> Result<Option<SignUpRecord>, AuthError> {
+        let state = self.state();
+        Ok(state
+            .sign_ups
+            .iter()
+            .rev()
+            .find(|r| &r.client_id == client_id)
+            .map(|record| {
+                let mut record = record.clone();
+                if let Some(code) = state.codes.get(&code_key(CodeKey::sign_up(&record.id))) {
+                    record.code = code.clone();
+                }
+                record
+            }))
+    }
+
+    async fn save_sign_up(
+        &self,
+        id: &SignUpId,
+        version: i64,
+        next: &str,
+        _now: Timestamp,
+    ) -> Result<bool, AuthError> {
+        let mut state = self.state();
+        match state
+            .sign_ups
+            .iter_mut()
+            .find(|r| &r.id == id && r.version == version)
+        {
+            Some(record) => {
+                record.state = next.to_string();
+                record.version += 1;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    async fn create_user_from_sign_up(
+        &self,
+        record: &SignUpRecord,
+        user_id: &UserId,
+        next: &str,
+        now: Timestamp,
+    ) -> Result<UserCreation, AuthError> {
+        let mut state = self.state();
+        let Some(index) = state
+            .sign_ups
+            .iter()
+            .position(|r| r.id == record.id && r.version == record.version)
+        else {
+            return Ok(UserCreation::AttemptMoved);
+        };
+        let user = NewUser {
+            email: &record.email,
+            password_hash: &record.password_hash,
+            first_name: record.first_name.as_deref(),
+            last_name: record.last_name.as_deref(),
+        };
+        if !state.insert_user(user_id, &user, now) {
+            return Ok(UserCreation::EmailTaken);
+        }
+        if let Some(stored) = state.sign_ups.get_mut(index) {
+            stored.state = next.to_string();
+            stored.version += 1;
+        }
+        Ok(UserCreation::Created)
+    }
+
+    async fn insert_sign_in(
+        &self,
+        attempt: &StoredSignIn,
+        client_id: &ClientId,
+        _now: Timestamp,
+    ) -> Result<(), AuthError> {
+        self.state().sign_ins.push(SignInRow {
+            stored: attempt.clone(),
+            client_id: client_id.clone(),
+            finalized: false,
+            code_tries: 0,
+        });
+        Ok(())
+    }
+
+    async fn current_sign_in(
+        &self,
+        client_id: &ClientId,
+        now: Timestamp,
+    ) -> Result<Option<StoredSignIn>, AuthError> {
+        Ok(self
+            .state()
+            .sign_ins
+            .iter()
+            .rev()
+            .find(|row| {
+                &row.client_id == client_id && !row.finalized && row.stored.expires_at > now
+            })
+            .map(|row| row.stored.clone()))
+    }
+
+    async fn save_sign_in(
+        &self,
+        id: &SignInId,
+        version: i64,
+        next: &str,
+    ) -> Result<bool, AuthError> {
+        let mut state = self.state();
+        match state
+            .sign_ins
+            .iter_mut()
+            .find(|row| &row.stored.id == id && row.stored.version == version && !row.finalized)
+        {
+            Some(row) => {
+                row.stored.state = next.to_string();
+                row.stored.version += 1;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    async fn claim_sign_in(
+        &self,
+        id: &SignInId,
+        version: i64,
+        _now: Timestamp,
+    ) -> Result<bool, AuthError> {
+        let mut state = self.state();
+        match state
+            .sign_ins
+            .iter_mut()
+            .find(|row| &row.stored.id == id && row.stored.version == version && !row.finalized)
+        {
+            Some(row) => {
+                row.finalized = true;
+                row.stored.version += 1;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    async fn reserve_sign_in_try(
+        &self,
+        id: &SignInId,
+        max_tries: u32,
+    ) -> Result<Option<u32>, AuthError> {
+        let mut state = self.state();
+        Ok(state
+            .sign_ins
+            .iter_mut()
+            .find(|row| &row.stored.id == id && !row.finalized && row.code_tries < max_tries)
+            .map(|row| {
+                row.code_tries += 1;
+                row.code_tries
+            }))
+    }
+}
+
+#[async_trait]
+impl Codes for FakeStore {
+    async fn code_state(&self, key: CodeKey<'_>) -> Result<Option<CodeState>, AuthError> {
+        Ok(self.state().codes.get(&code_key(key)).cloned())
+    }
+
+    async fn insert_code(&self, key: CodeKey<'_>, code: &CodeState) -> Result<(), AuthError> {
+        self.state().codes.insert(code_key(key), code.clone());
+        Ok(())
+    }
+
+    async fn replace_code(
+        &self,
+        key: CodeKey<'_>,
+        previous: &CodeState,
+        next: &CodeState,
+    ) -> Result<bool, AuthError> {
+        let mut state = self.state();
+        match state.codes.get_mut(&code_key(key)) {
+            Some(code)
+                if code.code_hash == previous.code_hash
+                    && code.resends == previous.resends
+                    && !code.consumed =>
+            {
+                *code = CodeState {
+                    failed_attempts: code.failed_attempts,
+                    ..next.clone()
+                };
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn reserve_code_try(
+        &self,
+        key: CodeKey<'_>,
+        max_tries: u32,
+        now: Timestamp,
+    ) -> Result<Option<ReservedCodeTry>, AuthError> {
+        let mut state = self.state();
+        Ok(state
+            .codes
+            .get_mut(&code_key(key))
+            .filter(|code| {
+                !code.consumed && code.failed_attempts < max_tries && code.expires_at > now
+            })
+            .map(|code| {
+                code.failed_attempts += 1;
+                ReservedCodeTry {
+                    code_hash: code.code_hash.clone(),
+                    tries: code.failed_attempts,
+                }
+            }))
+    }
+
+    async fn consume_code(&self, key: CodeKey<'_>) -> Result<bool, AuthError> {
+        let mut state = self.state();
+        match state.codes.get_mut(&code_key(key)).filter(|c| !c.consumed) {
+            Some(code) => {
+                code.consumed = true;
+                code.failed_attempts = code.failed_attempts.saturating_sub(1);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+}
+
+#[async_trait]
+impl Factors for FakeStore {
+    async fn totp_factor(&self, user_id: &UserId) -> Result<Option<TotpFactor>, AuthError> {
+        Ok(self.state().totp.get(user_id).cloned())
+    }
+
+    async fn save_pending_totp(
+        &self,
+        user_id: &UserId,
+        secret: &Secret<String>,
+        _now: Timestamp,
+    ) -> Result<(), AuthError> {
+        let mut state = self.state();
+        if !state.totp.get(user_id).is_some_and(|f| f.verified) {
+            state.totp.insert(
+                user_id.clone(),
+                TotpFactor {
+                    secret: secret.clone(),
+                    verified: false,
+                    last_used_step: None,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    async fn confirm_totp(
+        &self,
+        confirmation: TotpConfirmation<'_>,
+        now: Timestamp,
+    ) -> Result<bool, AuthError> {
+        let mut state = self.state();
+        match state
+            .totp
+            .get_mut(confirmation.user_id)
+            .filter(|f| !f.verified)
+        {
+            Some(factor) => {
+                factor.verified = true;
+                factor.last_used_step = Some(confirmation.step);
+            }
+            None => return Ok(false),
+        }
+        let user_id = confirmation.user_id.clone();
+        state.reveals.insert(
+            confirmation.session_id.clone(),
+            (
+                confirmation.backup_codes.expose().clone(),
+                confirmation.reveal_until,
+            ),
+        );
+        if let Some(user) = state.user_mut(&user_id) {
+            user.second_factor_enabled = true;
+        }
+        state.backup_codes.retain(|(user, _, _)| user != &user_id);
+        for hash in confirmation.backup_code_hashes {
+            state
+                .backup_codes
+                .push((user_id.clone(), hash.clone(), false));
+        }
+        if let Some(session) = state
+            .sessions
+            .iter_mut()
+            .find(|s| &s.id == confirmation.session_id)
+        {
+            session.second_factor_at = Some(now);
+        }
+        Ok(true)
+    }
+
+    async fn backup_code_reveal(
+        &self,
+        session_id: &SessionId,
+        now: Timestamp,
+    ) -> Result<Option<Secret<Vec<String>>>, AuthError> {
+        Ok(self
+            .state()
+            .reveals
+            .get(session_id)
+            .filter(|(_, until)| *until > now)
+            .map(|(codes, _)| Secret::new(codes.clone())))
+    }
+
+    async fn delete_backup_code_reveal(&self, session_id: &SessionId) -> Result<(), AuthError> {
+        self.state().reveals.remove(session_id);
+        Ok(())
+    }
+
+    async fn consume_backup_code(
+        &self,
+        user_id: &UserId,
+        code_hash: &[u8],
+        _now: Timestamp,
+    ) -> Result<bool, AuthError> {
+        let mut state = self.state();
+        match state
+            .backup_codes
+            .iter_mut()
+            .find(|(user, hash, used)| user == user_id && hash == code_hash && !used)
+        {
+            Some(code) => {
+                code.2 = true;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    async fn advance_totp_step(&self, user_id: &UserId, step: i64) -> Result<bool, AuthError> {
+        let mut state = self.state();
+        match state
+            .totp
+            .get_mut(user_id)
+            .filter(|f| f.last_used_step.is_none_or(|last| last < step))
+        {
+            Some(factor) => {
+                factor.last_used_step = Some(step);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+}
+
+#[async_trait]
+impl Organizations for FakeStore {
+    async fn create_organization(
+        &self,
+        name: &str,
+        slug: &str,
+        creator: &UserId,
+        _now: Timestamp,
+    ) -> Result<Option<OrgId>, AuthError> {
+        let mut state = self.state();
+        if state.orgs.iter().any(|o| o.slug == slug) {
+            return Ok(None);
+        }
+        let id: OrgId = new_id();
+        state.orgs.push(OrganizationRow {
+            id: id.clone(),
+            name: name.to_string(),
+            slug: slug.to_string(),
+        });
+        state.members.push(MemberRow {
+            org: id.clone(),
+            user: creator.clone(),
+            role: ROLE_ADMIN.to_string(),
+        });
+        Ok(Some(id))
+    }
+
+    async fn find_organization_by_slug(
+        &self,
+        slug: &str,
+    ) -> Result<Option<OrganizationRow>, AuthError> {
+        Ok(self.state().orgs.iter().find(|o| o.slug == slug).cloned())
+    }
+
+    async fn membership_role(
+        &self,
+        organization_id: &OrgId,
+        user_id: &UserId,
+    ) -> Result<Option<String>, AuthError> {
+        Ok(self.state().role(organization_id, user_id))
+    }
+
+    async fn upsert_member(
+        &self,
+        organization_id: &OrgId,
+        user_id: &UserId,
+        role: &str,
+        _now: Timestamp,
+    ) -> Result<(), AuthError> {
+        let mut state = self.state();
+        match state
+            .members
+            .iter_mut()
+            .find(|m| &m.org == organization_id && &m.user == user_id)
+        {
+            Some(member) => member.role = role.to_string(),
+            None => state.members.push(MemberRow {
+                org: organization_id.clone(),
+                user: user_id.clone(),
+                role: role.to_string(),
+            }),
+        }
+        Ok(())
+    }
+
+    async fn list_memberships(
+        &self,
+        user_id: &UserId,
+        offset: u32,
+        limit: u32,
+    ) -> Result<(Vec<Membership>, u32), AuthError> {
+        let state = self.state();
+        let all: Vec<Membership> = state
+            .members
+            .iter()
+            .filter(|m| &m.user == user_id)
+            .filter_map(|m| {
+                let org = state.orgs.iter().find(|o| o.id == m.org)?;
+                Some(Membership {
+                    organization_id: org.id.clone(),
+                    name: org.name.clone(),
+                    slug: org.slug.clone(),
+                    role: m.role.clone(),
+                })
+            })
+            .collect();
+        let total = u32::try_from(all.len()).unwrap();
+        let page = all
+            .into_iter()
+            .skip(offset as usize)
+            .take(limit as usize)
+            .collect();
+        Ok((page, total))
+    }
+
+    async fn list_members(&self, organization_id: &OrgId) -> Result<Vec<Member>, AuthError> {
+        let state = self.state();
+        Ok(state
+            .members
+            .iter()
+            .filter(|m| &m.org == organization_id)
+            .filter_map(|m| {
+                let user = state.users.iter().find(|u| u.id == m.user)?;
+                Some(Member {
+                    user_id: m.user.clone(),
+                    email_address: user.email.clone(),
+                    role: m.role.clone(),
+                })
+            })
+            .collect())
+    }
+
+    async fn set_active_organization(
+        &self,
+        session_id: &SessionId,
+        organization_id: Option<&OrgId>,
+    ) -> Result<(), AuthError> {
+        let mut state = self.state();
+        let Some(session) = state.sessions.iter_mut().find(|s| &s.id == session_id) else {
+            return Ok(());
+        };
+        session.active_org = organization_id.cloned();
+        let user_id = session.user_id.clone();
+        if let Some(user) = state.user_mut(&user_id) {
+            user.last_active_org = organization_id.cloned();
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Limits for FakeStore {
+    async fn reserve_guess(
+        &self,
+        identifier: &str,
+        max_attempts: u32,
+        lock_until: Timestamp,
+        now: Timestamp,
+    ) -> Result<Reserved, AuthError> {
+        let mut state = self.state();
+        let max = i64::from(max_attempts);
+        let counter = state
+            .guesses
+            .entry(identifier.to_string())
+            .or_insert(Reserved {
+                failed_attempts: 0,
+                locked_until: None,
+            });
+        if counter.locked_until.is_some_and(|until| until <= now) {
+            *counter = Reserved {
+                failed_attempts: 0,
+                locked_until: None,
+            };
+        }
+        counter.failed_attempts += 1;
+        if counter.locked_until.is_none() && counter.failed_attempts >= max {
+            counter.locked_until = Some(lock_until);
+        }
+        Ok(*counter)
+    }
+
+    async fn clear_guesses(&self, identifier: &str) -> Result<(), AuthError> {
+        self.state().guesses.remove(identifier);
+        Ok(())
+    }
+
+    async fn release_guess(&self, identifier: &str, max_attempts: u32) -> Result<(), AuthError> {
+        let mut state = self.state();
+        if let Some(counter) = state.guesses.get_mut(identifier) {
+            counter.failed_attempts = (counter.failed_attempts - 1).max(0);
+            if counter.failed_attempts < i64::from(max_attempts) {
+                counter.locked_until = None;
+            }
+        }
+        Ok(())
+    }
+
+    async fn guesses_of(&self, identifier: &str) -> Result<Option<Reserved>, AuthError> {
+        Ok(self.state().guesses.get(identifier).copied())
+    }
+
+    async fn hit_rate_counter(
+        &self,
+        key: &str,
+        window_seconds: i64,
+        now: Timestamp,
+    ) -> Result<(i64, Timestamp), AuthError> {
+        let mut state = self.state();
+        let counter = state.rates.entry(key.to_string()).or_insert((0, now));
+        if counter.1 <= now - window_seconds {
+            *counter = (0, now);
+        }
+        counter.0 += 1;
+        Ok(*counter)
+    }
+}
