@@ -308,14 +308,35 @@ pub fn demo_app(
     store: SqliteStore,
     options: LeptosOptions,
 ) -> Result<axum::Router, String> {
+    Ok(demo_app_with(core(config, store)?, options))
+}
+
+/// The core on `config` and `store`: password pool, mailer, storage.
+fn core(config: Config, store: SqliteStore) -> Result<Gatehouse, String> {
     let mailer = Mailer::from_config(&config.email)?;
-    let gatehouse = Gatehouse {
+    Ok(Gatehouse {
         hasher: password::PasswordHasher::new(config.passwords.hash_concurrency),
         config: Arc::new(config),
         store: Arc::new(store),
         mailer,
-    };
-    Ok(demo_app_with(gatehouse, options))
+    })
+}
+
+/// How often the server forgets rate windows and lockout counts that decide nothing any more.
+const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// Prunes the attack counters every [`PRUNE_EVERY`] while the server runs.
+fn spawn_counter_pruning(gatehouse: Gatehouse) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(PRUNE_EVERY);
+        loop {
+            ticks.tick().await;
+            match domain::lockout::prune_counters(&gatehouse, domain::now()).await {
+                Ok(removed) => tracing::debug!(removed, "pruned rate and lockout counters"),
+                Err(error) => tracing::warn!(%error, "pruning counters failed"),
+            }
+        }
+    });
 }
 
 /// The demo app on an assembled core (tests keep a handle on its parts, e.g. the hasher).
@@ -332,7 +353,9 @@ async fn serve(config: Config, store: SqliteStore) -> Result<(), String> {
     let leptos = get_configuration(None).map_err(|e| format!("leptos configuration: {e}"))?;
     let options = leptos.leptos_options;
     let addr = options.site_addr;
-    let app = demo_app(config, store, options)?;
+    let gatehouse = core(config, store)?;
+    spawn_counter_pruning(gatehouse.clone());
+    let app = demo_app_with(gatehouse, options);
     use axum::serve::ListenerExt;
     let listener = tokio::net::TcpListener::bind(&addr)
         .await

@@ -110,3 +110,17 @@ impl Guess {
         }
     }
 }
+
+/// How long an unlocked guess count is kept without a new guess.
+pub const IDLE_COUNT_SECONDS: i64 = 24 * 3600;
+
+/// Forgets counters that decide nothing any more (ended rate windows, expired locks, guess counts
+/// idle for a day), so attackers cycling through addresses or IPs cannot grow the tables without
+/// bound. Run periodically by the server.
+pub async fn prune_counters(gatehouse: &Gatehouse, now: Timestamp) -> Result<u64, AuthError> {
+    let window = gatehouse.config.rate_limits.window_seconds;
+    gatehouse
+        .store
+        .prune_counters(now - window, now - IDLE_COUNT_SECONDS, now)
+        .await
+}

@@ -535,6 +535,15 @@ pub trait Limits: Send + Sync {
     async fn release_guess(&self, identifier: &str, max_attempts: u32) -> Result<(), AuthError>;
     /// The counter of `identifier`, if any.
     async fn guesses_of(&self, identifier: &str) -> Result<Option<Reserved>, AuthError>;
+    /// Forgets counters that no longer decide anything at `now`: rate windows that started at or
+    /// before `window_start_before`, expired locks, and unlocked guess counts untouched since
+    /// `idle_since`. Returns how many were removed.
+    async fn prune_counters(
+        &self,
+        window_start_before: Timestamp,
+        idle_since: Timestamp,
+        now: Timestamp,
+    ) -> Result<u64, AuthError>;
     /// Counts one hit in the fixed window of `key`; returns the hits in the current window and
     /// the window's start.
     async fn hit_rate_counter(

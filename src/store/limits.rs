@@ -88,6 +88,32 @@ impl Limits for SqliteStore {
         .map_err(db)
     }
 
+    async fn prune_counters(
+        &self,
+        window_start_before: Timestamp,
+        idle_since: Timestamp,
+        now: Timestamp,
+    ) -> Result<u64, AuthError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let windows = sqlx::query("DELETE FROM rate_counters WHERE window_start <= ?")
+            .bind(window_start_before)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        let guesses = sqlx::query(
+            "DELETE FROM lockout_counters
+             WHERE (locked_until IS NOT NULL AND locked_until <= ?)
+                OR (locked_until IS NULL AND updated_at <= ?)",
+        )
+        .bind(now)
+        .bind(idle_since)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(windows.rows_affected() + guesses.rows_affected())
+    }
+
     async fn hit_rate_counter(
         &self,
         key: &str,

@@ -85,7 +85,8 @@ struct State {
     reveals: HashMap<SessionId, (Vec<String>, Timestamp)>,
     orgs: Vec<OrganizationRow>,
     members: Vec<MemberRow>,
-    guesses: HashMap<String, Reserved>,
+    /// Each identifier's counter and when it last changed.
+    guesses: HashMap<String, (Reserved, Timestamp)>,
     rates: HashMap<String, (i64, Timestamp)>,
 }
 
@@ -904,13 +905,13 @@ impl Limits for FakeStore {
     ) -> Result<Reserved, AuthError> {
         let mut state = self.state();
         let max = i64::from(max_attempts);
-        let counter = state
-            .guesses
-            .entry(identifier.to_string())
-            .or_insert(Reserved {
+        let (counter, updated_at) = state.guesses.entry(identifier.to_string()).or_insert((
+            Reserved {
                 failed_attempts: 0,
                 locked_until: None,
-            });
+            },
+            now,
+        ));
         if counter.locked_until.is_some_and(|until| until <= now) {
             *counter = Reserved {
                 failed_attempts: 0,
@@ -921,6 +922,7 @@ impl Limits for FakeStore {
         if counter.locked_until.is_none() && counter.failed_attempts >= max {
             counter.locked_until = Some(lock_until);
         }
+        *updated_at = now;
         Ok(*counter)
     }
 
@@ -931,7 +933,7 @@ impl Limits for FakeStore {
 
     async fn release_guess(&self, identifier: &str, max_attempts: u32) -> Result<(), AuthError> {
         let mut state = self.state();
-        if let Some(counter) = state.guesses.get_mut(identifier) {
+        if let Some((counter, _)) = state.guesses.get_mut(identifier) {
             counter.failed_attempts = (counter.failed_attempts - 1).max(0);
             if counter.failed_attempts < i64::from(max_attempts) {
                 counter.locked_until = None;
@@ -941,7 +943,31 @@ impl Limits for FakeStore {
     }
 
     async fn guesses_of(&self, identifier: &str) -> Result<Option<Reserved>, AuthError> {
-        Ok(self.state().guesses.get(identifier).copied())
+        Ok(self
+            .state()
+            .guesses
+            .get(identifier)
+            .map(|(counter, _)| *counter))
+    }
+
+    async fn prune_counters(
+        &self,
+        window_start_before: Timestamp,
+        idle_since: Timestamp,
+        now: Timestamp,
+    ) -> Result<u64, AuthError> {
+        let mut state = self.state();
+        let before = state.rates.len() + state.guesses.len();
+        state
+            .rates
+            .retain(|_, (_, start)| *start > window_start_before);
+        state
+            .guesses
+            .retain(|_, (counter, updated_at)| match counter.locked_until {
+                Some(until) => until > now,
+                None => *updated_at > idle_since,
+            });
+        Ok(u64::try_from(before - state.rates.len() - state.guesses.len()).unwrap())
     }
 
     async fn hit_rate_counter(

@@ -64,6 +64,7 @@ suite!(
     users_have_unique_emails,
     guesses_are_counted_per_identifier_and_lock_at_the_maximum,
     rate_counters_count_in_fixed_windows,
+    counters_that_decide_nothing_are_pruned,
     sessions_resolve_by_token_hash_and_end_on_sign_out,
     sign_up_attempts_round_trip_with_their_code,
     sign_in_attempts_move_by_compare_and_swap_and_finalize_once,
@@ -171,6 +172,55 @@ async fn rate_counters_count_in_fixed_windows(store: &dyn Storage) {
     assert_eq!(
         store.hit_rate_counter("other", 60, T0 + 1).await.unwrap(),
         (1, T0 + 1)
+    );
+}
+
+async fn counters_that_decide_nothing_are_pruned(store: &dyn Storage) {
+    store.hit_rate_counter("old", 60, T0).await.unwrap();
+    store.hit_rate_counter("live", 60, T0 + 100).await.unwrap();
+    // An expired lock, a live lock, an idle count and a recent count.
+    for _ in 0..10 {
+        store
+            .reserve_guess("expired@example.com", 10, T0 + 50, T0)
+            .await
+            .unwrap();
+        store
+            .reserve_guess("locked@example.com", 10, T0 + 9_999, T0)
+            .await
+            .unwrap();
+    }
+    store
+        .reserve_guess("idle@example.com", 10, T0 + 9_999, T0)
+        .await
+        .unwrap();
+    store
+        .reserve_guess("recent@example.com", 10, T0 + 9_999, T0 + 90)
+        .await
+        .unwrap();
+    let removed = store
+        .prune_counters(T0 + 100 - 60, T0 + 10, T0 + 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        removed, 3,
+        "the old window, the expired lock, the idle count"
+    );
+    for (identifier, kept) in [
+        ("expired@example.com", false),
+        ("locked@example.com", true),
+        ("idle@example.com", false),
+        ("recent@example.com", true),
+    ] {
+        assert_eq!(
+            store.guesses_of(identifier).await.unwrap().is_some(),
+            kept,
+            "{identifier}"
+        );
+    }
+    assert_eq!(
+        store.hit_rate_counter("live", 60, T0 + 101).await.unwrap(),
+        (2, T0 + 100),
+        "the live window keeps its count"
     );
 }
 
