@@ -349,9 +349,20 @@ pub fn demo_app_with(gatehouse: Gatehouse, options: LeptosOptions) -> axum::Rout
     server::router(state, crate::demo::App, crate::demo::shell)
 }
 
+/// Whether the build left the asset hash file next to this binary.
+fn hash_file_present(options: &LeptosOptions) -> bool {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join(options.hash_file.as_ref())))
+        .is_some_and(|path| path.is_file())
+}
+
 async fn serve(config: Config, store: SqliteStore) -> Result<(), String> {
     let leptos = get_configuration(None).map_err(|e| format!("leptos configuration: {e}"))?;
-    let options = leptos.leptos_options;
+    let mut options = leptos.leptos_options;
+    // A build with `hash-files` names its assets by content and writes the hashes next to the
+    // binary: serve those names (and cache them for a year) whenever that file is there.
+    options.hash_files = options.hash_files || hash_file_present(&options);
     let addr = options.site_addr;
     let gatehouse = core(config, store)?;
     spawn_counter_pruning(gatehouse.clone());

@@ -10,3 +10,23 @@ test('the health endpoint answers', async ({ request }) => {
   const res = await request.get('/healthz');
   expect(res.status()).toBe(200);
 });
+
+test('assets are content-hashed, compressed and cached for a year; pages are revalidated', async ({ page }) => {
+  const assets: { url: string; headers: Record<string, string> }[] = [];
+  page.on('response', async (response) => {
+    if (response.url().includes('/pkg/')) {
+      assets.push({ url: response.url(), headers: await response.allHeaders() });
+    }
+  });
+  const response = await page.goto('/sign-in');
+  expect(response?.headers()['cache-control']).toBe('no-store');
+  await expect(page.locator('main')).toHaveAttribute('data-hydrated', 'true');
+  const wasm = assets.find((asset) => asset.url.endsWith('.wasm'));
+  expect(wasm?.url).toMatch(/\/pkg\/gatehouse\.[A-Za-z0-9_-]+\.wasm$/);
+  expect(wasm?.headers['content-encoding']).toBe('br');
+  for (const asset of assets) {
+    expect(asset.headers['cache-control'], asset.url).toBe('public, max-age=31536000, immutable');
+  }
+  const home = await page.goto('/');
+  expect(home?.headers()['cache-control']).toBe('no-cache');
+});

@@ -106,7 +106,10 @@ where
         ))
         .layer(DefaultBodyLimit::max(64 * 1024));
     let instance = state.gatehouse.config.instance.clone();
+    // Brotli or gzip, as the browser asks (tower-http's brotli level 4, as NGINX does on the
+    // fly); the security headers are set before, so compression leaves them alone.
     with_security_headers(app.with_state(state), &instance)
+        .layer(tower_http::compression::CompressionLayer::new())
 }
 
 /// The headers every response carries (SPEC §4): no framing, no MIME sniffing, a strict
@@ -148,17 +151,39 @@ fn must_not_store(path: &str, instance: &crate::config::InstanceConfig, has_sess
         || path.starts_with(&instance.sign_up_url)
 }
 
-/// Middleware: resolves the client cookie into `RequestAuth` once per request (static assets
-/// under the site's pkg directory skip the query).
+/// How long browsers keep a static asset: a year, never revalidated, when its name carries its
+/// content hash (`hash-files`); otherwise revalidated on every use (Last-Modified → 304).
+fn asset_cache_control(hashed_names: bool) -> HeaderValue {
+    if hashed_names {
+        HeaderValue::from_static("public, max-age=31536000, immutable")
+    } else {
+        HeaderValue::from_static("no-cache")
+    }
+}
+
+/// Middleware: resolves the client cookie into `RequestAuth` once per request. Static assets
+/// under the site's pkg directory and the health check skip the query (they never depend on
+/// who asks); assets get their cache policy here. Pages without a session are revalidated
+/// (`no-cache`); with one, or on auth routes, never stored.
 async fn resolve_auth(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let pkg_dir = &state.leptos_options.site_pkg_dir;
-    if request
+    let is_asset = request
         .uri()
         .path()
         .strip_prefix('/')
         .and_then(|path| path.strip_prefix(pkg_dir.as_ref()))
-        .is_some_and(|rest| rest.starts_with('/'))
-    {
+        .is_some_and(|rest| rest.starts_with('/'));
+    if is_asset {
+        let mut response = next.run(request).await;
+        if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED {
+            response.headers_mut().insert(
+                header::CACHE_CONTROL,
+                asset_cache_control(state.leptos_options.hash_files),
+            );
+        }
+        return response;
+    }
+    if request.uri().path() == "/healthz" {
         return next.run(request).await;
     }
     let token =
@@ -177,10 +202,13 @@ async fn resolve_auth(State(state): State<AppState>, mut request: Request, next:
             let has_session = resolved.snapshot.session_id.is_some();
             request.extensions_mut().insert(RequestAuth::from(resolved));
             let mut response = next.run(request).await;
+            let headers = response.headers_mut();
             if must_not_store(&path, &config.instance, has_session) {
-                response
-                    .headers_mut()
-                    .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            } else {
+                headers
+                    .entry(header::CACHE_CONTROL)
+                    .or_insert(HeaderValue::from_static("no-cache"));
             }
             response
         }

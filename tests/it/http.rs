@@ -75,7 +75,18 @@ impl TestApp {
         env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let config = Config::from_sources(None, &env).unwrap();
         let store = Store::open(&config.database.url).await.unwrap();
-        let options = LeptosOptions::builder().output_name("gatehouse").build();
+        // A site root with a static asset, as `cargo leptos build` leaves one.
+        let site = dir.path().join("site");
+        std::fs::create_dir_all(site.join("pkg")).unwrap();
+        std::fs::write(
+            site.join("pkg/gatehouse_bg.wasm"),
+            "(module (func $hydrate))\n".repeat(2_000),
+        )
+        .unwrap();
+        let options = LeptosOptions::builder()
+            .output_name("gatehouse")
+            .site_root(site.display().to_string())
+            .build();
         let hasher = PasswordHasher::new(config.passwords.hash_concurrency);
         let gatehouse = Gatehouse {
             hasher: hasher.clone(),
@@ -1645,6 +1656,40 @@ async fn every_response_carries_the_security_headers() {
         .headers
         .get("strict-transport-security")
         .is_some_and(|v| v.to_str().unwrap().contains("max-age=")));
+}
+
+#[tokio::test]
+async fn responses_are_compressed_and_cached_by_kind() {
+    let app = TestApp::new().await;
+    let fetch = |path: &str, encoding: &str| {
+        let request = Request::get(path)
+            .header(header::ACCEPT_ENCODING, encoding)
+            .body(Body::empty())
+            .unwrap();
+        app.app.clone().oneshot(request)
+    };
+    // Static assets: compressed as asked, revalidated (their names carry no hash here).
+    for encoding in ["br", "gzip"] {
+        let asset = fetch("/pkg/gatehouse_bg.wasm", encoding).await.unwrap();
+        assert_eq!(asset.status(), StatusCode::OK);
+        assert_eq!(asset.headers()[header::CONTENT_ENCODING], encoding);
+        assert_eq!(asset.headers()[header::CACHE_CONTROL], "no-cache");
+        let body = axum::body::to_bytes(asset.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        assert!(body.len() < 2_000, "{} bytes", body.len());
+    }
+    let plain = fetch("/pkg/gatehouse_bg.wasm", "identity").await.unwrap();
+    assert!(plain.headers().get(header::CONTENT_ENCODING).is_none());
+    // Pages: compressed too, security headers kept; a public page is revalidated, an auth
+    // page never stored.
+    let page = fetch("/", "br, gzip").await.unwrap();
+    assert_eq!(page.headers()[header::CONTENT_ENCODING], "br");
+    assert_eq!(page.headers()[header::CACHE_CONTROL], "no-cache");
+    assert_eq!(page.headers()[header::X_FRAME_OPTIONS], "DENY");
+    let sign_in = fetch("/sign-in", "gzip").await.unwrap();
+    assert_eq!(sign_in.headers()[header::CONTENT_ENCODING], "gzip");
+    assert_eq!(sign_in.headers()[header::CACHE_CONTROL], "no-store");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
