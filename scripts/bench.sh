@@ -12,7 +12,7 @@ echo "== auth() resolution and argon2 =="
 cargo bench --features ssr --bench auth_resolution
 
 echo "== peak RSS under mixed load =="
-cargo leptos build --release >/dev/null
+cargo leptos build --release --precompress >/dev/null
 WORK=$(mktemp -d)
 PORT=3300
 BASE="http://127.0.0.1:$PORT"

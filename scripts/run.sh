@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 bash scripts/install.sh
-cargo leptos build --release
+cargo leptos build --release --precompress
 mkdir -p data
 export GATEHOUSE_CONFIG="${GATEHOUSE_CONFIG:-demo.toml}"
 export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-target/site}"

@@ -80,7 +80,15 @@ where
     let routes = generate_route_list(app);
     let gatehouse = state.gatehouse.clone();
     let options = state.leptos_options.clone();
+    // Built assets, with the `.br` / `.gz` files a release build (`--precompress`) writes
+    // beside them served as they are, instead of compressing the wasm on every request.
+    let pkg_dir =
+        std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
+    let assets = tower_http::services::ServeDir::new(pkg_dir)
+        .precompressed_br()
+        .precompressed_gzip();
     let app = Router::new()
+        .nest_service(&format!("/{}", options.site_pkg_dir), assets)
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/me", get(me))
         .leptos_routes_with_context(

@@ -83,6 +83,9 @@ impl TestApp {
             "(module (func $hydrate))\n".repeat(2_000),
         )
         .unwrap();
+        // A release build also writes precompressed copies.
+        std::fs::write(site.join("pkg/gatehouse.css"), "main{}\n".repeat(100)).unwrap();
+        std::fs::write(site.join("pkg/gatehouse.css.br"), "precompressed brotli").unwrap();
         let options = LeptosOptions::builder()
             .output_name("gatehouse")
             .site_root(site.display().to_string())
@@ -1681,6 +1684,20 @@ async fn responses_are_compressed_and_cached_by_kind() {
     }
     let plain = fetch("/pkg/gatehouse_bg.wasm", "identity").await.unwrap();
     assert!(plain.headers().get(header::CONTENT_ENCODING).is_none());
+    // A precompressed copy is sent as it is; without one, the asset is compressed on the fly.
+    let css = fetch("/pkg/gatehouse.css", "br").await.unwrap();
+    assert_eq!(css.headers()[header::CONTENT_ENCODING], "br");
+    assert_eq!(css.headers()[header::CACHE_CONTROL], "no-cache");
+    let body = axum::body::to_bytes(css.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    assert_eq!(&body[..], b"precompressed brotli");
+    let css = fetch("/pkg/gatehouse.css", "gzip").await.unwrap();
+    assert_eq!(css.headers()[header::CONTENT_ENCODING], "gzip");
+    assert_eq!(
+        fetch("/pkg/missing.wasm", "br").await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
     // Pages: compressed too, security headers kept; a public page is revalidated, an auth
     // page never stored.
     let page = fetch("/", "br, gzip").await.unwrap();
