@@ -87,6 +87,9 @@ where
     let assets = tower_http::services::ServeDir::new(pkg_dir)
         .precompressed_br()
         .precompressed_gzip();
+    // Middleware state is cloned for every request: share one copy behind an `Arc` (cloning
+    // the core and Leptos' options four times a request cost about a tenth of a page's CPU).
+    let shared = std::sync::Arc::new(state.clone());
     let app = Router::new()
         .nest_service(&format!("/{}", options.site_pkg_dir), assets)
         .route("/healthz", get(|| async { "ok" }))
@@ -100,18 +103,15 @@ where
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(server_fn_status))
         .layer(middleware::from_fn_with_state(
-            state.clone(),
+            shared.clone(),
             protect::protect,
         ))
-        .layer(middleware::from_fn_with_state(state.clone(), resolve_auth))
+        .layer(middleware::from_fn_with_state(shared.clone(), resolve_auth))
         .layer(middleware::from_fn_with_state(
-            state.clone(),
+            shared.clone(),
             rate_limit::limit,
         ))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            origin::check_origin,
-        ))
+        .layer(middleware::from_fn_with_state(shared, origin::check_origin))
         .layer(DefaultBodyLimit::max(64 * 1024));
     let instance = state.gatehouse.config.instance.clone();
     // Brotli or gzip, as the browser asks (tower-http's brotli level 4, as NGINX does on the
@@ -173,7 +173,11 @@ fn asset_cache_control(hashed_names: bool) -> HeaderValue {
 /// under the site's pkg directory and the health check skip the query (they never depend on
 /// who asks); assets get their cache policy here. Pages without a session are revalidated
 /// (`no-cache`); with one, or on auth routes, never stored.
-async fn resolve_auth(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+async fn resolve_auth(
+    State(state): State<std::sync::Arc<AppState>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let pkg_dir = &state.leptos_options.site_pkg_dir;
     let is_asset = request
         .uri()

@@ -40,7 +40,11 @@ pub fn allowed(
 }
 
 /// Middleware: 403 with Clerk's envelope for cross-site state-changing requests.
-pub async fn check_origin(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn check_origin(
+    State(state): State<std::sync::Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let headers = request.headers();
     let get = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
     let instance = &state.gatehouse.config.instance;

@@ -122,7 +122,11 @@ impl Default for RouteRules {
 }
 
 /// Middleware: organization sync, then the protection rules, against the resolved auth.
-pub async fn protect(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+pub async fn protect(
+    State(state): State<std::sync::Arc<AppState>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let path = request.uri().path().to_string();
     if let Some(response) = sync_organization(&state, &mut request, &path).await {
         return response;

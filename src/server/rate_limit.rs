@@ -55,7 +55,11 @@ pub fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAddr]) 
 }
 
 /// Middleware: counts POSTs to the auth endpoints per client IP.
-pub async fn limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn limit(
+    State(state): State<std::sync::Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let limits = &state.gatehouse.config.rate_limits;
     let path = request.uri().path();
     if !limits.enabled || request.method() != Method::POST || !AUTH_ENDPOINTS.contains(&path) {
