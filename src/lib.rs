@@ -38,10 +38,10 @@ pub mod prelude {
     };
     pub use crate::ui::{
         task_view, use_auth, use_auth_with, use_instance_urls, use_organization_list, use_sign_in,
-        use_sign_up, AuthProvider, Errors, FetchStatus, NavigateArgs, OrganizationList,
-        OrganizationSwitcher, Protect, RedirectToSignIn, RedirectToTasks, Show, SignIn,
-        SignOutButton, SignUp, SignedIn, SignedOut, TaskChooseOrganization, TaskResetPassword,
-        TaskSetupMfa, UnknownTask, UseSignIn, UseSignUp, When,
+        use_sign_up, AuthProvider, BuildStylesheet, Errors, FetchStatus, NavigateArgs,
+        OrganizationList, OrganizationSwitcher, Protect, RedirectToSignIn, RedirectToTasks, Show,
+        SignIn, SignOutButton, SignUp, SignedIn, SignedOut, TaskChooseOrganization,
+        TaskResetPassword, TaskSetupMfa, UnknownTask, UseSignIn, UseSignUp, When,
     };
 
     #[cfg(feature = "ssr")]

@@ -3,7 +3,7 @@
 mod custom;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, HashedStylesheet, Link, MetaTags, Title};
+use leptos_meta::{provide_meta_context, Link, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes, A},
     hooks::use_params_map,
@@ -11,8 +11,9 @@ use leptos_router::{
 };
 
 use crate::prelude::{
-    task_view, use_auth, AuthProvider, OrganizationSwitcher, Protect, RedirectToSignIn,
-    RedirectToTasks, Show, SignIn, SignOutButton, SignUp, SignedIn, SignedOut, UnknownTask,
+    task_view, use_auth, AuthProvider, BuildStylesheet, OrganizationSwitcher, Protect,
+    RedirectToSignIn, RedirectToTasks, Show, SignIn, SignOutButton, SignUp, SignedIn, SignedOut,
+    UnknownTask,
 };
 
 /// The demo's route rules, declared once: protected pages redirect (to sign-in, or straight to
@@ -41,7 +42,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <HashedStylesheet options=options.clone() id="leptos"/>
+                <BuildStylesheet options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>

@@ -6,6 +6,7 @@ mod flows;
 mod hooks;
 mod organizations;
 mod provider;
+mod shell;
 mod tasks;
 
 pub use control::{Protect, RedirectToSignIn, RedirectToTasks, Show, SignedIn, SignedOut, When};
@@ -16,4 +17,5 @@ pub use hooks::{
 };
 pub use organizations::{use_organization_list, OrganizationList, OrganizationSwitcher};
 pub use provider::{use_auth, use_auth_with, use_instance_urls, AuthContext, AuthProvider};
+pub use shell::BuildStylesheet;
 pub use tasks::{task_view, TaskChooseOrganization, TaskResetPassword, TaskSetupMfa, UnknownTask};
