@@ -294,6 +294,17 @@ pub async fn current(
         .transpose()
 }
 
+/// The client's attempt in progress, or `no_attempt` (every step after the first needs one).
+async fn required(
+    gatehouse: &Gatehouse,
+    client_id: &ClientId,
+    now: Timestamp,
+) -> Result<Attempt, AuthError> {
+    current(gatehouse, client_id, now)
+        .await?
+        .ok_or_else(AuthError::no_attempt)
+}
+
 /// Checks an email + password pair. The attempt is `complete`, or `needs_second_factor` when the
 /// user has one.
 pub async fn password(
@@ -425,9 +436,7 @@ pub async fn verify_email_code(
     code: &str,
     now: Timestamp,
 ) -> Result<SignInView, AuthError> {
-    let attempt = current(gatehouse, client_id, now)
-        .await?
-        .ok_or_else(AuthError::no_attempt)?;
+    let attempt = required(gatehouse, client_id, now).await?;
     let (Some(purpose), Some(identifier)) = (
         attempt.state.email_code_purpose(),
         identifier_of(&attempt.state),
@@ -457,9 +466,7 @@ pub async fn resend_email_code(
     client_id: &ClientId,
     now: Timestamp,
 ) -> Result<SignInView, AuthError> {
-    let attempt = current(gatehouse, client_id, now)
-        .await?
-        .ok_or_else(AuthError::no_attempt)?;
+    let attempt = required(gatehouse, client_id, now).await?;
     let purpose = attempt
         .state
         .email_code_purpose()
@@ -477,9 +484,7 @@ pub async fn set_new_password(
     form: NewPassword,
     now: Timestamp,
 ) -> Result<SignInView, GatehouseError> {
-    let attempt = current(gatehouse, client_id, now)
-        .await?
-        .ok_or_else(AuthError::no_attempt)?;
+    let attempt = required(gatehouse, client_id, now).await?;
     let SignIn::NeedsNewPassword {
         user_id,
         identifier,
@@ -550,9 +555,7 @@ pub async fn verify_second_factor(
     code: &str,
     now: Timestamp,
 ) -> Result<SignInView, AuthError> {
-    let attempt = current(gatehouse, client_id, now)
-        .await?
-        .ok_or_else(AuthError::no_attempt)?;
+    let attempt = required(gatehouse, client_id, now).await?;
     let SignIn::NeedsSecondFactor {
         user_id,
         identifier,
@@ -625,9 +628,7 @@ pub async fn finalize(
     redirect_url: Option<&str>,
     now: Timestamp,
 ) -> Result<Outcome, AuthError> {
-    let attempt = current(gatehouse, client_id, now)
-        .await?
-        .ok_or_else(AuthError::no_attempt)?;
+    let attempt = required(gatehouse, client_id, now).await?;
     let SignIn::Complete {
         user_id,
         first_factor_at,

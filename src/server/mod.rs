@@ -201,7 +201,8 @@ async fn resolve_auth(
     let token =
         ClientCookie::for_instance(&state.gatehouse.config.instance).read(request.headers());
     let config = &state.gatehouse.config;
-    let path = request.uri().path().to_string();
+    // Decided before the request moves on, so the path need not be copied.
+    let auth_route = must_not_store(request.uri().path(), &config.instance, false);
     match domain::session::resolve(
         state.gatehouse.store.as_ref(),
         config,
@@ -215,7 +216,7 @@ async fn resolve_auth(
             request.extensions_mut().insert(RequestAuth::from(resolved));
             let mut response = next.run(request).await;
             let headers = response.headers_mut();
-            if must_not_store(&path, &config.instance, has_session) {
+            if auth_route || has_session {
                 headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             } else {
                 headers

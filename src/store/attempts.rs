@@ -11,6 +11,29 @@ use crate::{
     model::{AuthError, ClientId, SignInId, SignUpId, UserId},
 };
 
+/// Moves a sign-up to `state` if it is still at `version` (compare-and-swap); `false` when
+/// another request moved it first.
+async fn move_sign_up<'c>(
+    executor: impl sqlx::Executor<'c, Database = sqlx::Sqlite>,
+    id: &SignUpId,
+    version: i64,
+    state: &str,
+    now: Timestamp,
+) -> Result<bool, AuthError> {
+    let moved = sqlx::query(
+        "UPDATE sign_up_attempts SET state = ?, version = version + 1, updated_at = ?
+         WHERE id = ? AND version = ?",
+    )
+    .bind(state)
+    .bind(now)
+    .bind(id.as_str())
+    .bind(version)
+    .execute(executor)
+    .await
+    .map_err(db)?;
+    Ok(moved.rows_affected() == 1)
+}
+
 #[async_trait]
 impl Attempts for SqliteStore {
     async fn insert_sign_up(&self, record: &SignUpRecord, now: Timestamp) -> Result<(), AuthError> {
@@ -83,18 +106,7 @@ impl Attempts for SqliteStore {
         state: &str,
         now: Timestamp,
     ) -> Result<bool, AuthError> {
-        let updated = sqlx::query(
-            "UPDATE sign_up_attempts SET state = ?, version = version + 1, updated_at = ?
-             WHERE id = ? AND version = ?",
-        )
-        .bind(state)
-        .bind(now)
-        .bind(id.as_str())
-        .bind(version)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
-        Ok(updated.rows_affected() == 1)
+        move_sign_up(&self.pool, id, version, state, now).await
     }
 
     async fn create_user_from_sign_up(
@@ -105,18 +117,7 @@ impl Attempts for SqliteStore {
         now: Timestamp,
     ) -> Result<UserCreation, AuthError> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let moved = sqlx::query(
-            "UPDATE sign_up_attempts SET state = ?, version = version + 1, updated_at = ?
-             WHERE id = ? AND version = ?",
-        )
-        .bind(state)
-        .bind(now)
-        .bind(record.id.as_str())
-        .bind(record.version)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        if moved.rows_affected() != 1 {
+        if !move_sign_up(&mut *tx, &record.id, record.version, state, now).await? {
             return Ok(UserCreation::AttemptMoved);
         }
         let user = NewUser {
