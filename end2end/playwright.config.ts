@@ -3,7 +3,8 @@ import { APP_PORT, MAIL_SMTP_PORT, MAIL_WEB_PORT, MFA_APP_PORT, TRUST_APP_PORT }
 
 // The harness starts every peer itself on loopback and Playwright stops them all at the end,
 // also when a test fails: maildev (SMTP sink + REST API) and the Gatehouse server built by
-// `cargo leptos build` (run from the repository root so it finds target/site).
+// `cargo leptos build --release --precompress` (run from the repository root so it finds
+// target/site): the suite runs against the optimized build users get.
 const chromiumArgs = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',

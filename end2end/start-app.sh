@@ -10,4 +10,4 @@ export DATABASE_URL="sqlite://$E2E_DIR/gatehouse.db?mode=rwc"
 export GATEHOUSE_EMAIL__OUTBOX_DIR="$E2E_DIR/outbox"
 export LEPTOS_SITE_ROOT="target/site"
 export RUST_LOG="${RUST_LOG:-info}"
-exec target/debug/gatehouse serve
+exec target/release/gatehouse serve

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The test command: installs what is missing, then formatting, lints, Rust tests, the build
-# and the whole Playwright suite. `.ci/run` calls exactly this.
+# The test command: installs what is missing, then formatting, lints, Rust tests, the release
+# build with its wasm size budget, and the whole Playwright suite against that build.
+# `.ci/run` calls exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -16,7 +17,10 @@ step "clippy (browser)"
 cargo clippy --features hydrate --lib --target wasm32-unknown-unknown -- -D warnings
 step "Rust tests"
 cargo test --features ssr
-step "build (cargo leptos)"
-cargo leptos build
-step "Playwright"
+step "release build (cargo leptos), the wasm budget"
+# Without the exported RUSTFLAGS: cargo-leptos adds `--cfg erase_components` itself
+# (always-erase-components), so this reuses what `scripts/run.sh` and `scripts/bench.sh` build.
+env -u RUSTFLAGS cargo leptos build --release --precompress
+bash scripts/wasm-size.sh --check
+step "Playwright (against the release build)"
 (cd end2end && npx playwright test)

@@ -1,5 +1,11 @@
 //! The `gatehouse` binary: serves the demo and runs the operator CLI.
 
+// Rendering a page is allocation-heavy (malloc and free were a fifth of a page's CPU with
+// glibc's allocator); mimalloc is faster at it and returns memory sooner.
+#[cfg(feature = "ssr")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() -> std::process::ExitCode {

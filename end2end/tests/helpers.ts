@@ -112,7 +112,7 @@ const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
 /** Runs the operator CLI against the main end-to-end instance's database. */
 export function gatehouseCli(args: string[], e2eDir = 'target/e2e'): string {
-  return execFileSync(path.join(REPO_ROOT, 'target/debug/gatehouse'), args, {
+  return execFileSync(path.join(REPO_ROOT, 'target/release/gatehouse'), args, {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
