@@ -51,7 +51,7 @@ async fn main() -> Result<(), String> {
             .create_user(
                 NewUser {
                     email: &email,
-                    password_hash: &no_hash,
+                    password_hash: Some(&no_hash),
                     first_name: None,
                     last_name: None,
                 },

@@ -183,7 +183,7 @@ async fn execute(command: Command) -> Result<(), String> {
                 .create_user(
                     NewUser {
                         email: &email,
-                        password_hash: &hash,
+                        password_hash: Some(&hash),
                         first_name: first_name.as_deref(),
                         last_name: last_name.as_deref(),
                     },
@@ -314,7 +314,9 @@ pub fn demo_app(
 /// The core on `config` and `store`: password pool, mailer, storage.
 fn core(config: Config, store: SqliteStore) -> Result<Gatehouse, String> {
     let mailer = Mailer::from_config(&config.email)?;
+    let providers = crate::oidc::OidcProviders::new(&config.sso)?;
     Ok(Gatehouse {
+        providers: Arc::new(providers),
         hasher: password::PasswordHasher::new(config.passwords.hash_concurrency),
         config: Arc::new(config),
         store: Arc::new(store),

@@ -35,6 +35,8 @@ pub struct Config {
     pub email: EmailConfig,
     /// Database (also `DATABASE_URL`).
     pub database: DatabaseConfig,
+    /// Single sign-on (OpenID Connect connections).
+    pub sso: SsoConfig,
 }
 
 /// `[instance]`
@@ -288,6 +290,108 @@ impl Default for DatabaseConfig {
     }
 }
 
+/// `[sso]`
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SsoConfig {
+    /// `[[sso.connections]]`, in the order their buttons appear.
+    pub connections: Vec<SsoConnectionConfig>,
+}
+
+/// One `[[sso.connections]]` entry: an OpenID Connect provider.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SsoConnectionConfig {
+    /// Short name in URLs (`/sso/callback/<key>`) and strategies (`oauth_<key>`).
+    pub key: String,
+    /// Shown on the button: "Continue with <name>".
+    pub name: String,
+    /// The provider's issuer URL (discovery at `<issuer>/.well-known/openid-configuration`).
+    pub issuer: String,
+    /// The client id registered at the provider.
+    pub client_id: String,
+    /// The client secret registered at the provider.
+    pub client_secret: crate::domain::secret::Secret<String>,
+    /// Scopes asked for (default `openid email profile`).
+    #[serde(default = "default_sso_scopes")]
+    pub scopes: Vec<String>,
+    /// Email domains whose users this (enterprise) connection signs in; empty for a social
+    /// connection, which gets a button instead.
+    #[serde(default)]
+    pub domains: Vec<String>,
+}
+
+fn default_sso_scopes() -> Vec<String> {
+    ["openid", "email", "profile"].map(String::from).to_vec()
+}
+
+impl SsoConfig {
+    /// The connection named `key`.
+    pub fn connection(&self, key: &str) -> Option<&SsoConnectionConfig> {
+        self.connections
+            .iter()
+            .find(|connection| connection.key == key)
+    }
+
+    /// The enterprise connection for the domain of `email`, if any.
+    pub fn enterprise_for_email(&self, email: &str) -> Option<&SsoConnectionConfig> {
+        let domain = email.rsplit_once('@')?.1.to_ascii_lowercase();
+        self.connections
+            .iter()
+            .find(|connection| connection.domains.contains(&domain))
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let mut keys = std::collections::BTreeSet::new();
+        for (index, connection) in self.connections.iter().enumerate() {
+            let at = format!("sso.connections[{index}]");
+            let key = &connection.key;
+            if key.is_empty()
+                || key.len() > 32
+                || !key
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+            {
+                return Err(ConfigError(format!(
+                    "{at}.key: 1-32 lowercase letters, digits, _ and -, got {key:?}"
+                )));
+            }
+            if !keys.insert(key.as_str()) {
+                return Err(ConfigError(format!("{at}.key: {key:?} is used twice")));
+            }
+            if connection.name.trim().is_empty() {
+                return Err(ConfigError(format!("{at}.name: empty")));
+            }
+            if !(connection.issuer.starts_with("https://")
+                || connection.issuer.starts_with("http://"))
+            {
+                return Err(ConfigError(format!(
+                    "{at}.issuer: expected an http(s) URL, got {:?}",
+                    connection.issuer
+                )));
+            }
+            if connection.client_id.is_empty() {
+                return Err(ConfigError(format!("{at}.client_id: empty")));
+            }
+            if !connection.scopes.iter().any(|scope| scope == "openid") {
+                return Err(ConfigError(format!("{at}.scopes: must include \"openid\"")));
+            }
+            for domain in &connection.domains {
+                if domain.is_empty()
+                    || domain.contains('@')
+                    || domain.contains('/')
+                    || *domain != domain.to_ascii_lowercase()
+                {
+                    return Err(ConfigError(format!(
+                        "{at}.domains: {domain:?} is not a lowercase domain name"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A configuration error; the message names the key.
 #[derive(Debug, thiserror::Error)]
 #[error("configuration error: {0}")]
@@ -416,6 +520,7 @@ impl Config {
                 }
             }
         }
+        self.sso.validate()?;
         if self.passwords.hash_concurrency == 0 {
             return Err(ConfigError(
                 "passwords.hash_concurrency: must be at least 1".into(),

@@ -19,6 +19,8 @@ pub mod domain;
 #[cfg(feature = "ssr")]
 pub mod mail;
 #[cfg(feature = "ssr")]
+pub mod oidc;
+#[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]
 pub mod store;
@@ -29,7 +31,7 @@ pub mod store;
 /// (`use gatehouse::prelude::Show;`) — an explicit import wins over the glob.
 pub mod prelude {
     pub use crate::api::{
-        AuthChange, InstanceUrls, MfaSetup, MfaSetupDone, SignInStep, SignUpStep,
+        AuthChange, InstanceUrls, MfaSetup, MfaSetupDone, SignInStep, SignUpStep, SocialConnection,
     };
     pub use crate::model::{
         decorate_url, suggest_slug, task_url, Auth, AuthError, AuthSnapshot, DecoratedUrl,

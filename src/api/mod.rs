@@ -206,6 +206,22 @@ pub enum FlowRequest {
     },
     /// `sign_up.verifications().send_email_code()` again.
     SignUpResendEmailCode,
+    /// `sign_in.sso(…)` / `sign_up.sso(…)`: starts SSO; the answer's `next_url` is the
+    /// provider's authorization URL.
+    Sso {
+        /// `oauth_<connection key>` or `enterprise_sso`.
+        strategy: String,
+        /// The email (required for `enterprise_sso`, whose domain picks the connection).
+        identifier: Option<String>,
+        /// The app's callback page (default `/sso-callback`).
+        redirect_callback_url: Option<String>,
+    },
+    /// The sign-in in progress, as it is now (`sign_in.reload()`; the SSO callback page starts
+    /// with it). One that SSO completed is finalized, as every step that completes is.
+    SignInReload,
+    /// `sign_up.create_transfer()`: a sign-in that SSO made transferable (no account) becomes the
+    /// new user, and the session is created.
+    SignUpTransfer,
 }
 
 /// The answer to a flow step: the attempt's new status, and the auth change when the flow
@@ -227,6 +243,24 @@ pub async fn auth_flow(
     redirect_url: Option<String>,
 ) -> Result<FlowResponse, GatehouseError> {
     ssr::respond(ssr::auth_flow(request, redirect_url).await)
+}
+
+/// Starts SSO from a plain form ("Continue with …"): the browser goes to the provider.
+#[server(endpoint = "auth/sso")]
+pub async fn sso_start(
+    strategy: String,
+    identifier: Option<String>,
+    redirect_callback_url: Option<String>,
+    redirect_url: Option<String>,
+) -> Result<SignInStep, GatehouseError> {
+    ssr::respond(ssr::sso_start(strategy, identifier, redirect_callback_url, redirect_url).await)
+}
+
+/// The SSO callback page's "Continue" without JavaScript: finalizes a sign-in SSO completed,
+/// transfers one without an account to a sign-up, or goes to the next step's page.
+#[server(endpoint = "auth/sso_continue")]
+pub async fn sso_continue(redirect_url: Option<String>) -> Result<SignInStep, GatehouseError> {
+    ssr::respond(ssr::sso_continue(redirect_url).await)
 }
 
 /// Signs out of the current session.
@@ -384,6 +418,29 @@ pub struct InstanceUrls {
     pub origin: String,
     /// Other origins allowed as redirect targets.
     pub authorized_parties: Vec<String>,
+    /// The social SSO connections: one "Continue with <name>" button each.
+    pub social_connections: Vec<SocialConnection>,
+    /// Email domains with an enterprise SSO connection (the sign-in form sends them to it).
+    pub enterprise_domains: Vec<String>,
+}
+
+/// A social SSO connection as its button shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SocialConnection {
+    /// `oauth_<key>`.
+    pub strategy: String,
+    /// The provider's name ("Continue with <name>").
+    pub name: String,
+}
+
+impl InstanceUrls {
+    /// Whether the domain of `email` has an enterprise connection.
+    pub fn is_enterprise_email(&self, email: &str) -> bool {
+        email.rsplit_once('@').is_some_and(|(_, domain)| {
+            let domain = domain.trim().to_ascii_lowercase();
+            self.enterprise_domains.contains(&domain)
+        })
+    }
 }
 
 impl Default for InstanceUrls {
@@ -398,6 +455,8 @@ impl Default for InstanceUrls {
             organization_creation_allowed: true,
             origin: String::new(),
             authorized_parties: Vec::new(),
+            social_connections: Vec::new(),
+            enterprise_domains: Vec::new(),
         }
     }
 }
@@ -418,6 +477,24 @@ pub fn request_state() -> (AuthSnapshot, InstanceUrls) {
                 organization_creation_allowed: gatehouse.config.organizations.creation_allowed(),
                 origin: instance.origin(),
                 authorized_parties: instance.authorized_parties.clone(),
+                social_connections: gatehouse
+                    .config
+                    .sso
+                    .connections
+                    .iter()
+                    .filter(|connection| connection.domains.is_empty())
+                    .map(|connection| SocialConnection {
+                        strategy: format!("{}{}", crate::domain::sso::OAUTH_PREFIX, connection.key),
+                        name: connection.name.clone(),
+                    })
+                    .collect(),
+                enterprise_domains: gatehouse
+                    .config
+                    .sso
+                    .connections
+                    .iter()
+                    .flat_map(|connection| connection.domains.iter().cloned())
+                    .collect(),
             }
         })
         .unwrap_or_default();

@@ -7,7 +7,7 @@ use leptos_axum::ResponseOptions;
 use super::{AuthChange, MfaSetup, MfaSetupDone, MfaSetupProgress, SignInStep, SignUpStep};
 use crate::{
     domain::{
-        self, mfa, organization, outcome::Outcome, secret::Secret, sign_in, sign_up, tasks,
+        self, mfa, organization, outcome::Outcome, secret::Secret, sign_in, sign_up, sso, tasks,
         Gatehouse,
     },
     model::{
@@ -411,6 +411,23 @@ pub async fn sign_in_password(
     intent: Option<String>,
 ) -> Result<SignInStep, GatehouseError> {
     let gatehouse = core()?;
+    // An email whose domain has an enterprise connection goes straight to its provider; any
+    // password typed is ignored.
+    if intent.is_none()
+        && gatehouse
+            .config
+            .sso
+            .enterprise_for_email(&identifier)
+            .is_some()
+    {
+        return sso_start(
+            sso::ENTERPRISE_STRATEGY.to_string(),
+            Some(identifier),
+            None,
+            redirect_url,
+        )
+        .await;
+    }
     let auth = request_auth();
     let client_id = client_id(&gatehouse, &auth).await?;
     let now = domain::now();
@@ -421,6 +438,112 @@ pub async fn sign_in_password(
         sign_in::password(&gatehouse, &client_id, &identifier, password, now).await?
     };
     sign_in_outcome(&gatehouse, &client_id, attempt, redirect_url, now).await
+}
+
+pub async fn sso_start(
+    strategy: String,
+    identifier: Option<String>,
+    redirect_callback_url: Option<String>,
+    redirect_url: Option<String>,
+) -> Result<SignInStep, GatehouseError> {
+    let gatehouse = core()?;
+    let auth = request_auth();
+    let client_id = client_id(&gatehouse, &auth).await?;
+    let redirect_callback_url = non_empty(redirect_callback_url);
+    let redirect_url = non_empty(redirect_url);
+    let url = sso::start(
+        &gatehouse,
+        &client_id,
+        sso::SsoStart {
+            strategy: &strategy,
+            identifier: identifier.as_deref(),
+            redirect_callback_url: redirect_callback_url.as_deref(),
+            redirect_url: redirect_url.as_deref(),
+        },
+        domain::now(),
+    )
+    .await?;
+    redirect_form_post(&url);
+    Ok(SignInStep {
+        status: crate::model::SignInStatus::NeedsFirstFactor,
+        change: None,
+        next_url: Some(url),
+    })
+}
+
+/// The sign-in in progress as it is now; one that SSO completed is finalized (like every step
+/// that completes), so `finalize(navigate)` only navigates.
+async fn sign_in_reload(redirect_url: Option<String>) -> Result<SignInStep, GatehouseError> {
+    let gatehouse = core()?;
+    let client_id = existing_client(&request_auth())?;
+    let now = domain::now();
+    let attempt = sign_in::current(&gatehouse, &client_id, now)
+        .await?
+        .ok_or_else(AuthError::no_attempt)?;
+    match attempt.state.status() {
+        crate::model::SignInStatus::NeedsIdentifier => Ok(SignInStep {
+            status: crate::model::SignInStatus::NeedsIdentifier,
+            change: None,
+            next_url: None,
+        }),
+        _ => {
+            let view = sign_in::SignInView::from(&attempt);
+            sign_in_outcome(&gatehouse, &client_id, view, redirect_url, now).await
+        }
+    }
+}
+
+pub async fn sso_continue(redirect_url: Option<String>) -> Result<SignInStep, GatehouseError> {
+    let gatehouse = core()?;
+    let auth = request_auth();
+    let now = domain::now();
+    let attempt = match &auth.client_id {
+        Some(client_id) => sign_in::current(&gatehouse, client_id, now).await?,
+        None => None,
+    };
+    let (Some(client_id), Some(attempt)) = (auth.client_id.clone(), attempt) else {
+        // Nothing in progress (a reload after success): signed in already, or start over.
+        let instance = &gatehouse.config.instance;
+        let signed_in = auth.snapshot.session_id.is_some();
+        let target = if signed_in {
+            &instance.after_sign_in_url
+        } else {
+            &instance.sign_in_url
+        };
+        redirect_form_post(target);
+        return Err(AuthError::no_attempt().into());
+    };
+    if attempt.state.status() == crate::model::SignInStatus::NeedsIdentifier {
+        return sign_up_transfer(redirect_url)
+            .await
+            .map(|change| SignInStep {
+                status: crate::model::SignInStatus::Complete,
+                change: Some(change),
+                next_url: None,
+            });
+    }
+    sign_in_outcome(
+        &gatehouse,
+        &client_id,
+        sign_in::SignInView::from(&attempt),
+        redirect_url,
+        now,
+    )
+    .await
+}
+
+async fn sign_up_transfer(redirect_url: Option<String>) -> Result<AuthChange, GatehouseError> {
+    let gatehouse = core()?;
+    let client_id = existing_client(&request_auth())?;
+    let redirect_url = non_empty(redirect_url);
+    let outcome = sso::transfer_to_sign_up(
+        &gatehouse,
+        &client_id,
+        redirect_url.as_deref(),
+        domain::now(),
+    )
+    .await?;
+    Ok(answer(&gatehouse, outcome))
 }
 
 pub async fn auth_flow(
@@ -448,6 +571,15 @@ pub async fn auth_flow(
             Answer::SignIn(sign_in_email_code(code, redirect_url).await?)
         }
         Step::SignInResendCode => Answer::SignIn(sign_in_resend_code(redirect_url).await?),
+        Step::Sso {
+            strategy,
+            identifier,
+            redirect_callback_url,
+        } => Answer::SignIn(
+            sso_start(strategy, identifier, redirect_callback_url, redirect_url).await?,
+        ),
+        Step::SignInReload => Answer::SignIn(sign_in_reload(redirect_url).await?),
+        Step::SignUpTransfer => Answer::SignUpComplete(sign_up_transfer(redirect_url).await?),
         Step::SignInSecondFactor { strategy, code } => {
             Answer::SignIn(sign_in_second_factor(strategy, code, redirect_url).await?)
         }

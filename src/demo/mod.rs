@@ -1,6 +1,7 @@
 //! The demo app: a site built only from the kit's public API (`crate::prelude`).
 
 mod custom;
+mod sso_callback;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, MetaTags, Title};
@@ -82,6 +83,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/sign-up") view=|| view! { <SignUp/> } ssr=SsrMode::Async/>
                         <Route path=path!("/sign-up/verify-email-address") view=|| view! { <SignUp/> } ssr=SsrMode::Async/>
                         <Route path=path!("/session-tasks/:key") view=SessionTaskPage ssr=SsrMode::Async/>
+                        <Route path=path!("/sso-callback") view=sso_callback::SsoCallbackPage/>
                         <Route path=path!("/custom/sign-in") view=custom::CustomSignInPage/>
                         <Route path=path!("/custom/sign-up") view=custom::CustomSignUpPage/>
                         <Route path=path!("/dashboard") view=DashboardPage/>

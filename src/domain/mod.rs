@@ -14,6 +14,7 @@ pub mod secret;
 pub mod session;
 pub mod sign_in;
 pub mod sign_up;
+pub mod sso;
 pub mod tasks;
 pub mod tokens;
 
@@ -31,7 +32,8 @@ pub fn now() -> Timestamp {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-/// Everything the rules need: configuration, storage, password hashing, email.
+/// Everything the rules need: configuration, storage, password hashing, email, identity
+/// providers.
 #[derive(Clone)]
 pub struct Gatehouse {
     /// The validated instance configuration.
@@ -42,6 +44,8 @@ pub struct Gatehouse {
     pub hasher: password::PasswordHasher,
     /// Email delivery.
     pub mailer: Mailer,
+    /// The SSO connections' identity providers.
+    pub providers: Arc<dyn ports::IdentityProviders>,
 }
 
 /// Logs an unexpected failure with its cause and returns the opaque `internal_error`.

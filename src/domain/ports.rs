@@ -57,8 +57,8 @@ pub struct UserListRow {
 pub struct NewUser<'a> {
     /// Normalised email (verified).
     pub email: &'a str,
-    /// argon2 PHC string.
-    pub password_hash: &'a Secret<String>,
+    /// argon2 PHC string; `None` for a user who signs in only through SSO.
+    pub password_hash: Option<&'a Secret<String>>,
     /// First name.
     pub first_name: Option<&'a str>,
     /// Last name.
@@ -556,11 +556,151 @@ pub trait Limits: Send + Sync {
 
 /// Everything the rules store: what `Gatehouse` holds.
 pub trait Storage:
-    Users + Clients + Attempts + Codes + Factors + Organizations + Limits + Send + Sync
+    Users
+    + Clients
+    + Attempts
+    + Codes
+    + Factors
+    + Organizations
+    + Limits
+    + ExternalAccounts
+    + Send
+    + Sync
 {
 }
 
 impl<T> Storage for T where
-    T: Users + Clients + Attempts + Codes + Factors + Organizations + Limits + Send + Sync
+    T: Users
+        + Clients
+        + Attempts
+        + Codes
+        + Factors
+        + Organizations
+        + Limits
+        + ExternalAccounts
+        + Send
+        + Sync
 {
+}
+
+/// What an identity provider vouches for after a verified ID token.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ExternalIdentity {
+    /// The connection's key.
+    pub provider: String,
+    /// The provider's stable user id (`sub`).
+    pub subject: String,
+    /// The email the provider gives, normalised (lowercase), if any.
+    pub email: Option<String>,
+    /// Whether the provider says it verified that email (`email_verified`).
+    pub email_verified: bool,
+    /// `given_name`.
+    pub first_name: Option<String>,
+    /// `family_name`.
+    pub last_name: Option<String>,
+}
+
+/// An external account linked to a user, as the account page lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExternalAccountRow {
+    /// The link's id.
+    pub id: String,
+    /// The connection's key.
+    pub provider: String,
+    /// The provider's user id.
+    pub subject: String,
+    /// The email the provider gave when the account was linked.
+    pub email: Option<String>,
+    /// When it was linked.
+    pub created_at: Timestamp,
+}
+
+/// The result of unlinking an external account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unlink {
+    /// The link is gone.
+    Removed,
+    /// No such link for this user.
+    NotFound,
+    /// It is the user's last way to sign in (no password, no other link); nothing changed.
+    LastWayToSignIn,
+}
+
+/// External (SSO) accounts and the users they belong to.
+#[async_trait]
+pub trait ExternalAccounts: Send + Sync {
+    /// The user linked to `subject` at `provider`.
+    async fn find_user_by_external_account(
+        &self,
+        provider: &str,
+        subject: &str,
+    ) -> Result<Option<UserRecord>, AuthError>;
+    /// Links `identity` to `user_id` and moves the sign-in attempt to `state` if it is still at
+    /// `version`, in one transaction; `false` (nothing changed) when another request moved the
+    /// attempt first. Linking the same identity to the same user again is a no-op.
+    async fn link_external_account(
+        &self,
+        user_id: &UserId,
+        identity: &ExternalIdentity,
+        attempt: (&SignInId, i64, &str),
+        now: Timestamp,
+    ) -> Result<bool, AuthError>;
+    /// Creates `user_id` (the identity's verified email as its primary email, no password) with
+    /// the identity linked, and moves the sign-in attempt to `state` if it is still at `version`,
+    /// in one transaction.
+    async fn create_user_from_identity(
+        &self,
+        user_id: &UserId,
+        identity: &ExternalIdentity,
+        attempt: (&SignInId, i64, &str),
+        now: Timestamp,
+    ) -> Result<UserCreation, AuthError>;
+    /// The user's external accounts, oldest first.
+    async fn list_external_accounts(
+        &self,
+        user_id: &UserId,
+    ) -> Result<Vec<ExternalAccountRow>, AuthError>;
+    /// Unlinks the user's external account `id`, unless it is their last way to sign in.
+    async fn unlink_external_account(
+        &self,
+        user_id: &UserId,
+        id: &str,
+    ) -> Result<Unlink, AuthError>;
+}
+
+/// The result of starting an authorization request at a provider.
+#[derive(Debug)]
+pub struct AuthorizationRequest {
+    /// Where to send the browser.
+    pub url: String,
+    /// The `state` parameter (kept hashed in the attempt).
+    pub state: Secret<String>,
+    /// The `nonce` the ID token must carry.
+    pub nonce: Secret<String>,
+    /// The PKCE verifier (its S256 challenge is in the URL).
+    pub pkce_verifier: Secret<String>,
+}
+
+/// The OpenID providers of the `[[sso.connections]]` (the OIDC adapter in the server; fakes in
+/// tests).
+#[async_trait]
+pub trait IdentityProviders: Send + Sync {
+    /// An authorization request (code flow, PKCE S256, fresh state and nonce) to `connection`,
+    /// returning to `redirect_uri`; `login_hint` pre-fills the provider's login (enterprise).
+    async fn authorization_request(
+        &self,
+        connection: &str,
+        redirect_uri: &str,
+        login_hint: Option<&str>,
+    ) -> Result<AuthorizationRequest, AuthError>;
+    /// Exchanges `code` (with the PKCE verifier) and verifies the ID token: signature against
+    /// the provider's JWKS, issuer, audience, expiry and `nonce`.
+    async fn exchange_code(
+        &self,
+        connection: &str,
+        redirect_uri: &str,
+        code: &str,
+        pkce_verifier: &Secret<String>,
+        nonce: &Secret<String>,
+    ) -> Result<ExternalIdentity, AuthError>;
 }

@@ -40,3 +40,17 @@ impl From<&str> for Secret<String> {
         Self(value.to_string())
     }
 }
+
+// Transparent (de)serialization: configuration (an SSO client secret) and short-lived stored
+// state (an SSO attempt's PKCE verifier and nonce) carry secrets; only `Debug` redacts.
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Secret<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        T::deserialize(deserializer).map(Self)
+    }
+}
+
+impl<T: serde::Serialize> serde::Serialize for Secret<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}

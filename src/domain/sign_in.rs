@@ -14,9 +14,9 @@ use super::{
     ids::new_id,
     lockout, mfa,
     outcome::Outcome,
-    ports::{CodeKey, CodePurpose, StoredSignIn},
+    ports::{CodeKey, CodePurpose, ExternalIdentity, StoredSignIn},
     secret::Secret,
-    session,
+    session, sso,
     tasks::{self, NewPassword},
     Gatehouse, Timestamp,
 };
@@ -84,6 +84,14 @@ pub enum SignIn {
         first_factor_at: Timestamp,
         /// The strategies the user can use.
         strategies: Vec<SecondFactorStrategy>,
+    },
+    /// SSO: the browser was sent to the identity provider, whose answer must carry this
+    /// attempt's `state`.
+    AwaitingProvider(Box<sso::PendingProvider>),
+    /// SSO verified an identity that has no account: the attempt is transferable to a sign-up.
+    Transferable {
+        /// What the provider vouched for.
+        identity: ExternalIdentity,
     },
     /// Every factor is verified: `finalize` may create the session.
     Complete {
@@ -223,7 +231,10 @@ impl SignIn {
     /// Clerk's status of this state.
     pub fn status(&self) -> SignInStatus {
         match self {
-            Self::NeedsResetCode { .. } => SignInStatus::NeedsFirstFactor,
+            Self::NeedsResetCode { .. } | Self::AwaitingProvider(_) => {
+                SignInStatus::NeedsFirstFactor
+            }
+            Self::Transferable { .. } => SignInStatus::NeedsIdentifier,
             Self::NeedsNewPassword { .. } => SignInStatus::NeedsNewPassword,
             Self::NeedsClientTrust { .. } => SignInStatus::NeedsClientTrust,
             Self::NeedsSecondFactor { .. } => SignInStatus::NeedsSecondFactor,
@@ -258,7 +269,7 @@ impl Attempt {
     }
 }
 
-fn serialize(state: &SignIn) -> Result<String, AuthError> {
+pub(super) fn serialize(state: &SignIn) -> Result<String, AuthError> {
     serde_json::to_string(state).map_err(|e| super::internal("sign-in state not serializable", e))
 }
 
@@ -295,7 +306,7 @@ pub async fn current(
 }
 
 /// The client's attempt in progress, or `no_attempt` (every step after the first needs one).
-async fn required(
+pub(super) async fn required(
     gatehouse: &Gatehouse,
     client_id: &ClientId,
     now: Timestamp,
@@ -351,7 +362,7 @@ pub async fn password(
     Ok(SignInView::from(&attempt))
 }
 
-async fn insert(
+pub(super) async fn insert(
     gatehouse: &Gatehouse,
     client_id: &ClientId,
     state: SignIn,
@@ -521,12 +532,12 @@ fn identifier_of(state: &SignIn) -> Option<&str> {
         | SignIn::NeedsNewPassword { identifier, .. }
         | SignIn::NeedsClientTrust { identifier, .. }
         | SignIn::NeedsSecondFactor { identifier, .. } => Some(identifier),
-        SignIn::Complete { .. } => None,
+        SignIn::AwaitingProvider(_) | SignIn::Transferable { .. } | SignIn::Complete { .. } => None,
     }
 }
 
 /// Writes the attempt's next state (compare-and-swap): of two racing requests, one moves it on.
-async fn save(
+pub(super) async fn save(
     gatehouse: &Gatehouse,
     attempt: &Attempt,
     next: SignIn,
@@ -628,6 +639,19 @@ pub async fn finalize(
     redirect_url: Option<&str>,
     now: Timestamp,
 ) -> Result<Outcome, AuthError> {
+    let fallback = gatehouse.config.instance.after_sign_in_url.clone();
+    finalize_to(gatehouse, client_id, redirect_url, &fallback, now).await
+}
+
+/// [`finalize`], going to `fallback_url` when there is no `redirect_url` (a sign-up by transfer
+/// goes to `after_sign_up_url`).
+pub(super) async fn finalize_to(
+    gatehouse: &Gatehouse,
+    client_id: &ClientId,
+    redirect_url: Option<&str>,
+    fallback_url: &str,
+    now: Timestamp,
+) -> Result<Outcome, AuthError> {
     let attempt = required(gatehouse, client_id, now).await?;
     let SignIn::Complete {
         user_id,
@@ -652,7 +676,7 @@ pub async fn finalize(
             first_factor_at: *first_factor_at,
             second_factor_at: *second_factor_at,
             redirect_url,
-            fallback_url: &gatehouse.config.instance.after_sign_in_url,
+            fallback_url,
         },
         now,
     )
@@ -675,17 +699,16 @@ pub enum SignInNext {
 
 /// The page of the step for `status` under `sign_in_url`, carrying `redirect_url`.
 pub fn step_url(config: &Config, status: SignInStatus, redirect_url: Option<&str>) -> String {
+    let base = config.instance.sign_in_url.trim_end_matches('/');
     let step = match status {
+        // Transferable: the sign-in page itself (its SSO callback page decides what follows).
+        SignInStatus::NeedsIdentifier => return with_redirect_url(base, redirect_url),
         SignInStatus::NeedsFirstFactor => "factor-one",
         SignInStatus::NeedsSecondFactor => "factor-two",
         SignInStatus::NeedsClientTrust => "client-trust",
         SignInStatus::NeedsNewPassword | SignInStatus::Complete => "reset-password",
     };
-    let base = format!(
-        "{}/{step}",
-        config.instance.sign_in_url.trim_end_matches('/')
-    );
-    with_redirect_url(&base, redirect_url)
+    with_redirect_url(&format!("{base}/{step}"), redirect_url)
 }
 
 /// After any sign-in step: finalize when the attempt is complete, else the next step's page.

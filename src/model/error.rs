@@ -74,6 +74,21 @@ pub enum ErrorCode {
     NetworkError,
     /// A failure on the server (details in its log only).
     InternalError,
+    /// The user cancelled at the identity provider, or it refused (`access_denied`).
+    OauthAccessDenied,
+    /// The provider's answer does not belong to this browser's attempt: bad, reused or missing
+    /// `state`, or an error from the provider.
+    OauthCallbackInvalid,
+    /// The code exchange failed or the ID token did not verify (signature, issuer, audience,
+    /// expiry, nonce).
+    OauthTokenInvalid,
+    /// The identity provider could not be reached.
+    OauthProviderUnavailable,
+    /// The provider's email matches an account but the provider did not verify it, so it is
+    /// not linked.
+    ExternalAccountEmailUnverified,
+    /// No SSO connection for this strategy or email domain.
+    SsoConnectionNotFound,
     /// A code this build does not know.
     #[serde(other)]
     Unknown,
@@ -115,6 +130,12 @@ impl ErrorCode {
             Self::SessionReverificationRequired => "session_reverification_required",
             Self::NetworkError => "network_error",
             Self::InternalError => "internal_error",
+            Self::OauthAccessDenied => "oauth_access_denied",
+            Self::OauthCallbackInvalid => "oauth_callback_invalid",
+            Self::OauthTokenInvalid => "oauth_token_invalid",
+            Self::OauthProviderUnavailable => "oauth_provider_unavailable",
+            Self::ExternalAccountEmailUnverified => "external_account_email_unverified",
+            Self::SsoConnectionNotFound => "sso_connection_not_found",
             Self::Unknown => "unknown_error",
         }
     }
@@ -127,7 +148,11 @@ impl ErrorCode {
             | Self::VerificationAlreadyVerified
             | Self::SessionExists
             | Self::SessionTaskNotCurrent
-            | Self::RequestInvalid => 400,
+            | Self::RequestInvalid
+            | Self::OauthAccessDenied
+            | Self::OauthCallbackInvalid
+            | Self::OauthTokenInvalid
+            | Self::SsoConnectionNotFound => 400,
             Self::AuthorizationInvalid => 401,
             Self::UserLocked
             | Self::OriginInvalid
@@ -138,7 +163,7 @@ impl ErrorCode {
             Self::ResourceNotFound | Self::NotFound => 404,
             Self::TooManyRequests => 429,
             Self::InternalError | Self::Unknown => 500,
-            Self::NetworkError => 503,
+            Self::NetworkError | Self::OauthProviderUnavailable => 503,
             Self::FormPasswordIncorrect
             | Self::FormIdentifierExists
             | Self::FormParamMissing
@@ -152,7 +177,8 @@ impl ErrorCode {
             | Self::FormCodeIncorrect
             | Self::SignUpNotComplete
             | Self::SignInNotComplete
-            | Self::TotpAlreadyEnabled => 422,
+            | Self::TotpAlreadyEnabled
+            | Self::ExternalAccountEmailUnverified => 422,
         }
     }
 
@@ -296,11 +322,46 @@ impl ErrorCode {
                 "Network error".to_string(),
                 "We could not reach the server. Check your connection and try again.".to_string(),
             ),
+            Self::OauthAccessDenied => (
+                "Sign-in cancelled".to_string(),
+                "The sign-in was cancelled at the provider. Try again, or use another method."
+                    .to_string(),
+            ),
+            Self::OauthCallbackInvalid => (
+                "Sign-in could not be completed".to_string(),
+                "The provider's answer did not match this sign-in (it may have been used already). Please start again."
+                    .to_string(),
+            ),
+            Self::OauthTokenInvalid => (
+                "Sign-in could not be verified".to_string(),
+                "The provider's answer could not be verified. Please start again.".to_string(),
+            ),
+            Self::OauthProviderUnavailable => (
+                "Provider unavailable".to_string(),
+                "The sign-in provider cannot be reached right now. Try again later, or use another method."
+                    .to_string(),
+            ),
+            Self::ExternalAccountEmailUnverified => (
+                "Email not verified by the provider".to_string(),
+                "An account with this email exists, but the provider has not verified the email, so it cannot be linked. Sign in with your password instead."
+                    .to_string(),
+            ),
+            Self::SsoConnectionNotFound => (
+                "No sign-in provider".to_string(),
+                "There is no single sign-on connection for this sign-in.".to_string(),
+            ),
             Self::InternalError | Self::Unknown => (
                 "Something went wrong".to_string(),
                 "Something went wrong on our side. Please try again in a moment.".to_string(),
             ),
         }
+    }
+}
+
+impl ErrorCode {
+    /// The code named `code` (Clerk's spelling); [`ErrorCode::Unknown`] for any other text.
+    pub fn parse(code: &str) -> Self {
+        serde_json::from_value(serde_json::Value::String(code.to_string())).unwrap_or(Self::Unknown)
     }
 }
 

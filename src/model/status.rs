@@ -59,6 +59,8 @@ impl TaskKey {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SignInStatus {
+    /// SSO returned an identity with no account: the attempt is transferable to a sign-up.
+    NeedsIdentifier,
     /// The password (first factor) is still needed.
     NeedsFirstFactor,
     /// A TOTP or backup code is needed.
@@ -75,6 +77,7 @@ impl SignInStatus {
     /// The wire name.
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::NeedsIdentifier => "needs_identifier",
             Self::NeedsFirstFactor => "needs_first_factor",
             Self::NeedsSecondFactor => "needs_second_factor",
             Self::NeedsClientTrust => "needs_client_trust",
@@ -86,6 +89,7 @@ impl SignInStatus {
     /// Parses the wire name.
     pub fn parse(value: &str) -> Option<Self> {
         [
+            Self::NeedsIdentifier,
             Self::NeedsFirstFactor,
             Self::NeedsSecondFactor,
             Self::NeedsClientTrust,

@@ -7,6 +7,7 @@ pub mod origin;
 pub mod outcome;
 pub mod protect;
 pub mod rate_limit;
+pub mod sso;
 
 use axum::{
     body::Body,
@@ -94,6 +95,7 @@ where
         .nest_service(&format!("/{}", options.site_pkg_dir), assets)
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/me", get(me))
+        .route("/sso/callback/{connection}", get(sso::callback))
         .leptos_routes_with_context(
             &state,
             routes,

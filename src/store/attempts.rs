@@ -122,7 +122,7 @@ impl Attempts for SqliteStore {
         }
         let user = NewUser {
             email: &record.email,
-            password_hash: &record.password_hash,
+            password_hash: Some(&record.password_hash),
             first_name: record.first_name.as_deref(),
             last_name: record.last_name.as_deref(),
         };

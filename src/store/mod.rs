@@ -5,6 +5,7 @@ mod attempts;
 mod auth_reader;
 mod clients;
 mod codes;
+mod external_accounts;
 mod limits;
 mod mfa;
 mod organizations;

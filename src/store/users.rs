@@ -27,7 +27,7 @@ impl SqliteStore {
         .bind(id.as_str())
         .bind(user.first_name)
         .bind(user.last_name)
-        .bind(user.password_hash.expose())
+        .bind(user.password_hash.map(Secret::expose))
         .bind(now)
         .bind(now)
         .execute(&mut **tx)

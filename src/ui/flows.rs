@@ -238,6 +238,17 @@ mod endpoint {
 #[component]
 fn SignInForm(navigate: Option<Callback<NavigateArgs>>) -> impl IntoView {
     let sign_in = sign_in_for(Some(endpoint::SIGN_IN));
+    let urls = auth_context().urls.get_value();
+    // An email whose domain has an enterprise connection goes to its provider: no password.
+    let identifier = RwSignal::new(String::new());
+    let enterprise = {
+        let urls = urls.clone();
+        Memo::new(move |_| identifier.with(|email| urls.is_enterprise_email(email)))
+    };
+    // Without JavaScript the field cannot hide, so it is optional where SSO domains exist (the
+    // server still asks for a password when the domain has no connection).
+    let password_required = urls.enterprise_domains.is_empty();
+    let sso_error = RwSignal::new(super::sso::sso_error_param());
     let on_submit = on_step!(sign_in, navigate, |form| {
         let email = form.value("identifier");
         let forgot = form.optional("intent").as_deref() == Some("forgot_password");
@@ -250,17 +261,35 @@ fn SignInForm(navigate: Option<Callback<NavigateArgs>>) -> impl IntoView {
             }
         }
     });
-    let error = sign_in.last_error();
+    let error = super::sso::with_sso_error(sign_in.last_error(), sso_error);
     let redirect_url = redirect_url_param();
-    let sign_up_url = auth_context().urls.get_value().sign_up_url;
+    let sign_up_url = urls.sign_up_url;
+    let on_input = move |ev: leptos::ev::Event| {
+        #[cfg(feature = "hydrate")]
+        {
+            use leptos::wasm_bindgen::JsCast;
+            if let Some(input) = ev
+                .target()
+                .and_then(|target| target.dyn_into::<leptos::web_sys::HtmlInputElement>().ok())
+                .filter(|input| input.name() == "identifier")
+            {
+                identifier.set(input.value());
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (ev, identifier);
+    };
     view! {
         <section class="card auth-card">
             <h1>"Sign in"</h1>
             <p class="subtitle">"Welcome back! Please sign in to continue"</p>
-            <form method="post" action=endpoint::SIGN_IN on:submit=on_submit>
+            <super::sso::SocialButtons redirect_callback_url=crate::ui::SSO_CALLBACK_URL error=sso_error/>
+            <form method="post" action=endpoint::SIGN_IN on:submit=on_submit on:input=on_input>
                 <GlobalError error/>
                 <Field label="Email address" name="identifier" field="identifier" kind="email" autocomplete="email" required=true error/>
-                <Field label="Password" name="password" field="password" kind="password" autocomplete="current-password" required=true error/>
+                <Show when=move || !enterprise.get()>
+                    <Field label="Password" name="password" field="password" kind="password" autocomplete="current-password" required=password_required error/>
+                </Show>
                 <input type="hidden" name="redirect_url" value=redirect_url/>
                 <SubmitButton pending=sign_in.pending()/>
                 // After Continue, so Enter still signs in; it emails a reset code to the address.
@@ -471,13 +500,15 @@ fn SignUpStart() -> impl IntoView {
         let (email, password) = (form.value("email_address"), form.value("password"));
         async move { sign_up.password(email, password, names.0, names.1).await }
     });
-    let error = sign_up.last_error();
+    let sso_error = RwSignal::new(None);
+    let error = super::sso::with_sso_error(sign_up.last_error(), sso_error);
     let redirect_url = redirect_url_param();
     let sign_in_url = auth_context().urls.get_value().sign_in_url;
     view! {
         <section class="card auth-card">
             <h1>"Create your account"</h1>
             <p class="subtitle">"Welcome! Please fill in the details to get started."</p>
+            <super::sso::SocialButtons redirect_callback_url=crate::ui::SSO_CALLBACK_URL error=sso_error/>
             <form method="post" action=endpoint::SIGN_UP on:submit=on_submit>
                 <GlobalError error/>
                 <div class="field-row">

@@ -105,8 +105,18 @@ impl Flow {
     }
 
     async fn send(self, request: FlowRequest) -> Result<FlowResponse, AuthError> {
+        let redirect_url = self.redirect_url.get_untracked();
+        self.send_to(request, redirect_url).await
+    }
+
+    /// [`Flow::send`] with an explicit `redirect_url` (empty: the instance's default).
+    async fn send_to(
+        self,
+        request: FlowRequest,
+        redirect_url: String,
+    ) -> Result<FlowResponse, AuthError> {
         self.fetch_status.set(FetchStatus::Fetching);
-        let redirect_url = Some(self.redirect_url.get_untracked()).filter(|url| !url.is_empty());
+        let redirect_url = Some(redirect_url).filter(|url| !url.is_empty());
         let result = auth_flow(request, redirect_url).await;
         self.fetch_status.set(FetchStatus::Idle);
         match result {
@@ -258,6 +268,51 @@ impl UseSignIn {
         .await
     }
 
+    /// Single sign-on: `strategy` is `oauth_<connection key>` (a social connection) or
+    /// `enterprise_sso` with `identifier` (the email whose domain picks the connection). The
+    /// browser goes to the provider, which returns through the server to
+    /// `redirect_callback_url` (your callback page, default `/sso-callback`); `redirect_url` is
+    /// where the session starts. Errors (no such connection, provider down) come back here.
+    pub async fn sso(
+        self,
+        strategy: String,
+        identifier: Option<String>,
+        redirect_callback_url: String,
+        redirect_url: String,
+    ) -> Result<(), AuthError> {
+        let request = FlowRequest::Sso {
+            strategy,
+            identifier,
+            redirect_callback_url: Some(redirect_callback_url).filter(|url| !url.is_empty()),
+        };
+        if let FlowResponse::SignIn(step) = self.flow.send_to(request, redirect_url).await? {
+            self.status.set(step.status);
+            if let Some(provider) = step.next_url {
+                self.flow.go.run(&provider);
+            }
+        }
+        Ok(())
+    }
+
+    /// Loads the sign-in in progress on this browser (the SSO callback page starts here). A
+    /// sign-in SSO completed is activated now, so `finalize(navigate)` follows; `status` may
+    /// also be `needs_second_factor` (then `next_step_url()`), or `needs_identifier` when the
+    /// identity has no account (`is_transferable()`: `use_sign_up().create_transfer()`).
+    /// `resource_not_found` when nothing is in progress (e.g. a reload after success).
+    pub async fn reload(self) -> Result<(), AuthError> {
+        self.step(FlowRequest::SignInReload).await
+    }
+
+    /// Whether SSO verified an identity with no account: transfer it to a sign-up.
+    pub fn is_transferable(self) -> bool {
+        self.status.get_untracked() == SignInStatus::NeedsIdentifier
+    }
+
+    /// The page of the step the attempt waits for (e.g. the second factor), after `reload`.
+    pub fn next_step_url(self) -> Option<String> {
+        self.flow.next_url.get_untracked()
+    }
+
     /// Forgets the attempt on this page: back to `needs_first_factor`, no errors.
     pub fn reset(self) {
         self.status.set(SignInStatus::NeedsFirstFactor);
@@ -402,6 +457,33 @@ impl UseSignUp {
         .await?;
         self.code_on_its_way.set(true);
         Ok(())
+    }
+
+    /// Single sign-on from a sign-up page (see [`UseSignIn::sso`]): an identity that already
+    /// has an account signs that account in.
+    pub async fn sso(
+        self,
+        strategy: String,
+        redirect_callback_url: String,
+        redirect_url: String,
+    ) -> Result<(), AuthError> {
+        let request = FlowRequest::Sso {
+            strategy,
+            identifier: None,
+            redirect_callback_url: Some(redirect_callback_url).filter(|url| !url.is_empty()),
+        };
+        if let FlowResponse::SignIn(step) = self.flow.send_to(request, redirect_url).await? {
+            if let Some(provider) = step.next_url {
+                self.flow.go.run(&provider);
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates the user from a sign-in that SSO made transferable (`sign_in.is_transferable()`)
+    /// and activates the session; then `status` is `complete` and `finalize(navigate)` follows.
+    pub async fn create_transfer(self) -> Result<(), AuthError> {
+        self.step(FlowRequest::SignUpTransfer).await
     }
 
     /// Email verification.

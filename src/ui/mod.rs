@@ -7,7 +7,12 @@ mod hooks;
 mod organizations;
 mod provider;
 mod shell;
+mod sso;
 mod tasks;
+
+/// The SSO callback page the kit's "Continue with …" buttons return to (the app hosts it; see
+/// the demo's `/sso-callback`).
+pub const SSO_CALLBACK_URL: &str = "/sso-callback";
 
 pub use control::{Protect, RedirectToSignIn, RedirectToTasks, Show, SignedIn, SignedOut, When};
 pub use flows::{NavigateArgs, SignIn, SignOutButton, SignUp};

@@ -8,13 +8,13 @@ use async_trait::async_trait;
 use gatehouse::{
     domain::{
         codes::CodeState,
-        ids::new_id,
+        ids::{new_id, new_row_id},
         lockout::Reserved,
         ports::{
-            Attempts, Clients, CodeKey, Codes, Factors, Limits, NewSession, NewUser,
-            OrganizationRow, Organizations, ReservedCodeTry, ResolvedClientRow, ResolvedSession,
-            SignUpRecord, StoredSignIn, TotpConfirmation, TotpFactor, UserCreation, UserListRow,
-            UserRecord, Users,
+            Attempts, Clients, CodeKey, Codes, ExternalAccountRow, ExternalAccounts,
+            ExternalIdentity, Factors, Limits, NewSession, NewUser, OrganizationRow, Organizations,
+            ReservedCodeTry, ResolvedClientRow, ResolvedSession, SignUpRecord, StoredSignIn,
+            TotpConfirmation, TotpFactor, Unlink, UserCreation, UserListRow, UserRecord, Users,
         },
         secret::Secret,
         Timestamp,
@@ -88,9 +88,48 @@ struct State {
     /// Each identifier's counter and when it last changed.
     guesses: HashMap<String, (Reserved, Timestamp)>,
     rates: HashMap<String, (i64, Timestamp)>,
+    external: Vec<ExternalAccountRow>,
+    external_owner: HashMap<String, UserId>,
 }
 
 impl State {
+    /// Moves the sign-in attempt to `next` if it is still at `version`.
+    fn move_sign_in(&mut self, id: &SignInId, version: i64, next: &str) -> bool {
+        match self
+            .sign_ins
+            .iter_mut()
+            .find(|row| &row.stored.id == id && row.stored.version == version && !row.finalized)
+        {
+            Some(row) => {
+                row.stored.state = next.to_string();
+                row.stored.version += 1;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Links `identity` to `user_id`; `false` when it is linked already (to anyone).
+    fn link(&mut self, user_id: &UserId, identity: &ExternalIdentity, now: Timestamp) -> bool {
+        if self
+            .external
+            .iter()
+            .any(|row| row.provider == identity.provider && row.subject == identity.subject)
+        {
+            return false;
+        }
+        let id = new_row_id("eac");
+        self.external_owner.insert(id.clone(), user_id.clone());
+        self.external.push(ExternalAccountRow {
+            id,
+            provider: identity.provider.clone(),
+            subject: identity.subject.clone(),
+            email: identity.email.clone(),
+            created_at: now,
+        });
+        true
+    }
+
     fn user_by_email(&self, email: &str) -> Option<&User> {
         self.users.iter().find(|user| user.email == email)
     }
@@ -164,7 +203,7 @@ impl State {
             email: user.email.to_string(),
             first_name: user.first_name.map(str::to_string),
             last_name: user.last_name.map(str::to_string),
-            password_hash: Some(user.password_hash.clone()),
+            password_hash: user.password_hash.cloned(),
             second_factor_enabled: false,
             password_reset_required: false,
             last_active_org: None,
@@ -467,7 +506,7 @@ impl Attempts for FakeStore {
         };
         let user = NewUser {
             email: &record.email,
-            password_hash: &record.password_hash,
+            password_hash: Some(&record.password_hash),
             first_name: record.first_name.as_deref(),
             last_name: record.last_name.as_deref(),
         };
@@ -983,5 +1022,123 @@ impl Limits for FakeStore {
         }
         counter.0 += 1;
         Ok(*counter)
+    }
+}
+
+#[async_trait]
+impl ExternalAccounts for FakeStore {
+    async fn find_user_by_external_account(
+        &self,
+        provider: &str,
+        subject: &str,
+    ) -> Result<Option<UserRecord>, AuthError> {
+        let state = self.state();
+        let owner = state
+            .external
+            .iter()
+            .find(|row| row.provider == provider && row.subject == subject)
+            .and_then(|row| state.external_owner.get(&row.id));
+        Ok(owner
+            .and_then(|id| state.users.iter().find(|user| &user.id == id))
+            .map(|user| UserRecord {
+                id: user.id.clone(),
+                email: user.email.clone(),
+                password_hash: user.password_hash.clone(),
+                second_factor_enabled: user.second_factor_enabled,
+            }))
+    }
+
+    async fn link_external_account(
+        &self,
+        user_id: &UserId,
+        identity: &ExternalIdentity,
+        attempt: (&SignInId, i64, &str),
+        now: Timestamp,
+    ) -> Result<bool, AuthError> {
+        let mut state = self.state();
+        if !state.move_sign_in(attempt.0, attempt.1, attempt.2) {
+            return Ok(false);
+        }
+        state.link(user_id, identity, now);
+        Ok(true)
+    }
+
+    async fn create_user_from_identity(
+        &self,
+        user_id: &UserId,
+        identity: &ExternalIdentity,
+        attempt: (&SignInId, i64, &str),
+        now: Timestamp,
+    ) -> Result<UserCreation, AuthError> {
+        let Some(email) = identity.email.as_deref() else {
+            return Err(AuthError::param_missing("email_address"));
+        };
+        let mut state = self.state();
+        // All or nothing, like the SQL transaction: check everything before changing anything.
+        let attempt_current = state.sign_ins.iter().any(|row| {
+            &row.stored.id == attempt.0 && row.stored.version == attempt.1 && !row.finalized
+        });
+        if !attempt_current {
+            return Ok(UserCreation::AttemptMoved);
+        }
+        if state.user_by_email(email).is_some() {
+            return Ok(UserCreation::EmailTaken);
+        }
+        let linked = state
+            .external
+            .iter()
+            .any(|row| row.provider == identity.provider && row.subject == identity.subject);
+        if linked {
+            return Ok(UserCreation::AttemptMoved);
+        }
+        let user = NewUser {
+            email,
+            password_hash: None,
+            first_name: identity.first_name.as_deref(),
+            last_name: identity.last_name.as_deref(),
+        };
+        state.insert_user(user_id, &user, now);
+        state.link(user_id, identity, now);
+        state.move_sign_in(attempt.0, attempt.1, attempt.2);
+        Ok(UserCreation::Created)
+    }
+
+    async fn list_external_accounts(
+        &self,
+        user_id: &UserId,
+    ) -> Result<Vec<ExternalAccountRow>, AuthError> {
+        let state = self.state();
+        Ok(state
+            .external
+            .iter()
+            .filter(|row| state.external_owner.get(&row.id) == Some(user_id))
+            .cloned()
+            .collect())
+    }
+
+    async fn unlink_external_account(
+        &self,
+        user_id: &UserId,
+        id: &str,
+    ) -> Result<Unlink, AuthError> {
+        let mut state = self.state();
+        if state.external_owner.get(id) != Some(user_id) {
+            return Ok(Unlink::NotFound);
+        }
+        let has_password = state
+            .users
+            .iter()
+            .any(|user| &user.id == user_id && user.password_hash.is_some());
+        let links = state
+            .external_owner
+            .values()
+            .filter(|owner| *owner == user_id)
+            .count();
+        if !has_password && links <= 1 {
+            return Ok(Unlink::LastWayToSignIn);
+        }
+        state.external.retain(|row| row.id != id);
+        state.external_owner.remove(id);
+        Ok(Unlink::Removed)
     }
 }

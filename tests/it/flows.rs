@@ -46,6 +46,7 @@ impl Flows {
             mailer: Mailer::from_config(&config.email).unwrap(),
             config: Arc::new(config),
             store: Arc::new(FakeStore::default()),
+            providers: Arc::new(gatehouse::oidc::OidcProviders::new(&Default::default()).unwrap()),
         };
         Self {
             _dir: dir,

@@ -96,6 +96,7 @@ impl TestApp {
             mailer: Mailer::from_config(&config.email).unwrap(),
             config: Arc::new(config),
             store: Arc::new(store),
+            providers: Arc::new(gatehouse::oidc::OidcProviders::new(&Default::default()).unwrap()),
         };
         let app = demo_app_with(gatehouse, options);
         Self {
@@ -1131,6 +1132,7 @@ async fn custom_route_rules_for_apis_and_permissions() {
             hasher: PasswordHasher::new(1),
             mailer: Mailer::from_config(&config.email).unwrap(),
             store: Arc::new(Store::open(&config.database.url).await.unwrap()),
+            providers: Arc::new(gatehouse::oidc::OidcProviders::new(&Default::default()).unwrap()),
             config: Arc::new(config),
         };
         let state = AppState {
@@ -1985,4 +1987,33 @@ async fn a_reset_for_a_user_with_mfa_still_asks_for_the_second_factor() {
         )
         .await;
     assert_eq!(done.json()["status"], "complete", "{}", done.body);
+}
+
+#[tokio::test]
+async fn the_sso_callback_refuses_answers_it_did_not_ask_for_and_says_why_on_sign_in() {
+    let mut app = TestApp::new().await;
+    for path in [
+        "/sso/callback/idp?code=abc&state=forged",
+        "/sso/callback/idp",
+        "/sso/callback/idp?error=access_denied",
+        "/sso/callback/idp?state=%ZZ&code[]=1",
+    ] {
+        let reply = app.get(path).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(
+            reply.location(),
+            "/sign-in?sso_error=oauth_callback_invalid",
+            "{path}"
+        );
+    }
+    // The sign-in page shows the code's own words, never text from the URL.
+    let page = app.get("/sign-in?sso_error=oauth_access_denied").await;
+    assert!(page
+        .body
+        .contains("The sign-in was cancelled at the provider."));
+    let page = app
+        .get("/sign-in?sso_error=%3Cscript%3Ealert(1)%3C/script%3E")
+        .await;
+    assert!(page.body.contains("Something went wrong"));
+    assert!(!page.body.contains("<script>alert"));
 }

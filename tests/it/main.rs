@@ -13,4 +13,5 @@ mod fake;
 mod flows;
 mod http;
 mod model;
+mod sso;
 mod store;

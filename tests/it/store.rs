@@ -8,7 +8,10 @@ use gatehouse::{
     domain::{
         codes::CodeState,
         lockout::Reserved,
-        ports::{CodeKey, NewSession, NewUser, SignUpRecord, Storage, StoredSignIn, UserCreation},
+        ports::{
+            CodeKey, ExternalIdentity, NewSession, NewUser, SignUpRecord, Storage, StoredSignIn,
+            Unlink, UserCreation,
+        },
         secret::Secret,
         tokens::SecretToken,
     },
@@ -31,7 +34,7 @@ static DUMMY_HASH: LazyLock<Secret<String>> =
 fn user(email: &str) -> NewUser<'_> {
     NewUser {
         email,
-        password_hash: &DUMMY_HASH,
+        password_hash: Some(&DUMMY_HASH),
         first_name: Some("Ada"),
         last_name: None,
     }
@@ -68,6 +71,7 @@ suite!(
     sessions_resolve_by_token_hash_and_end_on_sign_out,
     sign_up_attempts_round_trip_with_their_code,
     sign_in_attempts_move_by_compare_and_swap_and_finalize_once,
+    external_accounts_link_once_and_never_leave_a_user_without_a_way_in,
 );
 
 async fn users_have_unique_emails(store: &dyn Storage) {
@@ -458,4 +462,151 @@ async fn sign_in_attempts_move_by_compare_and_swap_and_finalize_once(store: &dyn
         .await
         .unwrap()
         .is_none());
+}
+
+async fn external_accounts_link_once_and_never_leave_a_user_without_a_way_in(store: &dyn Storage) {
+    let client_id = store
+        .create_client(&SecretToken::generate().hash(), T0)
+        .await
+        .unwrap();
+    let attempt = SignInId::new("sia_sso");
+    let stored = StoredSignIn {
+        id: attempt.clone(),
+        state: "{}".into(),
+        version: 0,
+        expires_at: T0 + 600,
+    };
+    store.insert_sign_in(&stored, &client_id, T0).await.unwrap();
+    let identity = |subject: &str, email: &str| ExternalIdentity {
+        provider: "idp".into(),
+        subject: subject.into(),
+        email: Some(email.into()),
+        email_verified: true,
+        first_name: Some("Grace".into()),
+        last_name: None,
+    };
+
+    // A user created from an identity: no password, the identity linked, the attempt moved.
+    let grace = UserId::new("user_grace");
+    let created = store
+        .create_user_from_identity(
+            &grace,
+            &identity("sub-g", "grace@example.com"),
+            (&attempt, 0, "{\"s\":1}"),
+            T0,
+        )
+        .await
+        .unwrap();
+    assert_eq!(created, UserCreation::Created);
+    let found = store
+        .find_user_by_external_account("idp", "sub-g")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (found.id.as_str(), found.email.as_str()),
+        ("user_grace", "grace@example.com")
+    );
+    assert!(found.password_hash.is_none());
+    assert!(store
+        .find_user_by_external_account("idp", "sub-x")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store
+        .find_user_by_external_account("other", "sub-g")
+        .await
+        .unwrap()
+        .is_none());
+    // The attempt moved: the same version cannot create anyone again.
+    let again = store
+        .create_user_from_identity(
+            &UserId::new("user_2"),
+            &identity("sub-2", "two@example.com"),
+            (&attempt, 0, "{}"),
+            T0,
+        )
+        .await
+        .unwrap();
+    assert_eq!(again, UserCreation::AttemptMoved);
+    // A taken email creates nothing.
+    let taken = store
+        .create_user_from_identity(
+            &UserId::new("user_3"),
+            &identity("sub-3", "grace@example.com"),
+            (&attempt, 1, "{}"),
+            T0,
+        )
+        .await
+        .unwrap();
+    assert_eq!(taken, UserCreation::EmailTaken);
+    assert!(store
+        .find_user_by_external_account("idp", "sub-3")
+        .await
+        .unwrap()
+        .is_none());
+
+    // Her only way in cannot be unlinked; with a second link, one of them can.
+    let links = store.list_external_accounts(&grace).await.unwrap();
+    assert_eq!(links.len(), 1);
+    assert_eq!(
+        store
+            .unlink_external_account(&grace, &links[0].id)
+            .await
+            .unwrap(),
+        Unlink::LastWayToSignIn
+    );
+    assert!(store
+        .link_external_account(
+            &grace,
+            &identity("sub-g2", "grace@example.com"),
+            (&attempt, 1, "{\"s\":2}"),
+            T0 + 1
+        )
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .link_external_account(
+                &grace,
+                &identity("sub-g3", "grace@example.com"),
+                (&attempt, 1, "{}"),
+                T0 + 1
+            )
+            .await
+            .unwrap(),
+        "a moved attempt links nothing"
+    );
+    let links = store.list_external_accounts(&grace).await.unwrap();
+    assert_eq!(
+        links.iter().map(|l| l.subject.as_str()).collect::<Vec<_>>(),
+        ["sub-g", "sub-g2"]
+    );
+    let ada = store
+        .create_user(user("ada@example.com"), T0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        store
+            .unlink_external_account(&ada, &links[0].id)
+            .await
+            .unwrap(),
+        Unlink::NotFound,
+        "another user's link"
+    );
+    assert_eq!(
+        store
+            .unlink_external_account(&grace, &links[0].id)
+            .await
+            .unwrap(),
+        Unlink::Removed
+    );
+    assert_eq!(
+        store
+            .unlink_external_account(&grace, &links[1].id)
+            .await
+            .unwrap(),
+        Unlink::LastWayToSignIn
+    );
 }

@@ -1,0 +1,100 @@
+//! `/sso-callback`: the demo's own SSO callback page, written only with the kit's hooks the way
+//! the seeds' custom callback is (`seeds/003_*`, "Migrating OAuth and SSO flows"): the provider
+//! returned through the server (`/sso/callback/<key>`), which moved the sign-in on; this page
+//! finishes it once. `complete` → `finalize(navigate)`; no account (`is_transferable`) → a
+//! sign-up by transfer, then `finalize`; a user with a second factor → that step's page. Without
+//! JavaScript the "Continue" button posts the same decision to the server.
+
+use leptos::{prelude::*, task::spawn_local};
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+use crate::prelude::{use_auth, use_sign_in, use_sign_up, NavigateArgs, SignInStatus};
+
+/// The seeds' callback page.
+#[component]
+pub fn SsoCallbackPage() -> impl IntoView {
+    let sign_in = use_sign_in();
+    let sign_up = use_sign_up();
+    let auth = use_auth();
+    let router_navigate = use_navigate();
+    let go = Callback::new(move |url: String| {
+        if url.starts_with("http") {
+            #[cfg(feature = "hydrate")]
+            if let Some(window) = leptos::web_sys::window() {
+                let _ = window.location().set_href(&url);
+            }
+        } else {
+            router_navigate(&url, Default::default());
+        }
+    });
+    // The seeds' `handleNavigate`: a pending session is sent to its task page by the kit (the
+    // demo's `task_urls`); otherwise the decorated redirect target.
+    let handle_navigate = Callback::new(move |args: NavigateArgs| {
+        let url = args.decorate_url(&args.redirect_url);
+        go.run(url);
+    });
+    let has_run = StoredValue::new(false);
+    Effect::new(move |_| {
+        if has_run.get_value() {
+            return;
+        }
+        has_run.set_value(true);
+        spawn_local(async move {
+            if sign_in.reload().await.is_err() {
+                // Nothing in progress (a reload or a second tab after success): no second session.
+                let signed_in = auth.get_untracked().is_signed_in();
+                go.run(if signed_in { "/dashboard" } else { "/sign-in" }.to_string());
+                return;
+            }
+            // Happy path: the provider's identity signed an account in.
+            if sign_in.status.get_untracked() == SignInStatus::Complete {
+                let _ = sign_in.finalize(Some(handle_navigate));
+                return;
+            }
+            // A user with a second factor still needs it.
+            if sign_in.status.get_untracked() == SignInStatus::NeedsSecondFactor {
+                if let Some(step) = sign_in.next_step_url() {
+                    go.run(step);
+                }
+                return;
+            }
+            // Transfer: no account for this identity, so it becomes a sign-up.
+            if sign_in.is_transferable() {
+                if sign_up.create_transfer().await.is_ok() {
+                    let _ = sign_up.finalize(Some(handle_navigate));
+                }
+                return;
+            }
+            go.run("/sign-in".to_string());
+        });
+    });
+    let redirect_url =
+        use_query_map().with_untracked(|q| q.get("redirect_url").unwrap_or_default());
+    let errors = move || {
+        let global = |errors: &crate::prelude::Errors| {
+            errors
+                .raw
+                .iter()
+                .map(|e| e.long_message.clone())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let message = sign_up.errors.with(global);
+        if message.is_empty() {
+            sign_in.errors.with(global)
+        } else {
+            message
+        }
+    };
+    view! {
+        <section class="card auth-card">
+            <h1>"Signing you in"</h1>
+            <p class="global-error" role="alert">{errors}</p>
+            <form method="post" action="/api/auth/sso_continue">
+                <input type="hidden" name="redirect_url" value=redirect_url/>
+                <button type="submit" class="primary">"Continue"</button>
+            </form>
+            <p class="switch"><a href="/sign-in">"Back to sign in"</a></p>
+        </section>
+    }
+}

@@ -1,0 +1,615 @@
+//! SSO: the decision table, the callback's single-use state, and whole flows on the in-memory
+//! fake store with a fake identity provider (the real provider is driven by the Playwright
+//! suite), the clock as a plain number.
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use gatehouse::{
+    config::Config,
+    domain::{
+        ports::{AuthorizationRequest, ExternalIdentity, IdentityProviders},
+        secret::Secret,
+        sign_in::{self, SignIn},
+        sso::{self, AccountFacts, Decision, PendingProvider, ProviderAnswer, SsoStart, UserFacts},
+        Gatehouse,
+    },
+    mail::Mailer,
+    model::{AuthError, ClientId, ErrorCode, SignInStatus, UserId},
+};
+
+use crate::fake::FakeStore;
+
+const T0: i64 = 1_800_000_000;
+
+fn identity(subject: &str, email: Option<&str>, verified: bool) -> ExternalIdentity {
+    ExternalIdentity {
+        provider: "idp".into(),
+        subject: subject.into(),
+        email: email.map(str::to_string),
+        email_verified: verified,
+        first_name: Some("Grace".into()),
+        last_name: None,
+    }
+}
+
+fn user(id: &str, second_factor: bool) -> UserFacts {
+    UserFacts {
+        user_id: UserId::new(id),
+        email: format!("{id}@example.com"),
+        second_factor_enabled: second_factor,
+    }
+}
+
+#[test]
+fn the_decision_table() {
+    let known = Some(user("user_known", false));
+    let by_email = Some(user("user_email", false));
+    let cases: Vec<(&str, bool, AccountFacts, Decision)> = vec![
+        (
+            "linked account → that user, nothing to link",
+            true,
+            AccountFacts {
+                by_subject: known.clone(),
+                by_email: None,
+            },
+            Decision::SignIn {
+                user: user("user_known", false),
+                link: false,
+            },
+        ),
+        (
+            "linked account wins over an email match, verified or not",
+            false,
+            AccountFacts {
+                by_subject: known.clone(),
+                by_email: by_email.clone(),
+            },
+            Decision::SignIn {
+                user: user("user_known", false),
+                link: false,
+            },
+        ),
+        (
+            "verified email of a user → link and sign in",
+            true,
+            AccountFacts {
+                by_subject: None,
+                by_email: by_email.clone(),
+            },
+            Decision::SignIn {
+                user: user("user_email", false),
+                link: true,
+            },
+        ),
+        (
+            "unverified email of a user → never linked",
+            false,
+            AccountFacts {
+                by_subject: None,
+                by_email: by_email.clone(),
+            },
+            Decision::Refuse(ErrorCode::ExternalAccountEmailUnverified),
+        ),
+        (
+            "no account → transfer to a sign-up",
+            true,
+            AccountFacts::default(),
+            Decision::Transfer,
+        ),
+        (
+            "no account, unverified email → transfer (the sign-up decides)",
+            false,
+            AccountFacts::default(),
+            Decision::Transfer,
+        ),
+    ];
+    for (name, verified, facts, expected) in cases {
+        let identity = identity("sub-1", Some("grace@example.com"), verified);
+        assert_eq!(sso::decide(&identity, &facts), expected, "{name}");
+    }
+}
+
+#[test]
+fn after_the_provider_the_second_factor_still_applies() {
+    assert!(matches!(
+        sso::after_identity(&user("user_a", false), T0),
+        SignIn::Complete {
+            first_factor_at: T0,
+            second_factor_at: None,
+            ..
+        }
+    ));
+    assert!(matches!(
+        sso::after_identity(&user("user_a", true), T0),
+        SignIn::NeedsSecondFactor {
+            first_factor_at: T0,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn only_the_first_answer_with_the_attempts_state_is_accepted() {
+    let state = "the-state";
+    let pending = PendingProvider {
+        connection: "idp".into(),
+        state_hash: hex::encode(gatehouse::domain::tokens::sha256(state.as_bytes())),
+        nonce: Secret::new("n".into()),
+        pkce_verifier: Secret::new("v".into()),
+        redirect_callback_url: "/sso-callback".into(),
+        redirect_url: None,
+        answered: false,
+    };
+    let answer = |state| ProviderAnswer {
+        code: Some("c"),
+        state,
+        error: None,
+    };
+    assert!(pending.accepts("idp", &answer(Some(state))));
+    assert!(
+        !pending.accepts("idp", &answer(Some("another-state"))),
+        "bad state"
+    );
+    assert!(!pending.accepts("idp", &answer(None)), "no state");
+    assert!(
+        !pending.accepts("acme", &answer(Some(state))),
+        "another connection's callback"
+    );
+    let answered = PendingProvider {
+        answered: true,
+        ..pending
+    };
+    assert!(
+        !answered.accepts("idp", &answer(Some(state))),
+        "reused state"
+    );
+}
+
+/// A provider that vouches for whatever identity the test sets, checking the nonce as the
+/// real ID-token verification does.
+#[derive(Default)]
+struct FakeProvider {
+    identity: Mutex<Option<ExternalIdentity>>,
+    last: Mutex<Option<(String, String)>>,
+}
+
+#[async_trait]
+impl IdentityProviders for FakeProvider {
+    async fn authorization_request(
+        &self,
+        connection: &str,
+        redirect_uri: &str,
+        login_hint: Option<&str>,
+    ) -> Result<AuthorizationRequest, AuthError> {
+        assert_eq!(
+            redirect_uri,
+            format!("http://127.0.0.1:3000/sso/callback/{connection}")
+        );
+        let state = gatehouse::domain::ids::new_row_id("state");
+        let nonce = gatehouse::domain::ids::new_row_id("nonce");
+        *self.last.lock().unwrap() = Some((state.clone(), nonce.clone()));
+        Ok(AuthorizationRequest {
+            url: format!(
+                "https://{connection}.test/authorize?state={state}&login_hint={}",
+                login_hint.unwrap_or_default()
+            ),
+            state: Secret::new(state),
+            nonce: Secret::new(nonce),
+            pkce_verifier: Secret::new("verifier".into()),
+        })
+    }
+
+    async fn exchange_code(
+        &self,
+        connection: &str,
+        _redirect_uri: &str,
+        code: &str,
+        pkce_verifier: &Secret<String>,
+        nonce: &Secret<String>,
+    ) -> Result<ExternalIdentity, AuthError> {
+        let expected_nonce = self.last.lock().unwrap().clone().unwrap().1;
+        if code != "good-code"
+            || pkce_verifier.expose() != "verifier"
+            || *nonce.expose() != expected_nonce
+        {
+            return Err(AuthError::new(ErrorCode::OauthTokenInvalid));
+        }
+        let mut identity = self.identity.lock().unwrap().clone().unwrap();
+        identity.provider = connection.to_string();
+        Ok(identity)
+    }
+}
+
+struct Sso {
+    _dir: tempfile::TempDir,
+    gatehouse: Gatehouse,
+    provider: Arc<FakeProvider>,
+}
+
+impl Sso {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let env = vec![
+            ("DATABASE_URL".to_string(), "sqlite://unused.db".to_string()),
+            (
+                "GATEHOUSE_EMAIL__OUTBOX_DIR".to_string(),
+                dir.path().join("outbox").display().to_string(),
+            ),
+            (
+                "GATEHOUSE_SSO__CONNECTIONS".to_string(),
+                r#"[{ key = "idp", name = "Test IdP", issuer = "https://idp.test", client_id = "c", client_secret = "s" },
+                    { key = "acme", name = "Acme", issuer = "https://acme.test", client_id = "c", client_secret = "s", domains = ["acme.test"] }]"#
+                    .to_string(),
+            ),
+        ];
+        let config = Config::from_sources(None, &env).unwrap();
+        let provider = Arc::new(FakeProvider::default());
+        let gatehouse = Gatehouse {
+            hasher: gatehouse::domain::password::PasswordHasher::new(1),
+            mailer: Mailer::from_config(&config.email).unwrap(),
+            config: Arc::new(config),
+            store: Arc::new(FakeStore::default()),
+            providers: provider.clone(),
+        };
+        Self {
+            _dir: dir,
+            gatehouse,
+            provider,
+        }
+    }
+
+    async fn client(&self) -> ClientId {
+        self.gatehouse
+            .store
+            .create_client(
+                &gatehouse::domain::tokens::SecretToken::generate().hash(),
+                T0,
+            )
+            .await
+            .unwrap()
+    }
+
+    /// Starts SSO on `client` and returns the state the provider will send back.
+    async fn start(&self, client: &ClientId, strategy: &str, identifier: Option<&str>) -> String {
+        let start = SsoStart {
+            strategy,
+            identifier,
+            redirect_callback_url: Some("/sso-callback"),
+            redirect_url: Some("/orgs"),
+        };
+        let url = sso::start(&self.gatehouse, client, start, T0)
+            .await
+            .unwrap();
+        let state = self.provider.last.lock().unwrap().clone().unwrap().0;
+        assert!(url.contains(&state));
+        state
+    }
+
+    async fn answer(
+        &self,
+        client: &ClientId,
+        connection: &str,
+        state: &str,
+        code: &str,
+    ) -> Result<String, AuthError> {
+        let answer = ProviderAnswer {
+            code: Some(code),
+            state: Some(state),
+            error: None,
+        };
+        sso::callback(&self.gatehouse, Some(client), connection, answer, T0 + 5).await
+    }
+
+    async fn status(&self, client: &ClientId) -> Option<SignInStatus> {
+        sign_in::current(&self.gatehouse, client, T0 + 6)
+            .await
+            .unwrap()
+            .map(|attempt| attempt.state.status())
+    }
+
+    fn vouch_for(&self, identity: ExternalIdentity) {
+        *self.provider.identity.lock().unwrap() = Some(identity);
+    }
+
+    async fn user_with_password(&self, email: &str) -> UserId {
+        use gatehouse::domain::ports::NewUser;
+        let hash = Secret::new("$argon2id$unused".to_string());
+        let user = NewUser {
+            email,
+            password_hash: Some(&hash),
+            first_name: None,
+            last_name: None,
+        };
+        self.gatehouse
+            .store
+            .create_user(user, T0)
+            .await
+            .unwrap()
+            .unwrap()
+    }
+}
+
+#[tokio::test]
+async fn a_new_identity_signs_up_by_transfer_then_signs_in_again_without_one() {
+    let sso = Sso::new();
+    sso.vouch_for(identity("sub-new", Some("grace@example.com"), true));
+    let browser = sso.client().await;
+    let state = sso.start(&browser, "oauth_idp", None).await;
+    let page = sso
+        .answer(&browser, "idp", &state, "good-code")
+        .await
+        .unwrap();
+    assert_eq!(page, "/sso-callback?redirect_url=%2Forgs");
+    assert_eq!(
+        sso.status(&browser).await,
+        Some(SignInStatus::NeedsIdentifier)
+    );
+
+    let outcome = sso::transfer_to_sign_up(&sso.gatehouse, &browser, None, T0 + 7)
+        .await
+        .unwrap();
+    assert!(outcome.cookie.is_some(), "a session");
+    assert_eq!(
+        outcome.next.redirect_url,
+        sso.gatehouse.config.instance.after_sign_up_url
+    );
+    let user_id = outcome.snapshot.user.unwrap().id;
+    // Once only.
+    assert!(
+        sso::transfer_to_sign_up(&sso.gatehouse, &browser, None, T0 + 8)
+            .await
+            .is_err()
+    );
+
+    // The same identity on another browser: signed in, no sign-up.
+    let other = sso.client().await;
+    let state = sso.start(&other, "oauth_idp", None).await;
+    sso.answer(&other, "idp", &state, "good-code")
+        .await
+        .unwrap();
+    assert_eq!(sso.status(&other).await, Some(SignInStatus::Complete));
+    let outcome = sign_in::finalize(&sso.gatehouse, &other, None, T0 + 9)
+        .await
+        .unwrap();
+    assert_eq!(outcome.snapshot.user.unwrap().id, user_id);
+    let accounts = sso
+        .gatehouse
+        .store
+        .list_external_accounts(&user_id)
+        .await
+        .unwrap();
+    assert_eq!(accounts.len(), 1);
+}
+
+#[tokio::test]
+async fn a_verified_email_links_to_its_user_and_an_unverified_one_never_does() {
+    let sso = Sso::new();
+    let existing = sso.user_with_password("ada@example.com").await;
+
+    sso.vouch_for(identity("sub-unverified", Some("ada@example.com"), false));
+    let browser = sso.client().await;
+    let state = sso.start(&browser, "oauth_idp", None).await;
+    let refused = sso
+        .answer(&browser, "idp", &state, "good-code")
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::ExternalAccountEmailUnverified);
+    assert_eq!(sso.status(&browser).await, None, "the attempt is over");
+    assert!(sso
+        .gatehouse
+        .store
+        .list_external_accounts(&existing)
+        .await
+        .unwrap()
+        .is_empty());
+
+    sso.vouch_for(identity("sub-verified", Some("ada@example.com"), true));
+    let state = sso.start(&browser, "oauth_idp", None).await;
+    sso.answer(&browser, "idp", &state, "good-code")
+        .await
+        .unwrap();
+    let outcome = sign_in::finalize(&sso.gatehouse, &browser, None, T0 + 9)
+        .await
+        .unwrap();
+    assert_eq!(outcome.snapshot.user.unwrap().id, existing);
+    let accounts = sso
+        .gatehouse
+        .store
+        .list_external_accounts(&existing)
+        .await
+        .unwrap();
+    assert_eq!(accounts.len(), 1);
+    assert_eq!(accounts[0].subject, "sub-verified");
+}
+
+#[tokio::test]
+async fn a_state_is_answered_once_and_only_on_its_own_browser() {
+    let sso = Sso::new();
+    sso.vouch_for(identity("sub-1", Some("grace@example.com"), true));
+    let browser = sso.client().await;
+    let state = sso.start(&browser, "oauth_idp", None).await;
+
+    // Another browser replaying the answer gets nothing (login CSRF).
+    let attacker = sso.client().await;
+    let err = sso
+        .answer(&attacker, "idp", &state, "good-code")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::OauthCallbackInvalid);
+    // A wrong state is refused and leaves the real attempt usable.
+    let err = sso
+        .answer(&browser, "idp", "forged", "good-code")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::OauthCallbackInvalid);
+
+    sso.answer(&browser, "idp", &state, "good-code")
+        .await
+        .unwrap();
+    let again = sso
+        .answer(&browser, "idp", &state, "good-code")
+        .await
+        .unwrap_err();
+    assert_eq!(again.code, ErrorCode::OauthCallbackInvalid, "reused state");
+}
+
+#[tokio::test]
+async fn provider_failures_end_the_attempt_with_their_code() {
+    let sso = Sso::new();
+    sso.vouch_for(identity("sub-1", Some("grace@example.com"), true));
+    let browser = sso.client().await;
+
+    let state = sso.start(&browser, "oauth_idp", None).await;
+    let denied = ProviderAnswer {
+        code: None,
+        state: Some(&state),
+        error: Some("access_denied"),
+    };
+    let err = sso::callback(&sso.gatehouse, Some(&browser), "idp", denied, T0 + 5)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::OauthAccessDenied);
+    assert_eq!(sso.status(&browser).await, None);
+    let err = sso
+        .answer(&browser, "idp", &state, "good-code")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code,
+        ErrorCode::OauthCallbackInvalid,
+        "no second chance for that state"
+    );
+
+    // A token that does not verify (bad code, or a nonce mismatch in the real adapter).
+    let state = sso.start(&browser, "oauth_idp", None).await;
+    let err = sso
+        .answer(&browser, "idp", &state, "bad-code")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::OauthTokenInvalid);
+
+    // Going back and choosing the provider again starts a fresh attempt that works.
+    let _abandoned = sso.start(&browser, "oauth_idp", None).await;
+    let state = sso.start(&browser, "oauth_idp", None).await;
+    sso.answer(&browser, "idp", &state, "good-code")
+        .await
+        .unwrap();
+    assert_eq!(
+        sso.status(&browser).await,
+        Some(SignInStatus::NeedsIdentifier)
+    );
+}
+
+#[tokio::test]
+async fn enterprise_connections_are_chosen_by_the_email_domain() {
+    let sso = Sso::new();
+    let browser = sso.client().await;
+    let state = sso
+        .start(&browser, "enterprise_sso", Some("Lin@ACME.test"))
+        .await;
+    let url = sso.provider.last.lock().unwrap().clone().unwrap();
+    assert_eq!(url.0, state);
+    sso.vouch_for(identity("emp-1", Some("lin@acme.test"), true));
+    // The answer must come back on the enterprise connection's own callback.
+    let err = sso
+        .answer(&browser, "idp", &state, "good-code")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::OauthCallbackInvalid);
+
+    let state = sso
+        .start(&browser, "enterprise_sso", Some("lin@acme.test"))
+        .await;
+    sso.answer(&browser, "acme", &state, "good-code")
+        .await
+        .unwrap();
+    assert_eq!(
+        sso.status(&browser).await,
+        Some(SignInStatus::NeedsIdentifier)
+    );
+
+    let start = SsoStart {
+        strategy: "enterprise_sso",
+        identifier: Some("lin@other.test"),
+        ..Default::default()
+    };
+    let err = sso::start(&sso.gatehouse, &browser, start, T0)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::SsoConnectionNotFound);
+    let start = SsoStart {
+        strategy: "oauth_nope",
+        ..Default::default()
+    };
+    let err = sso::start(&sso.gatehouse, &browser, start, T0)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::SsoConnectionNotFound);
+}
+
+#[tokio::test]
+async fn a_user_with_a_second_factor_still_needs_it_and_a_locked_user_is_refused() {
+    let sso = Sso::new();
+    let user_id = sso.user_with_password("mfa@example.com").await;
+    enable_totp(&sso, &user_id, "mfa@example.com").await;
+    sso.vouch_for(identity("sub-mfa", Some("mfa@example.com"), true));
+    let browser = sso.client().await;
+    let state = sso.start(&browser, "oauth_idp", None).await;
+    sso.answer(&browser, "idp", &state, "good-code")
+        .await
+        .unwrap();
+    assert_eq!(
+        sso.status(&browser).await,
+        Some(SignInStatus::NeedsSecondFactor)
+    );
+    assert!(sign_in::finalize(&sso.gatehouse, &browser, None, T0 + 9)
+        .await
+        .is_err());
+
+    // Locked by wrong passwords: SSO does not get around it.
+    let policy = &sso.gatehouse.config.lockout;
+    for _ in 0..policy.max_attempts {
+        sso.gatehouse
+            .store
+            .reserve_guess("mfa@example.com", policy.max_attempts, T0 + 3600, T0)
+            .await
+            .unwrap();
+    }
+    let state = sso.start(&browser, "oauth_idp", None).await;
+    let err = sso
+        .answer(&browser, "idp", &state, "good-code")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::UserLocked);
+}
+
+/// Enrols an authenticator app for `user_id` (on a session of a browser of theirs).
+async fn enable_totp(sso: &Sso, user_id: &UserId, email: &str) {
+    use gatehouse::domain::{mfa, ports::NewSession};
+    let browser = sso.client().await;
+    let token = gatehouse::domain::tokens::SecretToken::generate().hash();
+    let session = sso
+        .gatehouse
+        .store
+        .create_session(
+            NewSession {
+                client_id: &browser,
+                user_id,
+                new_token_hash: &token,
+                first_factor_at: T0,
+                second_factor_at: None,
+                expires_at: T0 + 3600,
+            },
+            T0,
+        )
+        .await
+        .unwrap();
+    let enrollment = mfa::start_enrollment(&sso.gatehouse, user_id, email, T0)
+        .await
+        .unwrap();
+    let code = mfa::code_at(&enrollment.secret, T0 + 1).unwrap();
+    mfa::confirm_enrollment(&sso.gatehouse, user_id, email, &session, &code, T0 + 1)
+        .await
+        .unwrap();
+}
