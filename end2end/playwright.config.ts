@@ -1,5 +1,13 @@
 import { defineConfig } from '@playwright/test';
-import { APP_PORT, MAIL_SMTP_PORT, MAIL_WEB_PORT, MFA_APP_PORT, TRUST_APP_PORT } from './tests/ports';
+import { APP_PORT, MAIL_SMTP_PORT, MAIL_WEB_PORT, MFA_APP_PORT, OIDC_PORT, TRUST_APP_PORT } from './tests/ports';
+
+// Every instance has the same two SSO connections to the harness's OpenID provider: a social one
+// ("Continue with Test IdP") and an enterprise one for @acme.test.
+const SSO_CONNECTIONS = `[
+  { key = "testidp", name = "Test IdP", issuer = "http://127.0.0.1:${OIDC_PORT}", client_id = "gatehouse-social", client_secret = "social-secret" },
+  { key = "acme", name = "Acme", issuer = "http://127.0.0.1:${OIDC_PORT}", client_id = "gatehouse-acme", client_secret = "acme-secret", domains = ["acme.test"] },
+]`;
+const APP_ORIGINS = [APP_PORT, MFA_APP_PORT, TRUST_APP_PORT].map((port) => `http://127.0.0.1:${port}`);
 
 // The harness starts every peer itself on loopback and Playwright stops them all at the end,
 // also when a test fails: maildev (SMTP sink + REST API) and the Gatehouse server built by
@@ -33,6 +41,14 @@ export default defineConfig({
       timeout: 60_000,
     },
     {
+      // A real OpenID provider with its own login and consent pages (oidc-provider.mjs).
+      command: `node oidc-provider.mjs ${OIDC_PORT} ${APP_ORIGINS.join(' ')}`,
+      url: `http://127.0.0.1:${OIDC_PORT}/.well-known/openid-configuration`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stderr: 'pipe',
+    },
+    {
       command: 'bash end2end/start-app.sh',
       cwd: '..',
       url: `http://127.0.0.1:${APP_PORT}/healthz`,
@@ -45,6 +61,7 @@ export default defineConfig({
         GATEHOUSE_INSTANCE__PUBLIC_URL: `http://127.0.0.1:${APP_PORT}`,
         // Every test runs from 127.0.0.1: a high per-IP limit (the Rust suite tests the limit).
         GATEHOUSE_RATE_LIMITS__MAX_REQUESTS: '1000',
+        GATEHOUSE_SSO__CONNECTIONS: SSO_CONNECTIONS,
       },
     },
     {
@@ -63,6 +80,7 @@ export default defineConfig({
         GATEHOUSE_INSTANCE__PUBLIC_URL: `http://127.0.0.1:${MFA_APP_PORT}`,
         GATEHOUSE_MFA__REQUIRED: 'true',
         GATEHOUSE_RATE_LIMITS__MAX_REQUESTS: '1000',
+        GATEHOUSE_SSO__CONNECTIONS: SSO_CONNECTIONS,
         GATEHOUSE_INSTANCE__TASK_URLS: '{}',
       },
     },
@@ -81,6 +99,7 @@ export default defineConfig({
         GATEHOUSE_INSTANCE__PUBLIC_URL: `http://127.0.0.1:${TRUST_APP_PORT}`,
         GATEHOUSE_CLIENT_TRUST__ENABLED: 'true',
         GATEHOUSE_RATE_LIMITS__MAX_REQUESTS: '1000',
+        GATEHOUSE_SSO__CONNECTIONS: SSO_CONNECTIONS,
       },
     },
   ],

@@ -86,14 +86,14 @@ test.describe('password sign-up and sign-in (JavaScript on)', () => {
     await hydrated(page);
     await page.getByLabel('Email address').fill('not-an-email@nowhere');
     await page.getByLabel('Password', { exact: true }).fill('short');
-    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
     await expect(page.locator('#field-email_address-error')).toHaveText('Email address must be a valid email address.');
     await expect(page.locator('#field-password-error')).toHaveText('Your password is too short. It must be at least 8 characters long.');
     await expect(page.getByLabel('Email address')).toHaveValue('not-an-email@nowhere');
 
     await page.getByLabel('Email address').fill(uniqueEmail('pwned'));
     await page.getByLabel('Password', { exact: true }).fill('password123');
-    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
     await expect(page.locator('#field-password-error')).toContainText('found in an online data breach');
 
     // The owner of a taken address is mailed a notice; the visitor sees the usual next step.
@@ -104,12 +104,12 @@ test.describe('password sign-up and sign-in (JavaScript on)', () => {
     const before = (await mailsFor(owner)).length;
     await page.getByLabel('Email address').fill(owner);
     await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
     await expect(page.getByRole('heading', { name: 'Verify your email' })).toBeVisible();
     const notice = await latestMail(owner, before);
     expect(notice.subject).toBe('Sign-up attempt with your email address');
     await page.getByLabel('Verification code').fill('123456');
-    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
     await expect(page.locator('#field-code-error')).toHaveText('Incorrect code');
   });
 
@@ -119,15 +119,15 @@ test.describe('password sign-up and sign-in (JavaScript on)', () => {
     await hydrated(page);
     await page.getByLabel('Email address').fill(email);
     await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
     await expect(page.getByRole('heading', { name: 'Verify your email' })).toBeVisible();
     const code = await latestCode(email);
     const wrong = code === '000000' ? '111111' : '000000';
     await page.getByLabel('Verification code').fill(wrong);
-    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
     await expect(page.locator('#field-code-error')).toHaveText('Incorrect code');
     await page.getByLabel('Verification code').fill(code);
-    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
     // Pending (organizations are required): the task page carries the refused target's fallback.
     await expect(page).toHaveURL(/\/session-tasks\/choose-organization\?redirect_url=%2Fdashboard$/);
     await createOrganization(page, uniqueOrg('Code'));

@@ -6,3 +6,5 @@ export const MAIL_SMTP_PORT = 1125;
 export const MAIL_WEB_PORT = 1180;
 /** The instance with client trust on (a new browser must confirm an emailed code). */
 export const TRUST_APP_PORT = 3102;
+/** The OpenID provider (oidc-provider) the instances' SSO connections point at. */
+export const OIDC_PORT = 3190;

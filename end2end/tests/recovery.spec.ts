@@ -22,17 +22,17 @@ async function resetPassword(page: Page, email: string, js: boolean): Promise<vo
   await expect(page.getByRole('heading', { name: 'Check your email' })).toBeVisible();
   const code = await latestCode(email, before);
   await page.getByLabel('Verification code').fill(code);
-  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByRole('button', { name: 'Continue', exact: true }).click();
   await expect(page).toHaveURL(/\/sign-in\/reset-password/);
   await expect(page.getByRole('heading', { name: 'Set new password' })).toBeVisible();
   await expect(page.getByLabel('Sign out of all other devices')).toBeChecked();
   await page.getByLabel('New password').fill(NEW_PASSWORD);
   await page.getByLabel('Confirm password').fill('not-the-same-password');
-  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByRole('button', { name: 'Continue', exact: true }).click();
   await expect(page.locator('#field-confirm_password-error')).toHaveText("Passwords don't match.");
   await page.getByLabel('New password').fill(NEW_PASSWORD);
   await page.getByLabel('Confirm password').fill(NEW_PASSWORD);
-  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByRole('button', { name: 'Continue', exact: true }).click();
   await expect(page).toHaveURL(/\/dashboard$/);
   await expect(page.getByTestId('user-email')).toHaveText(email);
 }
@@ -74,7 +74,7 @@ test('forgot password for an email without an account shows the same screens', a
   await expect(page).toHaveURL(/\/sign-in\/factor-one/);
   await expect(page.getByRole('heading', { name: 'Check your email' })).toBeVisible();
   await page.getByLabel('Verification code').fill('123456');
-  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByRole('button', { name: 'Continue', exact: true }).click();
   await expect(page.locator('#field-code-error')).toHaveText('Incorrect code');
   expect(await mailsFor(email)).toHaveLength(0);
 });
@@ -98,7 +98,7 @@ for (const js of [true, false]) {
       // A reload mid-step shows a working step.
       await page.reload();
       await page.getByLabel('Verification code').fill(code);
-      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.getByRole('button', { name: 'Continue', exact: true }).click();
       await expect(page).toHaveURL(/\/dashboard$/);
 
       await page.getByRole('button', { name: 'Sign out' }).click();

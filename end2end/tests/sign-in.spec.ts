@@ -14,14 +14,14 @@ async function signUpWithTotp(page: Page, email: string, opts: { js?: boolean } 
   await expect(page).toHaveURL(/\/sign-in\/tasks\/setup-mfa/);
   await expect(page.getByRole('heading', { name: 'Set up two-step verification' })).toBeVisible();
   if (js) await hydrated(page);
-  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByRole('button', { name: 'Continue', exact: true }).click();
   const secret = (await page.getByTestId('totp-secret').textContent())!.trim();
   await page.getByLabel('Authentication code').fill(totp(secret));
   await page.getByRole('button', { name: 'Verify' }).click();
   const codes = page.getByTestId('backup-codes').locator('li');
   await expect(codes).toHaveCount(10);
   const backupCodes = (await codes.allTextContents()).map((code) => code.trim());
-  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByRole('button', { name: 'Continue', exact: true }).click();
   await createOrganization(page, uniqueOrg('Totp'));
   await expect(page).toHaveURL(/\/dashboard$/);
   return { secret, backupCodes };
@@ -50,10 +50,10 @@ test.describe('second factor at sign-in', () => {
     expect((await page.request.get('/api/me')).status()).toBe(401);
 
     await page.getByLabel('Authentication code').fill('000000');
-    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
     await expect(page.locator('#field-code-error')).toHaveText('Incorrect code');
     await page.getByLabel('Authentication code').fill(nextTotp(secret));
-    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
     await expect(page).toHaveURL(/\/dashboard$/);
     await expect(page.getByTestId('user-email')).toHaveText(email);
   });
@@ -70,7 +70,7 @@ test.describe('second factor at sign-in', () => {
       await expect(page.getByRole('heading', { name: 'Two-step verification' })).toBeVisible();
       await page.getByRole('button', { name: 'Use a backup code' }).click();
       await page.getByLabel('Backup code').fill(backupCodes[0]);
-      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.getByRole('button', { name: 'Continue', exact: true }).click();
       if (attempt === 'first') {
         await expect(page).toHaveURL(/\/dashboard$/);
       } else {
@@ -97,10 +97,10 @@ test.describe('second factor and set-up with JavaScript disabled', () => {
     await fillSignIn(page, email);
     await expect(page).toHaveURL(/\/sign-in\/factor-two/);
     await page.getByLabel('Authentication code').fill('000000');
-    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
     await expect(page.locator('#field-code-error')).toHaveText('Incorrect code');
     await page.getByLabel('Authentication code').fill(nextTotp(secret));
-    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
     await expect(page).toHaveURL(/\/dashboard$/);
 
     await page.getByRole('button', { name: 'Sign out' }).click();
@@ -108,7 +108,7 @@ test.describe('second factor and set-up with JavaScript disabled', () => {
     await fillSignIn(page, email);
     await page.getByRole('button', { name: 'Use a backup code' }).click();
     await page.getByLabel('Backup code').fill(backupCodes[3]);
-    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
     await expect(page).toHaveURL(/\/dashboard$/);
   });
 
@@ -169,17 +169,17 @@ test.describe('custom flows written only with the hooks', () => {
     await hydrated(page);
     await page.getByLabel('Email address').fill(email);
     await page.getByLabel('Password').fill('not-the-password');
-    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
     await expect(page.getByText('Password is incorrect. Try again, or use another method.')).toBeVisible();
     await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
     await expect(page.getByRole('heading', { name: 'Two-step verification' })).toBeVisible();
     expect((await page.request.get(`${mfaURL}/api/me`)).status()).toBe(401);
     await page.getByLabel('Authentication code').fill('000000');
-    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
     await expect(page.getByText('Incorrect code')).toBeVisible();
     await page.getByLabel('Authentication code').fill(nextTotp(secret));
-    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
     await expect(page).toHaveURL(/\/dashboard$/);
     await expect(page.getByTestId('user-email')).toHaveText(email);
   });
@@ -190,10 +190,10 @@ test.describe('custom flows written only with the hooks', () => {
     await hydrated(page);
     await page.getByLabel('Email address').fill(email);
     await page.getByLabel('Password').fill('short');
-    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
     await expect(page.getByText('Your password is too short. It must be at least 8 characters long.')).toBeVisible();
     await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
     await expect(page.getByRole('heading', { name: 'Verify your email' })).toBeVisible();
     const code = await latestCode(email);
     await page.getByLabel('Verification code').fill(code);

@@ -113,17 +113,17 @@ test.describe('session tasks and organizations', () => {
 
     await page.getByLabel('New password', { exact: true }).fill('a-brand-new-password');
     await page.getByLabel('Confirm password').fill('a-different-password');
-    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
     await expect(page.locator('#field-confirm_password-error')).toHaveText("Passwords don't match.");
 
     await page.getByLabel('New password', { exact: true }).fill(PASSWORD);
     await page.getByLabel('Confirm password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
     await expect(page.locator('#field-new_password-error')).toHaveText('New password cannot be the same as the current password.');
 
     await page.getByLabel('New password', { exact: true }).fill('a-brand-new-password');
     await page.getByLabel('Confirm password').fill('a-brand-new-password');
-    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
     await expect(page).toHaveURL(/\/dashboard$/);
     await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
 
@@ -199,7 +199,7 @@ test.describe('an instance that requires MFA (embedded task routes)', () => {
     await hydrated(page);
     // Loading the page creates nothing; the secret is created by a POST.
     await expect(page.getByTestId('totp-secret')).toHaveCount(0);
-    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
     await expect(page.locator('.qr svg')).toBeVisible();
     const secret = (await page.getByTestId('totp-secret').textContent())!.trim();
     expect(secret).toMatch(/^[A-Z2-7]{32}$/);
@@ -216,7 +216,7 @@ test.describe('an instance that requires MFA (embedded task routes)', () => {
     await page.getByRole('button', { name: 'Verify' }).click();
     const codes = page.getByTestId('backup-codes').locator('li');
     await expect(codes).toHaveCount(10);
-    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
 
     // Next task, in the fixed order: choose-organization, on the embedded route.
     await expect(page).toHaveURL(/\/sign-in\/tasks\/choose-organization\?redirect_url=%2Fdashboard$/);

@@ -8,7 +8,9 @@
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use crate::prelude::{use_auth, use_sign_in, use_sign_up, NavigateArgs, SignInStatus};
+use crate::prelude::{
+    task_url, use_auth, use_instance_urls, use_sign_in, use_sign_up, NavigateArgs, SignInStatus,
+};
 
 /// The seeds' callback page.
 #[component]
@@ -27,11 +29,15 @@ pub fn SsoCallbackPage() -> impl IntoView {
             router_navigate(&url, Default::default());
         }
     });
-    // The seeds' `handleNavigate`: a pending session is sent to its task page by the kit (the
-    // demo's `task_urls`); otherwise the decorated redirect target.
+    // The seeds' `handleNavigate`: a pending session goes to its current task's page (the kit
+    // already sent it there when `task_urls` names one); otherwise the decorated target.
+    let urls = use_instance_urls();
     let handle_navigate = Callback::new(move |args: NavigateArgs| {
-        let url = args.decorate_url(&args.redirect_url);
-        go.run(url);
+        if let Some(task) = args.session.current_task() {
+            go.run(task_url(task, &urls.task_urls, &urls.sign_in_url, None));
+            return;
+        }
+        go.run(args.decorate_url(&args.redirect_url));
     });
     let has_run = StoredValue::new(false);
     Effect::new(move |_| {
