@@ -249,10 +249,14 @@ impl ErrorCode {
             ),
             Self::UserLocked => (
                 "Account locked".to_string(),
-                format!(
-                    "Your account is locked. You can try again in {}.",
-                    describe_duration(meta.lockout_expires_in_seconds.unwrap_or(0))
-                ),
+                match meta.lockout_expires_in_seconds {
+                    Some(seconds) => format!(
+                        "Your account is locked. You can try again in {}.",
+                        describe_duration(seconds)
+                    ),
+                    // Known only by its code (e.g. after SSO): no invented duration.
+                    None => "Your account is locked. Please try again later.".to_string(),
+                },
             ),
             Self::TooManyRequests => (
                 "Too many requests, retry later".to_string(),

@@ -268,12 +268,38 @@ impl UseSignIn {
         .await
     }
 
-    /// Single sign-on: `strategy` is `oauth_<connection key>` (a social connection) or
-    /// `enterprise_sso` with `identifier` (the email whose domain picks the connection). The
-    /// browser goes to the provider, which returns through the server to
+    /// Single sign-on (SPEC §3.6): `strategy` is `oauth_<connection key>` (a social
+    /// connection). The browser goes to the provider, which returns through the server to
     /// `redirect_callback_url` (your callback page, default `/sso-callback`); `redirect_url` is
     /// where the session starts. Errors (no such connection, provider down) come back here.
     pub async fn sso(
+        self,
+        strategy: String,
+        redirect_callback_url: String,
+        redirect_url: String,
+    ) -> Result<(), AuthError> {
+        self.start_sso(strategy, None, redirect_callback_url, redirect_url)
+            .await
+    }
+
+    /// [`UseSignIn::sso`] with `enterprise_sso`: the domain of `email_address` picks the
+    /// enterprise connection, and the provider's login is pre-filled with it.
+    pub async fn enterprise_sso(
+        self,
+        email_address: String,
+        redirect_callback_url: String,
+        redirect_url: String,
+    ) -> Result<(), AuthError> {
+        self.start_sso(
+            "enterprise_sso".to_string(),
+            Some(email_address),
+            redirect_callback_url,
+            redirect_url,
+        )
+        .await
+    }
+
+    async fn start_sso(
         self,
         strategy: String,
         identifier: Option<String>,

@@ -50,7 +50,7 @@ pub(crate) fn SocialButtons(
                 let target = redirect_url.get_untracked();
                 leptos::task::spawn_local(async move {
                     let started = sign_in
-                        .sso(strategy, None, redirect_callback_url.to_string(), target)
+                        .sso(strategy, redirect_callback_url.to_string(), target)
                         .await;
                     if started.is_err() {
                         error.set(sign_in.last_error().get_untracked());

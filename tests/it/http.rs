@@ -2011,6 +2011,11 @@ async fn the_sso_callback_refuses_answers_it_did_not_ask_for_and_says_why_on_sig
     assert!(page
         .body
         .contains("The sign-in was cancelled at the provider."));
+    // Known by its code only: no invented lockout duration.
+    let page = app.get("/sign-in?sso_error=user_locked").await;
+    assert!(page
+        .body
+        .contains("Your account is locked. Please try again later."));
     let page = app
         .get("/sign-in?sso_error=%3Cscript%3Ealert(1)%3C/script%3E")
         .await;
