@@ -613,3 +613,27 @@ async fn enable_totp(sso: &Sso, user_id: &UserId, email: &str) {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn parallel_answers_with_one_state_move_the_attempt_once() {
+    let sso = Arc::new(Sso::new());
+    sso.vouch_for(identity("sub-par", Some("par@example.com"), true));
+    let browser = sso.client().await;
+    let state = sso.start(&browser, "oauth_idp", None).await;
+    let answers = (0..16).map(|_| {
+        let (sso, browser, state) = (sso.clone(), browser.clone(), state.clone());
+        tokio::spawn(async move { sso.answer(&browser, "idp", &state, "good-code").await })
+    });
+    let mut accepted = 0;
+    for answer in answers.collect::<Vec<_>>() {
+        match answer.await.unwrap() {
+            Ok(_) => accepted += 1,
+            Err(error) => assert_eq!(error.code, ErrorCode::OauthCallbackInvalid),
+        }
+    }
+    assert_eq!(accepted, 1);
+    assert_eq!(
+        sso.status(&browser).await,
+        Some(SignInStatus::NeedsIdentifier)
+    );
+}
