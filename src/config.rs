@@ -335,7 +335,7 @@ impl SsoConfig {
 
     /// The enterprise connection for the domain of `email`, if any.
     pub fn enterprise_for_email(&self, email: &str) -> Option<&SsoConnectionConfig> {
-        let domain = email.rsplit_once('@')?.1.to_ascii_lowercase();
+        let domain = crate::model::email_domain(email)?;
         self.connections
             .iter()
             .find(|connection| connection.domains.contains(&domain))

@@ -436,10 +436,8 @@ pub struct SocialConnection {
 impl InstanceUrls {
     /// Whether the domain of `email` has an enterprise connection.
     pub fn is_enterprise_email(&self, email: &str) -> bool {
-        email.rsplit_once('@').is_some_and(|(_, domain)| {
-            let domain = domain.trim().to_ascii_lowercase();
-            self.enterprise_domains.contains(&domain)
-        })
+        crate::model::email_domain(email)
+            .is_some_and(|domain| self.enterprise_domains.contains(&domain))
     }
 }
 

@@ -12,7 +12,7 @@ use crate::{
     },
     model::{
         with_redirect_url, AuthError, ClientId, GatehouseError, Member, MembershipPage, OrgId,
-        SessionId, UserId,
+        SessionId, SignInStatus, UserId,
     },
     server::{cookies::ClientCookie, request_auth, RequestAuth},
 };
@@ -465,7 +465,7 @@ pub async fn sso_start(
     .await?;
     redirect_form_post(&url);
     Ok(SignInStep {
-        status: crate::model::SignInStatus::NeedsFirstFactor,
+        status: SignInStatus::NeedsFirstFactor,
         change: None,
         next_url: Some(url),
     })
@@ -481,8 +481,8 @@ async fn sign_in_reload(redirect_url: Option<String>) -> Result<SignInStep, Gate
         .await?
         .ok_or_else(AuthError::no_attempt)?;
     match attempt.state.status() {
-        crate::model::SignInStatus::NeedsIdentifier => Ok(SignInStep {
-            status: crate::model::SignInStatus::NeedsIdentifier,
+        SignInStatus::NeedsIdentifier => Ok(SignInStep {
+            status: SignInStatus::NeedsIdentifier,
             change: None,
             next_url: None,
         }),
@@ -494,42 +494,28 @@ async fn sign_in_reload(redirect_url: Option<String>) -> Result<SignInStep, Gate
 }
 
 pub async fn sso_continue(redirect_url: Option<String>) -> Result<SignInStep, GatehouseError> {
-    let gatehouse = core()?;
-    let auth = request_auth();
-    let now = domain::now();
-    let attempt = match &auth.client_id {
-        Some(client_id) => sign_in::current(&gatehouse, client_id, now).await?,
-        None => None,
-    };
-    let (Some(client_id), Some(attempt)) = (auth.client_id.clone(), attempt) else {
-        // Nothing in progress (a reload after success): signed in already, or start over.
-        let instance = &gatehouse.config.instance;
-        let signed_in = auth.snapshot.session_id.is_some();
-        let target = if signed_in {
-            &instance.after_sign_in_url
-        } else {
-            &instance.sign_in_url
-        };
-        redirect_form_post(target);
-        return Err(AuthError::no_attempt().into());
-    };
-    if attempt.state.status() == crate::model::SignInStatus::NeedsIdentifier {
-        return sign_up_transfer(redirect_url)
+    match sign_in_reload(redirect_url.clone()).await {
+        Ok(step) if step.status == SignInStatus::NeedsIdentifier => sign_up_transfer(redirect_url)
             .await
             .map(|change| SignInStep {
-                status: crate::model::SignInStatus::Complete,
+                status: SignInStatus::Complete,
                 change: Some(change),
                 next_url: None,
+            }),
+        Ok(step) => Ok(step),
+        Err(error) => {
+            // Nothing in progress (a reload after success): signed in already, or start over.
+            let gatehouse = core()?;
+            let instance = &gatehouse.config.instance;
+            let signed_in = request_auth().snapshot.session_id.is_some();
+            redirect_form_post(if signed_in {
+                &instance.after_sign_in_url
+            } else {
+                &instance.sign_in_url
             });
+            Err(error)
+        }
     }
-    sign_in_outcome(
-        &gatehouse,
-        &client_id,
-        sign_in::SignInView::from(&attempt),
-        redirect_url,
-        now,
-    )
-    .await
 }
 
 async fn sign_up_transfer(redirect_url: Option<String>) -> Result<AuthChange, GatehouseError> {

@@ -13,9 +13,15 @@ use crate::prelude::{
 /// The seeds' `navigate`: `decorate_url('/dashboard')`; an absolute URL loads fully, a path
 /// navigates client-side.
 fn to_dashboard() -> Callback<NavigateArgs> {
+    let go = go_to();
+    Callback::new(move |args: NavigateArgs| go.run(args.decorate_url("/dashboard")))
+}
+
+/// Goes to a URL as the seeds do: `http…` loads the page fully, a path navigates client-side.
+/// Created in a component (it reads the router), run from anywhere.
+pub(super) fn go_to() -> Callback<String> {
     let navigate = use_navigate();
-    Callback::new(move |args: NavigateArgs| {
-        let url = args.decorate_url("/dashboard");
+    Callback::new(move |url: String| {
         if url.starts_with("http") {
             #[cfg(feature = "hydrate")]
             if let Some(window) = leptos::web_sys::window() {

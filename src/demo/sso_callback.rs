@@ -6,7 +6,7 @@
 //! JavaScript the "Continue" button posts the same decision to the server.
 
 use leptos::{prelude::*, task::spawn_local};
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use crate::prelude::{
     task_url, use_auth, use_instance_urls, use_sign_in, use_sign_up, NavigateArgs, SignInStatus,
@@ -18,17 +18,7 @@ pub fn SsoCallbackPage() -> impl IntoView {
     let sign_in = use_sign_in();
     let sign_up = use_sign_up();
     let auth = use_auth();
-    let router_navigate = use_navigate();
-    let go = Callback::new(move |url: String| {
-        if url.starts_with("http") {
-            #[cfg(feature = "hydrate")]
-            if let Some(window) = leptos::web_sys::window() {
-                let _ = window.location().set_href(&url);
-            }
-        } else {
-            router_navigate(&url, Default::default());
-        }
-    });
+    let go = super::custom::go_to();
     // The seeds' `handleNavigate`: a pending session goes to its current task's page (the kit
     // already sent it there when `task_urls` names one); otherwise the decorated target.
     let urls = use_instance_urls();

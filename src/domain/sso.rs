@@ -24,7 +24,10 @@ use super::{
 };
 use crate::{
     config::SsoConnectionConfig,
-    model::{with_redirect_url, AuthError, ClientId, ErrorCode, SignInId, UserId},
+    model::{
+        limits::REDIRECT_URL_MAX_CHARS as URL_MAX_CHARS, with_redirect_url, AuthError, ClientId,
+        ErrorCode, SignInId, UserId,
+    },
 };
 
 /// The strategy that picks the connection by the email's domain.
@@ -33,8 +36,6 @@ pub const ENTERPRISE_STRATEGY: &str = "enterprise_sso";
 pub const OAUTH_PREFIX: &str = "oauth_";
 /// The callback page when the app names none.
 pub const DEFAULT_CALLBACK_URL: &str = "/sso-callback";
-/// Longest accepted redirect target.
-const URL_MAX_CHARS: usize = 2048;
 
 /// What an attempt waiting for the provider keeps.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -20,6 +20,13 @@ pub use redirect::{decorate_url, encode_query_component, with_redirect_url, Deco
 pub use status::{SessionStatus, SignInStatus, SignUpStatus, TaskKey};
 pub use tasks::task_url;
 
+/// The domain of an email address, lowercased (SSO picks an enterprise connection by it).
+pub fn email_domain(email: &str) -> Option<String> {
+    email
+        .rsplit_once('@')
+        .map(|(_, domain)| domain.trim().to_ascii_lowercase())
+}
+
 /// Field limits shared by forms and server-side validation.
 pub mod limits {
     /// Shortest accepted password, in characters (Clerk's default).
