@@ -9,7 +9,8 @@
 //    enterprise connection for @acme.test).
 // Any login works with any password. The login decides the account: an email address is used
 // as it is (anything else becomes <login>@example.test); a login containing "unverified" gets
-// `email_verified: false`; the subject is the login.
+// `email_verified: false`; a login containing "noemail" gets no email at all; the subject is the
+// login.
 import Provider from 'oidc-provider';
 
 const [portArg, ...origins] = process.argv.slice(2);
@@ -28,13 +29,9 @@ function account(login) {
     // The development login makes the typed login the account id; it is also the subject.
     accountId: login,
     async claims() {
-      return {
-        sub: login,
-        email,
-        email_verified: !login.includes('unverified'),
-        given_name: name.charAt(0).toUpperCase() + name.slice(1),
-        family_name: 'Tester',
-      };
+      const names = { given_name: name.charAt(0).toUpperCase() + name.slice(1), family_name: 'Tester' };
+      if (login.includes('noemail')) return { sub: login, ...names };
+      return { sub: login, email, email_verified: !login.includes('unverified'), ...names };
     },
   };
 }

@@ -1,10 +1,10 @@
 import { expect, test, type Page } from '@playwright/test';
-import { createOrganization, hydrated, PASSWORD, signUpWithOrg, totp, uniqueEmail, uniqueOrg } from './helpers';
+import { createOrganization, hydrated, latestCode, PASSWORD, signUpWithOrg, totp, uniqueEmail, uniqueOrg } from './helpers';
 import { MFA_APP_PORT, OIDC_PORT } from './ports';
 
 // SSO against a real OpenID provider (oidc-provider, started by the harness on OIDC_PORT): its
-// development login page takes any login; an email login is that account's email, and a login
-// containing "unverified" gets `email_verified: false`.
+// development login page takes any login; an email login is that account's email, a login
+// containing "unverified" gets `email_verified: false`, and one containing "noemail" no email.
 
 const PROVIDER = `http://127.0.0.1:${OIDC_PORT}`;
 
@@ -75,6 +75,31 @@ test.describe('SSO with a real OpenID provider', () => {
     expect((await page.request.get('/api/me')).status()).toBe(401);
   });
 
+  test('an unverified provider email without an account is verified by code, then the identity signs in', async ({ page, browser }) => {
+    const email = uniqueEmail('unverified-new');
+    await continueWithTestIdp(page);
+    await providerLogin(page, email);
+    // Clerk's transfer with `unverified_fields = ["email_address"]`: the code goes to that email.
+    await expect(page).toHaveURL(/\/sign-up\/verify-email-address/);
+    await expect(page.getByRole('heading', { name: 'Verify your email' })).toBeVisible();
+    expect((await page.request.get('/api/me')).status()).toBe(401);
+    await hydrated(page);
+    await page.getByLabel('Verification code').fill(await latestCode(email));
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
+    await createOrganization(page, uniqueOrg('SsoUnv'));
+    await expect(page).toHaveURL(/\/dashboard$/);
+    await expect(page.getByTestId('user-email')).toHaveText(email);
+
+    // The identity is linked: the provider signs the same user in, with no sign-up.
+    const other = await browser.newContext();
+    const second = await other.newPage();
+    await continueWithTestIdp(second);
+    await providerLogin(second, email);
+    await expect(second).toHaveURL(/\/dashboard$/);
+    await expect(second.getByTestId('user-email')).toHaveText(email);
+    await other.close();
+  });
+
   test('access_denied at the provider comes back to /sign-in with the error; Back and retry works', async ({ page }) => {
     await continueWithTestIdp(page);
     await expect(page).toHaveURL(new RegExp(`^${PROVIDER}/interaction/`));
@@ -133,6 +158,25 @@ test.describe('SSO without JavaScript', () => {
     await page.getByRole('button', { name: 'Continue', exact: true }).click();
     await createOrganization(page, uniqueOrg('NoJs'));
     await expect(page).toHaveURL(/\/dashboard$/);
+  });
+
+  test('a provider that gives no email: /sign-up/continue asks for one, then its code', async ({ page }) => {
+    const email = uniqueEmail('sso-typed');
+    await page.goto('/sign-in');
+    await page.getByRole('button', { name: 'Continue with Test IdP' }).click();
+    await providerLogin(page, `noemail-${Date.now()}-${Math.floor(Math.random() * 1e6)}`);
+    await expect(page).toHaveURL(/\/sso-callback/);
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
+    await expect(page).toHaveURL(/\/sign-up\/continue/);
+    await expect(page.getByRole('heading', { name: 'Fill in missing fields' })).toBeVisible();
+    await page.getByLabel('Email address').fill(email);
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
+    await expect(page).toHaveURL(/\/sign-up\/verify-email-address/);
+    await page.getByLabel('Verification code').fill(await latestCode(email));
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
+    await createOrganization(page, uniqueOrg('NoEmail'));
+    await expect(page).toHaveURL(/\/dashboard$/);
+    await expect(page.getByTestId('user-email')).toHaveText(email);
   });
 });
 

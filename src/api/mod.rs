@@ -33,10 +33,21 @@ pub struct SignUpStep {
     pub status: crate::model::SignUpStatus,
     /// Fields still to verify (`email_address`).
     pub unverified_fields: Vec<String>,
-    /// Where the code was sent.
+    /// Fields still to fill in (`email_address` when an SSO provider gave none).
+    pub missing_fields: Vec<String>,
+    /// Where the code was sent (empty while the email is missing).
     pub email_address: String,
     /// The verification page, carrying `redirect_url`.
     pub verify_url: String,
+    /// The page asking for the missing fields (`<sign_up_url>/continue`), when there are any.
+    pub continue_url: Option<String>,
+}
+
+impl SignUpStep {
+    /// The page of the next step: the missing fields first, else the verification.
+    pub fn next_url(&self) -> &str {
+        self.continue_url.as_deref().unwrap_or(&self.verify_url)
+    }
 }
 
 /// The result of a sign-in step.
@@ -78,6 +89,15 @@ pub async fn verify_email_code(
 #[server(endpoint = "auth/resend_email_code")]
 pub async fn resend_email_code(redirect_url: Option<String>) -> Result<SignUpStep, GatehouseError> {
     ssr::respond(ssr::resend_email_code(redirect_url).await)
+}
+
+/// `/sign-up/continue`: the email address an SSO provider did not give; a code is emailed to it.
+#[server(endpoint = "auth/sign_up_continue")]
+pub async fn sign_up_continue(
+    email_address: String,
+    redirect_url: Option<String>,
+) -> Result<SignUpStep, GatehouseError> {
+    ssr::respond(ssr::sign_up_continue(email_address, redirect_url).await)
 }
 
 /// The sign-up in progress on this browser, if any.
@@ -220,8 +240,14 @@ pub enum FlowRequest {
     /// with it). One that SSO completed is finalized, as every step that completes is.
     SignInReload,
     /// `sign_up.create_transfer()`: a sign-in that SSO made transferable (no account) becomes the
-    /// new user, and the session is created.
+    /// new user, and the session is created (a provider-verified email); an unverified email is
+    /// verified by code first, a missing one is asked for.
     SignUpTransfer,
+    /// `sign_up.update_email_address(email)`: the email a transfer lacked (`missing_fields`).
+    SignUpContinue {
+        /// Email address.
+        email_address: String,
+    },
 }
 
 /// The answer to a flow step: the attempt's new status, and the auth change when the flow

@@ -294,9 +294,40 @@ fn step_of(
     SignUpStep {
         status: view.status,
         unverified_fields: view.unverified_fields,
+        missing_fields: Vec::new(),
         email_address: view.email_address,
         verify_url: verify_url(gatehouse, redirect_url),
+        continue_url: None,
     }
+}
+
+/// The step of a transfer whose provider gave no email: `/sign-up/continue` asks for it.
+fn missing_email_step(gatehouse: &Gatehouse, redirect_url: Option<&str>) -> SignUpStep {
+    let base = format!(
+        "{}/continue",
+        gatehouse.config.instance.sign_up_url.trim_end_matches('/')
+    );
+    SignUpStep {
+        status: crate::model::SignUpStatus::MissingRequirements,
+        unverified_fields: Vec::new(),
+        missing_fields: vec!["email_address".to_string()],
+        email_address: String::new(),
+        verify_url: verify_url(gatehouse, redirect_url),
+        continue_url: Some(with_redirect_url(&base, redirect_url)),
+    }
+}
+
+pub async fn sign_up_continue(
+    email_address: String,
+    redirect_url: Option<String>,
+) -> Result<SignUpStep, GatehouseError> {
+    let gatehouse = core()?;
+    let client_id = existing_client(&request_auth())?;
+    let view = sso::continue_sign_up(&gatehouse, &client_id, &email_address, domain::now()).await?;
+    let redirect_url = non_empty(redirect_url);
+    let step = step_of(&gatehouse, view, redirect_url.as_deref());
+    redirect_form_post(&step.verify_url);
+    Ok(step)
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
@@ -495,13 +526,21 @@ async fn sign_in_reload(redirect_url: Option<String>) -> Result<SignInStep, Gate
 
 pub async fn sso_continue(redirect_url: Option<String>) -> Result<SignInStep, GatehouseError> {
     match sign_in_reload(redirect_url.clone()).await {
-        Ok(step) if step.status == SignInStatus::NeedsIdentifier => sign_up_transfer(redirect_url)
-            .await
-            .map(|change| SignInStep {
-                status: SignInStatus::Complete,
-                change: Some(change),
-                next_url: None,
-            }),
+        Ok(step) if step.status == SignInStatus::NeedsIdentifier => {
+            Ok(match sign_up_transfer(redirect_url).await? {
+                super::FlowResponse::SignUpComplete(change) => SignInStep {
+                    status: SignInStatus::Complete,
+                    change: Some(change),
+                    next_url: None,
+                },
+                super::FlowResponse::SignUp(sign_up) => SignInStep {
+                    status: SignInStatus::NeedsIdentifier,
+                    change: None,
+                    next_url: Some(sign_up.next_url().to_string()),
+                },
+                super::FlowResponse::SignIn(step) => step,
+            })
+        }
         Ok(step) => Ok(step),
         Err(error) => {
             // Nothing in progress (a reload after success): signed in already, or start over.
@@ -518,18 +557,36 @@ pub async fn sso_continue(redirect_url: Option<String>) -> Result<SignInStep, Ga
     }
 }
 
-async fn sign_up_transfer(redirect_url: Option<String>) -> Result<AuthChange, GatehouseError> {
+/// The sign-up side of an SSO transfer: the session, or the sign-up step that verifies or asks
+/// for the email.
+async fn sign_up_transfer(
+    redirect_url: Option<String>,
+) -> Result<super::FlowResponse, GatehouseError> {
     let gatehouse = core()?;
     let client_id = existing_client(&request_auth())?;
     let redirect_url = non_empty(redirect_url);
-    let outcome = sso::transfer_to_sign_up(
+    let transfer = sso::transfer_to_sign_up(
         &gatehouse,
         &client_id,
         redirect_url.as_deref(),
         domain::now(),
     )
     .await?;
-    Ok(answer(&gatehouse, outcome))
+    Ok(match transfer {
+        sso::Transfer::SignedUp(outcome) => {
+            super::FlowResponse::SignUpComplete(answer(&gatehouse, *outcome))
+        }
+        sso::Transfer::VerifyEmail(view) => {
+            let step = step_of(&gatehouse, view, redirect_url.as_deref());
+            redirect_form_post(&step.verify_url);
+            super::FlowResponse::SignUp(step)
+        }
+        sso::Transfer::NeedsEmailAddress => {
+            let step = missing_email_step(&gatehouse, redirect_url.as_deref());
+            redirect_form_post(step.next_url());
+            super::FlowResponse::SignUp(step)
+        }
+    })
 }
 
 pub async fn auth_flow(
@@ -565,7 +622,10 @@ pub async fn auth_flow(
             sso_start(strategy, identifier, redirect_callback_url, redirect_url).await?,
         ),
         Step::SignInReload => Answer::SignIn(sign_in_reload(redirect_url).await?),
-        Step::SignUpTransfer => Answer::SignUpComplete(sign_up_transfer(redirect_url).await?),
+        Step::SignUpTransfer => sign_up_transfer(redirect_url).await?,
+        Step::SignUpContinue { email_address } => {
+            Answer::SignUp(sign_up_continue(email_address, redirect_url).await?)
+        }
         Step::SignInSecondFactor { strategy, code } => {
             Answer::SignIn(sign_in_second_factor(strategy, code, redirect_url).await?)
         }

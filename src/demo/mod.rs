@@ -82,6 +82,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/sign-in/tasks/:key") view=|| view! { <SignIn/> } ssr=SsrMode::Async/>
                         <Route path=path!("/sign-up") view=|| view! { <SignUp/> } ssr=SsrMode::Async/>
                         <Route path=path!("/sign-up/verify-email-address") view=|| view! { <SignUp/> } ssr=SsrMode::Async/>
+                        <Route path=path!("/sign-up/continue") view=|| view! { <SignUp/> } ssr=SsrMode::Async/>
                         <Route path=path!("/session-tasks/:key") view=SessionTaskPage ssr=SsrMode::Async/>
                         <Route path=path!("/sso-callback") view=sso_callback::SsoCallbackPage/>
                         <Route path=path!("/custom/sign-in") view=custom::CustomSignInPage/>

@@ -2,7 +2,8 @@
 //! the seeds' custom callback is (`seeds/003_*`, "Migrating OAuth and SSO flows"): the provider
 //! returned through the server (`/sso/callback/<key>`), which moved the sign-in on; this page
 //! finishes it once. `complete` → `finalize(navigate)`; no account (`is_transferable`) → a
-//! sign-up by transfer, then `finalize`; a user with a second factor → that step's page. Without
+//! sign-up by transfer, then `finalize` (or the sign-up's next step when the provider's email
+//! is unverified or missing); a user with a second factor → that step's page. Without
 //! JavaScript the "Continue" button posts the same decision to the server.
 
 use leptos::{prelude::*, task::spawn_local};
@@ -10,6 +11,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::prelude::{
     task_url, use_auth, use_instance_urls, use_sign_in, use_sign_up, NavigateArgs, SignInStatus,
+    SignUpStatus,
 };
 
 /// The seeds' callback page.
@@ -56,8 +58,14 @@ pub fn SsoCallbackPage() -> impl IntoView {
             }
             // Transfer: no account for this identity, so it becomes a sign-up.
             if sign_in.is_transferable() {
-                if sign_up.create_transfer().await.is_ok() {
+                if sign_up.create_transfer().await.is_err() {
+                    return;
+                }
+                if sign_up.status.get_untracked() == Some(SignUpStatus::Complete) {
                     let _ = sign_up.finalize(Some(handle_navigate));
+                } else if let Some(step) = sign_up.next_step_url() {
+                    // The email must be verified, or the provider gave none.
+                    go.run(step);
                 }
                 return;
             }

@@ -74,8 +74,9 @@ pub struct SignUpRecord {
     pub client_id: ClientId,
     /// Normalised email.
     pub email: String,
-    /// argon2 PHC string of the chosen password.
-    pub password_hash: Secret<String>,
+    /// argon2 PHC string of the chosen password (none when the sign-up continues an SSO
+    /// transfer).
+    pub password_hash: Option<Secret<String>>,
     /// First name.
     pub first_name: Option<String>,
     /// Last name.
@@ -86,6 +87,9 @@ pub struct SignUpRecord {
     pub version: i64,
     /// Set when the email already had an account.
     pub existing_user_id: Option<UserId>,
+    /// The SSO identity linked to the user this sign-up creates (a transfer whose provider
+    /// email was unverified or missing).
+    pub external_identity: Option<ExternalIdentity>,
     /// When it is abandoned.
     pub abandon_at: Timestamp,
     /// The email code.

@@ -14,7 +14,7 @@ use super::{
     ids::new_id,
     outcome::Outcome,
     password::validate_new_password,
-    ports::{CodeKey, SignUpRecord, UserCreation},
+    ports::{CodeKey, ExternalIdentity, SignUpRecord, UserCreation},
     secret::Secret,
     session::{self, FinalizeRequest},
     Gatehouse, Timestamp,
@@ -204,23 +204,68 @@ pub async fn create(
 ) -> Result<SignUpView, GatehouseError> {
     let form = validate(form, gatehouse.config.passwords.reject_compromised)?;
     let password_hash = gatehouse.hasher.hash(form.password).await?;
-    let existing_user = gatehouse
-        .store
-        .find_user_by_email(&form.email_address)
-        .await?;
+    let applicant = Applicant {
+        email: form.email_address,
+        password_hash: Some(password_hash),
+        first_name: form.first_name,
+        last_name: form.last_name,
+        external_identity: None,
+    };
+    Ok(start(gatehouse, client_id, applicant, now).await?)
+}
+
+/// Starts the sign-up that continues an SSO transfer whose provider email is unverified or
+/// missing: no password; `email` (normalised: the provider's, or the one typed on
+/// `/sign-up/continue`) gets the code, and the user it creates has `identity` linked. A taken
+/// email proceeds like any sign-up (the owner gets a notice, nothing is linked).
+pub async fn create_for_identity(
+    gatehouse: &Gatehouse,
+    client_id: &ClientId,
+    identity: ExternalIdentity,
+    email: String,
+    now: Timestamp,
+) -> Result<SignUpView, AuthError> {
+    let applicant = Applicant {
+        email,
+        password_hash: None,
+        first_name: identity.first_name.clone(),
+        last_name: identity.last_name.clone(),
+        external_identity: Some(identity),
+    };
+    start(gatehouse, client_id, applicant, now).await
+}
+
+/// Who a new sign-up is for.
+struct Applicant {
+    email: String,
+    password_hash: Option<Secret<String>>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    external_identity: Option<ExternalIdentity>,
+}
+
+/// Stores a new attempt and emails its code (or the notice, when the email is taken).
+async fn start(
+    gatehouse: &Gatehouse,
+    client_id: &ClientId,
+    applicant: Applicant,
+    now: Timestamp,
+) -> Result<SignUpView, AuthError> {
+    let existing_user = gatehouse.store.find_user_by_email(&applicant.email).await?;
     let id: SignUpId = new_id();
     let code = codes::generate_code();
     let state = SignUp::NeedsEmailCode;
     let record = SignUpRecord {
         id: id.clone(),
         client_id: client_id.clone(),
-        email: form.email_address.clone(),
-        password_hash,
-        first_name: form.first_name,
-        last_name: form.last_name,
+        email: applicant.email,
+        password_hash: applicant.password_hash,
+        first_name: applicant.first_name,
+        last_name: applicant.last_name,
         state: serialize(&state)?,
         version: 0,
         existing_user_id: existing_user.map(|user| user.id),
+        external_identity: applicant.external_identity,
         abandon_at: now + ABANDON_AFTER_SECONDS,
         code: CodeState::issue(id.as_str(), code.expose(), now),
     };

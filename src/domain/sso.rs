@@ -19,6 +19,7 @@ use super::{
     ports::ExternalIdentity,
     secret::Secret,
     sign_in::{self, FirstFactorFacts, SignIn},
+    sign_up::SignUpView,
     tokens::sha256,
     Gatehouse, Timestamp,
 };
@@ -419,24 +420,40 @@ async fn move_on(
     }
 }
 
-/// The sign-up side of the transfer: creates the user the transferable attempt's identity
-/// describes (its provider-verified email, no password, the identity linked), then finalizes
-/// the session like a sign-up (`after_sign_up_url` by default).
+/// Where a sign-up by transfer stands.
+#[derive(Debug)]
+pub enum Transfer {
+    /// The user exists (provider-verified email, no password, the identity linked) and the
+    /// session is active.
+    SignedUp(Box<Outcome>),
+    /// The provider's email is unverified: a sign-up for it was started and its code emailed
+    /// ("Verify your email"); the user it creates gets the identity linked.
+    VerifyEmail(SignUpView),
+    /// The provider gave no email: the app asks for one (`/sign-up/continue`), then
+    /// [`continue_sign_up`].
+    NeedsEmailAddress,
+}
+
+/// The sign-up side of the transfer. A provider-verified email creates the user at once and
+/// finalizes the session like a sign-up (`after_sign_up_url` by default); an unverified one is
+/// verified with an emailed code first; a missing one is asked for.
 pub async fn transfer_to_sign_up(
     gatehouse: &Gatehouse,
     client_id: &ClientId,
     redirect_url: Option<&str>,
     now: Timestamp,
-) -> Result<Outcome, AuthError> {
+) -> Result<Transfer, AuthError> {
     let attempt = sign_in::required(gatehouse, client_id, now).await?;
     let SignIn::Transferable { identity } = &attempt.state else {
         return Err(AuthError::request_invalid("nothing to transfer"));
     };
-    if identity.email.is_none() {
-        return Err(AuthError::param_missing("email_address"));
-    }
+    let Some(email) = identity.email.clone() else {
+        return Ok(Transfer::NeedsEmailAddress);
+    };
     if !identity.email_verified {
-        return Err(AuthError::new(ErrorCode::ExternalAccountEmailUnverified));
+        let view =
+            sign_up_for_identity(gatehouse, client_id, &attempt, identity, email, now).await?;
+        return Ok(Transfer::VerifyEmail(view));
     }
     let user_id: UserId = new_id();
     let next = SignIn::Complete {
@@ -462,5 +479,48 @@ pub async fn transfer_to_sign_up(
     }
     tracing::info!(user_id = %user_id, provider = %identity.provider, "user created by SSO");
     let fallback = gatehouse.config.instance.after_sign_up_url.clone();
-    sign_in::finalize_to(gatehouse, client_id, redirect_url, &fallback, now).await
+    let outcome = sign_in::finalize_to(gatehouse, client_id, redirect_url, &fallback, now).await?;
+    Ok(Transfer::SignedUp(Box::new(outcome)))
+}
+
+/// `/sign-up/continue`: the email typed for a transfer whose provider gave none. A sign-up for
+/// it starts (code emailed); the user it creates gets the identity linked.
+pub async fn continue_sign_up(
+    gatehouse: &Gatehouse,
+    client_id: &ClientId,
+    email_address: &str,
+    now: Timestamp,
+) -> Result<SignUpView, AuthError> {
+    let email = normalize_email(email_address, "email_address")?;
+    let attempt = sign_in::required(gatehouse, client_id, now).await?;
+    let SignIn::Transferable { identity } = &attempt.state else {
+        return Err(AuthError::no_attempt());
+    };
+    if identity.email.is_some() {
+        // The provider's email is the one to verify; another is not swapped in.
+        return Err(AuthError::request_invalid(
+            "the provider gave an email address",
+        ));
+    }
+    sign_up_for_identity(gatehouse, client_id, &attempt, identity, email, now).await
+}
+
+/// Ends the transferable sign-in (once: a reload or a second tab gets `no_attempt`) and starts
+/// the sign-up that verifies `email` for `identity`.
+async fn sign_up_for_identity(
+    gatehouse: &Gatehouse,
+    client_id: &ClientId,
+    attempt: &sign_in::Attempt,
+    identity: &ExternalIdentity,
+    email: String,
+    now: Timestamp,
+) -> Result<SignUpView, AuthError> {
+    if !gatehouse
+        .store
+        .claim_sign_in(&attempt.id, attempt.version, now)
+        .await?
+    {
+        return Err(AuthError::no_attempt());
+    }
+    super::sign_up::create_for_identity(gatehouse, client_id, identity.clone(), email, now).await
 }

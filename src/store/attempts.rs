@@ -4,7 +4,9 @@ use sqlx::Row;
 use super::{codes::code_from_row, codes::write_code, db, id_at, optional_id_at, SqliteStore};
 use crate::{
     domain::{
-        ports::{Attempts, CodeKey, NewUser, SignUpRecord, StoredSignIn, UserCreation},
+        ports::{
+            Attempts, CodeKey, ExternalIdentity, NewUser, SignUpRecord, StoredSignIn, UserCreation,
+        },
         secret::Secret,
         Timestamp,
     },
@@ -34,24 +36,33 @@ async fn move_sign_up<'c>(
     Ok(moved.rows_affected() == 1)
 }
 
+fn identity_json(identity: Option<&ExternalIdentity>) -> Result<Option<String>, AuthError> {
+    identity
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| crate::domain::internal("external identity not serializable", e))
+}
+
 #[async_trait]
 impl Attempts for SqliteStore {
     async fn insert_sign_up(&self, record: &SignUpRecord, now: Timestamp) -> Result<(), AuthError> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         sqlx::query(
             "INSERT INTO sign_up_attempts (id, client_id, email, password_hash, first_name, last_name,
-                 state, version, existing_user_id, created_at, updated_at, abandon_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 state, version, existing_user_id, external_identity, created_at, updated_at,
+                 abandon_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(record.id.as_str())
         .bind(record.client_id.as_str())
         .bind(&record.email)
-        .bind(record.password_hash.expose())
+        .bind(record.password_hash.as_ref().map(Secret::expose))
         .bind(&record.first_name)
         .bind(&record.last_name)
         .bind(&record.state)
         .bind(record.version)
         .bind(record.existing_user_id.as_ref().map(UserId::as_str))
+        .bind(identity_json(record.external_identity.as_ref())?)
         .bind(now)
         .bind(now)
         .bind(record.abandon_at)
@@ -68,7 +79,7 @@ impl Attempts for SqliteStore {
     ) -> Result<Option<SignUpRecord>, AuthError> {
         let row = sqlx::query(
             "SELECT a.id, a.client_id, a.email, a.password_hash, a.first_name, a.last_name, a.state,
-                    a.version, a.existing_user_id, a.abandon_at,
+                    a.version, a.existing_user_id, a.external_identity, a.abandon_at,
                     c.code_hash, c.failed_attempts, c.sent_at, c.expires_at, c.consumed, c.resends
              FROM sign_up_attempts a
              JOIN verification_codes c ON c.attempt_id = a.id AND c.purpose = ?
@@ -86,12 +97,19 @@ impl Attempts for SqliteStore {
                 id: id_at(&row, "id")?,
                 client_id: id_at(&row, "client_id")?,
                 email: row.try_get("email")?,
-                password_hash: Secret::new(row.try_get("password_hash")?),
+                password_hash: row
+                    .try_get::<Option<String>, _>("password_hash")?
+                    .map(Secret::new),
                 first_name: row.try_get("first_name")?,
                 last_name: row.try_get("last_name")?,
                 state: row.try_get("state")?,
                 version: row.try_get("version")?,
                 existing_user_id: optional_id_at(&row, "existing_user_id")?,
+                external_identity: row
+                    .try_get::<Option<String>, _>("external_identity")?
+                    .map(|json| serde_json::from_str(&json))
+                    .transpose()
+                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
                 abandon_at: row.try_get("abandon_at")?,
                 code: code_from_row(&row)?,
             })
@@ -122,12 +140,18 @@ impl Attempts for SqliteStore {
         }
         let user = NewUser {
             email: &record.email,
-            password_hash: Some(&record.password_hash),
+            password_hash: record.password_hash.as_ref(),
             first_name: record.first_name.as_deref(),
             last_name: record.last_name.as_deref(),
         };
         if !Self::insert_user(&mut tx, user_id, &user, now).await? {
             return Ok(UserCreation::EmailTaken);
+        }
+        if let Some(identity) = &record.external_identity {
+            if !super::external_accounts::insert_link(&mut tx, user_id, identity, now).await? {
+                // Linked to someone else meanwhile: the whole creation is undone.
+                return Ok(UserCreation::AttemptMoved);
+            }
         }
         tx.commit().await.map_err(db)?;
         Ok(UserCreation::Created)

@@ -36,7 +36,7 @@ async fn move_attempt(tx: &mut Tx<'_>, attempt: (&SignInId, i64, &str)) -> Resul
 }
 
 /// Inserts the link; `false` when the identity is already linked (to anyone).
-async fn insert_link(
+pub(super) async fn insert_link(
     tx: &mut Tx<'_>,
     user_id: &UserId,
     identity: &ExternalIdentity,

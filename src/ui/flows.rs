@@ -233,6 +233,7 @@ mod endpoint {
     pub const SIGN_UP: &str = "/api/auth/sign_up";
     pub const VERIFY_EMAIL_CODE: &str = "/api/auth/verify_email_code";
     pub const RESEND_EMAIL_CODE: &str = "/api/auth/resend_email_code";
+    pub const SIGN_UP_CONTINUE: &str = "/api/auth/sign_up_continue";
 }
 
 #[component]
@@ -473,7 +474,8 @@ fn NewPasswordStep(navigate: Option<Callback<NavigateArgs>>) -> impl IntoView {
 }
 
 /// The sign-up flow: "Create your account" (email, password, optional names) at the sign-up
-/// URL, then "Verify your email" at `<sign_up_url>/verify-email-address`.
+/// URL, then "Verify your email" at `<sign_up_url>/verify-email-address`; "Fill in missing
+/// fields" at `<sign_up_url>/continue` when an SSO provider gave no email address.
 #[component]
 pub fn SignUp(
     /// Called after sign-up instead of the default navigation (but `task_urls` wins for pending
@@ -482,13 +484,39 @@ pub fn SignUp(
     navigate: Option<Callback<NavigateArgs>>,
 ) -> impl IntoView {
     let location = use_location();
-    let verifying = move || location.pathname.get().ends_with("/verify-email-address");
     move || {
-        if verifying() {
+        let path = location.pathname.get();
+        if path.ends_with("/verify-email-address") {
             view! { <VerifyEmailStep navigate/> }.into_any()
+        } else if path.ends_with("/continue") {
+            view! { <ContinueStep/> }.into_any()
         } else {
             view! { <SignUpStart/> }.into_any()
         }
+    }
+}
+
+/// "Fill in missing fields": the email address an SSO provider did not give.
+#[component]
+fn ContinueStep() -> impl IntoView {
+    let sign_up = sign_up_for(Some(endpoint::SIGN_UP_CONTINUE));
+    let on_submit = on_step!(sign_up, None, |form| {
+        let email = form.value("email_address");
+        async move { sign_up.update_email_address(email).await }
+    });
+    let error = sign_up.last_error();
+    let redirect_url = redirect_url_param();
+    view! {
+        <section class="card auth-card">
+            <h1>"Fill in missing fields"</h1>
+            <p class="subtitle">"Please fill in the remaining details to continue."</p>
+            <form method="post" action=endpoint::SIGN_UP_CONTINUE on:submit=on_submit>
+                <GlobalError error/>
+                <Field label="Email address" name="email_address" field="emailAddress" kind="email" autocomplete="email" required=true error/>
+                <input type="hidden" name="redirect_url" value=redirect_url/>
+                <SubmitButton pending=sign_up.pending()/>
+            </form>
+        </section>
     }
 }
 

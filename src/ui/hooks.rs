@@ -411,7 +411,8 @@ pub struct UseSignUp {
     pub status: RwSignal<Option<SignUpStatus>>,
     /// Fields still to verify (`email_address` until the code is verified).
     pub unverified_fields: RwSignal<Vec<String>>,
-    /// Fields still missing (always empty for email + password sign-up).
+    /// Fields still to fill in (`email_address` when an SSO provider gave none; always empty
+    /// for email + password sign-up).
     pub missing_fields: RwSignal<Vec<String>>,
     /// Whether this sign-up can be transferred to a sign-in (SSO; never for email + password).
     pub is_transferable: RwSignal<bool>,
@@ -452,8 +453,9 @@ impl UseSignUp {
         match self.flow.send(request).await? {
             FlowResponse::SignUp(step) => {
                 self.status.set(Some(step.status));
+                self.flow.next_url.set(Some(step.next_url().to_string()));
                 self.unverified_fields.set(step.unverified_fields);
-                self.flow.next_url.set(Some(step.verify_url));
+                self.missing_fields.set(step.missing_fields);
             }
             FlowResponse::SignUpComplete(change) => {
                 self.status.set(Some(SignUpStatus::Complete));
@@ -508,8 +510,26 @@ impl UseSignUp {
 
     /// Creates the user from a sign-in that SSO made transferable (`sign_in.is_transferable()`)
     /// and activates the session; then `status` is `complete` and `finalize(navigate)` follows.
+    /// When the provider's email is unverified, `status` stays `missing_requirements` with
+    /// `unverified_fields = ["email_address"]` (the code is emailed); when it gave none,
+    /// `missing_fields = ["email_address"]` (then `update_email_address`). `next_step_url()`
+    /// is that step's page.
     pub async fn create_transfer(self) -> Result<(), AuthError> {
         self.step(FlowRequest::SignUpTransfer).await
+    }
+
+    /// Fills in the missing email address of a transfer; its code is emailed at once (then
+    /// `verifications().verify_email_code(code)`).
+    pub async fn update_email_address(self, email_address: String) -> Result<(), AuthError> {
+        self.step(FlowRequest::SignUpContinue { email_address })
+            .await?;
+        self.code_on_its_way.set(true);
+        Ok(())
+    }
+
+    /// The page of the step the sign-up waits for (verification, or the missing fields).
+    pub fn next_step_url(self) -> Option<String> {
+        self.flow.next_url.get_untracked()
     }
 
     /// Email verification.

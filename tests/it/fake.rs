@@ -504,14 +504,26 @@ impl Attempts for FakeStore {
         else {
             return Ok(UserCreation::AttemptMoved);
         };
+        if let Some(identity) = &record.external_identity {
+            let linked = state
+                .external
+                .iter()
+                .any(|row| row.provider == identity.provider && row.subject == identity.subject);
+            if linked {
+                return Ok(UserCreation::AttemptMoved);
+            }
+        }
         let user = NewUser {
             email: &record.email,
-            password_hash: Some(&record.password_hash),
+            password_hash: record.password_hash.as_ref(),
             first_name: record.first_name.as_deref(),
             last_name: record.last_name.as_deref(),
         };
         if !state.insert_user(user_id, &user, now) {
             return Ok(UserCreation::EmailTaken);
+        }
+        if let Some(identity) = &record.external_identity {
+            state.link(user_id, identity, now);
         }
         if let Some(stored) = state.sign_ups.get_mut(index) {
             stored.state = next.to_string();

@@ -11,11 +11,12 @@ use gatehouse::{
         ports::{AuthorizationRequest, ExternalIdentity, IdentityProviders},
         secret::Secret,
         sign_in::{self, SignIn},
+        sign_up,
         sso::{self, AccountFacts, Decision, PendingProvider, ProviderAnswer, SsoStart, UserFacts},
         Gatehouse,
     },
     mail::Mailer,
-    model::{AuthError, ClientId, ErrorCode, SignInStatus, UserId},
+    model::{AuthError, ClientId, ErrorCode, SignInStatus, SignUpStatus, UserId},
 };
 
 use crate::fake::FakeStore;
@@ -308,6 +309,43 @@ impl Sso {
             .map(|attempt| attempt.state.status())
     }
 
+    fn code_sent_to(&self, to: &str) -> String {
+        let outbox = self._dir.path().join("outbox");
+        let mail = std::fs::read_dir(outbox)
+            .unwrap()
+            .filter_map(|e| std::fs::read_to_string(e.unwrap().path()).ok())
+            .find(|text| text.contains(&format!("To: {to}")))
+            .expect("a mail");
+        let subject = mail.lines().find(|l| l.starts_with("Subject: ")).unwrap();
+        subject["Subject: ".len()..][..6].to_string()
+    }
+
+    /// Verifies the sign-up's emailed code and finalizes it; the new user.
+    async fn verify_sign_up(&self, client: &ClientId, email: &str) -> UserId {
+        let code = self.code_sent_to(email);
+        sign_up::verify_email_code(&self.gatehouse, client, &code, T0 + 20)
+            .await
+            .unwrap();
+        let outcome = sign_up::finalize(&self.gatehouse, client, None, T0 + 21)
+            .await
+            .unwrap();
+        outcome.snapshot.user.unwrap().id
+    }
+
+    /// Signs in with SSO as the vouched identity on a new browser: complete, no sign-up.
+    async fn signs_in_again(&self) -> UserId {
+        let other = self.client().await;
+        let state = self.start(&other, "oauth_idp", None).await;
+        self.answer(&other, "idp", &state, "good-code")
+            .await
+            .unwrap();
+        assert_eq!(self.status(&other).await, Some(SignInStatus::Complete));
+        let outcome = sign_in::finalize(&self.gatehouse, &other, None, T0 + 30)
+            .await
+            .unwrap();
+        outcome.snapshot.user.unwrap().id
+    }
+
     fn vouch_for(&self, identity: ExternalIdentity) {
         *self.provider.identity.lock().unwrap() = Some(identity);
     }
@@ -346,9 +384,12 @@ async fn a_new_identity_signs_up_by_transfer_then_signs_in_again_without_one() {
         Some(SignInStatus::NeedsIdentifier)
     );
 
-    let outcome = sso::transfer_to_sign_up(&sso.gatehouse, &browser, None, T0 + 7)
+    let transfer = sso::transfer_to_sign_up(&sso.gatehouse, &browser, None, T0 + 7)
         .await
         .unwrap();
+    let sso::Transfer::SignedUp(outcome) = transfer else {
+        panic!("a verified email signs up at once: {transfer:?}");
+    };
     assert!(outcome.cookie.is_some(), "a session");
     assert_eq!(
         outcome.next.redirect_url,
@@ -380,6 +421,135 @@ async fn a_new_identity_signs_up_by_transfer_then_signs_in_again_without_one() {
         .await
         .unwrap();
     assert_eq!(accounts.len(), 1);
+}
+
+#[tokio::test]
+async fn an_unverified_email_without_an_account_is_verified_by_code_before_the_user_exists() {
+    let sso = Sso::new();
+    sso.vouch_for(identity("sub-u", Some("una@example.com"), false));
+    let browser = sso.client().await;
+    let state = sso.start(&browser, "oauth_idp", None).await;
+    sso.answer(&browser, "idp", &state, "good-code")
+        .await
+        .unwrap();
+    let transfer = sso::transfer_to_sign_up(&sso.gatehouse, &browser, None, T0 + 7)
+        .await
+        .unwrap();
+    let sso::Transfer::VerifyEmail(view) = transfer else {
+        panic!("an unverified email is verified first: {transfer:?}");
+    };
+    assert_eq!(view.status, SignUpStatus::MissingRequirements);
+    assert_eq!(view.unverified_fields, ["email_address"]);
+    assert_eq!(view.email_address, "una@example.com");
+    assert!(
+        sso.gatehouse
+            .store
+            .find_user_by_email("una@example.com")
+            .await
+            .unwrap()
+            .is_none(),
+        "no user before the code"
+    );
+    // The transfer happened once: a reload of the callback page finds nothing to transfer.
+    assert!(
+        sso::transfer_to_sign_up(&sso.gatehouse, &browser, None, T0 + 8)
+            .await
+            .is_err()
+    );
+
+    let user_id = sso.verify_sign_up(&browser, "una@example.com").await;
+    let user = sso
+        .gatehouse
+        .store
+        .find_user_by_email("una@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(user.password_hash.is_none(), "SSO users have no password");
+    assert_eq!(
+        sso.signs_in_again().await,
+        user_id,
+        "the identity is linked"
+    );
+}
+
+#[tokio::test]
+async fn a_missing_email_is_asked_for_then_verified_by_code() {
+    let sso = Sso::new();
+    let taken = sso.user_with_password("ada@example.com").await;
+    sso.vouch_for(identity("sub-none", None, false));
+    let browser = sso.client().await;
+    let state = sso.start(&browser, "oauth_idp", None).await;
+    sso.answer(&browser, "idp", &state, "good-code")
+        .await
+        .unwrap();
+    let transfer = sso::transfer_to_sign_up(&sso.gatehouse, &browser, None, T0 + 7)
+        .await
+        .unwrap();
+    assert!(matches!(transfer, sso::Transfer::NeedsEmailAddress));
+    assert_eq!(
+        sso.status(&browser).await,
+        Some(SignInStatus::NeedsIdentifier),
+        "still transferable until an email is given"
+    );
+
+    // A bad email is refused next to its field, and nothing is lost.
+    let bad = sso::continue_sign_up(&sso.gatehouse, &browser, "not-an-email", T0 + 8)
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code, ErrorCode::FormParamFormatInvalid);
+    assert_eq!(bad.meta.param_name.as_deref(), Some("email_address"));
+    assert_eq!(
+        sso.status(&browser).await,
+        Some(SignInStatus::NeedsIdentifier)
+    );
+
+    let view = sso::continue_sign_up(&sso.gatehouse, &browser, " Nora@Example.com ", T0 + 9)
+        .await
+        .unwrap();
+    assert_eq!(view.email_address, "nora@example.com");
+    assert_eq!(view.unverified_fields, ["email_address"]);
+    // Once: the transferable attempt is over.
+    let again = sso::continue_sign_up(&sso.gatehouse, &browser, "other@example.com", T0 + 10)
+        .await
+        .unwrap_err();
+    assert_eq!(again.code, AuthError::no_attempt().code);
+
+    let user_id = sso.verify_sign_up(&browser, "nora@example.com").await;
+    assert_ne!(user_id, taken);
+    assert_eq!(
+        sso.signs_in_again().await,
+        user_id,
+        "the identity is linked"
+    );
+}
+
+#[tokio::test]
+async fn a_missing_email_that_is_taken_never_links_the_identity_to_its_owner() {
+    let sso = Sso::new();
+    let owner = sso.user_with_password("ada@example.com").await;
+    sso.vouch_for(identity("sub-none", None, false));
+    let browser = sso.client().await;
+    let state = sso.start(&browser, "oauth_idp", None).await;
+    sso.answer(&browser, "idp", &state, "good-code")
+        .await
+        .unwrap();
+    // Like any sign-up with a taken email: "check your email", the owner gets a notice.
+    let view = sso::continue_sign_up(&sso.gatehouse, &browser, "ada@example.com", T0 + 8)
+        .await
+        .unwrap();
+    assert_eq!(view.unverified_fields, ["email_address"]);
+    let refused = sign_up::finalize(&sso.gatehouse, &browser, None, T0 + 9)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::SignUpNotComplete);
+    assert!(sso
+        .gatehouse
+        .store
+        .list_external_accounts(&owner)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 #[tokio::test]

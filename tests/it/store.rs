@@ -72,7 +72,81 @@ suite!(
     sign_up_attempts_round_trip_with_their_code,
     sign_in_attempts_move_by_compare_and_swap_and_finalize_once,
     external_accounts_link_once_and_never_leave_a_user_without_a_way_in,
+    a_sign_up_for_an_identity_creates_a_passwordless_user_with_the_identity_linked,
 );
+
+async fn a_sign_up_for_an_identity_creates_a_passwordless_user_with_the_identity_linked(
+    store: &dyn Storage,
+) {
+    let client_id = store
+        .create_client(&SecretToken::generate().hash(), T0)
+        .await
+        .unwrap();
+    let identity = ExternalIdentity {
+        provider: "idp".into(),
+        subject: "sub-n".into(),
+        email: None,
+        email_verified: false,
+        first_name: Some("Nora".into()),
+        last_name: None,
+    };
+    let record = SignUpRecord {
+        id: SignUpId::new("sua_sso"),
+        client_id: client_id.clone(),
+        email: "nora@example.com".into(),
+        password_hash: None,
+        first_name: Some("Nora".into()),
+        last_name: None,
+        state: "{}".into(),
+        version: 0,
+        existing_user_id: None,
+        external_identity: Some(identity.clone()),
+        abandon_at: T0 + 86_400,
+        code: CodeState::issue("sua_sso", "123456", T0),
+    };
+    store.insert_sign_up(&record, T0).await.unwrap();
+    let loaded = store.latest_sign_up(&client_id).await.unwrap().unwrap();
+    assert_eq!(loaded.external_identity.as_ref(), Some(&identity));
+    assert!(loaded.password_hash.is_none());
+    let nora = UserId::new("user_nora");
+    assert_eq!(
+        store
+            .create_user_from_sign_up(&loaded, &nora, "{\"done\":1}", T0 + 1)
+            .await
+            .unwrap(),
+        UserCreation::Created
+    );
+    let found = store
+        .find_user_by_external_account("idp", "sub-n")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (found.id.as_str(), found.email.as_str()),
+        ("user_nora", "nora@example.com")
+    );
+    assert!(found.password_hash.is_none());
+
+    // The same identity cannot be linked to a second user by another sign-up.
+    let again = SignUpRecord {
+        id: SignUpId::new("sua_sso2"),
+        email: "nora2@example.com".into(),
+        ..record
+    };
+    store.insert_sign_up(&again, T0 + 2).await.unwrap();
+    assert_eq!(
+        store
+            .create_user_from_sign_up(&again, &UserId::new("user_n2"), "{}", T0 + 3)
+            .await
+            .unwrap(),
+        UserCreation::AttemptMoved
+    );
+    assert!(store
+        .find_user_by_email("nora2@example.com")
+        .await
+        .unwrap()
+        .is_none());
+}
 
 async fn users_have_unique_emails(store: &dyn Storage) {
     let id = store
@@ -306,12 +380,13 @@ async fn sign_up_attempts_round_trip_with_their_code(store: &dyn Storage) {
         id: id.clone(),
         client_id: client_id.clone(),
         email: "ada@example.com".into(),
-        password_hash: DUMMY_HASH.clone(),
+        password_hash: Some(DUMMY_HASH.clone()),
         first_name: None,
         last_name: Some("Lovelace".into()),
         state: "{\"s\":1}".into(),
         version: 0,
         existing_user_id: None,
+        external_identity: None,
         abandon_at: T0 + 86_400,
         code: CodeState::issue("sua_1", "123456", T0),
     };
