@@ -58,6 +58,17 @@ enum SessionCommand {
         #[arg(long)]
         session: Option<String>,
     },
+    /// Make live sessions verify their password (and second factor) again before their next
+    /// sensitive change (password, two-step verification, connected accounts, deleting the
+    /// account): every session of a user, or one session by id.
+    RequireReverification {
+        /// Every live session of the user with this email address.
+        #[arg(long, conflicts_with = "session", required_unless_present = "session")]
+        email: Option<String>,
+        /// The session with this id (`sess_…`).
+        #[arg(long)]
+        session: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -245,6 +256,22 @@ async fn execute(command: Command) -> Result<(), String> {
                 }
                 (None, None) => return Err("give --email or --session".to_string()),
             }
+            Ok(())
+        }
+        Command::Session(SessionCommand::RequireReverification { email, session }) => {
+            let user_id = match &email {
+                Some(email) => Some(user_id_for(&store, email, "--email").await?),
+                None => None,
+            };
+            let session_id = session.map(SessionId::new);
+            let count = store
+                .expire_factor_verification(user_id.as_ref(), session_id.as_ref())
+                .await
+                .map_err(|e| e.long_message)?;
+            if count == 0 && session_id.is_some() {
+                return Err("--session: no live session has that id".to_string());
+            }
+            println!("{count} session(s) must verify again before a sensitive change");
             Ok(())
         }
         Command::Org(OrgCommand::Create { name, slug, owner }) => {

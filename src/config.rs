@@ -37,6 +37,18 @@ pub struct Config {
     pub database: DatabaseConfig,
     /// Single sign-on (OpenID Connect connections).
     pub sso: SsoConfig,
+    /// The user's own account page.
+    pub account: AccountConfig,
+}
+
+/// `[account]`
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AccountConfig {
+    /// What the account page's sensitive changes (password, two-step verification, unlinking,
+    /// revoking devices, deleting the account) require: `"strict"` (default), another preset, or
+    /// `{ level = "first_factor", after_minutes = 1 }`.
+    pub reverification: crate::model::Reverification,
 }
 
 /// `[instance]`
@@ -521,6 +533,12 @@ impl Config {
             }
         }
         self.sso.validate()?;
+        if !self.account.reverification.is_valid() {
+            return Err(ConfigError(format!(
+                "account.reverification: after_minutes must be between 1 and {}",
+                crate::model::REVERIFICATION_MAX_MINUTES - 1
+            )));
+        }
         if self.passwords.hash_concurrency == 0 {
             return Err(ConfigError(
                 "passwords.hash_concurrency: must be at least 1".into(),

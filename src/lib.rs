@@ -31,23 +31,26 @@ pub mod store;
 /// (`use gatehouse::prelude::Show;`) — an explicit import wins over the glob.
 pub mod prelude {
     pub use crate::api::{
-        AuthChange, InstanceUrls, MfaSetup, MfaSetupDone, SignInStep, SignUpStep, SocialConnection,
+        AccountProfile, AuthChange, ExternalAccount, InstanceUrls, MfaSetup, MfaSetupDone,
+        SignInStep, SignUpStep, SocialConnection,
     };
     pub use crate::model::{
         decorate_url, suggest_slug, task_url, Auth, AuthError, AuthSnapshot, DecoratedUrl,
-        GatehouseError, HasParams, Member, Membership, MembershipPage, SessionStatus, SignInStatus,
-        SignUpStatus, TaskKey, UserSummary,
+        GatehouseError, HasParams, Member, Membership, MembershipPage, Reverification,
+        ReverificationLevel, ReverificationPreset, SessionStatus, SignInStatus, SignUpStatus,
+        TaskKey, UserSummary,
     };
     pub use crate::ui::{
-        task_view, use_auth, use_auth_with, use_instance_urls, use_organization_list, use_sign_in,
-        use_sign_up, AuthProvider, BuildStylesheet, Errors, FetchStatus, NavigateArgs,
-        OrganizationList, OrganizationSwitcher, Protect, RedirectToSignIn, RedirectToTasks, Show,
-        SignIn, SignOutButton, SignUp, SignedIn, SignedOut, TaskChooseOrganization,
-        TaskResetPassword, TaskSetupMfa, UnknownTask, UseSignIn, UseSignUp, When,
+        task_view, use_auth, use_auth_with, use_instance_urls, use_organization_list,
+        use_reverification, use_sign_in, use_sign_up, AuthProvider, BuildStylesheet, Errors,
+        FetchStatus, NavigateArgs, OrganizationList, OrganizationSwitcher, Protect,
+        RedirectToSignIn, RedirectToTasks, Reverified, Show, SignIn, SignOutButton, SignUp,
+        SignedIn, SignedOut, TaskChooseOrganization, TaskResetPassword, TaskSetupMfa, UnknownTask,
+        UseSignIn, UseSignUp, UserProfile, When,
     };
 
     #[cfg(feature = "ssr")]
-    pub use crate::server::{auth, auth_with, current_user};
+    pub use crate::server::{auth, auth_with, current_user, require_reverification};
 }
 
 /// Browser entry point: hydrates the server-rendered demo.

@@ -74,7 +74,7 @@ test.describe('session tasks and organizations', () => {
     await hydrated(page);
     await createOrganization(page, uniqueOrg('Return'));
     await expect(page).toHaveURL(/\/account$/);
-    await expect(page.getByRole('heading', { name: 'Account' })).toBeVisible();
+    await expect(page.getByRole('heading', { name: 'Account', exact: true })).toBeVisible();
 
     // An unknown task key goes to the current task, or onwards when none remains.
     await page.goto('/session-tasks/no-such-task');

@@ -416,6 +416,102 @@ pub async fn verify_mfa_setup(
     ssr::respond(ssr::verify_mfa_setup(code, redirect_url, redirect_url_complete).await)
 }
 
+/// The account page's data (`<UserProfile/>`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountProfile {
+    /// First name.
+    pub first_name: Option<String>,
+    /// Last name.
+    pub last_name: Option<String>,
+    /// Primary email address.
+    pub email_address: String,
+    /// Whether the user has a password (SSO users may not).
+    pub has_password: bool,
+    /// Whether an authenticator app is set up.
+    pub second_factor_enabled: bool,
+    /// The external (SSO) accounts linked to the user.
+    pub external_accounts: Vec<ExternalAccount>,
+}
+
+/// An external account linked to the user, as the account page lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExternalAccount {
+    /// The link's id (what `unlink_external_account` takes).
+    pub id: String,
+    /// The connection's name ("Test IdP").
+    pub provider_name: String,
+    /// The email the provider gave, if any.
+    pub email_address: Option<String>,
+}
+
+/// The signed-in user's account page data.
+#[server(endpoint = "auth/account")]
+pub async fn account_overview() -> Result<AccountProfile, GatehouseError> {
+    ssr::respond(ssr::account_overview().await)
+}
+
+/// Re-verifies the current session (`use_reverification`'s prompt): `strategy` is `password`,
+/// `totp` or `backup_code`. Returns the new `factor_verification_age`. Wrong answers count
+/// toward the lockout.
+#[server(endpoint = "auth/reverify")]
+pub async fn reverify_session(strategy: String, code: String) -> Result<[i64; 2], GatehouseError> {
+    ssr::respond(ssr::reverify_session(strategy, code).await)
+}
+
+/// Sets the user's first and last name.
+#[server(endpoint = "auth/update_name")]
+pub async fn update_name(
+    first_name: Option<String>,
+    last_name: Option<String>,
+) -> Result<(), GatehouseError> {
+    ssr::respond(ssr::update_name(first_name, last_name).await)
+}
+
+/// Changes the password (reverification required; without JavaScript the form re-sends with
+/// `reverify_password` / `reverify_code`). "Sign out of all other devices" is checked by default.
+#[server(endpoint = "auth/change_password")]
+pub async fn change_password(
+    new_password: String,
+    confirm_password: String,
+    sign_out_of_other_sessions: Option<String>,
+    reverify_password: Option<String>,
+    reverify_code: Option<String>,
+) -> Result<(), GatehouseError> {
+    ssr::respond(
+        ssr::change_password(
+            new_password,
+            confirm_password,
+            sign_out_of_other_sessions,
+            reverify_password,
+            reverify_code,
+        )
+        .await,
+    )
+}
+
+/// Unlinks an external account (reverification required; never the last way to sign in).
+#[server(endpoint = "auth/unlink_external_account")]
+pub async fn unlink_external_account(
+    external_account_id: String,
+    reverify_password: Option<String>,
+    reverify_code: Option<String>,
+) -> Result<(), GatehouseError> {
+    ssr::respond(
+        ssr::unlink_external_account(external_account_id, reverify_password, reverify_code).await,
+    )
+}
+
+/// Deletes the account (reverification required; `confirmation` must read "Delete account").
+/// Afterwards the user is signed out everywhere and the browser's cookie is removed.
+#[server(endpoint = "auth/delete_account")]
+pub async fn delete_account(
+    confirmation: String,
+    reverify_password: Option<String>,
+    reverify_code: Option<String>,
+) -> Result<AuthChange, GatehouseError> {
+    ssr::respond(ssr::delete_account(confirmation, reverify_password, reverify_code).await)
+}
+
 /// The current auth snapshot (the provider refetches it after auth changes elsewhere).
 #[server(endpoint = "auth/snapshot")]
 pub async fn get_auth_snapshot() -> Result<AuthSnapshot, GatehouseError> {

@@ -4,11 +4,18 @@ use http::header::SET_COOKIE;
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
 
-use super::{AuthChange, MfaSetup, MfaSetupDone, MfaSetupProgress, SignInStep, SignUpStep};
+use super::{
+    AccountProfile, AuthChange, ExternalAccount, MfaSetup, MfaSetupDone, MfaSetupProgress,
+    SignInStep, SignUpStep,
+};
 use crate::{
     domain::{
-        self, mfa, organization, outcome::Outcome, secret::Secret, sign_in, sign_up, sso, tasks,
-        Gatehouse,
+        self,
+        account::{self, AccountHolder, ReverifyStrategy},
+        mfa, organization,
+        outcome::Outcome,
+        secret::Secret,
+        sign_in, sign_up, sso, tasks, Gatehouse,
     },
     model::{
         with_redirect_url, AuthError, ClientId, GatehouseError, Member, MembershipPage, OrgId,
@@ -44,6 +51,31 @@ fn redirect_form_post(target: &str) {
     if is_form_post() {
         leptos_axum::redirect(target);
     }
+}
+
+/// For plain form posts that succeeded: back to the form's page (the Referer's path on this
+/// origin), without the error an earlier refused post left in its URL.
+fn back_to_form_page(gatehouse: &Gatehouse) {
+    if !is_form_post() {
+        return;
+    }
+    let instance = &gatehouse.config.instance;
+    let origin = instance.origin();
+    let referer = use_context::<http::request::Parts>().and_then(|parts| {
+        parts
+            .headers
+            .get(http::header::REFERER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    });
+    let path = referer
+        .as_deref()
+        .and_then(|url| url.strip_prefix(origin.as_str()))
+        .and_then(|rest| rest.split(['?', '#']).next())
+        .filter(|path| path.starts_with('/'))
+        .unwrap_or("/");
+    let target = crate::model::decorate_url(path, &origin, &[], "/").into_string();
+    leptos_axum::redirect(&target);
 }
 
 /// Passes the result through (the status mapping happens in the server layer).
@@ -731,4 +763,137 @@ pub async fn sign_out(redirect_url: Option<String>) -> Result<AuthChange, Gateho
     )
     .await?;
     Ok(answer(&gatehouse, outcome))
+}
+
+/// The signed-in (active) user, re-verified first with the answers a plain form sent along
+/// (`reverify_password`, `reverify_code`: a 6-digit authenticator code, or a backup code).
+async fn account_holder(
+    gatehouse: &Gatehouse,
+    reverify_password: Option<String>,
+    reverify_code: Option<String>,
+) -> Result<AccountHolder, GatehouseError> {
+    let mut holder = AccountHolder::of(&request_auth().snapshot)?;
+    let now = domain::now();
+    if let Some(password) = non_empty(reverify_password) {
+        let strategy = ReverifyStrategy::Password;
+        account::reverify(gatehouse, &mut holder, strategy, Secret::new(password), now).await?;
+    }
+    if let Some(code) = non_empty(reverify_code) {
+        let code = code.trim().to_string();
+        let strategy = if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
+            ReverifyStrategy::Totp
+        } else {
+            ReverifyStrategy::BackupCode
+        };
+        account::reverify(gatehouse, &mut holder, strategy, Secret::new(code), now).await?;
+    }
+    Ok(holder)
+}
+
+pub async fn account_overview() -> Result<AccountProfile, GatehouseError> {
+    let gatehouse = core()?;
+    let snapshot = request_auth().snapshot;
+    let holder = AccountHolder::of(&snapshot)?;
+    let facts = account::facts(&gatehouse, &holder).await?;
+    let user = snapshot.user.unwrap_or_else(|| crate::model::UserSummary {
+        id: holder.user_id.clone(),
+        email_address: holder.email.clone(),
+        first_name: None,
+        last_name: None,
+    });
+    let sso = &gatehouse.config.sso;
+    Ok(AccountProfile {
+        first_name: user.first_name,
+        last_name: user.last_name,
+        email_address: user.email_address,
+        has_password: facts.has_password,
+        second_factor_enabled: facts.second_factor_enabled,
+        external_accounts: facts
+            .external_accounts
+            .into_iter()
+            .map(|row| ExternalAccount {
+                provider_name: sso
+                    .connection(&row.provider)
+                    .map_or_else(|| row.provider.clone(), |c| c.name.clone()),
+                id: row.id,
+                email_address: row.email,
+            })
+            .collect(),
+    })
+}
+
+pub async fn reverify_session(strategy: String, code: String) -> Result<[i64; 2], GatehouseError> {
+    let gatehouse = core()?;
+    let strategy = ReverifyStrategy::parse(&strategy)
+        .ok_or_else(|| AuthError::request_invalid("unknown reverification strategy"))?;
+    let mut holder = AccountHolder::of(&request_auth().snapshot)?;
+    account::reverify(
+        &gatehouse,
+        &mut holder,
+        strategy,
+        Secret::new(code),
+        domain::now(),
+    )
+    .await?;
+    Ok(holder.factor_verification_age.unwrap_or([-1, -1]))
+}
+
+pub async fn update_name(
+    first_name: Option<String>,
+    last_name: Option<String>,
+) -> Result<(), GatehouseError> {
+    let gatehouse = core()?;
+    let holder = AccountHolder::of(&request_auth().snapshot)?;
+    account::update_name(&gatehouse, &holder, first_name, last_name, domain::now()).await?;
+    back_to_form_page(&gatehouse);
+    Ok(())
+}
+
+pub async fn change_password(
+    new_password: String,
+    confirm_password: String,
+    sign_out_of_other_sessions: Option<String>,
+    reverify_password: Option<String>,
+    reverify_code: Option<String>,
+) -> Result<(), GatehouseError> {
+    let gatehouse = core()?;
+    let holder = account_holder(&gatehouse, reverify_password, reverify_code).await?;
+    let form = tasks::NewPassword {
+        new_password: Secret::new(new_password),
+        confirm_password: Secret::new(confirm_password),
+        sign_out_of_other_sessions: checkbox(sign_out_of_other_sessions),
+    };
+    account::change_password(&gatehouse, &holder, form, domain::now()).await?;
+    back_to_form_page(&gatehouse);
+    Ok(())
+}
+
+pub async fn unlink_external_account(
+    external_account_id: String,
+    reverify_password: Option<String>,
+    reverify_code: Option<String>,
+) -> Result<(), GatehouseError> {
+    let gatehouse = core()?;
+    let holder = account_holder(&gatehouse, reverify_password, reverify_code).await?;
+    account::unlink_external_account(&gatehouse, &holder, &external_account_id).await?;
+    back_to_form_page(&gatehouse);
+    Ok(())
+}
+
+pub async fn delete_account(
+    confirmation: String,
+    reverify_password: Option<String>,
+    reverify_code: Option<String>,
+) -> Result<AuthChange, GatehouseError> {
+    let gatehouse = core()?;
+    if confirmation.trim() != account::DELETE_CONFIRMATION {
+        return Err(AuthError::param_format_invalid("confirmation").into());
+    }
+    let holder = account_holder(&gatehouse, reverify_password, reverify_code).await?;
+    account::delete_account(&gatehouse, &holder).await?;
+    // Signed out everywhere (the sessions went with the user); this browser keeps no cookie.
+    set_cookie(cookie(&gatehouse).clear());
+    let outcome = domain::session::sign_out(&gatehouse, None, None, domain::now()).await?;
+    redirect_form_post(outcome.next.target());
+    Ok(change_of(outcome))
 }

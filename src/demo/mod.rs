@@ -14,7 +14,7 @@ use leptos_router::{
 use crate::prelude::{
     task_view, use_auth, AuthProvider, BuildStylesheet, OrganizationSwitcher, Protect,
     RedirectToSignIn, RedirectToTasks, Show, SignIn, SignOutButton, SignUp, SignedIn, SignedOut,
-    UnknownTask,
+    UnknownTask, UserProfile,
 };
 
 /// The demo's route rules, declared once: protected pages redirect (to sign-in, or straight to
@@ -90,7 +90,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/dashboard") view=DashboardPage/>
                         <Route path=path!("/orgs/:slug") view=OrganizationPage/>
                         <Route path=path!("/orgs/:slug/settings") view=OrganizationSettingsPage/>
-                        <Route path=path!("/account") view=AccountPage/>
+                        <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                         <Route path=path!("/me") view=MePage/>
                     </Routes>
                 </main>
@@ -266,14 +266,12 @@ fn OrganizationSettingsPage() -> impl IntoView {
 
 #[component]
 fn AccountPage() -> impl IntoView {
-    let auth = use_auth();
     view! {
         <SignedOut>
             <RedirectToSignIn/>
         </SignedOut>
         <SignedIn>
-            <h1>"Account"</h1>
-            <p>"Email address: " <strong>{move || auth.get().user.map(|u| u.email_address)}</strong></p>
+            <UserProfile/>
         </SignedIn>
     }
 }

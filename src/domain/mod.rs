@@ -1,6 +1,7 @@
 //! The rules of authentication: no HTTP, no Leptos. The current time is always a parameter
 //! (`now`, unix seconds) so expiry, attempt limits and lockout are testable without sleeps.
 
+pub mod account;
 pub mod codes;
 pub mod email;
 pub mod ids;

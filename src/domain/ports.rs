@@ -294,6 +294,26 @@ pub trait Users: Send + Sync {
         end_sessions: bool,
         now: Timestamp,
     ) -> Result<(), AuthError>;
+    /// Sets the user's first and last name (`None` clears one).
+    async fn update_name(
+        &self,
+        user_id: &UserId,
+        first_name: Option<&str>,
+        last_name: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(), AuthError>;
+    /// Deletes the user and everything that is theirs (sessions, factors, memberships, external
+    /// accounts); `false` when there was no such user.
+    async fn delete_user(&self, user_id: &UserId) -> Result<bool, AuthError>;
+}
+
+/// A factor a session verified (reverification moves its time forward).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VerifiedFactor {
+    /// The password.
+    First,
+    /// The authenticator app or a backup code.
+    Second,
 }
 
 /// Browser clients and their sessions.
@@ -324,6 +344,20 @@ pub trait Clients: Send + Sync {
     ) -> Result<u64, AuthError>;
     /// Ends one session; `false` when no live session has that id.
     async fn end_session(&self, session_id: &SessionId, now: Timestamp) -> Result<bool, AuthError>;
+    /// Records that the session verified `factor` at `now` (reverification).
+    async fn mark_factor_verified(
+        &self,
+        session_id: &SessionId,
+        factor: VerifiedFactor,
+        now: Timestamp,
+    ) -> Result<(), AuthError>;
+    /// Makes the user's live sessions (or one session) verify their factors again before the
+    /// next sensitive change; returns how many sessions.
+    async fn expire_factor_verification(
+        &self,
+        user_id: Option<&UserId>,
+        session_id: Option<&SessionId>,
+    ) -> Result<u64, AuthError>;
     /// Whether this browser ever held a session of the user (client trust).
     async fn client_has_held_session(
         &self,

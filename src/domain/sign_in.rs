@@ -611,7 +611,7 @@ pub async fn verify_second_factor(
 
 /// A TOTP code of the user's verified factor, accepted once: the step only moves forward, in one
 /// atomic update, so a replayed or parallel code is refused.
-async fn verify_totp(
+pub(super) async fn verify_totp(
     gatehouse: &Gatehouse,
     user_id: &UserId,
     code: &str,

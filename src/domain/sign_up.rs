@@ -167,6 +167,22 @@ fn clean_name(value: Option<String>, param: &str) -> Result<Option<String>, Auth
     Ok(Some(trimmed.to_string()))
 }
 
+/// Trimmed first and last names (empty → `None`), every field's error at once.
+pub fn clean_names(
+    first_name: Option<String>,
+    last_name: Option<String>,
+) -> Result<(Option<String>, Option<String>), GatehouseError> {
+    match (
+        clean_name(first_name, "first_name"),
+        clean_name(last_name, "last_name"),
+    ) {
+        (Ok(first), Ok(last)) => Ok((first, last)),
+        (first, last) => Err(GatehouseError(crate::model::ApiErrors {
+            errors: [first.err(), last.err()].into_iter().flatten().collect(),
+        })),
+    }
+}
+
 /// Validates the whole form, reporting every field's error at once.
 pub fn validate(form: SignUpForm, reject_compromised: bool) -> Result<SignUpForm, GatehouseError> {
     let mut errors = Vec::new();

@@ -113,6 +113,8 @@ pub struct HasParams {
     pub role: Option<String>,
     /// An organization permission (`org:<feature>:<perm>`).
     pub permission: Option<String>,
+    /// A reverification requirement: the session verified its factors recently enough.
+    pub reverification: Option<super::Reverification>,
 }
 
 impl Auth {
@@ -142,6 +144,12 @@ impl Auth {
                     .as_ref()
                     .is_some_and(|perms| perms.iter().any(|p| p == permission));
             if !granted {
+                return false;
+            }
+        }
+        if let Some(reverification) = params.reverification {
+            asked = true;
+            if !reverification.is_fresh(self.factor_verification_age) {
                 return false;
             }
         }

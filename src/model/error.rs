@@ -70,6 +70,10 @@ pub enum ErrorCode {
     RequestInvalid,
     /// Recent verification needed.
     SessionReverificationRequired,
+    /// The user closed the reverification prompt: the action did not run.
+    ReverificationCancelled,
+    /// The last way to sign in cannot be removed.
+    IdentificationDeletionFailed,
     /// The browser could not reach the server.
     NetworkError,
     /// A failure on the server (details in its log only).
@@ -128,6 +132,8 @@ impl ErrorCode {
             Self::OriginInvalid => "origin_invalid",
             Self::RequestInvalid => "request_invalid",
             Self::SessionReverificationRequired => "session_reverification_required",
+            Self::ReverificationCancelled => "reverification_cancelled",
+            Self::IdentificationDeletionFailed => "identification_deletion_failed",
             Self::NetworkError => "network_error",
             Self::InternalError => "internal_error",
             Self::OauthAccessDenied => "oauth_access_denied",
@@ -149,6 +155,8 @@ impl ErrorCode {
             | Self::SessionExists
             | Self::SessionTaskNotCurrent
             | Self::RequestInvalid
+            | Self::ReverificationCancelled
+            | Self::IdentificationDeletionFailed
             | Self::OauthAccessDenied
             | Self::OauthCallbackInvalid
             | Self::OauthTokenInvalid
@@ -205,6 +213,7 @@ impl ErrorCode {
                         "Names cannot contain control characters.".to_string()
                     }
                     "name" => "Names cannot contain control characters.".to_string(),
+                    "confirmation" => "Type \"Delete account\" to confirm.".to_string(),
                     "slug" => "Slug must be 2–64 lowercase letters, numbers or single hyphens (e.g. acme-inc)."
                         .to_string(),
                     _ => "This value is not valid.".to_string(),
@@ -322,6 +331,15 @@ impl ErrorCode {
             Self::SessionReverificationRequired => same(
                 "You need to provide additional verification to perform this operation",
             ),
+            Self::IdentificationDeletionFailed => (
+                "Cannot remove".to_string(),
+                "You cannot remove your only way to sign in. Set a password or connect another account first."
+                    .to_string(),
+            ),
+            Self::ReverificationCancelled => (
+                "Verification cancelled".to_string(),
+                "The verification was cancelled, so nothing was changed.".to_string(),
+            ),
             Self::NetworkError => (
                 "Network error".to_string(),
                 "We could not reach the server. Check your connection and try again.".to_string(),
@@ -416,6 +434,9 @@ pub struct ErrorMeta {
     /// Seconds until a locked account unlocks (`user_locked`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lockout_expires_in_seconds: Option<i64>,
+    /// The requirement a `session_reverification_required` error names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reverification: Option<super::Reverification>,
     /// Seconds until the request may be retried (`too_many_requests`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after_seconds: Option<i64>,
@@ -628,6 +649,17 @@ impl AuthError {
         Self::new(ErrorCode::RequestInvalid)
     }
 
+    /// The session must verify its factors again (`reverification`) before this action.
+    pub fn reverification_required(reverification: super::Reverification) -> Self {
+        Self::with_meta(
+            ErrorCode::SessionReverificationRequired,
+            ErrorMeta {
+                reverification: Some(reverification),
+                ..ErrorMeta::default()
+            },
+        )
+    }
+
     /// Something failed on the server; the details are in the server log, not on the wire.
     pub fn internal() -> Self {
         Self::new(ErrorCode::InternalError)
@@ -649,10 +681,73 @@ pub struct ApiErrors {
     pub errors: Vec<AuthError>,
 }
 
-/// The error type of every Gatehouse server function: Clerk's envelope on the wire.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
+/// The error type of every Gatehouse server function: Clerk's envelope on the wire, except a
+/// reverification error, which is Clerk's exact 403 body
+/// `{"clerk_error":{"type":"forbidden","reason":"reverification-error","metadata":{"reverification":…}}}`.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GatehouseError(pub ApiErrors);
+
+/// Clerk's reverification body.
+#[derive(Serialize, Deserialize)]
+struct ClerkErrorBody {
+    clerk_error: ClerkError,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ClerkError {
+    #[serde(rename = "type")]
+    kind: String,
+    reason: String,
+    #[serde(default)]
+    metadata: ClerkErrorMetadata,
+}
+
+#[derive(Default, Serialize, Deserialize)]
+struct ClerkErrorMetadata {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reverification: Option<super::Reverification>,
+}
+
+const REVERIFICATION_REASON: &str = "reverification-error";
+
+impl Serialize for GatehouseError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.reverification_required() {
+            Some(reverification) => ClerkErrorBody {
+                clerk_error: ClerkError {
+                    kind: "forbidden".to_string(),
+                    reason: REVERIFICATION_REASON.to_string(),
+                    metadata: ClerkErrorMetadata {
+                        reverification: Some(reverification),
+                    },
+                },
+            }
+            .serialize(serializer),
+            None => self.0.serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for GatehouseError {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Clerk(ClerkErrorBody),
+            Api(ApiErrors),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Api(errors) => Self(errors),
+            Wire::Clerk(body) if body.clerk_error.reason == REVERIFICATION_REASON => {
+                AuthError::reverification_required(
+                    body.clerk_error.metadata.reverification.unwrap_or_default(),
+                )
+                .into()
+            }
+            Wire::Clerk(_) => AuthError::new(ErrorCode::Unknown).into(),
+        })
+    }
+}
 
 impl GatehouseError {
     /// The errors carried.
@@ -680,6 +775,17 @@ impl GatehouseError {
     /// The HTTP status of the first error.
     pub fn http_status(&self) -> u16 {
         self.errors().first().map_or(500, AuthError::http_status)
+    }
+
+    /// The requirement, when this is a reverification error (the session must verify its
+    /// factors again before the action is retried).
+    pub fn reverification_required(&self) -> Option<super::Reverification> {
+        match self.errors() {
+            [only] if only.code == ErrorCode::SessionReverificationRequired => {
+                Some(only.meta.reverification.unwrap_or_default())
+            }
+            _ => None,
+        }
     }
 }
 

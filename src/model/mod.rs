@@ -6,6 +6,7 @@ mod error;
 mod ids;
 mod organization;
 mod redirect;
+mod reverification;
 mod status;
 mod tasks;
 
@@ -17,6 +18,10 @@ pub use organization::{
     ORG_NAME_MAX_CHARS, ROLE_ADMIN, ROLE_MEMBER, SYSTEM_PERMISSIONS,
 };
 pub use redirect::{decorate_url, encode_query_component, with_redirect_url, DecoratedUrl};
+pub use reverification::{
+    FactorsNeeded, Reverification, ReverificationLevel, ReverificationPreset,
+    REVERIFICATION_MAX_MINUTES,
+};
 pub use status::{SessionStatus, SignInStatus, SignUpStatus, TaskKey};
 pub use tasks::task_url;
 

@@ -280,6 +280,20 @@ pub fn request_auth() -> RequestAuth {
         .unwrap_or_default()
 }
 
+/// For any server function (the kit's or an app's): `Err` with `session_reverification_required`
+/// — answered as HTTP 403 with Clerk's body
+/// `{"clerk_error":{"type":"forbidden","reason":"reverification-error","metadata":{"reverification":…}}}`
+/// — unless the request's session verified its factors recently enough for `reverification`
+/// (`unauthorized` when signed out or pending). `use_reverification` in the browser answers
+/// that 403 with its prompt and retries the call.
+pub fn require_reverification(
+    reverification: crate::model::Reverification,
+) -> Result<(), crate::model::GatehouseError> {
+    let holder = domain::account::AccountHolder::of(&request_auth().snapshot)?;
+    domain::account::require_reverification(&holder, reverification)?;
+    Ok(())
+}
+
 /// `auth()` for server functions: the Auth object with pending treated as signed out.
 pub fn auth() -> Auth {
     auth_with(true)

@@ -4,7 +4,7 @@ use super::{auth_reader::ClientKey, db, SqliteStore};
 use crate::{
     domain::{
         ids::new_id,
-        ports::{Clients, NewSession, ResolvedClientRow},
+        ports::{Clients, NewSession, ResolvedClientRow, VerifiedFactor},
         Timestamp,
     },
     model::{AuthError, ClientId, SessionId, UserId},
@@ -126,6 +126,43 @@ impl Clients for SqliteStore {
                 .await
                 .map_err(db)?;
         Ok(result.rows_affected() == 1)
+    }
+
+    async fn mark_factor_verified(
+        &self,
+        session_id: &SessionId,
+        factor: VerifiedFactor,
+        now: Timestamp,
+    ) -> Result<(), AuthError> {
+        let sql = match factor {
+            VerifiedFactor::First => "UPDATE sessions SET first_factor_at = ? WHERE id = ?",
+            VerifiedFactor::Second => "UPDATE sessions SET second_factor_at = ? WHERE id = ?",
+        };
+        sqlx::query(sql)
+            .bind(now)
+            .bind(session_id.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn expire_factor_verification(
+        &self,
+        user_id: Option<&UserId>,
+        session_id: Option<&SessionId>,
+    ) -> Result<u64, AuthError> {
+        // Verified "at the epoch": stale for every reverification level.
+        let result = sqlx::query(
+            "UPDATE sessions SET first_factor_at = 0, second_factor_at = 0
+             WHERE ended_at IS NULL AND (user_id = ? OR id = ?)",
+        )
+        .bind(user_id.map(UserId::as_str))
+        .bind(session_id.map(SessionId::as_str))
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(result.rows_affected())
     }
 
     async fn client_has_held_session(

@@ -174,4 +174,32 @@ impl Users for SqliteStore {
         }
         tx.commit().await.map_err(db)
     }
+
+    async fn update_name(
+        &self,
+        user_id: &UserId,
+        first_name: Option<&str>,
+        last_name: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(), AuthError> {
+        sqlx::query("UPDATE users SET first_name = ?, last_name = ?, updated_at = ? WHERE id = ?")
+            .bind(first_name)
+            .bind(last_name)
+            .bind(now)
+            .bind(user_id.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn delete_user(&self, user_id: &UserId) -> Result<bool, AuthError> {
+        // Sessions, emails, factors, memberships and links go by ON DELETE CASCADE.
+        let deleted = sqlx::query("DELETE FROM users WHERE id = ?")
+            .bind(user_id.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(deleted.rows_affected() == 1)
+    }
 }

@@ -121,8 +121,8 @@ pub fn SignedOut(
     view! { <Show when=When::SignedOut treat_pending_as_signed_out=treat_pending_as_signed_out.unwrap_or(auth_context().treat_pending_as_signed_out) children/> }
 }
 
-/// Renders its children when signed in and every given `role` / `permission` holds (with
-/// neither, being signed in is enough); else `fallback`.
+/// Renders its children when signed in and every given `role` / `permission` /
+/// `reverification` holds (with none, being signed in is enough); else `fallback`.
 #[component]
 pub fn Protect(
     /// Required organization role.
@@ -131,6 +131,9 @@ pub fn Protect(
     /// Required organization permission.
     #[prop(optional, into)]
     permission: Option<String>,
+    /// Required reverification: the session verified its factors recently enough.
+    #[prop(optional)]
+    reverification: Option<crate::model::Reverification>,
     /// Rendered when the check fails.
     #[prop(optional, into)]
     fallback: ViewFn,
@@ -139,10 +142,14 @@ pub fn Protect(
     treat_pending_as_signed_out: Option<bool>,
     children: ChildrenFn,
 ) -> impl IntoView {
-    let when = if role.is_none() && permission.is_none() {
+    let when = if role.is_none() && permission.is_none() && reverification.is_none() {
         When::SignedIn
     } else {
-        let params = HasParams { role, permission };
+        let params = HasParams {
+            role,
+            permission,
+            reverification,
+        };
         When::predicate(move |auth| auth.has(&params))
     };
     let treat = treat_pending_as_signed_out.unwrap_or(auth_context().treat_pending_as_signed_out);

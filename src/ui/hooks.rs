@@ -576,7 +576,7 @@ impl SignUpVerifications {
 }
 
 /// The error a plain form post to `endpoint` left in the URL (`__err`, when `__path` matches).
-fn error_in_url(endpoint: &'static str) -> Option<GatehouseError> {
+pub(crate) fn error_in_url(endpoint: &'static str) -> Option<GatehouseError> {
     use leptos::server_fn::error::ServerFnUrlError;
     let query = leptos_router::hooks::use_query_map().get_untracked();
     (query.get("__path").as_deref() == Some(endpoint))

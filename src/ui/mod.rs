@@ -1,11 +1,13 @@
 //! The kit's components and hooks.
 
+mod account;
 mod control;
 mod fields;
 mod flows;
 mod hooks;
 mod organizations;
 mod provider;
+mod reverification;
 mod shell;
 mod sso;
 mod tasks;
@@ -14,6 +16,7 @@ mod tasks;
 /// the demo's `/sso-callback`).
 pub const SSO_CALLBACK_URL: &str = "/sso-callback";
 
+pub use account::UserProfile;
 pub use control::{Protect, RedirectToSignIn, RedirectToTasks, Show, SignedIn, SignedOut, When};
 pub use flows::{NavigateArgs, SignIn, SignOutButton, SignUp};
 pub use hooks::{
@@ -22,5 +25,6 @@ pub use hooks::{
 };
 pub use organizations::{use_organization_list, OrganizationList, OrganizationSwitcher};
 pub use provider::{use_auth, use_auth_with, use_instance_urls, AuthContext, AuthProvider};
+pub use reverification::{use_reverification, Reverified};
 pub use shell::BuildStylesheet;
 pub use tasks::{task_view, TaskChooseOrganization, TaskResetPassword, TaskSetupMfa, UnknownTask};

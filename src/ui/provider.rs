@@ -68,7 +68,11 @@ pub fn AuthProvider(
         treat_pending_as_signed_out: treat_pending_as_signed_out.unwrap_or(true),
         urls: StoredValue::new(urls),
     });
-    children()
+    super::reverification::ReverificationPrompt::provide();
+    view! {
+        {children()}
+        <super::reverification::ReverificationModal/>
+    }
 }
 
 fn initial_state() -> (AuthSnapshot, InstanceUrls) {

@@ -15,6 +15,7 @@ use gatehouse::{
             ExternalIdentity, Factors, Limits, NewSession, NewUser, OrganizationRow, Organizations,
             ReservedCodeTry, ResolvedClientRow, ResolvedSession, SignUpRecord, StoredSignIn,
             TotpConfirmation, TotpFactor, Unlink, UserCreation, UserListRow, UserRecord, Users,
+            VerifiedFactor,
         },
         secret::Secret,
         Timestamp,
@@ -305,6 +306,40 @@ impl Users for FakeStore {
         }
         Ok(())
     }
+
+    async fn update_name(
+        &self,
+        user_id: &UserId,
+        first_name: Option<&str>,
+        last_name: Option<&str>,
+        _now: Timestamp,
+    ) -> Result<(), AuthError> {
+        if let Some(user) = self.state().users.iter_mut().find(|u| &u.id == user_id) {
+            user.first_name = first_name.map(str::to_string);
+            user.last_name = last_name.map(str::to_string);
+        }
+        Ok(())
+    }
+
+    async fn delete_user(&self, user_id: &UserId) -> Result<bool, AuthError> {
+        let mut state = self.state();
+        let before = state.users.len();
+        state.users.retain(|u| &u.id != user_id);
+        // What the foreign keys cascade to.
+        state.sessions.retain(|s| &s.user_id != user_id);
+        state.totp.remove(user_id);
+        state.backup_codes.retain(|(owner, _, _)| owner != user_id);
+        state.members.retain(|m| &m.user != user_id);
+        let links: Vec<String> = state
+            .external_owner
+            .iter()
+            .filter(|(_, owner)| *owner == user_id)
+            .map(|(id, _)| id.clone())
+            .collect();
+        state.external.retain(|row| !links.contains(&row.id));
+        state.external_owner.retain(|_, owner| owner != user_id);
+        Ok(state.users.len() < before)
+    }
 }
 
 #[async_trait]
@@ -388,6 +423,42 @@ impl Clients for FakeStore {
 
     async fn end_session(&self, session_id: &SessionId, now: Timestamp) -> Result<bool, AuthError> {
         Ok(self.state().end_sessions(|s| &s.id != session_id, now) == 1)
+    }
+
+    async fn mark_factor_verified(
+        &self,
+        session_id: &SessionId,
+        factor: VerifiedFactor,
+        now: Timestamp,
+    ) -> Result<(), AuthError> {
+        if let Some(session) = self
+            .state()
+            .sessions
+            .iter_mut()
+            .find(|s| &s.id == session_id)
+        {
+            match factor {
+                VerifiedFactor::First => session.first_factor_at = now,
+                VerifiedFactor::Second => session.second_factor_at = Some(now),
+            }
+        }
+        Ok(())
+    }
+
+    async fn expire_factor_verification(
+        &self,
+        user_id: Option<&UserId>,
+        session_id: Option<&SessionId>,
+    ) -> Result<u64, AuthError> {
+        let mut count = 0;
+        for session in self.state().sessions.iter_mut().filter(|s| {
+            s.ended_at.is_none() && (Some(&s.user_id) == user_id || Some(&s.id) == session_id)
+        }) {
+            session.first_factor_at = 0;
+            session.second_factor_at = Some(0);
+            count += 1;
+        }
+        Ok(count)
     }
 
     async fn client_has_held_session(

@@ -21,16 +21,16 @@ use gatehouse::{
 use crate::fake::FakeStore;
 
 const T0: i64 = 1_800_000_000;
-const PASSWORD: &str = "correct-horse-battery";
+pub(crate) const PASSWORD: &str = "correct-horse-battery";
 
-struct Flows {
+pub(crate) struct Flows {
     _dir: tempfile::TempDir,
     outbox: std::path::PathBuf,
-    gatehouse: Gatehouse,
+    pub(crate) gatehouse: Gatehouse,
 }
 
 impl Flows {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let outbox = dir.path().join("outbox");
         let env = vec![
@@ -77,7 +77,11 @@ impl Flows {
     }
 
     /// Signs `email` up through the whole flow; returns the new session's outcome.
-    async fn sign_up(&self, email: &str, now: i64) -> gatehouse::domain::outcome::Outcome {
+    pub(crate) async fn sign_up(
+        &self,
+        email: &str,
+        now: i64,
+    ) -> gatehouse::domain::outcome::Outcome {
         let client = self.client().await;
         let form = SignUpForm {
             email_address: email.to_string(),

@@ -6,6 +6,7 @@
     clippy::indexing_slicing
 )]
 
+mod account;
 mod cli;
 mod config;
 mod domain;

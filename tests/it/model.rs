@@ -135,7 +135,8 @@ fn pending_is_signed_out_by_default_but_keeps_status_and_task() {
 fn has_is_false_when_signed_out_or_asked_nothing() {
     assert!(!AuthSnapshot::signed_out().auth(true).has(&HasParams {
         role: Some("org:admin".into()),
-        permission: None
+        permission: None,
+        reverification: None,
     }));
     assert!(!pending().auth(false).has(&HasParams::default()));
     let mut admin = pending();
@@ -148,18 +149,21 @@ fn has_is_false_when_signed_out_or_asked_nothing() {
     assert!(
         auth.has(&HasParams {
             role: Some("admin".into()),
-            permission: None
+            permission: None,
+            reverification: None,
         }),
         "admin ≡ org:admin"
     );
     assert!(auth.has(&HasParams {
         role: Some("org:admin".into()),
-        permission: Some("org:sys_memberships:manage".into())
+        permission: Some("org:sys_memberships:manage".into()),
+        reverification: None,
     }));
     assert!(
         !auth.has(&HasParams {
             role: Some("org:admin".into()),
-            permission: Some("org:other:x".into())
+            permission: Some("org:other:x".into()),
+            reverification: None,
         }),
         "AND over what is asked"
     );
@@ -181,10 +185,12 @@ fn has_truth_table() {
     let role = |r: &str| HasParams {
         role: Some(r.into()),
         permission: None,
+        reverification: None,
     };
     let perm = |p: &str| HasParams {
         role: None,
         permission: Some(p.into()),
+        reverification: None,
     };
     let in_org = |role: &str, permissions: &[&str], status: SessionStatus| {
         let mut snapshot = pending();

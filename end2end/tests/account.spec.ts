@@ -1,0 +1,135 @@
+import { expect, test, type Browser, type Page } from '@playwright/test';
+import { createOrganization, fillSignIn, gatehouseCli, hydrated, PASSWORD, signUpWithOrg, uniqueEmail, uniqueOrg } from './helpers';
+import { OIDC_PORT } from './ports';
+
+// The account page (`<UserProfile/>`) and reverification. A session just signed in is fresh for
+// the demo's `strict` requirement (10 minutes); `gatehouse session require-reverification`
+// makes it stale, as time would.
+
+const NEW_PASSWORD = 'another-horse-battery';
+
+/** Signs in as `email` in a fresh browser context; returns the page on the dashboard. */
+async function signInElsewhere(browser: Browser, email: string, password = PASSWORD): Promise<Page> {
+  const context = await browser.newContext({ javaScriptEnabled: true });
+  const page = await context.newPage();
+  await page.goto('/sign-in');
+  await hydrated(page);
+  await fillSignIn(page, email, password);
+  await expect(page).toHaveURL(/\/dashboard$/);
+  return page;
+}
+
+async function fillNewPassword(page: Page): Promise<void> {
+  await page.getByLabel('New password').fill(NEW_PASSWORD);
+  await page.getByLabel('Confirm password').fill(NEW_PASSWORD);
+}
+
+test.describe('account page', () => {
+  test('change password: the prompt asks for the password, then the change happens by itself; Cancel changes nothing', async ({ page, browser }) => {
+    const email = uniqueEmail('acct-pw');
+    await signUpWithOrg(page, email);
+    const other = await signInElsewhere(browser, email);
+    gatehouseCli(['session', 'require-reverification', '--email', email]);
+
+    await page.goto('/account');
+    await hydrated(page);
+    await fillNewPassword(page);
+    await page.getByRole('button', { name: 'Update password' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Verification required' });
+    await expect(dialog).toBeVisible();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await expect(dialog).toBeHidden();
+    await expect(page.getByText('The verification was cancelled, so nothing was changed.')).toBeVisible();
+    expect((await other.request.get('/api/me')).status()).toBe(200);
+
+    await page.getByRole('button', { name: 'Update password' }).click();
+    await expect(dialog).toBeVisible();
+    await dialog.getByLabel('Password', { exact: true }).fill('not-my-password');
+    await dialog.getByRole('button', { name: 'Continue', exact: true }).click();
+    await expect(dialog.getByText('Password is incorrect')).toBeVisible();
+    await dialog.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await dialog.getByRole('button', { name: 'Continue', exact: true }).click();
+    await expect(dialog).toBeHidden();
+    await expect(page.getByText('Password updated')).toBeVisible();
+
+    // "Sign out of all other devices" was checked: the other browser is signed out.
+    expect((await other.request.get('/api/me')).status()).toBe(401);
+    await other.context().close();
+    // The new password signs in; this session stays.
+    expect((await page.request.get('/api/me')).status()).toBe(200);
+    const again = await signInElsewhere(browser, email, NEW_PASSWORD);
+    await again.context().close();
+  });
+
+  test('delete account: signed out, no cookie left, and the email no longer signs in', async ({ page }) => {
+    const email = uniqueEmail('acct-delete');
+    await signUpWithOrg(page, email);
+    await page.goto('/account');
+    await hydrated(page);
+    await page.getByLabel('Type "Delete account" to confirm').fill('Delete account');
+    await page.getByRole('button', { name: 'Delete account' }).click();
+    await expect(page).toHaveURL(/\/$/);
+    expect((await page.request.get('/api/me')).status()).toBe(401);
+    const cookies = await page.context().cookies();
+    expect(cookies.filter((c) => c.name.includes('gatehouse_client'))).toEqual([]);
+    await page.goto('/sign-in');
+    await hydrated(page);
+    await fillSignIn(page, email);
+    await expect(page.getByText('Password is incorrect. Try again, or use another method.')).toBeVisible();
+  });
+
+  test('connected accounts: listed, and removable except the last way to sign in', async ({ page }) => {
+    // An SSO-only user (no password): the link is their only way in.
+    const provider = `http://127.0.0.1:${OIDC_PORT}`;
+    const ssoEmail = uniqueEmail('acct-sso');
+    await page.goto('/sign-up');
+    await hydrated(page);
+    await page.getByRole('button', { name: 'Continue with Test IdP' }).click();
+    await expect(page).toHaveURL(new RegExp(`^${provider}/interaction/`));
+    await page.getByPlaceholder('Enter any login').fill(ssoEmail);
+    await page.getByPlaceholder('and password').fill('anything');
+    await page.getByRole('button', { name: 'Sign-in' }).click();
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
+    await createOrganization(page, uniqueOrg('AcctSso'));
+    await expect(page).toHaveURL(/\/dashboard$/);
+
+    await page.goto('/account');
+    await hydrated(page);
+    const row = page.getByTestId('external-account');
+    await expect(row).toHaveCount(1);
+    await expect(row).toContainText('Test IdP');
+    await expect(row).toContainText(ssoEmail);
+    await row.getByRole('button', { name: 'Remove Test IdP account' }).click();
+    await expect(page.getByText('You cannot remove your only way to sign in.')).toBeVisible();
+    await expect(row).toHaveCount(1);
+
+    // With a password set, the link can go.
+    await fillNewPassword(page);
+    await page.getByRole('button', { name: 'Set password' }).click();
+    await expect(page.getByText('Password updated')).toBeVisible();
+    await row.getByRole('button', { name: 'Remove Test IdP account' }).click();
+    await expect(page.getByText('Connection removed')).toBeVisible();
+    await expect(page.getByTestId('external-account')).toHaveCount(0);
+  });
+});
+
+test.describe('account page without JavaScript', () => {
+  test.use({ javaScriptEnabled: false });
+
+  test('a protected change answers with a page asking for the password, then performs it', async ({ page, browser }) => {
+    const email = uniqueEmail('acct-nojs');
+    await signUpWithOrg(page, email, { js: false });
+    gatehouseCli(['session', 'require-reverification', '--email', email]);
+    await page.goto('/account');
+    await fillNewPassword(page);
+    await page.getByRole('button', { name: 'Update password' }).click();
+    await expect(page.getByText("Verification required: confirm it's you, then submit again.")).toBeVisible();
+    await fillNewPassword(page);
+    await page.getByRole('textbox', { name: 'Password', exact: true }).fill(PASSWORD);
+    await page.getByRole('button', { name: 'Update password' }).click();
+    await expect(page).toHaveURL(/\/account/);
+    await expect(page.getByText('Verification required')).toHaveCount(0);
+    const again = await signInElsewhere(browser, email, NEW_PASSWORD);
+    await again.context().close();
+  });
+});

@@ -1,0 +1,276 @@
+//! The user's own account (`<UserProfile/>`): reverification, and the changes it guards.
+//!
+//! A sensitive change first asks [`require_reverification`]: the session must have verified its
+//! factors recently enough for `account.reverification` (Clerk's rule, in
+//! [`Reverification::needed`]). Otherwise the answer is `session_reverification_required`
+//! (HTTP 403 with Clerk's body) and the browser re-verifies with [`reverify`] — a password, an
+//! authenticator code or a backup code, counted toward the lockout like any guess — then retries.
+
+use super::{
+    lockout, mfa,
+    ports::{ExternalAccountRow, Unlink, VerifiedFactor},
+    secret::Secret,
+    sign_in,
+    tasks::{self, NewPassword},
+    Gatehouse, Timestamp,
+};
+use crate::model::{
+    limits::PASSWORD_MAX_CHARS, AuthError, AuthSnapshot, ErrorCode, GatehouseError, Reverification,
+    SessionId, UserId,
+};
+
+/// What the delete-account form's confirmation field must read.
+pub const DELETE_CONFIRMATION: &str = "Delete account";
+
+/// What the account page shows beside the session's own data.
+#[derive(Clone, Debug)]
+pub struct AccountFacts {
+    /// The user has a password.
+    pub has_password: bool,
+    /// The user has an authenticator app.
+    pub second_factor_enabled: bool,
+    /// Linked external accounts.
+    pub external_accounts: Vec<ExternalAccountRow>,
+}
+
+/// The holder's account facts.
+pub async fn facts(
+    gatehouse: &Gatehouse,
+    holder: &AccountHolder,
+) -> Result<AccountFacts, AuthError> {
+    let user = gatehouse
+        .store
+        .find_user_by_email(&holder.email)
+        .await?
+        .filter(|user| user.id == holder.user_id)
+        .ok_or_else(AuthError::unauthorized)?;
+    Ok(AccountFacts {
+        has_password: user.password_hash.is_some(),
+        second_factor_enabled: user.second_factor_enabled,
+        external_accounts: gatehouse
+            .store
+            .list_external_accounts(&holder.user_id)
+            .await?,
+    })
+}
+
+/// How the session re-verifies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReverifyStrategy {
+    /// The password (the first factor).
+    Password,
+    /// An authenticator code (the second factor).
+    Totp,
+    /// A backup code (the second factor; used up).
+    BackupCode,
+}
+
+impl ReverifyStrategy {
+    /// `password`, `totp` or `backup_code`.
+    pub fn parse(strategy: &str) -> Option<Self> {
+        match strategy {
+            "password" => Some(Self::Password),
+            "totp" => Some(Self::Totp),
+            "backup_code" => Some(Self::BackupCode),
+            _ => None,
+        }
+    }
+}
+
+/// The signed-in user an account change is for.
+#[derive(Clone, Debug)]
+pub struct AccountHolder {
+    /// Their session (pending sessions are not account holders).
+    pub session_id: SessionId,
+    /// The user.
+    pub user_id: UserId,
+    /// Their email (the lockout key).
+    pub email: String,
+    /// Minutes since each factor was verified (`-1` = not enabled).
+    pub factor_verification_age: Option<[i64; 2]>,
+}
+
+impl AccountHolder {
+    /// The active session's holder; pending or signed out is `unauthorized`.
+    pub fn of(snapshot: &AuthSnapshot) -> Result<Self, AuthError> {
+        let auth = snapshot.auth(true);
+        match (auth.session_id, snapshot.user.as_ref()) {
+            (Some(session_id), Some(user)) => Ok(Self {
+                session_id,
+                user_id: user.id.clone(),
+                email: user.email_address.clone(),
+                factor_verification_age: snapshot.factor_verification_age,
+            }),
+            _ => Err(AuthError::unauthorized()),
+        }
+    }
+}
+
+/// Refuses with `session_reverification_required` (naming `reverification`) unless the holder's
+/// session verified its factors recently enough.
+pub fn require_reverification(
+    holder: &AccountHolder,
+    reverification: Reverification,
+) -> Result<(), AuthError> {
+    if reverification.is_fresh(holder.factor_verification_age) {
+        Ok(())
+    } else {
+        Err(AuthError::reverification_required(reverification))
+    }
+}
+
+/// Re-verifies one factor of the holder's session at `now`: the password (first factor), or an
+/// authenticator or backup code (second factor). Every wrong answer counts toward the lockout.
+pub async fn reverify(
+    gatehouse: &Gatehouse,
+    holder: &mut AccountHolder,
+    strategy: ReverifyStrategy,
+    secret: Secret<String>,
+    now: Timestamp,
+) -> Result<(), AuthError> {
+    let param = match strategy {
+        ReverifyStrategy::Password => "password",
+        ReverifyStrategy::Totp | ReverifyStrategy::BackupCode => "code",
+    };
+    let answer = secret.expose().trim().to_string();
+    if answer.is_empty() {
+        return Err(AuthError::param_missing(param));
+    }
+    let guess = lockout::reserve(gatehouse, &holder.email, now).await?;
+    let (accepted, factor) = match strategy {
+        ReverifyStrategy::Password => {
+            let valid = secret.expose().chars().count() <= PASSWORD_MAX_CHARS
+                && gatehouse
+                    .hasher
+                    .verify(
+                        secret,
+                        gatehouse.store.password_hash(&holder.user_id).await?,
+                    )
+                    .await?;
+            (valid, VerifiedFactor::First)
+        }
+        ReverifyStrategy::Totp => (
+            sign_in::verify_totp(gatehouse, &holder.user_id, &answer, now).await?,
+            VerifiedFactor::Second,
+        ),
+        ReverifyStrategy::BackupCode => {
+            let hash = mfa::hash_backup_code(&holder.user_id, &answer);
+            let used = gatehouse
+                .store
+                .consume_backup_code(&holder.user_id, &hash, now)
+                .await?;
+            (used, VerifiedFactor::Second)
+        }
+    };
+    if !accepted {
+        let wrong = match strategy {
+            ReverifyStrategy::Password => AuthError::password_incorrect().for_param("password"),
+            _ => AuthError::new(ErrorCode::FormCodeIncorrect).for_param("code"),
+        };
+        return Err(guess.failed(wrong));
+    }
+    guess.succeeded(gatehouse).await?;
+    gatehouse
+        .store
+        .mark_factor_verified(&holder.session_id, factor, now)
+        .await?;
+    // The rest of this request sees the fresh age, as the next request will.
+    if let Some(ages) = holder.factor_verification_age.as_mut() {
+        match factor {
+            VerifiedFactor::First => ages[0] = 0,
+            VerifiedFactor::Second if ages[1] != -1 => ages[1] = 0,
+            VerifiedFactor::Second => {}
+        }
+    }
+    tracing::info!(user_id = %holder.user_id, ?factor, "session re-verified");
+    Ok(())
+}
+
+/// Sets the holder's first and last name (empty clears one).
+pub async fn update_name(
+    gatehouse: &Gatehouse,
+    holder: &AccountHolder,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    now: Timestamp,
+) -> Result<(), GatehouseError> {
+    let (first_name, last_name) = super::sign_up::clean_names(first_name, last_name)?;
+    gatehouse
+        .store
+        .update_name(
+            &holder.user_id,
+            first_name.as_deref(),
+            last_name.as_deref(),
+            now,
+        )
+        .await?;
+    Ok(())
+}
+
+/// Changes the password (after reverification); with `sign_out_of_other_sessions` (checked by
+/// default) every other session of the user ends.
+pub async fn change_password(
+    gatehouse: &Gatehouse,
+    holder: &AccountHolder,
+    form: NewPassword,
+    now: Timestamp,
+) -> Result<(), GatehouseError> {
+    require_reverification(holder, gatehouse.config.account.reverification)?;
+    tasks::validate_new_password_form(&form, gatehouse.config.passwords.reject_compromised)?;
+    let current = gatehouse.store.password_hash(&holder.user_id).await?;
+    if current.is_some()
+        && gatehouse
+            .hasher
+            .verify(form.new_password.clone(), current)
+            .await?
+    {
+        return Err(AuthError::new_password_matches_current().into());
+    }
+    let hash = gatehouse.hasher.hash(form.new_password).await?;
+    gatehouse
+        .store
+        .replace_password(
+            &holder.user_id,
+            &hash,
+            Some(&holder.session_id),
+            form.sign_out_of_other_sessions,
+            now,
+        )
+        .await?;
+    tracing::info!(user_id = %holder.user_id, signed_out_others = form.sign_out_of_other_sessions, "password changed");
+    Ok(())
+}
+
+/// Unlinks an external account of the holder (after reverification); never their last way to
+/// sign in.
+pub async fn unlink_external_account(
+    gatehouse: &Gatehouse,
+    holder: &AccountHolder,
+    external_account_id: &str,
+) -> Result<(), AuthError> {
+    require_reverification(holder, gatehouse.config.account.reverification)?;
+    match gatehouse
+        .store
+        .unlink_external_account(&holder.user_id, external_account_id)
+        .await?
+    {
+        Unlink::Removed => {
+            tracing::info!(user_id = %holder.user_id, "external account unlinked");
+            Ok(())
+        }
+        Unlink::LastWayToSignIn => Err(AuthError::new(ErrorCode::IdentificationDeletionFailed)),
+        Unlink::NotFound => Err(AuthError::not_found()),
+    }
+}
+
+/// Deletes the holder's account (after reverification): the user, their sessions everywhere,
+/// memberships, factors and links go with it.
+pub async fn delete_account(
+    gatehouse: &Gatehouse,
+    holder: &AccountHolder,
+) -> Result<(), AuthError> {
+    require_reverification(holder, gatehouse.config.account.reverification)?;
+    gatehouse.store.delete_user(&holder.user_id).await?;
+    tracing::info!(user_id = %holder.user_id, "account deleted");
+    Ok(())
+}

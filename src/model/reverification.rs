@@ -1,0 +1,131 @@
+//! Reverification (Clerk's "step-up"): how recently the session must have verified its factors
+//! before a sensitive action. Pure, shared by the server helper, `has()` and the browser prompt.
+
+use serde::{Deserialize, Serialize};
+
+/// Which factors a reverification asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReverificationLevel {
+    /// The first factor (password).
+    FirstFactor,
+    /// The second factor; the first when the user has none.
+    SecondFactor,
+    /// Both factors; the first alone when the user has no second factor.
+    MultiFactor,
+}
+
+/// Clerk's presets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReverificationPreset {
+    /// Both factors within 10 minutes.
+    StrictMfa,
+    /// The second factor within 10 minutes.
+    Strict,
+    /// The second factor within 60 minutes.
+    Moderate,
+    /// The second factor within a day.
+    Lax,
+}
+
+/// A reverification requirement: a preset (`"strict"`) or `{ level, after_minutes }`. On the wire
+/// (Clerk's 403 body) a custom one reads `{"level":"first_factor","afterMinutes":1}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Reverification {
+    /// A preset.
+    Preset(ReverificationPreset),
+    /// A level and how many minutes a verification stays fresh (1 to 99,999).
+    Custom {
+        /// The factors asked for.
+        level: ReverificationLevel,
+        /// Minutes a verification stays fresh.
+        #[serde(rename = "afterMinutes", alias = "after_minutes")]
+        after_minutes: u32,
+    },
+}
+
+impl Default for Reverification {
+    /// `strict`, the account page's default.
+    fn default() -> Self {
+        Self::Preset(ReverificationPreset::Strict)
+    }
+}
+
+/// The longest a custom reverification may stay fresh (Clerk's bound, exclusive).
+pub const REVERIFICATION_MAX_MINUTES: u32 = 99_999;
+
+/// The factors a session must verify again before an action.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FactorsNeeded {
+    /// The password.
+    pub first: bool,
+    /// The authenticator app (or a backup code).
+    pub second: bool,
+}
+
+impl FactorsNeeded {
+    /// Nothing to verify: the action may run.
+    pub fn none(self) -> bool {
+        !self.first && !self.second
+    }
+}
+
+impl Reverification {
+    /// The level and the minutes, presets resolved.
+    pub fn requirement(self) -> (ReverificationLevel, u32) {
+        use ReverificationLevel::{MultiFactor, SecondFactor};
+        match self {
+            Self::Preset(ReverificationPreset::StrictMfa) => (MultiFactor, 10),
+            Self::Preset(ReverificationPreset::Strict) => (SecondFactor, 10),
+            Self::Preset(ReverificationPreset::Moderate) => (SecondFactor, 60),
+            Self::Preset(ReverificationPreset::Lax) => (SecondFactor, 1440),
+            Self::Custom {
+                level,
+                after_minutes,
+            } => (level, after_minutes),
+        }
+    }
+
+    /// Whether a custom value is within Clerk's bounds (presets always are).
+    pub fn is_valid(self) -> bool {
+        let (_, minutes) = self.requirement();
+        (1..REVERIFICATION_MAX_MINUTES).contains(&minutes)
+    }
+
+    /// What the session with `factor_verification_age` (`[first, second]` in minutes, `-1` =
+    /// factor not enabled) must verify again. A factor is fresh iff `after_minutes > age`; with
+    /// no ages at all, everything is needed.
+    pub fn needed(self, factor_verification_age: Option<[i64; 2]>) -> FactorsNeeded {
+        let (level, minutes) = self.requirement();
+        let [first_age, second_age] = factor_verification_age.unwrap_or([-1, -1]);
+        let stale = |age: i64| age == -1 || i64::from(minutes) <= age;
+        let has_second = second_age != -1;
+        match level {
+            ReverificationLevel::FirstFactor => FactorsNeeded {
+                first: stale(first_age),
+                second: false,
+            },
+            ReverificationLevel::SecondFactor if has_second => FactorsNeeded {
+                first: false,
+                second: stale(second_age),
+            },
+            ReverificationLevel::MultiFactor if has_second => FactorsNeeded {
+                first: stale(first_age),
+                second: stale(second_age),
+            },
+            // No second factor: the first stands in for it.
+            ReverificationLevel::SecondFactor | ReverificationLevel::MultiFactor => FactorsNeeded {
+                first: stale(first_age),
+                second: false,
+            },
+        }
+    }
+
+    /// Whether the session is fresh enough (Clerk's `has({ reverification })`).
+    pub fn is_fresh(self, factor_verification_age: Option<[i64; 2]>) -> bool {
+        factor_verification_age.is_some_and(|age| age != [-1, -1])
+            && self.needed(factor_verification_age).none()
+    }
+}

@@ -1,0 +1,303 @@
+//! `<UserProfile/>`: the signed-in user's own account page — name, password, connected (SSO)
+//! accounts, deleting the account. Sensitive changes go through `use_reverification`; every
+//! form also works as a plain HTML form (its reverification fields appear after a refusal).
+
+use leptos::{prelude::*, task::spawn_local};
+
+use super::{
+    fields::{Field, GlobalError, SubmitButton},
+    flows::{apply_change_in, GoTo},
+    hooks::Submitted,
+    provider::auth_context,
+    reverification::{use_reverification, ReverifyFields},
+};
+use crate::{
+    api::{self, AccountProfile},
+    model::GatehouseError,
+};
+
+mod endpoint {
+    pub const UPDATE_NAME: &str = "/api/auth/update_name";
+    pub const CHANGE_PASSWORD: &str = "/api/auth/change_password";
+    pub const UNLINK: &str = "/api/auth/unlink_external_account";
+    pub const DELETE_ACCOUNT: &str = "/api/auth/delete_account";
+}
+
+/// A form's request state: pending, its error, and a success message.
+#[derive(Clone, Copy)]
+struct FormState {
+    pending: RwSignal<bool>,
+    error: RwSignal<Option<GatehouseError>>,
+    done: RwSignal<Option<&'static str>>,
+}
+
+impl FormState {
+    fn new() -> Self {
+        Self {
+            pending: RwSignal::new(false),
+            error: RwSignal::new(None),
+            done: RwSignal::new(None),
+        }
+    }
+
+    /// Runs `request`; on success shows `message` and reloads the profile.
+    fn run<T: 'static>(
+        self,
+        request: impl std::future::Future<Output = Result<T, GatehouseError>> + 'static,
+        message: &'static str,
+        profile: Resource<Result<AccountProfile, GatehouseError>>,
+        then: impl FnOnce(T) + 'static,
+    ) {
+        self.pending.set(true);
+        self.done.set(None);
+        spawn_local(async move {
+            let result = request.await;
+            self.pending.set(false);
+            match result {
+                Ok(value) => {
+                    self.error.set(None);
+                    self.done.set(Some(message));
+                    profile.refetch();
+                    then(value);
+                }
+                Err(error) => self.error.set(Some(error)),
+            }
+        });
+    }
+
+    fn error(self) -> Signal<Option<GatehouseError>> {
+        self.error.into()
+    }
+
+    fn pending(self) -> Signal<bool> {
+        self.pending.into()
+    }
+}
+
+/// The result line under a form ("Password updated").
+#[component]
+fn Done(state: FormState) -> impl IntoView {
+    view! { <p class="form-done" role="status">{move || state.done.get()}</p> }
+}
+
+/// The signed-in user's account: profile, password, connected accounts, delete account.
+/// Rendered on the server with its data (the page works without JavaScript).
+#[component]
+pub fn UserProfile() -> impl IntoView {
+    let profile = Resource::new(|| (), |_| api::account_overview());
+    // Created once: a reload of the data after a change keeps each form's result line.
+    let states = Sections {
+        name: FormState::new(),
+        password: FormState::new(),
+        connected: FormState::new(),
+    };
+    view! {
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || profile.get().map(|result| match result {
+                Ok(account) => view! { <ProfileSections account profile states/> }.into_any(),
+                Err(error) => view! { <p class="global-error" role="alert">{error.to_string()}</p> }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+/// The forms' states, kept across reloads of the profile.
+#[derive(Clone, Copy)]
+struct Sections {
+    name: FormState,
+    password: FormState,
+    connected: FormState,
+}
+
+#[component]
+fn ProfileSections(
+    account: AccountProfile,
+    profile: Resource<Result<AccountProfile, GatehouseError>>,
+    states: Sections,
+) -> impl IntoView {
+    view! {
+        <div class="user-profile">
+            <h1>"Account"</h1>
+            <p>"Email address: " <strong data-testid="account-email">{account.email_address.clone()}</strong></p>
+            <NameSection account=account.clone() profile state=states.name/>
+            <PasswordSection has_password=account.has_password profile state=states.password/>
+            <ConnectedAccounts account=account.clone() profile state=states.connected/>
+            <DeleteAccountSection/>
+        </div>
+    }
+}
+
+#[component]
+fn NameSection(
+    account: AccountProfile,
+    profile: Resource<Result<AccountProfile, GatehouseError>>,
+    state: FormState,
+) -> impl IntoView {
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        let form = Submitted::take(&ev);
+        let (first, last) = (form.optional("first_name"), form.optional("last_name"));
+        state.run(
+            api::update_name(first, last),
+            "Profile updated",
+            profile,
+            |_| {},
+        );
+    };
+    let error = state.error();
+    view! {
+        <section class="card" aria-labelledby="profile-title">
+            <h2 id="profile-title">"Profile"</h2>
+            <form method="post" action=endpoint::UPDATE_NAME on:submit=on_submit>
+                <GlobalError error/>
+                <div class="field-row">
+                    <Field label="First name" name="first_name" field="firstName" autocomplete="given-name" value=account.first_name.unwrap_or_default() error/>
+                    <Field label="Last name" name="last_name" field="lastName" autocomplete="family-name" value=account.last_name.unwrap_or_default() error/>
+                </div>
+                <SubmitButton label="Save" pending=state.pending()/>
+                <Done state/>
+            </form>
+        </section>
+    }
+}
+
+#[derive(Clone)]
+struct NewPasswordArgs {
+    new_password: String,
+    confirm_password: String,
+    sign_out_of_other_sessions: bool,
+}
+
+#[component]
+fn PasswordSection(
+    has_password: bool,
+    profile: Resource<Result<AccountProfile, GatehouseError>>,
+    state: FormState,
+) -> impl IntoView {
+    let change = use_reverification(|args: NewPasswordArgs| {
+        api::change_password(
+            args.new_password,
+            args.confirm_password,
+            args.sign_out_of_other_sessions.then(|| "true".to_string()),
+            None,
+            None,
+        )
+    });
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        let form = Submitted::take(&ev);
+        let args = NewPasswordArgs {
+            new_password: form.value("new_password"),
+            confirm_password: form.value("confirm_password"),
+            sign_out_of_other_sessions: form.optional("sign_out_of_other_sessions").is_some(),
+        };
+        let change = change.clone();
+        state.run(
+            async move { change.call(args).await },
+            "Password updated",
+            profile,
+            |_| {},
+        );
+    };
+    let error = state.error();
+    view! {
+        <section class="card" aria-labelledby="password-title">
+            <h2 id="password-title">"Password"</h2>
+            <form method="post" action=endpoint::CHANGE_PASSWORD on:submit=on_submit>
+                <GlobalError error/>
+                <ReverifyFields endpoint=endpoint::CHANGE_PASSWORD/>
+                <Field label="New password" name="new_password" field="newPassword" kind="password" autocomplete="new-password" required=true error/>
+                <Field label="Confirm password" name="confirm_password" field="confirmPassword" kind="password" autocomplete="new-password" required=true error/>
+                <label class="checkbox">
+                    <input type="checkbox" name="sign_out_of_other_sessions" value="true" checked/>
+                    "Sign out of all other devices"
+                </label>
+                <SubmitButton label=if has_password { "Update password" } else { "Set password" } pending=state.pending()/>
+                <Done state/>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn ConnectedAccounts(
+    account: AccountProfile,
+    profile: Resource<Result<AccountProfile, GatehouseError>>,
+    state: FormState,
+) -> impl IntoView {
+    let unlink = use_reverification(|id: String| api::unlink_external_account(id, None, None));
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        let form = Submitted::take(&ev);
+        let id = form.value("external_account_id");
+        let unlink = unlink.clone();
+        state.run(
+            async move { unlink.call(id).await },
+            "Connection removed",
+            profile,
+            |_| {},
+        );
+    };
+    let error = state.error();
+    let rows_empty = account.external_accounts.is_empty();
+    let rows = account
+        .external_accounts
+        .into_iter()
+        .map(|external| {
+            let label = format!("Remove {} account", external.provider_name);
+            view! {
+                <li data-testid="external-account">
+                    <span>{external.provider_name.clone()}</span>
+                    " "
+                    <span class="muted">{external.email_address.unwrap_or_default()}</span>
+                    <form method="post" action=endpoint::UNLINK on:submit=on_submit.clone()>
+                        <ReverifyFields endpoint=endpoint::UNLINK/>
+                        <input type="hidden" name="external_account_id" value=external.id/>
+                        <button type="submit" class="secondary" aria-label=label disabled=move || state.pending.get()>"Remove"</button>
+                    </form>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="card" aria-labelledby="connected-title">
+            <h2 id="connected-title">"Connected accounts"</h2>
+            <GlobalError error/>
+            {rows_empty.then(|| view! { <p class="muted">"No connected accounts."</p> })}
+            <ul class="connected-accounts">{rows}</ul>
+            <Done state/>
+        </section>
+    }
+}
+
+#[component]
+fn DeleteAccountSection() -> impl IntoView {
+    let state = FormState::new();
+    let (context, go) = (auth_context(), GoTo::new());
+    let delete =
+        use_reverification(|confirmation: String| api::delete_account(confirmation, None, None));
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        let form = Submitted::take(&ev);
+        let confirmation = form.value("confirmation");
+        let delete = delete.clone();
+        state.pending.set(true);
+        spawn_local(async move {
+            let result = delete.call(confirmation).await;
+            state.pending.set(false);
+            match result {
+                Ok(change) => apply_change_in(context, go, &change, None),
+                Err(error) => state.error.set(Some(error)),
+            }
+        });
+    };
+    let error = state.error();
+    view! {
+        <section class="card danger" aria-labelledby="delete-title">
+            <h2 id="delete-title">"Delete account"</h2>
+            <p>"Deleting your account signs you out everywhere and removes your data. This cannot be undone."</p>
+            <form method="post" action=endpoint::DELETE_ACCOUNT on:submit=on_submit>
+                <GlobalError error/>
+                <ReverifyFields endpoint=endpoint::DELETE_ACCOUNT/>
+                <Field label="Type \"Delete account\" to confirm" name="confirmation" field="confirmation" required=true error/>
+                <SubmitButton label="Delete account" pending=state.pending()/>
+            </form>
+        </section>
+    }
+}

@@ -1,0 +1,231 @@
+//! `use_reverification(action)`: runs a server call; when it answers
+//! `session_reverification_required` (Clerk's 403), opens the in-place prompt (password, or the
+//! authenticator / backup code when the user has a second factor), re-verifies the session and
+//! retries the call by itself. Cancel rejects with `reverification_cancelled`.
+
+use std::{future::Future, pin::Pin, sync::Arc};
+
+use futures_channel::oneshot;
+use leptos::prelude::*;
+
+use super::{
+    fields::{Field, GlobalError, SubmitButton},
+    hooks::Submitted,
+    provider::auth_context,
+};
+use crate::model::{AuthError, ErrorCode, GatehouseError, Reverification};
+
+/// The prompt's state, provided by `<AuthProvider>`, which renders it.
+#[derive(Clone, Copy)]
+pub(crate) struct ReverificationPrompt {
+    /// The requirement asked for, while the prompt is open.
+    open: RwSignal<Option<Reverification>>,
+    /// Where the prompt's answer goes (verified or cancelled).
+    answer: StoredValue<Option<oneshot::Sender<bool>>>,
+}
+
+impl ReverificationPrompt {
+    pub(crate) fn provide() {
+        provide_context(Self {
+            open: RwSignal::new(None),
+            answer: StoredValue::new(None),
+        });
+    }
+
+    /// Opens the prompt for `requirement`; `true` once the session is fresh enough, `false`
+    /// when the user cancels.
+    async fn ask(self, requirement: Reverification) -> bool {
+        let (sender, receiver) = oneshot::channel();
+        // A prompt already open for another call is cancelled for it.
+        if let Some(previous) = self
+            .answer
+            .try_update_value(|a| a.replace(sender))
+            .flatten()
+        {
+            let _ = previous.send(false);
+        }
+        self.open.set(Some(requirement));
+        receiver.await.unwrap_or(false)
+    }
+
+    fn finish(self, verified: bool) {
+        self.open.set(None);
+        if let Some(sender) = self.answer.try_update_value(Option::take).flatten() {
+            let _ = sender.send(verified);
+        }
+    }
+}
+
+type Action<A, T> =
+    Arc<dyn Fn(A) -> Pin<Box<dyn Future<Output = Result<T, GatehouseError>>>> + Send + Sync>;
+
+/// A server call that re-verifies the session when asked to (see [`use_reverification`]).
+pub struct Reverified<A, T> {
+    action: Action<A, T>,
+    prompt: Option<ReverificationPrompt>,
+}
+
+impl<A, T> Clone for Reverified<A, T> {
+    fn clone(&self) -> Self {
+        Self {
+            action: self.action.clone(),
+            prompt: self.prompt,
+        }
+    }
+}
+
+impl<A: Clone + 'static, T: 'static> Reverified<A, T> {
+    /// Runs the action with `args`. On `session_reverification_required` the prompt opens; once
+    /// the session is re-verified the action runs again (once), and its answer is returned.
+    /// Cancelling returns `reverification_cancelled` and the action does not run again.
+    pub async fn call(&self, args: A) -> Result<T, GatehouseError> {
+        let first = (self.action)(args.clone()).await;
+        let requirement = match &first {
+            Err(error) => error.reverification_required(),
+            Ok(_) => None,
+        };
+        let Some(requirement) = requirement else {
+            return first;
+        };
+        let verified = match self.prompt {
+            Some(prompt) => prompt.ask(requirement).await,
+            None => false,
+        };
+        if !verified {
+            return Err(AuthError::new(ErrorCode::ReverificationCancelled).into());
+        }
+        (self.action)(args).await
+    }
+}
+
+/// Clerk's `useReverification(action)`: wraps a server call (an app's own server function that
+/// calls `gatehouse::server::require_reverification`, or the kit's account changes) so that a
+/// reverification error opens the prompt and the call is retried without a second click.
+pub fn use_reverification<A, T, F, Fut>(action: F) -> Reverified<A, T>
+where
+    F: Fn(A) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<T, GatehouseError>> + 'static,
+{
+    Reverified {
+        action: Arc::new(move |args| Box::pin(action(args))),
+        prompt: use_context::<ReverificationPrompt>(),
+    }
+}
+
+/// The prompt, rendered by `<AuthProvider>` while a call waits for it.
+#[component]
+pub(crate) fn ReverificationModal() -> impl IntoView {
+    let prompt = use_context::<ReverificationPrompt>();
+    move || {
+        let prompt = prompt?;
+        let requirement = prompt.open.get()?;
+        Some(view! { <ReverificationDialog prompt requirement/> })
+    }
+}
+
+#[component]
+fn ReverificationDialog(
+    prompt: ReverificationPrompt,
+    requirement: Reverification,
+) -> impl IntoView {
+    let context = auth_context();
+    let ages = RwSignal::new(
+        context
+            .snapshot
+            .with_untracked(|snapshot| snapshot.factor_verification_age),
+    );
+    let backup_code = RwSignal::new(false);
+    let error = RwSignal::new(None::<GatehouseError>);
+    let pending = RwSignal::new(false);
+    let asks_password = move || requirement.needed(ages.get()).first;
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        let form = Submitted::take(&ev);
+        let (strategy, answer) = if asks_password() {
+            ("password", form.value("password"))
+        } else if backup_code.get_untracked() {
+            ("backup_code", form.value("code"))
+        } else {
+            ("totp", form.value("code"))
+        };
+        pending.set(true);
+        leptos::task::spawn_local(async move {
+            let result = crate::api::reverify_session(strategy.to_string(), answer).await;
+            pending.set(false);
+            match result {
+                Ok(fresh) => {
+                    error.set(None);
+                    ages.set(Some(fresh));
+                    context
+                        .snapshot
+                        .update(|snapshot| snapshot.factor_verification_age = Some(fresh));
+                    if requirement.needed(Some(fresh)).none() {
+                        prompt.finish(true);
+                    }
+                }
+                Err(failure) => error.set(Some(failure)),
+            }
+        });
+    };
+    let error: Signal<Option<GatehouseError>> = error.into();
+    let pending: Signal<bool> = pending.into();
+    view! {
+        <div class="modal-backdrop">
+            <section class="card auth-card modal" role="dialog" aria-modal="true" aria-labelledby="reverify-title">
+                <h2 id="reverify-title">"Verification required"</h2>
+                {move || if asks_password() {
+                    view! {
+                        <p class="subtitle">"Enter your current password to continue"</p>
+                        <form on:submit=on_submit>
+                            <GlobalError error/>
+                            <Field label="Password" name="password" field="password" kind="password" autocomplete="current-password" required=true error/>
+                            <SubmitButton pending/>
+                        </form>
+                    }.into_any()
+                } else {
+                    let label = if backup_code.get() { "Backup code" } else { "Authentication code" };
+                    view! {
+                        <p class="subtitle">{if backup_code.get() { "Enter one of your backup codes to continue" } else { "Enter the code from your authenticator app to continue" }}</p>
+                        <form on:submit=on_submit>
+                            <GlobalError error/>
+                            <Field label name="code" field="code" autocomplete="one-time-code" required=true error/>
+                            <SubmitButton pending/>
+                        </form>
+                        <button type="button" class="link" on:click=move |_| backup_code.update(|b| *b = !*b)>
+                            {if backup_code.get() { "Use your authenticator app" } else { "Use a backup code" }}
+                        </button>
+                    }.into_any()
+                }}
+                <button type="button" class="secondary" on:click=move |_| prompt.finish(false)>"Cancel"</button>
+            </section>
+        </div>
+    }
+}
+
+/// The fields a protected form shows after a plain (no JavaScript) post was refused for
+/// reverification: the password and/or the code, sent along with the form the next time.
+#[component]
+pub(crate) fn ReverifyFields(
+    /// The form's endpoint (its error comes back in the URL).
+    endpoint: &'static str,
+) -> impl IntoView {
+    let context = auth_context();
+    let requirement =
+        super::hooks::error_in_url(endpoint).and_then(|e| e.reverification_required());
+    requirement.map(|requirement| {
+        let needed = requirement.needed(
+            context
+                .snapshot
+                .with_untracked(|snapshot| snapshot.factor_verification_age),
+        );
+        let none: Signal<Option<GatehouseError>> = Signal::stored(None);
+        view! {
+            <p class="subtitle" role="alert">"Verification required: confirm it's you, then submit again."</p>
+            {needed.first.then(|| view! {
+                <Field label="Password" name="reverify_password" field="reverifyPassword" kind="password" autocomplete="current-password" required=true error=none/>
+            })}
+            {needed.second.then(|| view! {
+                <Field label="Authentication code" name="reverify_code" field="reverifyCode" autocomplete="one-time-code" required=true error=none/>
+            })}
+        }
+    })
+}
