@@ -310,12 +310,18 @@ pub async fn backup_codes_saved(
     session_changed(&gatehouse, &client_id, redirect_url, redirect_url_complete).await
 }
 
-fn verify_url(gatehouse: &Gatehouse, redirect_url: Option<&str>) -> String {
+/// A step's page under the sign-up URL (`verify-email-address`, `continue`), carrying
+/// `redirect_url`.
+fn sign_up_step_url(gatehouse: &Gatehouse, step: &str, redirect_url: Option<&str>) -> String {
     let base = format!(
-        "{}/verify-email-address",
+        "{}/{step}",
         gatehouse.config.instance.sign_up_url.trim_end_matches('/')
     );
     with_redirect_url(&base, redirect_url)
+}
+
+fn verify_url(gatehouse: &Gatehouse, redirect_url: Option<&str>) -> String {
+    sign_up_step_url(gatehouse, "verify-email-address", redirect_url)
 }
 
 fn step_of(
@@ -335,17 +341,13 @@ fn step_of(
 
 /// The step of a transfer whose provider gave no email: `/sign-up/continue` asks for it.
 fn missing_email_step(gatehouse: &Gatehouse, redirect_url: Option<&str>) -> SignUpStep {
-    let base = format!(
-        "{}/continue",
-        gatehouse.config.instance.sign_up_url.trim_end_matches('/')
-    );
     SignUpStep {
         status: crate::model::SignUpStatus::MissingRequirements,
         unverified_fields: Vec::new(),
         missing_fields: vec!["email_address".to_string()],
         email_address: String::new(),
         verify_url: verify_url(gatehouse, redirect_url),
-        continue_url: Some(with_redirect_url(&base, redirect_url)),
+        continue_url: Some(sign_up_step_url(gatehouse, "continue", redirect_url)),
     }
 }
 

@@ -291,8 +291,6 @@ async fn names_are_validated_and_saved() {
     account::update_name(gatehouse, &fresh, Some(" Mo ".into()), None, T0 + 22)
         .await
         .unwrap();
-    let after = holder(&flows, &signed_up, T0 + 23).await;
-    let _ = after;
     let users = gatehouse.store.list_users().await.unwrap();
     assert_eq!(users[0].first_name.as_deref(), Some("Mo"));
     assert_eq!(users[0].last_name, None);

@@ -23,6 +23,17 @@ use crate::fake::FakeStore;
 const T0: i64 = 1_800_000_000;
 pub(crate) const PASSWORD: &str = "correct-horse-battery";
 
+/// The 6-digit code of the mail to `to` in an outbox directory (its subject starts with it).
+pub(crate) fn code_in_outbox(outbox: &std::path::Path, to: &str) -> String {
+    let mail = std::fs::read_dir(outbox)
+        .unwrap()
+        .filter_map(|e| std::fs::read_to_string(e.unwrap().path()).ok())
+        .find(|text| text.contains(&format!("To: {to}")))
+        .expect("a mail");
+    let subject = mail.lines().find(|l| l.starts_with("Subject: ")).unwrap();
+    subject["Subject: ".len()..][..6].to_string()
+}
+
 pub(crate) struct Flows {
     _dir: tempfile::TempDir,
     outbox: std::path::PathBuf,
@@ -67,13 +78,7 @@ impl Flows {
     }
 
     fn code_sent_to(&self, to: &str) -> String {
-        let mail = std::fs::read_dir(&self.outbox)
-            .unwrap()
-            .filter_map(|e| std::fs::read_to_string(e.unwrap().path()).ok())
-            .find(|text| text.contains(&format!("To: {to}")))
-            .expect("a mail");
-        let subject = mail.lines().find(|l| l.starts_with("Subject: ")).unwrap();
-        subject["Subject: ".len()..][..6].to_string()
+        code_in_outbox(&self.outbox, to)
     }
 
     /// Signs `email` up through the whole flow; returns the new session's outcome.

@@ -309,20 +309,9 @@ impl Sso {
             .map(|attempt| attempt.state.status())
     }
 
-    fn code_sent_to(&self, to: &str) -> String {
-        let outbox = self._dir.path().join("outbox");
-        let mail = std::fs::read_dir(outbox)
-            .unwrap()
-            .filter_map(|e| std::fs::read_to_string(e.unwrap().path()).ok())
-            .find(|text| text.contains(&format!("To: {to}")))
-            .expect("a mail");
-        let subject = mail.lines().find(|l| l.starts_with("Subject: ")).unwrap();
-        subject["Subject: ".len()..][..6].to_string()
-    }
-
     /// Verifies the sign-up's emailed code and finalizes it; the new user.
     async fn verify_sign_up(&self, client: &ClientId, email: &str) -> UserId {
-        let code = self.code_sent_to(email);
+        let code = crate::flows::code_in_outbox(&self._dir.path().join("outbox"), email);
         sign_up::verify_email_code(&self.gatehouse, client, &code, T0 + 20)
             .await
             .unwrap();
