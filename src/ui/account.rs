@@ -46,7 +46,6 @@ impl FormState {
         request: impl std::future::Future<Output = Result<T, GatehouseError>> + 'static,
         message: &'static str,
         profile: Resource<Result<AccountProfile, GatehouseError>>,
-        then: impl FnOnce(T) + 'static,
     ) {
         self.pending.set(true);
         self.done.set(None);
@@ -54,11 +53,10 @@ impl FormState {
             let result = request.await;
             self.pending.set(false);
             match result {
-                Ok(value) => {
+                Ok(_) => {
                     self.error.set(None);
                     self.done.set(Some(message));
                     profile.refetch();
-                    then(value);
                 }
                 Err(error) => self.error.set(Some(error)),
             }
@@ -136,12 +134,7 @@ fn NameSection(
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         let form = Submitted::take(&ev);
         let (first, last) = (form.optional("first_name"), form.optional("last_name"));
-        state.run(
-            api::update_name(first, last),
-            "Profile updated",
-            profile,
-            |_| {},
-        );
+        state.run(api::update_name(first, last), "Profile updated", profile);
     };
     let error = state.error();
     view! {
@@ -194,7 +187,6 @@ fn PasswordSection(
             async move { change.call(args).await },
             "Password updated",
             profile,
-            |_| {},
         );
     };
     let error = state.error();
@@ -232,7 +224,6 @@ fn ConnectedAccounts(
             async move { unlink.call(id).await },
             "Connection removed",
             profile,
-            |_| {},
         );
     };
     let error = state.error();
