@@ -14,5 +14,6 @@ mod fake;
 mod flows;
 mod http;
 mod model;
+mod oidc;
 mod sso;
 mod store;
