@@ -1,5 +1,5 @@
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { createOrganization, fillSignIn, gatehouseCli, hydrated, PASSWORD, signUpWithOrg, uniqueEmail, uniqueOrg } from './helpers';
+import { createOrganization, fillSignIn, gatehouseCli, hydrated, PASSWORD, signUpWithOrg, totp, uniqueEmail, uniqueOrg } from './helpers';
 import { OIDC_PORT } from './ports';
 
 // The account page (`<UserProfile/>`) and reverification. A session just signed in is fresh for
@@ -78,6 +78,98 @@ test.describe('account page', () => {
     await expect(page.getByText('Password is incorrect. Try again, or use another method.')).toBeVisible();
   });
 
+  test('two-step verification: add an authenticator app, sign in with it, regenerate backup codes, remove it', async ({ page, browser }) => {
+    const email = uniqueEmail('acct-mfa');
+    await signUpWithOrg(page, email);
+    gatehouseCli(['session', 'require-reverification', '--email', email]);
+    await page.goto('/account');
+    await hydrated(page);
+    const section = page.getByRole('region', { name: 'Two-step verification' });
+    await expect(section.getByTestId('two-step-status')).toContainText('Two-step verification is off');
+
+    // Adding asks for the password first (no second factor yet), then shows the QR code.
+    await section.getByRole('button', { name: 'Add authenticator app' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Verification required' });
+    await dialog.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await dialog.getByRole('button', { name: 'Continue', exact: true }).click();
+    await expect(dialog).toBeHidden();
+    await expect(section.getByRole('img', { name: 'QR code for your authenticator app' })).toBeVisible();
+    const secret = (await section.getByTestId('totp-secret').textContent()) ?? '';
+    await section.getByLabel('Authentication code').fill('000000');
+    await section.getByRole('button', { name: 'Verify' }).click();
+    await expect(section.getByText('Incorrect code')).toBeVisible();
+    await section.getByLabel('Authentication code').fill(totp(secret));
+    await section.getByRole('button', { name: 'Verify' }).click();
+    await expect(section.getByTestId('backup-codes').locator('li')).toHaveCount(10);
+    const firstCodes = await section.getByTestId('backup-codes').locator('li').allTextContents();
+    await section.getByRole('button', { name: "I've saved these codes" }).click();
+    await expect(section.getByTestId('two-step-status')).toContainText('Authenticator app: on. 10 backup codes left.');
+
+    // Signing in again now asks for the app's code.
+    const context = await browser.newContext();
+    const other = await context.newPage();
+    await other.goto('/sign-in');
+    await hydrated(other);
+    await fillSignIn(other, email);
+    await expect(other).toHaveURL(/\/sign-in\/factor-two/);
+    await other.getByLabel('Authentication code').fill(totp(secret, Date.now() + 30_000));
+    await other.getByRole('button', { name: 'Continue', exact: true }).click();
+    await expect(other).toHaveURL(/\/dashboard$/);
+    await context.close();
+
+    // New backup codes replace the old ones (the session's second factor is fresh from enrolment).
+    await section.getByRole('button', { name: 'Regenerate backup codes' }).click();
+    await expect(section.getByTestId('backup-codes').locator('li')).toHaveCount(10);
+    const newCodes = await section.getByTestId('backup-codes').locator('li').allTextContents();
+    expect(newCodes.some((code) => firstCodes.includes(code))).toBe(false);
+    await section.getByRole('button', { name: "I've saved these codes" }).click();
+    await expect(section.getByTestId('backup-codes')).toHaveCount(0);
+
+    // Removing, once stale, asks for the second factor: an old backup code fails, a new one works.
+    gatehouseCli(['session', 'require-reverification', '--email', email]);
+    await page.reload();
+    await hydrated(page);
+    await section.getByRole('button', { name: 'Remove authenticator app' }).click();
+    await expect(dialog.getByLabel('Authentication code')).toBeVisible();
+    await dialog.getByRole('button', { name: 'Use a backup code' }).click();
+    await dialog.getByLabel('Backup code').fill(firstCodes[0]);
+    await dialog.getByRole('button', { name: 'Continue', exact: true }).click();
+    await expect(dialog.getByText('Incorrect code')).toBeVisible();
+    await dialog.getByLabel('Backup code').fill(newCodes[0]);
+    await dialog.getByRole('button', { name: 'Continue', exact: true }).click();
+    await expect(dialog).toBeHidden();
+    await expect(section.getByText('Authenticator app removed')).toBeVisible();
+    await expect(section.getByTestId('two-step-status')).toContainText('Two-step verification is off');
+    const again = await signInElsewhere(browser, email);
+    await again.context().close();
+  });
+
+  test('active devices: every signed-in browser is listed, and another one can be signed out', async ({ page, browser }) => {
+    const email = uniqueEmail('acct-devices');
+    await signUpWithOrg(page, email);
+    const other = await signInElsewhere(browser, email);
+    await page.goto('/account');
+    await hydrated(page);
+    const section = page.getByRole('region', { name: 'Active devices' });
+    const devices = section.getByTestId('device');
+    await expect(devices).toHaveCount(2);
+    const current = devices.filter({ hasText: 'This device' });
+    await expect(current).toHaveCount(1);
+    await expect(current).toContainText('Chrome on Linux');
+    await expect(current.getByRole('button')).toHaveCount(0);
+    const elsewhere = devices.filter({ hasNotText: 'This device' });
+    await expect(elsewhere).toContainText('127.0.0.1');
+    await expect(elsewhere).toContainText('Last active just now');
+
+    await elsewhere.getByRole('button', { name: 'Sign out of Chrome on Linux' }).click();
+    await expect(section.getByText('Device signed out')).toBeVisible();
+    await expect(devices).toHaveCount(1);
+    // The other browser is signed out on its next request; this one is not.
+    expect((await other.request.get('/api/me')).status()).toBe(401);
+    expect((await page.request.get('/api/me')).status()).toBe(200);
+    await other.context().close();
+  });
+
   test('connected accounts: listed, and removable except the last way to sign in', async ({ page }) => {
     // An SSO-only user (no password): the link is their only way in.
     const provider = `http://127.0.0.1:${OIDC_PORT}`;
@@ -131,5 +223,22 @@ test.describe('account page without JavaScript', () => {
     await expect(page.getByText('Verification required')).toHaveCount(0);
     const again = await signInElsewhere(browser, email, NEW_PASSWORD);
     await again.context().close();
+  });
+
+  test('an authenticator app is added as plain forms: the QR code, then its code, then the backup codes', async ({ page }) => {
+    const email = uniqueEmail('acct-mfa-nojs');
+    await signUpWithOrg(page, email, { js: false });
+    await page.goto('/account');
+    const section = page.getByRole('region', { name: 'Two-step verification' });
+    await section.getByRole('button', { name: 'Add authenticator app' }).click();
+    await expect(page).toHaveURL(/\/account$/);
+    await expect(section.getByRole('img', { name: 'QR code for your authenticator app' })).toBeVisible();
+    const secret = (await section.getByTestId('totp-secret').textContent()) ?? '';
+    await section.getByLabel('Authentication code').fill(totp(secret));
+    await section.getByRole('button', { name: 'Verify' }).click();
+    await expect(section.getByTestId('backup-codes').locator('li')).toHaveCount(10);
+    await section.getByRole('button', { name: "I've saved these codes" }).click();
+    await expect(page).toHaveURL(/\/account$/);
+    await expect(section.getByTestId('two-step-status')).toContainText('Authenticator app: on. 10 backup codes left.');
   });
 });

@@ -429,8 +429,34 @@ pub struct AccountProfile {
     pub has_password: bool,
     /// Whether an authenticator app is set up.
     pub second_factor_enabled: bool,
+    /// Backup codes not used yet.
+    pub unused_backup_codes: u32,
+    /// The instance requires two-step verification (`mfa.required`): the app cannot be removed.
+    pub mfa_required: bool,
+    /// An authenticator app being added (secret shown, first code not yet entered).
+    pub totp_setup: Option<MfaSetup>,
+    /// New backup codes waiting to be shown to this session (once, until it confirms it saved
+    /// them with [`backup_codes_saved`]).
+    pub backup_codes: Option<Vec<String>>,
     /// The external (SSO) accounts linked to the user.
     pub external_accounts: Vec<ExternalAccount>,
+    /// Every browser signed in as the user, most recently active first.
+    pub devices: Vec<ActiveDevice>,
+}
+
+/// A browser signed in as the user ("Active devices").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActiveDevice {
+    /// Its session (what [`revoke_session`] takes).
+    pub session_id: String,
+    /// "Chrome on Linux".
+    pub browser: String,
+    /// The IP address it last came from.
+    pub ip_address: Option<String>,
+    /// "5 minutes ago".
+    pub last_active: String,
+    /// It is this browser.
+    pub this_device: bool,
 }
 
 /// An external account linked to the user, as the account page lists it.
@@ -499,6 +525,31 @@ pub async fn unlink_external_account(
     ssr::respond(
         ssr::unlink_external_account(external_account_id, reverify_password, reverify_code).await,
     )
+}
+
+/// A change to two-step verification from the account page, each after reverification:
+/// `action` is `add` (an authenticator app's secret and QR code appear in
+/// [`AccountProfile::totp_setup`]; [`verify_mfa_setup`] confirms it with the app's first code),
+/// `regenerate_backup_codes` (10 new codes in [`AccountProfile::backup_codes`]; the old ones
+/// stop working) or `remove` (refused with `mfa_required` when the instance requires it).
+#[server(endpoint = "auth/two_step")]
+pub async fn change_two_step(
+    action: String,
+    reverify_password: Option<String>,
+    reverify_code: Option<String>,
+) -> Result<(), GatehouseError> {
+    ssr::respond(ssr::change_two_step(action, reverify_password, reverify_code).await)
+}
+
+/// Signs another of the user's devices out (reverification required; only the user's own
+/// sessions, and not this browser's: that is "Sign out").
+#[server(endpoint = "auth/revoke_session")]
+pub async fn revoke_session(
+    session_id: String,
+    reverify_password: Option<String>,
+    reverify_code: Option<String>,
+) -> Result<(), GatehouseError> {
+    ssr::respond(ssr::revoke_session(session_id, reverify_password, reverify_code).await)
 }
 
 /// Deletes the account (reverification required; `confirmation` must read "Delete account").

@@ -5,8 +5,8 @@ use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
 
 use super::{
-    AccountProfile, AuthChange, ExternalAccount, MfaSetup, MfaSetupDone, MfaSetupProgress,
-    SignInStep, SignUpStep,
+    AccountProfile, ActiveDevice, AuthChange, ExternalAccount, MfaSetup, MfaSetupDone,
+    MfaSetupProgress, SignInStep, SignUpStep,
 };
 use crate::{
     domain::{
@@ -804,12 +804,32 @@ pub async fn account_overview() -> Result<AccountProfile, GatehouseError> {
         last_name: None,
     });
     let sso = &gatehouse.config.sso;
+    let now = domain::now();
+    let backup_codes = mfa::backup_codes_to_show(&gatehouse, &holder.session_id, now).await?;
+    let totp_setup = mfa::pending_enrollment(&gatehouse, &holder.user_id, &holder.email)
+        .await?
+        .map(mfa_setup_of);
+    let devices = account::active_devices(&gatehouse, &holder, now)
+        .await?
+        .into_iter()
+        .map(|device| ActiveDevice {
+            session_id: device.session_id.to_string(),
+            browser: device.browser,
+            ip_address: device.ip_address,
+            last_active: account::describe_last_active(device.last_active_at, now),
+            this_device: device.this_device,
+        })
+        .collect();
     Ok(AccountProfile {
         first_name: user.first_name,
         last_name: user.last_name,
         email_address: user.email_address,
         has_password: facts.has_password,
         second_factor_enabled: facts.second_factor_enabled,
+        unused_backup_codes: facts.unused_backup_codes,
+        mfa_required: gatehouse.config.mfa.required,
+        totp_setup,
+        backup_codes,
         external_accounts: facts
             .external_accounts
             .into_iter()
@@ -821,6 +841,7 @@ pub async fn account_overview() -> Result<AccountProfile, GatehouseError> {
                 email_address: row.email,
             })
             .collect(),
+        devices,
     })
 }
 
@@ -878,6 +899,40 @@ pub async fn unlink_external_account(
     let gatehouse = core()?;
     let holder = account_holder(&gatehouse, reverify_password, reverify_code).await?;
     account::unlink_external_account(&gatehouse, &holder, &external_account_id).await?;
+    back_to_form_page(&gatehouse);
+    Ok(())
+}
+
+pub async fn change_two_step(
+    action: String,
+    reverify_password: Option<String>,
+    reverify_code: Option<String>,
+) -> Result<(), GatehouseError> {
+    let gatehouse = core()?;
+    let holder = account_holder(&gatehouse, reverify_password, reverify_code).await?;
+    let now = domain::now();
+    match action.as_str() {
+        "add" => drop(account::add_totp(&gatehouse, &holder, now).await?),
+        "regenerate_backup_codes" => {
+            drop(account::regenerate_backup_codes(&gatehouse, &holder, now).await?)
+        }
+        "remove" => account::remove_totp(&gatehouse, &holder, now).await?,
+        _ => return Err(AuthError::request_invalid("unknown two-step action").into()),
+    }
+    // The page shows the secret or the new codes from the profile (kept for this session).
+    back_to_form_page(&gatehouse);
+    Ok(())
+}
+
+pub async fn revoke_session(
+    session_id: String,
+    reverify_password: Option<String>,
+    reverify_code: Option<String>,
+) -> Result<(), GatehouseError> {
+    let gatehouse = core()?;
+    let holder = account_holder(&gatehouse, reverify_password, reverify_code).await?;
+    let session_id = SessionId::new(session_id);
+    account::revoke_session(&gatehouse, &holder, &session_id, domain::now()).await?;
     back_to_form_page(&gatehouse);
     Ok(())
 }

@@ -8,7 +8,7 @@
 
 use super::{
     lockout, mfa,
-    ports::{ExternalAccountRow, Unlink, VerifiedFactor},
+    ports::{ExternalAccountRow, NewBackupCodes, Unlink, VerifiedFactor},
     secret::Secret,
     sign_in,
     tasks::{self, NewPassword},
@@ -29,6 +29,8 @@ pub struct AccountFacts {
     pub has_password: bool,
     /// The user has an authenticator app.
     pub second_factor_enabled: bool,
+    /// Backup codes not used yet.
+    pub unused_backup_codes: u32,
     /// Linked external accounts.
     pub external_accounts: Vec<ExternalAccountRow>,
 }
@@ -47,6 +49,7 @@ pub async fn facts(
     Ok(AccountFacts {
         has_password: user.password_hash.is_some(),
         second_factor_enabled: user.second_factor_enabled,
+        unused_backup_codes: gatehouse.store.unused_backup_codes(&holder.user_id).await?,
         external_accounts: gatehouse
             .store
             .list_external_accounts(&holder.user_id)
@@ -239,6 +242,184 @@ pub async fn change_password(
         .await?;
     tracing::info!(user_id = %holder.user_id, signed_out_others = form.sign_out_of_other_sessions, "password changed");
     Ok(())
+}
+
+/// Starts adding an authenticator app (after reverification): the secret and its QR code, kept
+/// until the first code from the app confirms it (`mfa::confirm_enrollment`).
+pub async fn add_totp(
+    gatehouse: &Gatehouse,
+    holder: &AccountHolder,
+    now: Timestamp,
+) -> Result<mfa::Enrollment, AuthError> {
+    require_reverification(holder, gatehouse.config.account.reverification)?;
+    mfa::start_enrollment(gatehouse, &holder.user_id, &holder.email, now).await
+}
+
+/// Replaces the holder's backup codes with 10 new ones (after reverification); the old ones stop
+/// working at once. The new codes are returned and wait for this session to show them, like the
+/// codes of an enrolment.
+pub async fn regenerate_backup_codes(
+    gatehouse: &Gatehouse,
+    holder: &AccountHolder,
+    now: Timestamp,
+) -> Result<Vec<String>, AuthError> {
+    require_reverification(holder, gatehouse.config.account.reverification)?;
+    let codes = mfa::new_backup_codes();
+    let hashes: Vec<Vec<u8>> = codes
+        .iter()
+        .map(|code| mfa::hash_backup_code(&holder.user_id, code))
+        .collect();
+    let codes = Secret::new(codes);
+    let replaced = gatehouse
+        .store
+        .replace_backup_codes(NewBackupCodes {
+            user_id: &holder.user_id,
+            session_id: &holder.session_id,
+            hashes: &hashes,
+            codes: &codes,
+            reveal_until: now + mfa::BACKUP_CODE_REVEAL_SECONDS,
+        })
+        .await?;
+    if !replaced {
+        return Err(AuthError::not_found());
+    }
+    tracing::info!(user_id = %holder.user_id, "backup codes regenerated");
+    Ok(codes.into_exposed())
+}
+
+/// Removes the holder's authenticator app and backup codes (after reverification), unless the
+/// instance requires two-step verification (`mfa_required`).
+pub async fn remove_totp(
+    gatehouse: &Gatehouse,
+    holder: &AccountHolder,
+    now: Timestamp,
+) -> Result<(), AuthError> {
+    require_reverification(holder, gatehouse.config.account.reverification)?;
+    if gatehouse.config.mfa.required {
+        return Err(AuthError::new(ErrorCode::MfaRequired));
+    }
+    if !gatehouse
+        .store
+        .remove_second_factor(&holder.user_id, now)
+        .await?
+    {
+        return Err(AuthError::not_found());
+    }
+    tracing::info!(user_id = %holder.user_id, "authenticator app removed");
+    Ok(())
+}
+
+/// One of the user's signed-in browsers, as "Active devices" lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActiveDevice {
+    /// The session on that browser.
+    pub session_id: SessionId,
+    /// "Chrome on Linux" (from the user agent; "Unknown browser" without one).
+    pub browser: String,
+    /// The IP address it last came from.
+    pub ip_address: Option<String>,
+    /// When it was last active (its session's start at the latest).
+    pub last_active_at: Timestamp,
+    /// It is the browser asking.
+    pub this_device: bool,
+}
+
+/// Every live session of the holder, most recently active first.
+pub async fn active_devices(
+    gatehouse: &Gatehouse,
+    holder: &AccountHolder,
+    now: Timestamp,
+) -> Result<Vec<ActiveDevice>, AuthError> {
+    let rows = gatehouse
+        .store
+        .list_user_sessions(&holder.user_id, now)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| ActiveDevice {
+            this_device: row.session_id == holder.session_id,
+            browser: describe_user_agent(row.user_agent.as_deref()),
+            ip_address: row.ip_address,
+            last_active_at: row.last_active_at.unwrap_or(0).max(row.created_at),
+            session_id: row.session_id,
+        })
+        .collect())
+}
+
+/// Signs another of the holder's devices out (after reverification). Only the holder's own
+/// sessions can be ended (anyone else's answers `not_found`, as a missing one does); this
+/// browser's session ends with "Sign out" instead.
+pub async fn revoke_session(
+    gatehouse: &Gatehouse,
+    holder: &AccountHolder,
+    session_id: &SessionId,
+    now: Timestamp,
+) -> Result<(), AuthError> {
+    require_reverification(holder, gatehouse.config.account.reverification)?;
+    if *session_id == holder.session_id {
+        return Err(AuthError::request_invalid(
+            "this device's session ends with Sign out",
+        ));
+    }
+    if !gatehouse
+        .store
+        .end_session_of_user(&holder.user_id, session_id, now)
+        .await?
+    {
+        return Err(AuthError::not_found());
+    }
+    tracing::info!(user_id = %holder.user_id, %session_id, "session revoked from the account page");
+    Ok(())
+}
+
+/// "Chrome on Linux": the browser and system a user agent names, for people rather than
+/// statistics (the common browsers only; anything else is "Unknown browser").
+pub fn describe_user_agent(user_agent: Option<&str>) -> String {
+    let Some(agent) = user_agent.filter(|agent| !agent.trim().is_empty()) else {
+        return "Unknown browser".to_string();
+    };
+    // Order matters: Edge and Opera also say Chrome; Chrome also says Safari.
+    let browser = [
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("HeadlessChrome/", "Chrome"),
+        ("Chrome/", "Chrome"),
+        ("CriOS/", "Chrome"),
+        ("Safari/", "Safari"),
+        ("curl/", "curl"),
+    ]
+    .iter()
+    .find(|(marker, _)| agent.contains(marker))
+    .map_or("Unknown browser", |(_, name)| name);
+    let system = [
+        ("Android", "Android"),
+        ("iPhone", "iOS"),
+        ("iPad", "iPadOS"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("CrOS", "ChromeOS"),
+        ("Linux", "Linux"),
+    ]
+    .iter()
+    .find(|(marker, _)| agent.contains(marker))
+    .map(|(_, name)| *name);
+    match system {
+        Some(system) => format!("{browser} on {system}"),
+        None => browser.to_string(),
+    }
+}
+
+/// "just now", "5 minutes ago", "3 hours ago", "2 days ago" (as in "Last active just now").
+pub fn describe_last_active(at: Timestamp, now: Timestamp) -> String {
+    let minutes = (now - at).max(0) / 60;
+    let plural = |n: i64, unit: &str| format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" });
+    match minutes {
+        0 => "just now".to_string(),
+        1..=59 => plural(minutes, "minute"),
+        60..=1439 => plural(minutes / 60, "hour"),
+        _ => plural(minutes / 1440, "day"),
+    }
 }
 
 /// Unlinks an external account of the holder (after reverification); never their last way to

@@ -143,6 +143,8 @@ pub struct ResolvedSession {
 pub struct ResolvedClientRow {
     /// The client.
     pub client_id: ClientId,
+    /// When its activity was last recorded.
+    pub last_active_at: Option<Timestamp>,
     /// The current session, unless ended or expired.
     pub session: Option<ResolvedSession>,
 }
@@ -246,6 +248,21 @@ pub struct TotpConfirmation<'a> {
     pub backup_code_hashes: &'a [Vec<u8>],
     /// The new backup codes, shown to this session until it confirms it saved them.
     pub backup_codes: &'a Secret<Vec<String>>,
+    /// How long they wait to be shown.
+    pub reveal_until: Timestamp,
+}
+
+/// New backup codes replacing a user's old ones, kept for one session to show.
+#[derive(Debug)]
+pub struct NewBackupCodes<'a> {
+    /// The user.
+    pub user_id: &'a UserId,
+    /// The session that asked for them (they are shown there until it confirms it saved them).
+    pub session_id: &'a SessionId,
+    /// Their hashes, as stored.
+    pub hashes: &'a [Vec<u8>],
+    /// The codes themselves, for the reveal.
+    pub codes: &'a Secret<Vec<String>>,
     /// How long they wait to be shown.
     pub reveal_until: Timestamp,
 }
@@ -377,6 +394,53 @@ pub trait Clients: Send + Sync {
         client_id: &ClientId,
         now: Timestamp,
     ) -> Result<Option<ResolvedClientRow>, AuthError>;
+    /// Records the browser's user agent, IP address and activity at `now`.
+    async fn record_client_activity(
+        &self,
+        client_id: &ClientId,
+        activity: &ClientActivity,
+        now: Timestamp,
+    ) -> Result<(), AuthError>;
+    /// The user's live sessions (not ended, not expired), most recently active first, with what
+    /// their browser last reported.
+    async fn list_user_sessions(
+        &self,
+        user_id: &UserId,
+        now: Timestamp,
+    ) -> Result<Vec<UserSessionRow>, AuthError>;
+    /// Ends `session_id` only if it is a live session of `user_id`; `false` otherwise.
+    async fn end_session_of_user(
+        &self,
+        user_id: &UserId,
+        session_id: &SessionId,
+        now: Timestamp,
+    ) -> Result<bool, AuthError>;
+}
+
+/// What a request tells about its browser.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClientActivity {
+    /// The `User-Agent` header (cut to a sane length).
+    pub user_agent: Option<String>,
+    /// The client's IP (behind `trusted_proxies`, the forwarded one).
+    pub ip_address: Option<String>,
+}
+
+/// A live session of a user, as "Active devices" lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserSessionRow {
+    /// The session.
+    pub session_id: SessionId,
+    /// Its browser.
+    pub client_id: ClientId,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// The browser's last user agent.
+    pub user_agent: Option<String>,
+    /// The browser's last IP address.
+    pub ip_address: Option<String>,
+    /// When the browser was last active (`None`: never recorded).
+    pub last_active_at: Option<Timestamp>,
 }
 
 /// Sign-up and sign-in attempts. States are stored serialized and never interpreted here;
@@ -505,6 +569,18 @@ pub trait Factors: Send + Sync {
     ) -> Result<bool, AuthError>;
     /// Remembers the last accepted TOTP step, only moving forward (replay protection).
     async fn advance_totp_step(&self, user_id: &UserId, step: i64) -> Result<bool, AuthError>;
+    /// Replaces the user's backup codes in one transaction, only while their authenticator app
+    /// is on; `false` (nothing changed) otherwise.
+    async fn replace_backup_codes(&self, codes: NewBackupCodes<'_>) -> Result<bool, AuthError>;
+    /// The number of the user's backup codes not used yet.
+    async fn unused_backup_codes(&self, user_id: &UserId) -> Result<u32, AuthError>;
+    /// Removes the user's authenticator app (verified or not) and backup codes, and marks the
+    /// second factor off on the user and their sessions; `false` when there was nothing.
+    async fn remove_second_factor(
+        &self,
+        user_id: &UserId,
+        now: Timestamp,
+    ) -> Result<bool, AuthError>;
 }
 
 /// Organizations and memberships.

@@ -3,7 +3,7 @@
 
 use super::{
     outcome::{Navigation, Outcome},
-    ports::{NewSession, ResolvedClientRow, ResolvedSession, Storage},
+    ports::{ClientActivity, NewSession, ResolvedClientRow, ResolvedSession, Storage},
     tokens::SecretToken,
     Gatehouse, Timestamp,
 };
@@ -108,6 +108,8 @@ pub fn snapshot_of(row: &ResolvedSession, config: &Config, now: Timestamp) -> Au
 pub struct ResolvedClient {
     /// The client id, when the cookie names a live client.
     pub client_id: Option<ClientId>,
+    /// When the client's activity was last recorded.
+    pub last_active_at: Option<Timestamp>,
     /// The session state.
     pub snapshot: AuthSnapshot,
 }
@@ -151,8 +153,43 @@ fn resolved_from(
     };
     ResolvedClient {
         client_id: Some(row.client_id),
+        last_active_at: row.last_active_at,
         snapshot,
     }
+}
+
+/// How often a browser's activity ("Last active" on the account page) is written: at most once
+/// a minute, so a signed-in page costs no write on most requests.
+pub const ACTIVITY_RESOLUTION_SECONDS: i64 = 60;
+
+/// The longest user agent kept.
+const USER_AGENT_MAX_CHARS: usize = 512;
+
+/// Whether this request should record its browser's activity: a known client whose activity
+/// was not recorded in the last [`ACTIVITY_RESOLUTION_SECONDS`].
+pub fn activity_due(resolved: &ResolvedClient, now: Timestamp) -> bool {
+    resolved.client_id.is_some()
+        && resolved
+            .last_active_at
+            .is_none_or(|at| now - at >= ACTIVITY_RESOLUTION_SECONDS)
+}
+
+/// Records the browser's user agent (cut to a sane length) and IP address at `now`.
+pub async fn record_activity(
+    store: &dyn Storage,
+    client_id: &ClientId,
+    activity: ClientActivity,
+    now: Timestamp,
+) -> Result<(), AuthError> {
+    let activity = ClientActivity {
+        user_agent: activity
+            .user_agent
+            .map(|agent| agent.chars().take(USER_AGENT_MAX_CHARS).collect()),
+        ..activity
+    };
+    store
+        .record_client_activity(client_id, &activity, now)
+        .await
 }
 
 /// A browser client, created when a flow needs one. A new token must be set as the cookie.

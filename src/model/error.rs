@@ -74,6 +74,8 @@ pub enum ErrorCode {
     ReverificationCancelled,
     /// The last way to sign in cannot be removed.
     IdentificationDeletionFailed,
+    /// Two-step verification is required by the instance (`mfa.required`): it cannot be removed.
+    MfaRequired,
     /// The browser could not reach the server.
     NetworkError,
     /// A failure on the server (details in its log only).
@@ -134,6 +136,7 @@ impl ErrorCode {
             Self::SessionReverificationRequired => "session_reverification_required",
             Self::ReverificationCancelled => "reverification_cancelled",
             Self::IdentificationDeletionFailed => "identification_deletion_failed",
+            Self::MfaRequired => "mfa_required",
             Self::NetworkError => "network_error",
             Self::InternalError => "internal_error",
             Self::OauthAccessDenied => "oauth_access_denied",
@@ -165,6 +168,7 @@ impl ErrorCode {
             Self::UserLocked
             | Self::OriginInvalid
             | Self::SessionReverificationRequired
+            | Self::MfaRequired
             | Self::OrganizationNotFoundOrUnauthorized
             | Self::OrganizationCreationNotAllowed
             | Self::OrganizationRequired => 403,
@@ -334,6 +338,11 @@ impl ErrorCode {
             Self::IdentificationDeletionFailed => (
                 "Cannot remove".to_string(),
                 "You cannot remove your only way to sign in. Set a password or connect another account first."
+                    .to_string(),
+            ),
+            Self::MfaRequired => (
+                "Two-step verification required".to_string(),
+                "This application requires two-step verification, so it cannot be removed."
                     .to_string(),
             ),
             Self::ReverificationCancelled => (

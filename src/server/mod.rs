@@ -175,6 +175,44 @@ fn asset_cache_control(hashed_names: bool) -> HeaderValue {
 /// under the site's pkg directory and the health check skip the query (they never depend on
 /// who asks); assets get their cache policy here. Pages without a session are revalidated
 /// (`no-cache`); with one, or on auth routes, never stored.
+/// Records the browser's user agent and IP for "Active devices" in the background (at most once
+/// a minute per browser; a failure is logged and never fails the request).
+fn record_activity(state: &AppState, request: &Request, resolved: &ResolvedClient) {
+    let now = domain::now();
+    let Some(client_id) = resolved
+        .client_id
+        .clone()
+        .filter(|_| domain::session::activity_due(resolved, now))
+    else {
+        return;
+    };
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip());
+    let headers = request.headers();
+    let activity = domain::ports::ClientActivity {
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_string),
+        ip_address: rate_limit::client_ip(
+            peer,
+            headers,
+            &state.gatehouse.config.trusted_proxies.addresses,
+        )
+        .map(|ip| ip.to_string()),
+    };
+    let store = state.gatehouse.store.clone();
+    tokio::spawn(async move {
+        let recorded =
+            domain::session::record_activity(store.as_ref(), &client_id, activity, now).await;
+        if let Err(error) = recorded {
+            tracing::warn!(%error, "could not record the browser's activity");
+        }
+    });
+}
+
 async fn resolve_auth(
     State(state): State<std::sync::Arc<AppState>>,
     mut request: Request,
@@ -215,6 +253,7 @@ async fn resolve_auth(
     {
         Ok(resolved) => {
             let has_session = resolved.snapshot.session_id.is_some();
+            record_activity(&state, &request, &resolved);
             request.extensions_mut().insert(RequestAuth::from(resolved));
             let mut response = next.run(request).await;
             let headers = response.headers_mut();

@@ -24,7 +24,7 @@ const MAX_IDLE: usize = 8;
 macro_rules! resolve_sql {
     ($where:literal) => {
         concat!(
-            "SELECT c.id AS client_id, s.id AS session_id, s.user_id,
+            "SELECT c.id AS client_id, c.last_active_at, s.id AS session_id, s.user_id,
                     s.first_factor_at, s.second_factor_at,
                     u.first_name, u.last_name, u.password_reset_required, u.second_factor_enabled,
                     e.email, m.organization_id AS org_id, m.role AS org_role, o.slug AS org_slug
@@ -138,6 +138,7 @@ fn parse(row: &Row<'_>) -> rusqlite::Result<ResolvedClientRow> {
     };
     Ok(ResolvedClientRow {
         client_id: ClientId::new(row.get::<_, String>("client_id")?),
+        last_active_at: row.get("last_active_at")?,
         session,
     })
 }

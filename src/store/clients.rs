@@ -1,10 +1,13 @@
 use async_trait::async_trait;
+use sqlx::Row;
 
 use super::{auth_reader::ClientKey, db, SqliteStore};
 use crate::{
     domain::{
         ids::new_id,
-        ports::{Clients, NewSession, ResolvedClientRow, VerifiedFactor},
+        ports::{
+            ClientActivity, Clients, NewSession, ResolvedClientRow, UserSessionRow, VerifiedFactor,
+        },
         Timestamp,
     },
     model::{AuthError, ClientId, SessionId, UserId},
@@ -198,5 +201,73 @@ impl Clients for SqliteStore {
         self.reader
             .resolve(ClientKey::Id(client_id.as_str()), now)
             .map_err(|e| crate::domain::internal("database error", e))
+    }
+
+    async fn record_client_activity(
+        &self,
+        client_id: &ClientId,
+        activity: &ClientActivity,
+        now: Timestamp,
+    ) -> Result<(), AuthError> {
+        sqlx::query(
+            "UPDATE clients SET user_agent = ?, ip_address = ?, last_active_at = ? WHERE id = ?",
+        )
+        .bind(activity.user_agent.as_deref())
+        .bind(activity.ip_address.as_deref())
+        .bind(now)
+        .bind(client_id.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn list_user_sessions(
+        &self,
+        user_id: &UserId,
+        now: Timestamp,
+    ) -> Result<Vec<UserSessionRow>, AuthError> {
+        let rows = sqlx::query(
+            "SELECT s.id, s.client_id, s.created_at, c.user_agent, c.ip_address, c.last_active_at
+             FROM sessions s JOIN clients c ON c.id = s.client_id
+             WHERE s.user_id = ? AND s.ended_at IS NULL AND s.expires_at > ?
+             ORDER BY MAX(COALESCE(c.last_active_at, 0), s.created_at) DESC, s.id",
+        )
+        .bind(user_id.as_str())
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|row| -> Result<UserSessionRow, sqlx::Error> {
+                Ok(UserSessionRow {
+                    session_id: SessionId::new(row.try_get::<String, _>("id")?),
+                    client_id: ClientId::new(row.try_get::<String, _>("client_id")?),
+                    created_at: row.try_get("created_at")?,
+                    user_agent: row.try_get("user_agent")?,
+                    ip_address: row.try_get("ip_address")?,
+                    last_active_at: row.try_get("last_active_at")?,
+                })
+            })
+            .collect::<Result<_, _>>()
+            .map_err(db)
+    }
+
+    async fn end_session_of_user(
+        &self,
+        user_id: &UserId,
+        session_id: &SessionId,
+        now: Timestamp,
+    ) -> Result<bool, AuthError> {
+        let result = sqlx::query(
+            "UPDATE sessions SET ended_at = ? WHERE id = ? AND user_id = ? AND ended_at IS NULL",
+        )
+        .bind(now)
+        .bind(session_id.as_str())
+        .bind(user_id.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(result.rows_affected() == 1)
     }
 }

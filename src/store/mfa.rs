@@ -5,7 +5,7 @@ use super::{db, SqliteStore};
 use crate::{
     domain::{
         ids::new_row_id,
-        ports::{Factors, TotpConfirmation, TotpFactor},
+        ports::{Factors, NewBackupCodes, TotpConfirmation, TotpFactor},
         secret::Secret,
         Timestamp,
     },
@@ -71,36 +71,23 @@ impl Factors for SqliteStore {
         if verified.rows_affected() != 1 {
             return Ok(false);
         }
-        sqlx::query(
-            "INSERT INTO backup_code_reveals (session_id, codes, expires_at) VALUES (?, ?, ?)
-             ON CONFLICT (session_id) DO UPDATE SET codes = excluded.codes, expires_at = excluded.expires_at",
-        )
-        .bind(confirmation.session_id.as_str())
-        .bind(confirmation.backup_codes.expose().join("\n"))
-        .bind(confirmation.reveal_until)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
         sqlx::query("UPDATE users SET second_factor_enabled = 1, updated_at = ? WHERE id = ?")
             .bind(now)
             .bind(user_id)
             .execute(&mut *tx)
             .await
             .map_err(db)?;
-        sqlx::query("DELETE FROM backup_codes WHERE user_id = ?")
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        for hash in confirmation.backup_code_hashes {
-            sqlx::query("INSERT INTO backup_codes (id, user_id, code_hash) VALUES (?, ?, ?)")
-                .bind(new_row_id("bkc"))
-                .bind(user_id)
-                .bind(hash)
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
-        }
+        store_backup_codes(
+            &mut tx,
+            &NewBackupCodes {
+                user_id: confirmation.user_id,
+                session_id: confirmation.session_id,
+                hashes: confirmation.backup_code_hashes,
+                codes: confirmation.backup_codes,
+                reveal_until: confirmation.reveal_until,
+            },
+        )
+        .await?;
         sqlx::query("UPDATE sessions SET second_factor_at = ? WHERE id = ?")
             .bind(now)
             .bind(confirmation.session_id.as_str())
@@ -169,4 +156,101 @@ impl Factors for SqliteStore {
         .map_err(db)?;
         Ok(result.rows_affected() == 1)
     }
+
+    async fn replace_backup_codes(&self, codes: NewBackupCodes<'_>) -> Result<bool, AuthError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        // A write first: the transaction takes the write lock before it reads anything.
+        let enabled = sqlx::query(
+            "UPDATE totp_factors SET verified = verified WHERE user_id = ? AND verified = 1",
+        )
+        .bind(codes.user_id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?
+        .rows_affected()
+            == 1;
+        if !enabled {
+            return Ok(false);
+        }
+        store_backup_codes(&mut tx, &codes).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(true)
+    }
+
+    async fn unused_backup_codes(&self, user_id: &UserId) -> Result<u32, AuthError> {
+        sqlx::query_scalar::<_, u32>(
+            "SELECT COUNT(*) FROM backup_codes WHERE user_id = ? AND used_at IS NULL",
+        )
+        .bind(user_id.as_str())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db)
+    }
+
+    async fn remove_second_factor(
+        &self,
+        user_id: &UserId,
+        now: Timestamp,
+    ) -> Result<bool, AuthError> {
+        let user_id = user_id.as_str();
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let removed = sqlx::query("DELETE FROM totp_factors WHERE user_id = ?")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected();
+        for sql in [
+            "DELETE FROM backup_codes WHERE user_id = ?",
+            "DELETE FROM backup_code_reveals WHERE session_id IN (SELECT id FROM sessions WHERE user_id = ?)",
+            "UPDATE sessions SET second_factor_at = NULL WHERE user_id = ?",
+        ] {
+            sqlx::query(sql)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        sqlx::query("UPDATE users SET second_factor_enabled = 0, updated_at = ? WHERE id = ?")
+            .bind(now)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(removed == 1)
+    }
+}
+
+/// Replaces the user's backup codes with `codes` and keeps them for the session to show.
+async fn store_backup_codes(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    codes: &NewBackupCodes<'_>,
+) -> Result<(), AuthError> {
+    let user_id = codes.user_id.as_str();
+    sqlx::query(
+        "INSERT INTO backup_code_reveals (session_id, codes, expires_at) VALUES (?, ?, ?)
+         ON CONFLICT (session_id) DO UPDATE SET codes = excluded.codes, expires_at = excluded.expires_at",
+    )
+    .bind(codes.session_id.as_str())
+    .bind(codes.codes.expose().join("\n"))
+    .bind(codes.reveal_until)
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    sqlx::query("DELETE FROM backup_codes WHERE user_id = ?")
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+    for hash in codes.hashes {
+        sqlx::query("INSERT INTO backup_codes (id, user_id, code_hash) VALUES (?, ?, ?)")
+            .bind(new_row_id("bkc"))
+            .bind(user_id)
+            .bind(hash)
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+    }
+    Ok(())
 }

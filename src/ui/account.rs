@@ -20,6 +20,10 @@ mod endpoint {
     pub const UPDATE_NAME: &str = "/api/auth/update_name";
     pub const CHANGE_PASSWORD: &str = "/api/auth/change_password";
     pub const UNLINK: &str = "/api/auth/unlink_external_account";
+    pub const REVOKE_SESSION: &str = "/api/auth/revoke_session";
+    pub const TWO_STEP: &str = "/api/auth/two_step";
+    pub const VERIFY_TOTP: &str = "/api/auth/verify_mfa_setup";
+    pub const BACKUP_CODES_SAVED: &str = "/api/auth/backup_codes_saved";
     pub const DELETE_ACCOUNT: &str = "/api/auth/delete_account";
 }
 
@@ -40,10 +44,20 @@ impl FormState {
         }
     }
 
-    /// Runs `request`; on success shows `message` and reloads the profile.
-    fn run<T: 'static>(
+    /// Runs `request`; on success shows `message` and reloads the profile. (The request is
+    /// boxed: one copy of this code in the wasm serves every form.)
+    fn run(
         self,
-        request: impl std::future::Future<Output = Result<T, GatehouseError>> + 'static,
+        request: impl std::future::Future<Output = Result<(), GatehouseError>> + 'static,
+        message: &'static str,
+        profile: Resource<Result<AccountProfile, GatehouseError>>,
+    ) {
+        self.run_boxed(Box::pin(request), message, profile);
+    }
+
+    fn run_boxed(
+        self,
+        request: std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), GatehouseError>>>>,
         message: &'static str,
         profile: Resource<Result<AccountProfile, GatehouseError>>,
     ) {
@@ -53,7 +67,7 @@ impl FormState {
             let result = request.await;
             self.pending.set(false);
             match result {
-                Ok(_) => {
+                Ok(()) => {
                     self.error.set(None);
                     self.done.set(Some(message));
                     profile.refetch();
@@ -87,7 +101,9 @@ pub fn UserProfile() -> impl IntoView {
     let states = Sections {
         name: FormState::new(),
         password: FormState::new(),
+        two_step: FormState::new(),
         connected: FormState::new(),
+        devices: FormState::new(),
     };
     view! {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
@@ -104,7 +120,9 @@ pub fn UserProfile() -> impl IntoView {
 struct Sections {
     name: FormState,
     password: FormState,
+    two_step: FormState,
     connected: FormState,
+    devices: FormState,
 }
 
 #[component]
@@ -119,7 +137,9 @@ fn ProfileSections(
             <p>"Email address: " <strong data-testid="account-email">{account.email_address.clone()}</strong></p>
             <NameSection account=account.clone() profile state=states.name/>
             <PasswordSection has_password=account.has_password profile state=states.password/>
+            <TwoStepSection account=account.clone() profile state=states.two_step/>
             <ConnectedAccounts account=account.clone() profile state=states.connected/>
+            <ActiveDevices devices=account.devices.clone() profile state=states.devices/>
             <DeleteAccountSection/>
         </div>
     }
@@ -209,6 +229,110 @@ fn PasswordSection(
     }
 }
 
+/// Two-step verification: add an authenticator app (QR code, then its first code), see and
+/// regenerate backup codes, remove the app. Each step is a plain form too; the backup codes wait
+/// on the server for this session until "I've saved these codes".
+#[component]
+fn TwoStepSection(
+    account: AccountProfile,
+    profile: Resource<Result<AccountProfile, GatehouseError>>,
+    state: FormState,
+) -> impl IntoView {
+    // One reverified call for the three changes (each generic instance costs wasm bytes).
+    let change = use_reverification(|action: &'static str| {
+        api::change_two_step(action.to_string(), None, None)
+    });
+    let on_change = move |ev: leptos::ev::SubmitEvent| {
+        let form = Submitted::take(&ev);
+        let (action, done) = match form.value("action").as_str() {
+            "add" => ("add", "Scan the QR code"),
+            "regenerate_backup_codes" => ("regenerate_backup_codes", "New backup codes created"),
+            _ => ("remove", "Authenticator app removed"),
+        };
+        let change = change.clone();
+        state.run(async move { change.call(action).await }, done, profile);
+    };
+    let context = auth_context();
+    let on_verify = move |ev: leptos::ev::SubmitEvent| {
+        let code = Submitted::take(&ev).value("code");
+        let verify = async move {
+            let done = api::verify_mfa_setup(code, None, None).await?;
+            // The session now has a second factor (verified just now): reverification sees it.
+            context.snapshot.set(done.change.snapshot);
+            Ok::<(), GatehouseError>(())
+        };
+        state.run(verify, "Two-step verification is on", profile);
+    };
+    let on_saved = move |ev: leptos::ev::SubmitEvent| {
+        Submitted::take(&ev);
+        let saved = async move { api::backup_codes_saved(None, None).await.map(drop) };
+        state.run(saved, "Backup codes saved", profile);
+    };
+    let error = state.error();
+    let pending = state.pending();
+    // Without JavaScript, "I've saved these codes" comes back to this page.
+    let here = leptos_router::hooks::use_location()
+        .pathname
+        .get_untracked();
+    let body = match (account.backup_codes, account.totp_setup) {
+        (Some(codes), _) => view! {
+            <p>"Save these backup codes somewhere safe: each works once, and they will not be shown again."</p>
+            <ol class="backup-codes" data-testid="backup-codes">
+                {codes.into_iter().map(|code| view! { <li><code>{code}</code></li> }).collect_view()}
+            </ol>
+            <form method="post" action=endpoint::BACKUP_CODES_SAVED on:submit=on_saved>
+                <input type="hidden" name="redirect_url" value=here/>
+                <SubmitButton label="I've saved these codes" pending/>
+            </form>
+        }
+        .into_any(),
+        (None, Some(setup)) => view! {
+            <p>"Scan the QR code with your authenticator app, or enter the key by hand, then type the 6-digit code it shows."</p>
+            <div class="qr" inner_html=setup.qr_svg></div>
+            <p class="secret">"Key: " <code data-testid="totp-secret">{setup.secret}</code></p>
+            <form method="post" action=endpoint::VERIFY_TOTP on:submit=on_verify>
+                <Field label="Authentication code" name="code" field="code" autocomplete="one-time-code" required=true error/>
+                <SubmitButton label="Verify" pending/>
+            </form>
+        }
+        .into_any(),
+        (None, None) if account.second_factor_enabled => view! {
+            <p data-testid="two-step-status">"Authenticator app: on. "
+                {format!("{} backup codes left.", account.unused_backup_codes)}</p>
+            <form method="post" action=endpoint::TWO_STEP on:submit=on_change.clone()>
+                <ReverifyFields endpoint=endpoint::TWO_STEP/>
+                <input type="hidden" name="action" value="regenerate_backup_codes"/>
+                <button type="submit" class="secondary" disabled=move || pending.get()>"Regenerate backup codes"</button>
+            </form>
+            {(!account.mfa_required).then(|| view! {
+                <form method="post" action=endpoint::TWO_STEP on:submit=on_change.clone()>
+                    <ReverifyFields endpoint=endpoint::TWO_STEP/>
+                    <input type="hidden" name="action" value="remove"/>
+                    <button type="submit" class="secondary" disabled=move || pending.get()>"Remove authenticator app"</button>
+                </form>
+            })}
+        }
+        .into_any(),
+        (None, None) => view! {
+            <p data-testid="two-step-status">"Two-step verification is off: signing in needs only your password."</p>
+            <form method="post" action=endpoint::TWO_STEP on:submit=on_change.clone()>
+                <ReverifyFields endpoint=endpoint::TWO_STEP/>
+                <input type="hidden" name="action" value="add"/>
+                <SubmitButton label="Add authenticator app" pending/>
+            </form>
+        }
+        .into_any(),
+    };
+    view! {
+        <section class="card" aria-labelledby="two-step-title">
+            <h2 id="two-step-title">"Two-step verification"</h2>
+            <GlobalError error/>
+            {body}
+            <Done state/>
+        </section>
+    }
+}
+
 #[component]
 fn ConnectedAccounts(
     account: AccountProfile,
@@ -253,6 +377,62 @@ fn ConnectedAccounts(
             <GlobalError error/>
             {rows_empty.then(|| view! { <p class="muted">"No connected accounts."</p> })}
             <ul class="connected-accounts">{rows}</ul>
+            <Done state/>
+        </section>
+    }
+}
+
+/// Every browser signed in as the user; any other one can be signed out (after reverification).
+#[component]
+fn ActiveDevices(
+    devices: Vec<api::ActiveDevice>,
+    profile: Resource<Result<AccountProfile, GatehouseError>>,
+    state: FormState,
+) -> impl IntoView {
+    let revoke = use_reverification(|id: String| api::revoke_session(id, None, None));
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        let id = Submitted::take(&ev).value("session_id");
+        let revoke = revoke.clone();
+        state.run(
+            async move { revoke.call(id).await },
+            "Device signed out",
+            profile,
+        );
+    };
+    let error = state.error();
+    let rows = devices
+        .into_iter()
+        .map(|device| {
+            let where_from = device
+                .ip_address
+                .map(|ip| format!("{ip} · "))
+                .unwrap_or_default();
+            let action = (!device.this_device).then(|| {
+                let label = format!("Sign out of {}", device.browser);
+                view! {
+                    <form method="post" action=endpoint::REVOKE_SESSION on:submit=on_submit.clone()>
+                        <ReverifyFields endpoint=endpoint::REVOKE_SESSION/>
+                        <input type="hidden" name="session_id" value=device.session_id/>
+                        <button type="submit" class="secondary" aria-label=label disabled=move || state.pending.get()>"Sign out of device"</button>
+                    </form>
+                }
+            });
+            view! {
+                <li data-testid="device">
+                    <strong>{device.browser}</strong>
+                    {device.this_device.then(|| view! { " " <span class="badge">"This device"</span> })}
+                    <br/>
+                    <span class="muted">{where_from}"Last active " {device.last_active}</span>
+                    {action}
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="card" aria-labelledby="devices-title">
+            <h2 id="devices-title">"Active devices"</h2>
+            <GlobalError error/>
+            <ul class="devices">{rows}</ul>
             <Done state/>
         </section>
     }

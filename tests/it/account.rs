@@ -5,6 +5,7 @@
 use gatehouse::{
     domain::{
         account::{self, AccountHolder, ReverifyStrategy},
+        mfa,
         secret::Secret,
         session,
         tasks::NewPassword,
@@ -294,4 +295,243 @@ async fn names_are_validated_and_saved() {
     let users = gatehouse.store.list_users().await.unwrap();
     assert_eq!(users[0].first_name.as_deref(), Some("Mo"));
     assert_eq!(users[0].last_name, None);
+}
+
+#[tokio::test]
+async fn an_authenticator_app_is_added_its_codes_regenerated_and_removed_each_after_reverification()
+{
+    let flows = Flows::new();
+    let gatehouse = &flows.gatehouse;
+    let signed_up = flows.sign_up("kay@example.com", T0).await;
+
+    let stale = holder(&flows, &signed_up, T0 + 3600).await;
+    let refused = account::add_totp(gatehouse, &stale, T0 + 3600)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::SessionReverificationRequired);
+    assert!(gatehouse
+        .store
+        .totp_factor(&stale.user_id)
+        .await
+        .unwrap()
+        .is_none());
+
+    // Fresh: the secret, then the app's first code turns it on and gives 10 backup codes.
+    let fresh = holder(&flows, &signed_up, T0 + 20).await;
+    let enrollment = account::add_totp(gatehouse, &fresh, T0 + 20).await.unwrap();
+    assert!(enrollment.qr_svg.starts_with("<svg"));
+    let first_code = mfa::code_at(&enrollment.secret, T0 + 30).unwrap();
+    let first_codes = mfa::confirm_enrollment(
+        gatehouse,
+        &fresh.user_id,
+        &fresh.email,
+        &fresh.session_id,
+        &first_code,
+        T0 + 30,
+    )
+    .await
+    .unwrap();
+    assert_eq!(first_codes.len(), 10);
+    let on = holder(&flows, &signed_up, T0 + 40).await;
+    assert_eq!(on.factor_verification_age, Some([0, 0]));
+    let facts = account::facts(gatehouse, &on).await.unwrap();
+    assert!(facts.second_factor_enabled);
+    assert_eq!(facts.unused_backup_codes, 10);
+
+    // Regenerating needs a fresh second factor; the old codes stop working, the new ones work.
+    let stale = holder(&flows, &signed_up, T0 + 30 + 600).await;
+    let refused = account::regenerate_backup_codes(gatehouse, &stale, T0 + 630)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::SessionReverificationRequired);
+    let new_codes = account::regenerate_backup_codes(gatehouse, &on, T0 + 40)
+        .await
+        .unwrap();
+    assert_eq!(new_codes.len(), 10);
+    assert!(new_codes.iter().all(|code| !first_codes.contains(code)));
+    let mut reverifying = holder(&flows, &signed_up, T0 + 700).await;
+    let old = account::reverify(
+        gatehouse,
+        &mut reverifying,
+        ReverifyStrategy::BackupCode,
+        Secret::new(first_codes[0].clone()),
+        T0 + 700,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(old.code, ErrorCode::FormCodeIncorrect);
+    account::reverify(
+        gatehouse,
+        &mut reverifying,
+        ReverifyStrategy::BackupCode,
+        Secret::new(new_codes[0].clone()),
+        T0 + 701,
+    )
+    .await
+    .unwrap();
+
+    // An instance that requires two-step verification keeps it.
+    let mut required = gatehouse.clone();
+    let mut config = (*required.config).clone();
+    config.mfa.required = true;
+    required.config = std::sync::Arc::new(config);
+    let kept = account::remove_totp(&required, &reverifying, T0 + 702)
+        .await
+        .unwrap_err();
+    assert_eq!(kept.code, ErrorCode::MfaRequired);
+
+    // Removed: the second factor is "not enabled" again (-1) and sign-in needs only the password.
+    account::remove_totp(gatehouse, &reverifying, T0 + 702)
+        .await
+        .unwrap();
+    let off = holder(&flows, &signed_up, T0 + 703).await;
+    assert_eq!(off.factor_verification_age, Some([11, -1]));
+    let facts = account::facts(gatehouse, &off).await.unwrap();
+    assert!(!facts.second_factor_enabled);
+    assert_eq!(facts.unused_backup_codes, 0);
+}
+
+#[tokio::test]
+async fn active_devices_list_every_session_and_only_the_users_other_ones_can_be_revoked() {
+    let flows = Flows::new();
+    let gatehouse = &flows.gatehouse;
+    let here = flows.sign_up("ida@example.com", T0).await;
+    let (laptop, elsewhere) = flows.sign_in("ida@example.com", T0 + 100).await;
+    let stranger = flows.sign_up("sam@example.com", T0 + 200).await;
+    let stranger_session = stranger.snapshot.session_id.clone().unwrap();
+    let laptop_session = elsewhere.snapshot.session_id.clone().unwrap();
+
+    // The laptop's browser reported itself; this browser did not yet.
+    let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+    let resolved = session::reload(
+        gatehouse.store.as_ref(),
+        &gatehouse.config,
+        &laptop,
+        T0 + 150,
+    )
+    .await
+    .unwrap();
+    assert!(session::activity_due(&resolved, T0 + 150), "never recorded");
+    let activity = gatehouse::domain::ports::ClientActivity {
+        user_agent: Some(chrome.into()),
+        ip_address: Some("203.0.113.7".into()),
+    };
+    session::record_activity(gatehouse.store.as_ref(), &laptop, activity, T0 + 150)
+        .await
+        .unwrap();
+    let resolved = session::reload(
+        gatehouse.store.as_ref(),
+        &gatehouse.config,
+        &laptop,
+        T0 + 209,
+    )
+    .await
+    .unwrap();
+    assert!(
+        !session::activity_due(&resolved, T0 + 209),
+        "recorded 59 s ago"
+    );
+    assert!(session::activity_due(&resolved, T0 + 210), "a minute later");
+
+    let fresh = holder(&flows, &here, T0 + 300).await;
+    let devices = account::active_devices(gatehouse, &fresh, T0 + 300)
+        .await
+        .unwrap();
+    let listed: Vec<(&str, Option<&str>, i64, bool)> = devices
+        .iter()
+        .map(|d| {
+            (
+                d.browser.as_str(),
+                d.ip_address.as_deref(),
+                d.last_active_at,
+                d.this_device,
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("Chrome on Linux", Some("203.0.113.7"), T0 + 150, false),
+            ("Unknown browser", None, T0 + 11, true),
+        ]
+    );
+    assert!(devices.iter().all(|d| d.session_id != stranger_session));
+
+    // Stale: reverification first. Someone else's session, or a made-up one: not found, and
+    // nothing ends. This browser's own session ends with "Sign out", not here.
+    let stale = holder(&flows, &here, T0 + 3600).await;
+    let refused = account::revoke_session(gatehouse, &stale, &laptop_session, T0 + 3600)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::SessionReverificationRequired);
+    for other in [
+        stranger_session.clone(),
+        gatehouse::model::SessionId::new("sess_madeup"),
+    ] {
+        let refused = account::revoke_session(gatehouse, &fresh, &other, T0 + 301)
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code, ErrorCode::NotFound);
+    }
+    let own = account::revoke_session(gatehouse, &fresh, &fresh.session_id, T0 + 301)
+        .await
+        .unwrap_err();
+    assert_eq!(own.code, ErrorCode::RequestInvalid);
+    let stranger_now = holder(&flows, &stranger, T0 + 302).await;
+    assert_eq!(stranger_now.session_id, stranger_session, "still signed in");
+
+    account::revoke_session(gatehouse, &fresh, &laptop_session, T0 + 302)
+        .await
+        .unwrap();
+    let laptop_now = session::resolve(
+        gatehouse.store.as_ref(),
+        &gatehouse.config,
+        elsewhere.cookie.as_ref(),
+        T0 + 303,
+    )
+    .await
+    .unwrap();
+    assert!(
+        laptop_now.snapshot.session_id.is_none(),
+        "signed out on its next request"
+    );
+    let left = account::active_devices(gatehouse, &fresh, T0 + 303)
+        .await
+        .unwrap();
+    assert_eq!(left.len(), 1);
+    assert!(left[0].this_device);
+}
+
+#[test]
+fn user_agents_and_last_activity_read_as_people_say_them() {
+    let cases = [
+        (Some("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0"), "Edge on Windows"),
+        (Some("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15"), "Safari on macOS"),
+        (Some("Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"), "Firefox on Linux"),
+        (Some("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/131.0 Mobile/15E148 Safari/604.1"), "Chrome on iOS"),
+        (Some("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36"), "Chrome on Android"),
+        (Some("curl/8.5.0"), "curl"),
+        (Some("   "), "Unknown browser"),
+        (None, "Unknown browser"),
+    ];
+    for (agent, expected) in cases {
+        assert_eq!(account::describe_user_agent(agent), expected, "{agent:?}");
+    }
+    let ages = [
+        (0, "just now"),
+        (59, "just now"),
+        (60, "1 minute ago"),
+        (59 * 60, "59 minutes ago"),
+        (3600, "1 hour ago"),
+        (23 * 3600 + 3599, "23 hours ago"),
+        (2 * 86_400, "2 days ago"),
+        (-30, "just now"),
+    ];
+    for (age, expected) in ages {
+        assert_eq!(
+            account::describe_last_active(T0 - age, T0),
+            expected,
+            "{age}"
+        );
+    }
 }

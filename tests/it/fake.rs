@@ -11,11 +11,11 @@ use gatehouse::{
         ids::{new_id, new_row_id},
         lockout::Reserved,
         ports::{
-            Attempts, Clients, CodeKey, Codes, ExternalAccountRow, ExternalAccounts,
-            ExternalIdentity, Factors, Limits, NewSession, NewUser, OrganizationRow, Organizations,
-            ReservedCodeTry, ResolvedClientRow, ResolvedSession, SignUpRecord, StoredSignIn,
-            TotpConfirmation, TotpFactor, Unlink, UserCreation, UserListRow, UserRecord, Users,
-            VerifiedFactor,
+            Attempts, ClientActivity, Clients, CodeKey, Codes, ExternalAccountRow,
+            ExternalAccounts, ExternalIdentity, Factors, Limits, NewBackupCodes, NewSession,
+            NewUser, OrganizationRow, Organizations, ReservedCodeTry, ResolvedClientRow,
+            ResolvedSession, SignUpRecord, StoredSignIn, TotpConfirmation, TotpFactor, Unlink,
+            UserCreation, UserListRow, UserRecord, UserSessionRow, Users, VerifiedFactor,
         },
         secret::Secret,
         Timestamp,
@@ -44,11 +44,14 @@ struct Client {
     id: ClientId,
     token_hash: Vec<u8>,
     current_session: Option<SessionId>,
+    activity: ClientActivity,
+    last_active_at: Option<Timestamp>,
 }
 
 #[derive(Clone, Debug)]
 struct Session {
     id: SessionId,
+    created_at: Timestamp,
     client_id: ClientId,
     user_id: UserId,
     active_org: Option<OrgId>,
@@ -191,6 +194,7 @@ impl State {
             });
         ResolvedClientRow {
             client_id: client.id.clone(),
+            last_active_at: client.last_active_at,
             session,
         }
     }
@@ -354,6 +358,8 @@ impl Clients for FakeStore {
             id: id.clone(),
             token_hash: token_hash.to_vec(),
             current_session: None,
+            activity: ClientActivity::default(),
+            last_active_at: None,
         });
         Ok(id)
     }
@@ -374,6 +380,7 @@ impl Clients for FakeStore {
             .filter(|org| state.role(org, session.user_id).is_some());
         state.sessions.push(Session {
             id: id.clone(),
+            created_at: now,
             client_id: session.client_id.clone(),
             user_id: session.user_id.clone(),
             active_org,
@@ -497,6 +504,70 @@ impl Clients for FakeStore {
             .iter()
             .find(|c| &c.id == client_id)
             .map(|client| state.resolve(client, now)))
+    }
+
+    async fn record_client_activity(
+        &self,
+        client_id: &ClientId,
+        activity: &ClientActivity,
+        now: Timestamp,
+    ) -> Result<(), AuthError> {
+        if let Some(client) = self.state().clients.iter_mut().find(|c| &c.id == client_id) {
+            client.activity = activity.clone();
+            client.last_active_at = Some(now);
+        }
+        Ok(())
+    }
+
+    async fn list_user_sessions(
+        &self,
+        user_id: &UserId,
+        now: Timestamp,
+    ) -> Result<Vec<UserSessionRow>, AuthError> {
+        let state = self.state();
+        let mut rows: Vec<UserSessionRow> = state
+            .sessions
+            .iter()
+            .filter(|s| &s.user_id == user_id && s.ended_at.is_none() && s.expires_at > now)
+            .filter_map(|s| {
+                let client = state.clients.iter().find(|c| c.id == s.client_id)?;
+                Some(UserSessionRow {
+                    session_id: s.id.clone(),
+                    client_id: s.client_id.clone(),
+                    created_at: s.created_at,
+                    user_agent: client.activity.user_agent.clone(),
+                    ip_address: client.activity.ip_address.clone(),
+                    last_active_at: client.last_active_at,
+                })
+            })
+            .collect();
+        let recency = |row: &UserSessionRow| row.last_active_at.unwrap_or(0).max(row.created_at);
+        rows.sort_by(|a, b| {
+            recency(b)
+                .cmp(&recency(a))
+                .then_with(|| a.session_id.as_str().cmp(b.session_id.as_str()))
+        });
+        Ok(rows)
+    }
+
+    async fn end_session_of_user(
+        &self,
+        user_id: &UserId,
+        session_id: &SessionId,
+        now: Timestamp,
+    ) -> Result<bool, AuthError> {
+        let mut state = self.state();
+        match state
+            .sessions
+            .iter_mut()
+            .find(|s| &s.id == session_id && &s.user_id == user_id && s.ended_at.is_none())
+        {
+            Some(session) => {
+                session.ended_at = Some(now);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
     }
 }
 
@@ -883,6 +954,61 @@ impl Factors for FakeStore {
             }
             None => Ok(false),
         }
+    }
+
+    async fn replace_backup_codes(&self, codes: NewBackupCodes<'_>) -> Result<bool, AuthError> {
+        let mut state = self.state();
+        if !state.totp.get(codes.user_id).is_some_and(|f| f.verified) {
+            return Ok(false);
+        }
+        let user_id = codes.user_id.clone();
+        state.reveals.insert(
+            codes.session_id.clone(),
+            (codes.codes.expose().clone(), codes.reveal_until),
+        );
+        state.backup_codes.retain(|(user, _, _)| user != &user_id);
+        for hash in codes.hashes {
+            state
+                .backup_codes
+                .push((user_id.clone(), hash.clone(), false));
+        }
+        Ok(true)
+    }
+
+    async fn unused_backup_codes(&self, user_id: &UserId) -> Result<u32, AuthError> {
+        let state = self.state();
+        let unused = state
+            .backup_codes
+            .iter()
+            .filter(|(user, _, used)| user == user_id && !used)
+            .count();
+        Ok(u32::try_from(unused).unwrap_or(u32::MAX))
+    }
+
+    async fn remove_second_factor(
+        &self,
+        user_id: &UserId,
+        _now: Timestamp,
+    ) -> Result<bool, AuthError> {
+        let mut state = self.state();
+        let removed = state.totp.remove(user_id).is_some();
+        state.backup_codes.retain(|(user, _, _)| user != user_id);
+        let sessions: Vec<SessionId> = state
+            .sessions
+            .iter_mut()
+            .filter(|session| &session.user_id == user_id)
+            .map(|session| {
+                session.second_factor_at = None;
+                session.id.clone()
+            })
+            .collect();
+        state
+            .reveals
+            .retain(|session, _| !sessions.contains(session));
+        if let Some(user) = state.user_mut(user_id) {
+            user.second_factor_enabled = false;
+        }
+        Ok(removed)
     }
 }
 

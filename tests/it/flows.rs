@@ -81,6 +81,30 @@ impl Flows {
         code_in_outbox(&self.outbox, to)
     }
 
+    /// Signs `email` (no second factor) in on a new browser; returns that browser and the
+    /// session's outcome.
+    pub(crate) async fn sign_in(
+        &self,
+        email: &str,
+        now: i64,
+    ) -> (ClientId, gatehouse::domain::outcome::Outcome) {
+        let browser = self.client().await;
+        let view = sign_in::password(
+            &self.gatehouse,
+            &browser,
+            email,
+            Secret::new(PASSWORD.into()),
+            now,
+        )
+        .await
+        .unwrap();
+        assert_eq!(view.status, SignInStatus::Complete);
+        let outcome = sign_in::finalize(&self.gatehouse, &browser, None, now + 1)
+            .await
+            .unwrap();
+        (browser, outcome)
+    }
+
     /// Signs `email` up through the whole flow; returns the new session's outcome.
     pub(crate) async fn sign_up(
         &self,

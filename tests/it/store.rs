@@ -9,8 +9,8 @@ use gatehouse::{
         codes::CodeState,
         lockout::Reserved,
         ports::{
-            CodeKey, ExternalIdentity, NewSession, NewUser, SignUpRecord, Storage, StoredSignIn,
-            Unlink, UserCreation,
+            ClientActivity, CodeKey, ExternalIdentity, NewBackupCodes, NewSession, NewUser,
+            SignUpRecord, Storage, StoredSignIn, TotpConfirmation, Unlink, UserCreation,
         },
         secret::Secret,
         tokens::SecretToken,
@@ -73,7 +73,219 @@ suite!(
     sign_in_attempts_move_by_compare_and_swap_and_finalize_once,
     external_accounts_link_once_and_never_leave_a_user_without_a_way_in,
     a_sign_up_for_an_identity_creates_a_passwordless_user_with_the_identity_linked,
+    backup_codes_are_replaced_only_while_the_app_is_on_and_go_with_it,
+    a_users_sessions_list_with_their_browser_and_end_only_for_that_user,
 );
+
+async fn a_users_sessions_list_with_their_browser_and_end_only_for_that_user(store: &dyn Storage) {
+    let ada = store
+        .create_user(user("ada@example.com"), T0)
+        .await
+        .unwrap()
+        .unwrap();
+    let bob = store
+        .create_user(user("bob@example.com"), T0)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut sessions = Vec::new();
+    for (user_id, at) in [(&ada, T0), (&ada, T0 + 10), (&bob, T0 + 20)] {
+        let client_id = store
+            .create_client(&SecretToken::generate().hash(), at)
+            .await
+            .unwrap();
+        let session_id = store
+            .create_session(
+                NewSession {
+                    client_id: &client_id,
+                    user_id,
+                    new_token_hash: &SecretToken::generate().hash(),
+                    first_factor_at: at,
+                    second_factor_at: None,
+                    expires_at: at + 1000,
+                },
+                at,
+            )
+            .await
+            .unwrap();
+        sessions.push((client_id, session_id));
+    }
+    let activity = ClientActivity {
+        user_agent: Some("Firefox/133.0".into()),
+        ip_address: Some("198.51.100.4".into()),
+    };
+    store
+        .record_client_activity(&sessions[0].0, &activity, T0 + 50)
+        .await
+        .unwrap();
+    let resolved = store
+        .resolve_client_by_id(&sessions[0].0, T0 + 51)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(resolved.last_active_at, Some(T0 + 50));
+
+    let listed = store.list_user_sessions(&ada, T0 + 60).await.unwrap();
+    let ids: Vec<_> = listed.iter().map(|row| row.session_id.clone()).collect();
+    assert_eq!(
+        ids,
+        [sessions[0].1.clone(), sessions[1].1.clone()],
+        "most recently active first"
+    );
+    assert_eq!(listed[0].user_agent.as_deref(), Some("Firefox/133.0"));
+    assert_eq!(listed[0].ip_address.as_deref(), Some("198.51.100.4"));
+    assert_eq!(listed[1].last_active_at, None);
+    assert_eq!(listed[1].created_at, T0 + 10);
+
+    assert!(
+        !store
+            .end_session_of_user(&ada, &sessions[2].1, T0 + 61)
+            .await
+            .unwrap(),
+        "bob's session is not ada's to end"
+    );
+    assert_eq!(
+        store.list_user_sessions(&bob, T0 + 61).await.unwrap().len(),
+        1
+    );
+    assert!(store
+        .end_session_of_user(&ada, &sessions[1].1, T0 + 61)
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .end_session_of_user(&ada, &sessions[1].1, T0 + 62)
+            .await
+            .unwrap(),
+        "once"
+    );
+    assert_eq!(
+        store.list_user_sessions(&ada, T0 + 62).await.unwrap().len(),
+        1
+    );
+    assert!(
+        store
+            .list_user_sessions(&ada, T0 + 1000)
+            .await
+            .unwrap()
+            .is_empty(),
+        "expired"
+    );
+}
+
+async fn backup_codes_are_replaced_only_while_the_app_is_on_and_go_with_it(store: &dyn Storage) {
+    let user_id = store
+        .create_user(user("ada@example.com"), T0)
+        .await
+        .unwrap()
+        .unwrap();
+    let client_id = store
+        .create_client(&SecretToken::generate().hash(), T0)
+        .await
+        .unwrap();
+    let session_id = store
+        .create_session(
+            NewSession {
+                client_id: &client_id,
+                user_id: &user_id,
+                new_token_hash: &SecretToken::generate().hash(),
+                first_factor_at: T0,
+                second_factor_at: None,
+                expires_at: T0 + 1000,
+            },
+            T0,
+        )
+        .await
+        .unwrap();
+    let codes = |names: &[&str]| Secret::new(names.iter().map(|n| n.to_string()).collect());
+    let hashes =
+        |names: &[&str]| -> Vec<Vec<u8>> { names.iter().map(|n| n.as_bytes().to_vec()).collect() };
+    let replace = |names: &'static [&'static str]| {
+        let (codes, hashes) = (codes(names), hashes(names));
+        let (user_id, session_id) = (user_id.clone(), session_id.clone());
+        async move {
+            store
+                .replace_backup_codes(NewBackupCodes {
+                    user_id: &user_id,
+                    session_id: &session_id,
+                    hashes: &hashes,
+                    codes: &codes,
+                    reveal_until: T0 + 600,
+                })
+                .await
+                .unwrap()
+        }
+    };
+    assert!(!replace(&["early"]).await, "no app yet: nothing replaced");
+    assert_eq!(store.unused_backup_codes(&user_id).await.unwrap(), 0);
+
+    store
+        .save_pending_totp(&user_id, &Secret::new("SECRET".into()), T0)
+        .await
+        .unwrap();
+    assert!(
+        !replace(&["early"]).await,
+        "an app not yet verified has no codes"
+    );
+    let (first_codes, first_hashes) = (codes(&["one", "two"]), hashes(&["one", "two"]));
+    assert!(store
+        .confirm_totp(
+            TotpConfirmation {
+                user_id: &user_id,
+                session_id: &session_id,
+                step: 7,
+                backup_code_hashes: &first_hashes,
+                backup_codes: &first_codes,
+                reveal_until: T0 + 600,
+            },
+            T0,
+        )
+        .await
+        .unwrap());
+    assert!(store
+        .consume_backup_code(&user_id, b"one", T0)
+        .await
+        .unwrap());
+    assert_eq!(store.unused_backup_codes(&user_id).await.unwrap(), 1);
+
+    assert!(replace(&["three", "four", "five"]).await);
+    assert_eq!(store.unused_backup_codes(&user_id).await.unwrap(), 3);
+    assert!(
+        !store
+            .consume_backup_code(&user_id, b"two", T0)
+            .await
+            .unwrap(),
+        "an old code stops working"
+    );
+    assert!(store
+        .consume_backup_code(&user_id, b"four", T0)
+        .await
+        .unwrap());
+    let revealed = store.backup_code_reveal(&session_id, T0).await.unwrap();
+    assert_eq!(
+        revealed.map(Secret::into_exposed),
+        Some(vec!["three".to_string(), "four".into(), "five".into()])
+    );
+
+    assert!(store.remove_second_factor(&user_id, T0).await.unwrap());
+    assert!(store.totp_factor(&user_id).await.unwrap().is_none());
+    assert_eq!(store.unused_backup_codes(&user_id).await.unwrap(), 0);
+    assert!(store
+        .backup_code_reveal(&session_id, T0)
+        .await
+        .unwrap()
+        .is_none());
+    let user = store
+        .find_user_by_email("ada@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!user.second_factor_enabled);
+    assert!(
+        !store.remove_second_factor(&user_id, T0).await.unwrap(),
+        "nothing left"
+    );
+}
 
 async fn a_sign_up_for_an_identity_creates_a_passwordless_user_with_the_identity_linked(
     store: &dyn Storage,
