@@ -171,10 +171,6 @@ fn asset_cache_control(hashed_names: bool) -> HeaderValue {
     }
 }
 
-/// Middleware: resolves the client cookie into `RequestAuth` once per request. Static assets
-/// under the site's pkg directory and the health check skip the query (they never depend on
-/// who asks); assets get their cache policy here. Pages without a session are revalidated
-/// (`no-cache`); with one, or on auth routes, never stored.
 /// Records the browser's user agent and IP for "Active devices" in the background (at most once
 /// a minute per browser; a failure is logged and never fails the request).
 fn record_activity(state: &AppState, request: &Request, resolved: &ResolvedClient) {
@@ -213,6 +209,10 @@ fn record_activity(state: &AppState, request: &Request, resolved: &ResolvedClien
     });
 }
 
+/// Middleware: resolves the client cookie into `RequestAuth` once per request. Static assets
+/// under the site's pkg directory and the health check skip the query (they never depend on
+/// who asks); assets get their cache policy here. Pages without a session are revalidated
+/// (`no-cache`); with one, or on auth routes, never stored.
 async fn resolve_auth(
     State(state): State<std::sync::Arc<AppState>>,
     mut request: Request,

@@ -247,7 +247,8 @@ fn TwoStepSection(
         let (action, done) = match form.value("action").as_str() {
             "add" => ("add", "Scan the QR code"),
             "regenerate_backup_codes" => ("regenerate_backup_codes", "New backup codes created"),
-            _ => ("remove", "Authenticator app removed"),
+            "remove" => ("remove", "Authenticator app removed"),
+            _ => return,
         };
         let change = change.clone();
         state.run(async move { change.call(action).await }, done, profile);
