@@ -241,4 +241,19 @@ test.describe('account page without JavaScript', () => {
     await expect(page).toHaveURL(/\/account$/);
     await expect(section.getByTestId('two-step-status')).toContainText('Authenticator app: on. 10 backup codes left.');
   });
+
+  test('another device is signed out with a plain form', async ({ page, browser }) => {
+    const email = uniqueEmail('acct-devices-nojs');
+    await signUpWithOrg(page, email, { js: false });
+    const other = await signInElsewhere(browser, email);
+    await page.goto('/account');
+    const devices = page.getByRole('region', { name: 'Active devices' }).getByTestId('device');
+    await expect(devices).toHaveCount(2);
+    await devices.filter({ hasNotText: 'This device' }).getByRole('button', { name: 'Sign out of Chrome on Linux' }).click();
+    await expect(page).toHaveURL(/\/account$/);
+    await expect(devices).toHaveCount(1);
+    await expect(devices).toContainText('This device');
+    expect((await other.request.get('/api/me')).status()).toBe(401);
+    await other.context().close();
+  });
 });

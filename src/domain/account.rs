@@ -264,12 +264,7 @@ pub async fn regenerate_backup_codes(
     now: Timestamp,
 ) -> Result<Vec<String>, AuthError> {
     require_reverification(holder, gatehouse.config.account.reverification)?;
-    let codes = mfa::new_backup_codes();
-    let hashes: Vec<Vec<u8>> = codes
-        .iter()
-        .map(|code| mfa::hash_backup_code(&holder.user_id, code))
-        .collect();
-    let codes = Secret::new(codes);
+    let (codes, hashes) = mfa::issue_backup_codes(&holder.user_id);
     let replaced = gatehouse
         .store
         .replace_backup_codes(NewBackupCodes {

@@ -119,6 +119,16 @@ pub fn new_backup_codes() -> Vec<String> {
         .collect()
 }
 
+/// A fresh set of backup codes for `user_id`: the codes (shown once) and the hashes stored.
+pub fn issue_backup_codes(user_id: &UserId) -> (Secret<Vec<String>>, Vec<Vec<u8>>) {
+    let codes = new_backup_codes();
+    let hashes = codes
+        .iter()
+        .map(|code| hash_backup_code(user_id, code))
+        .collect();
+    (Secret::new(codes), hashes)
+}
+
 /// What the store keeps for a backup code.
 pub fn hash_backup_code(user_id: &UserId, code: &str) -> Vec<u8> {
     sha256(format!("{user_id}:{}", code.trim().to_ascii_lowercase()).as_bytes())
@@ -218,12 +228,7 @@ pub async fn confirm_enrollment(
         Err(error) => return Err(guess.failed(error)),
     };
     guess.succeeded(gatehouse).await?;
-    let codes = new_backup_codes();
-    let hashes: Vec<Vec<u8>> = codes
-        .iter()
-        .map(|code| hash_backup_code(user_id, code))
-        .collect();
-    let codes = Secret::new(codes);
+    let (codes, hashes) = issue_backup_codes(user_id);
     let confirmed = gatehouse
         .store
         .confirm_totp(

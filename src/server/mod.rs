@@ -173,8 +173,12 @@ fn asset_cache_control(hashed_names: bool) -> HeaderValue {
 
 /// Records the browser's user agent and IP for "Active devices" in the background (at most once
 /// a minute per browser; a failure is logged and never fails the request).
-fn record_activity(state: &AppState, request: &Request, resolved: &ResolvedClient) {
-    let now = domain::now();
+fn record_activity(
+    state: &AppState,
+    request: &Request,
+    resolved: &ResolvedClient,
+    now: domain::Timestamp,
+) {
     let Some(client_id) = resolved
         .client_id
         .clone()
@@ -243,17 +247,13 @@ async fn resolve_auth(
     let config = &state.gatehouse.config;
     // Decided before the request moves on, so the path need not be copied.
     let auth_route = must_not_store(request.uri().path(), &config.instance, false);
-    match domain::session::resolve(
-        state.gatehouse.store.as_ref(),
-        config,
-        token.as_ref(),
-        domain::now(),
-    )
-    .await
+    let now = domain::now();
+    match domain::session::resolve(state.gatehouse.store.as_ref(), config, token.as_ref(), now)
+        .await
     {
         Ok(resolved) => {
             let has_session = resolved.snapshot.session_id.is_some();
-            record_activity(&state, &request, &resolved);
+            record_activity(&state, &request, &resolved, now);
             request.extensions_mut().insert(RequestAuth::from(resolved));
             let mut response = next.run(request).await;
             let headers = response.headers_mut();

@@ -315,7 +315,7 @@ fn TwoStepSection(
         }
         .into_any(),
         (None, None) => view! {
-            <p data-testid="two-step-status">"Two-step verification is off: signing in needs only your password."</p>
+            <p data-testid="two-step-status">"Two-step verification is off."</p>
             <form method="post" action=endpoint::TWO_STEP on:submit=on_change.clone()>
                 <ReverifyFields endpoint=endpoint::TWO_STEP/>
                 <input type="hidden" name="action" value="add"/>
