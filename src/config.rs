@@ -240,11 +240,18 @@ pub struct TrustedProxiesConfig {
 pub struct SessionsConfig {
     /// Maximum session lifetime.
     pub lifetime_days: i64,
+    /// Several accounts in one browser: signing in keeps the client's other sessions, and
+    /// `<UserButton/>` switches between them (default off: a sign-in ends the client's earlier
+    /// session).
+    pub multi_session: bool,
 }
 
 impl Default for SessionsConfig {
     fn default() -> Self {
-        Self { lifetime_days: 7 }
+        Self {
+            lifetime_days: 7,
+            multi_session: false,
+        }
     }
 }
 

@@ -37,16 +37,16 @@ pub mod prelude {
     pub use crate::model::{
         decorate_url, suggest_slug, task_url, Auth, AuthError, AuthSnapshot, DecoratedUrl,
         GatehouseError, HasParams, Member, Membership, MembershipPage, Reverification,
-        ReverificationLevel, ReverificationPreset, SessionStatus, SignInStatus, SignUpStatus,
-        TaskKey, UserSummary,
+        ReverificationLevel, ReverificationPreset, SessionId, SessionStatus, SessionSummary,
+        SignInStatus, SignUpStatus, TaskKey, UserSummary,
     };
     pub use crate::ui::{
         task_view, use_auth, use_auth_with, use_instance_urls, use_organization_list,
-        use_reverification, use_sign_in, use_sign_up, AuthProvider, BuildStylesheet, Errors,
-        FetchStatus, NavigateArgs, OrganizationList, OrganizationSwitcher, Protect,
-        RedirectToSignIn, RedirectToTasks, Reverified, Show, SignIn, SignOutButton, SignUp,
-        SignedIn, SignedOut, TaskChooseOrganization, TaskResetPassword, TaskSetupMfa, UnknownTask,
-        UseSignIn, UseSignUp, UserProfile, When,
+        use_reverification, use_session_list, use_sign_in, use_sign_up, AuthProvider,
+        BuildStylesheet, Errors, FetchStatus, NavigateArgs, OrganizationList, OrganizationSwitcher,
+        Protect, RedirectToSignIn, RedirectToTasks, Reverified, SessionList, Show, SignIn,
+        SignOutButton, SignUp, SignedIn, SignedOut, TaskChooseOrganization, TaskResetPassword,
+        TaskSetupMfa, UnknownTask, UseSignIn, UseSignUp, UserButton, UserProfile, When,
     };
 
     #[cfg(feature = "ssr")]

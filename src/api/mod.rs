@@ -248,6 +248,16 @@ pub enum FlowRequest {
         /// Email address.
         email_address: String,
     },
+    /// `set_active({ session })`: switches to another session of this browser.
+    SetActiveSession {
+        /// The session to make current.
+        session_id: String,
+    },
+    /// `sign_out({ session_id })`: one session of this browser, or all of them.
+    SignOut {
+        /// The session to end (`None`: every session of this browser).
+        session_id: Option<String>,
+    },
 }
 
 /// The answer to a flow step: the attempt's new status, and the auth change when the flow
@@ -260,6 +270,8 @@ pub enum FlowResponse {
     SignUp(SignUpStep),
     /// A completed sign-up (user and session created).
     SignUpComplete(AuthChange),
+    /// A session switch or a sign-out.
+    Changed(AuthChange),
 }
 
 /// Runs one flow step (JSON in and out) for the hooks.
@@ -289,10 +301,25 @@ pub async fn sso_continue(redirect_url: Option<String>) -> Result<SignInStep, Ga
     ssr::respond(ssr::sso_continue(redirect_url).await)
 }
 
-/// Signs out of the current session.
+/// Clerk's `sign_out({ session_id })`: with `session_id`, that session of this browser ends (when
+/// it was current, the browser's most recently used other session takes over); without, every
+/// session of this browser ends.
 #[server(endpoint = "auth/sign_out")]
-pub async fn sign_out(redirect_url: Option<String>) -> Result<AuthChange, GatehouseError> {
-    ssr::respond(ssr::sign_out(redirect_url).await)
+pub async fn sign_out(
+    redirect_url: Option<String>,
+    session_id: Option<String>,
+) -> Result<AuthChange, GatehouseError> {
+    ssr::respond(ssr::sign_out(redirect_url, session_id).await)
+}
+
+/// `set_active({ session })`: makes another session of this browser current (multi-session); a
+/// pending one goes to its task. Only this browser's own live sessions are honoured.
+#[server(endpoint = "auth/set_active_session")]
+pub async fn set_active_session(
+    session_id: String,
+    redirect_url: Option<String>,
+) -> Result<AuthChange, GatehouseError> {
+    ssr::respond(ssr::set_active_session(session_id, redirect_url).await)
 }
 
 /// The TOTP enrolment screen's data (only before the factor is verified).
@@ -595,6 +622,8 @@ pub struct InstanceUrls {
     pub social_connections: Vec<SocialConnection>,
     /// Email domains with an enterprise SSO connection (the sign-in form sends them to it).
     pub enterprise_domains: Vec<String>,
+    /// `sessions.multi_session`: `<UserButton/>` offers "Add account".
+    pub multi_session: bool,
 }
 
 /// A social SSO connection as its button shows it.
@@ -628,6 +657,7 @@ impl Default for InstanceUrls {
             authorized_parties: Vec::new(),
             social_connections: Vec::new(),
             enterprise_domains: Vec::new(),
+            multi_session: false,
         }
     }
 }
@@ -666,6 +696,7 @@ pub fn request_state() -> (AuthSnapshot, InstanceUrls) {
                     .iter()
                     .flat_map(|connection| connection.domains.iter().cloned())
                     .collect(),
+                multi_session: gatehouse.config.sessions.multi_session,
             }
         })
         .unwrap_or_default();

@@ -18,7 +18,7 @@ use crate::{
         sign_in, sign_up, sso, tasks, Gatehouse,
     },
     model::{
-        with_redirect_url, AuthError, ClientId, GatehouseError, Member, MembershipPage, OrgId,
+        with_redirect_url, AuthError, ClientId, ErrorCode, ErrorMeta, GatehouseError, Member, MembershipPage, OrgId,
         SessionId, SignInStatus, UserId,
     },
     server::{cookies::ClientCookie, request_auth, RequestAuth},
@@ -500,7 +500,35 @@ pub async fn sign_in_password(
         sign_in::start_password_reset(&gatehouse, &client_id, &identifier, now).await?
     } else {
         let password = Secret::new(password.unwrap_or_default());
-        sign_in::password(&gatehouse, &client_id, &identifier, password, now).await?
+        match sign_in::password(&gatehouse, &client_id, &identifier, password, now).await {
+            Ok(attempt) => attempt,
+            // Multi-session: the user is already signed in on this browser; as Clerk's
+            // components do, that session becomes current instead.
+            Err(AuthError {
+                code: ErrorCode::IdentifierAlreadySignedIn,
+                meta:
+                    ErrorMeta {
+                        session_id: Some(session_id),
+                        ..
+                    },
+                ..
+            }) => {
+                let outcome = domain::session::set_active(
+                    &gatehouse,
+                    &client_id,
+                    &session_id,
+                    non_empty(redirect_url).as_deref(),
+                    now,
+                )
+                .await?;
+                return Ok(SignInStep {
+                    status: SignInStatus::Complete,
+                    change: Some(answer(&gatehouse, outcome)),
+                    next_url: None,
+                });
+            }
+            Err(error) => return Err(error.into()),
+        }
     };
     sign_in_outcome(&gatehouse, &client_id, attempt, redirect_url, now).await
 }
@@ -562,7 +590,8 @@ pub async fn sso_continue(redirect_url: Option<String>) -> Result<SignInStep, Ga
     match sign_in_reload(redirect_url.clone()).await {
         Ok(step) if step.status == SignInStatus::NeedsIdentifier => {
             Ok(match sign_up_transfer(redirect_url).await? {
-                super::FlowResponse::SignUpComplete(change) => SignInStep {
+                super::FlowResponse::SignUpComplete(change)
+                | super::FlowResponse::Changed(change) => SignInStep {
                     status: SignInStatus::Complete,
                     change: Some(change),
                     next_url: None,
@@ -688,6 +717,10 @@ pub async fn auth_flow(
             Answer::SignUpComplete(verify_email_code(code, redirect_url).await?)
         }
         Step::SignUpResendEmailCode => Answer::SignUp(resend_email_code(redirect_url).await?),
+        Step::SetActiveSession { session_id } => {
+            Answer::Changed(set_active_session(session_id, redirect_url).await?)
+        }
+        Step::SignOut { session_id } => Answer::Changed(sign_out(redirect_url, session_id).await?),
     })
 }
 
@@ -754,13 +787,37 @@ pub async fn sign_in_second_factor(
     sign_in_outcome(&gatehouse, &client_id, attempt, redirect_url, now).await
 }
 
-pub async fn sign_out(redirect_url: Option<String>) -> Result<AuthChange, GatehouseError> {
+pub async fn sign_out(
+    redirect_url: Option<String>,
+    session_id: Option<String>,
+) -> Result<AuthChange, GatehouseError> {
     let gatehouse = core()?;
     let auth = request_auth();
+    let session_id = non_empty(session_id).map(SessionId::new);
     let outcome = domain::session::sign_out(
         &gatehouse,
         auth.client_id.as_ref(),
+        session_id.as_ref(),
         redirect_url.as_deref(),
+        domain::now(),
+    )
+    .await?;
+    Ok(answer(&gatehouse, outcome))
+}
+
+pub async fn set_active_session(
+    session_id: String,
+    redirect_url: Option<String>,
+) -> Result<AuthChange, GatehouseError> {
+    let gatehouse = core()?;
+    let client_id = request_auth()
+        .client_id
+        .ok_or_else(AuthError::unauthorized)?;
+    let outcome = domain::session::set_active(
+        &gatehouse,
+        &client_id,
+        &SessionId::new(session_id),
+        non_empty(redirect_url).as_deref(),
         domain::now(),
     )
     .await?;
@@ -950,7 +1007,7 @@ pub async fn delete_account(
     account::delete_account(&gatehouse, &holder).await?;
     // Signed out everywhere (the sessions went with the user); this browser keeps no cookie.
     set_cookie(cookie(&gatehouse).clear());
-    let outcome = domain::session::sign_out(&gatehouse, None, None, domain::now()).await?;
+    let outcome = domain::session::sign_out(&gatehouse, None, None, None, domain::now()).await?;
     redirect_form_post(outcome.next.target());
     Ok(change_of(outcome))
 }

@@ -14,7 +14,7 @@ use leptos_router::{
 use crate::prelude::{
     task_view, use_auth, AuthProvider, BuildStylesheet, OrganizationSwitcher, Protect,
     RedirectToSignIn, RedirectToTasks, Show, SignIn, SignOutButton, SignUp, SignedIn, SignedOut,
-    UnknownTask, UserProfile,
+    UnknownTask, UserButton, UserProfile,
 };
 
 /// The demo's route rules, declared once: protected pages redirect (to sign-in, or straight to
@@ -121,6 +121,7 @@ fn Header() -> impl IntoView {
                     <span class="who" data-testid="user-email">
                         {move || auth.get().user.map(|user| user.email_address)}
                     </span>
+                    <UserButton/>
                     <SignOutButton/>
                 </SignedIn>
                 <SignedOut>

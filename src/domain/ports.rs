@@ -147,6 +147,8 @@ pub struct ResolvedClientRow {
     pub last_active_at: Option<Timestamp>,
     /// The current session, unless ended or expired.
     pub session: Option<ResolvedSession>,
+    /// The client's other live sessions (multi-session), most recently current first.
+    pub other_sessions: Vec<ResolvedSession>,
 }
 
 /// A new session of a complete attempt.
@@ -164,6 +166,9 @@ pub struct NewSession<'a> {
     pub second_factor_at: Option<Timestamp>,
     /// When the session ends.
     pub expires_at: Timestamp,
+    /// Multi-session: keep the client's sessions of other users (else every other session of
+    /// the client ends).
+    pub keep_other_sessions: bool,
 }
 
 /// Which emailed code: its attempt and purpose (an attempt may have one code per purpose).
@@ -339,15 +344,35 @@ pub trait Clients: Send + Sync {
     /// Registers a new browser client with the hash of its token.
     async fn create_client(&self, token_hash: &[u8], now: Timestamp)
         -> Result<ClientId, AuthError>;
-    /// Creates a session, ends the client's previous one, makes the new one current and rotates
-    /// the client's token, atomically.
+    /// Makes a session of the user current on the client and rotates the client's token,
+    /// atomically. Without `keep_other_sessions` every other session of the client ends and a
+    /// new one is created. With it the client's other sessions stay, and a live session of the
+    /// same user on this client is reused (its factor times move to the new ones) rather than
+    /// duplicated.
     async fn create_session(
         &self,
         session: NewSession<'_>,
         now: Timestamp,
     ) -> Result<SessionId, AuthError>;
-    /// Ends the client's current session.
-    async fn end_current_session(
+    /// Makes `session_id` the client's current session, only if it is a live session of this
+    /// client; `false` otherwise (nothing changes).
+    async fn set_current_session(
+        &self,
+        client_id: &ClientId,
+        session_id: &SessionId,
+        now: Timestamp,
+    ) -> Result<bool, AuthError>;
+    /// Ends `session_id` only if it is a live session of this client (`false` otherwise). When
+    /// it was the current one, the client's most recently current live session takes its place
+    /// (none left: signed out).
+    async fn end_client_session(
+        &self,
+        client_id: &ClientId,
+        session_id: &SessionId,
+        now: Timestamp,
+    ) -> Result<bool, AuthError>;
+    /// Ends every session of the client (sign out of all accounts).
+    async fn end_client_sessions(
         &self,
         client_id: &ClientId,
         now: Timestamp,
@@ -381,8 +406,8 @@ pub trait Clients: Send + Sync {
         client_id: &ClientId,
         user_id: &UserId,
     ) -> Result<bool, AuthError>;
-    /// Token hash → client, its live session, user and active membership (one indexed query:
-    /// it runs on every request that carries a cookie).
+    /// Token hash → client, its live sessions (the current one apart), their users and active
+    /// memberships (one indexed query: it runs on every request that carries a cookie).
     async fn resolve_client(
         &self,
         token_hash: &[u8],

@@ -10,8 +10,8 @@ use super::{
 use crate::{
     config::Config,
     model::{
-        decorate_url, task_url, AuthError, AuthSnapshot, ClientId, SessionStatus, TaskKey, UserId,
-        UserSummary,
+        decorate_url, task_url, AuthError, AuthSnapshot, ClientId, SessionId, SessionStatus,
+        SessionSummary, TaskKey, UserId, UserSummary,
     },
 };
 
@@ -60,15 +60,41 @@ pub fn derive_tasks(facts: &TaskFacts, policy: TaskPolicy) -> Vec<TaskKey> {
         .collect()
 }
 
-/// Builds the snapshot for a resolved session at `now`.
-pub fn snapshot_of(row: &ResolvedSession, config: &Config, now: Timestamp) -> AuthSnapshot {
-    let policy = TaskPolicy::from_config(config);
+/// The session's tasks under the instance's policy.
+fn tasks_of(row: &ResolvedSession, config: &Config) -> Vec<TaskKey> {
     let facts = TaskFacts {
         password_reset_required: row.password_reset_required,
         has_second_factor: row.second_factor_enabled,
         has_active_organization: row.active_org_id.is_some(),
     };
-    let tasks = derive_tasks(&facts, policy);
+    derive_tasks(&facts, TaskPolicy::from_config(config))
+}
+
+fn user_of(row: &ResolvedSession) -> UserSummary {
+    UserSummary {
+        id: row.user_id.clone(),
+        email_address: row.email_address.clone(),
+        first_name: row.first_name.clone(),
+        last_name: row.last_name.clone(),
+    }
+}
+
+/// Another session of the browser, as the session list shows it.
+fn summary_of(row: &ResolvedSession, config: &Config) -> SessionSummary {
+    SessionSummary {
+        id: row.session_id.clone(),
+        status: if tasks_of(row, config).is_empty() {
+            SessionStatus::Active
+        } else {
+            SessionStatus::Pending
+        },
+        user: user_of(row),
+    }
+}
+
+/// Builds the snapshot for a resolved session at `now`.
+pub fn snapshot_of(row: &ResolvedSession, config: &Config, now: Timestamp) -> AuthSnapshot {
+    let tasks = tasks_of(row, config);
     let minutes_since = |at: Option<Timestamp>| at.map_or(-1, |at| ((now - at).max(0)) / 60);
     AuthSnapshot {
         session_id: Some(row.session_id.clone()),
@@ -78,12 +104,7 @@ pub fn snapshot_of(row: &ResolvedSession, config: &Config, now: Timestamp) -> Au
             SessionStatus::Pending
         }),
         tasks,
-        user: Some(UserSummary {
-            id: row.user_id.clone(),
-            email_address: row.email_address.clone(),
-            first_name: row.first_name.clone(),
-            last_name: row.last_name.clone(),
-        }),
+        user: Some(user_of(row)),
         org_id: row.active_org_id.clone(),
         org_slug: row.active_org_slug.clone(),
         org_role: row.active_org_role.clone(),
@@ -100,6 +121,7 @@ pub fn snapshot_of(row: &ResolvedSession, config: &Config, now: Timestamp) -> Au
                 -1
             },
         ]),
+        other_sessions: Vec::new(),
     }
 }
 
@@ -147,10 +169,15 @@ fn resolved_from(
     let Some(row) = row else {
         return ResolvedClient::default();
     };
-    let snapshot = match &row.session {
+    let mut snapshot = match &row.session {
         Some(session) => snapshot_of(session, config, now),
         None => AuthSnapshot::signed_out(),
     };
+    snapshot.other_sessions = row
+        .other_sessions
+        .iter()
+        .map(|session| summary_of(session, config))
+        .collect();
     ResolvedClient {
         client_id: Some(row.client_id),
         last_active_at: row.last_active_at,
@@ -289,6 +316,7 @@ pub async fn finalize(
                 first_factor_at: request.first_factor_at,
                 second_factor_at: request.second_factor_at,
                 expires_at,
+                keep_other_sessions: gatehouse.config.sessions.multi_session,
             },
             now,
         )
@@ -338,33 +366,87 @@ pub async fn changed(
     })
 }
 
-/// Ends the client's current session (sign-out; it takes effect on the next request) and goes
-/// to the decorated `redirect_url`, else `after_sign_out_url`.
-pub async fn sign_out(
+/// `set_active({ session })`: makes another live session of this browser current (a pending one
+/// goes to its task). A session of another browser, ended or made up, answers `not_found` and
+/// changes nothing.
+pub async fn set_active(
     gatehouse: &Gatehouse,
-    client_id: Option<&ClientId>,
+    client_id: &ClientId,
+    session_id: &SessionId,
     redirect_url: Option<&str>,
     now: Timestamp,
 ) -> Result<Outcome, AuthError> {
-    if let Some(client_id) = client_id {
-        gatehouse.store.end_current_session(client_id, now).await?;
+    if !gatehouse
+        .store
+        .set_current_session(client_id, session_id, now)
+        .await?
+    {
+        return Err(AuthError::not_found());
     }
-    let instance = &gatehouse.config.instance;
-    let target = decorate_url(
-        redirect_url
-            .filter(|url| !url.trim().is_empty())
-            .unwrap_or(&instance.after_sign_out_url),
-        &instance.origin(),
-        &instance.authorized_parties,
-        &instance.after_sign_out_url,
-    )
-    .into_string();
+    tracing::info!(session_id = %session_id, "session switched");
+    changed(gatehouse, client_id, redirect_url, now).await
+}
+
+/// The browser's live session of the user with this (normalized) email, if any: multi-session
+/// signs such a user in by activating it (`identifier_already_signed_in`), never twice.
+pub async fn session_of_email(
+    gatehouse: &Gatehouse,
+    client_id: &ClientId,
+    email: &str,
+    now: Timestamp,
+) -> Result<Option<SessionId>, AuthError> {
+    if !gatehouse.config.sessions.multi_session {
+        return Ok(None);
+    }
+    let resolved = reload(gatehouse.store.as_ref(), &gatehouse.config, client_id, now).await?;
+    Ok(resolved
+        .snapshot
+        .sessions()
+        .into_iter()
+        .find(|session| session.user.email_address == email)
+        .map(|session| session.id))
+}
+
+/// Sign-out (Clerk's `sign_out({ session_id })`): with a session, only that one of this browser
+/// ends (any other id answers `not_found`) and, when it was current, the browser's most recently
+/// current remaining session takes over; without, every session of the browser ends. It takes
+/// effect on the next request. Then: still signed in → that session's task or the decorated
+/// `redirect_url`, else `after_sign_out_url`; signed out → the same target.
+pub async fn sign_out(
+    gatehouse: &Gatehouse,
+    client_id: Option<&ClientId>,
+    session_id: Option<&SessionId>,
+    redirect_url: Option<&str>,
+    now: Timestamp,
+) -> Result<Outcome, AuthError> {
+    let snapshot = match (client_id, session_id) {
+        (Some(client_id), Some(session_id)) => {
+            if !gatehouse
+                .store
+                .end_client_session(client_id, session_id, now)
+                .await?
+            {
+                return Err(AuthError::not_found());
+            }
+            reload(gatehouse.store.as_ref(), &gatehouse.config, client_id, now)
+                .await?
+                .snapshot
+        }
+        (Some(client_id), None) => {
+            gatehouse.store.end_client_sessions(client_id, now).await?;
+            AuthSnapshot::signed_out()
+        }
+        (None, _) => AuthSnapshot::signed_out(),
+    };
+    let next = navigation(
+        &gatehouse.config,
+        &snapshot,
+        redirect_url,
+        &gatehouse.config.instance.after_sign_out_url,
+    );
     Ok(Outcome {
-        snapshot: AuthSnapshot::signed_out(),
-        next: Navigation {
-            task_url: None,
-            redirect_url: target,
-        },
+        snapshot,
+        next,
         cookie: None,
     })
 }

@@ -317,7 +317,8 @@ pub(super) async fn required(
 }
 
 /// Checks an email + password pair. The attempt is `complete`, or `needs_second_factor` when the
-/// user has one.
+/// user has one. With multi-session, a user who already has a session on this browser gets
+/// `identifier_already_signed_in` (carrying that session's id) before any password check.
 pub async fn password(
     gatehouse: &Gatehouse,
     client_id: &ClientId,
@@ -326,6 +327,11 @@ pub async fn password(
     now: Timestamp,
 ) -> Result<SignInView, AuthError> {
     let email = normalize_email(identifier, "identifier")?;
+    // Multi-session: this browser already holds a session of the user; Clerk's components
+    // activate it rather than sign in twice (the browser could switch to it anyway).
+    if let Some(session_id) = session::session_of_email(gatehouse, client_id, &email, now).await? {
+        return Err(AuthError::identifier_already_signed_in(session_id));
+    }
     if password.expose().is_empty() {
         return Err(AuthError::param_missing("password"));
     }

@@ -16,6 +16,18 @@ pub struct UserSummary {
     pub last_name: Option<String>,
 }
 
+/// Another session of the same browser (multi-session), as `<UserButton/>` lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionSummary {
+    /// The session's id (what `set_active` and `sign_out` take).
+    pub id: SessionId,
+    /// `active`, or `pending` (switching to it goes to its task).
+    pub status: SessionStatus,
+    /// Its user.
+    pub user: UserSummary,
+}
+
 /// The resolved state of the current request's session, before `treat_pending_as_signed_out` is
 /// applied. The server resolves it once per request; `<AuthProvider>` ships it to the browser.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,6 +51,9 @@ pub struct AuthSnapshot {
     pub org_permissions: Vec<String>,
     /// Minutes since the first and second factor were verified (`-1` = not enabled).
     pub factor_verification_age: Option<[i64; 2]>,
+    /// The browser's other live sessions (multi-session), most recently current first.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub other_sessions: Vec<SessionSummary>,
 }
 
 impl AuthSnapshot {
@@ -50,6 +65,23 @@ impl AuthSnapshot {
     /// The current task, if the session is pending.
     pub fn current_task(&self) -> Option<TaskKey> {
         self.tasks.first().copied()
+    }
+
+    /// Every live session of the browser (Clerk's `client.sessions`): the current one first,
+    /// then the others, most recently current first.
+    pub fn sessions(&self) -> Vec<SessionSummary> {
+        let current = match (&self.session_id, self.session_status, &self.user) {
+            (Some(id), Some(status), Some(user)) => Some(SessionSummary {
+                id: id.clone(),
+                status,
+                user: user.clone(),
+            }),
+            _ => None,
+        };
+        current
+            .into_iter()
+            .chain(self.other_sessions.iter().cloned())
+            .collect()
     }
 
     /// Applies `treat_pending_as_signed_out`: a pending session becomes the signed-out object,

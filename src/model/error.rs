@@ -60,6 +60,9 @@ pub enum ErrorCode {
     SessionTaskNotCurrent,
     /// Already signed in.
     SessionExists,
+    /// Multi-session: the identifier's user already has a session on this browser (it is
+    /// activated instead of signing in twice).
+    IdentifierAlreadySignedIn,
     /// Signed in, but the resource is not for this user.
     NotFound,
     /// Signed out (or pending).
@@ -129,6 +132,7 @@ impl ErrorCode {
             Self::OrganizationRequired => "organization_required",
             Self::SessionTaskNotCurrent => "session_task_not_current",
             Self::SessionExists => "session_exists",
+            Self::IdentifierAlreadySignedIn => "identifier_already_signed_in",
             Self::NotFound => "not_found",
             Self::AuthorizationInvalid => "authorization_invalid",
             Self::OriginInvalid => "origin_invalid",
@@ -156,6 +160,7 @@ impl ErrorCode {
             | Self::VerificationFailed
             | Self::VerificationAlreadyVerified
             | Self::SessionExists
+            | Self::IdentifierAlreadySignedIn
             | Self::SessionTaskNotCurrent
             | Self::RequestInvalid
             | Self::ReverificationCancelled
@@ -314,7 +319,9 @@ impl ErrorCode {
                 "Not the current task".to_string(),
                 "This step is not the one your account needs right now.".to_string(),
             ),
-            Self::SessionExists => same("You're already signed in."),
+            Self::SessionExists | Self::IdentifierAlreadySignedIn => {
+                same("You're already signed in.")
+            }
             Self::NotFound => (
                 "Not found".to_string(),
                 "The requested resource was not found.".to_string(),
@@ -449,6 +456,9 @@ pub struct ErrorMeta {
     /// Seconds until the request may be retried (`too_many_requests`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after_seconds: Option<i64>,
+    /// The browser's session of that user (`identifier_already_signed_in`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<super::SessionId>,
 }
 
 /// One error with Clerk's code and messages. The messages are always derived from the code and
@@ -635,6 +645,18 @@ impl AuthError {
     /// The new password equals the current one.
     pub fn new_password_matches_current() -> Self {
         Self::new(ErrorCode::FormNewPasswordMatchesCurrent).for_param("new_password")
+    }
+
+    /// The identifier's user already has `session_id` on this browser (multi-session).
+    pub fn identifier_already_signed_in(session_id: super::SessionId) -> Self {
+        Self::with_meta(
+            ErrorCode::IdentifierAlreadySignedIn,
+            ErrorMeta {
+                session_id: Some(session_id),
+                ..ErrorMeta::default()
+            },
+        )
+        .for_param("identifier")
     }
 
     /// Signed in, but the page or resource is not for this user.

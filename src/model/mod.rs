@@ -10,7 +10,7 @@ mod reverification;
 mod status;
 mod tasks;
 
-pub use auth::{Auth, AuthSnapshot, HasParams, UserSummary};
+pub use auth::{Auth, AuthSnapshot, HasParams, SessionSummary, UserSummary};
 pub use error::{ApiErrors, AuthError, ErrorCode, ErrorMeta, GatehouseError};
 pub use ids::{ClientId, OrgId, PrefixedId, SessionId, SignInId, SignUpId, UserId};
 pub use organization::{

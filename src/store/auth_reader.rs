@@ -6,7 +6,7 @@
 
 use std::{path::PathBuf, sync::Mutex, time::Duration};
 
-use rusqlite::{types::ToSql, Connection, OpenFlags, OptionalExtension, Row};
+use rusqlite::{types::ToSql, Connection, OpenFlags, Row};
 
 use crate::{
     domain::{
@@ -19,24 +19,26 @@ use crate::{
 /// Idle connections kept for reuse.
 const MAX_IDLE: usize = 8;
 
-/// client → current live session → user → primary email → active membership (only while the
-/// user is still a member) → organization.
+/// client → its live sessions (most recently current first) → user → primary email → active
+/// membership (only while the user is still a member) → organization. A client without a live
+/// session gives one row with no session.
 macro_rules! resolve_sql {
     ($where:literal) => {
         concat!(
-            "SELECT c.id AS client_id, c.last_active_at, s.id AS session_id, s.user_id,
-                    s.first_factor_at, s.second_factor_at,
+            "SELECT c.id AS client_id, c.last_active_at, c.current_session_id,
+                    s.id AS session_id, s.user_id, s.first_factor_at, s.second_factor_at,
                     u.first_name, u.last_name, u.password_reset_required, u.second_factor_enabled,
                     e.email, m.organization_id AS org_id, m.role AS org_role, o.slug AS org_slug
              FROM clients c
-             LEFT JOIN sessions s ON s.id = c.current_session_id
+             LEFT JOIN sessions s ON s.client_id = c.id
                   AND s.ended_at IS NULL AND s.expires_at > ?1
              LEFT JOIN users u ON u.id = s.user_id
              LEFT JOIN email_addresses e ON e.user_id = u.id AND e.is_primary = 1
              LEFT JOIN memberships m ON m.organization_id = s.active_org_id AND m.user_id = s.user_id
              LEFT JOIN organizations o ON o.id = m.organization_id
              WHERE ",
-            $where
+            $where,
+            " ORDER BY s.activated_at DESC, s.created_at DESC"
         )
     };
 }
@@ -113,32 +115,46 @@ fn query(
         ClientKey::Id(id) => (resolve_sql!("c.id = ?2"), id),
     };
     let mut statement = connection.prepare_cached(sql)?;
-    statement.query_row((now, value), parse).optional()
+    let mut rows = statement.query((now, value))?;
+    let mut client: Option<ResolvedClientRow> = None;
+    while let Some(row) = rows.next()? {
+        let resolved = client.get_or_insert(ResolvedClientRow {
+            client_id: ClientId::new(row.get::<_, String>("client_id")?),
+            last_active_at: row.get("last_active_at")?,
+            session: None,
+            other_sessions: Vec::new(),
+        });
+        let Some(session) = session_of(row)? else {
+            continue;
+        };
+        let current: Option<String> = row.get("current_session_id")?;
+        if current.as_deref() == Some(session.session_id.as_str()) {
+            resolved.session = Some(session);
+        } else {
+            resolved.other_sessions.push(session);
+        }
+    }
+    Ok(client)
 }
 
-fn parse(row: &Row<'_>) -> rusqlite::Result<ResolvedClientRow> {
+fn session_of(row: &Row<'_>) -> rusqlite::Result<Option<ResolvedSession>> {
     let session_id: Option<String> = row.get("session_id")?;
     let email: Option<String> = row.get("email")?;
-    let session = match (session_id, email) {
-        (Some(session_id), Some(email_address)) => Some(ResolvedSession {
-            session_id: SessionId::new(session_id),
-            user_id: UserId::new(row.get::<_, String>("user_id")?),
-            email_address,
-            first_name: row.get("first_name")?,
-            last_name: row.get("last_name")?,
-            password_reset_required: row.get("password_reset_required")?,
-            second_factor_enabled: row.get("second_factor_enabled")?,
-            active_org_id: row.get::<_, Option<String>>("org_id")?.map(OrgId::new),
-            active_org_slug: row.get("org_slug")?,
-            active_org_role: row.get("org_role")?,
-            first_factor_at: row.get("first_factor_at")?,
-            second_factor_at: row.get("second_factor_at")?,
-        }),
-        _ => None,
+    let (Some(session_id), Some(email_address)) = (session_id, email) else {
+        return Ok(None);
     };
-    Ok(ResolvedClientRow {
-        client_id: ClientId::new(row.get::<_, String>("client_id")?),
-        last_active_at: row.get("last_active_at")?,
-        session,
-    })
+    Ok(Some(ResolvedSession {
+        session_id: SessionId::new(session_id),
+        user_id: UserId::new(row.get::<_, String>("user_id")?),
+        email_address,
+        first_name: row.get("first_name")?,
+        last_name: row.get("last_name")?,
+        password_reset_required: row.get("password_reset_required")?,
+        second_factor_enabled: row.get("second_factor_enabled")?,
+        active_org_id: row.get::<_, Option<String>>("org_id")?.map(OrgId::new),
+        active_org_slug: row.get("org_slug")?,
+        active_org_role: row.get("org_role")?,
+        first_factor_at: row.get("first_factor_at")?,
+        second_factor_at: row.get("second_factor_at")?,
+    }))
 }

@@ -39,37 +39,83 @@ impl Clients for SqliteStore {
         session: NewSession<'_>,
         now: Timestamp,
     ) -> Result<SessionId, AuthError> {
-        let id: SessionId = new_id();
         let (client_id, user_id) = (session.client_id.as_str(), session.user_id.as_str());
         let mut tx = self.pool.begin().await.map_err(db)?;
-        sqlx::query("UPDATE sessions SET ended_at = ? WHERE client_id = ? AND ended_at IS NULL")
+        // Write first: the transaction holds the write lock before it reads, so two sign-ins on
+        // one client cannot both miss the session the other creates.
+        sqlx::query("UPDATE clients SET token_hash = ?, rotated_at = ? WHERE id = ?")
+            .bind(session.new_token_hash)
             .bind(now)
             .bind(client_id)
             .execute(&mut *tx)
             .await
             .map_err(db)?;
-        // The new session starts in the organization the user last had active, if still a member.
-        sqlx::query(
-            "INSERT INTO sessions (id, client_id, user_id, active_org_id, first_factor_at, second_factor_at, created_at, expires_at)
-             VALUES (?, ?, ?, (SELECT m.organization_id FROM users u
-                               JOIN memberships m ON m.organization_id = u.last_active_org_id AND m.user_id = u.id
-                               WHERE u.id = ?), ?, ?, ?, ?)",
-        )
-        .bind(id.as_str())
-        .bind(client_id)
-        .bind(user_id)
-        .bind(user_id)
-        .bind(session.first_factor_at)
-        .bind(session.second_factor_at)
-        .bind(now)
-        .bind(session.expires_at)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        sqlx::query("UPDATE clients SET current_session_id = ?, token_hash = ?, rotated_at = ? WHERE id = ?")
-            .bind(id.as_str())
-            .bind(session.new_token_hash)
+        // Multi-session: the user's live session on this client, signed in again, is reused.
+        let existing: Option<String> = if session.keep_other_sessions {
+            sqlx::query_scalar(
+                "SELECT id FROM sessions
+                 WHERE client_id = ? AND user_id = ? AND ended_at IS NULL AND expires_at > ?
+                 ORDER BY activated_at DESC LIMIT 1",
+            )
+            .bind(client_id)
+            .bind(user_id)
             .bind(now)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?
+        } else {
+            sqlx::query(
+                "UPDATE sessions SET ended_at = ? WHERE client_id = ? AND ended_at IS NULL",
+            )
+            .bind(now)
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+            None
+        };
+        let id = match existing {
+            Some(id) => {
+                sqlx::query(
+                    "UPDATE sessions SET first_factor_at = ?, second_factor_at = ?, activated_at = ?
+                     WHERE id = ?",
+                )
+                .bind(session.first_factor_at)
+                .bind(session.second_factor_at)
+                .bind(now)
+                .bind(&id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+                SessionId::new(id)
+            }
+            None => {
+                let id: SessionId = new_id();
+                // The new session starts in the organization the user last had active, if
+                // still a member.
+                sqlx::query(
+                    "INSERT INTO sessions (id, client_id, user_id, active_org_id, first_factor_at, second_factor_at, created_at, expires_at, activated_at)
+                     VALUES (?, ?, ?, (SELECT m.organization_id FROM users u
+                                       JOIN memberships m ON m.organization_id = u.last_active_org_id AND m.user_id = u.id
+                                       WHERE u.id = ?), ?, ?, ?, ?, ?)",
+                )
+                .bind(id.as_str())
+                .bind(client_id)
+                .bind(user_id)
+                .bind(user_id)
+                .bind(session.first_factor_at)
+                .bind(session.second_factor_at)
+                .bind(now)
+                .bind(session.expires_at)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+                id
+            }
+        };
+        sqlx::query("UPDATE clients SET current_session_id = ? WHERE id = ?")
+            .bind(id.as_str())
             .bind(client_id)
             .execute(&mut *tx)
             .await
@@ -78,21 +124,86 @@ impl Clients for SqliteStore {
         Ok(id)
     }
 
-    async fn end_current_session(
+    async fn set_current_session(
+        &self,
+        client_id: &ClientId,
+        session_id: &SessionId,
+        now: Timestamp,
+    ) -> Result<bool, AuthError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let activated = sqlx::query(
+            "UPDATE sessions SET activated_at = ?
+             WHERE id = ? AND client_id = ? AND ended_at IS NULL AND expires_at > ?",
+        )
+        .bind(now)
+        .bind(session_id.as_str())
+        .bind(client_id.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        if activated.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query("UPDATE clients SET current_session_id = ? WHERE id = ?")
+            .bind(session_id.as_str())
+            .bind(client_id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(true)
+    }
+
+    async fn end_client_session(
+        &self,
+        client_id: &ClientId,
+        session_id: &SessionId,
+        now: Timestamp,
+    ) -> Result<bool, AuthError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let ended = sqlx::query(
+            "UPDATE sessions SET ended_at = ? WHERE id = ? AND client_id = ? AND ended_at IS NULL",
+        )
+        .bind(now)
+        .bind(session_id.as_str())
+        .bind(client_id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        if ended.rows_affected() != 1 {
+            return Ok(false);
+        }
+        // Only when it was current: the most recently current live session takes its place.
+        sqlx::query(
+            "UPDATE clients SET current_session_id =
+                (SELECT id FROM sessions
+                 WHERE client_id = ?1 AND ended_at IS NULL AND expires_at > ?2
+                 ORDER BY activated_at DESC, created_at DESC LIMIT 1)
+             WHERE id = ?1 AND current_session_id = ?3",
+        )
+        .bind(client_id.as_str())
+        .bind(now)
+        .bind(session_id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(true)
+    }
+
+    async fn end_client_sessions(
         &self,
         client_id: &ClientId,
         now: Timestamp,
     ) -> Result<(), AuthError> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        sqlx::query(
-            "UPDATE sessions SET ended_at = ?
-             WHERE id = (SELECT current_session_id FROM clients WHERE id = ?) AND ended_at IS NULL",
-        )
-        .bind(now)
-        .bind(client_id.as_str())
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+        sqlx::query("UPDATE sessions SET ended_at = ? WHERE client_id = ? AND ended_at IS NULL")
+            .bind(now)
+            .bind(client_id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
         sqlx::query("UPDATE clients SET current_session_id = NULL WHERE id = ?")
             .bind(client_id.as_str())
             .execute(&mut *tx)

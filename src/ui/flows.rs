@@ -6,12 +6,12 @@ use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 
 use super::{
     fields::{ActionError, Field, GlobalError, SubmitButton},
-    hooks::{sign_in_for, sign_up_for, Submitted},
+    hooks::{sign_in_for, sign_up_for, use_session_list, Submitted},
     provider::{auth_context, AuthContext},
 };
 use crate::{
-    api::{AuthChange, SignOut},
-    model::{AuthSnapshot, GatehouseError},
+    api::AuthChange,
+    model::{AuthSnapshot, GatehouseError, SessionId},
 };
 
 /// What a `navigate` callback receives after `finalize` (Clerk's `{ session, decorateUrl }`):
@@ -234,6 +234,7 @@ mod endpoint {
     pub const VERIFY_EMAIL_CODE: &str = "/api/auth/verify_email_code";
     pub const RESEND_EMAIL_CODE: &str = "/api/auth/resend_email_code";
     pub const SIGN_UP_CONTINUE: &str = "/api/auth/sign_up_continue";
+    pub const SIGN_OUT: &str = "/api/auth/sign_out";
 }
 
 #[component]
@@ -590,14 +591,37 @@ fn VerifyEmailStep(navigate: Option<Callback<NavigateArgs>>) -> impl IntoView {
     }
 }
 
-/// A "Sign out" button (a form, so it works without JavaScript).
+/// A "Sign out" button (a form, so it works without JavaScript). Like Clerk's: without
+/// `session_id` every session of this browser ends (with multi-session off that is the one);
+/// with it, only that session, and the browser's next one becomes current.
 #[component]
-pub fn SignOutButton() -> impl IntoView {
-    let action = ServerAction::<SignOut>::new();
-    follow_changes(action.value(), None);
+pub fn SignOutButton(
+    /// The one session to sign out of (default: all of this browser's).
+    #[prop(optional)]
+    session_id: Option<SessionId>,
+    /// Where to go afterwards (default `after_sign_out_url`).
+    #[prop(optional, into)]
+    redirect_url: Option<String>,
+    /// The button's text (default "Sign out").
+    #[prop(optional, into)]
+    label: Option<String>,
+) -> impl IntoView {
+    let sessions = use_session_list();
+    let id = session_id.as_ref().map(|id| id.as_str().to_string());
+    let target = redirect_url.clone();
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        Submitted::take(&ev);
+        let (session_id, redirect_url) = (session_id.clone(), redirect_url.clone());
+        leptos::task::spawn_local(async move {
+            // A refusal (the session already ended elsewhere) is in `sessions.errors`.
+            let _ = sessions.sign_out(session_id, redirect_url).await;
+        });
+    };
     view! {
-        <ActionForm action=action attr:class="sign-out">
-            <button type="submit" disabled=move || action.pending().get()>"Sign out"</button>
-        </ActionForm>
+        <form method="post" action=endpoint::SIGN_OUT class="sign-out" on:submit=on_submit>
+            {id.map(|id| view! { <input type="hidden" name="session_id" value=id/> })}
+            {target.map(|url| view! { <input type="hidden" name="redirect_url" value=url/> })}
+            <button type="submit" disabled=sessions.pending()>{label.unwrap_or_else(|| "Sign out".to_string())}</button>
+        </form>
     }
 }

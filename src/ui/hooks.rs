@@ -15,7 +15,10 @@ use super::{
 };
 use crate::{
     api::{auth_flow, AuthChange, FlowRequest, FlowResponse},
-    model::{AuthError, ErrorCode, GatehouseError, SignInStatus, SignUpStatus},
+    model::{
+        AuthError, ErrorCode, GatehouseError, SessionId, SessionSummary, SignInStatus,
+        SignUpStatus,
+    },
 };
 
 /// Whether a request of the hook is running (Clerk's `fetchStatus`).
@@ -462,7 +465,7 @@ impl UseSignUp {
                 self.unverified_fields.set(Vec::new());
                 self.flow.change.set(Some(change));
             }
-            FlowResponse::SignIn(_) => {}
+            FlowResponse::SignIn(_) | FlowResponse::Changed(_) => {}
         }
         Ok(())
     }
@@ -572,6 +575,86 @@ impl SignUpVerifications {
         self.0
             .step(FlowRequest::SignUpVerifyEmailCode { code })
             .await
+    }
+}
+
+/// `use_session_list()`: every session of this browser (Clerk's `client.sessions`) and the
+/// two things done with them — `set_active` (Clerk's `setActive({ session, navigate })`) and
+/// `sign_out` (Clerk's `signOut({ sessionId })`). Other tabs of the browser follow either
+/// within moments (`<AuthProvider>` tells them).
+#[derive(Clone, Copy)]
+pub struct SessionList {
+    /// The live sessions: the current one first, then the others, most recently used first.
+    pub sessions: Signal<Vec<SessionSummary>>,
+    /// The last request's errors.
+    pub errors: RwSignal<Errors>,
+    /// Whether a request is running.
+    pub fetch_status: RwSignal<FetchStatus>,
+    flow: Flow,
+}
+
+/// The browser's sessions, with `set_active` and `sign_out` (see [`SessionList`]).
+pub fn use_session_list() -> SessionList {
+    let flow = Flow::new(None);
+    let snapshot = flow.context.snapshot;
+    SessionList {
+        sessions: Signal::derive(move || snapshot.with(|snapshot| snapshot.sessions())),
+        errors: flow.errors,
+        fetch_status: flow.fetch_status,
+        flow,
+    }
+}
+
+impl SessionList {
+    /// Makes another session of this browser current, then goes on as `finalize` does: a
+    /// pending session to its task page, else `navigate` with `{ session, decorate_url }`,
+    /// else `redirect_url` (through `decorate_url`; `None`: `after_sign_in_url`). Only this
+    /// browser's own live sessions are accepted (`not_found` otherwise).
+    pub async fn set_active(
+        self,
+        session_id: SessionId,
+        redirect_url: Option<String>,
+        navigate: Option<Callback<NavigateArgs>>,
+    ) -> Result<(), AuthError> {
+        let request = FlowRequest::SetActiveSession {
+            session_id: session_id.as_str().to_string(),
+        };
+        self.change(request, redirect_url, navigate).await
+    }
+
+    /// Ends `session_id` (when it was current, the most recently used other session takes
+    /// over), or with `None` every session of this browser; then goes to `redirect_url`
+    /// (`None`: `after_sign_out_url`, or the next session's task when it is pending).
+    pub async fn sign_out(
+        self,
+        session_id: Option<SessionId>,
+        redirect_url: Option<String>,
+    ) -> Result<(), AuthError> {
+        let request = FlowRequest::SignOut {
+            session_id: session_id.map(|id| id.as_str().to_string()),
+        };
+        self.change(request, redirect_url, None).await
+    }
+
+    async fn change(
+        self,
+        request: FlowRequest,
+        redirect_url: Option<String>,
+        navigate: Option<Callback<NavigateArgs>>,
+    ) -> Result<(), AuthError> {
+        let response = self
+            .flow
+            .send_to(request, redirect_url.unwrap_or_default())
+            .await?;
+        if let FlowResponse::Changed(change) = response {
+            apply_change_in(self.flow.context, self.flow.go, &change, navigate);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn pending(self) -> Signal<bool> {
+        let fetch_status = self.fetch_status;
+        Signal::derive(move || fetch_status.get() == FetchStatus::Fetching)
     }
 }
 

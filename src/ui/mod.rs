@@ -11,6 +11,7 @@ mod reverification;
 mod shell;
 mod sso;
 mod tasks;
+mod user_button;
 
 /// The SSO callback page the kit's "Continue with …" buttons return to (the app hosts it; see
 /// the demo's `/sso-callback`).
@@ -20,11 +21,12 @@ pub use account::UserProfile;
 pub use control::{Protect, RedirectToSignIn, RedirectToTasks, Show, SignedIn, SignedOut, When};
 pub use flows::{NavigateArgs, SignIn, SignOutButton, SignUp};
 pub use hooks::{
-    use_sign_in, use_sign_up, ClientTrust, Errors, FetchStatus, ResetPasswordEmailCode, SignInMfa,
-    SignUpVerifications, UseSignIn, UseSignUp,
+    use_session_list, use_sign_in, use_sign_up, ClientTrust, Errors, FetchStatus,
+    ResetPasswordEmailCode, SessionList, SignInMfa, SignUpVerifications, UseSignIn, UseSignUp,
 };
 pub use organizations::{use_organization_list, OrganizationList, OrganizationSwitcher};
 pub use provider::{use_auth, use_auth_with, use_instance_urls, AuthContext, AuthProvider};
 pub use reverification::{use_reverification, Reverified};
 pub use shell::BuildStylesheet;
 pub use tasks::{task_view, TaskChooseOrganization, TaskResetPassword, TaskSetupMfa, UnknownTask};
+pub use user_button::UserButton;

@@ -69,10 +69,67 @@ pub fn AuthProvider(
         urls: StoredValue::new(urls),
     });
     super::reverification::ReverificationPrompt::provide();
+    #[cfg(feature = "hydrate")]
+    follow_other_tabs();
     view! {
         {children()}
         <super::reverification::ReverificationModal/>
     }
+}
+
+/// What other tabs compare to know whether their state is stale: the session, its status,
+/// task and organization, and the browser's other sessions.
+#[cfg(feature = "hydrate")]
+fn fingerprint(snapshot: &AuthSnapshot) -> String {
+    let mut print = String::new();
+    for session in snapshot.sessions() {
+        print.push_str(session.id.as_str());
+        print.push(if session.status == crate::model::SessionStatus::Pending {
+            '?'
+        } else {
+            ';'
+        });
+    }
+    for task in &snapshot.tasks {
+        print.push_str(task.as_str());
+    }
+    print.push('|');
+    print.push_str(snapshot.org_id.as_ref().map_or("", |id| id.as_str()));
+    print
+}
+
+/// Keeps every tab of the browser on the same auth state without polling: each tab announces
+/// its state on a `BroadcastChannel` when it loads and whenever it changes (sign-in, sign-out,
+/// a switch, an organization); a tab that hears a different one fetches the state once from
+/// the server (the cookie is shared, so all tabs converge on the server's answer).
+#[cfg(feature = "hydrate")]
+fn follow_other_tabs() {
+    use leptos::wasm_bindgen::{closure::Closure, JsCast};
+
+    let context = auth_context();
+    let Ok(channel) = web_sys::BroadcastChannel::new("gatehouse-auth") else {
+        return;
+    };
+    let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+        move |event: web_sys::MessageEvent| {
+            let theirs = event.data().as_string().unwrap_or_default();
+            if theirs == context.snapshot.with_untracked(fingerprint) {
+                return;
+            }
+            leptos::task::spawn_local(async move {
+                if let Ok(snapshot) = crate::api::get_auth_snapshot().await {
+                    context.snapshot.set(snapshot);
+                }
+            });
+        },
+    );
+    channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    // The listener lives as long as the page.
+    on_message.forget();
+    Effect::new(move |_| {
+        let ours = context.snapshot.with(fingerprint);
+        let _ = channel.post_message(&ours.into());
+    });
 }
 
 fn initial_state() -> (AuthSnapshot, InstanceUrls) {

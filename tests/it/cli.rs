@@ -308,6 +308,7 @@ async fn unlock_session_revoke_and_password_reset_end_sessions() {
                         first_factor_at: now,
                         second_factor_at: None,
                         expires_at: now + 3600 * 24 * 365 * 20,
+                        keep_other_sessions: false,
                     },
                     now,
                 )

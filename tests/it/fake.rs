@@ -59,6 +59,7 @@ struct Session {
     second_factor_at: Option<Timestamp>,
     expires_at: Timestamp,
     ended_at: Option<Timestamp>,
+    activated_at: Timestamp,
 }
 
 #[derive(Clone, Debug)]
@@ -160,43 +161,64 @@ impl State {
         ended
     }
 
-    fn resolve(&self, client: &Client, now: Timestamp) -> ResolvedClientRow {
-        let session = client
-            .current_session
+    fn resolve_session(&self, s: &Session) -> Option<ResolvedSession> {
+        let user = self.users.iter().find(|u| u.id == s.user_id)?;
+        let org = s
+            .active_org
             .as_ref()
-            .and_then(|id| self.sessions.iter().find(|s| &s.id == id))
-            .filter(|s| s.ended_at.is_none() && s.expires_at > now)
-            .and_then(|s| {
-                let user = self.users.iter().find(|u| u.id == s.user_id)?;
-                let org = s
-                    .active_org
-                    .as_ref()
-                    .and_then(|org| Some((org, self.role(org, &s.user_id)?)));
-                Some(ResolvedSession {
-                    session_id: s.id.clone(),
-                    user_id: s.user_id.clone(),
-                    email_address: user.email.clone(),
-                    first_name: user.first_name.clone(),
-                    last_name: user.last_name.clone(),
-                    password_reset_required: user.password_reset_required,
-                    second_factor_enabled: user.second_factor_enabled,
-                    active_org_id: org.as_ref().map(|(org, _)| (*org).clone()),
-                    active_org_slug: org.as_ref().and_then(|(org, _)| {
-                        self.orgs
-                            .iter()
-                            .find(|o| &o.id == *org)
-                            .map(|o| o.slug.clone())
-                    }),
-                    active_org_role: org.map(|(_, role)| role),
-                    first_factor_at: Some(s.first_factor_at),
-                    second_factor_at: s.second_factor_at,
-                })
-            });
-        ResolvedClientRow {
+            .and_then(|org| Some((org, self.role(org, &s.user_id)?)));
+        Some(ResolvedSession {
+            session_id: s.id.clone(),
+            user_id: s.user_id.clone(),
+            email_address: user.email.clone(),
+            first_name: user.first_name.clone(),
+            last_name: user.last_name.clone(),
+            password_reset_required: user.password_reset_required,
+            second_factor_enabled: user.second_factor_enabled,
+            active_org_id: org.as_ref().map(|(org, _)| (*org).clone()),
+            active_org_slug: org.as_ref().and_then(|(org, _)| {
+                self.orgs
+                    .iter()
+                    .find(|o| &o.id == *org)
+                    .map(|o| o.slug.clone())
+            }),
+            active_org_role: org.map(|(_, role)| role),
+            first_factor_at: Some(s.first_factor_at),
+            second_factor_at: s.second_factor_at,
+        })
+    }
+
+    /// The client's live sessions, most recently current first.
+    fn live_sessions_of(&self, client_id: &ClientId, now: Timestamp) -> Vec<&Session> {
+        let mut live: Vec<&Session> = self
+            .sessions
+            .iter()
+            .filter(|s| &s.client_id == client_id && s.ended_at.is_none() && s.expires_at > now)
+            .collect();
+        live.sort_by(|a, b| {
+            (b.activated_at, b.created_at).cmp(&(a.activated_at, a.created_at))
+        });
+        live
+    }
+
+    fn resolve(&self, client: &Client, now: Timestamp) -> ResolvedClientRow {
+        let mut row = ResolvedClientRow {
             client_id: client.id.clone(),
             last_active_at: client.last_active_at,
-            session,
+            session: None,
+            other_sessions: Vec::new(),
+        };
+        for s in self.live_sessions_of(&client.id, now) {
+            let Some(resolved) = self.resolve_session(s) else {
+                continue;
+            };
+            if client.current_session.as_ref() == Some(&s.id) {
+                row.session = Some(resolved);
+            } else {
+                row.other_sessions.push(resolved);
+            }
         }
+        row
     }
 
     fn insert_user(&mut self, id: &UserId, user: &NewUser<'_>, now: Timestamp) -> bool {
@@ -369,26 +391,49 @@ impl Clients for FakeStore {
         session: NewSession<'_>,
         now: Timestamp,
     ) -> Result<SessionId, AuthError> {
-        let id: SessionId = new_id();
         let mut state = self.state();
-        state.end_sessions(|s| &s.client_id != session.client_id, now);
-        let active_org = state
-            .users
-            .iter()
-            .find(|u| &u.id == session.user_id)
-            .and_then(|u| u.last_active_org.clone())
-            .filter(|org| state.role(org, session.user_id).is_some());
-        state.sessions.push(Session {
-            id: id.clone(),
-            created_at: now,
-            client_id: session.client_id.clone(),
-            user_id: session.user_id.clone(),
-            active_org,
-            first_factor_at: session.first_factor_at,
-            second_factor_at: session.second_factor_at,
-            expires_at: session.expires_at,
-            ended_at: None,
-        });
+        let existing = if session.keep_other_sessions {
+            state
+                .live_sessions_of(session.client_id, now)
+                .into_iter()
+                .find(|s| &s.user_id == session.user_id)
+                .map(|s| s.id.clone())
+        } else {
+            state.end_sessions(|s| &s.client_id != session.client_id, now);
+            None
+        };
+        let id = match existing {
+            Some(id) => {
+                if let Some(s) = state.sessions.iter_mut().find(|s| s.id == id) {
+                    s.first_factor_at = session.first_factor_at;
+                    s.second_factor_at = session.second_factor_at;
+                    s.activated_at = now;
+                }
+                id
+            }
+            None => {
+                let id: SessionId = new_id();
+                let active_org = state
+                    .users
+                    .iter()
+                    .find(|u| &u.id == session.user_id)
+                    .and_then(|u| u.last_active_org.clone())
+                    .filter(|org| state.role(org, session.user_id).is_some());
+                state.sessions.push(Session {
+                    id: id.clone(),
+                    created_at: now,
+                    client_id: session.client_id.clone(),
+                    user_id: session.user_id.clone(),
+                    active_org,
+                    first_factor_at: session.first_factor_at,
+                    second_factor_at: session.second_factor_at,
+                    expires_at: session.expires_at,
+                    ended_at: None,
+                    activated_at: now,
+                });
+                id
+            }
+        };
         if let Some(client) = state
             .clients
             .iter_mut()
@@ -400,19 +445,61 @@ impl Clients for FakeStore {
         Ok(id)
     }
 
-    async fn end_current_session(
+    async fn set_current_session(
+        &self,
+        client_id: &ClientId,
+        session_id: &SessionId,
+        now: Timestamp,
+    ) -> Result<bool, AuthError> {
+        let mut state = self.state();
+        let Some(session) = state.sessions.iter_mut().find(|s| {
+            &s.id == session_id
+                && &s.client_id == client_id
+                && s.ended_at.is_none()
+                && s.expires_at > now
+        }) else {
+            return Ok(false);
+        };
+        session.activated_at = now;
+        if let Some(client) = state.clients.iter_mut().find(|c| &c.id == client_id) {
+            client.current_session = Some(session_id.clone());
+        }
+        Ok(true)
+    }
+
+    async fn end_client_session(
+        &self,
+        client_id: &ClientId,
+        session_id: &SessionId,
+        now: Timestamp,
+    ) -> Result<bool, AuthError> {
+        let mut state = self.state();
+        if state.end_sessions(|s| &s.id != session_id || &s.client_id != client_id, now) != 1 {
+            return Ok(false);
+        }
+        let next = state
+            .live_sessions_of(client_id, now)
+            .first()
+            .map(|s| s.id.clone());
+        if let Some(client) = state
+            .clients
+            .iter_mut()
+            .find(|c| &c.id == client_id && c.current_session.as_ref() == Some(session_id))
+        {
+            client.current_session = next;
+        }
+        Ok(true)
+    }
+
+    async fn end_client_sessions(
         &self,
         client_id: &ClientId,
         now: Timestamp,
     ) -> Result<(), AuthError> {
         let mut state = self.state();
-        let current = state
-            .clients
-            .iter_mut()
-            .find(|c| &c.id == client_id)
-            .and_then(|c| c.current_session.take());
-        if let Some(current) = current {
-            state.end_sessions(|s| s.id != current, now);
+        state.end_sessions(|s| &s.client_id != client_id, now);
+        if let Some(client) = state.clients.iter_mut().find(|c| &c.id == client_id) {
+            client.current_session = None;
         }
         Ok(())
     }

@@ -42,15 +42,25 @@ pub(crate) struct Flows {
 
 impl Flows {
     pub(crate) fn new() -> Self {
+        Self::with_env(&[])
+    }
+
+    /// Flows on an instance configured with these `GATEHOUSE_…` variables as well.
+    pub(crate) fn with_env(extra: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let outbox = dir.path().join("outbox");
-        let env = vec![
+        let mut env = vec![
             ("DATABASE_URL".to_string(), "sqlite://unused.db".to_string()),
             (
                 "GATEHOUSE_EMAIL__OUTBOX_DIR".to_string(),
                 outbox.display().to_string(),
             ),
         ];
+        env.extend(
+            extra
+                .iter()
+                .map(|(key, value)| (key.to_string(), value.to_string())),
+        );
         let config = Config::from_sources(None, &env).unwrap();
         let gatehouse = Gatehouse {
             hasher: gatehouse::domain::password::PasswordHasher::new(1),
@@ -66,7 +76,7 @@ impl Flows {
         }
     }
 
-    async fn client(&self) -> ClientId {
+    pub(crate) async fn client(&self) -> ClientId {
         self.gatehouse
             .store
             .create_client(
@@ -89,9 +99,20 @@ impl Flows {
         now: i64,
     ) -> (ClientId, gatehouse::domain::outcome::Outcome) {
         let browser = self.client().await;
+        let outcome = self.sign_in_on(&browser, email, now).await;
+        (browser, outcome)
+    }
+
+    /// Signs `email` (no second factor) in on `browser`; returns the session's outcome.
+    pub(crate) async fn sign_in_on(
+        &self,
+        browser: &ClientId,
+        email: &str,
+        now: i64,
+    ) -> gatehouse::domain::outcome::Outcome {
         let view = sign_in::password(
             &self.gatehouse,
-            &browser,
+            browser,
             email,
             Secret::new(PASSWORD.into()),
             now,
@@ -99,10 +120,9 @@ impl Flows {
         .await
         .unwrap();
         assert_eq!(view.status, SignInStatus::Complete);
-        let outcome = sign_in::finalize(&self.gatehouse, &browser, None, now + 1)
+        sign_in::finalize(&self.gatehouse, browser, None, now + 1)
             .await
-            .unwrap();
-        (browser, outcome)
+            .unwrap()
     }
 
     /// Signs `email` up through the whole flow; returns the new session's outcome.

@@ -14,6 +14,7 @@ mod fake;
 mod flows;
 mod http;
 mod model;
+mod multi_session;
 mod oidc;
 mod sso;
 mod store;

@@ -759,6 +759,7 @@ async fn enable_totp(sso: &Sso, user_id: &UserId, email: &str) {
                 first_factor_at: T0,
                 second_factor_at: None,
                 expires_at: T0 + 3600,
+                keep_other_sessions: false,
             },
             T0,
         )

@@ -14,8 +14,9 @@ use gatehouse::{
         },
         secret::Secret,
         tokens::SecretToken,
+        Timestamp,
     },
-    model::{SignInId, SignUpId, UserId},
+    model::{ClientId, SessionId, SignInId, SignUpId, UserId},
     store::SqliteStore,
 };
 
@@ -75,7 +76,149 @@ suite!(
     a_sign_up_for_an_identity_creates_a_passwordless_user_with_the_identity_linked,
     backup_codes_are_replaced_only_while_the_app_is_on_and_go_with_it,
     a_users_sessions_list_with_their_browser_and_end_only_for_that_user,
+    a_browser_holds_several_sessions_and_switches_and_ends_only_its_own,
 );
+
+/// Multi-session: sessions of several users on one client, one of them current; signing a user
+/// in again reuses their session; switching and ending honour only the client's own sessions;
+/// ending the current one hands over to the most recently current other.
+async fn a_browser_holds_several_sessions_and_switches_and_ends_only_its_own(store: &dyn Storage) {
+    let mut users = Vec::new();
+    for email in ["ada@example.com", "bob@example.com", "cy@example.com"] {
+        users.push(store.create_user(user(email), T0).await.unwrap().unwrap());
+    }
+    let (ada, bob, cy) = (&users[0], &users[1], &users[2]);
+    let client_id = store
+        .create_client(&SecretToken::generate().hash(), T0)
+        .await
+        .unwrap();
+    let other_client = store
+        .create_client(&SecretToken::generate().hash(), T0)
+        .await
+        .unwrap();
+    let sign_in = |client_id: ClientId, user_id: UserId, at: Timestamp, keep: bool| async move {
+        let token = SecretToken::generate();
+        let id = store
+            .create_session(
+                NewSession {
+                    client_id: &client_id,
+                    user_id: &user_id,
+                    new_token_hash: &token.hash(),
+                    first_factor_at: at,
+                    second_factor_at: None,
+                    expires_at: at + 1000,
+                    keep_other_sessions: keep,
+                },
+                at,
+            )
+            .await
+            .unwrap();
+        (id, token)
+    };
+    let (ada_session, _) = sign_in(client_id.clone(), ada.clone(), T0, true).await;
+    let (bob_session, _) = sign_in(client_id.clone(), bob.clone(), T0 + 1, true).await;
+    let (cy_session, token) = sign_in(client_id.clone(), cy.clone(), T0 + 2, true).await;
+    // Found by the token of its latest sign-in (each rotates it) or by id.
+    assert!(store.resolve_client(&token.hash(), T0 + 3).await.unwrap().is_some());
+    let (elsewhere, _) = sign_in(other_client.clone(), ada.clone(), T0 + 2, true).await;
+    let resolve = |at: Timestamp| {
+        let client_id = client_id.clone();
+        async move {
+            store
+                .resolve_client_by_id(&client_id, at)
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    let ids = |row: &gatehouse::domain::ports::ResolvedClientRow| {
+        let current = row.session.as_ref().map(|s| s.session_id.clone());
+        let others: Vec<SessionId> = row
+            .other_sessions
+            .iter()
+            .map(|s| s.session_id.clone())
+            .collect();
+        (current, others)
+    };
+    assert_eq!(
+        ids(&resolve(T0 + 3).await),
+        (
+            Some(cy_session.clone()),
+            vec![bob_session.clone(), ada_session.clone()]
+        ),
+        "every session of the client, the current one apart, most recently current first"
+    );
+
+    // Signing Ada in again on this client reuses her session (new factor time), no duplicate.
+    let (again, _) = sign_in(client_id.clone(), ada.clone(), T0 + 4, true).await;
+    assert_eq!(again, ada_session);
+    let row = resolve(T0 + 5).await;
+    assert_eq!(
+        ids(&row),
+        (
+            Some(ada_session.clone()),
+            vec![cy_session.clone(), bob_session.clone()]
+        )
+    );
+    assert_eq!(row.session.unwrap().first_factor_at, Some(T0 + 4));
+
+    // Switching: only to a live session of this client.
+    assert!(!store
+        .set_current_session(&client_id, &elsewhere, T0 + 6)
+        .await
+        .unwrap());
+    assert!(!store
+        .set_current_session(&client_id, &SessionId::new("sess_made_up"), T0 + 6)
+        .await
+        .unwrap());
+    assert!(store
+        .set_current_session(&client_id, &bob_session, T0 + 6)
+        .await
+        .unwrap());
+    assert_eq!(ids(&resolve(T0 + 7).await).0, Some(bob_session.clone()));
+
+    // Ending: another client's session is refused; a background one leaves the current alone.
+    assert!(!store
+        .end_client_session(&client_id, &elsewhere, T0 + 8)
+        .await
+        .unwrap());
+    assert!(store
+        .end_client_session(&client_id, &cy_session, T0 + 8)
+        .await
+        .unwrap());
+    assert_eq!(
+        ids(&resolve(T0 + 9).await),
+        (Some(bob_session.clone()), vec![ada_session.clone()])
+    );
+    // Ending the current one: the most recently current other takes over.
+    assert!(store
+        .end_client_session(&client_id, &bob_session, T0 + 10)
+        .await
+        .unwrap());
+    assert_eq!(
+        ids(&resolve(T0 + 11).await),
+        (Some(ada_session.clone()), vec![])
+    );
+    assert!(!store
+        .end_client_session(&client_id, &bob_session, T0 + 12)
+        .await
+        .unwrap(), "an ended session cannot end twice");
+
+    // Without multi-session a sign-in ends every other session of the client.
+    sign_in(client_id.clone(), bob.clone(), T0 + 13, true).await;
+    let (cy_again, _) = sign_in(client_id.clone(), cy.clone(), T0 + 14, false).await;
+    let row = store.resolve_client_by_id(&client_id, T0 + 15).await.unwrap().unwrap();
+    assert_eq!(ids(&row), (Some(cy_again.clone()), vec![]));
+
+    // Sign out of all accounts.
+    sign_in(client_id.clone(), ada.clone(), T0 + 16, true).await;
+    store.end_client_sessions(&client_id, T0 + 17).await.unwrap();
+    let row = store.resolve_client_by_id(&client_id, T0 + 18).await.unwrap().unwrap();
+    assert_eq!(ids(&row), (None, vec![]));
+    // The other client kept its session.
+    let row = store.resolve_client_by_id(&other_client, T0 + 18).await.unwrap().unwrap();
+    assert_eq!(ids(&row), (Some(elsewhere), vec![]));
+}
 
 async fn a_users_sessions_list_with_their_browser_and_end_only_for_that_user(store: &dyn Storage) {
     let ada = store
@@ -103,6 +246,7 @@ async fn a_users_sessions_list_with_their_browser_and_end_only_for_that_user(sto
                     first_factor_at: at,
                     second_factor_at: None,
                     expires_at: at + 1000,
+                    keep_other_sessions: false,
                 },
                 at,
             )
@@ -192,6 +336,7 @@ async fn backup_codes_are_replaced_only_while_the_app_is_on_and_go_with_it(store
                 first_factor_at: T0,
                 second_factor_at: None,
                 expires_at: T0 + 1000,
+                keep_other_sessions: false,
             },
             T0,
         )
@@ -540,6 +685,7 @@ async fn sessions_resolve_by_token_hash_and_end_on_sign_out(store: &dyn Storage)
                 first_factor_at: T0,
                 second_factor_at: None,
                 expires_at: T0 + 100,
+                keep_other_sessions: false,
             },
             T0,
         )
@@ -572,7 +718,10 @@ async fn sessions_resolve_by_token_hash_and_end_on_sign_out(store: &dyn Storage)
         "expired"
     );
 
-    store.end_current_session(&client_id, T0 + 1).await.unwrap();
+    assert!(store
+        .end_client_session(&client_id, &session_id, T0 + 1)
+        .await
+        .unwrap());
     assert!(store
         .resolve_client(&rotated.hash(), T0 + 1)
         .await
