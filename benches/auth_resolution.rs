@@ -75,6 +75,7 @@ async fn main() -> Result<(), String> {
                     first_factor_at: now,
                     second_factor_at: None,
                     expires_at: now + 86_400,
+                    keep_other_sessions: false,
                 },
                 now,
             )

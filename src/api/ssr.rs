@@ -18,8 +18,8 @@ use crate::{
         sign_in, sign_up, sso, tasks, Gatehouse,
     },
     model::{
-        with_redirect_url, AuthError, ClientId, ErrorCode, ErrorMeta, GatehouseError, Member, MembershipPage, OrgId,
-        SessionId, SignInStatus, UserId,
+        with_redirect_url, AuthError, ClientId, ErrorCode, GatehouseError, Member, MembershipPage,
+        OrgId, SessionId, SignInStatus, UserId,
     },
     server::{cookies::ClientCookie, request_auth, RequestAuth},
 };
@@ -504,19 +504,11 @@ pub async fn sign_in_password(
             Ok(attempt) => attempt,
             // Multi-session: the user is already signed in on this browser; as Clerk's
             // components do, that session becomes current instead.
-            Err(AuthError {
-                code: ErrorCode::IdentifierAlreadySignedIn,
-                meta:
-                    ErrorMeta {
-                        session_id: Some(session_id),
-                        ..
-                    },
-                ..
-            }) => {
-                let outcome = domain::session::set_active(
+            Err(error) if error.code == ErrorCode::IdentifierAlreadySignedIn => {
+                let outcome = sign_in::activate_signed_in(
                     &gatehouse,
                     &client_id,
-                    &session_id,
+                    &identifier,
                     non_empty(redirect_url).as_deref(),
                     now,
                 )

@@ -318,7 +318,7 @@ pub(super) async fn required(
 
 /// Checks an email + password pair. The attempt is `complete`, or `needs_second_factor` when the
 /// user has one. With multi-session, a user who already has a session on this browser gets
-/// `identifier_already_signed_in` (carrying that session's id) before any password check.
+/// `identifier_already_signed_in` before any password check (then [`activate_signed_in`]).
 pub async fn password(
     gatehouse: &Gatehouse,
     client_id: &ClientId,
@@ -329,8 +329,11 @@ pub async fn password(
     let email = normalize_email(identifier, "identifier")?;
     // Multi-session: this browser already holds a session of the user; Clerk's components
     // activate it rather than sign in twice (the browser could switch to it anyway).
-    if let Some(session_id) = session::session_of_email(gatehouse, client_id, &email, now).await? {
-        return Err(AuthError::identifier_already_signed_in(session_id));
+    if session::session_of_email(gatehouse, client_id, &email, now)
+        .await?
+        .is_some()
+    {
+        return Err(AuthError::identifier_already_signed_in());
     }
     if password.expose().is_empty() {
         return Err(AuthError::param_missing("password"));
@@ -366,6 +369,22 @@ pub async fn password(
     let attempt = insert(gatehouse, client_id, state, now).await?;
     send_code(gatehouse, &attempt, now).await?;
     Ok(SignInView::from(&attempt))
+}
+
+/// After `identifier_already_signed_in`: makes the browser's session of `identifier` current
+/// (what Clerk's components do with that error) and goes on as a switch does.
+pub async fn activate_signed_in(
+    gatehouse: &Gatehouse,
+    client_id: &ClientId,
+    identifier: &str,
+    redirect_url: Option<&str>,
+    now: Timestamp,
+) -> Result<Outcome, AuthError> {
+    let email = normalize_email(identifier, "identifier")?;
+    let session_id = session::session_of_email(gatehouse, client_id, &email, now)
+        .await?
+        .ok_or_else(AuthError::not_found)?;
+    session::set_active(gatehouse, client_id, &session_id, redirect_url, now).await
 }
 
 pub(super) async fn insert(

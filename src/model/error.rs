@@ -456,9 +456,6 @@ pub struct ErrorMeta {
     /// Seconds until the request may be retried (`too_many_requests`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after_seconds: Option<i64>,
-    /// The browser's session of that user (`identifier_already_signed_in`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session_id: Option<super::SessionId>,
 }
 
 /// One error with Clerk's code and messages. The messages are always derived from the code and
@@ -647,16 +644,9 @@ impl AuthError {
         Self::new(ErrorCode::FormNewPasswordMatchesCurrent).for_param("new_password")
     }
 
-    /// The identifier's user already has `session_id` on this browser (multi-session).
-    pub fn identifier_already_signed_in(session_id: super::SessionId) -> Self {
-        Self::with_meta(
-            ErrorCode::IdentifierAlreadySignedIn,
-            ErrorMeta {
-                session_id: Some(session_id),
-                ..ErrorMeta::default()
-            },
-        )
-        .for_param("identifier")
+    /// The identifier's user already has a session on this browser (multi-session).
+    pub fn identifier_already_signed_in() -> Self {
+        Self::new(ErrorCode::IdentifierAlreadySignedIn).for_param("identifier")
     }
 
     /// Signed in, but the page or resource is not for this user.

@@ -16,8 +16,7 @@ use super::{
 use crate::{
     api::{auth_flow, AuthChange, FlowRequest, FlowResponse},
     model::{
-        AuthError, ErrorCode, GatehouseError, SessionId, SessionSummary, SignInStatus,
-        SignUpStatus,
+        AuthError, ErrorCode, GatehouseError, SessionId, SessionSummary, SignInStatus, SignUpStatus,
     },
 };
 

@@ -110,8 +110,8 @@ fn follow_other_tabs() {
     let Ok(channel) = web_sys::BroadcastChannel::new("gatehouse-auth") else {
         return;
     };
-    let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
-        move |event: web_sys::MessageEvent| {
+    let on_message =
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
             let theirs = event.data().as_string().unwrap_or_default();
             if theirs == context.snapshot.with_untracked(fingerprint) {
                 return;
@@ -121,8 +121,7 @@ fn follow_other_tabs() {
                     context.snapshot.set(snapshot);
                 }
             });
-        },
-    );
+        });
     channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     // The listener lives as long as the page.
     on_message.forget();

@@ -69,11 +69,17 @@ pub fn UserButton(
             menu.set_open(false);
         }
     };
+    // The menu is updated in place when the state changes, so it would stay open: it closes
+    // on every navigation and every auth change (a switch, a sign-out, another tab's).
+    Effect::new(move |_| {
+        location.pathname.track();
+        context.snapshot.track();
+        close();
+    });
     let on_switch = move |ev: leptos::ev::SubmitEvent| {
         let form = Submitted::take(&ev);
         let session_id = SessionId::new(form.value("session_id"));
         let redirect_url = Some(switch_target.get_untracked());
-        close();
         leptos::task::spawn_local(async move {
             // A refusal (that session ended meanwhile) is in `sessions.errors`.
             let _ = sessions.set_active(session_id, redirect_url, None).await;
@@ -102,7 +108,7 @@ pub fn UserButton(
                         <strong>{name}</strong>
                         <span class="email">{user.email_address.clone()}</span>
                     </p>
-                    <a href=profile_url.clone() on:click=move |_| close()>"Manage account"</a>
+                    <a href=profile_url.clone()>"Manage account"</a>
                     <SignOutButton session_id=current.clone()/>
                     {has_others.then(|| view! {
                         <ul class="other-sessions" aria-label="Other accounts">

@@ -195,9 +195,7 @@ impl State {
             .iter()
             .filter(|s| &s.client_id == client_id && s.ended_at.is_none() && s.expires_at > now)
             .collect();
-        live.sort_by(|a, b| {
-            (b.activated_at, b.created_at).cmp(&(a.activated_at, a.created_at))
-        });
+        live.sort_by_key(|s| std::cmp::Reverse((s.activated_at, s.created_at)));
         live
     }
 

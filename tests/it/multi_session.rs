@@ -8,7 +8,7 @@ use gatehouse::{
     model::{AuthSnapshot, ErrorCode, SessionId, SessionStatus},
 };
 
-use crate::flows::{Flows, PASSWORD};
+use crate::flows::Flows;
 
 const T0: i64 = 1_800_000_000;
 
@@ -17,7 +17,10 @@ fn multi_session() -> Flows {
 }
 
 fn email_of(snapshot: &AuthSnapshot) -> Option<String> {
-    snapshot.user.as_ref().map(|user| user.email_address.clone())
+    snapshot
+        .user
+        .as_ref()
+        .map(|user| user.email_address.clone())
 }
 
 fn emails_of(snapshot: &AuthSnapshot) -> Vec<String> {
@@ -39,8 +42,12 @@ async fn a_browser_adds_accounts_switches_and_signing_out_one_picks_the_next() {
     }
     let gatehouse = &flows.gatehouse;
     let browser = flows.client().await;
-    let ada = flows.sign_in_on(&browser, "ada@example.com", T0 + 100).await;
-    let bob = flows.sign_in_on(&browser, "bob@example.com", T0 + 110).await;
+    let ada = flows
+        .sign_in_on(&browser, "ada@example.com", T0 + 100)
+        .await;
+    let bob = flows
+        .sign_in_on(&browser, "bob@example.com", T0 + 110)
+        .await;
     assert_eq!(email_of(&bob.snapshot).as_deref(), Some("bob@example.com"));
     assert_eq!(
         emails_of(&bob.snapshot),
@@ -63,13 +70,29 @@ async fn a_browser_adds_accounts_switches_and_signing_out_one_picks_the_next() {
     .await
     .unwrap_err();
     assert_eq!(error.code, ErrorCode::IdentifierAlreadySignedIn);
-    assert_eq!(error.meta.session_id.as_ref(), Some(&ada_session));
+    // What the sign-in form does then: her session becomes current.
+    let activated =
+        sign_in::activate_signed_in(gatehouse, &browser, "ada@example.com", None, T0 + 121)
+            .await
+            .unwrap();
+    assert_eq!(activated.snapshot.session_id.as_ref(), Some(&ada_session));
+    assert_eq!(
+        emails_of(&activated.snapshot),
+        ["ada@example.com", "bob@example.com"]
+    );
+    assert!(
+        activated.cookie.is_none(),
+        "a switch keeps the browser's token"
+    );
 
     // set_active: to Ada, then to a session of another browser (refused, nothing changes).
     let switched = session::set_active(gatehouse, &browser, &ada_session, None, T0 + 130)
         .await
         .unwrap();
-    assert_eq!(email_of(&switched.snapshot).as_deref(), Some("ada@example.com"));
+    assert_eq!(
+        email_of(&switched.snapshot).as_deref(),
+        Some("ada@example.com")
+    );
     assert_eq!(
         switched.next.redirect_url,
         gatehouse.config.instance.after_sign_in_url
@@ -86,10 +109,18 @@ async fn a_browser_adds_accounts_switches_and_signing_out_one_picks_the_next() {
             .unwrap_err();
         assert_eq!(error.code, ErrorCode::NotFound);
     }
-    let now = session::reload(gatehouse.store.as_ref(), &gatehouse.config, &browser, T0 + 151)
-        .await
-        .unwrap();
-    assert_eq!(emails_of(&now.snapshot), ["ada@example.com", "bob@example.com"]);
+    let now = session::reload(
+        gatehouse.store.as_ref(),
+        &gatehouse.config,
+        &browser,
+        T0 + 151,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        emails_of(&now.snapshot),
+        ["ada@example.com", "bob@example.com"]
+    );
     // The other browser's session is untouched.
     assert!(gatehouse
         .store
@@ -100,26 +131,44 @@ async fn a_browser_adds_accounts_switches_and_signing_out_one_picks_the_next() {
         .any(|row| row.session_id == foreign));
 
     // Sign out of the current one (Ada): Bob, the next, becomes current.
-    let out = session::sign_out(gatehouse, Some(&browser), Some(&ada_session), None, T0 + 160)
-        .await
-        .unwrap();
+    let out = session::sign_out(
+        gatehouse,
+        Some(&browser),
+        Some(&ada_session),
+        None,
+        T0 + 160,
+    )
+    .await
+    .unwrap();
     assert_eq!(email_of(&out.snapshot).as_deref(), Some("bob@example.com"));
     assert_eq!(emails_of(&out.snapshot), ["bob@example.com"]);
     assert_eq!(out.next.redirect_url, "/");
-    let now = session::reload(gatehouse.store.as_ref(), &gatehouse.config, &browser, T0 + 161)
-        .await
-        .unwrap();
+    let now = session::reload(
+        gatehouse.store.as_ref(),
+        &gatehouse.config,
+        &browser,
+        T0 + 161,
+    )
+    .await
+    .unwrap();
     assert_eq!(now.snapshot, out.snapshot);
 
     // Ada signs in again (a new session: her old one ended), then all accounts sign out.
-    flows.sign_in_on(&browser, "ada@example.com", T0 + 170).await;
+    flows
+        .sign_in_on(&browser, "ada@example.com", T0 + 170)
+        .await;
     let out = session::sign_out(gatehouse, Some(&browser), None, None, T0 + 180)
         .await
         .unwrap();
     assert_eq!(out.snapshot, AuthSnapshot::signed_out());
-    let now = session::reload(gatehouse.store.as_ref(), &gatehouse.config, &browser, T0 + 181)
-        .await
-        .unwrap();
+    let now = session::reload(
+        gatehouse.store.as_ref(),
+        &gatehouse.config,
+        &browser,
+        T0 + 181,
+    )
+    .await
+    .unwrap();
     assert_eq!(now.snapshot, AuthSnapshot::signed_out());
 }
 
@@ -130,8 +179,12 @@ async fn without_multi_session_a_sign_in_replaces_the_browsers_session() {
     flows.sign_up("bob@example.com", T0 + 20).await;
     let gatehouse = &flows.gatehouse;
     let browser = flows.client().await;
-    let ada = flows.sign_in_on(&browser, "ada@example.com", T0 + 100).await;
-    let bob = flows.sign_in_on(&browser, "bob@example.com", T0 + 110).await;
+    let ada = flows
+        .sign_in_on(&browser, "ada@example.com", T0 + 100)
+        .await;
+    let bob = flows
+        .sign_in_on(&browser, "bob@example.com", T0 + 110)
+        .await;
     assert_eq!(emails_of(&bob.snapshot), ["bob@example.com"]);
     // Ada's session ended; signing her in again checks her password as usual.
     let error = sign_in::password(
@@ -144,12 +197,13 @@ async fn without_multi_session_a_sign_in_replaces_the_browsers_session() {
     .await
     .unwrap_err();
     assert_eq!(error.code, ErrorCode::FormPasswordIncorrect);
-    let again = flows.sign_in_on(&browser, "ada@example.com", T0 + 130).await;
+    let again = flows
+        .sign_in_on(&browser, "ada@example.com", T0 + 130)
+        .await;
     assert_ne!(again.snapshot.session_id, ada.snapshot.session_id);
     // Signing out ends the browser's session.
     let out = session::sign_out(gatehouse, Some(&browser), None, None, T0 + 140)
         .await
         .unwrap();
     assert_eq!(out.snapshot, AuthSnapshot::signed_out());
-    let _ = PASSWORD;
 }

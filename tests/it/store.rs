@@ -119,7 +119,11 @@ async fn a_browser_holds_several_sessions_and_switches_and_ends_only_its_own(sto
     let (bob_session, _) = sign_in(client_id.clone(), bob.clone(), T0 + 1, true).await;
     let (cy_session, token) = sign_in(client_id.clone(), cy.clone(), T0 + 2, true).await;
     // Found by the token of its latest sign-in (each rotates it) or by id.
-    assert!(store.resolve_client(&token.hash(), T0 + 3).await.unwrap().is_some());
+    assert!(store
+        .resolve_client(&token.hash(), T0 + 3)
+        .await
+        .unwrap()
+        .is_some());
     let (elsewhere, _) = sign_in(other_client.clone(), ada.clone(), T0 + 2, true).await;
     let resolve = |at: Timestamp| {
         let client_id = client_id.clone();
@@ -199,24 +203,42 @@ async fn a_browser_holds_several_sessions_and_switches_and_ends_only_its_own(sto
         ids(&resolve(T0 + 11).await),
         (Some(ada_session.clone()), vec![])
     );
-    assert!(!store
-        .end_client_session(&client_id, &bob_session, T0 + 12)
-        .await
-        .unwrap(), "an ended session cannot end twice");
+    assert!(
+        !store
+            .end_client_session(&client_id, &bob_session, T0 + 12)
+            .await
+            .unwrap(),
+        "an ended session cannot end twice"
+    );
 
     // Without multi-session a sign-in ends every other session of the client.
     sign_in(client_id.clone(), bob.clone(), T0 + 13, true).await;
     let (cy_again, _) = sign_in(client_id.clone(), cy.clone(), T0 + 14, false).await;
-    let row = store.resolve_client_by_id(&client_id, T0 + 15).await.unwrap().unwrap();
+    let row = store
+        .resolve_client_by_id(&client_id, T0 + 15)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(ids(&row), (Some(cy_again.clone()), vec![]));
 
     // Sign out of all accounts.
     sign_in(client_id.clone(), ada.clone(), T0 + 16, true).await;
-    store.end_client_sessions(&client_id, T0 + 17).await.unwrap();
-    let row = store.resolve_client_by_id(&client_id, T0 + 18).await.unwrap().unwrap();
+    store
+        .end_client_sessions(&client_id, T0 + 17)
+        .await
+        .unwrap();
+    let row = store
+        .resolve_client_by_id(&client_id, T0 + 18)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(ids(&row), (None, vec![]));
     // The other client kept its session.
-    let row = store.resolve_client_by_id(&other_client, T0 + 18).await.unwrap().unwrap();
+    let row = store
+        .resolve_client_by_id(&other_client, T0 + 18)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(ids(&row), (Some(elsewhere), vec![]));
 }
 
