@@ -504,7 +504,8 @@ pub async fn account_overview() -> Result<AccountProfile, GatehouseError> {
 }
 
 /// Re-verifies the current session (`use_reverification`'s prompt): `strategy` is `password`,
-/// `totp` or `backup_code`. Returns the new `factor_verification_age`. Wrong answers count
+/// `totp`, `backup_code`, or `email_code` (a user without a password: an empty `code` emails
+/// one, then the code verifies). Returns the new `factor_verification_age`. Wrong answers count
 /// toward the lockout.
 #[server(endpoint = "auth/reverify")]
 pub async fn reverify_session(strategy: String, code: String) -> Result<[i64; 2], GatehouseError> {
@@ -530,7 +531,7 @@ pub async fn change_password(
     reverify_password: Option<String>,
     reverify_code: Option<String>,
 ) -> Result<(), GatehouseError> {
-    ssr::respond(
+    ssr::respond_reverified(
         ssr::change_password(
             new_password,
             confirm_password,
@@ -540,6 +541,7 @@ pub async fn change_password(
         )
         .await,
     )
+    .await
 }
 
 /// Unlinks an external account (reverification required; never the last way to sign in).
@@ -549,9 +551,10 @@ pub async fn unlink_external_account(
     reverify_password: Option<String>,
     reverify_code: Option<String>,
 ) -> Result<(), GatehouseError> {
-    ssr::respond(
+    ssr::respond_reverified(
         ssr::unlink_external_account(external_account_id, reverify_password, reverify_code).await,
     )
+    .await
 }
 
 /// A change to two-step verification from the account page, each after reverification:
@@ -565,7 +568,8 @@ pub async fn change_two_step(
     reverify_password: Option<String>,
     reverify_code: Option<String>,
 ) -> Result<(), GatehouseError> {
-    ssr::respond(ssr::change_two_step(action, reverify_password, reverify_code).await)
+    ssr::respond_reverified(ssr::change_two_step(action, reverify_password, reverify_code).await)
+        .await
 }
 
 /// Signs another of the user's devices out (reverification required; only the user's own
@@ -576,7 +580,8 @@ pub async fn revoke_session(
     reverify_password: Option<String>,
     reverify_code: Option<String>,
 ) -> Result<(), GatehouseError> {
-    ssr::respond(ssr::revoke_session(session_id, reverify_password, reverify_code).await)
+    ssr::respond_reverified(ssr::revoke_session(session_id, reverify_password, reverify_code).await)
+        .await
 }
 
 /// Deletes the account (reverification required; `confirmation` must read "Delete account").
@@ -587,7 +592,10 @@ pub async fn delete_account(
     reverify_password: Option<String>,
     reverify_code: Option<String>,
 ) -> Result<AuthChange, GatehouseError> {
-    ssr::respond(ssr::delete_account(confirmation, reverify_password, reverify_code).await)
+    ssr::respond_reverified(
+        ssr::delete_account(confirmation, reverify_password, reverify_code).await,
+    )
+    .await
 }
 
 /// The current auth snapshot (the provider refetches it after auth changes elsewhere).

@@ -86,6 +86,36 @@ pub fn respond<T>(result: Result<T, GatehouseError>) -> Result<T, GatehouseError
     result
 }
 
+/// [`respond`] for the account changes that require reverification. A plain form post refused
+/// for it, from a user without a password whose first factor is stale, gets the emailed code
+/// sent now, so the page that comes back asks for it (a call from wasm asks for one from the
+/// prompt instead).
+pub async fn respond_reverified<T>(result: Result<T, GatehouseError>) -> Result<T, GatehouseError> {
+    let Err(error) = &result else {
+        return result;
+    };
+    let Some(requirement) = error.reverification_required() else {
+        return respond(result);
+    };
+    let snapshot = request_auth().snapshot;
+    let needs_email_code = is_form_post()
+        && snapshot
+            .user
+            .as_ref()
+            .is_some_and(|user| !user.password_enabled)
+        && requirement.needed(snapshot.factor_verification_age).first;
+    if needs_email_code {
+        if let (Ok(gatehouse), Ok(holder)) = (core(), AccountHolder::of(&snapshot)) {
+            if let Err(refused) =
+                account::send_reverification_code(&gatehouse, &holder, domain::now()).await
+            {
+                tracing::debug!(%refused, "reverification code not sent");
+            }
+        }
+    }
+    respond(result)
+}
+
 fn set_cookie(value: Option<http::HeaderValue>) {
     if let (Some(value), Some(response)) = (value, use_context::<ResponseOptions>()) {
         response.append_header(SET_COOKIE, value);
@@ -823,11 +853,17 @@ async fn account_holder(
     reverify_password: Option<String>,
     reverify_code: Option<String>,
 ) -> Result<AccountHolder, GatehouseError> {
-    let mut holder = AccountHolder::of(&request_auth().snapshot)?;
+    let snapshot = request_auth().snapshot;
+    let mut holder = AccountHolder::of(&snapshot)?;
     let now = domain::now();
-    if let Some(password) = non_empty(reverify_password) {
-        let strategy = ReverifyStrategy::Password;
-        account::reverify(gatehouse, &mut holder, strategy, Secret::new(password), now).await?;
+    // The first-factor field: the password, or the emailed code of a user without one.
+    if let Some(answer) = non_empty(reverify_password) {
+        let strategy = if snapshot.user.is_some_and(|user| !user.password_enabled) {
+            ReverifyStrategy::EmailCode
+        } else {
+            ReverifyStrategy::Password
+        };
+        account::reverify(gatehouse, &mut holder, strategy, Secret::new(answer), now).await?;
     }
     if let Some(code) = non_empty(reverify_code) {
         let code = code.trim().to_string();
@@ -851,6 +887,7 @@ pub async fn account_overview() -> Result<AccountProfile, GatehouseError> {
         email_address: holder.email.clone(),
         first_name: None,
         last_name: None,
+        password_enabled: facts.has_password,
     });
     let sso = &gatehouse.config.sso;
     let now = domain::now();
@@ -899,14 +936,19 @@ pub async fn reverify_session(strategy: String, code: String) -> Result<[i64; 2]
     let strategy = ReverifyStrategy::parse(&strategy)
         .ok_or_else(|| AuthError::request_invalid("unknown reverification strategy"))?;
     let mut holder = AccountHolder::of(&request_auth().snapshot)?;
-    account::reverify(
-        &gatehouse,
-        &mut holder,
-        strategy,
-        Secret::new(code),
-        domain::now(),
-    )
-    .await?;
+    // An empty emailed code asks for one to be sent (Clerk's prepare, then attempt).
+    if strategy == ReverifyStrategy::EmailCode && code.trim().is_empty() {
+        account::send_reverification_code(&gatehouse, &holder, domain::now()).await?;
+    } else {
+        account::reverify(
+            &gatehouse,
+            &mut holder,
+            strategy,
+            Secret::new(code),
+            domain::now(),
+        )
+        .await?;
+    }
     Ok(holder.factor_verification_age.unwrap_or([-1, -1]))
 }
 

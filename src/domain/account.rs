@@ -7,13 +7,14 @@
 //! authenticator code or a backup code, counted toward the lockout like any guess — then retries.
 
 use super::{
-    lockout, mfa,
-    ports::{ExternalAccountRow, NewBackupCodes, Unlink, VerifiedFactor},
+    codes, lockout, mfa,
+    ports::{CodeKey, ExternalAccountRow, NewBackupCodes, Unlink, VerifiedFactor},
     secret::Secret,
     sign_in,
     tasks::{self, NewPassword},
     Gatehouse, Timestamp,
 };
+use crate::mail::templates;
 use crate::model::{
     limits::PASSWORD_MAX_CHARS, AuthError, AuthSnapshot, ErrorCode, GatehouseError, Reverification,
     SessionId, UserId,
@@ -66,6 +67,8 @@ pub enum ReverifyStrategy {
     Totp,
     /// A backup code (the second factor; used up).
     BackupCode,
+    /// An emailed code: the first factor of a user without a password (SSO only).
+    EmailCode,
 }
 
 impl ReverifyStrategy {
@@ -75,6 +78,7 @@ impl ReverifyStrategy {
             "password" => Some(Self::Password),
             "totp" => Some(Self::Totp),
             "backup_code" => Some(Self::BackupCode),
+            "email_code" => Some(Self::EmailCode),
             _ => None,
         }
     }
@@ -122,8 +126,48 @@ pub fn require_reverification(
     }
 }
 
-/// Re-verifies one factor of the holder's session at `now`: the password (first factor), or an
-/// authenticator or backup code (second factor). Every wrong answer counts toward the lockout.
+/// Emails the holder a code that re-verifies their first factor — for a user without a
+/// password (signed up with SSO), whose mailbox is that factor. While a code is live this is a
+/// resend (at most every 30 seconds, at most 3 times); otherwise a new code. A user with a
+/// password re-verifies with it: `request_invalid`.
+pub async fn send_reverification_code(
+    gatehouse: &Gatehouse,
+    holder: &AccountHolder,
+    now: Timestamp,
+) -> Result<(), AuthError> {
+    if gatehouse
+        .store
+        .password_hash(&holder.user_id)
+        .await?
+        .is_some()
+    {
+        return Err(AuthError::request_invalid(
+            "a user with a password re-verifies with it",
+        ));
+    }
+    let key = CodeKey::reverification(&holder.session_id);
+    let live = gatehouse
+        .store
+        .code_state(key)
+        .await?
+        .is_some_and(|state| state.refusal(now).is_none());
+    let code = if live {
+        codes::resend(gatehouse, key, now).await?
+    } else {
+        let code = codes::generate_code();
+        let state = codes::CodeState::issue(key.attempt_id, code.expose(), now);
+        gatehouse.store.insert_code(key, &state).await?;
+        code
+    };
+    let email = templates::reverification_code(&holder.email, code.expose());
+    let mailer = gatehouse.mailer.clone();
+    tokio::spawn(async move { mailer.send(email).await });
+    Ok(())
+}
+
+/// Re-verifies one factor of the holder's session at `now`: the password or an emailed code
+/// (first factor), or an authenticator or backup code (second factor). Every wrong answer
+/// counts toward the lockout (and an emailed code also allows only 5 tries).
 pub async fn reverify(
     gatehouse: &Gatehouse,
     holder: &mut AccountHolder,
@@ -133,7 +177,9 @@ pub async fn reverify(
 ) -> Result<(), AuthError> {
     let param = match strategy {
         ReverifyStrategy::Password => "password",
-        ReverifyStrategy::Totp | ReverifyStrategy::BackupCode => "code",
+        ReverifyStrategy::Totp | ReverifyStrategy::BackupCode | ReverifyStrategy::EmailCode => {
+            "code"
+        }
     };
     let answer = secret.expose().trim().to_string();
     if answer.is_empty() {
@@ -163,6 +209,26 @@ pub async fn reverify(
                 .consume_backup_code(&holder.user_id, &hash, now)
                 .await?;
             (used, VerifiedFactor::Second)
+        }
+        ReverifyStrategy::EmailCode => {
+            let key = CodeKey::reverification(&holder.session_id);
+            match codes::verify(gatehouse, key, &answer, now).await {
+                Ok(()) => (true, VerifiedFactor::First),
+                // A wrong code, or one spent by wrong codes, counts toward the lockout.
+                Err(error)
+                    if matches!(
+                        error.code,
+                        ErrorCode::FormCodeIncorrect | ErrorCode::VerificationFailed
+                    ) =>
+                {
+                    return Err(guess.failed(error));
+                }
+                // Expired, used up or never sent: not a guess.
+                Err(error) => {
+                    guess.released(gatehouse).await?;
+                    return Err(error);
+                }
+            }
         }
     };
     if !accepted {

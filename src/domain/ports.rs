@@ -126,6 +126,8 @@ pub struct ResolvedSession {
     pub password_reset_required: bool,
     /// The user has a second factor.
     pub second_factor_enabled: bool,
+    /// The user has a password (else an emailed code is their first factor).
+    pub password_enabled: bool,
     /// Active organization (only while the user is still a member).
     pub active_org_id: Option<OrgId>,
     /// Its slug.
@@ -196,6 +198,14 @@ impl<'a> CodeKey<'a> {
             purpose,
         }
     }
+
+    /// The reverification code of a session (a user without a password).
+    pub fn reverification(id: &'a SessionId) -> Self {
+        Self {
+            attempt_id: id.as_str(),
+            purpose: CodePurpose::Reverification,
+        }
+    }
 }
 
 /// What an emailed code proves.
@@ -207,6 +217,8 @@ pub enum CodePurpose {
     ClientTrust,
     /// "Forgot password?".
     ResetPassword,
+    /// Reverification of a session whose user has no password.
+    Reverification,
 }
 
 impl CodePurpose {
@@ -216,6 +228,7 @@ impl CodePurpose {
             Self::SignUpEmail => "sign_up_email",
             Self::ClientTrust => "client_trust",
             Self::ResetPassword => "reset_password",
+            Self::Reverification => "reverification",
         }
     }
 }

@@ -76,6 +76,7 @@ fn user_of(row: &ResolvedSession) -> UserSummary {
         email_address: row.email_address.clone(),
         first_name: row.first_name.clone(),
         last_name: row.last_name.clone(),
+        password_enabled: row.password_enabled,
     }
 }
 

@@ -50,6 +50,22 @@ pub fn client_trust_code(to: &str, code: &str) -> OutgoingEmail {
     }
 }
 
+/// The code that re-verifies a session of a user without a password, before a sensitive change.
+pub fn reverification_code(to: &str, code: &str) -> OutgoingEmail {
+    OutgoingEmail {
+        kind: "reverification_code",
+        to: to.to_string(),
+        subject: format!("{code} is your verification code"),
+        text: format!(
+            "Your verification code is: {code}\n\n\
+             Enter it where you were asked to confirm it's you. It expires in 10 minutes.\n\
+             If you did not request this, someone may be using your account: sign out of your\n\
+             other devices from your account page.\n"
+        ),
+        code: Some(code.to_string()),
+    }
+}
+
 /// The password-reset code ("Forgot password?").
 pub fn reset_password_code(to: &str, code: &str) -> OutgoingEmail {
     OutgoingEmail {

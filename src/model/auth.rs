@@ -14,6 +14,10 @@ pub struct UserSummary {
     pub first_name: Option<String>,
     /// Last name, if given.
     pub last_name: Option<String>,
+    /// Whether the user has a password (Clerk's `passwordEnabled`); without one, an emailed
+    /// code is their first factor when they re-verify.
+    #[serde(default)]
+    pub password_enabled: bool,
 }
 
 /// Another session of the same browser (multi-session), as `<UserButton/>` lists it.

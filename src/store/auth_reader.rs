@@ -28,6 +28,7 @@ macro_rules! resolve_sql {
             "SELECT c.id AS client_id, c.last_active_at, c.current_session_id,
                     s.id AS session_id, s.user_id, s.first_factor_at, s.second_factor_at,
                     u.first_name, u.last_name, u.password_reset_required, u.second_factor_enabled,
+                    u.password_hash IS NOT NULL AS password_enabled,
                     e.email, m.organization_id AS org_id, m.role AS org_role, o.slug AS org_slug
              FROM clients c
              LEFT JOIN sessions s ON s.client_id = c.id
@@ -151,6 +152,7 @@ fn session_of(row: &Row<'_>) -> rusqlite::Result<Option<ResolvedSession>> {
         last_name: row.get("last_name")?,
         password_reset_required: row.get("password_reset_required")?,
         second_factor_enabled: row.get("second_factor_enabled")?,
+        password_enabled: row.get("password_enabled")?,
         active_org_id: row.get::<_, Option<String>>("org_id")?.map(OrgId::new),
         active_org_slug: row.get("org_slug")?,
         active_org_role: row.get("org_role")?,

@@ -137,10 +137,30 @@ fn ReverificationDialog(
     let backup_code = RwSignal::new(false);
     let error = RwSignal::new(None::<GatehouseError>);
     let pending = RwSignal::new(false);
-    let asks_password = move || requirement.needed(ages.get()).first;
+    let asks_first = move || requirement.needed(ages.get()).first;
+    // A user without a password (SSO only) proves the first factor with an emailed code.
+    let (email_code, email) = context.snapshot.with_untracked(|snapshot| {
+        let user = snapshot.user.as_ref();
+        (
+            user.is_some_and(|user| !user.password_enabled),
+            user.map(|user| user.email_address.clone())
+                .unwrap_or_default(),
+        )
+    });
+    let send_code = move || {
+        leptos::task::spawn_local(async move {
+            let sent = crate::api::reverify_session("email_code".to_string(), String::new()).await;
+            error.set(sent.err());
+        });
+    };
+    if email_code && requirement.needed(ages.get_untracked()).first {
+        send_code();
+    }
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         let form = Submitted::take(&ev);
-        let (strategy, answer) = if asks_password() {
+        let (strategy, answer) = if asks_first() && email_code {
+            ("email_code", form.value("code"))
+        } else if asks_first() {
             ("password", form.value("password"))
         } else if backup_code.get_untracked() {
             ("backup_code", form.value("code"))
@@ -172,7 +192,17 @@ fn ReverificationDialog(
         <div class="modal-backdrop">
             <section class="card auth-card modal" role="dialog" aria-modal="true" aria-labelledby="reverify-title">
                 <h2 id="reverify-title">"Verification required"</h2>
-                {move || if asks_password() {
+                {move || if asks_first() && email_code {
+                    view! {
+                        <p class="subtitle">"Enter the verification code sent to " <strong>{email.clone()}</strong></p>
+                        <form on:submit=on_submit>
+                            <GlobalError error/>
+                            <Field label="Verification code" name="code" field="code" autocomplete="one-time-code" required=true error/>
+                            <SubmitButton pending/>
+                        </form>
+                        <button type="button" class="link" on:click=move |_| send_code()>"Resend code"</button>
+                    }.into_any()
+                } else if asks_first() {
                     view! {
                         <p class="subtitle">"Enter your current password to continue"</p>
                         <form on:submit=on_submit>
@@ -202,7 +232,8 @@ fn ReverificationDialog(
 }
 
 /// The fields a protected form shows after a plain (no JavaScript) post was refused for
-/// reverification: the password and/or the code, sent along with the form the next time.
+/// reverification: the password (or, for a user without one, the code the refusal emailed)
+/// and/or the authenticator code, sent along with the form the next time.
 #[component]
 pub(crate) fn ReverifyFields(
     /// The form's endpoint (its error comes back in the URL).
@@ -212,15 +243,24 @@ pub(crate) fn ReverifyFields(
     let requirement =
         super::hooks::error_in_url(endpoint).and_then(|e| e.reverification_required());
     requirement.map(|requirement| {
-        let needed = requirement.needed(
-            context
-                .snapshot
-                .with_untracked(|snapshot| snapshot.factor_verification_age),
-        );
+        let (ages, email_code) = context.snapshot.with_untracked(|snapshot| {
+            (
+                snapshot.factor_verification_age,
+                snapshot
+                    .user
+                    .as_ref()
+                    .is_some_and(|user| !user.password_enabled),
+            )
+        });
+        let needed = requirement.needed(ages);
         let none: Signal<Option<GatehouseError>> = Signal::stored(None);
         view! {
             <p class="subtitle" role="alert">"Verification required: confirm it's you, then submit again."</p>
-            {needed.first.then(|| view! {
+            {(needed.first && email_code).then(|| view! {
+                <p class="subtitle">"We emailed you a verification code."</p>
+                <Field label="Verification code" name="reverify_password" field="reverifyPassword" autocomplete="one-time-code" required=true error=none/>
+            })}
+            {(needed.first && !email_code).then(|| view! {
                 <Field label="Password" name="reverify_password" field="reverifyPassword" kind="password" autocomplete="current-password" required=true error=none/>
             })}
             {needed.second.then(|| view! {

@@ -535,3 +535,198 @@ fn user_agents_and_last_activity_read_as_people_say_them() {
         );
     }
 }
+
+/// A user who signed up with SSO (no password) and their session on a new browser at `now`.
+async fn passwordless_user(
+    flows: &Flows,
+    email: &str,
+    now: i64,
+) -> gatehouse::domain::outcome::Outcome {
+    let gatehouse = &flows.gatehouse;
+    let user_id = gatehouse
+        .store
+        .create_user(
+            gatehouse::domain::ports::NewUser {
+                email,
+                password_hash: None,
+                first_name: None,
+                last_name: None,
+            },
+            now,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let browser = flows.client().await;
+    session::finalize(
+        gatehouse,
+        session::FinalizeRequest {
+            client_id: &browser,
+            user_id: &user_id,
+            first_factor_at: now,
+            second_factor_at: None,
+            redirect_url: None,
+            fallback_url: "/",
+        },
+        now,
+    )
+    .await
+    .unwrap()
+}
+
+/// The emailed code, once the background send has written it to the outbox.
+async fn emailed_code(flows: &Flows, to: &str) -> String {
+    for _ in 0..200 {
+        if let Some(code) = flows.mailed_code(to) {
+            return code;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("no code was emailed to {to}");
+}
+
+#[tokio::test]
+async fn a_user_without_a_password_reverifies_with_an_emailed_code() {
+    let flows = Flows::new();
+    let gatehouse = &flows.gatehouse;
+    let signed_in = passwordless_user(&flows, "sso@example.com", T0).await;
+    let mut stale = holder(&flows, &signed_in, T0 + 11 * 60).await;
+    let refused = account::delete_account(gatehouse, &stale)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::SessionReverificationRequired);
+    // There is no password to ask for.
+    let wrong = account::reverify(
+        gatehouse,
+        &mut stale,
+        ReverifyStrategy::Password,
+        Secret::new(PASSWORD.into()),
+        T0 + 661,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(wrong.code, ErrorCode::FormPasswordIncorrect);
+
+    // Before a code is sent, none can match (and that is not counted as a guess).
+    let early = account::reverify(
+        gatehouse,
+        &mut stale,
+        ReverifyStrategy::EmailCode,
+        Secret::new("123456".into()),
+        T0 + 662,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(early.code, ErrorCode::ResourceNotFound);
+
+    account::send_reverification_code(gatehouse, &stale, T0 + 663)
+        .await
+        .unwrap();
+    let code = emailed_code(&flows, "sso@example.com").await;
+    let wrong_code = if code == "000000" { "111111" } else { "000000" };
+    let wrong = account::reverify(
+        gatehouse,
+        &mut stale,
+        ReverifyStrategy::EmailCode,
+        Secret::new(wrong_code.into()),
+        T0 + 664,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(wrong.code, ErrorCode::FormCodeIncorrect);
+    assert_eq!(wrong.field().as_deref(), Some("code"));
+    // Resending within 30 seconds is refused; the code stays the same.
+    let early_resend = account::send_reverification_code(gatehouse, &stale, T0 + 665)
+        .await
+        .unwrap_err();
+    assert_eq!(early_resend.code, ErrorCode::TooManyRequests);
+
+    account::reverify(
+        gatehouse,
+        &mut stale,
+        ReverifyStrategy::EmailCode,
+        Secret::new(code.clone()),
+        T0 + 666,
+    )
+    .await
+    .unwrap();
+    assert_eq!(stale.factor_verification_age, Some([0, -1]));
+    // Used once.
+    let again = account::reverify(
+        gatehouse,
+        &mut stale,
+        ReverifyStrategy::EmailCode,
+        Secret::new(code),
+        T0 + 667,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(again.code, ErrorCode::VerificationAlreadyVerified);
+    account::delete_account(gatehouse, &stale).await.unwrap();
+
+    // A user with a password re-verifies with it, not by email.
+    let with_password = flows.sign_up("pw@example.com", T0).await;
+    let holder = holder(&flows, &with_password, T0 + 20).await;
+    let refused = account::send_reverification_code(gatehouse, &holder, T0 + 21)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::RequestInvalid);
+}
+
+#[tokio::test]
+async fn parallel_wrong_emailed_codes_get_five_tries_between_them() {
+    let flows = Flows::new();
+    let gatehouse = flows.gatehouse.clone();
+    let signed_in = passwordless_user(&flows, "tries@example.com", T0).await;
+    let stale = holder(&flows, &signed_in, T0 + 11 * 60).await;
+    account::send_reverification_code(&gatehouse, &stale, T0 + 661)
+        .await
+        .unwrap();
+    let code = emailed_code(&flows, "tries@example.com").await;
+    let wrong_code = if code == "000000" { "111111" } else { "000000" };
+    let tries = (0..8).map(|_| {
+        let (gatehouse, mut holder) = (gatehouse.clone(), stale.clone());
+        tokio::spawn(async move {
+            account::reverify(
+                &gatehouse,
+                &mut holder,
+                ReverifyStrategy::EmailCode,
+                Secret::new(wrong_code.into()),
+                T0 + 662,
+            )
+            .await
+            .unwrap_err()
+            .code
+        })
+    });
+    let mut codes = Vec::new();
+    for try_ in tries {
+        codes.push(try_.await.unwrap());
+    }
+    let incorrect = codes
+        .iter()
+        .filter(|code| **code == ErrorCode::FormCodeIncorrect)
+        .count();
+    // Five tries are evaluated: four answer "incorrect", the fifth spends the code
+    // (`verification_failed`), and the other three are refused without being evaluated.
+    assert_eq!(incorrect, 4, "{codes:?}");
+    assert!(
+        codes.iter().all(|code| matches!(
+            code,
+            ErrorCode::FormCodeIncorrect | ErrorCode::VerificationFailed
+        )),
+        "{codes:?}"
+    );
+    // The code is spent: even the right one is refused now.
+    let mut holder = stale.clone();
+    let spent = account::reverify(
+        &gatehouse,
+        &mut holder,
+        ReverifyStrategy::EmailCode,
+        Secret::new(code),
+        T0 + 663,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(spent.code, ErrorCode::VerificationFailed);
+}

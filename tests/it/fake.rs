@@ -175,6 +175,7 @@ impl State {
             last_name: user.last_name.clone(),
             password_reset_required: user.password_reset_required,
             second_factor_enabled: user.second_factor_enabled,
+            password_enabled: user.password_hash.is_some(),
             active_org_id: org.as_ref().map(|(org, _)| (*org).clone()),
             active_org_slug: org.as_ref().and_then(|(org, _)| {
                 self.orgs

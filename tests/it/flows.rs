@@ -87,7 +87,17 @@ impl Flows {
             .unwrap()
     }
 
-    fn code_sent_to(&self, to: &str) -> String {
+    /// The code mailed to `to`, once one is in the outbox.
+    pub(crate) fn mailed_code(&self, to: &str) -> Option<String> {
+        let mail = std::fs::read_dir(&self.outbox)
+            .ok()?
+            .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+            .find(|text| text.contains(&format!("To: {to}")))?;
+        let subject = mail.lines().find(|l| l.starts_with("Subject: "))?;
+        Some(subject["Subject: ".len()..][..6].to_string())
+    }
+
+    pub(crate) fn code_sent_to(&self, to: &str) -> String {
         code_in_outbox(&self.outbox, to)
     }
 

@@ -110,6 +110,7 @@ fn pending() -> AuthSnapshot {
             email_address: "a@example.com".into(),
             first_name: None,
             last_name: None,
+            password_enabled: true,
         }),
         ..AuthSnapshot::default()
     }
