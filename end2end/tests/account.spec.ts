@@ -1,5 +1,5 @@
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { createOrganization, fillSignIn, gatehouseCli, hydrated, PASSWORD, signUpWithOrg, totp, uniqueEmail, uniqueOrg } from './helpers';
+import { createOrganization, fillSignIn, gatehouseCli, hydrated, latestCode, PASSWORD, signUpWithOrg, totp, uniqueEmail, uniqueOrg } from './helpers';
 import { OIDC_PORT } from './ports';
 
 // The account page (`<UserProfile/>`) and reverification. A session just signed in is fresh for
@@ -17,6 +17,23 @@ async function signInElsewhere(browser: Browser, email: string, password = PASSW
   await fillSignIn(page, email, password);
   await expect(page).toHaveURL(/\/dashboard$/);
   return page;
+}
+
+/** Signs a new user up through SSO (no password) in `page`'s browser; returns the email. */
+async function ssoOnlyUser(page: Page): Promise<string> {
+  const provider = `http://127.0.0.1:${OIDC_PORT}`;
+  const email = uniqueEmail('acct-sso');
+  await page.goto('/sign-up');
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Continue with Test IdP' }).click();
+  await expect(page).toHaveURL(new RegExp(`^${provider}/interaction/`));
+  await page.getByPlaceholder('Enter any login').fill(email);
+  await page.getByPlaceholder('and password').fill('anything');
+  await page.getByRole('button', { name: 'Sign-in' }).click();
+  await page.getByRole('button', { name: 'Continue', exact: true }).click();
+  await createOrganization(page, uniqueOrg('AcctSso'));
+  await expect(page).toHaveURL(/\/dashboard$/);
+  return email;
 }
 
 async function fillNewPassword(page: Page): Promise<void> {
@@ -172,18 +189,7 @@ test.describe('account page', () => {
 
   test('connected accounts: listed, and removable except the last way to sign in', async ({ page }) => {
     // An SSO-only user (no password): the link is their only way in.
-    const provider = `http://127.0.0.1:${OIDC_PORT}`;
-    const ssoEmail = uniqueEmail('acct-sso');
-    await page.goto('/sign-up');
-    await hydrated(page);
-    await page.getByRole('button', { name: 'Continue with Test IdP' }).click();
-    await expect(page).toHaveURL(new RegExp(`^${provider}/interaction/`));
-    await page.getByPlaceholder('Enter any login').fill(ssoEmail);
-    await page.getByPlaceholder('and password').fill('anything');
-    await page.getByRole('button', { name: 'Sign-in' }).click();
-    await page.getByRole('button', { name: 'Continue', exact: true }).click();
-    await createOrganization(page, uniqueOrg('AcctSso'));
-    await expect(page).toHaveURL(/\/dashboard$/);
+    const ssoEmail = await ssoOnlyUser(page);
 
     await page.goto('/account');
     await hydrated(page);
@@ -205,6 +211,53 @@ test.describe('account page', () => {
   });
 });
 
+test.describe('reverification without a password', () => {
+  test('an SSO-only user re-verifies with an emailed code, then the change happens by itself', async ({ page, browser }) => {
+    const email = await ssoOnlyUser(page);
+    gatehouseCli(['session', 'require-reverification', '--email', email]);
+    await page.goto('/account');
+    await hydrated(page);
+    await fillNewPassword(page);
+    await page.getByRole('button', { name: 'Set password' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Verification required' });
+    await expect(dialog.getByText('Enter the verification code sent to')).toBeVisible();
+    await expect(dialog).toContainText(email);
+    const code = await latestCode(email);
+    await dialog.getByLabel('Verification code').fill(code === '000000' ? '111111' : '000000');
+    await dialog.getByRole('button', { name: 'Continue', exact: true }).click();
+    await expect(dialog.getByText('Incorrect code')).toBeVisible();
+    await dialog.getByLabel('Verification code').fill(code);
+    await dialog.getByRole('button', { name: 'Continue', exact: true }).click();
+    await expect(dialog).toBeHidden();
+    await expect(page.getByText('Password updated')).toBeVisible();
+    const again = await signInElsewhere(browser, email, NEW_PASSWORD);
+    await again.context().close();
+  });
+
+  test('without JavaScript the refused form comes back asking for the code it emailed', async ({ browser }) => {
+    const withJs = await browser.newContext();
+    const email = await ssoOnlyUser(await withJs.newPage());
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    await context.addCookies(await withJs.cookies());
+    await withJs.close();
+    const page = await context.newPage();
+    gatehouseCli(['session', 'require-reverification', '--email', email]);
+    await page.goto('/account');
+    await fillNewPassword(page);
+    await page.getByRole('button', { name: 'Set password' }).click();
+    await expect(page.getByText('We emailed you a verification code.')).toBeVisible();
+    const code = await latestCode(email);
+    await fillNewPassword(page);
+    await page.getByRole('textbox', { name: 'Verification code' }).fill(code);
+    await page.getByRole('button', { name: 'Set password' }).click();
+    await expect(page).toHaveURL(/\/account/);
+    await expect(page.getByText('Verification required')).toHaveCount(0);
+    const again = await signInElsewhere(browser, email, NEW_PASSWORD);
+    await again.context().close();
+    await context.close();
+  });
+});
+
 test.describe('account page without JavaScript', () => {
   test.use({ javaScriptEnabled: false });
 
@@ -223,6 +276,18 @@ test.describe('account page without JavaScript', () => {
     await expect(page.getByText('Verification required')).toHaveCount(0);
     const again = await signInElsewhere(browser, email, NEW_PASSWORD);
     await again.context().close();
+  });
+
+  test('a refused plain form comes back with its error next to the field, and nothing changed', async ({ page }) => {
+    const email = uniqueEmail('acct-name-nojs');
+    await signUpWithOrg(page, email, { js: false });
+    await page.goto('/account');
+    await page.getByLabel('First name').fill('x'.repeat(300));
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect(page).toHaveURL(/\/account/);
+    await expect(page.getByText(/This field must be at most \d+ characters long\./)).toBeVisible();
+    await page.goto('/account');
+    await expect(page.getByLabel('First name')).toHaveValue('');
   });
 
   test('an authenticator app is added as plain forms: the QR code, then its code, then the backup codes', async ({ page }) => {

@@ -36,10 +36,17 @@ struct FormState {
 }
 
 impl FormState {
-    fn new() -> Self {
+    /// The state of a form posting to `endpoints`: a plain (no JavaScript) post refused by one
+    /// of them comes back with its error in the URL, shown next to the form. (A reverification
+    /// refusal is not an error to show: the form asks for the password instead.)
+    fn new(endpoints: &[&'static str]) -> Self {
+        let refused = endpoints
+            .iter()
+            .find_map(|endpoint| super::hooks::error_in_url(endpoint))
+            .filter(|error| error.reverification_required().is_none());
         Self {
             pending: RwSignal::new(false),
-            error: RwSignal::new(None),
+            error: RwSignal::new(refused),
             done: RwSignal::new(None),
         }
     }
@@ -99,11 +106,15 @@ pub fn UserProfile() -> impl IntoView {
     let profile = Resource::new(|| (), |_| api::account_overview());
     // Created once: a reload of the data after a change keeps each form's result line.
     let states = Sections {
-        name: FormState::new(),
-        password: FormState::new(),
-        two_step: FormState::new(),
-        connected: FormState::new(),
-        devices: FormState::new(),
+        name: FormState::new(&[endpoint::UPDATE_NAME]),
+        password: FormState::new(&[endpoint::CHANGE_PASSWORD]),
+        two_step: FormState::new(&[
+            endpoint::TWO_STEP,
+            endpoint::VERIFY_TOTP,
+            endpoint::BACKUP_CODES_SAVED,
+        ]),
+        connected: FormState::new(&[endpoint::UNLINK]),
+        devices: FormState::new(&[endpoint::REVOKE_SESSION]),
     };
     view! {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
@@ -441,7 +452,7 @@ fn ActiveDevices(
 
 #[component]
 fn DeleteAccountSection() -> impl IntoView {
-    let state = FormState::new();
+    let state = FormState::new(&[endpoint::DELETE_ACCOUNT]);
     let (context, go) = (auth_context(), GoTo::new());
     let delete =
         use_reverification(|confirmation: String| api::delete_account(confirmation, None, None));
