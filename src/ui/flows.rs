@@ -6,7 +6,7 @@ use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 
 use super::{
     fields::{ActionError, Field, GlobalError, SubmitButton},
-    hooks::{sign_in_for, sign_up_for, use_session_list, Submitted},
+    hooks::{sign_in_for, sign_up_for, use_session_list, SessionList, Submitted},
     provider::{auth_context, AuthContext},
 };
 use crate::{
@@ -606,7 +606,17 @@ pub fn SignOutButton(
     #[prop(optional, into)]
     label: Option<String>,
 ) -> impl IntoView {
-    let sessions = use_session_list();
+    sign_out_form(use_session_list(), session_id, redirect_url, label)
+}
+
+/// The sign-out form on an existing session list (`<UserButton/>` shares its own, so a page
+/// renders one set of request signals rather than one per button).
+pub(crate) fn sign_out_form(
+    sessions: SessionList,
+    session_id: Option<SessionId>,
+    redirect_url: Option<String>,
+    label: Option<String>,
+) -> impl IntoView {
     let id = session_id.as_ref().map(|id| id.as_str().to_string());
     let target = redirect_url.clone();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
 use super::{
-    flows::SignOutButton,
+    flows::sign_out_form,
     hooks::{use_session_list, Submitted},
     provider::auth_context,
 };
@@ -109,7 +109,7 @@ pub fn UserButton(
                         <span class="email">{user.email_address.clone()}</span>
                     </p>
                     <a href=profile_url.clone()>"Manage account"</a>
-                    <SignOutButton session_id=current.clone()/>
+                    {sign_out_form(sessions, Some(current.clone()), None, None)}
                     {has_others.then(|| view! {
                         <ul class="other-sessions" aria-label="Other accounts">
                             {others.into_iter().map(|session| view! {
@@ -129,7 +129,7 @@ pub fn UserButton(
                         </ul>
                     })}
                     {add_account_url.clone().map(|url| view! { <a href=url>"Add account"</a> })}
-                    {has_others.then(|| view! { <SignOutButton label="Sign out of all accounts"/> })}
+                    {has_others.then(|| sign_out_form(sessions, None, None, Some("Sign out of all accounts".to_string())))}
                 </div>
             </details>
         })
