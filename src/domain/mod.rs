@@ -5,6 +5,7 @@ pub mod account;
 pub mod codes;
 pub mod email;
 pub mod ids;
+pub mod jwt;
 pub mod lockout;
 pub mod mfa;
 pub mod organization;

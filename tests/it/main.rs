@@ -13,6 +13,7 @@ mod domain;
 mod fake;
 mod flows;
 mod http;
+mod jwt;
 mod model;
 mod multi_session;
 mod oidc;

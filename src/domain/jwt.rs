@@ -1,0 +1,163 @@
+//! Session tokens (issue 10, first step): the claims of Clerk's v2 session token, built from a
+//! resolved session as a pure function of the snapshot and the time. Signing (RS256 with keys
+//! kept in the database), the JWKS endpoint and `get_token()` build on this.
+
+use serde::Serialize;
+
+use super::Timestamp;
+use crate::model::{AuthSnapshot, SessionStatus};
+
+/// Clerk's token version.
+pub const TOKEN_VERSION: u8 = 2;
+/// `nbf` lies this far before `iat`, so a verifier whose clock runs a little behind accepts a
+/// fresh token.
+pub const NOT_BEFORE_LEEWAY_SECONDS: i64 = 10;
+
+/// The active organization in a token (`o`): id, slug, role without the `org:` prefix, and the
+/// custom permissions as Clerk encodes them — `per` the distinct actions, `fpm` one bitmask per
+/// feature of the top-level `fea` (bit 0 = the first action of `per`). System permissions
+/// (`org:sys_…`) are never in the token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OrgClaims {
+    /// Organization id.
+    pub id: String,
+    /// Slug.
+    pub slg: String,
+    /// Role, e.g. `admin`.
+    pub rol: String,
+    /// Distinct permission actions, comma-separated (`read,manage`).
+    pub per: String,
+    /// Per feature of `fea`, the bitmask of its actions in `per` (`3,1`).
+    pub fpm: String,
+}
+
+/// The claims of a session token (Clerk v2).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SessionClaims {
+    /// The instance's public URL.
+    pub iss: String,
+    /// The user id.
+    pub sub: String,
+    /// The session id.
+    pub sid: String,
+    /// `pending`, only for a pending session.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sts: Option<&'static str>,
+    /// The origin that asked for the token, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub azp: Option<String>,
+    /// Minutes since each factor was verified (`-1` = not enabled).
+    pub fva: [i64; 2],
+    /// The active organization.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub o: Option<OrgClaims>,
+    /// The organization's features, `o:<feature>` comma-separated (what `o.fpm` indexes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fea: Option<String>,
+    /// Expiry.
+    pub exp: Timestamp,
+    /// Issued at.
+    pub iat: Timestamp,
+    /// Not before.
+    pub nbf: Timestamp,
+    /// Token id.
+    pub jti: String,
+    /// `2`.
+    pub v: u8,
+}
+
+/// What a token is issued for, besides the session.
+#[derive(Clone, Debug)]
+pub struct TokenRequest<'a> {
+    /// The instance's public URL (`iss`).
+    pub issuer: &'a str,
+    /// The requesting origin (`azp`).
+    pub authorized_party: Option<&'a str>,
+    /// Lifetime in seconds (`tokens.lifetime_seconds`).
+    pub lifetime_seconds: i64,
+    /// A fresh random token id (`jti`).
+    pub token_id: String,
+}
+
+/// The claims for the snapshot's session at `now`; `None` when there is no session (a pending
+/// session gets a token, marked `sts: pending`, as in Clerk).
+pub fn session_claims(
+    snapshot: &AuthSnapshot,
+    request: TokenRequest<'_>,
+    now: Timestamp,
+) -> Option<SessionClaims> {
+    let (session_id, user) = (snapshot.session_id.as_ref()?, snapshot.user.as_ref()?);
+    let (o, fea) = match (&snapshot.org_id, &snapshot.org_slug, &snapshot.org_role) {
+        (Some(id), Some(slug), Some(role)) => {
+            let (fea, per, fpm) = encode_permissions(&snapshot.org_permissions);
+            let claims = OrgClaims {
+                id: id.as_str().to_string(),
+                slg: slug.clone(),
+                rol: role.strip_prefix("org:").unwrap_or(role).to_string(),
+                per,
+                fpm,
+            };
+            (Some(claims), Some(fea).filter(|fea| !fea.is_empty()))
+        }
+        _ => (None, None),
+    };
+    Some(SessionClaims {
+        iss: request.issuer.trim_end_matches('/').to_string(),
+        sub: user.id.as_str().to_string(),
+        sid: session_id.as_str().to_string(),
+        sts: (snapshot.session_status == Some(SessionStatus::Pending)).then_some("pending"),
+        azp: request.authorized_party.map(str::to_string),
+        fva: snapshot.factor_verification_age.unwrap_or([-1, -1]),
+        o,
+        fea,
+        exp: now + request.lifetime_seconds,
+        iat: now,
+        nbf: now - NOT_BEFORE_LEEWAY_SECONDS,
+        jti: request.token_id,
+        v: TOKEN_VERSION,
+    })
+}
+
+/// Clerk's permission encoding: (`fea`, `per`, `fpm`) from `org:<feature>:<action>` strings,
+/// in the order they first appear; system permissions (`org:sys_…`) are left out.
+pub fn encode_permissions(permissions: &[String]) -> (String, String, String) {
+    let mut features: Vec<(&str, u64)> = Vec::new();
+    let mut actions: Vec<&str> = Vec::new();
+    for permission in permissions {
+        let Some((feature, action)) = permission
+            .strip_prefix("org:")
+            .and_then(|rest| rest.split_once(':'))
+        else {
+            continue;
+        };
+        if feature.starts_with("sys_") {
+            continue;
+        }
+        let bit = match actions.iter().position(|known| *known == action) {
+            Some(index) => index,
+            None => {
+                actions.push(action);
+                actions.len() - 1
+            }
+        };
+        // More than 64 distinct actions cannot be encoded; such a permission is left out.
+        let Some(mask) = 1u64.checked_shl(u32::try_from(bit).unwrap_or(u32::MAX)) else {
+            continue;
+        };
+        match features.iter_mut().find(|(known, _)| *known == feature) {
+            Some((_, bits)) => *bits |= mask,
+            None => features.push((feature, mask)),
+        }
+    }
+    let fea = features
+        .iter()
+        .map(|(feature, _)| format!("o:{feature}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let fpm = features
+        .iter()
+        .map(|(_, bits)| bits.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    (fea, actions.join(","), fpm)
+}
