@@ -45,6 +45,20 @@ enum Command {
     /// Manage sessions.
     #[command(subcommand)]
     Session(SessionCommand),
+    /// Manage the session tokens' signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Sign tokens with a new key from now on; the replaced key stays published in the JWKS
+    /// for the grace period, so tokens it signed keep verifying until they expire.
+    Rotate {
+        /// How long the replaced key stays published, in hours.
+        #[arg(long, default_value_t = 24)]
+        grace_hours: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -258,6 +272,16 @@ async fn execute(command: Command) -> Result<(), String> {
             }
             Ok(())
         }
+        Command::Keys(KeysCommand::Rotate { grace_hours }) => {
+            if grace_hours < 0 {
+                return Err("--grace-hours: must not be negative".to_string());
+            }
+            let kid = domain::jwt::rotate_signing_key(&store, grace_hours * 3600, domain::now())
+                .await
+                .map_err(|e| e.long_message)?;
+            println!("{kid}: signs session tokens from now on");
+            Ok(())
+        }
         Command::Session(SessionCommand::RequireReverification { email, session }) => {
             let user_id = match &email {
                 Some(email) => Some(user_id_for(&store, email, "--email").await?),
@@ -394,6 +418,9 @@ async fn serve(config: Config, store: SqliteStore) -> Result<(), String> {
     options.hash_files = options.hash_files || hash_file_present(&options);
     let addr = options.site_addr;
     let gatehouse = core(config, store)?;
+    domain::jwt::ensure_signing_key(gatehouse.store.as_ref(), domain::now())
+        .await
+        .map_err(|e| e.long_message)?;
     spawn_counter_pruning(gatehouse.clone());
     let app = demo_app_with(gatehouse, options);
     use axum::serve::ListenerExt;

@@ -1,11 +1,22 @@
-//! Session tokens (issue 10, first step): the claims of Clerk's v2 session token, built from a
-//! resolved session as a pure function of the snapshot and the time. Signing (RS256 with keys
-//! kept in the database), the JWKS endpoint and `get_token()` build on this.
+//! Session tokens: the claims of Clerk's v2 session token, built from a resolved session as a
+//! pure function of the snapshot and the time; RS256 signing with keys kept in the database
+//! (made at first start, rotated with `gatehouse keys rotate`), and the public keys as a JWKS.
 
+use jsonwebtoken::{
+    jwk::{
+        AlgorithmParameters, CommonParameters, Jwk, JwkSet, KeyAlgorithm, PublicKeyUse,
+        RSAKeyParameters, RSAKeyType,
+    },
+    Algorithm, EncodingKey, Header,
+};
 use serde::Serialize;
 
-use super::Timestamp;
-use crate::model::{AuthSnapshot, SessionStatus};
+use super::{
+    ports::{SigningKeyRow, Storage},
+    secret::Secret,
+    Timestamp,
+};
+use crate::model::{AuthError, AuthSnapshot, SessionStatus};
 
 /// Clerk's token version.
 pub const TOKEN_VERSION: u8 = 2;
@@ -160,4 +171,108 @@ pub fn encode_permissions(permissions: &[String]) -> (String, String, String) {
         .collect::<Vec<_>>()
         .join(",");
     (fea, actions.join(","), fpm)
+}
+
+/// How long a replaced signing key stays published after `gatehouse keys rotate`: far longer
+/// than a token lives or a verifier caches the JWKS.
+pub const ROTATION_GRACE_SECONDS: i64 = 24 * 3600;
+/// RSA modulus size of the signing keys.
+const RSA_BITS: usize = 2048;
+
+/// A new RS256 signing key made at `now` (2048-bit RSA; the id is random).
+pub fn generate_signing_key(now: Timestamp) -> Result<SigningKeyRow, AuthError> {
+    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+    use rsa::{pkcs1::EncodeRsaPrivateKey, traits::PublicKeyParts};
+
+    let private = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, RSA_BITS)
+        .map_err(|e| super::internal("signing key generation failed", e))?;
+    let der = private
+        .to_pkcs1_der()
+        .map_err(|e| super::internal("signing key encoding failed", e))?;
+    Ok(SigningKeyRow {
+        kid: super::ids::new_row_id("ins"),
+        private_key: Secret::new(der.as_bytes().to_vec()),
+        modulus: URL_SAFE_NO_PAD.encode(private.n().to_bytes_be()),
+        exponent: URL_SAFE_NO_PAD.encode(private.e().to_bytes_be()),
+        created_at: now,
+        retired_at: None,
+    })
+}
+
+/// Makes the first signing key when there is none (at startup); of two racing instances, one
+/// key wins and both use it.
+pub async fn ensure_signing_key(store: &dyn Storage, now: Timestamp) -> Result<(), AuthError> {
+    let keys = store.published_signing_keys(now).await?;
+    if keys.iter().any(|key| key.retired_at.is_none()) {
+        return Ok(());
+    }
+    let key = generate_signing_key(now)?;
+    if store.add_first_signing_key(&key).await? {
+        tracing::info!(kid = %key.kid, "session-token signing key created");
+    }
+    Ok(())
+}
+
+/// `gatehouse keys rotate`: a new signing key from now on; the replaced ones stay published for
+/// `grace_seconds`, so tokens they signed keep verifying until they expire. Returns the new id.
+pub async fn rotate_signing_key(
+    store: &dyn Storage,
+    grace_seconds: i64,
+    now: Timestamp,
+) -> Result<String, AuthError> {
+    let key = generate_signing_key(now)?;
+    store
+        .rotate_signing_key(&key, now + grace_seconds.max(0), now)
+        .await?;
+    tracing::info!(kid = %key.kid, "session-token signing key rotated");
+    Ok(key.kid)
+}
+
+/// The public keys to verify tokens with (`/.well-known/jwks.json`): the signing key and the
+/// replaced ones still in their grace period.
+pub async fn jwks(store: &dyn Storage, now: Timestamp) -> Result<JwkSet, AuthError> {
+    let keys = store.published_signing_keys(now).await?;
+    Ok(JwkSet {
+        keys: keys.iter().map(public_jwk).collect(),
+    })
+}
+
+fn public_jwk(key: &SigningKeyRow) -> Jwk {
+    Jwk {
+        common: CommonParameters {
+            public_key_use: Some(PublicKeyUse::Signature),
+            key_algorithm: Some(KeyAlgorithm::RS256),
+            key_id: Some(key.kid.clone()),
+            ..CommonParameters::default()
+        },
+        algorithm: AlgorithmParameters::RSA(RSAKeyParameters {
+            key_type: RSAKeyType::RSA,
+            n: key.modulus.clone(),
+            e: key.exponent.clone(),
+        }),
+    }
+}
+
+/// Signs `claims` (RS256) with the current signing key, making one if there is none.
+pub async fn sign<T: Serialize + Sync>(
+    store: &dyn Storage,
+    claims: &T,
+    now: Timestamp,
+) -> Result<String, AuthError> {
+    let mut keys = store.published_signing_keys(now).await?;
+    if !keys.iter().any(|key| key.retired_at.is_none()) {
+        ensure_signing_key(store, now).await?;
+        keys = store.published_signing_keys(now).await?;
+    }
+    let key = keys
+        .iter()
+        .find(|key| key.retired_at.is_none())
+        .ok_or_else(AuthError::internal)?;
+    let header = Header {
+        kid: Some(key.kid.clone()),
+        ..Header::new(Algorithm::RS256)
+    };
+    let encoding = EncodingKey::from_rsa_der(key.private_key.expose());
+    jsonwebtoken::encode(&header, claims, &encoding)
+        .map_err(|e| super::internal("session token signing failed", e))
 }

@@ -71,6 +71,25 @@ pub fn error_response(error: GatehouseError) -> (StatusCode, Json<GatehouseError
     (status, Json(error))
 }
 
+/// Where the session tokens' public keys are published (SPEC §3.1).
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+
+/// `/.well-known/jwks.json`: the signing key and the replaced ones still in their grace period.
+/// Verifiers may cache it for five minutes (a rotated key is published a day, far longer).
+async fn jwks(State(state): State<AppState>) -> Response {
+    match crate::domain::jwt::jwks(state.gatehouse.store.as_ref(), domain::now()).await {
+        Ok(set) => (
+            [(
+                header::CACHE_CONTROL,
+                "public, max-age=300, must-revalidate",
+            )],
+            Json(set),
+        )
+            .into_response(),
+        Err(error) => error_response(error.into()).into_response(),
+    }
+}
+
 /// Builds the app: Leptos routes (with the core in context for server functions), `/healthz`,
 /// `/api/me`, and the layers (origin check → auth resolution → protection).
 pub fn router<IV, SV>(state: AppState, app: fn() -> IV, shell: fn(LeptosOptions) -> SV) -> Router
@@ -94,6 +113,7 @@ where
     let app = Router::new()
         .nest_service(&format!("/{}", options.site_pkg_dir), assets)
         .route("/healthz", get(|| async { "ok" }))
+        .route(JWKS_PATH, get(jwks))
         .route("/api/me", get(me))
         .route("/sso/callback/{connection}", get(sso::callback))
         .leptos_routes_with_context(
@@ -239,7 +259,7 @@ async fn resolve_auth(
         }
         return response;
     }
-    if request.uri().path() == "/healthz" {
+    if matches!(request.uri().path(), "/healthz" | JWKS_PATH) {
         return next.run(request).await;
     }
     let token =

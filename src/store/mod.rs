@@ -9,6 +9,7 @@ mod external_accounts;
 mod limits;
 mod mfa;
 mod organizations;
+mod signing_keys;
 mod users;
 
 use std::{str::FromStr, time::Duration};

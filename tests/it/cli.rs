@@ -397,3 +397,43 @@ async fn unlock_session_revoke_and_password_reset_end_sessions() {
     assert!(ended.status.success(), "{}", text(&ended.stderr));
     assert_eq!(live(store.clone()).await, 0);
 }
+
+#[tokio::test]
+async fn keys_rotate_adds_a_signing_key_and_keeps_the_old_one_published() {
+    use gatehouse::{domain::jwt, store::SqliteStore as Store};
+    let dir = tempfile::tempdir().unwrap();
+    let first = gatehouse(dir.path(), &["keys", "rotate"], &[]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let second = gatehouse(dir.path(), &["keys", "rotate", "--grace-hours", "2"], &[]);
+    assert!(second.status.success(), "{}", text(&second.stderr));
+    let new_kid = text(&second.stdout);
+    let new_kid = new_kid.split(':').next().unwrap();
+    let bad = gatehouse(dir.path(), &["keys", "rotate", "--grace-hours=-1"], &[]);
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad.stderr).contains("--grace-hours"),
+        "{}",
+        text(&bad.stderr)
+    );
+
+    let store = Store::open(&format!("sqlite://{}/cli.db", dir.path().display()))
+        .await
+        .unwrap();
+    let now = gatehouse::domain::now();
+    let published = jwt::jwks(&store, now).await.unwrap();
+    assert_eq!(
+        published.keys.len(),
+        2,
+        "the replaced key is still published"
+    );
+    assert_eq!(published.keys[0].common.key_id.as_deref(), Some(new_kid));
+    assert_eq!(
+        jwt::jwks(&store, now + 2 * 3600 + 60)
+            .await
+            .unwrap()
+            .keys
+            .len(),
+        1,
+        "and no longer after its grace period"
+    );
+}

@@ -14,8 +14,9 @@ use gatehouse::{
             Attempts, ClientActivity, Clients, CodeKey, Codes, ExternalAccountRow,
             ExternalAccounts, ExternalIdentity, Factors, Limits, NewBackupCodes, NewSession,
             NewUser, OrganizationRow, Organizations, ReservedCodeTry, ResolvedClientRow,
-            ResolvedSession, SignUpRecord, StoredSignIn, TotpConfirmation, TotpFactor, Unlink,
-            UserCreation, UserListRow, UserRecord, UserSessionRow, Users, VerifiedFactor,
+            ResolvedSession, SignUpRecord, SigningKeyRow, SigningKeys, StoredSignIn,
+            TotpConfirmation, TotpFactor, Unlink, UserCreation, UserListRow, UserRecord,
+            UserSessionRow, Users, VerifiedFactor,
         },
         secret::Secret,
         Timestamp,
@@ -77,8 +78,15 @@ struct MemberRow {
     role: String,
 }
 
+#[derive(Clone, Debug)]
+struct StoredKey {
+    row: SigningKeyRow,
+    publish_until: Option<Timestamp>,
+}
+
 #[derive(Default)]
 struct State {
+    signing_keys: Vec<StoredKey>,
     users: Vec<User>,
     clients: Vec<Client>,
     sessions: Vec<Session>,
@@ -1435,5 +1443,74 @@ impl ExternalAccounts for FakeStore {
         state.external.retain(|row| row.id != id);
         state.external_owner.remove(id);
         Ok(Unlink::Removed)
+    }
+}
+
+#[async_trait]
+impl SigningKeys for FakeStore {
+    async fn published_signing_keys(
+        &self,
+        now: Timestamp,
+    ) -> Result<Vec<SigningKeyRow>, AuthError> {
+        let mut keys: Vec<SigningKeyRow> = self
+            .state()
+            .signing_keys
+            .iter()
+            .filter(|key| {
+                key.row.retired_at.is_none() || key.publish_until.is_some_and(|until| until > now)
+            })
+            .map(|key| key.row.clone())
+            .collect();
+        keys.sort_by(|a, b| {
+            (
+                a.retired_at.is_some(),
+                std::cmp::Reverse(a.created_at),
+                &a.kid,
+            )
+                .cmp(&(
+                    b.retired_at.is_some(),
+                    std::cmp::Reverse(b.created_at),
+                    &b.kid,
+                ))
+        });
+        Ok(keys)
+    }
+
+    async fn add_first_signing_key(&self, key: &SigningKeyRow) -> Result<bool, AuthError> {
+        let mut state = self.state();
+        if state
+            .signing_keys
+            .iter()
+            .any(|k| k.row.retired_at.is_none())
+        {
+            return Ok(false);
+        }
+        state.signing_keys.push(StoredKey {
+            row: key.clone(),
+            publish_until: None,
+        });
+        Ok(true)
+    }
+
+    async fn rotate_signing_key(
+        &self,
+        key: &SigningKeyRow,
+        publish_until: Timestamp,
+        now: Timestamp,
+    ) -> Result<(), AuthError> {
+        let mut state = self.state();
+        for old in state
+            .signing_keys
+            .iter_mut()
+            .filter(|k| k.row.retired_at.is_none())
+        {
+            old.row.retired_at = Some(now);
+            old.publish_until = Some(publish_until);
+        }
+        state.signing_keys.push(StoredKey {
+            row: key.clone(),
+            publish_until: None,
+        });
+        Ok(())
     }
 }

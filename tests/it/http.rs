@@ -2022,3 +2022,15 @@ async fn the_sso_callback_refuses_answers_it_did_not_ask_for_and_says_why_on_sig
     assert!(page.body.contains("Something went wrong"));
     assert!(!page.body.contains("<script>alert"));
 }
+
+#[tokio::test]
+async fn the_jwks_is_public_and_cacheable() {
+    let mut app = TestApp::new().await;
+    let reply = app.get("/.well-known/jwks.json").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(
+        reply.headers["cache-control"],
+        "public, max-age=300, must-revalidate"
+    );
+    assert!(reply.json()["keys"].is_array(), "{}", reply.body);
+}

@@ -2,7 +2,10 @@
 //! encoding read back the way Clerk's parser reads it.
 
 use gatehouse::{
-    domain::jwt::{encode_permissions, session_claims, TokenRequest, NOT_BEFORE_LEEWAY_SECONDS},
+    domain::{
+        jwt::{encode_permissions, session_claims, TokenRequest, NOT_BEFORE_LEEWAY_SECONDS},
+        ports::Storage,
+    },
     model::{AuthSnapshot, SessionStatus, TaskKey, UserSummary},
 };
 
@@ -138,4 +141,90 @@ fn the_active_organization_is_encoded_as_clerk_reads_it() {
     let claims = session_claims(&snapshot, request(), T0).unwrap();
     assert_eq!(claims.o.unwrap().rol, "member");
     assert!(claims.fea.is_none());
+}
+
+/// Verifies `token` with the key of its `kid` in `jwks`, as any JWT library would.
+fn verify(token: &str, jwks: &jsonwebtoken::jwk::JwkSet) -> Result<serde_json::Value, String> {
+    let header = jsonwebtoken::decode_header(token).map_err(|e| e.to_string())?;
+    let kid = header.kid.ok_or("no kid")?;
+    let jwk = jwks.find(&kid).ok_or("unknown kid")?;
+    let key = jsonwebtoken::DecodingKey::from_jwk(jwk).map_err(|e| e.to_string())?;
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    // The claims carry a fixed test clock; this checks the signature and the key only.
+    validation.validate_exp = false;
+    validation.required_spec_claims.clear();
+    jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation)
+        .map(|data| data.claims)
+        .map_err(|e| e.to_string())
+}
+
+async fn keys_sign_verify_and_rotate_with_a_grace_period(store: &dyn Storage) {
+    use gatehouse::domain::jwt::{ensure_signing_key, jwks, rotate_signing_key, sign};
+
+    assert!(jwks(store, T0).await.unwrap().keys.is_empty());
+    ensure_signing_key(store, T0).await.unwrap();
+    ensure_signing_key(store, T0 + 1).await.unwrap();
+    let first = jwks(store, T0 + 1).await.unwrap();
+    assert_eq!(first.keys.len(), 1, "made once");
+    let published = serde_json::to_value(&first).unwrap();
+    let key = &published["keys"][0];
+    assert_eq!(
+        (
+            key["kty"].as_str(),
+            key["alg"].as_str(),
+            key["use"].as_str()
+        ),
+        (Some("RSA"), Some("RS256"), Some("sig"))
+    );
+    assert!(key.get("d").is_none(), "no private part is published");
+
+    let claims = session_claims(&active(), request(), T0 + 2).unwrap();
+    let old_token = sign(store, &claims, T0 + 2).await.unwrap();
+    assert_eq!(verify(&old_token, &first).unwrap()["sid"], "sess_1");
+    // A token whose payload was changed no longer verifies.
+    let mut parts: Vec<&str> = old_token.split('.').collect();
+    let forged_claims = {
+        use base64::Engine;
+        let mut forged = claims.clone();
+        forged.sub = "user_2".into();
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(serde_json::to_vec(&forged).unwrap())
+    };
+    parts[1] = &forged_claims;
+    assert!(verify(&parts.join("."), &first).is_err());
+
+    // Rotation: the new key signs; the old one is still published during the grace period.
+    let new_kid = rotate_signing_key(store, 3600, T0 + 10).await.unwrap();
+    let during = jwks(store, T0 + 20).await.unwrap();
+    assert_eq!(during.keys.len(), 2);
+    assert_eq!(
+        during.keys[0].common.key_id.as_deref(),
+        Some(new_kid.as_str())
+    );
+    let new_token = sign(store, &claims, T0 + 20).await.unwrap();
+    assert_eq!(
+        jsonwebtoken::decode_header(&new_token)
+            .unwrap()
+            .kid
+            .as_deref(),
+        Some(new_kid.as_str())
+    );
+    assert!(verify(&old_token, &during).is_ok());
+    assert!(verify(&new_token, &during).is_ok());
+    // After it, only the new key is published: the old token no longer verifies.
+    let after = jwks(store, T0 + 10 + 3600).await.unwrap();
+    assert_eq!(after.keys.len(), 1);
+    assert_eq!(verify(&old_token, &after).unwrap_err(), "unknown kid");
+    assert!(verify(&new_token, &after).is_ok());
+}
+
+#[tokio::test]
+async fn sqlite_keys_sign_verify_and_rotate_with_a_grace_period() {
+    let (_dir, store) = crate::store::temp_store().await;
+    keys_sign_verify_and_rotate_with_a_grace_period(&store).await;
+}
+
+#[tokio::test]
+async fn fake_keys_sign_verify_and_rotate_with_a_grace_period() {
+    keys_sign_verify_and_rotate_with_a_grace_period(&crate::fake::FakeStore::default()).await;
 }
