@@ -418,9 +418,14 @@ async fn serve(config: Config, store: SqliteStore) -> Result<(), String> {
     options.hash_files = options.hash_files || hash_file_present(&options);
     let addr = options.site_addr;
     let gatehouse = core(config, store)?;
-    domain::jwt::ensure_signing_key(gatehouse.store.as_ref(), domain::now())
-        .await
-        .map_err(|e| e.long_message)?;
+    // Made in the background: generating an RSA key must not delay the first response (signing
+    // makes one itself if it is asked before this finishes).
+    let keys = gatehouse.store.clone();
+    tokio::spawn(async move {
+        if let Err(error) = domain::jwt::ensure_signing_key(keys.as_ref(), domain::now()).await {
+            tracing::error!(%error, "session-token signing key not created");
+        }
+    });
     spawn_counter_pruning(gatehouse.clone());
     let app = demo_app_with(gatehouse, options);
     use axum::serve::ListenerExt;
