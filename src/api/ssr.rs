@@ -99,10 +99,7 @@ pub async fn respond_reverified<T>(result: Result<T, GatehouseError>) -> Result<
     };
     let snapshot = request_auth().snapshot;
     let needs_email_code = is_form_post()
-        && snapshot
-            .user
-            .as_ref()
-            .is_some_and(|user| !user.password_enabled)
+        && snapshot.reverifies_by_email()
         && requirement.needed(snapshot.factor_verification_age).first;
     if needs_email_code {
         if let (Ok(gatehouse), Ok(holder)) = (core(), AccountHolder::of(&snapshot)) {
@@ -858,7 +855,7 @@ async fn account_holder(
     let now = domain::now();
     // The first-factor field: the password, or the emailed code of a user without one.
     if let Some(answer) = non_empty(reverify_password) {
-        let strategy = if snapshot.user.is_some_and(|user| !user.password_enabled) {
+        let strategy = if snapshot.reverifies_by_email() {
             ReverifyStrategy::EmailCode
         } else {
             ReverifyStrategy::Password

@@ -71,6 +71,14 @@ impl AuthSnapshot {
         self.tasks.first().copied()
     }
 
+    /// Whether the session's user re-verifies their first factor with an emailed code: a user
+    /// without a password (signed up with SSO).
+    pub fn reverifies_by_email(&self) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|user| !user.password_enabled)
+    }
+
     /// Every live session of the browser (Clerk's `client.sessions`): the current one first,
     /// then the others, most recently current first.
     pub fn sessions(&self) -> Vec<SessionSummary> {

@@ -13,6 +13,21 @@ use crate::{
     model::{AuthError, ClientId, SessionId, UserId},
 };
 
+/// Ends every live session of the client (a single-session sign-in, sign out of all accounts).
+async fn end_sessions_of_client(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    client_id: &str,
+    now: Timestamp,
+) -> Result<(), AuthError> {
+    sqlx::query("UPDATE sessions SET ended_at = ? WHERE client_id = ? AND ended_at IS NULL")
+        .bind(now)
+        .bind(client_id)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+    Ok(())
+}
+
 #[async_trait]
 impl Clients for SqliteStore {
     async fn create_client(
@@ -64,14 +79,7 @@ impl Clients for SqliteStore {
             .await
             .map_err(db)?
         } else {
-            sqlx::query(
-                "UPDATE sessions SET ended_at = ? WHERE client_id = ? AND ended_at IS NULL",
-            )
-            .bind(now)
-            .bind(client_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+            end_sessions_of_client(&mut tx, client_id, now).await?;
             None
         };
         let id = match existing {
@@ -198,12 +206,7 @@ impl Clients for SqliteStore {
         now: Timestamp,
     ) -> Result<(), AuthError> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        sqlx::query("UPDATE sessions SET ended_at = ? WHERE client_id = ? AND ended_at IS NULL")
-            .bind(now)
-            .bind(client_id.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+        end_sessions_of_client(&mut tx, client_id.as_str(), now).await?;
         sqlx::query("UPDATE clients SET current_session_id = NULL WHERE id = ?")
             .bind(client_id.as_str())
             .execute(&mut *tx)

@@ -97,6 +97,12 @@ impl Flow {
         }
     }
 
+    /// Whether a request is running (the kit's buttons disable themselves meanwhile).
+    fn pending(self) -> Signal<bool> {
+        let fetch_status = self.fetch_status;
+        Signal::derive(move || fetch_status.get() == FetchStatus::Fetching)
+    }
+
     /// After a successful step: finalize when the flow completed, else the next step's page.
     fn follow(self, navigate: Option<Callback<NavigateArgs>>) {
         if let Some(change) = self.change.get_untracked() {
@@ -212,8 +218,7 @@ impl UseSignIn {
     }
 
     pub(crate) fn pending(self) -> Signal<bool> {
-        let fetch_status = self.fetch_status;
-        Signal::derive(move || fetch_status.get() == FetchStatus::Fetching)
+        self.flow.pending()
     }
 
     pub(crate) fn follow(self, navigate: Option<Callback<NavigateArgs>>) {
@@ -544,8 +549,7 @@ impl UseSignUp {
     }
 
     pub(crate) fn pending(self) -> Signal<bool> {
-        let fetch_status = self.fetch_status;
-        Signal::derive(move || fetch_status.get() == FetchStatus::Fetching)
+        self.flow.pending()
     }
 
     pub(crate) fn follow(self, navigate: Option<Callback<NavigateArgs>>) {
@@ -652,8 +656,7 @@ impl SessionList {
     }
 
     pub(crate) fn pending(self) -> Signal<bool> {
-        let fetch_status = self.fetch_status;
-        Signal::derive(move || fetch_status.get() == FetchStatus::Fetching)
+        self.flow.pending()
     }
 }
 

@@ -140,10 +140,12 @@ fn ReverificationDialog(
     let asks_first = move || requirement.needed(ages.get()).first;
     // A user without a password (SSO only) proves the first factor with an emailed code.
     let (email_code, email) = context.snapshot.with_untracked(|snapshot| {
-        let user = snapshot.user.as_ref();
         (
-            user.is_some_and(|user| !user.password_enabled),
-            user.map(|user| user.email_address.clone())
+            snapshot.reverifies_by_email(),
+            snapshot
+                .user
+                .as_ref()
+                .map(|user| user.email_address.clone())
                 .unwrap_or_default(),
         )
     });
@@ -246,10 +248,7 @@ pub(crate) fn ReverifyFields(
         let (ages, email_code) = context.snapshot.with_untracked(|snapshot| {
             (
                 snapshot.factor_verification_age,
-                snapshot
-                    .user
-                    .as_ref()
-                    .is_some_and(|user| !user.password_enabled),
+                snapshot.reverifies_by_email(),
             )
         });
         let needed = requirement.needed(ages);

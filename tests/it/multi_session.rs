@@ -4,8 +4,12 @@
 //! hands over to the next.
 
 use gatehouse::{
-    domain::{secret::Secret, session, sign_in},
-    model::{AuthSnapshot, ErrorCode, SessionId, SessionStatus},
+    domain::{
+        secret::Secret,
+        session::{self, ResolvedClient},
+        sign_in,
+    },
+    model::{AuthError, AuthSnapshot, ClientId, ErrorCode, SessionId, SessionStatus},
 };
 
 use crate::flows::Flows;
@@ -14,6 +18,31 @@ const T0: i64 = 1_800_000_000;
 
 fn multi_session() -> Flows {
     Flows::with_env(&[("GATEHOUSE_SESSIONS__MULTI_SESSION", "true")])
+}
+
+/// The browser's state at `at`, resolved as its next request would be.
+async fn state_of(flows: &Flows, browser: &ClientId, at: i64) -> ResolvedClient {
+    session::reload(
+        flows.gatehouse.store.as_ref(),
+        &flows.gatehouse.config,
+        browser,
+        at,
+    )
+    .await
+    .unwrap()
+}
+
+/// A sign-in of `email` on `browser` with a wrong password: its error.
+async fn wrong_password(flows: &Flows, browser: &ClientId, email: &str, at: i64) -> AuthError {
+    sign_in::password(
+        &flows.gatehouse,
+        browser,
+        email,
+        Secret::new("not her password".into()),
+        at,
+    )
+    .await
+    .unwrap_err()
 }
 
 fn email_of(snapshot: &AuthSnapshot) -> Option<String> {
@@ -60,15 +89,7 @@ async fn a_browser_adds_accounts_switches_and_signing_out_one_picks_the_next() {
 
     // Ada again: her session is activated (Clerk's identifier_already_signed_in), before any
     // password check, and never duplicated.
-    let error = sign_in::password(
-        gatehouse,
-        &browser,
-        "ADA@example.com",
-        Secret::new("not her password".into()),
-        T0 + 120,
-    )
-    .await
-    .unwrap_err();
+    let error = wrong_password(&flows, &browser, "ADA@example.com", T0 + 120).await;
     assert_eq!(error.code, ErrorCode::IdentifierAlreadySignedIn);
     // What the sign-in form does then: her session becomes current.
     let activated =
@@ -109,14 +130,7 @@ async fn a_browser_adds_accounts_switches_and_signing_out_one_picks_the_next() {
             .unwrap_err();
         assert_eq!(error.code, ErrorCode::NotFound);
     }
-    let now = session::reload(
-        gatehouse.store.as_ref(),
-        &gatehouse.config,
-        &browser,
-        T0 + 151,
-    )
-    .await
-    .unwrap();
+    let now = state_of(&flows, &browser, T0 + 151).await;
     assert_eq!(
         emails_of(&now.snapshot),
         ["ada@example.com", "bob@example.com"]
@@ -143,14 +157,7 @@ async fn a_browser_adds_accounts_switches_and_signing_out_one_picks_the_next() {
     assert_eq!(email_of(&out.snapshot).as_deref(), Some("bob@example.com"));
     assert_eq!(emails_of(&out.snapshot), ["bob@example.com"]);
     assert_eq!(out.next.redirect_url, "/");
-    let now = session::reload(
-        gatehouse.store.as_ref(),
-        &gatehouse.config,
-        &browser,
-        T0 + 161,
-    )
-    .await
-    .unwrap();
+    let now = state_of(&flows, &browser, T0 + 161).await;
     assert_eq!(now.snapshot, out.snapshot);
 
     // Ada signs in again (a new session: her old one ended), then all accounts sign out.
@@ -161,14 +168,7 @@ async fn a_browser_adds_accounts_switches_and_signing_out_one_picks_the_next() {
         .await
         .unwrap();
     assert_eq!(out.snapshot, AuthSnapshot::signed_out());
-    let now = session::reload(
-        gatehouse.store.as_ref(),
-        &gatehouse.config,
-        &browser,
-        T0 + 181,
-    )
-    .await
-    .unwrap();
+    let now = state_of(&flows, &browser, T0 + 181).await;
     assert_eq!(now.snapshot, AuthSnapshot::signed_out());
 }
 
@@ -187,15 +187,7 @@ async fn without_multi_session_a_sign_in_replaces_the_browsers_session() {
         .await;
     assert_eq!(emails_of(&bob.snapshot), ["bob@example.com"]);
     // Ada's session ended; signing her in again checks her password as usual.
-    let error = sign_in::password(
-        gatehouse,
-        &browser,
-        "ada@example.com",
-        Secret::new("not her password".into()),
-        T0 + 120,
-    )
-    .await
-    .unwrap_err();
+    let error = wrong_password(&flows, &browser, "ada@example.com", T0 + 120).await;
     assert_eq!(error.code, ErrorCode::FormPasswordIncorrect);
     let again = flows
         .sign_in_on(&browser, "ada@example.com", T0 + 130)
