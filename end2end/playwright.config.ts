@@ -62,6 +62,8 @@ export default defineConfig({
         // Every test runs from 127.0.0.1: a high per-IP limit (the Rust suite tests the limit).
         GATEHOUSE_RATE_LIMITS__MAX_REQUESTS: '1000',
         GATEHOUSE_SSO__CONNECTIONS: SSO_CONNECTIONS,
+        // Session tokens live 5 s here, so tokens.spec.ts can watch one expire.
+        GATEHOUSE_TOKENS__LIFETIME_SECONDS: '5',
       },
     },
     {

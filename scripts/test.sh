@@ -13,6 +13,9 @@ step "cargo fmt --check"
 cargo fmt --all -- --check
 step "clippy (server)"
 cargo clippy --features ssr --all-targets -- -D warnings
+step "clippy (gatehouse-verifier, without the default features too)"
+cargo clippy -p gatehouse-verifier -- -D warnings
+cargo clippy -p gatehouse-verifier --no-default-features -- -D warnings
 step "clippy (browser)"
 cargo clippy --features hydrate --lib --target wasm32-unknown-unknown -- -D warnings
 step "Rust tests"

@@ -394,12 +394,13 @@ fn spawn_counter_pruning(gatehouse: Gatehouse) {
 
 /// The demo app on an assembled core (tests keep a handle on its parts, e.g. the hasher).
 pub fn demo_app_with(gatehouse: Gatehouse, options: LeptosOptions) -> axum::Router {
-    let state = AppState {
-        gatehouse,
-        leptos_options: options,
-        rules: Arc::new(crate::demo::route_rules()),
-    };
-    server::router(state, crate::demo::App, crate::demo::shell)
+    let state = AppState::new(gatehouse, options, crate::demo::route_rules());
+    server::router_with(
+        state,
+        crate::demo::App,
+        crate::demo::shell,
+        crate::demo::api_routes(),
+    )
 }
 
 /// Whether the build left the asset hash file next to this binary.

@@ -259,15 +259,67 @@ impl Default for SessionsConfig {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TokensConfig {
-    /// Session token (JWT) lifetime.
+    /// Session token (JWT) lifetime (60 s, as Clerk's).
     pub lifetime_seconds: i64,
+    /// JWT templates by name (`get_token_with(name)`).
+    pub templates: BTreeMap<String, TokenTemplateConfig>,
 }
 
 impl Default for TokensConfig {
     fn default() -> Self {
         Self {
             lifetime_seconds: 60,
+            templates: BTreeMap::new(),
         }
+    }
+}
+
+/// The longest token lifetime accepted (a day): tokens are checked without the database, so
+/// a long one outlives a revoked session.
+pub const TOKEN_MAX_LIFETIME_SECONDS: i64 = 24 * 3600;
+
+/// `[tokens.templates.<name>]`: a token for another service, with claims of its own.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TokenTemplateConfig {
+    /// Lifetime; `tokens.lifetime_seconds` when absent.
+    pub lifetime_seconds: Option<i64>,
+    /// Claims as JSON values; strings may hold shortcodes (`{{user.id}}`, `{{org.slug}}`…).
+    pub claims: serde_json::Map<String, serde_json::Value>,
+}
+
+impl TokensConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let lifetime_ok = |seconds: i64| (1..=TOKEN_MAX_LIFETIME_SECONDS).contains(&seconds);
+        if !lifetime_ok(self.lifetime_seconds) {
+            return Err(ConfigError(format!(
+                "tokens.lifetime_seconds: between 1 and {TOKEN_MAX_LIFETIME_SECONDS}"
+            )));
+        }
+        for (name, template) in &self.templates {
+            let at = format!("tokens.templates.{name}");
+            if name.is_empty()
+                || name.len() > 64
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
+                return Err(ConfigError(format!(
+                    "{at}: template names are 1-64 letters, digits, _ and -"
+                )));
+            }
+            if template
+                .lifetime_seconds
+                .is_some_and(|seconds| !lifetime_ok(seconds))
+            {
+                return Err(ConfigError(format!(
+                    "{at}.lifetime_seconds: between 1 and {TOKEN_MAX_LIFETIME_SECONDS}"
+                )));
+            }
+            crate::domain::token_template::validate(&template.claims)
+                .map_err(|error| ConfigError(format!("{at}.{error}")))?;
+        }
+        Ok(())
     }
 }
 
@@ -540,6 +592,7 @@ impl Config {
             }
         }
         self.sso.validate()?;
+        self.tokens.validate()?;
         if !self.account.reverification.is_valid() {
             return Err(ConfigError(format!(
                 "account.reverification: after_minutes must be between 1 and {}",

@@ -32,7 +32,7 @@ pub mod store;
 pub mod prelude {
     pub use crate::api::{
         AccountProfile, AuthChange, ExternalAccount, InstanceUrls, MfaSetup, MfaSetupDone,
-        SignInStep, SignUpStep, SocialConnection,
+        SessionToken, SignInStep, SignUpStep, SocialConnection,
     };
     pub use crate::model::{
         decorate_url, suggest_slug, task_url, Auth, AuthError, AuthSnapshot, DecoratedUrl,
@@ -41,16 +41,17 @@ pub mod prelude {
         SignInStatus, SignUpStatus, TaskKey, UserSummary,
     };
     pub use crate::ui::{
-        task_view, use_auth, use_auth_with, use_instance_urls, use_organization_list,
-        use_reverification, use_session_list, use_sign_in, use_sign_up, AuthProvider,
-        BuildStylesheet, Errors, FetchStatus, NavigateArgs, OrganizationList, OrganizationSwitcher,
-        Protect, RedirectToSignIn, RedirectToTasks, Reverified, SessionList, Show, SignIn,
-        SignOutButton, SignUp, SignedIn, SignedOut, TaskChooseOrganization, TaskResetPassword,
-        TaskSetupMfa, UnknownTask, UseSignIn, UseSignUp, UserButton, UserProfile, When,
+        task_view, use_auth, use_auth_with, use_get_token, use_instance_urls,
+        use_organization_list, use_reverification, use_session_list, use_sign_in, use_sign_up,
+        AuthProvider, BuildStylesheet, Errors, FetchStatus, GetToken, NavigateArgs,
+        OrganizationList, OrganizationSwitcher, Protect, RedirectToSignIn, RedirectToTasks,
+        Reverified, SessionList, Show, SignIn, SignOutButton, SignUp, SignedIn, SignedOut,
+        TaskChooseOrganization, TaskResetPassword, TaskSetupMfa, UnknownTask, UseSignIn, UseSignUp,
+        UserButton, UserProfile, When,
     };
 
     #[cfg(feature = "ssr")]
-    pub use crate::server::{auth, auth_with, current_user, require_reverification};
+    pub use crate::server::{auth, auth_with, current_user, require_reverification, AuthTokens};
 }
 
 /// Browser entry point: hydrates the server-rendered demo.

@@ -604,6 +604,29 @@ pub async fn get_auth_snapshot() -> Result<AuthSnapshot, GatehouseError> {
     Ok(crate::server::request_auth().snapshot)
 }
 
+/// A session token as the browser's `get_token()` receives it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionToken {
+    /// The JWT (RS256, verifiable with `/.well-known/jwks.json`).
+    pub jwt: String,
+    /// Seconds it stays valid (counted from the browser's own clock on arrival, so a browser
+    /// clock that is off does not matter).
+    pub expires_in_seconds: i64,
+}
+
+/// `get_token()` / `get_token_with(template)`: a fresh token for the browser's session, `None`
+/// when signed out; the request's `Origin` becomes `azp`.
+#[server(endpoint = "auth/token")]
+pub async fn get_session_token(
+    template: Option<String>,
+) -> Result<Option<SessionToken>, GatehouseError> {
+    let issued = crate::server::issue_token(template.as_deref()).await?;
+    Ok(issued.map(|token| SessionToken {
+        jwt: token.jwt,
+        expires_in_seconds: token.lifetime_seconds,
+    }))
+}
+
 /// Instance URLs and settings the kit's components need in the browser (shipped with the page).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InstanceUrls {

@@ -2,6 +2,7 @@
 
 mod custom;
 mod sso_callback;
+mod token_panel;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, MetaTags, Title};
@@ -33,6 +34,17 @@ pub fn route_rules() -> crate::server::RouteRules {
         organization_patterns: vec!["/orgs/:slug".to_string()],
         ..RouteRules::default()
     }
+}
+
+/// The demo's own API, behind the kit's layers: `GET /api/whoami` answers the Auth object of a
+/// bearer session token as `gatehouse_verifier` checks it — from the token alone, as another
+/// service would (a signed-out session's token works until it expires) — or 401.
+#[cfg(feature = "ssr")]
+pub fn api_routes() -> axum::Router<crate::server::AppState> {
+    async fn whoami(auth: gatehouse_verifier::Auth) -> axum::Json<gatehouse_verifier::Auth> {
+        axum::Json(auth)
+    }
+    axum::Router::new().route("/api/whoami", axum::routing::get(whoami))
 }
 
 /// The HTML document around the app, rendered on the server.
@@ -218,6 +230,7 @@ fn DashboardPage() -> impl IntoView {
             <OrganizationSwitcher/>
             <h2>"Auth object"</h2>
             <pre data-testid="auth-object">{auth_json}</pre>
+            <token_panel::TokenPanel/>
         </SignedIn>
     }
 }

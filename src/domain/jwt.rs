@@ -16,7 +16,7 @@ use super::{
     secret::Secret,
     Timestamp,
 };
-use crate::model::{AuthError, AuthSnapshot, SessionStatus};
+use crate::model::{AuthError, AuthSnapshot, ErrorCode, SessionStatus};
 
 /// Clerk's token version.
 pub const TOKEN_VERSION: u8 = 2;
@@ -275,4 +275,64 @@ pub async fn sign<T: Serialize + Sync>(
     let encoding = EncodingKey::from_rsa_der(key.private_key.expose());
     jsonwebtoken::encode(&header, claims, &encoding)
         .map_err(|e| super::internal("session token signing failed", e))
+}
+
+/// A signed token and its lifetime (the browser caches it until shortly before it ends).
+#[derive(Clone, Debug)]
+pub struct IssuedToken {
+    /// The JWT (RS256).
+    pub jwt: String,
+    /// Seconds it stays valid from issue.
+    pub lifetime_seconds: i64,
+}
+
+/// `get_token()` / `get_token_with(template)`: a token for the snapshot's session, `None`
+/// without a session (a pending session gets one marked `sts: pending`). `authorized_party` is
+/// the requesting origin (`azp`). A template's token carries its rendered claims and the
+/// standard ones, never `sid`; an unknown template is `resource_not_found` on `template`.
+pub async fn issue(
+    store: &dyn Storage,
+    config: &crate::config::Config,
+    snapshot: &AuthSnapshot,
+    template: Option<&str>,
+    authorized_party: Option<&str>,
+    now: Timestamp,
+) -> Result<Option<IssuedToken>, AuthError> {
+    let template =
+        match template {
+            Some(name) => Some(config.tokens.templates.get(name).ok_or_else(|| {
+                AuthError::new(ErrorCode::ResourceNotFound).for_param("template")
+            })?),
+            None => None,
+        };
+    let lifetime_seconds = template
+        .and_then(|template| template.lifetime_seconds)
+        .unwrap_or(config.tokens.lifetime_seconds);
+    let request = TokenRequest {
+        issuer: &config.instance.public_url,
+        authorized_party,
+        lifetime_seconds,
+        token_id: super::ids::new_row_id("jti"),
+    };
+    let Some(claims) = session_claims(snapshot, request, now) else {
+        return Ok(None);
+    };
+    let jwt = match template {
+        None => sign(store, &claims, now).await?,
+        Some(template) => {
+            let mut rendered = super::token_template::render(&template.claims, snapshot);
+            let standard = serde_json::json!({
+                "iss": claims.iss, "sub": claims.sub, "azp": claims.azp,
+                "exp": claims.exp, "iat": claims.iat, "nbf": claims.nbf, "jti": claims.jti,
+            });
+            if let serde_json::Value::Object(standard) = standard {
+                rendered.extend(standard.into_iter().filter(|(_, value)| !value.is_null()));
+            }
+            sign(store, &rendered, now).await?
+        }
+    };
+    Ok(Some(IssuedToken {
+        jwt,
+        lifetime_seconds,
+    }))
 }

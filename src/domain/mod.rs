@@ -18,6 +18,7 @@ pub mod sign_in;
 pub mod sign_up;
 pub mod sso;
 pub mod tasks;
+pub mod token_template;
 pub mod tokens;
 
 use std::sync::Arc;

@@ -432,6 +432,13 @@ pub trait Clients: Send + Sync {
         client_id: &ClientId,
         now: Timestamp,
     ) -> Result<Option<ResolvedClientRow>, AuthError>;
+    /// The client holding `session_id`, resolved as `resolve_client_by_id` does (a bearer
+    /// token names its session, not its browser).
+    async fn resolve_client_of_session(
+        &self,
+        session_id: &SessionId,
+        now: Timestamp,
+    ) -> Result<Option<ResolvedClientRow>, AuthError>;
     /// Records the browser's user agent, IP address and activity at `now`.
     async fn record_client_activity(
         &self,

@@ -151,6 +151,30 @@ pub async fn resolve(
     Ok(resolved_from(row, config, now))
 }
 
+/// The state of the session a verified bearer token names: its live session `session_id` of
+/// `user_id`, current on its browser or not; signed out when it has ended since the token was
+/// issued (so in-process, a revoked session's token stops at once, not at its expiry). The
+/// browser's other sessions are not the caller's business and are left out.
+pub async fn resolve_session(
+    store: &dyn Storage,
+    config: &Config,
+    session_id: &SessionId,
+    user_id: &UserId,
+    now: Timestamp,
+) -> Result<AuthSnapshot, AuthError> {
+    let Some(row) = store.resolve_client_of_session(session_id, now).await? else {
+        return Ok(AuthSnapshot::signed_out());
+    };
+    let session = row
+        .session
+        .iter()
+        .chain(row.other_sessions.iter())
+        .find(|session| &session.session_id == session_id && &session.user_id == user_id);
+    Ok(session.map_or_else(AuthSnapshot::signed_out, |session| {
+        snapshot_of(session, config, now)
+    }))
+}
+
 /// Resolves the client again by id, after a change made during this request.
 pub async fn reload(
     store: &dyn Storage,

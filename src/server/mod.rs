@@ -2,6 +2,7 @@
 //! route protection (exact-task redirects), the origin check, the cookie builder, `/api/me`,
 //! `/healthz`, and `auth()` / `current_user()` for server functions.
 
+pub mod bearer;
 pub mod cookies;
 pub mod origin;
 pub mod outcome;
@@ -38,11 +39,34 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// Route protection and organization sync.
     pub rules: std::sync::Arc<RouteRules>,
+    /// Checks bearer session tokens against this instance's keys.
+    pub tokens: gatehouse_verifier::Verifier,
+}
+
+impl AppState {
+    /// The state for `gatehouse`, its Leptos options and route rules.
+    pub fn new(gatehouse: Gatehouse, leptos_options: LeptosOptions, rules: RouteRules) -> Self {
+        let tokens = bearer::instance_verifier(gatehouse.store.clone(), &gatehouse.config);
+        Self {
+            gatehouse,
+            leptos_options,
+            rules: std::sync::Arc::new(rules),
+            tokens,
+        }
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         state.leptos_options.clone()
+    }
+}
+
+/// Routes of the app may take `gatehouse_verifier::Auth` (a bearer token's Auth object,
+/// checked without the database) as an extractor.
+impl FromRef<AppState> for gatehouse_verifier::Verifier {
+    fn from_ref(state: &AppState) -> Self {
+        state.tokens.clone()
     }
 }
 
@@ -97,6 +121,22 @@ where
     IV: IntoView + 'static,
     SV: IntoView + 'static,
 {
+    router_with(state, app, shell, Router::new())
+}
+
+/// [`router`] with the app's own axum routes (an API), behind the same layers: `auth()` works
+/// in them through [`request_auth`]'s extension ([`RequestAuth`]), route rules apply, and they
+/// accept the cookie or a bearer token.
+pub fn router_with<IV, SV>(
+    state: AppState,
+    app: fn() -> IV,
+    shell: fn(LeptosOptions) -> SV,
+    app_routes: Router<AppState>,
+) -> Router
+where
+    IV: IntoView + 'static,
+    SV: IntoView + 'static,
+{
     let routes = generate_route_list(app);
     let gatehouse = state.gatehouse.clone();
     let options = state.leptos_options.clone();
@@ -116,6 +156,7 @@ where
         .route(JWKS_PATH, get(jwks))
         .route("/api/me", get(me))
         .route("/sso/callback/{connection}", get(sso::callback))
+        .merge(app_routes)
         .leptos_routes_with_context(
             &state,
             routes,
@@ -262,12 +303,31 @@ async fn resolve_auth(
     if matches!(request.uri().path(), "/healthz" | JWKS_PATH) {
         return next.run(request).await;
     }
-    let token =
-        ClientCookie::for_instance(&state.gatehouse.config.instance).read(request.headers());
     let config = &state.gatehouse.config;
     // Decided before the request moves on, so the path need not be copied.
     let auth_route = must_not_store(request.uri().path(), &config.instance, false);
     let now = domain::now();
+    // A bearer token stands for the cookie (Clerk reads the header first): another service's
+    // call, never a browser's page.
+    if let Some(token) = gatehouse_verifier::bearer_token(request.headers()) {
+        let store = state.gatehouse.store.as_ref();
+        return match bearer::resolve(&state.tokens, store, config, token, now).await {
+            Ok(snapshot) => {
+                request.extensions_mut().insert(RequestAuth {
+                    client_id: None,
+                    snapshot,
+                });
+                let mut response = next.run(request).await;
+                response
+                    .headers_mut()
+                    .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                response
+            }
+            Err(error) => error_response(error.into()).into_response(),
+        };
+    }
+    let token =
+        ClientCookie::for_instance(&state.gatehouse.config.instance).read(request.headers());
     match domain::session::resolve(state.gatehouse.store.as_ref(), config, token.as_ref(), now)
         .await
     {
@@ -366,4 +426,64 @@ pub fn auth_with(treat_pending_as_signed_out: bool) -> Auth {
 /// The signed-in user (pending counts as signed out).
 pub fn current_user() -> Option<UserSummary> {
     auth().user
+}
+
+/// Issues a token for the request's session (`template`: a `[tokens.templates.<name>]`), with
+/// the request's `Origin` as `azp`; `None` without a session.
+pub async fn issue_token(
+    template: Option<&str>,
+) -> Result<Option<domain::jwt::IssuedToken>, GatehouseError> {
+    let gatehouse = use_context::<Gatehouse>().ok_or_else(|| {
+        tracing::error!("Gatehouse is not in the request context");
+        GatehouseError::from(crate::model::AuthError::internal())
+    })?;
+    let origin = use_context::<http::request::Parts>().and_then(|parts| {
+        parts
+            .headers
+            .get(header::ORIGIN)
+            .and_then(|value| value.to_str().ok())
+            .map(|origin| origin.trim_end_matches('/').to_string())
+    });
+    let snapshot = request_auth().snapshot;
+    Ok(domain::jwt::issue(
+        gatehouse.store.as_ref(),
+        &gatehouse.config,
+        &snapshot,
+        template,
+        origin.as_deref(),
+        domain::now(),
+    )
+    .await?)
+}
+
+/// `auth().get_token()` on the server (server functions, SSR): a session token for the
+/// request's session, as the browser's `get_token()` gives. `None` when this Auth object is
+/// signed out (a pending session treated as signed out included).
+pub trait AuthTokens {
+    /// A session token (Clerk's v2 claims, `tokens.lifetime_seconds`).
+    fn get_token(
+        &self,
+    ) -> impl std::future::Future<Output = Result<Option<String>, GatehouseError>> + Send;
+    /// A token of the template `[tokens.templates.<template>]` (no `sid`).
+    fn get_token_with(
+        &self,
+        template: &str,
+    ) -> impl std::future::Future<Output = Result<Option<String>, GatehouseError>> + Send;
+}
+
+impl AuthTokens for Auth {
+    async fn get_token(&self) -> Result<Option<String>, GatehouseError> {
+        token_for(self, None).await
+    }
+
+    async fn get_token_with(&self, template: &str) -> Result<Option<String>, GatehouseError> {
+        token_for(self, Some(template)).await
+    }
+}
+
+async fn token_for(auth: &Auth, template: Option<&str>) -> Result<Option<String>, GatehouseError> {
+    if auth.session_id.is_none() {
+        return Ok(None);
+    }
+    Ok(issue_token(template).await?.map(|token| token.jwt))
 }

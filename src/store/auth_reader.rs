@@ -50,6 +50,8 @@ pub(super) enum ClientKey<'a> {
     TokenHash(&'a [u8]),
     /// The client id.
     Id(&'a str),
+    /// The id of one of the client's sessions.
+    Session(&'a str),
 }
 
 /// A small pool of read-only connections for the auth query.
@@ -114,6 +116,10 @@ fn query(
     let (sql, value): (&str, &dyn ToSql) = match &key {
         ClientKey::TokenHash(hash) => (resolve_sql!("c.token_hash = ?2"), hash),
         ClientKey::Id(id) => (resolve_sql!("c.id = ?2"), id),
+        ClientKey::Session(id) => (
+            resolve_sql!("c.id = (SELECT client_id FROM sessions WHERE id = ?2)"),
+            id,
+        ),
     };
     let mut statement = connection.prepare_cached(sql)?;
     let mut rows = statement.query((now, value))?;

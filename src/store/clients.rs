@@ -317,6 +317,16 @@ impl Clients for SqliteStore {
             .map_err(|e| crate::domain::internal("database error", e))
     }
 
+    async fn resolve_client_of_session(
+        &self,
+        session_id: &SessionId,
+        now: Timestamp,
+    ) -> Result<Option<ResolvedClientRow>, AuthError> {
+        self.reader
+            .resolve(ClientKey::Session(session_id.as_str()), now)
+            .map_err(|e| crate::domain::internal("database error", e))
+    }
+
     async fn record_client_activity(
         &self,
         client_id: &ClientId,

@@ -11,6 +11,7 @@ mod reverification;
 mod shell;
 mod sso;
 mod tasks;
+mod tokens;
 mod user_button;
 
 /// The SSO callback page the kit's "Continue with …" buttons return to (the app hosts it; see
@@ -29,4 +30,5 @@ pub use provider::{use_auth, use_auth_with, use_instance_urls, AuthContext, Auth
 pub use reverification::{use_reverification, Reverified};
 pub use shell::BuildStylesheet;
 pub use tasks::{task_view, TaskChooseOrganization, TaskResetPassword, TaskSetupMfa, UnknownTask};
+pub use tokens::{use_get_token, GetToken};
 pub use user_button::UserButton;

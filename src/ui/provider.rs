@@ -17,6 +17,8 @@ pub struct AuthContext {
     pub treat_pending_as_signed_out: bool,
     /// The instance's URLs (`task_urls` already merged with the provider's prop).
     pub urls: StoredValue<InstanceUrls>,
+    /// `get_token()`'s cache, emptied when the auth state changes.
+    pub(crate) tokens: StoredValue<super::tokens::TokenCache>,
 }
 
 impl AuthContext {
@@ -63,11 +65,14 @@ pub fn AuthProvider(
     if let Some(task_urls) = task_urls {
         urls.task_urls.extend(task_urls);
     }
-    provide_context(AuthContext {
+    let context = AuthContext {
         snapshot: RwSignal::new(snapshot),
         treat_pending_as_signed_out: treat_pending_as_signed_out.unwrap_or(true),
         urls: StoredValue::new(urls),
-    });
+        tokens: StoredValue::new(Default::default()),
+    };
+    provide_context(context);
+    super::tokens::drop_tokens_on_change(context);
     super::reverification::ReverificationPrompt::provide();
     #[cfg(feature = "hydrate")]
     follow_other_tabs();
@@ -77,10 +82,9 @@ pub fn AuthProvider(
     }
 }
 
-/// What other tabs compare to know whether their state is stale: the session, its status,
-/// task and organization, and the browser's other sessions.
-#[cfg(feature = "hydrate")]
-fn fingerprint(snapshot: &AuthSnapshot) -> String {
+/// What other tabs compare to know whether their state is stale, and what tokens describe: the
+/// session, its status, task and organization, and the browser's other sessions.
+pub(crate) fn fingerprint(snapshot: &AuthSnapshot) -> String {
     let mut print = String::new();
     for session in snapshot.sessions() {
         print.push_str(session.id.as_str());
@@ -152,6 +156,7 @@ pub(crate) fn auth_context() -> AuthContext {
             snapshot: RwSignal::new(AuthSnapshot::default()),
             treat_pending_as_signed_out: true,
             urls: StoredValue::new(InstanceUrls::default()),
+            tokens: StoredValue::new(Default::default()),
         }
     })
 }

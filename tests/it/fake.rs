@@ -600,6 +600,27 @@ impl Clients for FakeStore {
             .map(|client| state.resolve(client, now)))
     }
 
+    async fn resolve_client_of_session(
+        &self,
+        session_id: &SessionId,
+        now: Timestamp,
+    ) -> Result<Option<ResolvedClientRow>, AuthError> {
+        let state = self.state();
+        let Some(client_id) = state
+            .sessions
+            .iter()
+            .find(|s| &s.id == session_id)
+            .map(|s| s.client_id.clone())
+        else {
+            return Ok(None);
+        };
+        Ok(state
+            .clients
+            .iter()
+            .find(|c| c.id == client_id)
+            .map(|client| state.resolve(client, now)))
+    }
+
     async fn record_client_activity(
         &self,
         client_id: &ClientId,

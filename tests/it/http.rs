@@ -1135,11 +1135,11 @@ async fn custom_route_rules_for_apis_and_permissions() {
             providers: Arc::new(gatehouse::oidc::OidcProviders::new(&Default::default()).unwrap()),
             config: Arc::new(config),
         };
-        let state = AppState {
+        let state = AppState::new(
             gatehouse,
-            leptos_options: LeptosOptions::builder().output_name("gatehouse").build(),
-            rules: Arc::new(rules),
-        };
+            LeptosOptions::builder().output_name("gatehouse").build(),
+            rules,
+        );
         router(state, gatehouse::demo::App, gatehouse::demo::shell)
     }
 
@@ -2033,4 +2033,118 @@ async fn the_jwks_is_public_and_cacheable() {
         "public, max-age=300, must-revalidate"
     );
     assert!(reply.json()["keys"].is_array(), "{}", reply.body);
+}
+
+impl TestApp {
+    /// A GET with `Authorization: Bearer <token>` and no cookie (another service's call).
+    async fn get_bearer(&self, path: &str, token: &str) -> Reply {
+        let request = Request::builder()
+            .method("GET")
+            .uri(path)
+            .header(header::HOST, "127.0.0.1:3000")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap();
+        self.other_browser().send(request).await
+    }
+}
+
+#[tokio::test]
+async fn session_tokens_stand_for_the_cookie_on_the_api_and_server_functions() {
+    let mut app = TestApp::with_env(&[(
+        "GATEHOUSE_TOKENS__TEMPLATES",
+        r#"{ backend = { claims = { email = "{{user.primary_email_address}}" } } }"#,
+    )])
+    .await;
+    assert_eq!(
+        app.call("/api/auth/token", &[]).await.body,
+        "null",
+        "signed out"
+    );
+    app.sign_up("tokens@example.com").await;
+    let reply = app.call("/api/auth/token", &[]).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.json()["expires_in_seconds"], 60);
+    let token = reply.json()["jwt"].as_str().unwrap().to_string();
+    let payload: Value = {
+        use base64::Engine;
+        let part = token.split('.').nth(1).unwrap();
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(part)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    assert_eq!(payload["azp"], ORIGIN, "azp is the requesting origin");
+    assert_eq!(payload["v"], 2);
+
+    // The bearer token alone gives the same Auth object as the cookie.
+    let by_cookie = app.get("/api/me").await.json();
+    let by_token = app.get_bearer("/api/me", &token).await;
+    assert_eq!(by_token.status, StatusCode::OK, "{}", by_token.body);
+    assert_eq!(by_token.json(), by_cookie);
+    assert_eq!(by_token.headers["cache-control"], "no-store");
+    // The verifier's extractor on the demo's route agrees.
+    let whoami = app.get_bearer("/api/whoami", &token).await;
+    assert_eq!(whoami.status, StatusCode::OK, "{}", whoami.body);
+    for field in [
+        "userId",
+        "sessionId",
+        "sessionStatus",
+        "factorVerificationAge",
+    ] {
+        assert_eq!(whoami.json()[field], by_cookie[field], "{field}");
+    }
+    // Server functions too (here, the snapshot).
+    let snapshot = Request::builder()
+        .method("POST")
+        .uri("/api/auth/snapshot")
+        .header(header::HOST, "127.0.0.1:3000")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::ACCEPT, "application/json")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::empty())
+        .unwrap();
+    let snapshot = app.other_browser().send(snapshot).await;
+    assert_eq!(
+        snapshot.json()["sessionId"],
+        by_cookie["sessionId"],
+        "{}",
+        snapshot.body
+    );
+
+    // A template token is for other services, not for the API; the demo route refuses
+    // anything but a valid session token.
+    let template = app
+        .call("/api/auth/token", &[("template", "backend")])
+        .await;
+    let template = template.json()["jwt"].as_str().unwrap().to_string();
+    for bad in [template.as_str(), "not-a-token", &format!("{token}x")] {
+        assert_eq!(
+            app.get_bearer("/api/me", bad).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        let refused = app.get_bearer("/api/whoami", bad).await;
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(refused.error_code(), "authorization_invalid");
+    }
+    assert_eq!(
+        app.call("/api/auth/token", &[("template", "nope")])
+            .await
+            .error_code(),
+        "resource_not_found"
+    );
+
+    // Signed out: in-process the token stops at once; the networkless verifier trusts it until
+    // it expires (at most tokens.lifetime_seconds).
+    app.call("/api/auth/sign_out", &[]).await;
+    assert_eq!(
+        app.get_bearer("/api/me", &token).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.get_bearer("/api/whoami", &token).await.status,
+        StatusCode::OK
+    );
 }

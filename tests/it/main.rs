@@ -19,3 +19,4 @@ mod multi_session;
 mod oidc;
 mod sso;
 mod store;
+mod verifier;

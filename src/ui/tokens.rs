@@ -1,0 +1,188 @@
+//! `get_token()` in the browser: session tokens for calling other services, cached until
+//! shortly before they expire, one request shared by concurrent callers, and dropped the
+//! moment the auth state they describe changes (sign-out, switch, organization).
+
+use futures_channel::oneshot;
+use leptos::prelude::*;
+
+use super::provider::{auth_context, fingerprint, AuthContext};
+use crate::model::{AuthError, AuthSnapshot};
+
+type TokenResult = Result<Option<String>, AuthError>;
+
+enum Entry {
+    /// A token to hand out until `refresh_at` (milliseconds, the browser's clock).
+    Ready { jwt: String, refresh_at: f64 },
+    /// A request on its way; these callers wait for its answer.
+    Loading(Vec<oneshot::Sender<TokenResult>>),
+}
+
+/// The provider's token cache: by template (`None` = the session token), for one auth state.
+#[derive(Default)]
+pub(crate) struct TokenCache {
+    state: String,
+    // A handful of templates at most: a list is smaller in the wasm than a map.
+    entries: Vec<(Option<String>, Entry)>,
+}
+
+impl TokenCache {
+    fn entry(&mut self, template: &Option<String>) -> Option<&mut Entry> {
+        self.entries
+            .iter_mut()
+            .find(|(key, _)| key == template)
+            .map(|(_, entry)| entry)
+    }
+
+    fn remove(&mut self, template: &Option<String>) -> Option<Entry> {
+        let index = self.entries.iter().position(|(key, _)| key == template)?;
+        Some(self.entries.swap_remove(index).1)
+    }
+
+    /// Forgets every token when the auth state is no longer `state`.
+    pub(crate) fn follow(&mut self, state: String) {
+        if self.state != state {
+            self.state = state;
+            self.entries.clear();
+        }
+    }
+}
+
+/// When a token received now should be replaced: 10 s before it expires, as Clerk's SDK does
+/// with its 60 s tokens, or half-way through a shorter one.
+fn refresh_at(now: f64, expires_in_seconds: i64) -> f64 {
+    let lifetime = expires_in_seconds.max(0) as f64 * 1000.0;
+    now + (lifetime - 10_000.0).max(lifetime / 2.0)
+}
+
+fn now_ms() -> f64 {
+    #[cfg(feature = "hydrate")]
+    {
+        js_sys::Date::now()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_millis() as f64)
+    }
+}
+
+/// What [`use_get_token`] gives: Clerk's `getToken()`.
+#[derive(Clone, Copy)]
+pub struct GetToken {
+    context: AuthContext,
+}
+
+impl GetToken {
+    /// A session token (Clerk's v2 claims: `sub`, `sid`, `o`, `fva`, …) for `Authorization:
+    /// Bearer` calls to the app's API or other services; `None` when signed out.
+    pub async fn get_token(&self) -> Result<Option<String>, AuthError> {
+        self.fetch(None).await
+    }
+
+    /// A token of the JWT template `[tokens.templates.<template>]` (no `sid`).
+    pub async fn get_token_with(&self, template: &str) -> Result<Option<String>, AuthError> {
+        self.fetch(Some(template.to_string())).await
+    }
+
+    async fn fetch(&self, template: Option<String>) -> TokenResult {
+        let context = self.context;
+        let state = context.snapshot.with_untracked(fingerprint);
+        if context
+            .snapshot
+            .with_untracked(|s: &AuthSnapshot| s.session_id.is_none())
+        {
+            return Ok(None);
+        }
+        let now = now_ms();
+        let waiting = context.tokens.try_update_value(|cache| {
+            cache.follow(state.clone());
+            match cache.entry(&template) {
+                Some(Entry::Ready { jwt, refresh_at }) if now < *refresh_at => {
+                    Err(Ok(Some(jwt.clone())))
+                }
+                Some(Entry::Loading(waiters)) => {
+                    let (sender, receiver) = oneshot::channel();
+                    waiters.push(sender);
+                    Ok(Some(receiver))
+                }
+                _ => {
+                    cache.remove(&template);
+                    cache
+                        .entries
+                        .push((template.clone(), Entry::Loading(Vec::new())));
+                    Ok(None)
+                }
+            }
+        });
+        match waiting {
+            None => Err(AuthError::internal()),
+            Some(Err(cached)) => cached,
+            Some(Ok(Some(receiver))) => match receiver.await {
+                Ok(answer) => answer,
+                // The state changed while waiting (the request's answer describes the old one):
+                // ask again for the new state.
+                Err(_) => Box::pin(self.fetch(template)).await,
+            },
+            Some(Ok(None)) => {
+                let answer = crate::api::get_session_token(template.clone())
+                    .await
+                    .map_err(|error| {
+                        error
+                            .errors()
+                            .first()
+                            .cloned()
+                            .unwrap_or_else(AuthError::internal)
+                    });
+                let result = answer.map(|token| {
+                    token.map(|token| {
+                        let refresh = refresh_at(now_ms(), token.expires_in_seconds);
+                        (token.jwt, refresh)
+                    })
+                });
+                let handed_out = result
+                    .as_ref()
+                    .map(|token| token.as_ref().map(|(jwt, _)| jwt.clone()))
+                    .map_err(Clone::clone);
+                context.tokens.update_value(|cache| {
+                    let waiters = match cache.remove(&template) {
+                        Some(Entry::Loading(waiters)) => waiters,
+                        _ => Vec::new(),
+                    };
+                    // Kept only if the state it was asked for is still the state now.
+                    if let (true, Ok(Some((jwt, refresh_at)))) = (cache.state == state, &result) {
+                        cache.entries.push((
+                            template.clone(),
+                            Entry::Ready {
+                                jwt: jwt.clone(),
+                                refresh_at: *refresh_at,
+                            },
+                        ));
+                    }
+                    for waiter in waiters {
+                        let _ = waiter.send(handed_out.clone());
+                    }
+                });
+                handed_out
+            }
+        }
+    }
+}
+
+/// Clerk's `useAuth().getToken`: session tokens for the browser's session, cached until shortly
+/// before they expire (concurrent calls share one request); a sign-out, a switch of session or
+/// of organization drops the cache at once, so a token never describes a state older than its
+/// lifetime (`tokens.lifetime_seconds`, 60 s by default).
+pub fn use_get_token() -> GetToken {
+    GetToken {
+        context: auth_context(),
+    }
+}
+
+/// The provider's part: drop the tokens as soon as the auth state changes.
+pub(crate) fn drop_tokens_on_change(context: AuthContext) {
+    Effect::new(move |_| {
+        let state = context.snapshot.with(fingerprint);
+        context.tokens.update_value(|cache| cache.follow(state));
+    });
+}
