@@ -1,5 +1,5 @@
 import { defineConfig } from '@playwright/test';
-import { APP_PORT, MAIL_SMTP_PORT, MAIL_WEB_PORT, MFA_APP_PORT, OIDC_PORT, TRUST_APP_PORT } from './tests/ports';
+import { APP_PORT, MAIL_SMTP_PORT, MAIL_WEB_PORT, MFA_APP_PORT, MINIMAL_APP_PORT, OIDC_PORT, TRUST_APP_PORT } from './tests/ports';
 
 // Every instance has the same two SSO connections to the harness's OpenID provider: a social one
 // ("Continue with Test IdP") and an enterprise one for @acme.test.
@@ -102,6 +102,20 @@ export default defineConfig({
         GATEHOUSE_CLIENT_TRUST__ENABLED: 'true',
         GATEHOUSE_RATE_LIMITS__MAX_REQUESTS: '1000',
         GATEHOUSE_SSO__CONNECTIONS: SSO_CONNECTIONS,
+      },
+    },
+    {
+      // examples/minimal: another app on the kit, with Gatehouse's default configuration.
+      command: 'bash end2end/start-minimal.sh',
+      cwd: '..',
+      url: `http://127.0.0.1:${MINIMAL_APP_PORT}/healthz`,
+      reuseExistingServer: false,
+      timeout: 120_000,
+      stdout: 'pipe',
+      env: {
+        LEPTOS_SITE_ADDR: `127.0.0.1:${MINIMAL_APP_PORT}`,
+        GATEHOUSE_INSTANCE__PUBLIC_URL: `http://127.0.0.1:${MINIMAL_APP_PORT}`,
+        GATEHOUSE_RATE_LIMITS__MAX_REQUESTS: '1000',
       },
     },
   ],

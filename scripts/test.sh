@@ -17,7 +17,10 @@ step "clippy (gatehouse-verifier, without the default features too)"
 cargo clippy -p gatehouse-verifier -- -D warnings
 cargo clippy -p gatehouse-verifier --no-default-features -- -D warnings
 step "clippy (browser)"
-cargo clippy --features hydrate --lib --target wasm32-unknown-unknown -- -D warnings
+cargo clippy --features demo-entry --lib --target wasm32-unknown-unknown -- -D warnings
+step "clippy (examples/minimal, server + browser)"
+cargo clippy -p gatehouse-minimal --features ssr -- -D warnings
+cargo clippy -p gatehouse-minimal --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
 step "Rust tests"
 # One test at a time: with parallel test threads, server-side renders in several tokio runtimes
 # of one process (Leptos' reactive state is process-global) hang about one run in six, already
@@ -25,7 +28,8 @@ step "Rust tests"
 # the server itself runs one runtime and is not affected.
 cargo test --features ssr -- --test-threads=1
 step "release build (cargo leptos), the wasm budget"
-# Without the exported RUSTFLAGS: cargo-leptos adds `--cfg erase_components` itself
+# Builds both projects of the workspace: the demo (target/site) and examples/minimal
+# (target/site-minimal). Without the exported RUSTFLAGS: cargo-leptos adds `--cfg erase_components` itself
 # (always-erase-components), so this reuses what `scripts/run.sh` and `scripts/bench.sh` build.
 env -u RUSTFLAGS cargo leptos build --release --precompress
 bash scripts/wasm-size.sh --check

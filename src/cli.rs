@@ -1,10 +1,10 @@
 //! The `gatehouse` command line: `serve` (default), `migrate`, `user …`, `org …`, `session …`.
 //! Reads the same configuration and `DATABASE_URL` as the server.
 
-use std::{process::ExitCode, sync::Arc};
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use leptos::config::{get_configuration, LeptosOptions};
+use leptos::config::LeptosOptions;
 
 use crate::{
     config::Config,
@@ -16,7 +16,6 @@ use crate::{
         secret::Secret,
         Gatehouse,
     },
-    mail::Mailer,
     model::{SessionId, UserId},
     server::{self, AppState},
     store::SqliteStore,
@@ -359,37 +358,7 @@ pub fn demo_app(
     store: SqliteStore,
     options: LeptosOptions,
 ) -> Result<axum::Router, String> {
-    Ok(demo_app_with(core(config, store)?, options))
-}
-
-/// The core on `config` and `store`: password pool, mailer, storage.
-fn core(config: Config, store: SqliteStore) -> Result<Gatehouse, String> {
-    let mailer = Mailer::from_config(&config.email)?;
-    let providers = crate::oidc::OidcProviders::new(&config.sso)?;
-    Ok(Gatehouse {
-        providers: Arc::new(providers),
-        hasher: password::PasswordHasher::new(config.passwords.hash_concurrency),
-        config: Arc::new(config),
-        store: Arc::new(store),
-        mailer,
-    })
-}
-
-/// How often the server forgets rate windows and lockout counts that decide nothing any more.
-const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(10 * 60);
-
-/// Prunes the attack counters every [`PRUNE_EVERY`] while the server runs.
-fn spawn_counter_pruning(gatehouse: Gatehouse) {
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(PRUNE_EVERY);
-        loop {
-            ticks.tick().await;
-            match domain::lockout::prune_counters(&gatehouse, domain::now()).await {
-                Ok(removed) => tracing::debug!(removed, "pruned rate and lockout counters"),
-                Err(error) => tracing::warn!(%error, "pruning counters failed"),
-            }
-        }
-    });
+    Ok(demo_app_with(server::host::core(config, store)?, options))
 }
 
 /// The demo app on an assembled core (tests keep a handle on its parts, e.g. the hasher).
@@ -403,51 +372,11 @@ pub fn demo_app_with(gatehouse: Gatehouse, options: LeptosOptions) -> axum::Rout
     )
 }
 
-/// Whether the build left the asset hash file next to this binary.
-fn hash_file_present(options: &LeptosOptions) -> bool {
-    std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(|dir| dir.join(options.hash_file.as_ref())))
-        .is_some_and(|path| path.is_file())
-}
-
+/// `gatehouse serve`: the demo app on the configured database.
 async fn serve(config: Config, store: SqliteStore) -> Result<(), String> {
-    let leptos = get_configuration(None).map_err(|e| format!("leptos configuration: {e}"))?;
-    let mut options = leptos.leptos_options;
-    // A build with `hash-files` names its assets by content and writes the hashes next to the
-    // binary: serve those names (and cache them for a year) whenever that file is there.
-    options.hash_files = options.hash_files || hash_file_present(&options);
+    let options = server::host::leptos_options()?;
     let addr = options.site_addr;
-    let gatehouse = core(config, store)?;
-    // Made in the background: generating an RSA key must not delay the first response (signing
-    // makes one itself if it is asked before this finishes).
-    let keys = gatehouse.store.clone();
-    tokio::spawn(async move {
-        if let Err(error) = domain::jwt::ensure_signing_key(keys.as_ref(), domain::now()).await {
-            tracing::error!(%error, "session-token signing key not created");
-        }
-    });
-    spawn_counter_pruning(gatehouse.clone());
-    let app = demo_app_with(gatehouse, options);
-    use axum::serve::ListenerExt;
-    let listener = tokio::net::TcpListener::bind(&addr)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e}"))?
-        // Streamed pages are written in several chunks: without TCP_NODELAY, Nagle's algorithm
-        // and delayed ACKs add 40 ms to every page with a resource.
-        .tap_io(|stream| {
-            if let Err(error) = stream.set_nodelay(true) {
-                tracing::debug!(%error, "cannot set TCP_NODELAY");
-            }
-        });
-    tracing::info!("listening on http://{addr}");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await
-    .map_err(|e| format!("server error: {e}"))
+    let gatehouse = server::host::core(config, store)?;
+    server::host::start_background_work(&gatehouse);
+    server::host::serve(demo_app_with(gatehouse, options), addr).await
 }

@@ -54,8 +54,8 @@ pub mod prelude {
     pub use crate::server::{auth, auth_with, current_user, require_reverification, AuthTokens};
 }
 
-/// Browser entry point: hydrates the server-rendered demo.
-#[cfg(feature = "hydrate")]
+/// Browser entry point: hydrates the server-rendered demo (feature `demo-entry`).
+#[cfg(feature = "demo-entry")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();

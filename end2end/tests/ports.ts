@@ -8,3 +8,5 @@ export const MAIL_WEB_PORT = 1180;
 export const TRUST_APP_PORT = 3102;
 /** The OpenID provider (oidc-provider) the instances' SSO connections point at. */
 export const OIDC_PORT = 3190;
+/** examples/minimal, the second app built on the kit. */
+export const MINIMAL_APP_PORT = 3103;

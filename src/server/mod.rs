@@ -4,6 +4,7 @@
 
 pub mod bearer;
 pub mod cookies;
+pub mod host;
 pub mod origin;
 pub mod outcome;
 pub mod protect;

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Starts examples/minimal (built by the same `cargo leptos build --release`) for the end-to-end
+# suite on a fresh database in $E2E_DIR, with Gatehouse's default configuration.
+# Run from the repository root (Playwright's webServer does so).
+set -euo pipefail
+E2E_DIR="${E2E_DIR:-target/e2e-minimal}"
+rm -rf "$E2E_DIR"
+mkdir -p "$E2E_DIR"
+export DATABASE_URL="sqlite://$E2E_DIR/gatehouse.db?mode=rwc"
+export GATEHOUSE_EMAIL__OUTBOX_DIR="$E2E_DIR/outbox"
+export LEPTOS_OUTPUT_NAME="minimal"
+export LEPTOS_SITE_ROOT="target/site-minimal"
+export LEPTOS_HASH_FILE_NAME="minimal-hash.txt"
+export RUST_LOG="${RUST_LOG:-info}"
+exec target/release/gatehouse-minimal
