@@ -11,5 +11,7 @@ export GATEHOUSE_EMAIL__OUTBOX_DIR="$E2E_DIR/outbox"
 export LEPTOS_OUTPUT_NAME="minimal"
 export LEPTOS_SITE_ROOT="target/site-minimal"
 export LEPTOS_HASH_FILE_NAME="minimal-hash.txt"
+export LEPTOS_SITE_ADDR="${LEPTOS_SITE_ADDR:-127.0.0.1:3010}"
+export GATEHOUSE_INSTANCE__PUBLIC_URL="${GATEHOUSE_INSTANCE__PUBLIC_URL:-http://$LEPTOS_SITE_ADDR}"
 export RUST_LOG="${RUST_LOG:-info}"
 exec target/release/gatehouse-minimal
