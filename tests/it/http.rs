@@ -2148,3 +2148,45 @@ async fn session_tokens_stand_for_the_cookie_on_the_api_and_server_functions() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn the_verifier_fetches_the_jwks_over_http_and_checks_a_token_of_the_running_instance() {
+    let mut app = TestApp::new().await;
+    app.sign_up("fetched@example.com").await;
+    let token = app.call("/api/auth/token", &[]).await.json()["jwt"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = app.app.clone();
+    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+
+    // The instance's issuer (its public_url), keys fetched from this server's JWKS.
+    let issuer = gatehouse::config::InstanceConfig::default().public_url;
+    let verifier = gatehouse_verifier::Verifier::new(
+        issuer,
+        gatehouse_verifier::JwksUrl::new(format!("http://{addr}/.well-known/jwks.json")),
+    );
+    let auth = verifier.authenticate(&token).await.unwrap();
+    assert_eq!(
+        auth.session_id,
+        app.get("/api/me").await.json()["sessionId"]
+            .as_str()
+            .map(str::to_string)
+    );
+    // `for_instance` derives both from the URL: here the issuer differs from the address.
+    let elsewhere = gatehouse_verifier::Verifier::for_instance(&format!("http://{addr}"));
+    assert_eq!(
+        elsewhere.verify(&token).await.unwrap_err(),
+        gatehouse_verifier::VerifyError::WrongIssuer
+    );
+    // Nothing listening: the keys are unavailable, said as such.
+    server.abort();
+    let _ = server.await;
+    let down = gatehouse_verifier::Verifier::for_instance(&format!("http://{addr}"));
+    assert!(matches!(
+        down.verify(&token).await,
+        Err(gatehouse_verifier::VerifyError::KeysUnavailable(_))
+    ));
+}
