@@ -110,9 +110,10 @@ async fn every_refusal_is_its_own_error_and_the_skew_is_five_seconds() {
         verifier.verify_at(&future, T0).await.unwrap_err(),
         VerifyError::NotYetValid
     );
-    // A wider skew is a setting.
-    let lenient = verifier_of(&store).await.with_clock_skew(60);
+    // A wider skew is a setting, also on a clone (the original keeps its own).
+    let lenient = verifier.clone().with_clock_skew(60);
     assert!(lenient.verify_at(&token, T0 + 120).await.is_ok());
+    assert!(verifier.verify_at(&token, T0 + 120).await.is_err());
 
     // Wrong issuer.
     let other = token_with(&store, |c| c["iss"] = "https://evil.example.com".into()).await;

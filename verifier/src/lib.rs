@@ -301,28 +301,34 @@ struct KeyCache {
     fetched_at: Option<Instant>,
 }
 
-struct Inner {
+/// What a verifier checks; each `with_…` changes its own copy.
+#[derive(Clone, Debug)]
+struct Options {
     issuer: String,
-    source: Box<dyn KeySource>,
     authorized_parties: Option<Vec<String>>,
     clock_skew_seconds: i64,
     min_refresh_interval: Duration,
     max_key_age: Duration,
+}
+
+/// The key source and its cache, shared by clones.
+struct Keys {
+    source: Box<dyn KeySource>,
     cache: RwLock<KeyCache>,
     refreshing: Mutex<()>,
 }
 
-/// Verifies session tokens of one Gatehouse instance. Cheap to clone (shared cache).
+/// Verifies session tokens of one Gatehouse instance. Cheap to clone (the key cache is shared).
 #[derive(Clone)]
 pub struct Verifier {
-    inner: Arc<Inner>,
+    options: Arc<Options>,
+    keys: Arc<Keys>,
 }
 
 impl std::fmt::Debug for Verifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Verifier")
-            .field("issuer", &self.inner.issuer)
-            .field("authorized_parties", &self.inner.authorized_parties)
+            .field("options", &self.options)
             .finish()
     }
 }
@@ -331,13 +337,15 @@ impl Verifier {
     /// Tokens issued by `issuer` (the instance's public URL, their `iss`), keys from `source`.
     pub fn new(issuer: impl Into<String>, source: impl KeySource) -> Self {
         Self {
-            inner: Arc::new(Inner {
+            options: Arc::new(Options {
                 issuer: issuer.into().trim_end_matches('/').to_string(),
-                source: Box::new(source),
                 authorized_parties: None,
                 clock_skew_seconds: DEFAULT_CLOCK_SKEW_SECONDS,
                 min_refresh_interval: DEFAULT_MIN_REFRESH_INTERVAL,
                 max_key_age: DEFAULT_MAX_KEY_AGE,
+            }),
+            keys: Arc::new(Keys {
+                source: Box::new(source),
                 cache: RwLock::new(KeyCache::default()),
                 refreshing: Mutex::new(()),
             }),
@@ -359,11 +367,9 @@ impl Verifier {
         Self::new(issuer, StaticKeys(jwks))
     }
 
-    fn with(mut self, change: impl FnOnce(&mut Inner)) -> Self {
-        // Options are set right after construction, before any clone shares the cache.
-        if let Some(inner) = Arc::get_mut(&mut self.inner) {
-            change(inner);
-        }
+    /// A verifier with changed options and the same key cache.
+    fn with(mut self, change: impl FnOnce(&mut Options)) -> Self {
+        change(Arc::make_mut(&mut self.options));
         self
     }
 
@@ -377,27 +383,27 @@ impl Verifier {
             .into_iter()
             .map(|origin| origin.into().trim_end_matches('/').to_string())
             .collect();
-        self.with(|inner| inner.authorized_parties = Some(parties))
+        self.with(|options| options.authorized_parties = Some(parties))
     }
 
     /// How far clocks may disagree, in seconds (default 5).
     pub fn with_clock_skew(self, seconds: i64) -> Self {
-        self.with(|inner| inner.clock_skew_seconds = seconds.max(0))
+        self.with(|options| options.clock_skew_seconds = seconds.max(0))
     }
 
     /// The fewest time between two fetches caused by unknown key ids (default 10 s).
     pub fn with_min_refresh_interval(self, interval: Duration) -> Self {
-        self.with(|inner| inner.min_refresh_interval = interval)
+        self.with(|options| options.min_refresh_interval = interval)
     }
 
     /// How long a fetched key set is used before it is fetched again (default 5 minutes).
     pub fn with_max_key_age(self, age: Duration) -> Self {
-        self.with(|inner| inner.max_key_age = age)
+        self.with(|options| options.max_key_age = age)
     }
 
     /// The issuer tokens must name.
     pub fn issuer(&self) -> &str {
-        &self.inner.issuer
+        &self.options.issuer
     }
 
     /// Verifies a session token now.
@@ -459,8 +465,8 @@ impl Verifier {
     }
 
     fn check_claims(&self, claims: &Value, now: i64) -> Result<(), VerifyError> {
-        let inner = &self.inner;
-        let skew = inner.clock_skew_seconds;
+        let options = &self.options;
+        let skew = options.clock_skew_seconds;
         let time = |name: &str| claims.get(name).and_then(Value::as_i64);
         let exp = time("exp").ok_or(VerifyError::Malformed)?;
         if now - skew > exp {
@@ -477,10 +483,10 @@ impl Verifier {
             .get("iss")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        if issuer.trim_end_matches('/') != inner.issuer {
+        if issuer.trim_end_matches('/') != options.issuer {
             return Err(VerifyError::WrongIssuer);
         }
-        if let Some(parties) = &inner.authorized_parties {
+        if let Some(parties) = &options.authorized_parties {
             let azp = claims.get("azp").and_then(Value::as_str);
             if !azp.is_some_and(|azp| parties.iter().any(|party| party == azp)) {
                 return Err(VerifyError::UnauthorizedParty);
@@ -491,25 +497,25 @@ impl Verifier {
 
     /// The key `kid`, refreshing the cached set when it is unknown (rate-limited) or old.
     async fn key(&self, kid: &str) -> Result<DecodingKey, VerifyError> {
-        let inner = &self.inner;
+        let keys = &self.keys;
         if let Some(key) = self.cached(kid, true).await {
             return Ok(key);
         }
-        let _one_at_a_time = inner.refreshing.lock().await;
+        let _one_at_a_time = keys.refreshing.lock().await;
         // Another caller may have refreshed while this one waited.
         if let Some(key) = self.cached(kid, true).await {
             return Ok(key);
         }
-        let recently = inner
+        let recently = keys
             .cache
             .read()
             .await
             .fetched_at
-            .is_some_and(|at| at.elapsed() < inner.min_refresh_interval);
+            .is_some_and(|at| at.elapsed() < self.options.min_refresh_interval);
         if !recently {
-            match inner.source.fetch().await {
+            match keys.source.fetch().await {
                 Ok(set) => {
-                    let keys = set
+                    let fetched = set
                         .keys
                         .iter()
                         .filter_map(|jwk| {
@@ -517,8 +523,8 @@ impl Verifier {
                             DecodingKey::from_jwk(jwk).ok().map(|key| (kid, key))
                         })
                         .collect();
-                    *inner.cache.write().await = KeyCache {
-                        keys,
+                    *keys.cache.write().await = KeyCache {
+                        keys: fetched,
                         fetched_at: Some(Instant::now()),
                     };
                 }
@@ -527,7 +533,7 @@ impl Verifier {
                     // A stale copy beats none while the instance is unreachable.
                     return match self.cached(kid, false).await {
                         Some(key) => Ok(key),
-                        None if inner.cache.read().await.fetched_at.is_none() => {
+                        None if keys.cache.read().await.fetched_at.is_none() => {
                             Err(VerifyError::KeysUnavailable(error))
                         }
                         None => Err(VerifyError::UnknownKey(kid.to_string())),
@@ -541,10 +547,10 @@ impl Verifier {
     }
 
     async fn cached(&self, kid: &str, fresh_only: bool) -> Option<DecodingKey> {
-        let cache = self.inner.cache.read().await;
+        let cache = self.keys.cache.read().await;
         let fresh = cache
             .fetched_at
-            .is_some_and(|at| at.elapsed() < self.inner.max_key_age);
+            .is_some_and(|at| at.elapsed() < self.options.max_key_age);
         if fresh_only && !fresh {
             return None;
         }
