@@ -793,6 +793,14 @@ impl GatehouseError {
         }
     }
 
+    /// The first error (what a hook method returns), `internal_error` if there is none.
+    pub fn first_error(&self) -> AuthError {
+        self.errors()
+            .first()
+            .cloned()
+            .unwrap_or_else(AuthError::internal)
+    }
+
     /// The HTTP status of the first error.
     pub fn http_status(&self) -> u16 {
         self.errors().first().map_or(500, AuthError::http_status)

@@ -305,8 +305,6 @@ async fn resolve_auth(
         return next.run(request).await;
     }
     let config = &state.gatehouse.config;
-    // Decided before the request moves on, so the path need not be copied.
-    let auth_route = must_not_store(request.uri().path(), &config.instance, false);
     let now = domain::now();
     // A bearer token stands for the cookie (Clerk reads the header first): another service's
     // call, never a browser's page.
@@ -327,8 +325,9 @@ async fn resolve_auth(
             Err(error) => error_response(error.into()).into_response(),
         };
     }
-    let token =
-        ClientCookie::for_instance(&state.gatehouse.config.instance).read(request.headers());
+    // Decided before the request moves on, so the path need not be copied.
+    let auth_route = must_not_store(request.uri().path(), &config.instance, false);
+    let token = ClientCookie::for_instance(&config.instance).read(request.headers());
     match domain::session::resolve(state.gatehouse.store.as_ref(), config, token.as_ref(), now)
         .await
     {

@@ -136,11 +136,7 @@ impl Flow {
             Err(error) => {
                 self.errors.set(Errors::from_error(&error));
                 self.last_error.set(Some(error.clone()));
-                Err(error
-                    .errors()
-                    .first()
-                    .cloned()
-                    .unwrap_or_else(AuthError::internal))
+                Err(error.first_error())
             }
         }
     }

@@ -87,86 +87,88 @@ impl GetToken {
 
     async fn fetch(&self, template: Option<String>) -> TokenResult {
         let context = self.context;
-        let state = context.snapshot.with_untracked(fingerprint);
         if context
             .snapshot
             .with_untracked(|s: &AuthSnapshot| s.session_id.is_none())
         {
             return Ok(None);
         }
+        let state = context.snapshot.with_untracked(fingerprint);
         let now = now_ms();
-        let waiting = context.tokens.try_update_value(|cache| {
+        let lookup = context.tokens.try_update_value(|cache| {
             cache.follow(state.clone());
             match cache.entry(&template) {
                 Some(Entry::Ready { jwt, refresh_at }) if now < *refresh_at => {
-                    Err(Ok(Some(jwt.clone())))
+                    Lookup::Cached(jwt.clone())
                 }
                 Some(Entry::Loading(waiters)) => {
                     let (sender, receiver) = oneshot::channel();
                     waiters.push(sender);
-                    Ok(Some(receiver))
+                    Lookup::Wait(receiver)
                 }
                 _ => {
                     cache.remove(&template);
                     cache
                         .entries
                         .push((template.clone(), Entry::Loading(Vec::new())));
-                    Ok(None)
+                    Lookup::Request
                 }
             }
         });
-        match waiting {
+        match lookup {
             None => Err(AuthError::internal()),
-            Some(Err(cached)) => cached,
-            Some(Ok(Some(receiver))) => match receiver.await {
+            Some(Lookup::Cached(jwt)) => Ok(Some(jwt)),
+            Some(Lookup::Wait(receiver)) => match receiver.await {
                 Ok(answer) => answer,
                 // The state changed while waiting (the request's answer describes the old one):
                 // ask again for the new state.
                 Err(_) => Box::pin(self.fetch(template)).await,
             },
-            Some(Ok(None)) => {
-                let answer = crate::api::get_session_token(template.clone())
-                    .await
-                    .map_err(|error| {
-                        error
-                            .errors()
-                            .first()
-                            .cloned()
-                            .unwrap_or_else(AuthError::internal)
-                    });
-                let result = answer.map(|token| {
-                    token.map(|token| {
-                        let refresh = refresh_at(now_ms(), token.expires_in_seconds);
-                        (token.jwt, refresh)
-                    })
-                });
-                let handed_out = result
-                    .as_ref()
-                    .map(|token| token.as_ref().map(|(jwt, _)| jwt.clone()))
-                    .map_err(Clone::clone);
-                context.tokens.update_value(|cache| {
-                    let waiters = match cache.remove(&template) {
-                        Some(Entry::Loading(waiters)) => waiters,
-                        _ => Vec::new(),
-                    };
-                    // Kept only if the state it was asked for is still the state now.
-                    if let (true, Ok(Some((jwt, refresh_at)))) = (cache.state == state, &result) {
-                        cache.entries.push((
-                            template.clone(),
-                            Entry::Ready {
-                                jwt: jwt.clone(),
-                                refresh_at: *refresh_at,
-                            },
-                        ));
-                    }
-                    for waiter in waiters {
-                        let _ = waiter.send(handed_out.clone());
-                    }
-                });
-                handed_out
-            }
+            Some(Lookup::Request) => self.request(template, state).await,
         }
     }
+
+    /// Asks the server, hands the answer to everyone waiting for it, and keeps it only if the
+    /// auth state it was asked for is still the state now.
+    async fn request(&self, template: Option<String>, state: String) -> TokenResult {
+        let answer = crate::api::get_session_token(template.clone())
+            .await
+            .map_err(|error| error.first_error());
+        let refresh = answer
+            .as_ref()
+            .ok()
+            .flatten()
+            .map(|token| refresh_at(now_ms(), token.expires_in_seconds));
+        let handed_out = answer.map(|token| token.map(|token| token.jwt));
+        self.context.tokens.update_value(|cache| {
+            let waiters = match cache.remove(&template) {
+                Some(Entry::Loading(waiters)) => waiters,
+                _ => Vec::new(),
+            };
+            if let (true, Ok(Some(jwt)), Some(refresh_at)) =
+                (cache.state == state, &handed_out, refresh)
+            {
+                cache.entries.push((
+                    template,
+                    Entry::Ready {
+                        jwt: jwt.clone(),
+                        refresh_at,
+                    },
+                ));
+            }
+            for waiter in waiters {
+                let _ = waiter.send(handed_out.clone());
+            }
+        });
+        handed_out
+    }
+}
+
+/// What the cache has for a call.
+enum Lookup {
+    Cached(String),
+    Wait(oneshot::Receiver<TokenResult>),
+    Request,
 }
 
 /// Clerk's `useAuth().getToken`: session tokens for the browser's session, cached until shortly

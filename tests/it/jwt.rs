@@ -20,7 +20,8 @@ fn request() -> TokenRequest<'static> {
     }
 }
 
-fn active() -> AuthSnapshot {
+/// An active session without an organization (the verifier tests build on it).
+pub(crate) fn active() -> AuthSnapshot {
     AuthSnapshot {
         session_id: Some("sess_1".into()),
         session_status: Some(SessionStatus::Active),

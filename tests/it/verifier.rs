@@ -13,7 +13,7 @@ use gatehouse::{
         jwt::{self, issue, session_claims, sign, TokenRequest},
         token_template,
     },
-    model::{AuthSnapshot, ErrorCode, SessionStatus, UserSummary},
+    model::{AuthSnapshot, ErrorCode},
 };
 use gatehouse_verifier::{Auth, JwkSet, KeySource, Verifier, VerifyError};
 
@@ -24,15 +24,6 @@ const ISSUER: &str = "https://auth.example.com";
 
 fn member() -> AuthSnapshot {
     AuthSnapshot {
-        session_id: Some("sess_1".into()),
-        session_status: Some(SessionStatus::Active),
-        user: Some(UserSummary {
-            id: "user_1".into(),
-            email_address: "ada@example.com".into(),
-            first_name: Some("Ada".into()),
-            last_name: None,
-            password_enabled: true,
-        }),
         org_id: Some("org_1".into()),
         org_slug: Some("acme".into()),
         org_role: Some("org:admin".into()),
@@ -42,8 +33,7 @@ fn member() -> AuthSnapshot {
             "org:reports:manage".into(),
             "org:billing:read".into(),
         ],
-        factor_verification_age: Some([2, -1]),
-        ..AuthSnapshot::default()
+        ..crate::jwt::active()
     }
 }
 
