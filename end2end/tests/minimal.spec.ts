@@ -36,3 +36,17 @@ test('signing in on the minimal app built from the public API', async ({ page, r
   await page.goto(`${MINIMAL}/private`);
   await expect(page.getByRole('heading', { name: 'Private' })).toBeVisible();
 });
+
+test('the minimal app\'s custom sign-in page works without JavaScript', async ({ browser }) => {
+  const email = uniqueEmail('minimal-nojs');
+  gatehouseCli(['user', 'create', '--email', email, '--password', PASSWORD], 'target/e2e-minimal');
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto(`${MINIMAL}/custom-sign-in`);
+  await page.getByLabel('Email address').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(`${MINIMAL}/`);
+  await expect(page.getByTestId('greeting')).toHaveText(`Signed in as ${email}`);
+  await context.close();
+});

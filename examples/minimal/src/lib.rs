@@ -115,7 +115,8 @@ fn Private() -> impl IntoView {
 }
 
 /// A sign-in page of its own, on the kit's `use_sign_in()` hook (the seeds' custom flow; this
-/// one handles the password step only).
+/// one handles the password step only). Without JavaScript the form posts to the kit's sign-in
+/// endpoint, which continues on the kit's own step pages.
 #[component]
 fn CustomSignIn() -> impl IntoView {
     let sign_in = use_sign_in();
@@ -148,9 +149,10 @@ fn CustomSignIn() -> impl IntoView {
     };
     view! {
         <h1>"Custom sign-in"</h1>
-        <form on:submit=submit>
-            <label>"Email address" <input type="email" bind:value=email/></label>
-            <label>"Password" <input type="password" bind:value=password/></label>
+        <form method="post" action="/api/auth/sign_in" on:submit=submit>
+            <input type="hidden" name="redirect_url" value="/"/>
+            <label>"Email address" <input type="email" name="identifier" bind:value=email/></label>
+            <label>"Password" <input type="password" name="password" bind:value=password/></label>
             <p role="alert">{error}</p>
             <button type="submit">"Sign in"</button>
         </form>
