@@ -128,8 +128,10 @@ fn Header() -> impl IntoView {
             <a class="brand" href="/">"Gatehouse"</a>
             <nav>
                 <SignedIn>
-                    <A href="/dashboard">"Dashboard"</A>
-                    <A href="/account">"Account"</A>
+                    // Plain links, as in the signed-out branch: the router navigates them
+                    // client-side all the same, without `<A>`'s per-link route matching.
+                    <a href="/dashboard">"Dashboard"</a>
+                    <a href="/account">"Account"</a>
                     <span class="who" data-testid="user-email">
                         {move || auth.get().user.map(|user| user.email_address)}
                     </span>
