@@ -46,7 +46,8 @@ fn identity_json(identity: Option<&ExternalIdentity>) -> Result<Option<String>, 
 #[async_trait]
 impl Attempts for SqliteStore {
     async fn insert_sign_up(&self, record: &SignUpRecord, now: Timestamp) -> Result<(), AuthError> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let writer = self.write_untracked();
+        let mut tx = writer.begin().await.map_err(db)?;
         sqlx::query(
             "INSERT INTO sign_up_attempts (id, client_id, email, password_hash, first_name, last_name,
                  state, version, existing_user_id, external_identity, created_at, updated_at,
@@ -88,7 +89,7 @@ impl Attempts for SqliteStore {
         )
         .bind(crate::domain::ports::CodePurpose::SignUpEmail.as_str())
         .bind(client_id.as_str())
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.read())
         .await
         .map_err(db)?;
         let Some(row) = row else { return Ok(None) };
@@ -124,7 +125,7 @@ impl Attempts for SqliteStore {
         state: &str,
         now: Timestamp,
     ) -> Result<bool, AuthError> {
-        move_sign_up(&self.pool, id, version, state, now).await
+        move_sign_up(&*self.write_untracked(), id, version, state, now).await
     }
 
     async fn create_user_from_sign_up(
@@ -134,7 +135,8 @@ impl Attempts for SqliteStore {
         state: &str,
         now: Timestamp,
     ) -> Result<UserCreation, AuthError> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let writer = self.write();
+        let mut tx = writer.begin().await.map_err(db)?;
         if !move_sign_up(&mut *tx, &record.id, record.version, state, now).await? {
             return Ok(UserCreation::AttemptMoved);
         }
@@ -173,7 +175,7 @@ impl Attempts for SqliteStore {
         .bind(attempt.version)
         .bind(now)
         .bind(attempt.expires_at)
-        .execute(&self.pool)
+        .execute(&*self.write_untracked())
         .await
         .map_err(db)?;
         Ok(())
@@ -191,7 +193,7 @@ impl Attempts for SqliteStore {
         )
         .bind(client_id.as_str())
         .bind(now)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.read())
         .await
         .map_err(db)?;
         row.map(|row| -> Result<StoredSignIn, sqlx::Error> {
@@ -219,7 +221,7 @@ impl Attempts for SqliteStore {
         .bind(state)
         .bind(id.as_str())
         .bind(version)
-        .execute(&self.pool)
+        .execute(&*self.write_untracked())
         .await
         .map_err(db)?;
         Ok(updated.rows_affected() == 1)
@@ -238,7 +240,7 @@ impl Attempts for SqliteStore {
         .bind(now)
         .bind(id.as_str())
         .bind(version)
-        .execute(&self.pool)
+        .execute(&*self.write_untracked())
         .await
         .map_err(db)?;
         Ok(updated.rows_affected() == 1)
@@ -256,7 +258,7 @@ impl Attempts for SqliteStore {
         )
         .bind(id.as_str())
         .bind(i64::from(max_tries))
-        .fetch_optional(&self.pool)
+        .fetch_optional(&*self.write_untracked())
         .await
         .map_err(db)?;
         Ok(tries.map(|tries| u32::try_from(tries).unwrap_or(u32::MAX)))

@@ -1,10 +1,25 @@
-//! The per-request auth query, run synchronously on a few connections of its own.
+//! The per-request auth query, run synchronously on a few connections of its own, and its
+//! cache.
 //!
 //! sqlx runs every SQLite statement on a worker thread; for this one query, on the hot path of
 //! every request, the thread hand-offs cost more than the query itself. The query is a handful
 //! of index searches, so it runs inline (WAL readers never wait for writers).
+//!
+//! A browser's requests within one second resolve from memory. An entry answers only while
+//! nothing could have changed its answer: the same `now` (the query compares timestamps with
+//! it, at one-second resolution), the same write generation (bumped after every write this
+//! process commits to the tables the query reads), and the same WAL file size and modification
+//! time (a write by another process, such as the CLI, appends to the WAL).
 
-use std::{path::PathBuf, sync::Mutex, time::Duration};
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc, Mutex,
+    },
+    time::{Duration, SystemTime},
+};
 
 use rusqlite::{types::ToSql, Connection, OpenFlags, Row};
 
@@ -18,6 +33,9 @@ use crate::{
 
 /// Idle connections kept for reuse.
 const MAX_IDLE: usize = 8;
+
+/// Browsers whose resolution is kept (a few MB at most).
+const MAX_CACHED: usize = 10_000;
 
 /// client → its live sessions (most recently current first) → user → primary email → active
 /// membership (only while the user is still a member) → organization. A client without a live
@@ -54,10 +72,37 @@ pub(super) enum ClientKey<'a> {
     Session(&'a str),
 }
 
-/// A small pool of read-only connections for the auth query.
+/// A small pool of read-only connections for the auth query, and the cache in front of it.
 pub(super) struct AuthReader {
     path: PathBuf,
+    wal_path: PathBuf,
     idle: Mutex<Vec<Connection>>,
+    /// The store's write generation.
+    generation: Arc<AtomicU64>,
+    /// Cookie token hash → its last resolution.
+    cache: Mutex<HashMap<Vec<u8>, Cached>>,
+}
+
+/// One resolution, and the state of the database it was read from.
+struct Cached {
+    now: Timestamp,
+    generation: u64,
+    wal: Option<WalStamp>,
+    row: ResolvedClientRow,
+}
+
+/// What a commit by any process changes in the WAL file.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct WalStamp {
+    len: u64,
+    modified: Option<SystemTime>,
+}
+
+fn wal_stamp(path: &Path) -> Option<WalStamp> {
+    std::fs::metadata(path).ok().map(|meta| WalStamp {
+        len: meta.len(),
+        modified: meta.modified().ok(),
+    })
 }
 
 impl std::fmt::Debug for AuthReader {
@@ -69,11 +114,17 @@ impl std::fmt::Debug for AuthReader {
 }
 
 impl AuthReader {
-    /// A reader of the database file at `path` (connections open on first use).
-    pub(super) fn new(path: PathBuf) -> Self {
+    /// A reader of the database file at `path` (connections open on first use), trusting
+    /// its cache while `generation` stays the same.
+    pub(super) fn new(path: PathBuf, generation: Arc<AtomicU64>) -> Self {
+        let mut wal_path = path.clone().into_os_string();
+        wal_path.push("-wal");
         Self {
             path,
+            wal_path: PathBuf::from(wal_path),
             idle: Mutex::new(Vec::new()),
+            generation,
+            cache: Mutex::new(HashMap::new()),
         }
     }
 
@@ -87,8 +138,49 @@ impl AuthReader {
         Ok(connection)
     }
 
-    /// Resolves a client and its live session at `now`.
+    /// Resolves a client and its live session at `now`: by cookie from the cache when it is
+    /// still exact, else (and by id or session, after a change) from the database.
     pub(super) fn resolve(
+        &self,
+        key: ClientKey<'_>,
+        now: Timestamp,
+    ) -> rusqlite::Result<Option<ResolvedClientRow>> {
+        let ClientKey::TokenHash(hash) = key else {
+            return self.query(key, now);
+        };
+        // Both stamps are read before the query: a write that commits after this point changes
+        // one of them, so an entry made from the state before it never matches again.
+        let generation = self.generation.load(Ordering::SeqCst);
+        let wal = wal_stamp(&self.wal_path);
+        let cached = self.cache.lock().ok().and_then(|cache| {
+            cache
+                .get(hash)
+                .filter(|c| c.now == now && c.generation == generation && c.wal == wal)
+                .map(|c| c.row.clone())
+        });
+        if let Some(row) = cached {
+            return Ok(Some(row));
+        }
+        let row = self.query(key, now)?;
+        if let (Some(row), Ok(mut cache)) = (&row, self.cache.lock()) {
+            if cache.len() >= MAX_CACHED {
+                cache.retain(|_, c| c.now == now);
+                if cache.len() >= MAX_CACHED {
+                    cache.clear();
+                }
+            }
+            let entry = Cached {
+                now,
+                generation,
+                wal,
+                row: row.clone(),
+            };
+            cache.insert(hash.to_vec(), entry);
+        }
+        Ok(row)
+    }
+
+    fn query(
         &self,
         key: ClientKey<'_>,
         now: Timestamp,

@@ -43,7 +43,7 @@ impl Clients for SqliteStore {
         .bind(token_hash)
         .bind(now)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&*self.write())
         .await
         .map_err(db)?;
         Ok(id)
@@ -55,7 +55,8 @@ impl Clients for SqliteStore {
         now: Timestamp,
     ) -> Result<SessionId, AuthError> {
         let (client_id, user_id) = (session.client_id.as_str(), session.user_id.as_str());
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let writer = self.write();
+        let mut tx = writer.begin().await.map_err(db)?;
         // Write first: the transaction holds the write lock before it reads, so two sign-ins on
         // one client cannot both miss the session the other creates.
         sqlx::query("UPDATE clients SET token_hash = ?, rotated_at = ? WHERE id = ?")
@@ -138,7 +139,8 @@ impl Clients for SqliteStore {
         session_id: &SessionId,
         now: Timestamp,
     ) -> Result<bool, AuthError> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let writer = self.write();
+        let mut tx = writer.begin().await.map_err(db)?;
         let activated = sqlx::query(
             "UPDATE sessions SET activated_at = ?
              WHERE id = ? AND client_id = ? AND ended_at IS NULL AND expires_at > ?",
@@ -169,7 +171,8 @@ impl Clients for SqliteStore {
         session_id: &SessionId,
         now: Timestamp,
     ) -> Result<bool, AuthError> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let writer = self.write();
+        let mut tx = writer.begin().await.map_err(db)?;
         let ended = sqlx::query(
             "UPDATE sessions SET ended_at = ? WHERE id = ? AND client_id = ? AND ended_at IS NULL",
         )
@@ -205,7 +208,8 @@ impl Clients for SqliteStore {
         client_id: &ClientId,
         now: Timestamp,
     ) -> Result<(), AuthError> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let writer = self.write();
+        let mut tx = writer.begin().await.map_err(db)?;
         end_sessions_of_client(&mut tx, client_id.as_str(), now).await?;
         sqlx::query("UPDATE clients SET current_session_id = NULL WHERE id = ?")
             .bind(client_id.as_str())
@@ -228,7 +232,7 @@ impl Clients for SqliteStore {
         .bind(now)
         .bind(user_id.as_str())
         .bind(keep.map(SessionId::as_str))
-        .execute(&self.pool)
+        .execute(&*self.write())
         .await
         .map_err(db)?;
         Ok(result.rows_affected())
@@ -239,7 +243,7 @@ impl Clients for SqliteStore {
             sqlx::query("UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL")
                 .bind(now)
                 .bind(session_id.as_str())
-                .execute(&self.pool)
+                .execute(&*self.write())
                 .await
                 .map_err(db)?;
         Ok(result.rows_affected() == 1)
@@ -258,7 +262,7 @@ impl Clients for SqliteStore {
         sqlx::query(sql)
             .bind(now)
             .bind(session_id.as_str())
-            .execute(&self.pool)
+            .execute(&*self.write())
             .await
             .map_err(db)?;
         Ok(())
@@ -276,7 +280,7 @@ impl Clients for SqliteStore {
         )
         .bind(user_id.map(UserId::as_str))
         .bind(session_id.map(SessionId::as_str))
-        .execute(&self.pool)
+        .execute(&*self.write())
         .await
         .map_err(db)?;
         Ok(result.rows_affected())
@@ -292,7 +296,7 @@ impl Clients for SqliteStore {
         )
         .bind(client_id.as_str())
         .bind(user_id.as_str())
-        .fetch_one(&self.pool)
+        .fetch_one(self.read())
         .await
         .map_err(db)
     }
@@ -340,7 +344,7 @@ impl Clients for SqliteStore {
         .bind(activity.ip_address.as_deref())
         .bind(now)
         .bind(client_id.as_str())
-        .execute(&self.pool)
+        .execute(&*self.write())
         .await
         .map_err(db)?;
         Ok(())
@@ -359,7 +363,7 @@ impl Clients for SqliteStore {
         )
         .bind(user_id.as_str())
         .bind(now)
-        .fetch_all(&self.pool)
+        .fetch_all(self.read())
         .await
         .map_err(db)?;
         rows.iter()
@@ -389,7 +393,7 @@ impl Clients for SqliteStore {
         .bind(now)
         .bind(session_id.as_str())
         .bind(user_id.as_str())
-        .execute(&self.pool)
+        .execute(&*self.write())
         .await
         .map_err(db)?;
         Ok(result.rows_affected() == 1)

@@ -63,14 +63,15 @@ impl Codes for SqliteStore {
         )
         .bind(key.attempt_id)
         .bind(key.purpose.as_str())
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.read())
         .await
         .map_err(db)?;
         row.as_ref().map(code_from_row).transpose().map_err(db)
     }
 
     async fn insert_code(&self, key: CodeKey<'_>, code: &CodeState) -> Result<(), AuthError> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let writer = self.write_untracked();
+        let mut tx = writer.begin().await.map_err(db)?;
         write_code(&mut tx, key, code).await?;
         tx.commit().await.map_err(db)
     }
@@ -94,7 +95,7 @@ impl Codes for SqliteStore {
         .bind(key.purpose.as_str())
         .bind(previous.code_hash.expose())
         .bind(i64::from(previous.resends))
-        .execute(&self.pool)
+        .execute(&*self.write_untracked())
         .await
         .map_err(db)?;
         Ok(updated.rows_affected() == 1)
@@ -115,7 +116,7 @@ impl Codes for SqliteStore {
         .bind(key.purpose.as_str())
         .bind(i64::from(max_tries))
         .bind(now)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&*self.write_untracked())
         .await
         .map_err(db)?;
         row.map(|row| -> Result<ReservedCodeTry, sqlx::Error> {
@@ -135,7 +136,7 @@ impl Codes for SqliteStore {
         )
         .bind(key.attempt_id)
         .bind(key.purpose.as_str())
-        .execute(&self.pool)
+        .execute(&*self.write_untracked())
         .await
         .map_err(db)?;
         Ok(result.rows_affected() == 1)

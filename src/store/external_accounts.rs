@@ -77,7 +77,7 @@ impl ExternalAccounts for SqliteStore {
         )
         .bind(provider)
         .bind(subject)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.read())
         .await
         .map_err(db)?;
         row.map(|row| -> Result<UserRecord, sqlx::Error> {
@@ -101,7 +101,8 @@ impl ExternalAccounts for SqliteStore {
         attempt: (&SignInId, i64, &str),
         now: Timestamp,
     ) -> Result<bool, AuthError> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let writer = self.write();
+        let mut tx = writer.begin().await.map_err(db)?;
         if !move_attempt(&mut tx, attempt).await? {
             return Ok(false);
         }
@@ -122,7 +123,8 @@ impl ExternalAccounts for SqliteStore {
         let Some(email) = identity.email.as_deref() else {
             return Err(AuthError::param_missing("email_address"));
         };
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let writer = self.write();
+        let mut tx = writer.begin().await.map_err(db)?;
         if !move_attempt(&mut tx, attempt).await? {
             return Ok(UserCreation::AttemptMoved);
         }
@@ -152,7 +154,7 @@ impl ExternalAccounts for SqliteStore {
              WHERE user_id = ? ORDER BY created_at, id",
         )
         .bind(user_id.as_str())
-        .fetch_all(&self.pool)
+        .fetch_all(self.read())
         .await
         .map_err(db)?;
         rows.into_iter()
@@ -184,7 +186,7 @@ impl ExternalAccounts for SqliteStore {
         )
         .bind(id)
         .bind(user_id.as_str())
-        .execute(&self.pool)
+        .execute(&*self.write())
         .await
         .map_err(db)?;
         if deleted.rows_affected() == 1 {
@@ -194,7 +196,7 @@ impl ExternalAccounts for SqliteStore {
             sqlx::query_scalar("SELECT 1 FROM external_accounts WHERE id = ? AND user_id = ?")
                 .bind(id)
                 .bind(user_id.as_str())
-                .fetch_optional(&self.pool)
+                .fetch_optional(self.read())
                 .await
                 .map_err(db)?;
         Ok(match exists {

@@ -37,7 +37,7 @@ impl Limits for SqliteStore {
         .bind(i64::from(max_attempts))
         .bind(lock_until)
         .bind(now)
-        .fetch_one(&self.pool)
+        .fetch_one(&*self.write_untracked())
         .await
         .map_err(db)?;
         Ok(Reserved {
@@ -49,7 +49,7 @@ impl Limits for SqliteStore {
     async fn clear_guesses(&self, identifier: &str) -> Result<(), AuthError> {
         sqlx::query("DELETE FROM lockout_counters WHERE identifier = ?")
             .bind(identifier)
-            .execute(&self.pool)
+            .execute(&*self.write_untracked())
             .await
             .map_err(db)?;
         Ok(())
@@ -64,7 +64,7 @@ impl Limits for SqliteStore {
         )
         .bind(i64::from(max_attempts))
         .bind(identifier)
-        .execute(&self.pool)
+        .execute(&*self.write_untracked())
         .await
         .map_err(db)?;
         Ok(())
@@ -75,7 +75,7 @@ impl Limits for SqliteStore {
             "SELECT failed_attempts, locked_until FROM lockout_counters WHERE identifier = ?",
         )
         .bind(identifier)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.read())
         .await
         .map_err(db)?;
         row.map(|row| -> Result<Reserved, sqlx::Error> {
@@ -94,7 +94,8 @@ impl Limits for SqliteStore {
         idle_since: Timestamp,
         now: Timestamp,
     ) -> Result<u64, AuthError> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let writer = self.write_untracked();
+        let mut tx = writer.begin().await.map_err(db)?;
         let windows = sqlx::query("DELETE FROM rate_counters WHERE window_start <= ?")
             .bind(window_start_before)
             .execute(&mut *tx)
@@ -130,7 +131,7 @@ impl Limits for SqliteStore {
         .bind(key)
         .bind(now)
         .bind(window_seconds)
-        .fetch_one(&self.pool)
+        .fetch_one(&*self.write_untracked())
         .await
         .map_err(db)?;
         Ok((

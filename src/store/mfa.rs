@@ -19,7 +19,7 @@ impl Factors for SqliteStore {
             "SELECT secret, verified, last_used_step FROM totp_factors WHERE user_id = ?",
         )
         .bind(user_id.as_str())
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.read())
         .await
         .map_err(db)?;
         row.map(|row| -> Result<TotpFactor, sqlx::Error> {
@@ -47,7 +47,7 @@ impl Factors for SqliteStore {
         .bind(user_id.as_str())
         .bind(secret.expose())
         .bind(now)
-        .execute(&self.pool)
+        .execute(&*self.write())
         .await
         .map_err(db)?;
         Ok(())
@@ -59,7 +59,8 @@ impl Factors for SqliteStore {
         now: Timestamp,
     ) -> Result<bool, AuthError> {
         let user_id = confirmation.user_id.as_str();
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let writer = self.write();
+        let mut tx = writer.begin().await.map_err(db)?;
         let verified = sqlx::query(
             "UPDATE totp_factors SET verified = 1, last_used_step = ? WHERE user_id = ? AND verified = 0",
         )
@@ -108,7 +109,7 @@ impl Factors for SqliteStore {
         )
         .bind(session_id.as_str())
         .bind(now)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.read())
         .await
         .map_err(db)?;
         Ok(codes.map(|codes| Secret::new(codes.lines().map(str::to_string).collect())))
@@ -117,7 +118,7 @@ impl Factors for SqliteStore {
     async fn delete_backup_code_reveal(&self, session_id: &SessionId) -> Result<(), AuthError> {
         sqlx::query("DELETE FROM backup_code_reveals WHERE session_id = ?")
             .bind(session_id.as_str())
-            .execute(&self.pool)
+            .execute(&*self.write())
             .await
             .map_err(db)?;
         Ok(())
@@ -137,7 +138,7 @@ impl Factors for SqliteStore {
         .bind(now)
         .bind(user_id.as_str())
         .bind(code_hash)
-        .execute(&self.pool)
+        .execute(&*self.write())
         .await
         .map_err(db)?;
         Ok(result.rows_affected() == 1)
@@ -151,14 +152,15 @@ impl Factors for SqliteStore {
         .bind(step)
         .bind(user_id.as_str())
         .bind(step)
-        .execute(&self.pool)
+        .execute(&*self.write())
         .await
         .map_err(db)?;
         Ok(result.rows_affected() == 1)
     }
 
     async fn replace_backup_codes(&self, codes: NewBackupCodes<'_>) -> Result<bool, AuthError> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let writer = self.write();
+        let mut tx = writer.begin().await.map_err(db)?;
         // A write first: the transaction takes the write lock before it reads anything.
         let enabled = sqlx::query(
             "UPDATE totp_factors SET verified = verified WHERE user_id = ? AND verified = 1",
@@ -182,7 +184,7 @@ impl Factors for SqliteStore {
             "SELECT COUNT(*) FROM backup_codes WHERE user_id = ? AND used_at IS NULL",
         )
         .bind(user_id.as_str())
-        .fetch_one(&self.pool)
+        .fetch_one(self.read())
         .await
         .map_err(db)
     }
@@ -193,7 +195,8 @@ impl Factors for SqliteStore {
         now: Timestamp,
     ) -> Result<bool, AuthError> {
         let user_id = user_id.as_str();
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let writer = self.write();
+        let mut tx = writer.begin().await.map_err(db)?;
         let removed = sqlx::query("DELETE FROM totp_factors WHERE user_id = ?")
             .bind(user_id)
             .execute(&mut *tx)

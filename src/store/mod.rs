@@ -12,7 +12,14 @@ mod organizations;
 mod signing_keys;
 mod users;
 
-use std::{str::FromStr, time::Duration};
+use std::{
+    str::FromStr,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
@@ -22,10 +29,42 @@ use sqlx::{
 use crate::model::{AuthError, PrefixedId};
 
 /// The SQLite implementation of the domain's ports (`crate::domain::ports`).
+///
+/// Reads and writes use separate pools: the read pool's connections are `query_only`, so a
+/// write sent through [`SqliteStore::read`] fails instead of slipping past the write
+/// generation that the auth resolution's cache trusts.
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
-    pool: SqlitePool,
-    reader: std::sync::Arc<auth_reader::AuthReader>,
+    reads: SqlitePool,
+    writes: SqlitePool,
+    /// Bumped after every committed write to a table the auth resolution reads.
+    generation: Arc<AtomicU64>,
+    reader: Arc<auth_reader::AuthReader>,
+}
+
+/// The write pool, for one statement or one transaction. Dropped after the write has
+/// committed (a statement's temporary, or a binding that outlives `tx.commit()`), it bumps the
+/// write generation, so a cached auth resolution older than the write is never served again.
+pub(crate) struct Writer<'a> {
+    pool: &'a SqlitePool,
+    /// `None` for tables the auth resolution never reads (rate limits, attempts, codes).
+    generation: Option<&'a AtomicU64>,
+}
+
+impl std::ops::Deref for Writer<'_> {
+    type Target = SqlitePool;
+
+    fn deref(&self) -> &SqlitePool {
+        self.pool
+    }
+}
+
+impl Drop for Writer<'_> {
+    fn drop(&mut self) {
+        if let Some(generation) = self.generation {
+            generation.fetch_add(1, Ordering::SeqCst);
+        }
+    }
 }
 
 fn is_unique_violation(error: &sqlx::Error) -> bool {
@@ -73,17 +112,24 @@ impl SqliteStore {
             std::fs::create_dir_all(dir)
                 .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            // A ping per checkout doubles the cost of the per-request auth query; SQLite
-            // connections are local files and do not go stale.
-            .test_before_acquire(false)
-            .connect_with(options)
+        // A ping per checkout costs as much as a short query; SQLite connections are local
+        // files and do not go stale.
+        let pool = || {
+            SqlitePoolOptions::new()
+                .max_connections(8)
+                .test_before_acquire(false)
+        };
+        let writes = pool()
+            .connect_with(options.clone())
             .await
             .map_err(|e| format!("cannot open {url}: {e}"))?;
+        let generation = Arc::new(AtomicU64::new(0));
         let store = Self {
-            pool,
-            reader: std::sync::Arc::new(auth_reader::AuthReader::new(path)),
+            reads: pool()
+                .connect_lazy_with(options.pragma("query_only", "1").create_if_missing(false)),
+            writes,
+            reader: Arc::new(auth_reader::AuthReader::new(path, generation.clone())),
+            generation,
         };
         store.migrate().await?;
         Ok(store)
@@ -92,14 +138,39 @@ impl SqliteStore {
     /// Applies pending migrations.
     pub async fn migrate(&self) -> Result<(), String> {
         sqlx::migrate!("./migrations")
-            .run(&self.pool)
+            .run(&*self.write())
             .await
             .map_err(|e| format!("migration failed: {e}"))
     }
 
-    /// The underlying pool (benchmarks and tests).
+    /// The write pool (benchmarks and tests).
     pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+        &self.writes
+    }
+
+    /// The read pool: its connections refuse writes.
+    fn read(&self) -> &SqlitePool {
+        &self.reads
+    }
+
+    /// The write pool, for tables the auth resolution reads (clients, sessions, users, email
+    /// addresses, organizations, memberships) or might: the write generation is bumped once
+    /// the write is done.
+    fn write(&self) -> Writer<'_> {
+        Writer {
+            pool: &self.writes,
+            generation: Some(&self.generation),
+        }
+    }
+
+    /// The write pool, for tables the auth resolution never reads: rate limits, sign-in and
+    /// sign-up attempts, verification codes. These are the writes an attacker can cause at
+    /// will; they leave the resolution cache alone.
+    fn write_untracked(&self) -> Writer<'_> {
+        Writer {
+            pool: &self.writes,
+            generation: None,
+        }
     }
 }
 

@@ -21,7 +21,8 @@ impl Organizations for SqliteStore {
         now: Timestamp,
     ) -> Result<Option<OrgId>, AuthError> {
         let id: OrgId = new_id();
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let writer = self.write();
+        let mut tx = writer.begin().await.map_err(db)?;
         let inserted = sqlx::query("INSERT INTO organizations (id, name, slug, created_by, created_at) VALUES (?, ?, ?, ?, ?)")
             .bind(id.as_str())
             .bind(name)
@@ -54,7 +55,7 @@ impl Organizations for SqliteStore {
     ) -> Result<Option<OrganizationRow>, AuthError> {
         let row = sqlx::query("SELECT id, name, slug FROM organizations WHERE slug = ?")
             .bind(slug)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.read())
             .await
             .map_err(db)?;
         row.map(|row| -> Result<OrganizationRow, sqlx::Error> {
@@ -76,7 +77,7 @@ impl Organizations for SqliteStore {
         sqlx::query_scalar("SELECT role FROM memberships WHERE organization_id = ? AND user_id = ?")
             .bind(organization_id.as_str())
             .bind(user_id.as_str())
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.read())
             .await
             .map_err(db)
     }
@@ -97,7 +98,7 @@ impl Organizations for SqliteStore {
         .bind(user_id.as_str())
         .bind(role)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&*self.write())
         .await
         .map_err(db)?;
         Ok(())
@@ -117,12 +118,12 @@ impl Organizations for SqliteStore {
         .bind(user_id.as_str())
         .bind(i64::from(limit))
         .bind(i64::from(offset))
-        .fetch_all(&self.pool)
+        .fetch_all(self.read())
         .await
         .map_err(db)?;
         let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE user_id = ?")
             .bind(user_id.as_str())
-            .fetch_one(&self.pool)
+            .fetch_one(self.read())
             .await
             .map_err(db)?;
         let data = rows
@@ -147,7 +148,7 @@ impl Organizations for SqliteStore {
              WHERE m.organization_id = ? ORDER BY m.created_at, m.rowid",
         )
         .bind(organization_id.as_str())
-        .fetch_all(&self.pool)
+        .fetch_all(self.read())
         .await
         .map_err(db)?;
         rows.into_iter()
@@ -167,7 +168,8 @@ impl Organizations for SqliteStore {
         session_id: &SessionId,
         organization_id: Option<&OrgId>,
     ) -> Result<(), AuthError> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let writer = self.write();
+        let mut tx = writer.begin().await.map_err(db)?;
         sqlx::query("UPDATE sessions SET active_org_id = ? WHERE id = ?")
             .bind(organization_id.map(OrgId::as_str))
             .bind(session_id.as_str())

@@ -45,7 +45,7 @@ impl SigningKeys for SqliteStore {
              ORDER BY retired_at IS NOT NULL, created_at DESC, kid",
         )
         .bind(now)
-        .fetch_all(&self.pool)
+        .fetch_all(self.read())
         .await
         .map_err(db)?;
         rows.iter()
@@ -64,7 +64,7 @@ impl SigningKeys for SqliteStore {
     }
 
     async fn add_first_signing_key(&self, key: &SigningKeyRow) -> Result<bool, AuthError> {
-        Ok(insert(&self.pool, key).await? == 1)
+        Ok(insert(&*self.write(), key).await? == 1)
     }
 
     async fn rotate_signing_key(
@@ -73,7 +73,8 @@ impl SigningKeys for SqliteStore {
         publish_until: Timestamp,
         now: Timestamp,
     ) -> Result<(), AuthError> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let writer = self.write();
+        let mut tx = writer.begin().await.map_err(db)?;
         sqlx::query(
             "UPDATE signing_keys SET retired_at = ?, publish_until = ? WHERE retired_at IS NULL",
         )

@@ -60,7 +60,7 @@ impl Users for SqliteStore {
              WHERE e.email = ?",
         )
         .bind(email)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.read())
         .await
         .map_err(db)?;
         row.map(|row| -> Result<UserRecord, sqlx::Error> {
@@ -83,7 +83,8 @@ impl Users for SqliteStore {
         now: Timestamp,
     ) -> Result<Option<UserId>, AuthError> {
         let id: UserId = crate::domain::ids::new_id();
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let writer = self.write();
+        let mut tx = writer.begin().await.map_err(db)?;
         if !Self::insert_user(&mut tx, &id, &user, now).await? {
             return Ok(None);
         }
@@ -97,7 +98,7 @@ impl Users for SqliteStore {
              FROM users u JOIN email_addresses e ON e.user_id = u.id AND e.is_primary = 1
              ORDER BY u.created_at, u.id",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(self.read())
         .await
         .map_err(db)?;
         rows.into_iter()
@@ -117,7 +118,7 @@ impl Users for SqliteStore {
     async fn password_hash(&self, user_id: &UserId) -> Result<Option<Secret<String>>, AuthError> {
         sqlx::query_scalar::<_, Option<String>>("SELECT password_hash FROM users WHERE id = ?")
             .bind(user_id.as_str())
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.read())
             .await
             .map(|hash| hash.flatten().map(Secret::new))
             .map_err(db)
@@ -131,7 +132,8 @@ impl Users for SqliteStore {
         end_other_sessions: bool,
         now: Timestamp,
     ) -> Result<(), AuthError> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let writer = self.write();
+        let mut tx = writer.begin().await.map_err(db)?;
         sqlx::query("UPDATE users SET password_hash = ?, password_reset_required = 0, updated_at = ? WHERE id = ?")
             .bind(hash.expose())
             .bind(now)
@@ -157,7 +159,8 @@ impl Users for SqliteStore {
         end_sessions: bool,
         now: Timestamp,
     ) -> Result<(), AuthError> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let writer = self.write();
+        let mut tx = writer.begin().await.map_err(db)?;
         sqlx::query("UPDATE users SET password_reset_required = 1, updated_at = ? WHERE id = ?")
             .bind(now)
             .bind(user_id.as_str())
@@ -187,7 +190,7 @@ impl Users for SqliteStore {
             .bind(last_name)
             .bind(now)
             .bind(user_id.as_str())
-            .execute(&self.pool)
+            .execute(&*self.write())
             .await
             .map_err(db)?;
         Ok(())
@@ -197,7 +200,7 @@ impl Users for SqliteStore {
         // Sessions, emails, factors, memberships and links go by ON DELETE CASCADE.
         let deleted = sqlx::query("DELETE FROM users WHERE id = ?")
             .bind(user_id.as_str())
-            .execute(&self.pool)
+            .execute(&*self.write())
             .await
             .map_err(db)?;
         Ok(deleted.rows_affected() == 1)

@@ -1068,3 +1068,164 @@ async fn external_accounts_link_once_and_never_leave_a_user_without_a_way_in(sto
         Unlink::LastWayToSignIn
     );
 }
+
+// The SQLite store's auth cache: a browser's resolutions within one second come from memory,
+// and never outlive a write that changes them.
+
+/// A user signed in on a new browser at T0: its cookie token, client and session.
+async fn signed_in_browser(store: &dyn Storage, email: &str) -> (SecretToken, ClientId, SessionId) {
+    let user_id = store.create_user(user(email), T0).await.unwrap().unwrap();
+    let first = SecretToken::generate();
+    let client_id = store.create_client(&first.hash(), T0).await.unwrap();
+    let token = SecretToken::generate();
+    let session = NewSession {
+        client_id: &client_id,
+        user_id: &user_id,
+        new_token_hash: &token.hash(),
+        first_factor_at: T0,
+        second_factor_at: None,
+        expires_at: T0 + 3600,
+        keep_other_sessions: false,
+    };
+    let session_id = store.create_session(session, T0).await.unwrap();
+    (token, client_id, session_id)
+}
+
+async fn first_name_at_t0(store: &dyn Storage, token: &SecretToken) -> Option<String> {
+    let row = store.resolve_client(&token.hash(), T0).await.unwrap()?;
+    row.session.and_then(|session| session.first_name)
+}
+
+#[tokio::test]
+async fn the_auth_cache_never_outlives_a_write_of_this_process() {
+    let (_dir, sqlite) = temp_store().await;
+    let store: &dyn Storage = &sqlite;
+    let (token, client_id, session_id) = signed_in_browser(store, "ada@example.com").await;
+    assert_eq!(
+        first_name_at_t0(store, &token).await.as_deref(),
+        Some("Ada")
+    );
+    let row = store
+        .resolve_client(&token.hash(), T0)
+        .await
+        .unwrap()
+        .unwrap();
+    let user_id = row.session.unwrap().user_id;
+
+    store
+        .update_name(&user_id, Some("Augusta"), None, T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        first_name_at_t0(store, &token).await.as_deref(),
+        Some("Augusta")
+    );
+
+    // Writes the resolution never reads (an attacker's guesses) leave the entry alone; the
+    // answer is the same either way.
+    store
+        .hit_rate_counter("ip:127.0.0.1", 60, T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        first_name_at_t0(store, &token).await.as_deref(),
+        Some("Augusta")
+    );
+
+    assert!(store
+        .end_client_session(&client_id, &session_id, T0)
+        .await
+        .unwrap());
+    let row = store
+        .resolve_client(&token.hash(), T0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(row.session.is_none(), "signed out within the same second");
+}
+
+#[tokio::test]
+async fn the_auth_cache_sees_the_writes_of_another_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/shared.db?mode=rwc", dir.path().display());
+    let server_store = SqliteStore::open(&url).await.unwrap();
+    let server: &dyn Storage = &server_store;
+    // The CLI opens the same file: its writes never reach the server's write generation.
+    let cli_store = SqliteStore::open(&url).await.unwrap();
+    let cli: &dyn Storage = &cli_store;
+    let (token, _client_id, _session_id) = signed_in_browser(server, "ada@example.com").await;
+    assert_eq!(
+        first_name_at_t0(server, &token).await.as_deref(),
+        Some("Ada")
+    );
+    let row = server
+        .resolve_client(&token.hash(), T0)
+        .await
+        .unwrap()
+        .unwrap();
+    let user_id = row.session.unwrap().user_id;
+
+    cli.update_name(&user_id, Some("Augusta"), None, T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        first_name_at_t0(server, &token).await.as_deref(),
+        Some("Augusta")
+    );
+    cli.update_name(&user_id, Some("Ada"), None, T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        first_name_at_t0(server, &token).await.as_deref(),
+        Some("Ada")
+    );
+
+    cli.end_user_sessions(&user_id, None, T0).await.unwrap();
+    let row = server
+        .resolve_client(&token.hash(), T0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        row.session.is_none(),
+        "ended by the CLI within the same second"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_resolution_that_starts_after_a_sign_out_sees_it_under_parallel_load() {
+    use std::sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    };
+    let (_dir, store) = temp_store().await;
+    let store: Arc<dyn Storage> = Arc::new(store);
+    let (token, client_id, session_id) = signed_in_browser(&*store, "ada@example.com").await;
+    let ended = Arc::new(AtomicBool::new(false));
+    let readers: Vec<_> = (0..8)
+        .map(|_| {
+            let (store, ended, hash) = (store.clone(), ended.clone(), token.hash());
+            tokio::spawn(async move {
+                let mut after = 0;
+                while after < 200 {
+                    let started_after_sign_out = ended.load(Ordering::SeqCst);
+                    let row = store.resolve_client(&hash, T0).await.unwrap().unwrap();
+                    if started_after_sign_out {
+                        assert!(row.session.is_none(), "a stale session after the sign-out");
+                        after += 1;
+                    }
+                    tokio::task::yield_now().await;
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    assert!(store
+        .end_client_session(&client_id, &session_id, T0)
+        .await
+        .unwrap());
+    ended.store(true, Ordering::SeqCst);
+    for reader in readers {
+        reader.await.unwrap();
+    }
+}
