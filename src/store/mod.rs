@@ -45,7 +45,7 @@ pub struct SqliteStore {
 /// The write pool, for one statement or one transaction. Dropped after the write has
 /// committed (a statement's temporary, or a binding that outlives `tx.commit()`), it bumps the
 /// write generation, so a cached auth resolution older than the write is never served again.
-pub(crate) struct Writer<'a> {
+struct Writer<'a> {
     pool: &'a SqlitePool,
     /// `None` for tables the auth resolution never reads (rate limits, attempts, codes).
     generation: Option<&'a AtomicU64>,

@@ -1072,8 +1072,15 @@ async fn external_accounts_link_once_and_never_leave_a_user_without_a_way_in(sto
 // The SQLite store's auth cache: a browser's resolutions within one second come from memory,
 // and never outlive a write that changes them.
 
-/// A user signed in on a new browser at T0: its cookie token, client and session.
-async fn signed_in_browser(store: &dyn Storage, email: &str) -> (SecretToken, ClientId, SessionId) {
+/// A user signed in on a new browser at T0.
+struct Browser {
+    token: SecretToken,
+    user_id: UserId,
+    client_id: ClientId,
+    session_id: SessionId,
+}
+
+async fn signed_in_browser(store: &dyn Storage, email: &str) -> Browser {
     let user_id = store.create_user(user(email), T0).await.unwrap().unwrap();
     let first = SecretToken::generate();
     let client_id = store.create_client(&first.hash(), T0).await.unwrap();
@@ -1088,7 +1095,12 @@ async fn signed_in_browser(store: &dyn Storage, email: &str) -> (SecretToken, Cl
         keep_other_sessions: false,
     };
     let session_id = store.create_session(session, T0).await.unwrap();
-    (token, client_id, session_id)
+    Browser {
+        token,
+        user_id,
+        client_id,
+        session_id,
+    }
 }
 
 async fn first_name_at_t0(store: &dyn Storage, token: &SecretToken) -> Option<String> {
@@ -1100,17 +1112,16 @@ async fn first_name_at_t0(store: &dyn Storage, token: &SecretToken) -> Option<St
 async fn the_auth_cache_never_outlives_a_write_of_this_process() {
     let (_dir, sqlite) = temp_store().await;
     let store: &dyn Storage = &sqlite;
-    let (token, client_id, session_id) = signed_in_browser(store, "ada@example.com").await;
+    let Browser {
+        token,
+        user_id,
+        client_id,
+        session_id,
+    } = signed_in_browser(store, "ada@example.com").await;
     assert_eq!(
         first_name_at_t0(store, &token).await.as_deref(),
         Some("Ada")
     );
-    let row = store
-        .resolve_client(&token.hash(), T0)
-        .await
-        .unwrap()
-        .unwrap();
-    let user_id = row.session.unwrap().user_id;
 
     store
         .update_name(&user_id, Some("Augusta"), None, T0)
@@ -1153,17 +1164,11 @@ async fn the_auth_cache_sees_the_writes_of_another_process() {
     // The CLI opens the same file: its writes never reach the server's write generation.
     let cli_store = SqliteStore::open(&url).await.unwrap();
     let cli: &dyn Storage = &cli_store;
-    let (token, _client_id, _session_id) = signed_in_browser(server, "ada@example.com").await;
+    let Browser { token, user_id, .. } = signed_in_browser(server, "ada@example.com").await;
     assert_eq!(
         first_name_at_t0(server, &token).await.as_deref(),
         Some("Ada")
     );
-    let row = server
-        .resolve_client(&token.hash(), T0)
-        .await
-        .unwrap()
-        .unwrap();
-    let user_id = row.session.unwrap().user_id;
 
     cli.update_name(&user_id, Some("Augusta"), None, T0)
         .await
@@ -1200,7 +1205,12 @@ async fn every_resolution_that_starts_after_a_sign_out_sees_it_under_parallel_lo
     };
     let (_dir, store) = temp_store().await;
     let store: Arc<dyn Storage> = Arc::new(store);
-    let (token, client_id, session_id) = signed_in_browser(&*store, "ada@example.com").await;
+    let Browser {
+        token,
+        client_id,
+        session_id,
+        ..
+    } = signed_in_browser(&*store, "ada@example.com").await;
     let ended = Arc::new(AtomicBool::new(false));
     let readers: Vec<_> = (0..8)
         .map(|_| {
