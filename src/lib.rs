@@ -6,6 +6,8 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+// The demo (with the wasm exports of its islands) is left out of another app's wasm.
+#[cfg(any(feature = "ssr", feature = "demo-entry"))]
 pub mod demo;
 pub mod model;
 pub mod ui;
@@ -54,10 +56,10 @@ pub mod prelude {
     pub use crate::server::{auth, auth_with, current_user, require_reverification, AuthTokens};
 }
 
-/// Browser entry point: hydrates the server-rendered demo (feature `demo-entry`).
+/// Browser entry point: hydrates the demo's islands (feature `demo-entry`).
 #[cfg(feature = "demo-entry")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(demo::App);
+    leptos::mount::hydrate_islands();
 }

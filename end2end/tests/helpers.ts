@@ -52,9 +52,11 @@ export async function latestCode(address: string, count = 0): Promise<string> {
   return match![1];
 }
 
-/** Waits until the page has hydrated (skipped when JavaScript is off). */
+/** Waits until every island of the page has hydrated (skipped when JavaScript is off). */
 export async function hydrated(page: Page): Promise<void> {
-  await expect(page.locator('main')).toHaveAttribute('data-hydrated', 'true');
+  await page.waitForLoadState('load');
+  await expect(page.locator('[data-hydrated]').first()).toBeAttached();
+  await expect(page.locator('[data-hydrated="false"]')).toHaveCount(0);
 }
 
 /** Signs up through the UI and verifies the emailed code; ends on the page after sign-up. */

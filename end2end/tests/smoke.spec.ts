@@ -1,9 +1,9 @@
 import { test, expect } from '@playwright/test';
 
-test('the home page renders and hydrates', async ({ page }) => {
+test('the home page renders, and its island hydrates', async ({ page }) => {
   await page.goto('/');
   await expect(page.getByRole('heading', { name: 'Gatehouse' })).toBeVisible();
-  await expect(page.locator('main')).toHaveAttribute('data-hydrated', 'true');
+  await expect(page.locator('leptos-island [data-hydrated]')).toHaveAttribute('data-hydrated', 'true');
 });
 
 test('the health endpoint answers', async ({ request }) => {
@@ -20,7 +20,7 @@ test('assets are content-hashed, compressed and cached for a year; pages are rev
   });
   const response = await page.goto('/sign-in');
   expect(response?.headers()['cache-control']).toBe('no-store');
-  await expect(page.locator('main')).toHaveAttribute('data-hydrated', 'true');
+  await expect(page.locator('leptos-island [data-hydrated]')).toHaveAttribute('data-hydrated', 'true');
   const wasm = assets.find((asset) => asset.url.endsWith('.wasm'));
   expect(wasm?.url).toMatch(/\/pkg\/gatehouse\.[A-Za-z0-9_-]+\.wasm$/);
   expect(wasm?.headers['content-encoding']).toBe('br');

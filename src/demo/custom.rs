@@ -4,32 +4,27 @@
 //! continue on the kit's own step pages.
 
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
-use leptos_router::hooks::use_navigate;
 
 use crate::prelude::{
     use_sign_in, use_sign_up, FetchStatus, NavigateArgs, SignInStatus, SignUpStatus,
 };
 
-/// The seeds' `navigate`: `decorate_url('/dashboard')`; an absolute URL loads fully, a path
-/// navigates client-side.
+/// The seeds' `navigate`: `decorate_url('/dashboard')`.
 fn to_dashboard() -> Callback<NavigateArgs> {
     let go = go_to();
     Callback::new(move |args: NavigateArgs| go.run(args.decorate_url("/dashboard")))
 }
 
-/// Goes to a URL as the seeds do: `http…` loads the page fully, a path navigates client-side.
-/// Created in a component (it reads the router), run from anywhere.
+/// Goes to a URL. These pages are islands, with no client-side router, so every target loads
+/// as a page (the seeds navigate paths client-side in their router).
 pub(super) fn go_to() -> Callback<String> {
-    let navigate = use_navigate();
     Callback::new(move |url: String| {
-        if url.starts_with("http") {
-            #[cfg(feature = "hydrate")]
-            if let Some(window) = leptos::web_sys::window() {
-                let _ = window.location().set_href(&url);
-            }
-        } else {
-            navigate(&url, Default::default());
+        #[cfg(feature = "hydrate")]
+        if let Some(window) = leptos::web_sys::window() {
+            let _ = window.location().set_href(&url);
         }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = url;
     })
 }
 

@@ -1,21 +1,22 @@
 //! The demo app: a site built only from the kit's public API (`crate::prelude`).
 
 mod custom;
+mod islands;
 mod sso_callback;
 mod token_panel;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, MetaTags, Title};
 use leptos_router::{
-    components::{Route, Router, Routes, A},
+    components::{Route, Router, Routes},
     hooks::use_params_map,
     path, SsrMode,
 };
 
 use crate::prelude::{
-    task_view, use_auth, AuthProvider, BuildStylesheet, OrganizationSwitcher, Protect,
+    task_view, use_auth, AuthProvider, AuthState, BuildStylesheet, OrganizationSwitcher, Protect,
     RedirectToSignIn, RedirectToTasks, Show, SignIn, SignOutButton, SignUp, SignedIn, SignedOut,
-    UnknownTask, UserButton, UserProfile,
+    UnknownTask, UserButton,
 };
 
 /// The demo's route rules, declared once: protected pages redirect (to sign-in, or straight to
@@ -56,7 +57,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <BuildStylesheet options=options.clone()/>
-                <HydrationScripts options/>
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
             <body>
@@ -73,15 +74,13 @@ const AFTER_TASKS: &str = "/dashboard";
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
     view! {
         <Link rel="icon" href="/favicon.svg"/>
         <Title text="Gatehouse"/>
         <Router>
             <AuthProvider>
                 <Header/>
-                <main data-hydrated=move || hydrated.get().to_string()>
+                <main>
                     <Routes fallback=NotFound>
                         <Route path=path!("/") view=HomePage/>
                         // Flow steps and task pages render whole (SsrMode::Async): their content
@@ -96,9 +95,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/sign-up/verify-email-address") view=|| view! { <SignUp/> } ssr=SsrMode::Async/>
                         <Route path=path!("/sign-up/continue") view=|| view! { <SignUp/> } ssr=SsrMode::Async/>
                         <Route path=path!("/session-tasks/:key") view=SessionTaskPage ssr=SsrMode::Async/>
-                        <Route path=path!("/sso-callback") view=sso_callback::SsoCallbackPage/>
-                        <Route path=path!("/custom/sign-in") view=custom::CustomSignInPage/>
-                        <Route path=path!("/custom/sign-up") view=custom::CustomSignUpPage/>
+                        <Route path=path!("/sso-callback") view=|| view! { <islands::SsoCallback state=AuthState::current()/> }/>
+                        <Route path=path!("/custom/sign-in") view=|| view! { <islands::CustomSignIn state=AuthState::current()/> }/>
+                        <Route path=path!("/custom/sign-up") view=|| view! { <islands::CustomSignUp state=AuthState::current()/> }/>
                         <Route path=path!("/dashboard") view=DashboardPage/>
                         <Route path=path!("/orgs/:slug") view=OrganizationPage/>
                         <Route path=path!("/orgs/:slug/settings") view=OrganizationSettingsPage/>
@@ -143,6 +142,7 @@ fn Header() -> impl IntoView {
                     <a href="/sign-up">"Sign up"</a>
                 </SignedOut>
             </nav>
+            <islands::TabSync state=AuthState::current()/>
         </header>
     }
 }
@@ -207,14 +207,23 @@ fn SessionTaskPage() -> impl IntoView {
 
 #[component]
 fn DashboardPage() -> impl IntoView {
-    let auth = use_auth();
-    let auth_json = move || serde_json::to_string_pretty(&auth.get()).unwrap_or_default();
-    let field = move |value: Option<String>| value.unwrap_or_else(|| "—".to_string());
     view! {
         <SignedOut>
             <RedirectToSignIn/>
         </SignedOut>
         <SignedIn>
+            <islands::Dashboard state=AuthState::current()/>
+        </SignedIn>
+    }
+}
+
+/// The dashboard of a signed-in user (an island: the organization switcher updates it in place).
+#[component]
+fn DashboardContent() -> impl IntoView {
+    let auth = use_auth();
+    let auth_json = move || serde_json::to_string_pretty(&auth.get()).unwrap_or_default();
+    let field = move |value: Option<String>| value.unwrap_or_else(|| "—".to_string());
+    view! {
             <h1>"Dashboard"</h1>
             <p>"Signed in as " <strong>{move || auth.get().user.map(|u| u.email_address)}</strong></p>
             <dl class="org-facts">
@@ -226,14 +235,13 @@ fn DashboardPage() -> impl IntoView {
             </dl>
             <p>
                 {move || auth.get().org_slug.map(|slug| view! {
-                    <A href=format!("/orgs/{slug}")>"Organization page"</A>
+                    <a href=format!("/orgs/{slug}")>"Organization page"</a>
                 })}
             </p>
             <OrganizationSwitcher/>
             <h2>"Auth object"</h2>
             <pre data-testid="auth-object">{auth_json}</pre>
             <token_panel::TokenPanel/>
-        </SignedIn>
     }
 }
 
@@ -249,7 +257,7 @@ fn OrganizationPage() -> impl IntoView {
         <SignedIn>
             <h1>"Organization " {slug}</h1>
             <Protect role="org:admin">
-                <p><A href=move || format!("/orgs/{}/settings", slug())>"Settings"</A></p>
+                <p><a href=move || format!("/orgs/{}/settings", slug())>"Settings"</a></p>
             </Protect>
             <h2>"Members"</h2>
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
@@ -287,7 +295,7 @@ fn AccountPage() -> impl IntoView {
             <RedirectToSignIn/>
         </SignedOut>
         <SignedIn>
-            <UserProfile/>
+            <islands::Account state=AuthState::current()/>
         </SignedIn>
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod bearer;
 pub mod cookies;
+pub mod form_values;
 pub mod host;
 pub mod origin;
 pub mod outcome;
@@ -166,6 +167,7 @@ where
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(server_fn_status))
+        .layer(middleware::from_fn(form_values::keep_refused_values))
         .layer(middleware::from_fn_with_state(
             shared.clone(),
             protect::protect,

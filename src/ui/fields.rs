@@ -32,6 +32,13 @@ pub(crate) fn Field(
     /// The last action's error.
     error: ActionError,
 ) -> impl IntoView {
+    // Without JavaScript a refused form comes back as a new page: it shows what was typed.
+    #[cfg(feature = "ssr")]
+    let value = value.or_else(|| {
+        (kind != "password")
+            .then(|| crate::api::refused_form_value(name))
+            .flatten()
+    });
     let input_id = format!("field-{name}");
     let error_id = format!("{input_id}-error");
     let message = move || {
@@ -54,6 +61,20 @@ pub(crate) fn Field(
             />
             <p class="field-error" id=error_id>{message}</p>
         </div>
+    }
+}
+
+/// What was typed into the field `name` of a plain form the server refused, on the page that
+/// shows the refusal (never a password or a code; nothing in the browser).
+pub(crate) fn refused_value(name: &str) -> Option<String> {
+    #[cfg(feature = "ssr")]
+    {
+        crate::api::refused_form_value(name)
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let _ = name;
+        None
     }
 }
 

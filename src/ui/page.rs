@@ -104,11 +104,20 @@ impl GoTo {
     }
 }
 
-/// A full page load of `target` (nothing on the server).
+/// A full page load of `target` (nothing on the server). The page it is already on is not
+/// loaded again: its state was updated in place (an island's organization switch).
 pub(crate) fn load_page(target: &str) {
     #[cfg(feature = "hydrate")]
     if let Some(window) = leptos::web_sys::window() {
-        let _ = window.location().assign(target);
+        let location = window.location();
+        let here = format!(
+            "{}{}",
+            location.pathname().unwrap_or_default(),
+            location.search().unwrap_or_default()
+        );
+        if target != here {
+            let _ = location.assign(target);
+        }
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = target;

@@ -89,6 +89,15 @@ pub fn AuthProvider(
     state: Option<AuthState>,
     children: Children,
 ) -> impl IntoView {
+    // An island has no router above it in the browser: the page's URL stands in for the
+    // router's, so query hooks (`use_query_map`) work inside it.
+    #[cfg(feature = "hydrate")]
+    if state.is_some() && !super::page::has_router() {
+        use leptos_router::location::{BrowserUrl, LocationProvider};
+        if let Ok(url) = BrowserUrl::current() {
+            provide_context(ArcRwSignal::new(url));
+        }
+    }
     let (snapshot, urls, treat) = match state {
         Some(state) => (
             state.snapshot,
@@ -143,7 +152,8 @@ pub(crate) fn fingerprint(snapshot: &AuthSnapshot) -> String {
 /// Keeps every tab of the browser on the same auth state without polling: each tab announces
 /// its state on a `BroadcastChannel` when it loads and whenever it changes (sign-in, sign-out,
 /// a switch, an organization); a tab that hears a different one fetches the state once from
-/// the server (the cookie is shared, so all tabs converge on the server's answer).
+/// the server (the cookie is shared, so all tabs converge on the server's answer). Messages
+/// carry the page's own id: the providers of one page (one per island) do not answer each other.
 #[cfg(feature = "hydrate")]
 fn follow_other_tabs() {
     use leptos::wasm_bindgen::{closure::Closure, JsCast};
@@ -154,8 +164,11 @@ fn follow_other_tabs() {
     };
     let on_message =
         Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
-            let theirs = event.data().as_string().unwrap_or_default();
-            if theirs == context.snapshot.with_untracked(fingerprint) {
+            let message = event.data().as_string().unwrap_or_default();
+            let Some((page, theirs)) = message.split_once('|') else {
+                return;
+            };
+            if page == page_id() || theirs == context.snapshot.with_untracked(fingerprint) {
                 return;
             }
             leptos::task::spawn_local(async move {
@@ -168,9 +181,18 @@ fn follow_other_tabs() {
     // The listener lives as long as the page.
     on_message.forget();
     Effect::new(move |_| {
-        let ours = context.snapshot.with(fingerprint);
+        let ours = format!("{}|{}", page_id(), context.snapshot.with(fingerprint));
         let _ = channel.post_message(&ours.into());
     });
+}
+
+/// This page's id in the tabs' messages (drawn once per page load).
+#[cfg(feature = "hydrate")]
+fn page_id() -> String {
+    thread_local! {
+        static PAGE_ID: String = js_sys::Math::random().to_string();
+    }
+    PAGE_ID.with(Clone::clone)
 }
 
 fn initial_state() -> (AuthSnapshot, InstanceUrls) {

@@ -105,8 +105,11 @@ fn ChooseOrganization(redirect_url_complete: String) -> impl IntoView {
     let redirect_url = redirect_url_param();
     let complete = StoredValue::new(redirect_url_complete);
     let list = use_organization_list(20);
-    let name = RwSignal::new(String::new());
-    let slug = RwSignal::new(String::new());
+    // Without JavaScript a refused form comes back as a new page: it shows what was typed.
+    let typed_name = super::fields::refused_value("name");
+    let typed_slug = super::fields::refused_value("slug");
+    let name = RwSignal::new(typed_name.clone().unwrap_or_default());
+    let slug = RwSignal::new(typed_slug.clone().unwrap_or_default());
     let slug_edited = RwSignal::new(false);
     let creation_allowed = auth_context()
         .urls
@@ -148,6 +151,7 @@ fn ChooseOrganization(redirect_url_complete: String) -> impl IntoView {
                             <input id="field-name" name="name" type="text" required
                                 aria-describedby="field-name-error"
                                 aria-invalid=move || create_error.get().and_then(|e| e.field("name").cloned()).is_some().to_string()
+                                value=typed_name.clone()
                                 prop:value=move || name.get()
                                 on:input=move |ev| {
                                     let value = event_target_value(&ev);
@@ -165,6 +169,7 @@ fn ChooseOrganization(redirect_url_complete: String) -> impl IntoView {
                             <input id="field-slug" name="slug" type="text" required
                                 aria-describedby="field-slug-error"
                                 aria-invalid=move || create_error.get().and_then(|e| e.field("slug").cloned()).is_some().to_string()
+                                value=typed_slug.clone()
                                 prop:value=move || slug.get()
                                 on:input=move |ev| {
                                     slug_edited.set(true);

@@ -26,6 +26,8 @@ struct TestApp {
     outbox: std::path::PathBuf,
     app: Router,
     cookie: Option<String>,
+    /// The cookie of a refused plain form's values (kept apart from the client cookie).
+    form_values: Option<String>,
     hasher: PasswordHasher,
 }
 
@@ -105,6 +107,7 @@ impl TestApp {
             outbox,
             app,
             cookie: None,
+            form_values: None,
             hasher,
         }
     }
@@ -122,6 +125,7 @@ impl TestApp {
             outbox: self.outbox.clone(),
             app: self.app.clone(),
             cookie: None,
+            form_values: None,
             hasher: self.hasher.clone(),
         }
     }
@@ -174,7 +178,11 @@ impl TestApp {
                 .next()
                 .unwrap()
                 .to_string();
-            self.cookie = Some(cookie);
+            if cookie.starts_with("__gh_form=") {
+                self.form_values = Some(cookie);
+            } else {
+                self.cookie = Some(cookie);
+            }
         }
         let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
             .await
@@ -191,8 +199,13 @@ impl TestApp {
             .method(method)
             .uri(path)
             .header(header::HOST, "127.0.0.1:3000");
-        if let Some(cookie) = &self.cookie {
-            builder = builder.header(header::COOKIE, cookie);
+        let cookies: Vec<&str> = [&self.cookie, &self.form_values]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        if !cookies.is_empty() {
+            builder = builder.header(header::COOKIE, cookies.join("; "));
         }
         builder
     }
@@ -668,6 +681,55 @@ async fn plain_form_posts_redirect_to_the_next_page_or_back_with_the_error() {
         .await;
     assert_eq!(reply.status, StatusCode::FOUND);
     assert_eq!(reply.location(), "/account");
+}
+
+#[tokio::test]
+async fn a_refused_plain_form_comes_back_with_what_was_typed_but_never_a_password() {
+    let mut app = TestApp::new().await;
+    let typed = [
+        ("email_address", "fay-at-nowhere"),
+        ("password", "short-pw"),
+    ];
+    let reply = app.form_post("/api/auth/sign_up", "/sign-up", &typed).await;
+    assert_eq!(reply.status, StatusCode::FOUND);
+    assert!(reply.location().contains("__err="), "{}", reply.location());
+    let kept = app
+        .form_values
+        .clone()
+        .expect("the refusal keeps the typed values");
+    assert_eq!(kept, "__gh_form=email_address=fay-at-nowhere");
+    let set_cookie = reply.headers[header::SET_COOKIE].to_str().unwrap();
+    assert!(
+        set_cookie.contains("HttpOnly") && set_cookie.contains("Max-Age=60"),
+        "{set_cookie}"
+    );
+
+    let page = app.get(reply.location().trim_start_matches(ORIGIN)).await;
+    assert!(
+        page.body.contains(r#"value="fay-at-nowhere""#),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("short-pw"),
+        "a password never comes back"
+    );
+    // Only the page showing the refusal fills the form in.
+    let page = app.get("/sign-up").await;
+    assert!(!page.body.contains("fay-at-nowhere"));
+
+    // An accepted form keeps nothing.
+    app.form_values = None;
+    let reply = app
+        .form_post(
+            "/api/auth/sign_up",
+            "/sign-up",
+            &[("email_address", "fay@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::FOUND);
+    assert!(!reply.location().contains("__err="), "{}", reply.location());
+    assert!(app.form_values.is_none());
 }
 
 #[tokio::test]

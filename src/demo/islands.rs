@@ -1,0 +1,74 @@
+//! The demo's islands: the only parts of its pages that run in the browser (Leptos' islands
+//! mode). Everything else — the kit's sign-in and sign-up steps, task pages, the header's menu —
+//! is server-rendered HTML whose forms post to the server, so the browser loads no code for it.
+//!
+//! An island hydrates on its own, without the context above it: each one is handed the page's
+//! auth state ([`AuthState::current`], taken on the server) and wraps its content in
+//! `<AuthProvider state=…>`, which also follows the other tabs of the browser.
+
+use leptos::prelude::*;
+
+use crate::prelude::{AuthProvider, AuthState, UserProfile};
+
+/// Marks an island's content once its code runs in the browser (`data-hydrated`, for the
+/// end-to-end tests).
+#[component]
+fn Hydrated(children: Children) -> impl IntoView {
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    view! { <div class="island" data-hydrated=move || hydrated.get().to_string()>{children()}</div> }
+}
+
+/// `/custom/sign-in`, written with `use_sign_in()`.
+#[island]
+pub fn CustomSignIn(state: AuthState) -> impl IntoView {
+    view! { <AuthProvider state><Hydrated><super::custom::CustomSignInPage/></Hydrated></AuthProvider> }
+}
+
+/// `/custom/sign-up`, written with `use_sign_up()`.
+#[island]
+pub fn CustomSignUp(state: AuthState) -> impl IntoView {
+    view! { <AuthProvider state><Hydrated><super::custom::CustomSignUpPage/></Hydrated></AuthProvider> }
+}
+
+/// `/sso-callback`: finishes the SSO sign-in by itself (its "Continue" form works without it).
+#[island]
+pub fn SsoCallback(state: AuthState) -> impl IntoView {
+    view! { <AuthProvider state><Hydrated><super::sso_callback::SsoCallbackPage/></Hydrated></AuthProvider> }
+}
+
+/// The dashboard's signed-in content: the Auth object updated in place by the organization
+/// switcher, and the session-token panel.
+#[island]
+pub fn Dashboard(state: AuthState) -> impl IntoView {
+    view! { <AuthProvider state><Hydrated><super::DashboardContent/></Hydrated></AuthProvider> }
+}
+
+/// `/account`: `<UserProfile/>`, with the reverification prompt as a dialog.
+#[island]
+pub fn Account(state: AuthState) -> impl IntoView {
+    view! { <AuthProvider state><Hydrated><UserProfile/></Hydrated></AuthProvider> }
+}
+
+/// On every page: follows the browser's other tabs. When one of them signs in, out or
+/// switches, this page loads again as the new state (the rest of it is server-rendered).
+#[island]
+pub fn TabSync(state: AuthState) -> impl IntoView {
+    view! { <AuthProvider state><Hydrated><ReloadOnChange/></Hydrated></AuthProvider> }
+}
+
+/// Loads the page again when the provider adopts another tab's state (the Auth object changed).
+#[component]
+fn ReloadOnChange() -> impl IntoView {
+    let auth = crate::prelude::use_auth_with(false);
+    let auth = Memo::new(move |_| auth.get());
+    Effect::new(move |previous: Option<()>| {
+        auth.track();
+        if previous.is_some() {
+            #[cfg(feature = "hydrate")]
+            if let Some(window) = leptos::web_sys::window() {
+                let _ = window.location().reload();
+            }
+        }
+    });
+}

@@ -1,0 +1,86 @@
+//! A plain form (no JavaScript) the server refuses comes back with what was typed in it.
+//!
+//! The refusal is Leptos' redirect back to the form's page with the error in the URL (`__err`).
+//! This layer puts the submitted values of the fields that may be shown again into a cookie
+//! that lives a minute, and the page's inputs read it while the URL carries the error.
+//! Passwords, codes and anything not on the list never go into it.
+
+use axum::{
+    body::{to_bytes, Body},
+    extract::Request,
+    http::{header, HeaderValue, Method, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+
+/// The cookie carrying a refused form's values.
+pub const COOKIE: &str = "__gh_form";
+
+/// The fields whose values come back: names and addresses, never secrets.
+const KEPT: &[&str] = &[
+    "identifier",
+    "email_address",
+    "first_name",
+    "last_name",
+    "name",
+    "slug",
+];
+
+/// The layer: see the module.
+pub(crate) async fn keep_refused_values(request: Request, next: Next) -> Response {
+    let is_form_post = request.method() == Method::POST
+        && request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"));
+    if !is_form_post {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = to_bytes(body, 64 * 1024).await else {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    };
+    let kept: Vec<(String, String)> = form_urlencoded::parse(&bytes)
+        .filter(|(name, value)| KEPT.contains(&name.as_ref()) && !value.is_empty())
+        .map(|(name, value)| (name.into_owned(), value.into_owned()))
+        .collect();
+    let mut response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    let refused = response.status().is_redirection()
+        && response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|location| location.contains("__err="));
+    if refused && !kept.is_empty() {
+        let values = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&kept)
+            .finish();
+        // The value is form-encoded, so it has no `;` or spaces to break the cookie.
+        let cookie = format!("{COOKIE}={values}; Path=/; Max-Age=60; HttpOnly; SameSite=Lax");
+        if let Ok(cookie) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(header::SET_COOKIE, cookie);
+        }
+    }
+    response
+}
+
+/// The value typed into `name` before the refusal the current page shows, if any: only while
+/// its URL carries Leptos' error, and only for the fields on the list.
+pub fn refused_value(request: &http::request::Parts, name: &str) -> Option<String> {
+    if !KEPT.contains(&name) || !request.uri.query()?.contains("__err=") {
+        return None;
+    }
+    let values = request
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|cookies| cookies.split(';'))
+        .find_map(|cookie| cookie.trim().strip_prefix(COOKIE)?.strip_prefix('='))?;
+    form_urlencoded::parse(values.as_bytes())
+        .find(|(field, _)| field == name)
+        .map(|(_, value)| value.into_owned())
+}
