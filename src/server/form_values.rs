@@ -29,6 +29,7 @@ const KEPT: &[&str] = &[
 /// The layer: see the module.
 pub(crate) async fn keep_refused_values(request: Request, next: Next) -> Response {
     let is_form_post = request.method() == Method::POST
+        && request.uri().path().starts_with("/api/")
         && request
             .headers()
             .get(header::CONTENT_TYPE)
