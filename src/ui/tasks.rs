@@ -110,6 +110,7 @@ fn ChooseOrganization(redirect_url_complete: String) -> impl IntoView {
     let typed_slug = super::fields::refused_value("slug");
     let name = RwSignal::new(typed_name.clone().unwrap_or_default());
     let slug = RwSignal::new(typed_slug.clone().unwrap_or_default());
+    let (typed_name, typed_slug) = (StoredValue::new(typed_name), StoredValue::new(typed_slug));
     let slug_edited = RwSignal::new(false);
     let creation_allowed = auth_context()
         .urls
@@ -151,7 +152,7 @@ fn ChooseOrganization(redirect_url_complete: String) -> impl IntoView {
                             <input id="field-name" name="name" type="text" required
                                 aria-describedby="field-name-error"
                                 aria-invalid=move || create_error.get().and_then(|e| e.field("name").cloned()).is_some().to_string()
-                                value=typed_name.clone()
+                                value=typed_name.get_value()
                                 prop:value=move || name.get()
                                 on:input=move |ev| {
                                     let value = event_target_value(&ev);
@@ -169,7 +170,7 @@ fn ChooseOrganization(redirect_url_complete: String) -> impl IntoView {
                             <input id="field-slug" name="slug" type="text" required
                                 aria-describedby="field-slug-error"
                                 aria-invalid=move || create_error.get().and_then(|e| e.field("slug").cloned()).is_some().to_string()
-                                value=typed_slug.clone()
+                                value=typed_slug.get_value()
                                 prop:value=move || slug.get()
                                 on:input=move |ev| {
                                     slug_edited.set(true);
