@@ -43,7 +43,12 @@ echo "== bytes on the wire for /sign-in (brotli or gzip, as a browser asks) =="
 fetched() { curl -fs -o /dev/null -H 'Accept-Encoding: br, gzip' -w '%{size_download}' "$BASE$1"; }
 PAGE=$(fetched /sign-in)
 FIRST=$PAGE SECOND=$PAGE
-for asset in $(curl -fs "$BASE/sign-in" | grep -oE '(href|src)="/pkg/[^"]+"' | cut -d'"' -f2 | sort -u); do
+# Every /pkg/ file the page names (links, and the island loader's JS and wasm); the loader
+# fetches its two only when the page has an island.
+HTML=$(curl -fs "$BASE/sign-in")
+ASSETS=$(grep -oE '"/pkg/[^"]+"' <<<"$HTML" | tr -d '"' | sort -u)
+grep -q '<leptos-island' <<<"$HTML" || ASSETS=$(grep -vE '\.(js|wasm)$' <<<"$ASSETS" || true)
+for asset in $ASSETS; do
   BYTES=$(fetched "$asset")
   FIRST=$((FIRST + BYTES))
   curl -fs -o /dev/null -D - -H 'Accept-Encoding: br, gzip' "$BASE$asset" | grep -qi '^cache-control:.*immutable' \

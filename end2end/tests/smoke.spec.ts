@@ -1,9 +1,20 @@
 import { test, expect } from '@playwright/test';
 
-test('the home page renders, and its island hydrates', async ({ page }) => {
+test('a page without islands loads no code; a page with one hydrates it', async ({ page }) => {
+  const code: string[] = [];
+  page.on('request', (request) => {
+    if (/\.(wasm|js)$/.test(new URL(request.url()).pathname)) code.push(request.url());
+  });
   await page.goto('/');
   await expect(page.getByRole('heading', { name: 'Gatehouse' })).toBeVisible();
+  await page.goto('/sign-in');
+  await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
+  await page.waitForLoadState('networkidle');
+  expect(code).toEqual([]);
+
+  await page.goto('/custom/sign-in');
   await expect(page.locator('leptos-island [data-hydrated]')).toHaveAttribute('data-hydrated', 'true');
+  expect(code.some((url) => url.endsWith('.wasm'))).toBe(true);
 });
 
 test('the health endpoint answers', async ({ request }) => {
@@ -20,6 +31,7 @@ test('assets are content-hashed, compressed and cached for a year; pages are rev
   });
   const response = await page.goto('/sign-in');
   expect(response?.headers()['cache-control']).toBe('no-store');
+  await page.goto('/custom/sign-in');
   await expect(page.locator('leptos-island [data-hydrated]')).toHaveAttribute('data-hydrated', 'true');
   const wasm = assets.find((asset) => asset.url.endsWith('.wasm'));
   expect(wasm?.url).toMatch(/\/pkg\/gatehouse\.[A-Za-z0-9_-]+\.wasm$/);

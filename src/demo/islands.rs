@@ -4,7 +4,8 @@
 //!
 //! An island hydrates on its own, without the context above it: each one is handed the page's
 //! auth state ([`AuthState::current`], taken on the server) and wraps its content in
-//! `<AuthProvider state=…>`, which also follows the other tabs of the browser.
+//! `<AuthProvider state=…>`. The other tabs of the browser are followed by `<TabSync/>`, a few
+//! lines of script in the header of every page: a page with no island loads no wasm at all.
 
 use leptos::prelude::*;
 
@@ -48,27 +49,4 @@ pub fn Dashboard(state: AuthState) -> impl IntoView {
 #[island]
 pub fn Account(state: AuthState) -> impl IntoView {
     view! { <AuthProvider state><Hydrated><UserProfile/></Hydrated></AuthProvider> }
-}
-
-/// On every page: follows the browser's other tabs. When one of them signs in, out or
-/// switches, this page loads again as the new state (the rest of it is server-rendered).
-#[island]
-pub fn TabSync(state: AuthState) -> impl IntoView {
-    view! { <AuthProvider state><Hydrated><ReloadOnChange/></Hydrated></AuthProvider> }
-}
-
-/// Loads the page again when the provider adopts another tab's state (the Auth object changed).
-#[component]
-fn ReloadOnChange() -> impl IntoView {
-    let auth = crate::prelude::use_auth_with(false);
-    let auth = Memo::new(move |_| auth.get());
-    Effect::new(move |previous: Option<()>| {
-        auth.track();
-        if previous.is_some() {
-            #[cfg(feature = "hydrate")]
-            if let Some(window) = leptos::web_sys::window() {
-                let _ = window.location().reload();
-            }
-        }
-    });
 }

@@ -14,9 +14,9 @@ use leptos_router::{
 };
 
 use crate::prelude::{
-    task_view, use_auth, AuthProvider, AuthState, BuildStylesheet, OrganizationSwitcher, Protect,
-    RedirectToSignIn, RedirectToTasks, Show, SignIn, SignOutButton, SignUp, SignedIn, SignedOut,
-    UnknownTask, UserButton,
+    task_view, use_auth, AuthProvider, AuthState, BuildStylesheet, IslandScripts,
+    OrganizationSwitcher, Protect, RedirectToSignIn, RedirectToTasks, Show, SignIn, SignOutButton,
+    SignUp, SignedIn, SignedOut, TabSync, UnknownTask, UserButton,
 };
 
 /// The demo's route rules, declared once: protected pages redirect (to sign-in, or straight to
@@ -57,7 +57,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <BuildStylesheet options=options.clone()/>
-                <HydrationScripts options islands=true/>
+                <IslandScripts options/>
                 <MetaTags/>
             </head>
             <body>
@@ -142,7 +142,7 @@ fn Header() -> impl IntoView {
                     <a href="/sign-up">"Sign up"</a>
                 </SignedOut>
             </nav>
-            <islands::TabSync state=AuthState::current()/>
+            <TabSync/>
         </header>
     }
 }

@@ -28,10 +28,10 @@ pub use hooks::{
 };
 pub use organizations::{use_organization_list, OrganizationList, OrganizationSwitcher};
 pub use provider::{
-    use_auth, use_auth_with, use_instance_urls, AuthContext, AuthProvider, AuthState,
+    use_auth, use_auth_with, use_instance_urls, AuthContext, AuthProvider, AuthState, TabSync,
 };
 pub use reverification::{use_reverification, Reverified};
-pub use shell::BuildStylesheet;
+pub use shell::{BuildStylesheet, IslandScripts};
 pub use tasks::{task_view, TaskChooseOrganization, TaskResetPassword, TaskSetupMfa, UnknownTask};
 pub use tokens::{use_get_token, GetToken};
 pub use user_button::UserButton;

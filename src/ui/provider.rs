@@ -154,6 +154,7 @@ pub(crate) fn fingerprint(snapshot: &AuthSnapshot) -> String {
 /// a switch, an organization); a tab that hears a different one fetches the state once from
 /// the server (the cookie is shared, so all tabs converge on the server's answer). Messages
 /// carry the page's own id: the providers of one page (one per island) do not answer each other.
+/// On a page with `<TabSync/>` the providers only announce their changes.
 #[cfg(feature = "hydrate")]
 fn follow_other_tabs() {
     use leptos::wasm_bindgen::{closure::Closure, JsCast};
@@ -177,23 +178,76 @@ fn follow_other_tabs() {
                 }
             });
         });
-    channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    // The listener lives as long as the page.
-    on_message.forget();
+    // Under `<TabSync/>` the page itself loads again on another tab's change: only announce.
+    if tab_sync_page_id().is_none() {
+        channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        // The listener lives as long as the page.
+        on_message.forget();
+    }
     Effect::new(move |_| {
         let ours = format!("{}|{}", page_id(), context.snapshot.with(fingerprint));
         let _ = channel.post_message(&ours.into());
     });
 }
 
-/// This page's id in the tabs' messages (drawn once per page load).
+/// This page's id in the tabs' messages: the one `<TabSync/>` drew for the page, else one drawn
+/// once per page load.
 #[cfg(feature = "hydrate")]
 fn page_id() -> String {
     thread_local! {
-        static PAGE_ID: String = js_sys::Math::random().to_string();
+        static PAGE_ID: String = tab_sync_page_id()
+            .unwrap_or_else(|| js_sys::Math::random().to_string());
     }
     PAGE_ID.with(Clone::clone)
 }
+
+/// The page id `<TabSync/>` left on the page, if it is there.
+#[cfg(feature = "hydrate")]
+fn tab_sync_page_id() -> Option<String> {
+    let window = web_sys::window()?;
+    js_sys::Reflect::get(&window, &TAB_SYNC_PAGE_ID.into())
+        .ok()?
+        .as_string()
+}
+
+/// Where `<TabSync/>` leaves the page's id for the islands' providers (a property of `window`).
+const TAB_SYNC_PAGE_ID: &str = "__gatehouse_page";
+
+/// For server-rendered pages (an app in Leptos' islands mode): keeps the browser's tabs on one
+/// auth state with a few lines of script and no wasm. The page announces its state on the
+/// providers' `BroadcastChannel`; when another tab announces a different one (a sign-in, a
+/// sign-out, a switch), the page loads again and the server renders the new state — a
+/// protected page then redirects to sign-in. The islands of the page share its id, so a change
+/// they make in place (the organization switcher) is adopted, not reloaded. A fully hydrated
+/// app does not need it: `<AuthProvider>` follows the other tabs itself. Put it once per page,
+/// inside `<AuthProvider>`.
+#[component]
+pub fn TabSync() -> impl IntoView {
+    let ours = auth_context().snapshot.with_untracked(fingerprint);
+    // Ids are `[A-Za-z0-9_]`; escaping `<` keeps any string from closing the script.
+    let ours = serde_json::to_string(&ours)
+        .unwrap_or_default()
+        .replace('<', "\\u003c");
+    let script = format!("({TAB_SYNC})({ours},{TAB_SYNC_PAGE_ID:?});");
+    view! { <script inner_html=script></script> }
+}
+
+/// Announces `ours` as `<page id>|<fingerprint>` and reloads on a different state from another
+/// page (the same message format as `follow_other_tabs`).
+const TAB_SYNC: &str = r#"(ours, global) => {
+  const page = String(Math.random());
+  window[global] = page;
+  const channel = new BroadcastChannel("gatehouse-auth");
+  channel.onmessage = (event) => {
+    const message = String(event.data);
+    const bar = message.indexOf("|");
+    if (bar < 0) return;
+    const theirs = message.slice(bar + 1);
+    if (message.slice(0, bar) === page) ours = theirs;
+    else if (theirs !== ours) location.reload();
+  };
+  channel.postMessage(page + "|" + ours);
+}"#;
 
 fn initial_state() -> (AuthSnapshot, InstanceUrls) {
     #[cfg(feature = "ssr")]
