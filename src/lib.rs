@@ -43,7 +43,7 @@ pub mod prelude {
     pub use crate::ui::{
         task_view, use_auth, use_auth_with, use_get_token, use_instance_urls,
         use_organization_list, use_reverification, use_session_list, use_sign_in, use_sign_up,
-        AuthProvider, AuthState, BuildStylesheet, Errors, FetchStatus, GetToken, NavigateArgs,
+        AuthProvider, BuildStylesheet, Errors, FetchStatus, GetToken, NavigateArgs,
         OrganizationList, OrganizationSwitcher, Protect, RedirectToSignIn, RedirectToTasks,
         Reverified, SessionList, Show, SignIn, SignOutButton, SignUp, SignedIn, SignedOut,
         TaskChooseOrganization, TaskResetPassword, TaskSetupMfa, UnknownTask, UseSignIn, UseSignUp,

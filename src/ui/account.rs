@@ -6,9 +6,8 @@ use leptos::{prelude::*, task::spawn_local};
 
 use super::{
     fields::{Field, GlobalError, SubmitButton},
-    flows::apply_change_in,
+    flows::{apply_change_in, GoTo},
     hooks::Submitted,
-    page::GoTo,
     provider::auth_context,
     reverification::{use_reverification, ReverifyFields},
 };
@@ -284,7 +283,9 @@ fn TwoStepSection(
     let error = state.error();
     let pending = state.pending();
     // Without JavaScript, "I've saved these codes" comes back to this page.
-    let here = super::page::Here::new().pathname.get_untracked();
+    let here = leptos_router::hooks::use_location()
+        .pathname
+        .get_untracked();
     let body = match (account.backup_codes, account.totp_setup) {
         (Some(codes), _) => view! {
             <p>"Save these backup codes somewhere safe: each works once, and they will not be shown again."</p>

@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use leptos_router::components::Redirect;
+use leptos_router::{components::Redirect, hooks::use_location};
 
 use super::provider::auth_context;
 use crate::model::{with_redirect_url, Auth, HasParams};
@@ -160,7 +160,13 @@ pub fn Protect(
 #[component]
 pub fn RedirectToSignIn() -> impl IntoView {
     let urls = auth_context().urls.get_value();
-    let here = super::page::Here::new().path_and_query();
+    let location = use_location();
+    let path = location.pathname.get_untracked();
+    let search = location.search.get_untracked();
+    let here = match search.trim_start_matches('?') {
+        "" => path,
+        query => format!("{path}?{query}"),
+    };
     let target = with_redirect_url(&urls.sign_in_url, Some(&here));
     view! { <Redirect path=target/> }
 }
@@ -170,10 +176,15 @@ pub fn RedirectToSignIn() -> impl IntoView {
 #[component]
 pub fn RedirectToTasks() -> impl IntoView {
     let context = auth_context();
-    let location = super::page::Here::new();
+    let location = use_location();
     move || {
         let task = context.snapshot.with(|snapshot| snapshot.current_task())?;
-        let here = location.path_and_query();
+        let path = location.pathname.get_untracked();
+        let search = location.search.get_untracked();
+        let here = match search.trim_start_matches('?') {
+            "" => path,
+            query => format!("{path}?{query}"),
+        };
         Some(view! { <Redirect path=context.task_url(task, Some(&here))/> })
     }
 }

@@ -2,11 +2,11 @@
 //! JavaScript) and, once hydrated, without page reloads.
 
 use leptos::prelude::*;
+use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 
 use super::{
     fields::{ActionError, Field, GlobalError, SubmitButton},
     hooks::{sign_in_for, sign_up_for, use_session_list, SessionList, Submitted},
-    page::{GoTo, Here},
     provider::{auth_context, AuthContext},
 };
 use crate::{
@@ -38,6 +38,32 @@ impl NavigateArgs {
             &self.urls.after_sign_in_url,
         )
         .into_string()
+    }
+}
+
+/// Sends the browser to `target`: client-side when it is a path, a full load when absolute.
+/// Captured where the router is in context, so it can run after an `await`.
+#[derive(Clone, Copy)]
+pub(crate) struct GoTo(Callback<String>);
+
+impl GoTo {
+    /// Must be created in a component (it reads the router).
+    pub(crate) fn new() -> Self {
+        let navigate = use_navigate();
+        Self(Callback::new(move |target: String| {
+            if target.starts_with('/') {
+                navigate(&target, Default::default());
+            } else {
+                #[cfg(feature = "hydrate")]
+                if let Some(window) = leptos::web_sys::window() {
+                    let _ = window.location().assign(&target);
+                }
+            }
+        }))
+    }
+
+    pub(crate) fn run(self, target: &str) {
+        self.0.run(target.to_string());
     }
 }
 
@@ -125,7 +151,8 @@ where
 
 /// The `redirect_url` query parameter of the current page, if any.
 pub(crate) fn redirect_url_param() -> Signal<String> {
-    Here::new().param("redirect_url")
+    let query = use_query_map();
+    Signal::derive(move || query.with(|q| q.get("redirect_url").unwrap_or_default()))
 }
 
 /// The sign-in form: email address and password (combined), then wherever the server sends the
@@ -144,7 +171,7 @@ pub fn SignIn(
     #[prop(optional)]
     navigate: Option<Callback<NavigateArgs>>,
 ) -> impl IntoView {
-    let location = Here::new();
+    let location = use_location();
     let task_key = move || {
         location
             .pathname
@@ -295,8 +322,8 @@ fn SignInFactorTwo(navigate: Option<Callback<NavigateArgs>>) -> impl IntoView {
     });
     let error = sign_in.last_error();
     let redirect_url = redirect_url_param();
-    let strategy = Here::new().param("strategy");
-    let backup = move || strategy.with(|s| s == "backup_code");
+    let query = use_query_map();
+    let backup = move || query.with(|q| q.get("strategy").as_deref() == Some("backup_code"));
     view! {
         <section class="card auth-card">
             <h1>"Two-step verification"</h1>
@@ -457,7 +484,7 @@ pub fn SignUp(
     #[prop(optional)]
     navigate: Option<Callback<NavigateArgs>>,
 ) -> impl IntoView {
-    let location = Here::new();
+    let location = use_location();
     move || {
         let path = location.pathname.get();
         if path.ends_with("/verify-email-address") {

@@ -10,8 +10,7 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 
 use super::{
-    flows::{apply_change_in, redirect_url_param, NavigateArgs},
-    page::{GoTo, Here},
+    flows::{apply_change_in, redirect_url_param, GoTo, NavigateArgs},
     provider::{auth_context, AuthContext},
 };
 use crate::{
@@ -660,7 +659,7 @@ impl SessionList {
 /// The error a plain form post to `endpoint` left in the URL (`__err`, when `__path` matches).
 pub(crate) fn error_in_url(endpoint: &'static str) -> Option<GatehouseError> {
     use leptos::server_fn::error::ServerFnUrlError;
-    let query = Here::new().query.get_untracked();
+    let query = leptos_router::hooks::use_query_map().get_untracked();
     (query.get("__path").as_deref() == Some(endpoint))
         .then(|| query.get("__err"))
         .flatten()

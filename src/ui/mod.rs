@@ -6,7 +6,6 @@ mod fields;
 mod flows;
 mod hooks;
 mod organizations;
-mod page;
 mod provider;
 mod reverification;
 mod shell;
@@ -27,9 +26,7 @@ pub use hooks::{
     ResetPasswordEmailCode, SessionList, SignInMfa, SignUpVerifications, UseSignIn, UseSignUp,
 };
 pub use organizations::{use_organization_list, OrganizationList, OrganizationSwitcher};
-pub use provider::{
-    use_auth, use_auth_with, use_instance_urls, AuthContext, AuthProvider, AuthState,
-};
+pub use provider::{use_auth, use_auth_with, use_instance_urls, AuthContext, AuthProvider};
 pub use reverification::{use_reverification, Reverified};
 pub use shell::BuildStylesheet;
 pub use tasks::{task_view, TaskChooseOrganization, TaskResetPassword, TaskSetupMfa, UnknownTask};

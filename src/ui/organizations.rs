@@ -1,6 +1,7 @@
 //! Organization hooks and widgets: `use_organization_list`, `<OrganizationSwitcher/>`.
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_location;
 
 use super::{
     fields::GlobalError,
@@ -74,13 +75,15 @@ pub fn OrganizationSwitcher(
     follow_changes(action.value(), None);
     let error = error_of(action.value());
     let list = use_organization_list(page_size);
-    let location = super::page::Here::new();
+    let location = use_location();
     let after = StoredValue::new(after_select_organization_url);
     let target = move || {
         after.get_value().unwrap_or_else(|| {
-            location.search.track();
-            location.pathname.track();
-            location.path_and_query()
+            let path = location.pathname.get();
+            match location.search.get().trim_start_matches('?') {
+                "" => path,
+                query => format!("{path}?{query}"),
+            }
         })
     };
     let active = move || context.snapshot.with(|snapshot| snapshot.org_slug.clone());

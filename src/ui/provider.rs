@@ -2,8 +2,6 @@ use leptos::prelude::*;
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
 use crate::{
     api::InstanceUrls,
     model::{decorate_url, task_url, Auth, AuthSnapshot, TaskKey},
@@ -47,35 +45,12 @@ impl AuthContext {
     }
 }
 
-/// The auth state of the page as the server rendered it, to hand to an island (Leptos' islands
-/// mode) as a prop: an island hydrates on its own in the browser, without the context of the
-/// `<AuthProvider>` above it, so it wraps its content in `<AuthProvider state=…>`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuthState {
-    snapshot: AuthSnapshot,
-    urls: InstanceUrls,
-    treat_pending_as_signed_out: bool,
-}
-
-impl AuthState {
-    /// The state of the enclosing `<AuthProvider>` (its `task_urls` and pending rule included).
-    pub fn current() -> Self {
-        let context = auth_context();
-        Self {
-            snapshot: context.snapshot.get_untracked(),
-            urls: context.urls.get_value(),
-            treat_pending_as_signed_out: context.treat_pending_as_signed_out,
-        }
-    }
-}
-
 /// Wraps the app: ships the server's auth snapshot into the page so hydration starts with the
 /// right state and no extra round trip.
 ///
 /// `treat_pending_as_signed_out` (default `true`) is the default for every component and hook
 /// below it. `task_urls` (task → page) overrides the instance's `task_urls`; without an entry a
-/// task is shown at `<sign_in_url>/tasks/<key>`. Inside an island, pass the page's `state`
-/// ([`AuthState::current`], taken outside the island) instead.
+/// task is shown at `<sign_in_url>/tasks/<key>`.
 #[component]
 pub fn AuthProvider(
     /// Whether a pending session counts as signed out (default `true`).
@@ -84,28 +59,15 @@ pub fn AuthProvider(
     /// Task key → page hosting that task (wins over the instance configuration).
     #[prop(optional)]
     task_urls: Option<BTreeMap<TaskKey, String>>,
-    /// The state to start from, inside an island (its other props are then ignored).
-    #[prop(optional)]
-    state: Option<AuthState>,
     children: Children,
 ) -> impl IntoView {
-    let (snapshot, urls, treat) = match state {
-        Some(state) => (
-            state.snapshot,
-            state.urls,
-            state.treat_pending_as_signed_out,
-        ),
-        None => {
-            let (snapshot, mut urls) = SharedValue::new(initial_state).into_inner();
-            if let Some(task_urls) = task_urls {
-                urls.task_urls.extend(task_urls);
-            }
-            (snapshot, urls, treat_pending_as_signed_out.unwrap_or(true))
-        }
-    };
+    let (snapshot, mut urls) = SharedValue::new(initial_state).into_inner();
+    if let Some(task_urls) = task_urls {
+        urls.task_urls.extend(task_urls);
+    }
     let context = AuthContext {
         snapshot: RwSignal::new(snapshot),
-        treat_pending_as_signed_out: treat,
+        treat_pending_as_signed_out: treat_pending_as_signed_out.unwrap_or(true),
         urls: StoredValue::new(urls),
         tokens: StoredValue::new(Default::default()),
     };

@@ -2,6 +2,7 @@
 //! the error an SSO attempt brought back to the sign-in page.
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
 use super::{
     fields::ActionError,
@@ -17,9 +18,7 @@ pub(crate) const SSO_ENDPOINT: &str = "/api/auth/sso";
 /// The SSO error the callback sent the browser back with (`?sso_error=<code>`), in the words of
 /// its code (never text from the URL).
 pub(crate) fn sso_error_param() -> Option<GatehouseError> {
-    let code = super::page::Here::new()
-        .query
-        .with_untracked(|query| query.get("sso_error"))?;
+    let code = use_query_map().with_untracked(|query| query.get("sso_error"))?;
     let code = ErrorCode::parse(&code);
     Some(AuthError::new(code).into())
 }

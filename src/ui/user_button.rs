@@ -3,6 +3,7 @@
 //! The menu is a `<details>` element of plain forms, so it works without JavaScript.
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_location;
 
 use super::{
     flows::sign_out_form,
@@ -55,7 +56,7 @@ pub fn UserButton(
     let context = auth_context();
     let sessions = use_session_list();
     let urls = context.urls.get_value();
-    let location = super::page::Here::new();
+    let location = use_location();
     let profile_url = user_profile_url.unwrap_or_else(|| "/account".to_string());
     let switch_target = Signal::derive(move || {
         after_switch_session_url
