@@ -8,9 +8,14 @@ use super::{
     provider::auth_context,
 };
 use crate::{
-    api::SetActiveOrganization,
+    api::AuthChange,
     model::{GatehouseError, MembershipPage},
 };
+
+use super::hooks::Submitted;
+
+/// `set_active_organization`'s server function, where a switch posts without JavaScript.
+const SET_ACTIVE_ORGANIZATION: &str = "/api/auth/set_active_organization";
 
 /// The user's memberships, a page at a time (`use_organization_list` in Clerk).
 #[derive(Clone, Copy)]
@@ -70,9 +75,21 @@ pub fn OrganizationSwitcher(
     page_size: u32,
 ) -> impl IntoView {
     let context = auth_context();
-    let action = ServerAction::<SetActiveOrganization>::new();
-    follow_changes(action.value(), None);
-    let error = error_of(action.value());
+    // The switch's answer. Each choice is a plain form (it works without JavaScript) whose
+    // submit the browser sends here instead: no form-decoding client per server function.
+    let answer = RwSignal::new(None::<Result<AuthChange, GatehouseError>>);
+    follow_changes(answer, None);
+    let error = error_of(answer);
+    let switch = move |ev: leptos::ev::SubmitEvent| {
+        let submitted = Submitted::take(&ev);
+        let organization_id = submitted.optional("organization_id");
+        let redirect_url = submitted.optional("redirect_url");
+        leptos::task::spawn_local(async move {
+            let result =
+                crate::api::set_active_organization(organization_id, redirect_url, None).await;
+            answer.set(Some(result));
+        });
+    };
     let list = use_organization_list(page_size);
     let location = super::page::Here::new();
     let after = StoredValue::new(after_select_organization_url);
@@ -99,13 +116,13 @@ pub fn OrganizationSwitcher(
                                 let is_active = move || active().as_deref() == Some(slug.as_str());
                                 view! {
                                     <li>
-                                        <ActionForm action=action>
+                                        <form method="post" action=SET_ACTIVE_ORGANIZATION on:submit=switch>
                                             <input type="hidden" name="organization_id" value=membership.organization_id.to_string()/>
                                             <input type="hidden" name="redirect_url" value=target/>
                                             <button type="submit" class="org-choice" aria-pressed=move || is_active().to_string()>
                                                 {format!("Switch to {}", membership.name)}
                                             </button>
-                                        </ActionForm>
+                                        </form>
                                     </li>
                                 }
                             }).collect_view()}
