@@ -224,7 +224,8 @@ const TAB_SYNC_PAGE_ID: &str = "__gatehouse_page";
 #[component]
 pub fn TabSync() -> impl IntoView {
     let ours = auth_context().snapshot.with_untracked(fingerprint);
-    // Ids are `[A-Za-z0-9_]`; escaping `<` keeps any string from closing the script.
+    // Ids and the separators are plain ASCII; escaping `<` all the same keeps any value from
+    // closing the script element.
     let ours = serde_json::to_string(&ours)
         .unwrap_or_default()
         .replace('<', "\\u003c");
