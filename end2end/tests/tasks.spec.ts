@@ -184,6 +184,50 @@ test.describe('session tasks and organizations', () => {
     const me = await (await page.request.get('/api/me')).json();
     expect(me.orgSlug).toBe(second.slug);
   });
+
+  test('the organization switcher pages with links: in place with JavaScript, as plain pages without', async ({ page, browser }) => {
+    const email = uniqueEmail('pages');
+    const orgs = [await signUpWithOrg(page, email)];
+    for (let i = 0; i < 10; i++) {
+      const org = uniqueOrg(`Page${i}`);
+      gatehouseCli(['org', 'create', '--name', org.name, '--slug', org.slug, '--owner', email]);
+      orgs.push(org);
+    }
+    // 11 memberships, 10 to a page.
+    await page.reload();
+    await hydrated(page);
+    const switcher = page.getByRole('region', { name: 'Organization switcher' });
+    await expect(switcher.getByText('Page 1 of 2')).toBeVisible();
+    await expect(switcher.locator('.org-choice')).toHaveCount(10);
+    await expect(switcher.getByRole('link', { name: 'Previous' })).toHaveCount(0);
+    await page.evaluate(() => { (window as unknown as { marker: number }).marker = 7; });
+    await switcher.getByRole('link', { name: 'Next' }).click();
+    await expect(switcher.getByText('Page 2 of 2')).toBeVisible();
+    await expect(switcher.locator('.org-choice')).toHaveCount(1);
+    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(7);
+    await switcher.getByRole('link', { name: 'Previous' }).click();
+    await expect(switcher.locator('.org-choice')).toHaveCount(10);
+
+    // Without JavaScript the pages are plain links, and a switch comes back to the same page.
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    await context.addCookies(await page.context().cookies());
+    const plain = await context.newPage();
+    await plain.goto('/dashboard');
+    const plainSwitcher = plain.getByRole('region', { name: 'Organization switcher' });
+    await plainSwitcher.getByRole('link', { name: 'Next' }).click();
+    await expect(plain).toHaveURL(/\/dashboard\?organizations_page=2$/);
+    await expect(plainSwitcher.getByText('Page 2 of 2')).toBeVisible();
+    const choice = plainSwitcher.locator('.org-choice');
+    await expect(choice).toHaveCount(1);
+    const name = ((await choice.textContent()) ?? '').replace('Switch to ', '');
+    const target = orgs.find((org) => org.name === name);
+    expect(target).toBeDefined();
+    await choice.click();
+    await expect(plain).toHaveURL(/\/dashboard\?organizations_page=2$/);
+    await expect(plain.getByTestId('active-org')).toHaveText(target!.slug);
+    await expect(choice).toHaveAttribute('aria-pressed', 'true');
+    await context.close();
+  });
 });
 
 test.describe('an instance that requires MFA (embedded task routes)', () => {

@@ -98,7 +98,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/sso-callback") view=|| view! { <islands::SsoCallback state=AuthState::current()/> }/>
                         <Route path=path!("/custom/sign-in") view=|| view! { <islands::CustomSignIn state=AuthState::current()/> }/>
                         <Route path=path!("/custom/sign-up") view=|| view! { <islands::CustomSignUp state=AuthState::current()/> }/>
-                        <Route path=path!("/dashboard") view=DashboardPage/>
+                        // Whole, for the organization switcher's list: it works without JavaScript.
+                        <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async/>
                         <Route path=path!("/orgs/:slug") view=OrganizationPage/>
                         <Route path=path!("/orgs/:slug/settings") view=OrganizationSettingsPage/>
                         <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>

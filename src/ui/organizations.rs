@@ -17,6 +17,9 @@ use super::hooks::Submitted;
 /// `set_active_organization`'s server function, where a switch posts without JavaScript.
 const SET_ACTIVE_ORGANIZATION: &str = "/api/auth/set_active_organization";
 
+/// The query parameter holding the page `<OrganizationSwitcher/>` shows.
+const PAGE_PARAM: &str = "organizations_page";
+
 /// The user's memberships, a page at a time (`use_organization_list` in Clerk).
 #[derive(Clone, Copy)]
 pub struct OrganizationList {
@@ -48,8 +51,13 @@ impl OrganizationList {
 
 /// Pages through the signed-in user's memberships; reloads after auth changes.
 pub fn use_organization_list(page_size: u32) -> OrganizationList {
+    organization_list(page_size, 1)
+}
+
+/// [`use_organization_list`] starting at `first_page`.
+fn organization_list(page_size: u32, first_page: u32) -> OrganizationList {
     let context = auth_context();
-    let page_number = RwSignal::new(1u32);
+    let page_number = RwSignal::new(first_page);
     let page = Resource::new(
         move || {
             let session = context
@@ -64,7 +72,8 @@ pub fn use_organization_list(page_size: u32) -> OrganizationList {
 
 /// Shows the active organization and switches to another with `set_active` — the page's auth
 /// state updates without a reload. `after_select_organization_url` is where to go afterwards
-/// (default: stay on the current page).
+/// (default: stay on the current page). Its pages are links (`?organizations_page=N`, replacing
+/// the page's query), so it works without JavaScript too.
 #[component]
 pub fn OrganizationSwitcher(
     /// Where to go after switching.
@@ -90,8 +99,18 @@ pub fn OrganizationSwitcher(
             answer.set(Some(result));
         });
     };
-    let list = use_organization_list(page_size);
     let location = super::page::Here::new();
+    // The page shown comes from the URL, so the pager works as plain links without JavaScript;
+    // with it, a click loads the page in place.
+    let first_page = location
+        .query
+        .with_untracked(|query| query.get(PAGE_PARAM))
+        .and_then(|page| page.parse::<u32>().ok())
+        .filter(|page| *page >= 1)
+        .unwrap_or(1);
+    let list = organization_list(page_size, first_page);
+    // Relative to the page: its path, with this query alone.
+    let page_href = move |page: u32| format!("?{PAGE_PARAM}={page}");
     let after = StoredValue::new(after_select_organization_url);
     let target = move || {
         after.get_value().unwrap_or_else(|| {
@@ -127,10 +146,20 @@ pub fn OrganizationSwitcher(
                                 }
                             }).collect_view()}
                         </ul>
-                        <nav class="pager">
-                            <button type="button" disabled=!has_previous on:click=move |_| list.fetch_previous()>"Previous"</button>
+                        <nav class="pager" aria-label="Organization pages">
+                            {has_previous.then(|| view! {
+                                <a href=page_href(page.page.saturating_sub(1)) on:click=move |ev| {
+                                    ev.prevent_default();
+                                    list.fetch_previous();
+                                }>"Previous"</a>
+                            })}
                             <span>{format!("Page {} of {}", page.page, page.total_count.div_ceil(page.page_size.max(1)).max(1))}</span>
-                            <button type="button" disabled=!has_next on:click=move |_| list.fetch_next()>"Next"</button>
+                            {has_next.then(|| view! {
+                                <a href=page_href(page.page + 1) on:click=move |ev| {
+                                    ev.prevent_default();
+                                    list.fetch_next();
+                                }>"Next"</a>
+                            })}
                         </nav>
                     }
                 })}
