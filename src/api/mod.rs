@@ -693,7 +693,6 @@ impl Default for InstanceUrls {
     }
 }
 
-/// The auth state and instance URLs of the request being rendered (SSR only).
 /// What was typed into the field `name` of a plain form the server refused, for the page that
 /// shows the refusal (see `server::form_values`).
 #[cfg(feature = "ssr")]
@@ -702,6 +701,7 @@ pub fn refused_form_value(name: &str) -> Option<String> {
     crate::server::form_values::refused_value(&request, name)
 }
 
+/// The auth state and instance URLs of the request being rendered (SSR only).
 #[cfg(feature = "ssr")]
 pub fn request_state() -> (AuthSnapshot, InstanceUrls) {
     let urls = use_context::<crate::domain::Gatehouse>()

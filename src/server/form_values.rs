@@ -39,7 +39,7 @@ pub(crate) async fn keep_refused_values(request: Request, next: Next) -> Respons
         return next.run(request).await;
     }
     let (parts, body) = request.into_parts();
-    let Ok(bytes) = to_bytes(body, 64 * 1024).await else {
+    let Ok(bytes) = to_bytes(body, super::MAX_BODY_BYTES).await else {
         return StatusCode::PAYLOAD_TOO_LARGE.into_response();
     };
     let kept: Vec<(String, String)> = form_urlencoded::parse(&bytes)

@@ -26,6 +26,9 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 
 pub use protect::{ProtectKind, ProtectRule, RouteRules};
 
+/// The largest request body the server reads (forms and server-function calls).
+pub(crate) const MAX_BODY_BYTES: usize = 64 * 1024;
+
 use crate::{
     domain::{self, session::ResolvedClient, Gatehouse},
     model::{Auth, AuthSnapshot, ClientId, GatehouseError, UserSummary},
@@ -178,7 +181,7 @@ where
             rate_limit::limit,
         ))
         .layer(middleware::from_fn_with_state(shared, origin::check_origin))
-        .layer(DefaultBodyLimit::max(64 * 1024));
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
     let instance = state.gatehouse.config.instance.clone();
     // Brotli or gzip, as the browser asks (tower-http's brotli level 4, as NGINX does on the
     // fly); the security headers are set before, so compression leaves them alone.

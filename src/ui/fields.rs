@@ -33,12 +33,7 @@ pub(crate) fn Field(
     error: ActionError,
 ) -> impl IntoView {
     // Without JavaScript a refused form comes back as a new page: it shows what was typed.
-    #[cfg(feature = "ssr")]
-    let value = value.or_else(|| {
-        (kind != "password")
-            .then(|| crate::api::refused_form_value(name))
-            .flatten()
-    });
+    let value = value.or_else(|| (kind != "password").then(|| refused_value(name)).flatten());
     let input_id = format!("field-{name}");
     let error_id = format!("{input_id}-error");
     let message = move || {

@@ -106,11 +106,8 @@ fn ChooseOrganization(redirect_url_complete: String) -> impl IntoView {
     let complete = StoredValue::new(redirect_url_complete);
     let list = use_organization_list(20);
     // Without JavaScript a refused form comes back as a new page: it shows what was typed.
-    let typed_name = super::fields::refused_value("name");
-    let typed_slug = super::fields::refused_value("slug");
-    let name = RwSignal::new(typed_name.clone().unwrap_or_default());
-    let slug = RwSignal::new(typed_slug.clone().unwrap_or_default());
-    let (typed_name, typed_slug) = (StoredValue::new(typed_name), StoredValue::new(typed_slug));
+    let name = RwSignal::new(super::fields::refused_value("name").unwrap_or_default());
+    let slug = RwSignal::new(super::fields::refused_value("slug").unwrap_or_default());
     let slug_edited = RwSignal::new(false);
     let creation_allowed = auth_context()
         .urls
@@ -152,7 +149,7 @@ fn ChooseOrganization(redirect_url_complete: String) -> impl IntoView {
                             <input id="field-name" name="name" type="text" required
                                 aria-describedby="field-name-error"
                                 aria-invalid=move || create_error.get().and_then(|e| e.field("name").cloned()).is_some().to_string()
-                                value=typed_name.get_value()
+                                value=name.get_untracked()
                                 prop:value=move || name.get()
                                 on:input=move |ev| {
                                     let value = event_target_value(&ev);
@@ -170,7 +167,7 @@ fn ChooseOrganization(redirect_url_complete: String) -> impl IntoView {
                             <input id="field-slug" name="slug" type="text" required
                                 aria-describedby="field-slug-error"
                                 aria-invalid=move || create_error.get().and_then(|e| e.field("slug").cloned()).is_some().to_string()
-                                value=typed_slug.get_value()
+                                value=slug.get_untracked()
                                 prop:value=move || slug.get()
                                 on:input=move |ev| {
                                     slug_edited.set(true);
