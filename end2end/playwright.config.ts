@@ -7,7 +7,7 @@ const SSO_CONNECTIONS = `[
   { key = "testidp", name = "Test IdP", issuer = "http://127.0.0.1:${OIDC_PORT}", client_id = "gatehouse-social", client_secret = "social-secret" },
   { key = "acme", name = "Acme", issuer = "http://127.0.0.1:${OIDC_PORT}", client_id = "gatehouse-acme", client_secret = "acme-secret", domains = ["acme.test"] },
 ]`;
-const APP_ORIGINS = [APP_PORT, MFA_APP_PORT, TRUST_APP_PORT].map((port) => `http://127.0.0.1:${port}`);
+const APP_ORIGINS = [APP_PORT, MFA_APP_PORT, TRUST_APP_PORT, MINIMAL_APP_PORT].map((port) => `http://127.0.0.1:${port}`);
 
 // The harness starts every peer itself on loopback and Playwright stops them all at the end,
 // also when a test fails: maildev (SMTP sink + REST API) and the Gatehouse server built by
@@ -105,7 +105,8 @@ export default defineConfig({
       },
     },
     {
-      // examples/minimal: another app on the kit, with Gatehouse's default configuration.
+      // examples/minimal: another app on the kit, with Gatehouse's default configuration and the
+      // same SSO connections (its callback page is written with the hooks).
       command: 'bash end2end/start-minimal.sh',
       cwd: '..',
       url: `http://127.0.0.1:${MINIMAL_APP_PORT}/healthz`,
@@ -116,6 +117,7 @@ export default defineConfig({
         LEPTOS_SITE_ADDR: `127.0.0.1:${MINIMAL_APP_PORT}`,
         GATEHOUSE_INSTANCE__PUBLIC_URL: `http://127.0.0.1:${MINIMAL_APP_PORT}`,
         GATEHOUSE_RATE_LIMITS__MAX_REQUESTS: '1000',
+        GATEHOUSE_SSO__CONNECTIONS: SSO_CONNECTIONS,
       },
     },
   ],

@@ -48,8 +48,8 @@ pub mod prelude {
         AuthProvider, AuthState, BuildStylesheet, Errors, FetchStatus, GetToken, IslandScripts,
         NavigateArgs, OrganizationList, OrganizationSwitcher, Protect, RedirectToSignIn,
         RedirectToTasks, Reverified, SessionList, Show, SignIn, SignOutButton, SignUp, SignedIn,
-        SignedOut, TabSync, TaskChooseOrganization, TaskResetPassword, TaskSetupMfa, UnknownTask,
-        UseSignIn, UseSignUp, UserButton, UserProfile, When,
+        SignedOut, SsoCallback, TabSync, TaskChooseOrganization, TaskResetPassword, TaskSetupMfa,
+        UnknownTask, UseSignIn, UseSignUp, UserButton, UserProfile, When,
     };
 
     #[cfg(feature = "ssr")]

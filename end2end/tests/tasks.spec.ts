@@ -166,7 +166,7 @@ test.describe('session tasks and organizations', () => {
     await stranger.close();
   });
 
-  test('the organization switcher updates the Auth on the page without a reload', async ({ page }) => {
+  test('the organization switcher switches with a plain form and the page shows the new Auth', async ({ page }) => {
     const email = uniqueEmail('switch');
     const first = await signUpWithOrg(page, email);
     const second = uniqueOrg('Second');
@@ -174,18 +174,19 @@ test.describe('session tasks and organizations', () => {
     await page.reload();
     await hydrated(page);
     await expect(page.getByTestId('org-slug')).toHaveText(first.slug);
-    await page.evaluate(() => { (window as unknown as { marker: number }).marker = 42; });
 
+    // The demo renders the switcher on the server (it is not an island): a switch posts and the
+    // page comes back; minimal.spec.ts drives the in-place switch of a hydrated app.
     await page.getByRole('button', { name: `Switch to ${second.name}` }).click();
     await expect(page.getByTestId('org-slug')).toHaveText(second.slug);
     await expect(page.getByTestId('active-org')).toHaveText(second.slug);
     await expect(page.getByTestId('org-role')).toHaveText('org:admin');
-    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
+    await expect(page).toHaveURL(/\/dashboard$/);
     const me = await (await page.request.get('/api/me')).json();
     expect(me.orgSlug).toBe(second.slug);
   });
 
-  test('the organization switcher pages with links: in place with JavaScript, as plain pages without', async ({ page, browser }) => {
+  test('the organization switcher pages with links, with JavaScript and without', async ({ page, browser }) => {
     const email = uniqueEmail('pages');
     const orgs = [await signUpWithOrg(page, email)];
     for (let i = 0; i < 10; i++) {
@@ -200,11 +201,9 @@ test.describe('session tasks and organizations', () => {
     await expect(switcher.getByText('Page 1 of 2')).toBeVisible();
     await expect(switcher.locator('.org-choice')).toHaveCount(10);
     await expect(switcher.getByRole('link', { name: 'Previous' })).toHaveCount(0);
-    await page.evaluate(() => { (window as unknown as { marker: number }).marker = 7; });
     await switcher.getByRole('link', { name: 'Next' }).click();
     await expect(switcher.getByText('Page 2 of 2')).toBeVisible();
     await expect(switcher.locator('.org-choice')).toHaveCount(1);
-    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(7);
     await switcher.getByRole('link', { name: 'Previous' }).click();
     await expect(switcher.locator('.org-choice')).toHaveCount(10);
 

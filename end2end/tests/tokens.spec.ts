@@ -25,6 +25,8 @@ async function newUser(browser: Browser, tag: string): Promise<{ email: string; 
 
 /** Clicks `button` on the dashboard's token panel; the token and its claims as shown. */
 async function tokenFromPanel(page: Page, button: 'Get token' | 'Get backend token', previous?: string): Promise<{ jwt: string; claims: Claims }> {
+  // The panel is an island: its buttons work once its code has run.
+  await hydrated(page);
   await page.getByRole('button', { name: button, exact: true }).click();
   const shown = page.getByTestId('session-token');
   if (previous) await expect(shown).not.toHaveText(previous);

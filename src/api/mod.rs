@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{AuthSnapshot, GatehouseError, Member, MembershipPage, SignInStatus};
 
+pub mod codec;
 #[cfg(feature = "ssr")]
 mod ssr;
 
@@ -63,7 +64,7 @@ pub struct SignInStep {
 }
 
 /// Starts a sign-up with email and password; a 6-digit code is emailed.
-#[server(endpoint = "auth/sign_up")]
+#[server(endpoint = "auth/sign_up", output = codec::JsonText)]
 pub async fn sign_up_password(
     email_address: String,
     password: String,
@@ -77,7 +78,7 @@ pub async fn sign_up_password(
 }
 
 /// Verifies the emailed code; on success creates the user and the session (`finalize`).
-#[server(endpoint = "auth/verify_email_code")]
+#[server(endpoint = "auth/verify_email_code", output = codec::JsonText)]
 pub async fn verify_email_code(
     code: String,
     redirect_url: Option<String>,
@@ -86,13 +87,13 @@ pub async fn verify_email_code(
 }
 
 /// Emails a new code (allowed 30 seconds after the previous one).
-#[server(endpoint = "auth/resend_email_code")]
+#[server(endpoint = "auth/resend_email_code", output = codec::JsonText)]
 pub async fn resend_email_code(redirect_url: Option<String>) -> Result<SignUpStep, GatehouseError> {
     ssr::respond(ssr::resend_email_code(redirect_url).await)
 }
 
 /// `/sign-up/continue`: the email address an SSO provider did not give; a code is emailed to it.
-#[server(endpoint = "auth/sign_up_continue")]
+#[server(endpoint = "auth/sign_up_continue", output = codec::JsonText)]
 pub async fn sign_up_continue(
     email_address: String,
     redirect_url: Option<String>,
@@ -101,7 +102,7 @@ pub async fn sign_up_continue(
 }
 
 /// The sign-up in progress on this browser, if any.
-#[server(endpoint = "auth/current_sign_up")]
+#[server(endpoint = "auth/current_sign_up", output = codec::JsonText)]
 pub async fn current_sign_up() -> Result<Option<SignUpStep>, GatehouseError> {
     ssr::respond(ssr::current_sign_up().await)
 }
@@ -109,7 +110,7 @@ pub async fn current_sign_up() -> Result<Option<SignUpStep>, GatehouseError> {
 /// Signs in with email and password; when complete, finalizes the session. With
 /// `intent = "forgot_password"` (the form's "Forgot password?" button) it starts a password
 /// reset for the email instead: a code is emailed.
-#[server(endpoint = "auth/sign_in")]
+#[server(endpoint = "auth/sign_in", output = codec::JsonText)]
 pub async fn sign_in_password(
     identifier: String,
     password: Option<String>,
@@ -121,7 +122,7 @@ pub async fn sign_in_password(
 
 /// Verifies the emailed code of the sign-in in progress ("Check your email": client trust, or
 /// the password-reset code).
-#[server(endpoint = "auth/sign_in_email_code")]
+#[server(endpoint = "auth/sign_in_email_code", output = codec::JsonText)]
 pub async fn sign_in_email_code(
     code: String,
     redirect_url: Option<String>,
@@ -130,7 +131,7 @@ pub async fn sign_in_email_code(
 }
 
 /// Emails a new code for the sign-in in progress (at most every 30 s, at most 3 times).
-#[server(endpoint = "auth/sign_in_resend_code")]
+#[server(endpoint = "auth/sign_in_resend_code", output = codec::JsonText)]
 pub async fn sign_in_resend_code(
     redirect_url: Option<String>,
 ) -> Result<SignInStep, GatehouseError> {
@@ -139,7 +140,7 @@ pub async fn sign_in_resend_code(
 
 /// "Set new password" after a verified reset code ("Sign out of all other devices" is checked
 /// by default).
-#[server(endpoint = "auth/sign_in_new_password")]
+#[server(endpoint = "auth/sign_in_new_password", output = codec::JsonText)]
 pub async fn sign_in_new_password(
     new_password: String,
     confirm_password: String,
@@ -159,7 +160,7 @@ pub async fn sign_in_new_password(
 
 /// Verifies the second factor of the sign-in in progress (`strategy`: `totp` or
 /// `backup_code`); when complete, finalizes the session.
-#[server(endpoint = "auth/sign_in_second_factor")]
+#[server(endpoint = "auth/sign_in_second_factor", output = codec::JsonText)]
 pub async fn sign_in_second_factor(
     strategy: String,
     code: String,
@@ -275,7 +276,7 @@ pub enum FlowResponse {
 }
 
 /// Runs one flow step (JSON in and out) for the hooks.
-#[server(endpoint = "auth/flow", input = leptos::server_fn::codec::Json)]
+#[server(endpoint = "auth/flow", input = leptos::server_fn::codec::Json, output = codec::JsonText)]
 pub async fn auth_flow(
     request: FlowRequest,
     redirect_url: Option<String>,
@@ -284,7 +285,7 @@ pub async fn auth_flow(
 }
 
 /// Starts SSO from a plain form ("Continue with …"): the browser goes to the provider.
-#[server(endpoint = "auth/sso")]
+#[server(endpoint = "auth/sso", output = codec::JsonText)]
 pub async fn sso_start(
     strategy: String,
     identifier: Option<String>,
@@ -296,7 +297,7 @@ pub async fn sso_start(
 
 /// The SSO callback page's "Continue" without JavaScript: finalizes a sign-in SSO completed,
 /// transfers one without an account to a sign-up, or goes to the next step's page.
-#[server(endpoint = "auth/sso_continue")]
+#[server(endpoint = "auth/sso_continue", output = codec::JsonText)]
 pub async fn sso_continue(redirect_url: Option<String>) -> Result<SignInStep, GatehouseError> {
     ssr::respond(ssr::sso_continue(redirect_url).await)
 }
@@ -304,7 +305,7 @@ pub async fn sso_continue(redirect_url: Option<String>) -> Result<SignInStep, Ga
 /// Clerk's `sign_out({ session_id })`: with `session_id`, that session of this browser ends (when
 /// it was current, the browser's most recently used other session takes over); without, every
 /// session of this browser ends.
-#[server(endpoint = "auth/sign_out")]
+#[server(endpoint = "auth/sign_out", output = codec::JsonText)]
 pub async fn sign_out(
     redirect_url: Option<String>,
     session_id: Option<String>,
@@ -314,7 +315,7 @@ pub async fn sign_out(
 
 /// `set_active({ session })`: makes another session of this browser current (multi-session); a
 /// pending one goes to its task. Only this browser's own live sessions are honoured.
-#[server(endpoint = "auth/set_active_session")]
+#[server(endpoint = "auth/set_active_session", output = codec::JsonText)]
 pub async fn set_active_session(
     session_id: String,
     redirect_url: Option<String>,
@@ -343,7 +344,7 @@ pub struct MfaSetupDone {
 }
 
 /// Creates an organization (the user becomes `org:admin`) and makes it active.
-#[server(endpoint = "auth/create_organization")]
+#[server(endpoint = "auth/create_organization", output = codec::JsonText)]
 pub async fn create_organization(
     name: String,
     slug: String,
@@ -355,7 +356,7 @@ pub async fn create_organization(
 
 /// `set_active({ organization })`: switches the session's active organization (empty = the
 /// personal account, where allowed).
-#[server(endpoint = "auth/set_active_organization")]
+#[server(endpoint = "auth/set_active_organization", output = codec::JsonText)]
 pub async fn set_active_organization(
     organization_id: Option<String>,
     redirect_url: Option<String>,
@@ -367,7 +368,7 @@ pub async fn set_active_organization(
 }
 
 /// One page (1-based) of the user's organization memberships.
-#[server(endpoint = "auth/organization_memberships")]
+#[server(endpoint = "auth/organization_memberships", output = codec::JsonText)]
 pub async fn organization_memberships(
     page: u32,
     page_size: u32,
@@ -376,13 +377,13 @@ pub async fn organization_memberships(
 }
 
 /// The members of an organization the user belongs to.
-#[server(endpoint = "auth/organization_members")]
+#[server(endpoint = "auth/organization_members", output = codec::JsonText)]
 pub async fn organization_members(slug: String) -> Result<Vec<Member>, GatehouseError> {
     ssr::respond(ssr::organization_members(slug).await)
 }
 
 /// The `reset-password` task.
-#[server(endpoint = "auth/reset_password_task")]
+#[server(endpoint = "auth/reset_password_task", output = codec::JsonText)]
 pub async fn reset_password_task(
     new_password: String,
     confirm_password: String,
@@ -412,20 +413,20 @@ pub struct MfaSetupProgress {
 }
 
 /// Where the user's authenticator set-up stands.
-#[server(endpoint = "auth/mfa_setup_state")]
+#[server(endpoint = "auth/mfa_setup_state", output = codec::JsonText)]
 pub async fn mfa_setup_state() -> Result<MfaSetupProgress, GatehouseError> {
     ssr::respond(ssr::mfa_setup_state().await)
 }
 
 /// Starts TOTP enrolment (the `setup-mfa` task or the account page): creates the secret, or
 /// keeps the one in progress.
-#[server(endpoint = "auth/start_mfa_setup")]
+#[server(endpoint = "auth/start_mfa_setup", output = codec::JsonText)]
 pub async fn start_mfa_setup() -> Result<MfaSetup, GatehouseError> {
     ssr::respond(ssr::start_mfa_setup().await)
 }
 
 /// The user saved the backup codes: they are not shown again, and the user goes on.
-#[server(endpoint = "auth/backup_codes_saved")]
+#[server(endpoint = "auth/backup_codes_saved", output = codec::JsonText)]
 pub async fn backup_codes_saved(
     redirect_url: Option<String>,
     redirect_url_complete: Option<String>,
@@ -434,7 +435,7 @@ pub async fn backup_codes_saved(
 }
 
 /// Verifies the first authenticator code; returns the backup codes (shown once).
-#[server(endpoint = "auth/verify_mfa_setup")]
+#[server(endpoint = "auth/verify_mfa_setup", output = codec::JsonText)]
 pub async fn verify_mfa_setup(
     code: String,
     redirect_url: Option<String>,
@@ -498,7 +499,7 @@ pub struct ExternalAccount {
 }
 
 /// The signed-in user's account page data.
-#[server(endpoint = "auth/account")]
+#[server(endpoint = "auth/account", output = codec::JsonText)]
 pub async fn account_overview() -> Result<AccountProfile, GatehouseError> {
     ssr::respond(ssr::account_overview().await)
 }
@@ -507,13 +508,13 @@ pub async fn account_overview() -> Result<AccountProfile, GatehouseError> {
 /// `totp`, `backup_code`, or `email_code` (a user without a password: an empty `code` emails
 /// one, then the code verifies). Returns the new `factor_verification_age`. Wrong answers count
 /// toward the lockout.
-#[server(endpoint = "auth/reverify")]
+#[server(endpoint = "auth/reverify", output = codec::JsonText)]
 pub async fn reverify_session(strategy: String, code: String) -> Result<[i64; 2], GatehouseError> {
     ssr::respond(ssr::reverify_session(strategy, code).await)
 }
 
 /// Sets the user's first and last name.
-#[server(endpoint = "auth/update_name")]
+#[server(endpoint = "auth/update_name", output = codec::JsonText)]
 pub async fn update_name(
     first_name: Option<String>,
     last_name: Option<String>,
@@ -523,7 +524,7 @@ pub async fn update_name(
 
 /// Changes the password (reverification required; without JavaScript the form re-sends with
 /// `reverify_password` / `reverify_code`). "Sign out of all other devices" is checked by default.
-#[server(endpoint = "auth/change_password")]
+#[server(endpoint = "auth/change_password", output = codec::JsonText)]
 pub async fn change_password(
     new_password: String,
     confirm_password: String,
@@ -545,7 +546,7 @@ pub async fn change_password(
 }
 
 /// Unlinks an external account (reverification required; never the last way to sign in).
-#[server(endpoint = "auth/unlink_external_account")]
+#[server(endpoint = "auth/unlink_external_account", output = codec::JsonText)]
 pub async fn unlink_external_account(
     external_account_id: String,
     reverify_password: Option<String>,
@@ -562,7 +563,7 @@ pub async fn unlink_external_account(
 /// [`AccountProfile::totp_setup`]; [`verify_mfa_setup`] confirms it with the app's first code),
 /// `regenerate_backup_codes` (10 new codes in [`AccountProfile::backup_codes`]; the old ones
 /// stop working) or `remove` (refused with `mfa_required` when the instance requires it).
-#[server(endpoint = "auth/two_step")]
+#[server(endpoint = "auth/two_step", output = codec::JsonText)]
 pub async fn change_two_step(
     action: String,
     reverify_password: Option<String>,
@@ -574,7 +575,7 @@ pub async fn change_two_step(
 
 /// Signs another of the user's devices out (reverification required; only the user's own
 /// sessions, and not this browser's: that is "Sign out").
-#[server(endpoint = "auth/revoke_session")]
+#[server(endpoint = "auth/revoke_session", output = codec::JsonText)]
 pub async fn revoke_session(
     session_id: String,
     reverify_password: Option<String>,
@@ -586,7 +587,7 @@ pub async fn revoke_session(
 
 /// Deletes the account (reverification required; `confirmation` must read "Delete account").
 /// Afterwards the user is signed out everywhere and the browser's cookie is removed.
-#[server(endpoint = "auth/delete_account")]
+#[server(endpoint = "auth/delete_account", output = codec::JsonText)]
 pub async fn delete_account(
     confirmation: String,
     reverify_password: Option<String>,
@@ -599,7 +600,7 @@ pub async fn delete_account(
 }
 
 /// The current auth snapshot (the provider refetches it after auth changes elsewhere).
-#[server(endpoint = "auth/snapshot")]
+#[server(endpoint = "auth/snapshot", output = codec::JsonText)]
 pub async fn get_auth_snapshot() -> Result<AuthSnapshot, GatehouseError> {
     Ok(crate::server::request_auth().snapshot)
 }
@@ -616,7 +617,7 @@ pub struct SessionToken {
 
 /// `get_token()` / `get_token_with(template)`: a fresh token for the browser's session, `None`
 /// when signed out; the request's `Origin` becomes `azp`.
-#[server(endpoint = "auth/token")]
+#[server(endpoint = "auth/token", output = codec::JsonText)]
 pub async fn get_session_token(
     template: Option<String>,
 ) -> Result<Option<SessionToken>, GatehouseError> {
@@ -699,6 +700,14 @@ impl Default for InstanceUrls {
 pub fn refused_form_value(name: &str) -> Option<String> {
     let request = use_context::<http::request::Parts>()?;
     crate::server::form_values::refused_value(&request, name)
+}
+
+/// The result line ([`Notice`]) a plain form post left for the page being rendered, removed as
+/// it is read (SSR only; the page must render whole, `SsrMode::Async`, for the removal to reach
+/// the response's headers).
+#[cfg(feature = "ssr")]
+pub fn take_notice() -> Option<crate::model::Notice> {
+    ssr::take_notice()
 }
 
 /// The auth state and instance URLs of the request being rendered (SSR only).

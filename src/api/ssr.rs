@@ -19,9 +19,12 @@ use crate::{
     },
     model::{
         with_redirect_url, AuthError, ClientId, ErrorCode, GatehouseError, Member, MembershipPage,
-        OrgId, SessionId, SignInStatus, UserId,
+        Notice, OrgId, SessionId, SignInStatus, UserId,
     },
-    server::{cookies::ClientCookie, request_auth, RequestAuth},
+    server::{
+        cookies::{ClientCookie, NoticeCookie},
+        request_auth, RequestAuth,
+    },
 };
 
 fn core() -> Result<Gatehouse, GatehouseError> {
@@ -54,11 +57,13 @@ fn redirect_form_post(target: &str) {
 }
 
 /// For plain form posts that succeeded: back to the form's page (the Referer's path on this
-/// origin), without the error an earlier refused post left in its URL.
-fn back_to_form_page(gatehouse: &Gatehouse) {
+/// origin), without the error an earlier refused post left in its URL, with `notice` for it to
+/// show under the form.
+fn back_to_form_page(gatehouse: &Gatehouse, notice: Notice) {
     if !is_form_post() {
         return;
     }
+    set_cookie(NoticeCookie::for_instance(&gatehouse.config.instance).set(notice));
     let instance = &gatehouse.config.instance;
     let origin = instance.origin();
     let referer = use_context::<http::request::Parts>().and_then(|parts| {
@@ -111,6 +116,16 @@ pub async fn respond_reverified<T>(result: Result<T, GatehouseError>) -> Result<
         }
     }
     respond(result)
+}
+
+/// The notice a plain form post left for the page being rendered, removed as it is read.
+pub fn take_notice() -> Option<Notice> {
+    let gatehouse = core().ok()?;
+    let cookie = NoticeCookie::for_instance(&gatehouse.config.instance);
+    let notice =
+        use_context::<http::request::Parts>().and_then(|parts| cookie.read(&parts.headers))?;
+    set_cookie(cookie.clear());
+    Some(notice)
 }
 
 fn set_cookie(value: Option<http::HeaderValue>) {
@@ -853,6 +868,22 @@ async fn account_holder(
     let snapshot = request_auth().snapshot;
     let mut holder = AccountHolder::of(&snapshot)?;
     let now = domain::now();
+    // A refusal belongs to the field that was wrong, and keeps the form asking (its page shows
+    // the re-verification fields again, the error next to the one that failed).
+    let requirement = gatehouse.config.account.reverification;
+    let still_asking = |field: &'static str| {
+        move |refused: AuthError| -> GatehouseError {
+            AuthError::with_meta(
+                refused.code,
+                crate::model::ErrorMeta {
+                    param_name: Some(field.to_string()),
+                    reverification: Some(requirement),
+                    ..refused.meta
+                },
+            )
+            .into()
+        }
+    };
     // The first-factor field: the password, or the emailed code of a user without one.
     if let Some(answer) = non_empty(reverify_password) {
         let strategy = if snapshot.reverifies_by_email() {
@@ -860,7 +891,9 @@ async fn account_holder(
         } else {
             ReverifyStrategy::Password
         };
-        account::reverify(gatehouse, &mut holder, strategy, Secret::new(answer), now).await?;
+        account::reverify(gatehouse, &mut holder, strategy, Secret::new(answer), now)
+            .await
+            .map_err(still_asking("reverify_password"))?;
     }
     if let Some(code) = non_empty(reverify_code) {
         let code = code.trim().to_string();
@@ -869,7 +902,9 @@ async fn account_holder(
         } else {
             ReverifyStrategy::BackupCode
         };
-        account::reverify(gatehouse, &mut holder, strategy, Secret::new(code), now).await?;
+        account::reverify(gatehouse, &mut holder, strategy, Secret::new(code), now)
+            .await
+            .map_err(still_asking("reverify_code"))?;
     }
     Ok(holder)
 }
@@ -956,7 +991,7 @@ pub async fn update_name(
     let gatehouse = core()?;
     let holder = AccountHolder::of(&request_auth().snapshot)?;
     account::update_name(&gatehouse, &holder, first_name, last_name, domain::now()).await?;
-    back_to_form_page(&gatehouse);
+    back_to_form_page(&gatehouse, Notice::ProfileUpdated);
     Ok(())
 }
 
@@ -975,7 +1010,7 @@ pub async fn change_password(
         sign_out_of_other_sessions: checkbox(sign_out_of_other_sessions),
     };
     account::change_password(&gatehouse, &holder, form, domain::now()).await?;
-    back_to_form_page(&gatehouse);
+    back_to_form_page(&gatehouse, Notice::PasswordUpdated);
     Ok(())
 }
 
@@ -987,7 +1022,7 @@ pub async fn unlink_external_account(
     let gatehouse = core()?;
     let holder = account_holder(&gatehouse, reverify_password, reverify_code).await?;
     account::unlink_external_account(&gatehouse, &holder, &external_account_id).await?;
-    back_to_form_page(&gatehouse);
+    back_to_form_page(&gatehouse, Notice::ConnectionRemoved);
     Ok(())
 }
 
@@ -999,16 +1034,23 @@ pub async fn change_two_step(
     let gatehouse = core()?;
     let holder = account_holder(&gatehouse, reverify_password, reverify_code).await?;
     let now = domain::now();
-    match action.as_str() {
-        "add" => drop(account::add_totp(&gatehouse, &holder, now).await?),
-        "regenerate_backup_codes" => {
-            drop(account::regenerate_backup_codes(&gatehouse, &holder, now).await?)
+    let notice = match action.as_str() {
+        "add" => {
+            account::add_totp(&gatehouse, &holder, now).await?;
+            Notice::AuthenticatorStarted
         }
-        "remove" => account::remove_totp(&gatehouse, &holder, now).await?,
+        "regenerate_backup_codes" => {
+            account::regenerate_backup_codes(&gatehouse, &holder, now).await?;
+            Notice::BackupCodesRegenerated
+        }
+        "remove" => {
+            account::remove_totp(&gatehouse, &holder, now).await?;
+            Notice::AuthenticatorRemoved
+        }
         _ => return Err(AuthError::request_invalid("unknown two-step action").into()),
-    }
+    };
     // The page shows the secret or the new codes from the profile (kept for this session).
-    back_to_form_page(&gatehouse);
+    back_to_form_page(&gatehouse, notice);
     Ok(())
 }
 
@@ -1021,7 +1063,7 @@ pub async fn revoke_session(
     let holder = account_holder(&gatehouse, reverify_password, reverify_code).await?;
     let session_id = SessionId::new(session_id);
     account::revoke_session(&gatehouse, &holder, &session_id, domain::now()).await?;
-    back_to_form_page(&gatehouse);
+    back_to_form_page(&gatehouse, Notice::DeviceSignedOut);
     Ok(())
 }
 

@@ -17,7 +17,7 @@ fn to_dashboard() -> Callback<NavigateArgs> {
 
 /// Goes to a URL. These pages are islands, with no client-side router, so every target loads
 /// as a page (the seeds navigate paths client-side in their router).
-pub(super) fn go_to() -> Callback<String> {
+fn go_to() -> Callback<String> {
     Callback::new(move |url: String| {
         #[cfg(feature = "hydrate")]
         if let Some(window) = leptos::web_sys::window() {

@@ -1,6 +1,8 @@
 //! The demo's islands: the only parts of its pages that run in the browser (Leptos' islands
-//! mode). Everything else — the kit's sign-in and sign-up steps, task pages, the header's menu —
-//! is server-rendered HTML whose forms post to the server, so the browser loads no code for it.
+//! mode) — the pages written with the kit's hooks and the session-token panel. Everything else —
+//! the kit's sign-in and sign-up steps, task pages, the SSO callback, the header's menu, the
+//! dashboard's organization switcher, the account page — is server-rendered HTML whose forms
+//! post to the server, so the browser loads no code for it.
 //!
 //! An island hydrates on its own, without the context above it: each one is handed the page's
 //! auth state ([`AuthState::current`], taken on the server) and wraps its content in
@@ -9,7 +11,7 @@
 
 use leptos::prelude::*;
 
-use crate::prelude::{AuthProvider, AuthState, UserProfile};
+use crate::prelude::{AuthProvider, AuthState};
 
 /// Marks an island's content once its code runs in the browser (`data-hydrated`, for the
 /// end-to-end tests).
@@ -32,21 +34,8 @@ pub fn CustomSignUp(state: AuthState) -> impl IntoView {
     view! { <AuthProvider state><Hydrated><super::custom::CustomSignUpPage/></Hydrated></AuthProvider> }
 }
 
-/// `/sso-callback`: finishes the SSO sign-in by itself (its "Continue" form works without it).
+/// The dashboard's session-token panel (`get_token()` in the browser).
 #[island]
-pub fn SsoCallback(state: AuthState) -> impl IntoView {
-    view! { <AuthProvider state><Hydrated><super::sso_callback::SsoCallbackPage/></Hydrated></AuthProvider> }
-}
-
-/// The dashboard's signed-in content: the Auth object updated in place by the organization
-/// switcher, and the session-token panel.
-#[island]
-pub fn Dashboard(state: AuthState) -> impl IntoView {
-    view! { <AuthProvider state><Hydrated><super::DashboardContent/></Hydrated></AuthProvider> }
-}
-
-/// `/account`: `<UserProfile/>`, with the reverification prompt as a dialog.
-#[island]
-pub fn Account(state: AuthState) -> impl IntoView {
-    view! { <AuthProvider state><Hydrated><UserProfile/></Hydrated></AuthProvider> }
+pub fn TokenPanel(state: AuthState) -> impl IntoView {
+    view! { <AuthProvider state><Hydrated><super::token_panel::TokenPanel/></Hydrated></AuthProvider> }
 }

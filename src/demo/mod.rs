@@ -2,7 +2,6 @@
 
 mod custom;
 mod islands;
-mod sso_callback;
 mod token_panel;
 
 use leptos::prelude::*;
@@ -16,7 +15,7 @@ use leptos_router::{
 use crate::prelude::{
     task_view, use_auth, AuthProvider, AuthState, BuildStylesheet, IslandScripts,
     OrganizationSwitcher, Protect, RedirectToSignIn, RedirectToTasks, Show, SignIn, SignOutButton,
-    SignUp, SignedIn, SignedOut, TabSync, UnknownTask, UserButton,
+    SignUp, SignedIn, SignedOut, SsoCallback, TabSync, UnknownTask, UserButton, UserProfile,
 };
 
 /// The demo's route rules, declared once: protected pages redirect (to sign-in, or straight to
@@ -95,10 +94,12 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/sign-up/verify-email-address") view=|| view! { <SignUp/> } ssr=SsrMode::Async/>
                         <Route path=path!("/sign-up/continue") view=|| view! { <SignUp/> } ssr=SsrMode::Async/>
                         <Route path=path!("/session-tasks/:key") view=SessionTaskPage ssr=SsrMode::Async/>
-                        <Route path=path!("/sso-callback") view=|| view! { <islands::SsoCallback state=AuthState::current()/> }/>
+                        // The kit's callback page: rendered on the server, finished by a line of script.
+                        <Route path=path!("/sso-callback") view=SsoCallback/>
                         <Route path=path!("/custom/sign-in") view=|| view! { <islands::CustomSignIn state=AuthState::current()/> }/>
                         <Route path=path!("/custom/sign-up") view=|| view! { <islands::CustomSignUp state=AuthState::current()/> }/>
-                        // Whole, for the organization switcher's list: it works without JavaScript.
+                        // Whole, for the organization switcher's list and the account page's result
+                        // lines: they are in the HTML, and work without JavaScript.
                         <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async/>
                         <Route path=path!("/orgs/:slug") view=OrganizationPage/>
                         <Route path=path!("/orgs/:slug/settings") view=OrganizationSettingsPage/>
@@ -213,12 +214,13 @@ fn DashboardPage() -> impl IntoView {
             <RedirectToSignIn/>
         </SignedOut>
         <SignedIn>
-            <islands::Dashboard state=AuthState::current()/>
+            <DashboardContent/>
         </SignedIn>
     }
 }
 
-/// The dashboard of a signed-in user (an island: the organization switcher updates it in place).
+/// The dashboard of a signed-in user, rendered on the server: the organization switcher posts
+/// plain forms and the page comes back with the new state. Only the token panel is an island.
 #[component]
 fn DashboardContent() -> impl IntoView {
     let auth = use_auth();
@@ -242,7 +244,7 @@ fn DashboardContent() -> impl IntoView {
             <OrganizationSwitcher/>
             <h2>"Auth object"</h2>
             <pre data-testid="auth-object">{auth_json}</pre>
-            <token_panel::TokenPanel/>
+            <islands::TokenPanel state=AuthState::current()/>
     }
 }
 
@@ -296,7 +298,7 @@ fn AccountPage() -> impl IntoView {
             <RedirectToSignIn/>
         </SignedOut>
         <SignedIn>
-            <islands::Account state=AuthState::current()/>
+            <UserProfile/>
         </SignedIn>
     }
 }

@@ -1,158 +1,126 @@
-use leptos::server_fn::{
-    codec::JsonEncoding,
-    error::{FromServerFnError, ServerFnErrorErr},
-};
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
-/// Clerk's machine-readable error codes (snake_case on the wire). Each maps to one HTTP status
-/// and to its texts in one place, so the words a user sees always come from the code — never
-/// from text that travelled in a URL or a response body.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCode {
+/// Declares [`ErrorCode`] with Clerk's spelling of each code: the enum, `as_str` and the table
+/// `parse` reads (one short loop in the wasm instead of serde's generated string matches).
+macro_rules! error_codes {
+    ($($(#[$doc:meta])* $name:ident => $wire:literal,)*) => {
+        /// Clerk's machine-readable error codes (snake_case on the wire). Each maps to one HTTP
+        /// status and to its texts in one place, so the words a user sees always come from the
+        /// code — never from text that travelled in a URL or a response body.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $($(#[$doc])* $name,)*
+        }
+
+        impl ErrorCode {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [ErrorCode] = &[$(Self::$name,)*];
+
+            /// The code as Clerk spells it.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$name => $wire,)*
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
     /// Wrong password, or an unknown email (the same answer, by design).
-    FormPasswordIncorrect,
+    FormPasswordIncorrect => "form_password_incorrect",
     /// An email address or slug is taken.
-    FormIdentifierExists,
+    FormIdentifierExists => "form_identifier_exists",
     /// A required field is empty.
-    FormParamMissing,
+    FormParamMissing => "form_param_missing",
     /// A field is malformed.
-    FormParamFormatInvalid,
+    FormParamFormatInvalid => "form_param_format_invalid",
     /// A field is too long.
-    FormParamMaxLengthExceeded,
+    FormParamMaxLengthExceeded => "form_param_max_length_exceeded",
     /// Password below the minimum length.
-    FormPasswordLengthTooShort,
+    FormPasswordLengthTooShort => "form_password_length_too_short",
     /// Password above the maximum length.
-    FormPasswordLengthTooLong,
+    FormPasswordLengthTooLong => "form_password_length_too_long",
     /// Password found in the compromised-password list.
-    FormPasswordPwned,
+    FormPasswordPwned => "form_password_pwned",
     /// The confirmation differs from the new password.
-    FormPasswordMismatch,
+    FormPasswordMismatch => "form_password_mismatch",
     /// The new password equals the current one.
-    FormNewPasswordMatchesCurrent,
+    FormNewPasswordMatchesCurrent => "form_new_password_matches_current",
     /// Wrong (or already used) code.
-    FormCodeIncorrect,
+    FormCodeIncorrect => "form_code_incorrect",
     /// The code or attempt expired.
-    VerificationExpired,
+    VerificationExpired => "verification_expired",
     /// Too many wrong codes: the verification is over.
-    VerificationFailed,
+    VerificationFailed => "verification_failed",
     /// Verified already.
-    VerificationAlreadyVerified,
+    VerificationAlreadyVerified => "verification_already_verified",
     /// The identifier is locked after too many failed attempts.
-    UserLocked,
+    UserLocked => "user_locked",
     /// Rate limited.
-    TooManyRequests,
+    TooManyRequests => "too_many_requests",
     /// No attempt in progress on this browser.
-    ResourceNotFound,
+    ResourceNotFound => "resource_not_found",
     /// Finalize called before the sign-up was complete.
-    SignUpNotComplete,
+    SignUpNotComplete => "sign_up_not_complete",
     /// `finalize` called before the sign-in was complete.
-    SignInNotComplete,
+    SignInNotComplete => "sign_in_not_complete",
     /// An authenticator app is already set up.
-    TotpAlreadyEnabled,
+    TotpAlreadyEnabled => "totp_already_enabled",
     /// Not a member of the organization (or it does not exist).
-    OrganizationNotFoundOrUnauthorized,
+    OrganizationNotFoundOrUnauthorized => "organization_not_found_or_unauthorized",
     /// Creating organizations is turned off.
-    OrganizationCreationNotAllowed,
+    OrganizationCreationNotAllowed => "organization_creation_not_allowed",
     /// Personal accounts are off: an organization must stay active.
-    OrganizationRequired,
+    OrganizationRequired => "organization_required",
     /// A task that is not the session's current one.
-    SessionTaskNotCurrent,
+    SessionTaskNotCurrent => "session_task_not_current",
     /// Already signed in.
-    SessionExists,
+    SessionExists => "session_exists",
     /// Multi-session: the identifier's user already has a session on this browser (it is
     /// activated instead of signing in twice).
-    IdentifierAlreadySignedIn,
+    IdentifierAlreadySignedIn => "identifier_already_signed_in",
     /// Signed in, but the resource is not for this user.
-    NotFound,
+    NotFound => "not_found",
     /// Signed out (or pending).
-    AuthorizationInvalid,
+    AuthorizationInvalid => "authorization_invalid",
     /// A cross-site state change.
-    OriginInvalid,
+    OriginInvalid => "origin_invalid",
     /// A malformed request.
-    RequestInvalid,
+    RequestInvalid => "request_invalid",
     /// Recent verification needed.
-    SessionReverificationRequired,
+    SessionReverificationRequired => "session_reverification_required",
     /// The user closed the reverification prompt: the action did not run.
-    ReverificationCancelled,
+    ReverificationCancelled => "reverification_cancelled",
     /// The last way to sign in cannot be removed.
-    IdentificationDeletionFailed,
+    IdentificationDeletionFailed => "identification_deletion_failed",
     /// Two-step verification is required by the instance (`mfa.required`): it cannot be removed.
-    MfaRequired,
+    MfaRequired => "mfa_required",
     /// The browser could not reach the server.
-    NetworkError,
+    NetworkError => "network_error",
     /// A failure on the server (details in its log only).
-    InternalError,
+    InternalError => "internal_error",
     /// The user cancelled at the identity provider, or it refused (`access_denied`).
-    OauthAccessDenied,
+    OauthAccessDenied => "oauth_access_denied",
     /// The provider's answer does not belong to this browser's attempt: bad, reused or missing
     /// `state`, or an error from the provider.
-    OauthCallbackInvalid,
+    OauthCallbackInvalid => "oauth_callback_invalid",
     /// The code exchange failed or the ID token did not verify (signature, issuer, audience,
     /// expiry, nonce).
-    OauthTokenInvalid,
+    OauthTokenInvalid => "oauth_token_invalid",
     /// The identity provider could not be reached.
-    OauthProviderUnavailable,
+    OauthProviderUnavailable => "oauth_provider_unavailable",
     /// The provider's email matches an account but the provider did not verify it, so it is
     /// not linked.
-    ExternalAccountEmailUnverified,
+    ExternalAccountEmailUnverified => "external_account_email_unverified",
     /// No SSO connection for this strategy or email domain.
-    SsoConnectionNotFound,
+    SsoConnectionNotFound => "sso_connection_not_found",
     /// A code this build does not know.
-    #[serde(other)]
-    Unknown,
+    Unknown => "unknown_error",
 }
 
 impl ErrorCode {
-    /// The code as Clerk spells it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::FormPasswordIncorrect => "form_password_incorrect",
-            Self::FormIdentifierExists => "form_identifier_exists",
-            Self::FormParamMissing => "form_param_missing",
-            Self::FormParamFormatInvalid => "form_param_format_invalid",
-            Self::FormParamMaxLengthExceeded => "form_param_max_length_exceeded",
-            Self::FormPasswordLengthTooShort => "form_password_length_too_short",
-            Self::FormPasswordLengthTooLong => "form_password_length_too_long",
-            Self::FormPasswordPwned => "form_password_pwned",
-            Self::FormPasswordMismatch => "form_password_mismatch",
-            Self::FormNewPasswordMatchesCurrent => "form_new_password_matches_current",
-            Self::FormCodeIncorrect => "form_code_incorrect",
-            Self::VerificationExpired => "verification_expired",
-            Self::VerificationFailed => "verification_failed",
-            Self::VerificationAlreadyVerified => "verification_already_verified",
-            Self::UserLocked => "user_locked",
-            Self::TooManyRequests => "too_many_requests",
-            Self::ResourceNotFound => "resource_not_found",
-            Self::SignUpNotComplete => "sign_up_not_complete",
-            Self::SignInNotComplete => "sign_in_not_complete",
-            Self::TotpAlreadyEnabled => "totp_already_enabled",
-            Self::OrganizationNotFoundOrUnauthorized => "organization_not_found_or_unauthorized",
-            Self::OrganizationCreationNotAllowed => "organization_creation_not_allowed",
-            Self::OrganizationRequired => "organization_required",
-            Self::SessionTaskNotCurrent => "session_task_not_current",
-            Self::SessionExists => "session_exists",
-            Self::IdentifierAlreadySignedIn => "identifier_already_signed_in",
-            Self::NotFound => "not_found",
-            Self::AuthorizationInvalid => "authorization_invalid",
-            Self::OriginInvalid => "origin_invalid",
-            Self::RequestInvalid => "request_invalid",
-            Self::SessionReverificationRequired => "session_reverification_required",
-            Self::ReverificationCancelled => "reverification_cancelled",
-            Self::IdentificationDeletionFailed => "identification_deletion_failed",
-            Self::MfaRequired => "mfa_required",
-            Self::NetworkError => "network_error",
-            Self::InternalError => "internal_error",
-            Self::OauthAccessDenied => "oauth_access_denied",
-            Self::OauthCallbackInvalid => "oauth_callback_invalid",
-            Self::OauthTokenInvalid => "oauth_token_invalid",
-            Self::OauthProviderUnavailable => "oauth_provider_unavailable",
-            Self::ExternalAccountEmailUnverified => "external_account_email_unverified",
-            Self::SsoConnectionNotFound => "sso_connection_not_found",
-            Self::Unknown => "unknown_error",
-        }
-    }
-
     /// The HTTP status Clerk answers with (exhaustive: a new code must choose one).
     pub fn http_status(self) -> u16 {
         match self {
@@ -399,7 +367,24 @@ impl ErrorCode {
 impl ErrorCode {
     /// The code named `code` (Clerk's spelling); [`ErrorCode::Unknown`] for any other text.
     pub fn parse(code: &str) -> Self {
-        serde_json::from_value(serde_json::Value::String(code.to_string())).unwrap_or(Self::Unknown)
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|known| known.as_str() == code)
+            .unwrap_or(Self::Unknown)
+    }
+}
+
+impl Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ErrorCode {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let code = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+        Ok(Self::parse(&code))
     }
 }
 
@@ -429,10 +414,10 @@ fn max_length(param: &str) -> usize {
 fn param_label(param: &str) -> &'static str {
     match param {
         "email_address" | "identifier" | "email" => "your email address",
-        "password" => "your password",
+        "password" | "reverify_password" => "your password",
         "new_password" => "a new password",
         "confirm_password" => "the password again",
-        "code" => "the code",
+        "code" | "reverify_code" => "the code",
         "name" => "a name",
         "slug" => "a slug",
         "first_name" => "your first name",
@@ -450,7 +435,8 @@ pub struct ErrorMeta {
     /// Seconds until a locked account unlocks (`user_locked`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lockout_expires_in_seconds: Option<i64>,
-    /// The requirement a `session_reverification_required` error names.
+    /// The requirement a `session_reverification_required` error names, or the one a plain
+    /// form's failed re-verification still asks for (its form shows the fields again).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reverification: Option<super::Reverification>,
     /// Seconds until the request may be retried (`too_many_requests`).
@@ -751,21 +737,26 @@ impl Serialize for GatehouseError {
 
 impl<'de> Deserialize<'de> for GatehouseError {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // Either body, read in one pass (an untagged enum would buffer the body and carry a
+        // second copy of every error decoder in the wasm).
         #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Clerk(ClerkErrorBody),
-            Api(ApiErrors),
+        struct Wire {
+            #[serde(default)]
+            errors: Option<Vec<AuthError>>,
+            #[serde(default)]
+            clerk_error: Option<ClerkError>,
         }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Api(errors) => Self(errors),
-            Wire::Clerk(body) if body.clerk_error.reason == REVERIFICATION_REASON => {
+        let wire = Wire::deserialize(deserializer)?;
+        Ok(match (wire.errors, wire.clerk_error) {
+            (Some(errors), _) => Self(ApiErrors { errors }),
+            (None, Some(clerk)) if clerk.reason == REVERIFICATION_REASON => {
                 AuthError::reverification_required(
-                    body.clerk_error.metadata.reverification.unwrap_or_default(),
+                    clerk.metadata.reverification.unwrap_or_default(),
                 )
                 .into()
             }
-            Wire::Clerk(_) => AuthError::new(ErrorCode::Unknown).into(),
+            (None, Some(_)) => AuthError::new(ErrorCode::Unknown).into(),
+            (None, None) => return Err(serde::de::Error::missing_field("errors")),
         })
     }
 }
@@ -838,7 +829,7 @@ impl std::fmt::Display for GatehouseError {
 impl std::error::Error for GatehouseError {}
 
 impl FromServerFnError for GatehouseError {
-    type Encoder = JsonEncoding;
+    type Encoder = crate::api::codec::JsonTextEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         // `MissingArg` and friends arrive here too: a malformed request, never a 500.
@@ -861,7 +852,7 @@ fn snake_to_camel(name: &str) -> String {
         if ch == '_' {
             upper = true;
         } else if upper {
-            out.extend(ch.to_uppercase());
+            out.push(ch.to_ascii_uppercase());
             upper = false;
         } else {
             out.push(ch);

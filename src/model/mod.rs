@@ -4,6 +4,7 @@
 mod auth;
 mod error;
 mod ids;
+mod notice;
 mod organization;
 mod redirect;
 mod reverification;
@@ -13,6 +14,7 @@ mod tasks;
 pub use auth::{Auth, AuthSnapshot, HasParams, SessionSummary, UserSummary};
 pub use error::{ApiErrors, AuthError, ErrorCode, ErrorMeta, GatehouseError};
 pub use ids::{ClientId, OrgId, PrefixedId, SessionId, SignInId, SignUpId, UserId};
+pub use notice::Notice;
 pub use organization::{
     is_valid_slug, suggest_slug, Member, Membership, MembershipPage, MEMBER_PERMISSIONS,
     ORG_NAME_MAX_CHARS, ROLE_ADMIN, ROLE_MEMBER, SYSTEM_PERMISSIONS,

@@ -31,7 +31,7 @@ pub enum ReverificationPreset {
 
 /// A reverification requirement: a preset (`"strict"`) or `{ level, after_minutes }`. On the wire
 /// (Clerk's 403 body) a custom one reads `{"level":"first_factor","afterMinutes":1}`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(untagged)]
 pub enum Reverification {
     /// A preset.
@@ -44,6 +44,49 @@ pub enum Reverification {
         #[serde(rename = "afterMinutes", alias = "after_minutes")]
         after_minutes: u32,
     },
+}
+
+/// Read by hand rather than as an untagged enum, which buffers its input and, in the wasm,
+/// carries a second copy of every decoder below it: a string is a preset, a map is custom.
+impl<'de> Deserialize<'de> for Reverification {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::{Error, IntoDeserializer, MapAccess, Visitor};
+
+        struct Requirement;
+
+        impl<'de> Visitor<'de> for Requirement {
+            type Value = Reverification;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a preset name or { level, afterMinutes }")
+            }
+
+            fn visit_str<E: Error>(self, preset: &str) -> Result<Reverification, E> {
+                let preset = ReverificationPreset::deserialize(preset.into_deserializer())?;
+                Ok(Reverification::Preset(preset))
+            }
+
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Reverification, M::Error> {
+                let (mut level, mut after_minutes) = (None, None);
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match key.as_ref() {
+                        "level" => level = Some(map.next_value()?),
+                        "afterMinutes" | "after_minutes" => after_minutes = Some(map.next_value()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Reverification::Custom {
+                    level: level.ok_or_else(|| M::Error::missing_field("level"))?,
+                    after_minutes: after_minutes
+                        .ok_or_else(|| M::Error::missing_field("afterMinutes"))?,
+                })
+            }
+        }
+
+        deserializer.deserialize_any(Requirement)
+    }
 }
 
 impl Default for Reverification {

@@ -1,8 +1,33 @@
 use serde::{Deserialize, Serialize};
 
+/// Serde for an enum spelled on the wire by its `as_str`, read back by its `parse`: one short
+/// loop in the wasm instead of serde's generated matches (per format and per reader).
+macro_rules! serde_by_name {
+    ($ty:ty) => {
+        impl Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let name = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+                Self::parse(&name).ok_or_else(|| {
+                    serde::de::Error::custom(format_args!("unknown {} `{name}`", stringify!($ty)))
+                })
+            }
+        }
+    };
+}
+
+serde_by_name!(SessionStatus);
+serde_by_name!(TaskKey);
+serde_by_name!(SignInStatus);
+serde_by_name!(SignUpStatus);
+
 /// Whether a session is fully signed in or still has tasks to complete.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SessionStatus {
     /// Signed in, no task remains.
     Active,
@@ -18,11 +43,17 @@ impl SessionStatus {
             Self::Pending => "pending",
         }
     }
+
+    /// Parses the wire name.
+    pub fn parse(value: &str) -> Option<Self> {
+        [Self::Active, Self::Pending]
+            .into_iter()
+            .find(|status| status.as_str() == value)
+    }
 }
 
 /// A session task, in the fixed order in which tasks become current.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TaskKey {
     /// The password must be replaced before continuing.
     ResetPassword,
@@ -56,8 +87,7 @@ impl TaskKey {
 }
 
 /// Status of a sign-in attempt (Clerk's `SignIn.status`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SignInStatus {
     /// SSO returned an identity with no account: the attempt is transferable to a sign-up.
     NeedsIdentifier,
@@ -102,8 +132,7 @@ impl SignInStatus {
 }
 
 /// Status of a sign-up attempt (Clerk's `SignUp.status`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SignUpStatus {
     /// Something is still unverified or missing (here: the email address).
     MissingRequirements,

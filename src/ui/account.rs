@@ -14,7 +14,7 @@ use super::{
 };
 use crate::{
     api::{self, AccountProfile},
-    model::GatehouseError,
+    model::{GatehouseError, Notice},
 };
 
 mod endpoint {
@@ -28,19 +28,21 @@ mod endpoint {
     pub const DELETE_ACCOUNT: &str = "/api/auth/delete_account";
 }
 
-/// A form's request state: pending, its error, and a success message.
+/// A form's request state: pending, its error, and its result line.
 #[derive(Clone, Copy)]
 struct FormState {
     pending: RwSignal<bool>,
     error: RwSignal<Option<GatehouseError>>,
-    done: RwSignal<Option<&'static str>>,
+    done: RwSignal<Option<Notice>>,
 }
 
 impl FormState {
     /// The state of a form posting to `endpoints`: a plain (no JavaScript) post refused by one
-    /// of them comes back with its error in the URL, shown next to the form. (A reverification
-    /// refusal is not an error to show: the form asks for the password instead.)
-    fn new(endpoints: &[&'static str]) -> Self {
+    /// of them comes back with its error in the URL, shown next to the form (a reverification
+    /// refusal is not an error to show: the form asks for the password instead); one that
+    /// succeeded comes back with `left`, its result line, when it is one of this form's
+    /// `notices`.
+    fn new(endpoints: &[&'static str], notices: &[Notice], left: Option<Notice>) -> Self {
         let refused = endpoints
             .iter()
             .find_map(|endpoint| super::hooks::error_in_url(endpoint))
@@ -48,25 +50,25 @@ impl FormState {
         Self {
             pending: RwSignal::new(false),
             error: RwSignal::new(refused),
-            done: RwSignal::new(None),
+            done: RwSignal::new(left.filter(|notice| notices.contains(notice))),
         }
     }
 
-    /// Runs `request`; on success shows `message` and reloads the profile. (The request is
+    /// Runs `request`; on success shows `notice` and reloads the profile. (The request is
     /// boxed: one copy of this code in the wasm serves every form.)
     fn run(
         self,
         request: impl std::future::Future<Output = Result<(), GatehouseError>> + 'static,
-        message: &'static str,
+        notice: Notice,
         profile: Resource<Result<AccountProfile, GatehouseError>>,
     ) {
-        self.run_boxed(Box::pin(request), message, profile);
+        self.run_boxed(Box::pin(request), notice, profile);
     }
 
     fn run_boxed(
         self,
         request: std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), GatehouseError>>>>,
-        message: &'static str,
+        notice: Notice,
         profile: Resource<Result<AccountProfile, GatehouseError>>,
     ) {
         self.pending.set(true);
@@ -77,7 +79,7 @@ impl FormState {
             match result {
                 Ok(()) => {
                     self.error.set(None);
-                    self.done.set(Some(message));
+                    self.done.set(Some(notice));
                     profile.refetch();
                 }
                 Err(error) => self.error.set(Some(error)),
@@ -97,25 +99,49 @@ impl FormState {
 /// The result line under a form ("Password updated").
 #[component]
 fn Done(state: FormState) -> impl IntoView {
-    view! { <p class="form-done" role="status">{move || state.done.get()}</p> }
+    view! { <p class="form-done" role="status">{move || state.done.get().map(Notice::message)}</p> }
 }
 
 /// The signed-in user's account: profile, password, connected accounts, delete account.
-/// Rendered on the server with its data (the page works without JavaScript).
+/// Rendered on the server with its data: the page works without JavaScript (render it whole,
+/// `SsrMode::Async`, so a form's result line shows once), and in an app in Leptos' islands
+/// mode it can stay outside the islands.
 #[component]
 pub fn UserProfile() -> impl IntoView {
     let profile = Resource::new(|| (), |_| api::account_overview());
+    // What a plain form post that succeeded left for this page (read once, on the server).
+    let left = SharedValue::new(left_notice)
+        .into_inner()
+        .and_then(|name| Notice::parse(&name));
     // Created once: a reload of the data after a change keeps each form's result line.
     let states = Sections {
-        name: FormState::new(&[endpoint::UPDATE_NAME]),
-        password: FormState::new(&[endpoint::CHANGE_PASSWORD]),
-        two_step: FormState::new(&[
-            endpoint::TWO_STEP,
-            endpoint::VERIFY_TOTP,
-            endpoint::BACKUP_CODES_SAVED,
-        ]),
-        connected: FormState::new(&[endpoint::UNLINK]),
-        devices: FormState::new(&[endpoint::REVOKE_SESSION]),
+        name: FormState::new(&[endpoint::UPDATE_NAME], &[Notice::ProfileUpdated], left),
+        password: FormState::new(
+            &[endpoint::CHANGE_PASSWORD],
+            &[Notice::PasswordUpdated],
+            left,
+        ),
+        two_step: FormState::new(
+            &[
+                endpoint::TWO_STEP,
+                endpoint::VERIFY_TOTP,
+                endpoint::BACKUP_CODES_SAVED,
+            ],
+            &[
+                Notice::AuthenticatorStarted,
+                Notice::TwoStepOn,
+                Notice::BackupCodesRegenerated,
+                Notice::BackupCodesSaved,
+                Notice::AuthenticatorRemoved,
+            ],
+            left,
+        ),
+        connected: FormState::new(&[endpoint::UNLINK], &[Notice::ConnectionRemoved], left),
+        devices: FormState::new(
+            &[endpoint::REVOKE_SESSION],
+            &[Notice::DeviceSignedOut],
+            left,
+        ),
     };
     view! {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
@@ -124,6 +150,18 @@ pub fn UserProfile() -> impl IntoView {
                 Err(error) => view! { <p class="global-error" role="alert">{error.to_string()}</p> }.into_any(),
             })}
         </Transition>
+    }
+}
+
+/// The notice's name, as the page carries it to the browser (a fully hydrated app).
+fn left_notice() -> Option<String> {
+    #[cfg(feature = "ssr")]
+    {
+        api::take_notice().map(|notice| notice.as_str().to_string())
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
     }
 }
 
@@ -166,7 +204,11 @@ fn NameSection(
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         let form = Submitted::take(&ev);
         let (first, last) = (form.optional("first_name"), form.optional("last_name"));
-        state.run(api::update_name(first, last), "Profile updated", profile);
+        state.run(
+            api::update_name(first, last),
+            Notice::ProfileUpdated,
+            profile,
+        );
     };
     let error = state.error();
     view! {
@@ -217,7 +259,7 @@ fn PasswordSection(
         let change = change.clone();
         state.run(
             async move { change.call(args).await },
-            "Password updated",
+            Notice::PasswordUpdated,
             profile,
         );
     };
@@ -257,9 +299,11 @@ fn TwoStepSection(
     let on_change = move |ev: leptos::ev::SubmitEvent| {
         let form = Submitted::take(&ev);
         let (action, done) = match form.value("action").as_str() {
-            "add" => ("add", "Scan the QR code"),
-            "regenerate_backup_codes" => ("regenerate_backup_codes", "New backup codes created"),
-            "remove" => ("remove", "Authenticator app removed"),
+            "add" => ("add", Notice::AuthenticatorStarted),
+            "regenerate_backup_codes" => {
+                ("regenerate_backup_codes", Notice::BackupCodesRegenerated)
+            }
+            "remove" => ("remove", Notice::AuthenticatorRemoved),
             _ => return,
         };
         let change = change.clone();
@@ -274,12 +318,12 @@ fn TwoStepSection(
             context.snapshot.set(done.change.snapshot);
             Ok::<(), GatehouseError>(())
         };
-        state.run(verify, "Two-step verification is on", profile);
+        state.run(verify, Notice::TwoStepOn, profile);
     };
     let on_saved = move |ev: leptos::ev::SubmitEvent| {
         Submitted::take(&ev);
         let saved = async move { api::backup_codes_saved(None, None).await.map(drop) };
-        state.run(saved, "Backup codes saved", profile);
+        state.run(saved, Notice::BackupCodesSaved, profile);
     };
     let error = state.error();
     let pending = state.pending();
@@ -310,18 +354,16 @@ fn TwoStepSection(
         (None, None) if account.second_factor_enabled => view! {
             <p data-testid="two-step-status">"Authenticator app: on. "
                 {format!("{} backup codes left.", account.unused_backup_codes)}</p>
+            // One form, its buttons naming the change: a refusal asks for the re-verification
+            // once, above both.
             <form method="post" action=endpoint::TWO_STEP on:submit=on_change.clone()>
                 <ReverifyFields endpoint=endpoint::TWO_STEP/>
-                <input type="hidden" name="action" value="regenerate_backup_codes"/>
-                <button type="submit" class="secondary" disabled=move || pending.get()>"Regenerate backup codes"</button>
+                <button type="submit" name="action" value="regenerate_backup_codes" class="secondary" disabled=move || pending.get()>"Regenerate backup codes"</button>
+                {(!account.mfa_required).then(|| view! {
+                    " "
+                    <button type="submit" name="action" value="remove" class="secondary" disabled=move || pending.get()>"Remove authenticator app"</button>
+                })}
             </form>
-            {(!account.mfa_required).then(|| view! {
-                <form method="post" action=endpoint::TWO_STEP on:submit=on_change.clone()>
-                    <ReverifyFields endpoint=endpoint::TWO_STEP/>
-                    <input type="hidden" name="action" value="remove"/>
-                    <button type="submit" class="secondary" disabled=move || pending.get()>"Remove authenticator app"</button>
-                </form>
-            })}
         }
         .into_any(),
         (None, None) => view! {
@@ -357,7 +399,7 @@ fn ConnectedAccounts(
         let unlink = unlink.clone();
         state.run(
             async move { unlink.call(id).await },
-            "Connection removed",
+            Notice::ConnectionRemoved,
             profile,
         );
     };
@@ -406,7 +448,7 @@ fn ActiveDevices(
         let revoke = revoke.clone();
         state.run(
             async move { revoke.call(id).await },
-            "Device signed out",
+            Notice::DeviceSignedOut,
             profile,
         );
     };
@@ -451,7 +493,7 @@ fn ActiveDevices(
 
 #[component]
 fn DeleteAccountSection() -> impl IntoView {
-    let state = FormState::new(&[endpoint::DELETE_ACCOUNT]);
+    let state = FormState::new(&[endpoint::DELETE_ACCOUNT], &[], None);
     let (context, go) = (auth_context(), GoTo::new());
     let delete =
         use_reverification(|confirmation: String| api::delete_account(confirmation, None, None));

@@ -46,12 +46,15 @@ pub struct Errors {
 
 impl Errors {
     fn from_error(error: &GatehouseError) -> Self {
+        // Inserted one by one: collecting into the map would sort, and bring a sort into the wasm.
+        let mut fields = BTreeMap::new();
+        for e in error.errors() {
+            if let Some(field) = e.field() {
+                fields.insert(field, e.clone());
+            }
+        }
         Self {
-            fields: error
-                .errors()
-                .iter()
-                .filter_map(|e| e.field().map(|field| (field, e.clone())))
-                .collect(),
+            fields,
             global: error.global().into_iter().cloned().collect(),
             raw: error.errors().to_vec(),
         }

@@ -32,6 +32,7 @@ pub use provider::{
 };
 pub use reverification::{use_reverification, Reverified};
 pub use shell::{BuildStylesheet, IslandScripts};
+pub use sso::SsoCallback;
 pub use tasks::{task_view, TaskChooseOrganization, TaskResetPassword, TaskSetupMfa, UnknownTask};
 pub use tokens::{use_get_token, GetToken};
 pub use user_button::UserButton;

@@ -55,11 +55,16 @@ impl Here {
 }
 
 /// Whether a `<Router>` is above the current component. In the browser the router provides its
-/// `BrowserUrl`; on the server pages always render under it.
+/// `BrowserUrl`; on the server pages always render under it. In an app in islands mode (feature
+/// `islands`) no island has one, and the router's paths stay out of the wasm.
 pub(crate) fn has_router() -> bool {
-    #[cfg(not(feature = "ssr"))]
+    #[cfg(all(not(feature = "ssr"), not(feature = "islands")))]
     {
         use_context::<leptos_router::location::BrowserUrl>().is_some()
+    }
+    #[cfg(all(not(feature = "ssr"), feature = "islands"))]
+    {
+        false
     }
     #[cfg(feature = "ssr")]
     {

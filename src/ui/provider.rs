@@ -155,7 +155,7 @@ pub(crate) fn fingerprint(snapshot: &AuthSnapshot) -> String {
 /// the server (the cookie is shared, so all tabs converge on the server's answer). Messages
 /// carry the page's own id: the providers of one page (one per island) do not answer each other.
 /// On a page with `<TabSync/>` the providers only announce their changes.
-#[cfg(feature = "hydrate")]
+#[cfg(all(feature = "hydrate", not(feature = "islands")))]
 fn follow_other_tabs() {
     use leptos::wasm_bindgen::{closure::Closure, JsCast};
 
@@ -184,6 +184,22 @@ fn follow_other_tabs() {
         // The listener lives as long as the page.
         on_message.forget();
     }
+    announce_changes(context, channel);
+}
+
+/// An app in islands mode (feature `islands`) has `<TabSync/>` on its pages, which loads the
+/// page again on another tab's change: its islands' providers only announce theirs, and the
+/// listener above, with its server call, stays out of the wasm.
+#[cfg(all(feature = "hydrate", feature = "islands"))]
+fn follow_other_tabs() {
+    if let Ok(channel) = web_sys::BroadcastChannel::new("gatehouse-auth") {
+        announce_changes(auth_context(), channel);
+    }
+}
+
+/// Posts this page's state on `channel` now and after every change.
+#[cfg(feature = "hydrate")]
+fn announce_changes(context: AuthContext, channel: web_sys::BroadcastChannel) {
     Effect::new(move |_| {
         let ours = format!("{}|{}", page_id(), context.snapshot.with(fingerprint));
         let _ = channel.post_message(&ours.into());

@@ -22,13 +22,20 @@ pub(crate) struct ReverificationPrompt {
     open: RwSignal<Option<Reverification>>,
     /// Where the prompt's answer goes (verified or cancelled).
     answer: StoredValue<Option<oneshot::Sender<bool>>>,
+    /// Renders the dialog; set by the first prompt opened. The provider reaches the dialog's
+    /// code only through here, so an app (or an island) that never calls `use_reverification`
+    /// does not carry it in its wasm.
+    dialog: StoredValue<Option<DialogView>>,
 }
+
+type DialogView = fn(ReverificationPrompt, Reverification) -> AnyView;
 
 impl ReverificationPrompt {
     pub(crate) fn provide() {
         provide_context(Self {
             open: RwSignal::new(None),
             answer: StoredValue::new(None),
+            dialog: StoredValue::new(None),
         });
     }
 
@@ -44,6 +51,9 @@ impl ReverificationPrompt {
         {
             let _ = previous.send(false);
         }
+        self.dialog.set_value(Some(|prompt, requirement| {
+            view! { <ReverificationDialog prompt requirement/> }.into_any()
+        }));
         self.open.set(Some(requirement));
         receiver.await.unwrap_or(false)
     }
@@ -119,7 +129,8 @@ pub(crate) fn ReverificationModal() -> impl IntoView {
     move || {
         let prompt = prompt?;
         let requirement = prompt.open.get()?;
-        Some(view! { <ReverificationDialog prompt requirement/> })
+        let dialog = prompt.dialog.get_value()?;
+        Some(dialog(prompt, requirement))
     }
 }
 
@@ -242,8 +253,18 @@ pub(crate) fn ReverifyFields(
     endpoint: &'static str,
 ) -> impl IntoView {
     let context = auth_context();
-    let requirement =
-        super::hooks::error_in_url(endpoint).and_then(|e| e.reverification_required());
+    // Asked for by the refusal, or still asked for after a wrong answer (its error then goes
+    // next to the field that was wrong).
+    let refused = super::hooks::error_in_url(endpoint);
+    let requirement = refused.as_ref().and_then(|error| {
+        error.reverification_required().or_else(|| {
+            error
+                .errors()
+                .iter()
+                .find_map(|e| e.meta.reverification.filter(|_| e.field().is_some()))
+        })
+    });
+    let failed = refused.filter(|error| error.reverification_required().is_none());
     requirement.map(|requirement| {
         let (ages, email_code) = context.snapshot.with_untracked(|snapshot| {
             (
@@ -252,18 +273,18 @@ pub(crate) fn ReverifyFields(
             )
         });
         let needed = requirement.needed(ages);
-        let none: Signal<Option<GatehouseError>> = Signal::stored(None);
+        let error: Signal<Option<GatehouseError>> = Signal::stored(failed);
         view! {
             <p class="subtitle" role="alert">"Verification required: confirm it's you, then submit again."</p>
             {(needed.first && email_code).then(|| view! {
                 <p class="subtitle">"We emailed you a verification code."</p>
-                <Field label="Verification code" name="reverify_password" field="reverifyPassword" autocomplete="one-time-code" required=true error=none/>
+                <Field label="Verification code" name="reverify_password" field="reverifyPassword" autocomplete="one-time-code" required=true error/>
             })}
             {(needed.first && !email_code).then(|| view! {
-                <Field label="Password" name="reverify_password" field="reverifyPassword" kind="password" autocomplete="current-password" required=true error=none/>
+                <Field label="Password" name="reverify_password" field="reverifyPassword" kind="password" autocomplete="current-password" required=true error/>
             })}
             {needed.second.then(|| view! {
-                <Field label="Authentication code" name="reverify_code" field="reverifyCode" autocomplete="one-time-code" required=true error=none/>
+                <Field label="Authentication code" name="reverify_code" field="reverifyCode" autocomplete="one-time-code" required=true error/>
             })}
         }
     })

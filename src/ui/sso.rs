@@ -1,10 +1,11 @@
-//! The kit's SSO pieces: "Continue with <Provider>" buttons for `<SignIn/>` and `<SignUp/>`, and
-//! the error an SSO attempt brought back to the sign-in page.
+//! The kit's SSO pieces: "Continue with <Provider>" buttons for `<SignIn/>` and `<SignUp/>`, the
+//! error an SSO attempt brought back to the sign-in page, and `<SsoCallback/>`, the callback
+//! page's content.
 
 use leptos::prelude::*;
 
 use super::{
-    fields::ActionError,
+    fields::{ActionError, GlobalError},
     flows::redirect_url_param,
     hooks::{sign_in_for, Submitted},
     provider::auth_context,
@@ -13,6 +14,47 @@ use crate::model::{AuthError, ErrorCode, GatehouseError};
 
 /// Where the social buttons' plain forms post (no JavaScript).
 pub(crate) const SSO_ENDPOINT: &str = "/api/auth/sso";
+
+/// Where the callback page's "Continue" posts: the server finishes what the provider's answer
+/// started (`sso_continue`).
+const SSO_CONTINUE_ENDPOINT: &str = "/api/auth/sso_continue";
+
+/// Clerk's `<AuthenticateWithRedirectCallback/>`: the SSO callback page's content, rendered on
+/// the server and needing no wasm (in an app in Leptos' islands mode it stays outside the
+/// islands). The provider returned through the server (`/sso/callback/<key>`), which moved the
+/// sign-in on; this page finishes it with one form posting to `sso_continue` — the session
+/// (`finalize`, then the current task's page or `redirect_url`), a sign-up by transfer when the
+/// identity has no account, or the next step's page. A line of script submits the form as the
+/// page loads; without JavaScript it is one "Continue" button. Opened again after success, it
+/// goes to `after_sign_in_url` (nothing in progress: no second session). A refusal comes back
+/// here with its error, and the button instead of the script. For a callback page of your own
+/// written with the hooks, see `sign_in.reload()` and `sign_up.create_transfer()`.
+#[component]
+pub fn SsoCallback() -> impl IntoView {
+    let here = super::page::Here::new();
+    let redirect_url = here.param("redirect_url");
+    let refused = super::hooks::error_in_url(SSO_CONTINUE_ENDPOINT);
+    // Submitted once, and only when no refusal came back (it would be refused again).
+    let continue_now = refused.is_none().then(|| {
+        view! { <script inner_html="document.currentScript.previousElementSibling.submit();"></script> }
+    });
+    let error: Signal<Option<GatehouseError>> = Signal::stored(refused);
+    let sign_in_url = auth_context()
+        .urls
+        .with_value(|urls| urls.sign_in_url.clone());
+    view! {
+        <section class="card auth-card">
+            <h1>"Signing you in"</h1>
+            <GlobalError error/>
+            <form method="post" action=SSO_CONTINUE_ENDPOINT>
+                <input type="hidden" name="redirect_url" value=redirect_url/>
+                <button type="submit" class="primary">"Continue"</button>
+            </form>
+            {continue_now}
+            <p class="switch"><a href=sign_in_url>"Back to sign in"</a></p>
+        </section>
+    }
+}
 
 /// The SSO error the callback sent the browser back with (`?sso_error=<code>`), in the words of
 /// its code (never text from the URL).

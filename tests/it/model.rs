@@ -296,3 +296,99 @@ fn has_truth_table() {
         );
     }
 }
+
+/// The wire names read by hand (a table each, not serde's generated matches) read back what they
+/// write, in JSON and in the config's TOML, and refuse any other name.
+#[test]
+fn hand_written_wire_names_round_trip() {
+    use gatehouse::model::{ErrorCode, Notice, SignInStatus, SignUpStatus};
+
+    for code in ErrorCode::ALL {
+        let json = serde_json::to_string(code).unwrap();
+        assert_eq!(json, format!("\"{}\"", code.as_str()));
+        assert_eq!(serde_json::from_str::<ErrorCode>(&json).unwrap(), *code);
+    }
+    assert_eq!(
+        serde_json::from_str::<ErrorCode>("\"a_code_from_a_newer_server\"").unwrap(),
+        ErrorCode::Unknown
+    );
+    for status in [SessionStatus::Active, SessionStatus::Pending] {
+        let json = serde_json::to_string(&status).unwrap();
+        assert_eq!(
+            serde_json::from_str::<SessionStatus>(&json).unwrap(),
+            status
+        );
+    }
+    assert!(serde_json::from_str::<SessionStatus>("\"Active\"").is_err());
+    for task in TaskKey::ALL {
+        assert_eq!(
+            serde_json::to_string(&task).unwrap(),
+            format!("\"{}\"", task.as_str())
+        );
+        let map: std::collections::BTreeMap<TaskKey, String> =
+            toml::from_str(&format!("{} = \"/x\"", task.as_str())).unwrap();
+        assert_eq!(map.get(&task).map(String::as_str), Some("/x"));
+    }
+    assert_eq!(
+        serde_json::from_str::<SignInStatus>("\"needs_second_factor\"").unwrap(),
+        SignInStatus::NeedsSecondFactor
+    );
+    assert_eq!(
+        serde_json::from_str::<SignUpStatus>("\"missing_requirements\"").unwrap(),
+        SignUpStatus::MissingRequirements
+    );
+    assert!(serde_json::from_str::<SignUpStatus>("42").is_err());
+    for notice in Notice::ALL {
+        assert_eq!(Notice::parse(notice.as_str()), Some(notice));
+    }
+    assert_eq!(Notice::parse("Password updated"), None);
+}
+
+/// A reverification requirement is a preset name or `{ level, afterMinutes }` (also
+/// `after_minutes`, the config's spelling); anything else is refused.
+#[test]
+fn reverification_requirements_read_both_shapes() {
+    use gatehouse::model::{Reverification, ReverificationLevel, ReverificationPreset};
+
+    let preset: Reverification = serde_json::from_str("\"strict_mfa\"").unwrap();
+    assert_eq!(
+        preset,
+        Reverification::Preset(ReverificationPreset::StrictMfa)
+    );
+    let custom: Reverification =
+        serde_json::from_str(r#"{"afterMinutes":5,"level":"second_factor","extra":[1]}"#).unwrap();
+    let expected = Reverification::Custom {
+        level: ReverificationLevel::SecondFactor,
+        after_minutes: 5,
+    };
+    assert_eq!(custom, expected);
+    #[derive(serde::Deserialize)]
+    struct Config {
+        reverification: Reverification,
+    }
+    let config: Config =
+        toml::from_str("reverification = { level = \"second_factor\", after_minutes = 5 }")
+            .unwrap();
+    assert_eq!(config.reverification, expected);
+    assert!(serde_json::from_str::<Reverification>("\"sometimes\"").is_err());
+    assert!(serde_json::from_str::<Reverification>(r#"{"level":"first_factor"}"#).is_err());
+    assert!(serde_json::from_str::<Reverification>("7").is_err());
+}
+
+/// Both error bodies read back in one pass: Clerk's envelope and its reverification 403; a body
+/// that is neither is refused.
+#[test]
+fn error_bodies_read_back() {
+    let locked: GatehouseError = AuthError::user_locked(60).into();
+    let back: GatehouseError =
+        serde_json::from_str(&serde_json::to_string(&locked).unwrap()).unwrap();
+    assert_eq!(back, locked);
+    let other: GatehouseError =
+        serde_json::from_str(r#"{"clerk_error":{"type":"forbidden","reason":"something-else"}}"#)
+            .unwrap();
+    assert_eq!(
+        other.first_error().code,
+        gatehouse::model::ErrorCode::Unknown
+    );
+    assert!(serde_json::from_str::<GatehouseError>(r#"{"message":"no"}"#).is_err());
+}

@@ -1,11 +1,14 @@
 //! A minimal Leptos app on the Gatehouse kit, written only with its public API
 //! (`gatehouse::prelude` in components; `gatehouse::server` and `gatehouse::config` on the
 //! server): `<AuthProvider>`, `<SignIn/>`, `<Show>`, a custom sign-in page on `use_sign_in()`, a
-//! server function reading `auth()`, and a route checked by `gatehouse-verifier` (`main.rs`).
+//! server function reading `auth()`, `<OrganizationSwitcher/>`, `<UserProfile/>`, an SSO
+//! callback page on the hooks, and a route checked by `gatehouse-verifier` (`main.rs`). Unlike the demo (Leptos' islands mode), this app
+//! hydrates whole: the switcher and the account page update in place, and a protected change
+//! opens the in-place re-verification prompt.
 
 use gatehouse::prelude::{
-    use_auth, use_get_token, use_sign_in, AuthProvider, BuildStylesheet, NavigateArgs, SignIn,
-    SignOutButton, SignedIn, SignedOut,
+    use_auth, use_get_token, use_sign_in, AuthProvider, BuildStylesheet, NavigateArgs,
+    OrganizationSwitcher, SignIn, SignOutButton, SignedIn, SignedOut, UserProfile,
 };
 // Leptos' prelude has a `Show` too: ours, explicitly.
 use gatehouse::prelude::Show;
@@ -16,6 +19,8 @@ use leptos_router::{
     hooks::use_navigate,
     path, SsrMode,
 };
+
+mod sso_callback;
 
 /// The HTML document, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -49,7 +54,7 @@ pub fn App() -> impl IntoView {
                 <nav>
                     <A href="/">"Home"</A>
                     <SignedOut><A href="/sign-in">"Sign in"</A> <A href="/custom-sign-in">"Custom sign-in"</A></SignedOut>
-                    <SignedIn><A href="/private">"Private"</A> <SignOutButton/></SignedIn>
+                    <SignedIn><A href="/private">"Private"</A> <A href="/account">"Account"</A> <SignOutButton/></SignedIn>
                 </nav>
                 <main data-hydrated=move || hydrated.get().to_string()>
                     <Routes fallback=|| "Not found">
@@ -61,7 +66,11 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/sign-in/reset-password") view=|| view! { <SignIn/> } ssr=SsrMode::Async/>
                         <Route path=path!("/sign-in/tasks/:key") view=|| view! { <SignIn/> } ssr=SsrMode::Async/>
                         <Route path=path!("/custom-sign-in") view=CustomSignIn/>
+                        // The seeds' SSO callback, written with the hooks (when SSO is configured).
+                        <Route path=path!("/sso-callback") view=sso_callback::SsoCallbackPage/>
                         <Route path=path!("/private") view=Private/>
+                        // Whole: its data and a plain form's result line are in the HTML.
+                        <Route path=path!("/account") view=|| view! { <UserProfile/> } ssr=SsrMode::Async/>
                     </Routes>
                 </main>
             </AuthProvider>
@@ -100,6 +109,8 @@ fn Home() -> impl IntoView {
             </p>
             <button type="button" on:click=get_token>"Get token"</button>
             <code data-testid="token">{move || token.get()}</code>
+            <p>"Organization: " <span data-testid="org-slug">{move || auth.get().org_slug.unwrap_or_default()}</span></p>
+            <OrganizationSwitcher/>
         </Show>
         <Suspense fallback=|| "…">
             <p data-testid="from-server">

@@ -15,7 +15,7 @@ async fn main() -> Result<(), String> {
     let gatehouse = host::open(config).await?;
     let rules = RouteRules {
         // Signed out → the sign-in page, coming back here after.
-        protect: vec![ProtectRule::page("/private")],
+        protect: vec![ProtectRule::page("/private"), ProtectRule::page("/account")],
         ..RouteRules::default()
     };
     let state = AppState::new(gatehouse, options, rules);

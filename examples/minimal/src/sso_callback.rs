@@ -1,18 +1,18 @@
-//! `/sso-callback`: the demo's own SSO callback page, written only with the kit's hooks the way
-//! the seeds' custom callback is (`seeds/003_*`, "Migrating OAuth and SSO flows"): the provider
+//! `/sso-callback`: the minimal app's own SSO callback page, written only with the kit's hooks
+//! the way the seeds' custom callback is (`seeds/003_*`, "Migrating OAuth and SSO flows"): the
+//! provider
 //! returned through the server (`/sso/callback/<key>`), which moved the sign-in on; this page
 //! finishes it once. `complete` → `finalize(navigate)`; no account (`is_transferable`) → a
 //! sign-up by transfer, then `finalize` (or the sign-up's next step when the provider's email
 //! is unverified or missing); a user with a second factor → that step's page. Without
 //! JavaScript the "Continue" button posts the same decision to the server.
 
-use leptos::{prelude::*, task::spawn_local};
-use leptos_router::hooks::use_query_map;
-
-use crate::prelude::{
-    task_url, use_auth, use_instance_urls, use_sign_in, use_sign_up, NavigateArgs, SignInStatus,
-    SignUpStatus,
+use gatehouse::prelude::{
+    task_url, use_auth, use_instance_urls, use_sign_in, use_sign_up, Errors, NavigateArgs,
+    SignInStatus, SignUpStatus,
 };
+use leptos::{prelude::*, task::spawn_local};
+use leptos_router::hooks::{use_navigate, use_query_map};
 
 /// The seeds' callback page.
 #[component]
@@ -20,7 +20,8 @@ pub fn SsoCallbackPage() -> impl IntoView {
     let sign_in = use_sign_in();
     let sign_up = use_sign_up();
     let auth = use_auth();
-    let go = super::custom::go_to();
+    let navigate = use_navigate();
+    let go = Callback::new(move |url: String| navigate(&url, Default::default()));
     // The seeds' `handleNavigate`: a pending session goes to its current task's page (the kit
     // already sent it there when `task_urls` names one); otherwise the decorated target.
     let urls = use_instance_urls();
@@ -41,7 +42,7 @@ pub fn SsoCallbackPage() -> impl IntoView {
             if sign_in.reload().await.is_err() {
                 // Nothing in progress (a reload or a second tab after success): no second session.
                 let signed_in = auth.get_untracked().is_signed_in();
-                go.run(if signed_in { "/dashboard" } else { "/sign-in" }.to_string());
+                go.run(if signed_in { "/" } else { "/sign-in" }.to_string());
                 return;
             }
             // Happy path: the provider's identity signed an account in.
@@ -75,7 +76,7 @@ pub fn SsoCallbackPage() -> impl IntoView {
     let redirect_url =
         use_query_map().with_untracked(|q| q.get("redirect_url").unwrap_or_default());
     let errors = move || {
-        let global = |errors: &crate::prelude::Errors| {
+        let global = |errors: &Errors| {
             errors
                 .raw
                 .iter()

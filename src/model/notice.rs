@@ -1,0 +1,77 @@
+//! The result line an account form shows after a change ("Password updated"). In the browser the
+//! form sets it itself; after a plain (no JavaScript) form post the server names it in a one-time
+//! cookie for the page it redirects to. Only this fixed set travels, by name, so neither a cookie
+//! nor a link can put other words on the page.
+
+/// A change the account page confirms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Notice {
+    /// The name was saved.
+    ProfileUpdated,
+    /// The password was changed (or set).
+    PasswordUpdated,
+    /// An authenticator app is being added: its QR code is shown.
+    AuthenticatorStarted,
+    /// The authenticator app's first code was accepted.
+    TwoStepOn,
+    /// New backup codes replaced the old ones.
+    BackupCodesRegenerated,
+    /// The user confirmed they saved the backup codes.
+    BackupCodesSaved,
+    /// The authenticator app was removed.
+    AuthenticatorRemoved,
+    /// An SSO connection was removed.
+    ConnectionRemoved,
+    /// Another device was signed out.
+    DeviceSignedOut,
+}
+
+impl Notice {
+    /// Every notice.
+    pub const ALL: [Notice; 9] = [
+        Notice::ProfileUpdated,
+        Notice::PasswordUpdated,
+        Notice::AuthenticatorStarted,
+        Notice::TwoStepOn,
+        Notice::BackupCodesRegenerated,
+        Notice::BackupCodesSaved,
+        Notice::AuthenticatorRemoved,
+        Notice::ConnectionRemoved,
+        Notice::DeviceSignedOut,
+    ];
+
+    /// The name it travels by (the cookie's value).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ProfileUpdated => "profile_updated",
+            Self::PasswordUpdated => "password_updated",
+            Self::AuthenticatorStarted => "authenticator_started",
+            Self::TwoStepOn => "two_step_on",
+            Self::BackupCodesRegenerated => "backup_codes_regenerated",
+            Self::BackupCodesSaved => "backup_codes_saved",
+            Self::AuthenticatorRemoved => "authenticator_removed",
+            Self::ConnectionRemoved => "connection_removed",
+            Self::DeviceSignedOut => "device_signed_out",
+        }
+    }
+
+    /// The notice named `name`, if there is one.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|notice| notice.as_str() == name)
+    }
+
+    /// What the page says.
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::ProfileUpdated => "Profile updated",
+            Self::PasswordUpdated => "Password updated",
+            Self::AuthenticatorStarted => "Scan the QR code",
+            Self::TwoStepOn => "Two-step verification is on",
+            Self::BackupCodesRegenerated => "New backup codes created",
+            Self::BackupCodesSaved => "Backup codes saved",
+            Self::AuthenticatorRemoved => "Authenticator app removed",
+            Self::ConnectionRemoved => "Connection removed",
+            Self::DeviceSignedOut => "Device signed out",
+        }
+    }
+}
