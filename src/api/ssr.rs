@@ -125,7 +125,7 @@ pub fn take_notice() -> Option<Notice> {
     let notice =
         use_context::<http::request::Parts>().and_then(|parts| cookie.read(&parts.headers))?;
     set_cookie(cookie.clear());
-    Some(notice)
+    notice
 }
 
 fn set_cookie(value: Option<http::HeaderValue>) {

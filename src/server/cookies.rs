@@ -96,9 +96,10 @@ impl NoticeCookie {
         set_cookie(self.name(), "", 0, self.secure)
     }
 
-    /// The notice in the request's cookies, if it names one.
-    pub fn read(&self, headers: &HeaderMap) -> Option<Notice> {
-        read(headers, self.name()).and_then(Notice::parse)
+    /// The notice cookie in the request: `None` without one, `Some(None)` when it names no
+    /// notice (it is removed all the same).
+    pub fn read(&self, headers: &HeaderMap) -> Option<Option<Notice>> {
+        read(headers, self.name()).map(Notice::parse)
     }
 }
 

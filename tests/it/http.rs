@@ -6,7 +6,7 @@ use std::sync::Arc;
 use gatehouse::{
     cli::demo_app_with,
     config::Config,
-    domain::ports::{Limits, Organizations, Users},
+    domain::ports::{Clients, Limits, Organizations, Users},
     domain::{mfa, password::PasswordHasher, Gatehouse},
     mail::Mailer,
     model::encode_query_component,
@@ -28,6 +28,8 @@ struct TestApp {
     cookie: Option<String>,
     /// The cookie of a refused plain form's values (kept apart from the client cookie).
     form_values: Option<String>,
+    /// The one-time notice a plain form post left (`gatehouse_notice=<name>`).
+    notice: Option<String>,
     hasher: PasswordHasher,
 }
 
@@ -108,6 +110,7 @@ impl TestApp {
             app,
             cookie: None,
             form_values: None,
+            notice: None,
             hasher,
         }
     }
@@ -126,6 +129,7 @@ impl TestApp {
             app: self.app.clone(),
             cookie: None,
             form_values: None,
+            notice: None,
             hasher: self.hasher.clone(),
         }
     }
@@ -180,6 +184,9 @@ impl TestApp {
                 .to_string();
             if cookie.starts_with("__gh_form=") {
                 self.form_values = Some(cookie);
+            } else if cookie.starts_with("gatehouse_notice=") {
+                // Removed (an empty value) or left for the next page.
+                self.notice = Some(cookie).filter(|c| c != "gatehouse_notice=");
             } else {
                 self.cookie = Some(cookie);
             }
@@ -199,7 +206,7 @@ impl TestApp {
             .method(method)
             .uri(path)
             .header(header::HOST, "127.0.0.1:3000");
-        let cookies: Vec<&str> = [&self.cookie, &self.form_values]
+        let cookies: Vec<&str> = [&self.cookie, &self.form_values, &self.notice]
             .into_iter()
             .flatten()
             .map(String::as_str)
@@ -2251,4 +2258,102 @@ async fn the_verifier_fetches_the_jwks_over_http_and_checks_a_token_of_the_runni
         down.verify(&token).await,
         Err(gatehouse_verifier::VerifyError::KeysUnavailable(_))
     ));
+}
+
+/// The account page without JavaScript (and the demo's, which is not an island): a change that
+/// succeeded shows its result line once, from a one-time cookie naming one of a fixed set of
+/// notices; a protected change asks to re-verify on the page, and a wrong answer is refused next
+/// to its field while the form keeps asking.
+#[test]
+fn account_forms_confirm_once_and_keep_asking_after_a_wrong_answer() {
+    // The whole account page renders deeper than a test thread's 2 MB of stack in a debug build.
+    std::thread::Builder::new()
+        .stack_size(16 * 1024 * 1024)
+        .spawn(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(account_forms())
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}
+
+async fn account_forms() {
+    let mut app = TestApp::new().await;
+    app.sign_up("ann@example.com").await;
+
+    let reply = app
+        .form_post(
+            "/api/auth/update_name",
+            "/account",
+            &[("first_name", "Ann"), ("last_name", "Lee")],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::FOUND);
+    assert_eq!(reply.location(), "/account");
+    assert_eq!(
+        app.notice.as_deref(),
+        Some("gatehouse_notice=profile_updated")
+    );
+    let page = app.get("/account").await;
+    assert!(page.body.contains("Profile updated"), "{}", page.body);
+    assert_eq!(app.notice, None, "shown once, then removed");
+    let page = app.get("/account").await;
+    assert!(!page.body.contains("Profile updated"));
+    // Only a notice's name travels: anything else shows nothing.
+    app.notice = Some("gatehouse_notice=Your%20account%20is%20locked".to_string());
+    let page = app.get("/account").await;
+    assert!(!page.body.contains("locked"));
+    assert_eq!(app.notice, None, "removed all the same");
+
+    // Stale, as the operator CLI makes it.
+    let user_id = app.get("/api/me").await.json()["userId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let stale = app
+        .store()
+        .await
+        .expire_factor_verification(Some(&gatehouse::model::UserId::new(user_id)), None)
+        .await
+        .unwrap();
+    assert_eq!(stale, 1);
+    let new_password = [
+        ("new_password", "another-horse-battery"),
+        ("confirm_password", "another-horse-battery"),
+    ];
+    let reply = app
+        .form_post("/api/auth/change_password", "/account", &new_password)
+        .await;
+    assert!(reply.location().contains("__err="), "{}", reply.location());
+    let page = app.get(reply.location().trim_start_matches(ORIGIN)).await;
+    assert!(page.body.contains("Verification required"), "{}", page.body);
+    assert!(page.body.contains(r#"name="reverify_password""#));
+
+    let mut wrong = new_password.to_vec();
+    wrong.push(("reverify_password", "not-my-password"));
+    let reply = app
+        .form_post("/api/auth/change_password", "/account", &wrong)
+        .await;
+    assert!(reply.location().contains("__err="), "{}", reply.location());
+    let page = app.get(reply.location().trim_start_matches(ORIGIN)).await;
+    assert!(page.body.contains("Password is incorrect"), "{}", page.body);
+    assert!(
+        page.body.contains(r#"name="reverify_password""#),
+        "the form still asks"
+    );
+    assert_eq!(app.notice, None);
+
+    let mut right = new_password.to_vec();
+    right.push(("reverify_password", PASSWORD));
+    let reply = app
+        .form_post("/api/auth/change_password", "/account", &right)
+        .await;
+    assert_eq!(reply.location(), "/account");
+    let page = app.get("/account").await;
+    assert!(page.body.contains("Password updated"), "{}", page.body);
+    assert!(!page.body.contains("Verification required"));
 }
