@@ -1,6 +1,6 @@
-//! The one cookie builder: cookies are `__Host-` prefixed, `HttpOnly`, `Secure` and
-//! `SameSite=Lax` in production, and plainly named over http in development. Two exist: the
-//! client cookie, and the one-time notice a plain form post leaves for the page it goes back to.
+//! The client cookie and the one-time notice a plain form post leaves for the page it goes back
+//! to: `__Host-` prefixed, `HttpOnly`, `Secure` and `SameSite=Lax` in production, and plainly
+//! named over http in development.
 
 use http::{header, HeaderMap, HeaderValue};
 
