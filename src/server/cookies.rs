@@ -1,6 +1,7 @@
 //! The client cookie and the one-time notice a plain form post leaves for the page it goes back
 //! to: `__Host-` prefixed, `HttpOnly`, `Secure` and `SameSite=Lax` in production, and plainly
-//! named over http in development.
+//! named over http in development. The refused form's values (`form_values.rs`) use the same
+//! attributes.
 
 use http::{header, HeaderMap, HeaderValue};
 
@@ -103,7 +104,13 @@ impl NoticeCookie {
     }
 }
 
-fn set_cookie(name: &str, value: &str, max_age: i64, secure: bool) -> Option<HeaderValue> {
+/// `Set-Cookie` for `name`: `Path=/`, `HttpOnly`, `SameSite=Lax`, `Secure` when `secure`.
+pub(crate) fn set_cookie(
+    name: &str,
+    value: &str,
+    max_age: i64,
+    secure: bool,
+) -> Option<HeaderValue> {
     let secure = if secure { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
         "{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"

@@ -7,8 +7,8 @@
 
 use axum::{
     body::{to_bytes, Body},
-    extract::Request,
-    http::{header, HeaderValue, Method, StatusCode},
+    extract::{Request, State},
+    http::{header, Method, StatusCode},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -27,7 +27,11 @@ const KEPT: &[&str] = &[
 ];
 
 /// The layer: see the module.
-pub(crate) async fn keep_refused_values(request: Request, next: Next) -> Response {
+pub(crate) async fn keep_refused_values(
+    State(state): State<std::sync::Arc<super::AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let is_form_post = request.method() == Method::POST
         && request.uri().path().starts_with("/api/")
         && request
@@ -59,9 +63,10 @@ pub(crate) async fn keep_refused_values(request: Request, next: Next) -> Respons
         let values = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(&kept)
             .finish();
-        // The value is form-encoded, so it has no `;` or spaces to break the cookie.
-        let cookie = format!("{COOKIE}={values}; Path=/; Max-Age=60; HttpOnly; SameSite=Lax");
-        if let Ok(cookie) = HeaderValue::from_str(&cookie) {
+        // The value is form-encoded, so it has no `;` or spaces to break the cookie. `Secure`
+        // over https, like every cookie of the instance.
+        let secure = state.gatehouse.config.instance.secure_cookies();
+        if let Some(cookie) = super::cookies::set_cookie(COOKIE, &values, 60, secure) {
             response.headers_mut().append(header::SET_COOKIE, cookie);
         }
     }

@@ -170,7 +170,10 @@ where
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(server_fn_status))
-        .layer(middleware::from_fn(form_values::keep_refused_values))
+        .layer(middleware::from_fn_with_state(
+            shared.clone(),
+            form_values::keep_refused_values,
+        ))
         .layer(middleware::from_fn_with_state(
             shared.clone(),
             protect::protect,

@@ -1730,6 +1730,29 @@ async fn every_response_carries_the_security_headers() {
         .headers
         .get("strict-transport-security")
         .is_some_and(|v| v.to_str().unwrap().contains("max-age=")));
+    // Over https the refused form's values travel in a `Secure` cookie too.
+    let refused = Request::post("/api/auth/sign_up")
+        .header(header::HOST, "auth.example")
+        .header(header::ORIGIN, "https://auth.example")
+        .header(header::REFERER, "https://auth.example/sign-up")
+        .header(header::ACCEPT, "text/html")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from("email_address=not-an-email&password=short"))
+        .unwrap();
+    let reply = https.send(refused).await;
+    assert!(reply.location().contains("__err="), "{}", reply.location());
+    let kept = reply
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|cookie| cookie.starts_with("__gh_form="))
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        kept.contains("; Secure") && kept.contains("HttpOnly"),
+        "{kept}"
+    );
 }
 
 #[tokio::test]
