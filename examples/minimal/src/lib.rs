@@ -7,7 +7,7 @@
 //! opens the in-place re-verification prompt.
 
 use gatehouse::prelude::{
-    use_auth, use_get_token, use_sign_in, AuthProvider, BuildStylesheet, NavigateArgs,
+    use_auth, use_get_token, use_sign_in, AuthProvider, BuildStylesheet, Errors, NavigateArgs,
     OrganizationSwitcher, SignIn, SignOutButton, SignedIn, SignedOut, UserProfile,
 };
 // Leptos' prelude has a `Show` too: ours, explicitly.
@@ -148,16 +148,7 @@ fn CustomSignIn() -> impl IntoView {
             }
         });
     };
-    let error = move || {
-        sign_in.errors.with(|errors| {
-            errors
-                .raw
-                .iter()
-                .map(|e| e.long_message.clone())
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-    };
+    let error = move || sign_in.errors.with(error_line);
     view! {
         <h1>"Custom sign-in"</h1>
         <form method="post" action="/api/auth/sign_in" on:submit=submit>
@@ -168,6 +159,16 @@ fn CustomSignIn() -> impl IntoView {
             <button type="submit">"Sign in"</button>
         </form>
     }
+}
+
+/// Every error of a hook's last request, as one line.
+fn error_line(errors: &Errors) -> String {
+    errors
+        .raw
+        .iter()
+        .map(|e| e.long_message.clone())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Browser entry point.

@@ -8,8 +8,8 @@
 //! JavaScript the "Continue" button posts the same decision to the server.
 
 use gatehouse::prelude::{
-    task_url, use_auth, use_instance_urls, use_sign_in, use_sign_up, Errors, NavigateArgs,
-    SignInStatus, SignUpStatus,
+    task_url, use_auth, use_instance_urls, use_sign_in, use_sign_up, NavigateArgs, SignInStatus,
+    SignUpStatus,
 };
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -76,17 +76,9 @@ pub fn SsoCallbackPage() -> impl IntoView {
     let redirect_url =
         use_query_map().with_untracked(|q| q.get("redirect_url").unwrap_or_default());
     let errors = move || {
-        let global = |errors: &Errors| {
-            errors
-                .raw
-                .iter()
-                .map(|e| e.long_message.clone())
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
-        let message = sign_up.errors.with(global);
+        let message = sign_up.errors.with(super::error_line);
         if message.is_empty() {
-            sign_in.errors.with(global)
+            sign_in.errors.with(super::error_line)
         } else {
             message
         }
