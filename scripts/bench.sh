@@ -3,7 +3,8 @@
 #  1. auth() resolution with 10,000 sessions in SQLite (p50/p99) and the argon2 verify time;
 #  2. the release wasm's size, and the bytes on the wire for a first and a second visit;
 #  3. cold start to the first 200;
-#  4. throughput of the same page signed in and signed out;
+#  4. throughput of the same page signed in and signed out, and its instructions per request
+#     (callgrind: exact where wrk moves by a few percent between rounds);
 #  5. page p99 while sign-ins saturate the argon2 pool;
 #  6. 200 concurrent complete sign-ups;
 #  7. the server's peak RSS over all of it.
@@ -11,7 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 bash scripts/install.sh
-command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+command -v wrk >/dev/null && command -v valgrind >/dev/null || {
+  apt-get update -qq && apt-get install -y -qq wrk valgrind >/dev/null; }
 
 echo "== auth() resolution and argon2 =="
 cargo bench --features ssr --bench auth_resolution
@@ -72,6 +74,8 @@ for round in 1 2 3; do
   echo "  round $round: public $PUBLIC req/s, signed in $SIGNED req/s, ratio $RATIO"
 done
 echo "signed-in/public ratio, median of 3: $(printf '%s\n' "${RATIOS[@]}" | sort -n | sed -n 2p)"
+echo "-- the same page under callgrind (a server of its own):"
+bash scripts/bench/instructions.sh target/release/gatehouse /
 
 echo "== signed-in page while sign-ins saturate the argon2 pool =="
 cat > "$WORK/sign_in.lua" <<LUA

@@ -96,6 +96,14 @@ impl AuthSnapshot {
             .collect()
     }
 
+    /// Whether [`AuthSnapshot::auth`] would be signed in, without building it.
+    pub fn is_signed_in(&self, treat_pending_as_signed_out: bool) -> bool {
+        let pending = self.session_status == Some(SessionStatus::Pending);
+        self.session_id.is_some()
+            && self.user.is_some()
+            && !(pending && treat_pending_as_signed_out)
+    }
+
     /// Applies `treat_pending_as_signed_out`: a pending session becomes the signed-out object,
     /// keeping `session_status` (which is what drives redirects to the task).
     pub fn auth(&self, treat_pending_as_signed_out: bool) -> Auth {

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
-use super::provider::auth_context;
+use super::{page::is_inert_render, provider::auth_context};
 use crate::model::{with_redirect_url, Auth, HasParams};
 
 /// What `<Show when=…>` checks.
@@ -89,14 +89,25 @@ pub fn Show(
     children: ChildrenFn,
 ) -> impl IntoView {
     let context = auth_context();
-    let passes = Memo::new(move |_| when.matches(&context.auth(treat_pending_as_signed_out)));
-    move || {
-        if passes.get() {
-            children().into_any()
-        } else {
-            fallback.run().into_any()
-        }
+    let holds = move || match &when {
+        // Answered from the state itself: building the Auth object clones the user.
+        When::SignedIn => context.is_signed_in(treat_pending_as_signed_out),
+        When::SignedOut => !context.is_signed_in(treat_pending_as_signed_out),
+        other => other.matches(&context.auth(treat_pending_as_signed_out)),
+    };
+    // A page that is never hydrated renders the one branch that holds, once.
+    if is_inert_render() {
+        return if holds() { children() } else { fallback.run() };
     }
+    let passes = Memo::new(move |_| holds());
+    (move || {
+        if passes.get() {
+            children()
+        } else {
+            fallback.run()
+        }
+    })
+    .into_any()
 }
 
 /// Renders its children only when signed in.

@@ -579,7 +579,21 @@ pub fn SignOutButton(
     #[prop(optional, into)]
     label: Option<String>,
 ) -> impl IntoView {
-    sign_out_form(use_session_list(), session_id, redirect_url, label)
+    // A page that is never hydrated needs only the form, written once.
+    #[cfg(feature = "ssr")]
+    if super::page::is_inert_render() {
+        let mut html = super::markup::Markup::new();
+        sign_out_fields(
+            &mut html,
+            session_id.as_ref().map(SessionId::as_str),
+            redirect_url.as_deref(),
+            label.as_deref(),
+        );
+        let html = html.into_html();
+        return view! { <form method="post" action=endpoint::SIGN_OUT class="sign-out" inner_html=html></form> }
+            .into_any();
+    }
+    sign_out_form(use_session_list(), session_id, redirect_url, label).into_any()
 }
 
 /// The sign-out form on an existing session list (`<UserButton/>` shares its own, so a page
@@ -604,7 +618,53 @@ pub(crate) fn sign_out_form(
         <form method="post" action=endpoint::SIGN_OUT class="sign-out" on:submit=on_submit>
             {id.map(|id| view! { <input type="hidden" name="session_id" value=id/> })}
             {target.map(|url| view! { <input type="hidden" name="redirect_url" value=url/> })}
-            <button type="submit" disabled=sessions.pending()>{label.unwrap_or_else(|| "Sign out".to_string())}</button>
+            <button type="submit" disabled=sessions.pending()>{label.unwrap_or_else(|| SIGN_OUT.to_string())}</button>
         </form>
     }
+}
+
+/// The sign-out button's default text.
+const SIGN_OUT: &str = "Sign out";
+
+/// [`sign_out_form`] as markup, for a page that is never hydrated.
+#[cfg(feature = "ssr")]
+pub(crate) fn sign_out_markup(
+    html: &mut super::markup::Markup,
+    session_id: Option<&str>,
+    redirect_url: Option<&str>,
+    label: Option<&str>,
+) {
+    html.open(
+        "form",
+        &[
+            ("method", "post"),
+            ("action", endpoint::SIGN_OUT),
+            ("class", "sign-out"),
+        ],
+    );
+    sign_out_fields(html, session_id, redirect_url, label);
+    html.close("form");
+}
+
+/// The inside of the sign-out form.
+#[cfg(feature = "ssr")]
+fn sign_out_fields(
+    html: &mut super::markup::Markup,
+    session_id: Option<&str>,
+    redirect_url: Option<&str>,
+    label: Option<&str>,
+) {
+    if let Some(id) = session_id {
+        html.open(
+            "input",
+            &[("type", "hidden"), ("name", "session_id"), ("value", id)],
+        );
+    }
+    if let Some(url) = redirect_url {
+        html.open(
+            "input",
+            &[("type", "hidden"), ("name", "redirect_url"), ("value", url)],
+        );
+    }
+    html.element("button", &[("type", "submit")], label.unwrap_or(SIGN_OUT));
 }

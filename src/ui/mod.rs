@@ -5,6 +5,8 @@ mod control;
 mod fields;
 mod flows;
 mod hooks;
+#[cfg(feature = "ssr")]
+mod markup;
 mod organizations;
 mod page;
 mod provider;

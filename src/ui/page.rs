@@ -72,6 +72,22 @@ pub(crate) fn has_router() -> bool {
     }
 }
 
+/// Whether this render is never hydrated: on the server, a page of an app in Leptos' islands
+/// mode, outside its islands (`<IslandScripts/>` starts the render that way; an island turns
+/// hydration on for its own content). Components then render their state once as plain HTML,
+/// without the signals, handlers and closures only a browser would use. Read it in the
+/// component's body: the flag holds while components are created, not while they are written.
+pub(crate) fn is_inert_render() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        Owner::current_shared_context().is_some_and(|context| !context.get_is_hydrating())
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        false
+    }
+}
+
 /// The browser's own URL (an island's page): path, raw query, parsed query.
 fn page_url() -> (String, String, ParamsMap) {
     #[cfg(feature = "hydrate")]

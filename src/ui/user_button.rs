@@ -7,9 +7,10 @@ use leptos::prelude::*;
 use super::{
     flows::sign_out_form,
     hooks::{use_session_list, Submitted},
+    page::Here,
     provider::auth_context,
 };
-use crate::model::{SessionId, SessionStatus, SessionSummary, UserSummary};
+use crate::model::{AuthSnapshot, SessionId, SessionStatus, SessionSummary, UserSummary};
 
 /// Where the switch forms post without JavaScript.
 const SET_ACTIVE_SESSION: &str = "/api/auth/set_active_session";
@@ -43,6 +44,10 @@ fn initials(user: &UserSummary) -> String {
 /// account", the browser's other sessions to switch to (`set_active`; a pending one goes to its
 /// task), "Add account" (with `sessions.multi_session`), "Sign out" of this session (the next
 /// one becomes current) and "Sign out of all accounts". Renders nothing when signed out.
+///
+/// On a page that is never hydrated (an app in islands mode, outside an island) the server
+/// writes the same menu once from the state, without the signals and handlers only a browser
+/// uses: its forms post as they are.
 #[component]
 pub fn UserButton(
     /// The "Manage account" link (default `/account`, where the demo shows `<UserProfile/>`).
@@ -53,10 +58,29 @@ pub fn UserButton(
     after_switch_session_url: Option<String>,
 ) -> impl IntoView {
     let context = auth_context();
-    let sessions = use_session_list();
-    let urls = context.urls.get_value();
-    let location = super::page::Here::new();
     let profile_url = user_profile_url.unwrap_or_else(|| "/account".to_string());
+    let add_account_url = context
+        .urls
+        .with_value(|urls| urls.multi_session.then(|| urls.sign_in_url.clone()));
+    #[cfg(feature = "ssr")]
+    if super::page::is_inert_render() {
+        let menu = context
+            .snapshot
+            .with_untracked(|snapshot| Menu::of(snapshot, context.treat_pending_as_signed_out));
+        // Only the switch forms need it: the router's location is not free to read.
+        let switch_target = match (&menu, after_switch_session_url) {
+            (Some(menu), None) if !menu.others.is_empty() => Here::new().pathname.get_untracked(),
+            (_, target) => target.unwrap_or_default(),
+        };
+        return menu
+            .map(|menu| {
+                let html = menu.markup(&profile_url, add_account_url.as_deref(), &switch_target);
+                view! { <details class="user-button" inner_html=html></details> }
+            })
+            .into_any();
+    }
+    let sessions = use_session_list();
+    let location = Here::new();
     let switch_target = Signal::derive(move || {
         after_switch_session_url
             .clone()
@@ -84,22 +108,19 @@ pub fn UserButton(
             let _ = sessions.set_active(session_id, redirect_url, None).await;
         });
     };
-    let add_account_url = urls.multi_session.then(|| urls.sign_in_url.clone());
-    move || {
-        let auth = context.auth(None);
-        let user = auth.user?;
-        let current = auth.session_id?;
-        let others: Vec<SessionSummary> = sessions
-            .sessions
-            .get()
-            .into_iter()
-            .filter(|session| session.id != current)
-            .collect();
+    (move || {
+        let Menu {
+            user,
+            current,
+            others,
+        } = context
+            .snapshot
+            .with(|snapshot| Menu::of(snapshot, context.treat_pending_as_signed_out))?;
         let has_others = !others.is_empty();
         let name = display_name(&user);
         Some(view! {
             <details class="user-button" node_ref=menu>
-                <summary aria-label="Open user menu" title=name.clone()>
+                <summary aria-label=OPEN_MENU title=name.clone()>
                     <span class="avatar" aria-hidden="true">{initials(&user)}</span>
                 </summary>
                 <div class="user-menu">
@@ -107,30 +128,153 @@ pub fn UserButton(
                         <strong>{name}</strong>
                         <span class="email">{user.email_address.clone()}</span>
                     </p>
-                    <a href=profile_url.clone()>"Manage account"</a>
+                    <a href=profile_url.clone()>{MANAGE_ACCOUNT}</a>
                     {sign_out_form(sessions, Some(current.clone()), None, None)}
                     {has_others.then(|| view! {
-                        <ul class="other-sessions" aria-label="Other accounts">
+                        <ul class="other-sessions" aria-label=OTHER_ACCOUNTS>
                             {others.into_iter().map(|session| view! {
                                 <li>
                                     <form method="post" action=SET_ACTIVE_SESSION on:submit=on_switch>
                                         <input type="hidden" name="session_id" value=session.id.as_str().to_string()/>
                                         <input type="hidden" name="redirect_url" value=switch_target/>
-                                        <button type="submit" aria-label=format!("Switch to {}", session.user.email_address) disabled=sessions.pending()>
+                                        <button type="submit" aria-label=switch_label(&session) disabled=sessions.pending()>
                                             <span class="avatar" aria-hidden="true">{initials(&session.user)}</span>
                                             <span>{display_name(&session.user)}</span>
                                             <span class="email">{session.user.email_address.clone()}</span>
-                                            {(session.status == SessionStatus::Pending).then(|| view! { <span class="badge">"Pending"</span> })}
+                                            {(session.status == SessionStatus::Pending).then(|| view! { <span class="badge">{PENDING}</span> })}
                                         </button>
                                     </form>
                                 </li>
                             }).collect_view()}
                         </ul>
                     })}
-                    {add_account_url.clone().map(|url| view! { <a href=url>"Add account"</a> })}
-                    {has_others.then(|| sign_out_form(sessions, None, None, Some("Sign out of all accounts".to_string())))}
+                    {add_account_url.clone().map(|url| view! { <a href=url>{ADD_ACCOUNT}</a> })}
+                    {has_others.then(|| sign_out_form(sessions, None, None, Some(SIGN_OUT_ALL.to_string())))}
                 </div>
             </details>
         })
+    })
+    .into_any()
+}
+
+/// The menu's texts, shared by its view and its markup.
+const OPEN_MENU: &str = "Open user menu";
+const MANAGE_ACCOUNT: &str = "Manage account";
+const OTHER_ACCOUNTS: &str = "Other accounts";
+const PENDING: &str = "Pending";
+const ADD_ACCOUNT: &str = "Add account";
+const SIGN_OUT_ALL: &str = "Sign out of all accounts";
+
+fn switch_label(session: &SessionSummary) -> String {
+    format!("Switch to {}", session.user.email_address)
+}
+
+/// What the menu shows, from the auth state: nothing when signed out (pending counts as signed
+/// out under the provider's rule).
+struct Menu {
+    user: UserSummary,
+    current: SessionId,
+    /// The browser's other sessions, most recently current first.
+    others: Vec<SessionSummary>,
+}
+
+impl Menu {
+    fn of(snapshot: &AuthSnapshot, treat_pending_as_signed_out: bool) -> Option<Self> {
+        if !snapshot.is_signed_in(treat_pending_as_signed_out) {
+            return None;
+        }
+        let current = snapshot.session_id.clone()?;
+        Some(Self {
+            user: snapshot.user.clone()?,
+            others: snapshot
+                .other_sessions
+                .iter()
+                .filter(|session| session.id != current)
+                .cloned()
+                .collect(),
+            current,
+        })
+    }
+
+    /// The inside of `<details class="user-button">`, as the view above renders it.
+    #[cfg(feature = "ssr")]
+    fn markup(
+        &self,
+        profile_url: &str,
+        add_account_url: Option<&str>,
+        switch_target: &str,
+    ) -> String {
+        use super::{flows::sign_out_markup, markup::Markup};
+        let mut html = Markup::new();
+        let name = display_name(&self.user);
+        html.open("summary", &[("aria-label", OPEN_MENU), ("title", &name)]);
+        html.element(
+            "span",
+            &[("class", "avatar"), ("aria-hidden", "true")],
+            &initials(&self.user),
+        );
+        html.close("summary");
+        html.open("div", &[("class", "user-menu")]);
+        html.open("p", &[("class", "current-user")]);
+        html.element("strong", &[], &name);
+        html.element("span", &[("class", "email")], &self.user.email_address);
+        html.close("p");
+        html.element("a", &[("href", profile_url)], MANAGE_ACCOUNT);
+        sign_out_markup(&mut html, Some(self.current.as_str()), None, None);
+        if !self.others.is_empty() {
+            html.open(
+                "ul",
+                &[("class", "other-sessions"), ("aria-label", OTHER_ACCOUNTS)],
+            );
+            for session in &self.others {
+                html.open("li", &[]);
+                html.open(
+                    "form",
+                    &[("method", "post"), ("action", SET_ACTIVE_SESSION)],
+                );
+                html.open(
+                    "input",
+                    &[
+                        ("type", "hidden"),
+                        ("name", "session_id"),
+                        ("value", session.id.as_str()),
+                    ],
+                );
+                html.open(
+                    "input",
+                    &[
+                        ("type", "hidden"),
+                        ("name", "redirect_url"),
+                        ("value", switch_target),
+                    ],
+                );
+                html.open(
+                    "button",
+                    &[("type", "submit"), ("aria-label", &switch_label(session))],
+                );
+                html.element(
+                    "span",
+                    &[("class", "avatar"), ("aria-hidden", "true")],
+                    &initials(&session.user),
+                );
+                html.element("span", &[], &display_name(&session.user));
+                html.element("span", &[("class", "email")], &session.user.email_address);
+                if session.status == SessionStatus::Pending {
+                    html.element("span", &[("class", "badge")], PENDING);
+                }
+                html.close("button");
+                html.close("form");
+                html.close("li");
+            }
+            html.close("ul");
+        }
+        if let Some(url) = add_account_url {
+            html.element("a", &[("href", url)], ADD_ACCOUNT);
+        }
+        if !self.others.is_empty() {
+            sign_out_markup(&mut html, None, None, Some(SIGN_OUT_ALL));
+        }
+        html.close("div");
+        html.into_html()
     }
 }

@@ -8,6 +8,7 @@
 
 mod account;
 mod cli;
+mod components;
 mod config;
 mod domain;
 mod fake;

@@ -133,6 +133,28 @@ fn pending_is_signed_out_by_default_but_keeps_status_and_task() {
 }
 
 #[test]
+fn is_signed_in_answers_what_the_auth_object_would() {
+    let active = AuthSnapshot {
+        session_status: Some(SessionStatus::Active),
+        tasks: Vec::new(),
+        ..pending()
+    };
+    let without_user = AuthSnapshot {
+        user: None,
+        ..active.clone()
+    };
+    for snapshot in [AuthSnapshot::signed_out(), pending(), active, without_user] {
+        for treat in [true, false] {
+            assert_eq!(
+                snapshot.is_signed_in(treat),
+                snapshot.auth(treat).is_signed_in(),
+                "{snapshot:?}, treat_pending_as_signed_out: {treat}"
+            );
+        }
+    }
+}
+
+#[test]
 fn has_is_false_when_signed_out_or_asked_nothing() {
     assert!(!AuthSnapshot::signed_out().auth(true).has(&HasParams {
         role: Some("org:admin".into()),
