@@ -73,10 +73,11 @@ pub(crate) fn has_router() -> bool {
 }
 
 /// Whether this render is never hydrated: on the server, a page of an app in Leptos' islands
-/// mode, outside its islands (`<IslandScripts/>` starts the render that way; an island turns
-/// hydration on for its own content). Components then render their state once as plain HTML,
-/// without the signals, handlers and closures only a browser would use. Read it in the
-/// component's body: the flag holds while components are created, not while they are written.
+/// mode, outside its islands (`<IslandScripts/>`, like Leptos' `<HydrationScripts
+/// islands=true/>`, starts the render that way; an island turns hydration on for its own
+/// content). Components then render their state once as plain HTML, without the signals,
+/// handlers and closures only a browser would use. Read it in the component's body: the flag
+/// holds while components are created, not while they are written.
 pub(crate) fn is_inert_render() -> bool {
     #[cfg(feature = "ssr")]
     {
