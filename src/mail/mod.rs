@@ -44,13 +44,15 @@ impl std::fmt::Debug for OutgoingEmail {
 #[derive(Clone)]
 enum Transport {
     Smtp(Arc<AsyncSmtpTransport<Tokio1Executor>>),
-    Outbox(Arc<AsyncFileTransport<Tokio1Executor>>, String),
+    Outbox(Arc<AsyncFileTransport<Tokio1Executor>>, Arc<str>),
 }
 
 /// Sends email; failures are logged, never shown to the user (nothing about the recipient leaks).
+/// Cloning it only counts references: the core it belongs to is cloned several times a request
+/// (axum's layers clone the route handlers that hold it).
 #[derive(Clone)]
 pub struct Mailer {
-    from: Mailbox,
+    from: Arc<Mailbox>,
     transport: Transport,
 }
 
@@ -72,11 +74,14 @@ impl Mailer {
                     .map_err(|e| format!("email.outbox_dir {}: {e}", config.outbox_dir))?;
                 Transport::Outbox(
                     Arc::new(AsyncFileTransport::new(&config.outbox_dir)),
-                    config.outbox_dir.clone(),
+                    config.outbox_dir.as_str().into(),
                 )
             }
         };
-        Ok(Self { from, transport })
+        Ok(Self {
+            from: Arc::new(from),
+            transport,
+        })
     }
 
     /// Sends `email`, logging (not returning) failures.
@@ -92,7 +97,7 @@ impl Mailer {
             .parse()
             .map_err(|e| format!("bad recipient: {e}"))?;
         let message = Message::builder()
-            .from(self.from.clone())
+            .from(Mailbox::clone(&self.from))
             .to(to)
             .subject(email.subject.clone())
             .body(email.text.clone())
