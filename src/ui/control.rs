@@ -73,7 +73,8 @@ impl From<&str> for When {
 }
 
 /// Renders `children` when `when` holds, else `fallback` (import it as `gatehouse::prelude::Show`;
-/// Leptos has its own `Show`).
+/// Leptos has its own `Show`). Follows auth changes in place; on a page that is never hydrated
+/// (islands mode, outside an island) it renders the branch that holds once.
 #[component]
 pub fn Show(
     /// The condition: `"signed-in"`, `"signed-out"`, `When::role(…)`, `When::permission(…)`,
