@@ -1,6 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { MINIMAL_APP_PORT, OIDC_PORT } from './ports';
-import { gatehouseCli, PASSWORD, uniqueEmail, uniqueOrg } from './helpers';
+import { fillSignIn, gatehouseCli, PASSWORD, uniqueEmail, uniqueOrg } from './helpers';
 
 // examples/minimal: a second Leptos app written only with the kit's public API. A user created
 // with the operator CLI signs in on its custom page (`use_sign_in()`), the page and a server
@@ -165,4 +165,46 @@ test('in a fully hydrated app the SSO callback page written with the hooks signs
   await expect(again.getByTestId('greeting')).toHaveText(`Signed in as ${email}`);
   expect((await (await again.request.get(`${MINIMAL}/api/me`)).json()).userId).toBe(user);
   await second.close();
+});
+
+test('in a fully hydrated app the user menu adds an account, switches and signs out in place', async ({ page }) => {
+  const ada = uniqueEmail('minimal-menu-ada');
+  const bob = uniqueEmail('minimal-menu-bob');
+  for (const email of [ada, bob]) {
+    gatehouseCli(['user', 'create', '--email', email, '--password', PASSWORD], MINIMAL_DIR);
+  }
+  await signInMinimal(page, ada);
+  const menu = page.locator('.user-menu');
+  const openMenu = async (): Promise<void> => {
+    await page.getByLabel('Open user menu').click();
+    await expect(menu).toBeVisible();
+  };
+  await openMenu();
+  await expect(menu.locator('.email')).toHaveText(ada);
+  await menu.getByRole('link', { name: 'Add account' }).click();
+  await fillSignIn(page, bob);
+  await expect(page.getByTestId('greeting')).toHaveText(`Signed in as ${bob}`);
+
+  // Switching and signing out of one account happen in place: the page does not load again.
+  await expect(page.locator('main')).toHaveAttribute('data-hydrated', 'true');
+  await mark(page);
+  await openMenu();
+  await menu.getByRole('button', { name: `Switch to ${ada}` }).click();
+  await expect(page.getByTestId('greeting')).toHaveText(`Signed in as ${ada}`);
+  await expect(menu).toBeHidden(); // closed after the change
+  await openMenu();
+  await expect(menu.getByRole('button', { name: `Switch to ${bob}` })).toBeVisible();
+  await menu.getByRole('button', { name: 'Sign out', exact: true }).click();
+  await expect(page.getByTestId('greeting')).toHaveText(`Signed in as ${bob}`);
+  expect(await stillMarked(page)).toBe(true);
+  expect((await (await page.request.get(`${MINIMAL}/api/me`)).json()).sessionId).toMatch(/^sess_/);
+
+  // The last account: no one to switch to; signing out leaves the browser signed out.
+  await openMenu();
+  await expect(menu.locator('.other-sessions')).toHaveCount(0);
+  await menu.getByRole('button', { name: 'Sign out', exact: true }).click();
+  await expect(page.getByText('You are signed out.')).toBeVisible();
+  await expect(page.getByLabel('Open user menu')).toHaveCount(0);
+  expect(await stillMarked(page)).toBe(true);
+  expect((await page.request.get(`${MINIMAL}/api/me`)).status()).toBe(401);
 });

@@ -8,7 +8,7 @@
 
 use gatehouse::prelude::{
     use_auth, use_get_token, use_sign_in, AuthProvider, BuildStylesheet, Errors, NavigateArgs,
-    OrganizationSwitcher, SignIn, SignOutButton, SignedIn, SignedOut, UserProfile,
+    OrganizationSwitcher, SignIn, SignOutButton, SignedIn, SignedOut, UserButton, UserProfile,
 };
 // Leptos' prelude has a `Show` too: ours, explicitly.
 use gatehouse::prelude::Show;
@@ -54,7 +54,7 @@ pub fn App() -> impl IntoView {
                 <nav>
                     <A href="/">"Home"</A>
                     <SignedOut><A href="/sign-in">"Sign in"</A> <A href="/custom-sign-in">"Custom sign-in"</A></SignedOut>
-                    <SignedIn><A href="/private">"Private"</A> <A href="/account">"Account"</A> <SignOutButton/></SignedIn>
+                    <SignedIn><A href="/private">"Private"</A> <A href="/account">"Account"</A> <UserButton/> <SignOutButton/></SignedIn>
                 </nav>
                 <main data-hydrated=move || hydrated.get().to_string()>
                     <Routes fallback=|| "Not found">
