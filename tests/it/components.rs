@@ -99,14 +99,24 @@ fn normalized(html: &str) -> String {
         let end = rest.find('>').expect("closed tag");
         let tag = &rest[1..end];
         rest = &rest[end + 1..];
-        let (name, attributes) = tag.split_once(' ').unwrap_or((tag, ""));
-        // Values are always quoted and escaped: `a="x" b="y"` splits on `"` into name/value pairs.
-        let parts: Vec<&str> = attributes.split('"').collect();
-        let mut attributes: Vec<String> = parts
-            .chunks(2)
-            .filter(|pair| pair.len() == 2)
-            .map(|pair| format!("{}\"{}\"", pair[0].trim(), pair[1]))
-            .collect();
+        let (name, mut rest_of_tag) = tag.split_once(' ').unwrap_or((tag, ""));
+        // `name="escaped value"` (values never hold a quote) or a bare `name` (`disabled`).
+        let mut attributes = Vec::new();
+        rest_of_tag = rest_of_tag.trim_start();
+        while !rest_of_tag.is_empty() {
+            let name_end = rest_of_tag
+                .find(|c: char| c == '=' || c.is_whitespace())
+                .unwrap_or(rest_of_tag.len());
+            let (attribute, after) = rest_of_tag.split_at(name_end);
+            if let Some(quoted) = after.strip_prefix("=\"") {
+                let close = quoted.find('"').expect("closed value");
+                attributes.push(format!("{attribute}=\"{}\"", &quoted[..close]));
+                rest_of_tag = quoted[close + 1..].trim_start();
+            } else {
+                attributes.push(attribute.to_string());
+                rest_of_tag = after.trim_start();
+            }
+        }
         attributes.sort_unstable();
         out.push('<');
         out.push_str(name);
