@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
 use super::{page::is_inert_render, provider::auth_context};
-use crate::model::{with_redirect_url, Auth, HasParams};
+use crate::model::{with_redirect_url, Auth, AuthSnapshot, HasParams};
 
 /// What `<Show when=…>` checks.
 #[derive(Clone)]
@@ -56,6 +56,17 @@ impl When {
             Self::Never => false,
         }
     }
+
+    /// Whether the state satisfies this condition under `treat_pending_as_signed_out`: what
+    /// [`When::matches`] answers for its Auth object, which is only built when a role, a
+    /// permission or a predicate needs it (building it clones the user).
+    pub fn holds(&self, snapshot: &AuthSnapshot, treat_pending_as_signed_out: bool) -> bool {
+        match self {
+            Self::SignedIn => snapshot.is_signed_in(treat_pending_as_signed_out),
+            Self::SignedOut => !snapshot.is_signed_in(treat_pending_as_signed_out),
+            other => other.matches(&snapshot.auth(treat_pending_as_signed_out)),
+        }
+    }
 }
 
 impl From<&str> for When {
@@ -90,11 +101,11 @@ pub fn Show(
     children: ChildrenFn,
 ) -> impl IntoView {
     let context = auth_context();
-    let holds = move || match &when {
-        // Answered from the state itself: building the Auth object clones the user.
-        When::SignedIn => context.is_signed_in(treat_pending_as_signed_out),
-        When::SignedOut => !context.is_signed_in(treat_pending_as_signed_out),
-        other => other.matches(&context.auth(treat_pending_as_signed_out)),
+    let treat = treat_pending_as_signed_out.unwrap_or(context.treat_pending_as_signed_out);
+    let holds = move || {
+        context
+            .snapshot
+            .with(|snapshot| when.holds(snapshot, treat))
     };
     // A page that is never hydrated renders the one branch that holds, once.
     if is_inert_render() {

@@ -30,12 +30,6 @@ impl AuthContext {
         self.snapshot.with(|snapshot| snapshot.auth(treat))
     }
 
-    /// Whether [`AuthContext::auth`] is signed in, without building it.
-    pub fn is_signed_in(&self, treat_pending_as_signed_out: Option<bool>) -> bool {
-        let treat = treat_pending_as_signed_out.unwrap_or(self.treat_pending_as_signed_out);
-        self.snapshot.with(|snapshot| snapshot.is_signed_in(treat))
-    }
-
     /// `target` through `decorate_url` (the instance origin and `authorized_parties`), or
     /// `fallback` when it is refused. Every redirect a component makes from a value it did not
     /// compute itself (a query parameter, a prop) goes through here.

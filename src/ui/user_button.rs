@@ -67,11 +67,14 @@ pub fn UserButton(
         let menu = context
             .snapshot
             .with_untracked(|snapshot| Menu::of(snapshot, context.treat_pending_as_signed_out));
-        // Only the switch forms need it: the router's location is not free to read.
-        let switch_target = match (&menu, after_switch_session_url) {
-            (Some(menu), None) if !menu.others.is_empty() => Here::new().pathname.get_untracked(),
-            (_, target) => target.unwrap_or_default(),
-        };
+        let switch_target = after_switch_session_url.unwrap_or_else(|| {
+            // Only the switch forms need it: the router's location is not free to read.
+            if menu.as_ref().is_some_and(|menu| !menu.others.is_empty()) {
+                Here::new().pathname.get_untracked()
+            } else {
+                String::new()
+            }
+        });
         return menu
             .map(|menu| {
                 let html = menu.markup(&profile_url, add_account_url.as_deref(), &switch_target);
