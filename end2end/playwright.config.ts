@@ -1,11 +1,16 @@
 import { defineConfig } from '@playwright/test';
-import { APP_PORT, MAIL_SMTP_PORT, MAIL_WEB_PORT, MFA_APP_PORT, MINIMAL_APP_PORT, OIDC_PORT, TRUST_APP_PORT } from './tests/ports';
+import {
+  APP_PORT, MAIL_SMTP_PORT, MAIL_WEB_PORT, MFA_APP_PORT, MINIMAL_APP_PORT, OIDC_IDTOKEN_PORT, OIDC_PORT, TRUST_APP_PORT,
+} from './tests/ports';
 
-// Every instance has the same two SSO connections to the harness's OpenID provider: a social one
-// ("Continue with Test IdP") and an enterprise one for @acme.test.
+// Every instance has the same three SSO connections: to the harness's OpenID provider in its
+// default mode (claims from UserInfo), a social one ("Continue with Test IdP") and an enterprise
+// one for @acme.test; and a social one ("Continue with ID Token IdP") to a second provider that
+// puts the claims in the ID token, as some hosted IdPs do.
 const SSO_CONNECTIONS = `[
   { key = "testidp", name = "Test IdP", issuer = "http://127.0.0.1:${OIDC_PORT}", client_id = "gatehouse-social", client_secret = "social-secret" },
   { key = "acme", name = "Acme", issuer = "http://127.0.0.1:${OIDC_PORT}", client_id = "gatehouse-acme", client_secret = "acme-secret", domains = ["acme.test"] },
+  { key = "idtoken", name = "ID Token IdP", issuer = "http://127.0.0.1:${OIDC_IDTOKEN_PORT}", client_id = "gatehouse-idtoken", client_secret = "idtoken-secret" },
 ]`;
 const APP_ORIGINS = [APP_PORT, MFA_APP_PORT, TRUST_APP_PORT, MINIMAL_APP_PORT].map((port) => `http://127.0.0.1:${port}`);
 
@@ -41,9 +46,18 @@ export default defineConfig({
       timeout: 60_000,
     },
     {
-      // A real OpenID provider with its own login and consent pages (oidc-provider.mjs).
+      // A real OpenID provider with its own login and consent pages (oidc-provider.mjs), in its
+      // default mode: the ID token carries `sub`, UserInfo the email and names.
       command: `node oidc-provider.mjs ${OIDC_PORT} ${APP_ORIGINS.join(' ')}`,
       url: `http://127.0.0.1:${OIDC_PORT}/.well-known/openid-configuration`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stderr: 'pipe',
+    },
+    {
+      // The same provider, with the scope claims in the ID token too (conformIdTokenClaims: false).
+      command: `node oidc-provider.mjs --claims-in-id-token ${OIDC_IDTOKEN_PORT} ${APP_ORIGINS.join(' ')}`,
+      url: `http://127.0.0.1:${OIDC_IDTOKEN_PORT}/.well-known/openid-configuration`,
       reuseExistingServer: false,
       timeout: 60_000,
       stderr: 'pipe',

@@ -390,6 +390,27 @@ pub struct SsoConnectionConfig {
     /// connection, which gets a button instead.
     #[serde(default)]
     pub domains: Vec<String>,
+    /// Whether the provider's `email_verified: true` links its identity to the existing user
+    /// with that email (default `true`, as Clerk does for Google; an enterprise connection can
+    /// only ever vouch for addresses at its own `domains`). With `false`, an identity whose
+    /// email already has an account is refused instead of linked.
+    #[serde(default = "default_true")]
+    pub trust_email_verified: bool,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+impl SsoConnectionConfig {
+    /// Whether this connection may sign in or create the user of `email`: any address for a
+    /// social connection, only addresses at its own `domains` for an enterprise one (the
+    /// customer's IdP vouches for its own people, never for another company's).
+    pub fn may_vouch_for(&self, email: &str) -> bool {
+        self.domains.is_empty()
+            || crate::model::email_domain(email)
+                .is_some_and(|domain| self.domains.contains(&domain))
+    }
 }
 
 fn default_sso_scopes() -> Vec<String> {

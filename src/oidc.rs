@@ -3,6 +3,14 @@
 //! server; its button reports the error when used), authorization code + PKCE (S256) + state +
 //! nonce, and the ID token verified against the provider's JWKS (signature, issuer, audience,
 //! expiry, nonce). No JOSE here is written by hand.
+//!
+//! **Where the identity comes from.** The subject is the verified ID token's `sub`. The email,
+//! `email_verified`, `given_name` and `family_name` are read from the ID token; when it lacks any
+//! of them and the provider publishes a UserInfo endpoint, UserInfo is fetched with the access
+//! token (OpenID Connect Core §5.4: a conforming provider gives the scope claims there and may put
+//! only `sub` in the ID token) and must answer for the same `sub` (§5.3.2), or the sign-in is
+//! refused. The ID token's values win; UserInfo fills only what it lacks, and `email_verified`
+//! always belongs to the email it is taken with (it never vouches for another source's email).
 
 use std::{
     collections::HashMap,
@@ -11,9 +19,10 @@ use std::{
 
 use async_trait::async_trait;
 use openidconnect::{
-    core::{CoreClient, CoreProviderMetadata, CoreResponseType},
+    core::{CoreClient, CoreProviderMetadata, CoreResponseType, CoreUserInfoClaims},
     reqwest, AuthenticationFlow, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl,
-    Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
+    Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+    TokenResponse, UserInfoError,
 };
 use tokio::sync::Mutex;
 
@@ -127,6 +136,72 @@ impl OidcProviders {
     }
 }
 
+/// A failed UserInfo request: the provider down or failing, or an answer that is refused (another
+/// `sub`, our access token refused, unreadable).
+fn user_info_failed<E: std::error::Error + 'static>(error: UserInfoError<E>) -> AuthError {
+    match error {
+        UserInfoError::Request(_) => unavailable("UserInfo unreachable", error),
+        UserInfoError::Response(status, ..) if status.is_server_error() => {
+            unavailable("UserInfo failed", error)
+        }
+        error => token_invalid("UserInfo refused", error),
+    }
+}
+
+/// The claims read besides `sub`, from the ID token or UserInfo.
+struct Profile {
+    email: Option<String>,
+    email_verified: Option<bool>,
+    given_name: Option<String>,
+    family_name: Option<String>,
+}
+
+/// The [`Profile`] of ID token or UserInfo claims (the crate gives both the same getters, without
+/// a common trait). Names pass through [`clean_name`].
+macro_rules! profile {
+    ($claims:expr) => {
+        Profile {
+            email: $claims.email().map(|email| email.as_str().to_string()),
+            email_verified: $claims.email_verified(),
+            given_name: $claims
+                .given_name()
+                .and_then(|claim| claim.get(None))
+                .and_then(|value| clean_name(value.as_str())),
+            family_name: $claims
+                .family_name()
+                .and_then(|claim| claim.get(None))
+                .and_then(|value| clean_name(value.as_str())),
+        }
+    };
+}
+
+impl Profile {
+    fn is_complete(&self) -> bool {
+        self.email.is_some()
+            && self.email_verified.is_some()
+            && self.given_name.is_some()
+            && self.family_name.is_some()
+    }
+
+    /// These values, with `other`'s where these lack one. The email and its `email_verified` go
+    /// together: `other`'s flag is only used for the same email.
+    fn or(self, other: Profile) -> Profile {
+        let (email, email_verified) = match (self.email, other.email) {
+            (Some(mine), Some(theirs)) if mine.eq_ignore_ascii_case(&theirs) => {
+                (Some(mine), self.email_verified.or(other.email_verified))
+            }
+            (Some(mine), _) => (Some(mine), self.email_verified),
+            (None, theirs) => (theirs, other.email_verified),
+        };
+        Profile {
+            email,
+            email_verified,
+            given_name: self.given_name.or(other.given_name),
+            family_name: self.family_name.or(other.family_name),
+        }
+    }
+}
+
 #[async_trait]
 impl IdentityProviders for OidcProviders {
     async fn authorization_request(
@@ -205,26 +280,33 @@ impl IdentityProviders for OidcProviders {
                     .clone()
             }
         };
-        let email = claims
-            .email()
-            .map(|email| normalize_email(email.as_str(), "email_address"))
+        let subject = claims.subject().clone();
+        let mut profile = profile!(claims);
+        if !profile.is_complete() {
+            // `user_info` is `Err` when the provider publishes no UserInfo endpoint: then the ID
+            // token is all there is.
+            if let Ok(request) =
+                client.user_info(response.access_token().clone(), Some(subject.clone()))
+            {
+                let info: CoreUserInfoClaims = request
+                    .request_async(&self.http)
+                    .await
+                    .map_err(user_info_failed)?;
+                profile = profile.or(profile!(info));
+            }
+        }
+        let email = profile
+            .email
+            .map(|email| normalize_email(&email, "email_address"))
             .transpose()
             .map_err(|e| token_invalid("email claim", e))?;
-        let first_name = claims
-            .given_name()
-            .and_then(|claim| claim.get(None))
-            .and_then(|value| clean_name(value.as_str()));
-        let last_name = claims
-            .family_name()
-            .and_then(|claim| claim.get(None))
-            .and_then(|value| clean_name(value.as_str()));
         Ok(ExternalIdentity {
             provider: connection.key.clone(),
-            subject: claims.subject().as_str().to_string(),
+            subject: subject.as_str().to_string(),
             email,
-            email_verified: claims.email_verified().unwrap_or(false),
-            first_name,
-            last_name,
+            email_verified: profile.email_verified.unwrap_or(false),
+            first_name: profile.given_name,
+            last_name: profile.family_name,
         })
     }
 }

@@ -6,7 +6,9 @@ export const MAIL_SMTP_PORT = 1125;
 export const MAIL_WEB_PORT = 1180;
 /** The instance with client trust on (a new browser must confirm an emailed code). */
 export const TRUST_APP_PORT = 3102;
-/** The OpenID provider (oidc-provider) the instances' SSO connections point at. */
+/** The OpenID provider (oidc-provider, default mode: claims from UserInfo) the instances' SSO connections point at. */
 export const OIDC_PORT = 3190;
+/** A second oidc-provider, started with --claims-in-id-token, for the "ID Token IdP" connection. */
+export const OIDC_IDTOKEN_PORT = 3191;
 /** examples/minimal, the second app built on the kit. */
 export const MINIMAL_APP_PORT = 3103;

@@ -1,26 +1,34 @@
 import { expect, test, type Page } from '@playwright/test';
 import { createOrganization, hydrated, latestCode, PASSWORD, signUpWithOrg, totp, uniqueEmail, uniqueOrg } from './helpers';
-import { MFA_APP_PORT, OIDC_PORT } from './ports';
+import { MFA_APP_PORT, OIDC_IDTOKEN_PORT, OIDC_PORT } from './ports';
 
-// SSO against a real OpenID provider (oidc-provider, started by the harness on OIDC_PORT): its
-// development login page takes any login; an email login is that account's email, a login
-// containing "unverified" gets `email_verified: false`, and one containing "noemail" no email.
+// SSO against a real OpenID provider (oidc-provider, started by the harness on OIDC_PORT in its
+// default mode: the ID token carries only `sub`, UserInfo the email and names): its development
+// login page takes any login; an email login is that account's email, a login containing
+// "unverified" gets `email_verified: false`, and one containing "noemail" no email. The same
+// provider started with --claims-in-id-token on OIDC_IDTOKEN_PORT ("ID Token IdP") puts the
+// claims in the ID token too.
 
 const PROVIDER = `http://127.0.0.1:${OIDC_PORT}`;
+const ID_TOKEN_PROVIDER = `http://127.0.0.1:${OIDC_IDTOKEN_PORT}`;
 
 /** Signs in at the provider's own pages (login, then consent). */
-async function providerLogin(page: Page, login: string): Promise<void> {
-  await expect(page).toHaveURL(new RegExp(`^${PROVIDER}/interaction/`));
+async function providerLogin(page: Page, login: string, provider = PROVIDER): Promise<void> {
+  await expect(page).toHaveURL(new RegExp(`^${provider}/interaction/`));
   await page.getByPlaceholder('Enter any login').fill(login);
   await page.getByPlaceholder('and password').fill('anything');
   await page.getByRole('button', { name: 'Sign-in' }).click();
   await page.getByRole('button', { name: 'Continue', exact: true }).click();
 }
 
-async function continueWithTestIdp(page: Page, path = '/sign-in'): Promise<void> {
+async function continueWith(page: Page, connection: string, path = '/sign-in'): Promise<void> {
   await page.goto(path);
   await hydrated(page);
-  await page.getByRole('button', { name: 'Continue with Test IdP' }).click();
+  await page.getByRole('button', { name: `Continue with ${connection}` }).click();
+}
+
+async function continueWithTestIdp(page: Page, path = '/sign-in'): Promise<void> {
+  await continueWith(page, 'Test IdP', path);
 }
 
 test.describe('SSO with a real OpenID provider', () => {
@@ -37,6 +45,29 @@ test.describe('SSO with a real OpenID provider', () => {
     const second = await other.newPage();
     await continueWithTestIdp(second);
     await providerLogin(second, email);
+    await expect(second).toHaveURL(/\/dashboard$/);
+    await expect(second.getByTestId('user-email')).toHaveText(email);
+    await other.close();
+  });
+
+  test('a provider with the claims in its ID token: sign-up with its email and names, then sign-in', async ({ page, browser }) => {
+    const email = uniqueEmail('sso-idtoken');
+    await continueWith(page, 'ID Token IdP', '/sign-up');
+    await providerLogin(page, email, ID_TOKEN_PROVIDER);
+    await createOrganization(page, uniqueOrg('IdToken'));
+    await expect(page).toHaveURL(/\/dashboard$/);
+    await expect(page.getByTestId('user-email')).toHaveText(email);
+    // The provider's names: the login's local part capitalized, and "Tester".
+    const local = email.split('@')[0];
+    await page.goto('/account');
+    await hydrated(page);
+    await expect(page.getByLabel('First name')).toHaveValue(local.charAt(0).toUpperCase() + local.slice(1));
+    await expect(page.getByLabel('Last name')).toHaveValue('Tester');
+
+    const other = await browser.newContext();
+    const second = await other.newPage();
+    await continueWith(second, 'ID Token IdP');
+    await providerLogin(second, email, ID_TOKEN_PROVIDER);
     await expect(second).toHaveURL(/\/dashboard$/);
     await expect(second.getByTestId('user-email')).toHaveText(email);
     await other.close();

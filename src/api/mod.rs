@@ -422,7 +422,7 @@ pub async fn mfa_setup_state() -> Result<MfaSetupProgress, GatehouseError> {
 /// keeps the one in progress.
 #[server(endpoint = "auth/start_mfa_setup", output = codec::JsonText)]
 pub async fn start_mfa_setup() -> Result<MfaSetup, GatehouseError> {
-    ssr::respond(ssr::start_mfa_setup().await)
+    ssr::respond_reverified(ssr::start_mfa_setup().await).await
 }
 
 /// The user saved the backup codes: they are not shown again, and the user goes on.
@@ -434,14 +434,28 @@ pub async fn backup_codes_saved(
     ssr::respond(ssr::backup_codes_saved(redirect_url, redirect_url_complete).await)
 }
 
-/// Verifies the first authenticator code; returns the backup codes (shown once).
+/// Verifies the first authenticator code; returns the backup codes (shown once). Adding a
+/// second factor needs reverification (the account page; a plain form sends
+/// `reverify_password` / `reverify_code` along), except as the session's `setup-mfa` task.
 #[server(endpoint = "auth/verify_mfa_setup", output = codec::JsonText)]
 pub async fn verify_mfa_setup(
     code: String,
     redirect_url: Option<String>,
     redirect_url_complete: Option<String>,
+    reverify_password: Option<String>,
+    reverify_code: Option<String>,
 ) -> Result<MfaSetupDone, GatehouseError> {
-    ssr::respond(ssr::verify_mfa_setup(code, redirect_url, redirect_url_complete).await)
+    ssr::respond_reverified(
+        ssr::verify_mfa_setup(
+            code,
+            redirect_url,
+            redirect_url_complete,
+            reverify_password,
+            reverify_code,
+        )
+        .await,
+    )
+    .await
 }
 
 /// The account page's data (`<UserProfile/>`).
@@ -616,7 +630,9 @@ pub struct SessionToken {
 }
 
 /// `get_token()` / `get_token_with(template)`: a fresh token for the browser's session, `None`
-/// when signed out; the request's `Origin` becomes `azp`.
+/// when signed out; the request's `Origin` becomes `azp` when it is the instance's own origin or
+/// one of `authorized_parties` (otherwise the token has none). The cookie only: a Bearer token
+/// never mints another.
 #[server(endpoint = "auth/token", output = codec::JsonText)]
 pub async fn get_session_token(
     template: Option<String>,
@@ -699,7 +715,9 @@ impl Default for InstanceUrls {
 #[cfg(feature = "ssr")]
 pub fn refused_form_value(name: &str) -> Option<String> {
     let request = use_context::<http::request::Parts>()?;
-    crate::server::form_values::refused_value(&request, name)
+    let secure = use_context::<crate::domain::Gatehouse>()
+        .is_some_and(|gatehouse| gatehouse.config.instance.secure_cookies());
+    crate::server::form_values::refused_value(&request, name, secure)
 }
 
 /// The result line ([`Notice`]) a plain form post left for the page being rendered, removed as

@@ -49,6 +49,15 @@ fn is_form_post() -> bool {
     })
 }
 
+/// The browser the request comes from (named in the owner's security notices).
+fn device(gatehouse: &Gatehouse) -> domain::notices::Device {
+    use_context::<http::request::Parts>()
+        .map(|parts| {
+            crate::server::request_device(&parts.headers, &parts.extensions, &gatehouse.config)
+        })
+        .unwrap_or_default()
+}
+
 /// For form posts: 302 to `target`. Calls from wasm get the data and navigate themselves.
 fn redirect_form_post(target: &str) {
     if is_form_post() {
@@ -267,7 +276,8 @@ pub async fn reset_password_task(
         confirm_password: Secret::new(confirm_password),
         sign_out_of_other_sessions: checkbox(sign_out_of_other_sessions),
     };
-    tasks::reset_password(&gatehouse, &auth.snapshot, form, domain::now()).await?;
+    let device = device(&gatehouse);
+    tasks::reset_password(&gatehouse, &auth.snapshot, form, &device, domain::now()).await?;
     session_changed(&gatehouse, &client_id, redirect_url, redirect_url_complete).await
 }
 
@@ -279,22 +289,15 @@ fn mfa_setup_of(enrollment: mfa::Enrollment) -> MfaSetup {
     }
 }
 
-fn email_of(auth: &RequestAuth) -> String {
-    auth.snapshot
-        .user
-        .as_ref()
-        .map(|user| user.email_address.clone())
-        .unwrap_or_default()
-}
-
 pub async fn mfa_setup_state() -> Result<MfaSetupProgress, GatehouseError> {
     let gatehouse = core()?;
     let auth = request_auth();
-    let (session_id, user_id) = tasks::require_session(&auth.snapshot)?;
-    let backup_codes = mfa::backup_codes_to_show(&gatehouse, &session_id, domain::now()).await?;
+    let holder = AccountHolder::of_session(&auth.snapshot)?;
+    let backup_codes =
+        mfa::backup_codes_to_show(&gatehouse, &holder.session_id, domain::now()).await?;
     let pending = match backup_codes {
         Some(_) => None,
-        None => mfa::pending_enrollment(&gatehouse, &user_id, &email_of(&auth))
+        None => account::pending_totp(&gatehouse, &holder)
             .await?
             .map(mfa_setup_of),
     };
@@ -306,10 +309,8 @@ pub async fn mfa_setup_state() -> Result<MfaSetupProgress, GatehouseError> {
 
 pub async fn start_mfa_setup() -> Result<MfaSetup, GatehouseError> {
     let gatehouse = core()?;
-    let auth = request_auth();
-    let (_, user_id) = tasks::require_session(&auth.snapshot)?;
-    let enrollment =
-        mfa::start_enrollment(&gatehouse, &user_id, &email_of(&auth), domain::now()).await?;
+    let holder = AccountHolder::of_session(&request_auth().snapshot)?;
+    let enrollment = account::add_totp(&gatehouse, &holder, domain::now()).await?;
     // A plain form post goes back to its page, which now shows the secret.
     Ok(mfa_setup_of(enrollment))
 }
@@ -318,19 +319,20 @@ pub async fn verify_mfa_setup(
     code: String,
     redirect_url: Option<String>,
     redirect_url_complete: Option<String>,
+    reverify_password: Option<String>,
+    reverify_code: Option<String>,
 ) -> Result<MfaSetupDone, GatehouseError> {
     let gatehouse = core()?;
     let auth = request_auth();
-    let (client_id, session_id, user_id) = current_session(&auth)?;
-    let backup_codes = mfa::confirm_enrollment(
-        &gatehouse,
-        &user_id,
-        &email_of(&auth),
-        &session_id,
-        &code,
-        domain::now(),
-    )
-    .await?;
+    let (client_id, _, _) = current_session(&auth)?;
+    // The setup-mfa task's session is pending; the account page's is active and may re-verify
+    // with the answers a plain form sent along.
+    let holder = if auth.snapshot.auth(true).session_id.is_some() {
+        account_holder(&gatehouse, reverify_password, reverify_code).await?
+    } else {
+        AccountHolder::of_session(&auth.snapshot)?.from_device(device(&gatehouse))
+    };
+    let backup_codes = account::confirm_totp(&gatehouse, &holder, &code, domain::now()).await?;
     // A plain form post goes back to its page, which shows the codes until "Continue".
     let target = target(redirect_url, redirect_url_complete);
     let outcome =
@@ -793,7 +795,8 @@ pub async fn sign_in_new_password(
         confirm_password: Secret::new(confirm_password),
         sign_out_of_other_sessions: checkbox(sign_out_of_other_sessions),
     };
-    let attempt = sign_in::set_new_password(&gatehouse, &client_id, form, now).await?;
+    let device = device(&gatehouse);
+    let attempt = sign_in::set_new_password(&gatehouse, &client_id, form, &device, now).await?;
     sign_in_outcome(&gatehouse, &client_id, attempt, redirect_url, now).await
 }
 
@@ -866,7 +869,7 @@ async fn account_holder(
     reverify_code: Option<String>,
 ) -> Result<AccountHolder, GatehouseError> {
     let snapshot = request_auth().snapshot;
-    let mut holder = AccountHolder::of(&snapshot)?;
+    let mut holder = AccountHolder::of(&snapshot)?.from_device(device(gatehouse));
     let now = domain::now();
     // A refusal belongs to the field that was wrong, and keeps the form asking (its page shows
     // the re-verification fields again, the error next to the one that failed).
@@ -924,7 +927,7 @@ pub async fn account_overview() -> Result<AccountProfile, GatehouseError> {
     let sso = &gatehouse.config.sso;
     let now = domain::now();
     let backup_codes = mfa::backup_codes_to_show(&gatehouse, &holder.session_id, now).await?;
-    let totp_setup = mfa::pending_enrollment(&gatehouse, &holder.user_id, &holder.email)
+    let totp_setup = account::pending_totp(&gatehouse, &holder)
         .await?
         .map(mfa_setup_of);
     let devices = account::active_devices(&gatehouse, &holder, now)

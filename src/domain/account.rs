@@ -1,15 +1,17 @@
 //! The user's own account (`<UserProfile/>`): reverification, and the changes it guards.
 //!
-//! A sensitive change first asks [`require_reverification`]: the session must have verified its
-//! factors recently enough for `account.reverification` (Clerk's rule, in
-//! [`Reverification::needed`]). Otherwise the answer is `session_reverification_required`
+//! A sensitive change (the list is [`SensitiveChange`]) first asks [`AccountHolder::require`]:
+//! the session must have verified its factors recently enough for `account.reverification`
+//! (Clerk's rule, in [`Reverification::needed`]). Otherwise the answer is `session_reverification_required`
 //! (HTTP 403 with Clerk's body) and the browser re-verifies with [`reverify`] — a password, an
 //! authenticator code or a backup code, counted toward the lockout like any guess — then retries.
 
 use super::{
     codes, lockout, mfa,
+    notices::{self, Device, SecurityNotice},
     ports::{CodeKey, ExternalAccountRow, NewBackupCodes, Unlink, VerifiedFactor},
     secret::Secret,
+    sensitive::{self, SensitiveChange, SessionFreshness},
     sign_in,
     tasks::{self, NewPassword},
     Gatehouse, Timestamp,
@@ -17,7 +19,7 @@ use super::{
 use crate::mail::templates;
 use crate::model::{
     limits::PASSWORD_MAX_CHARS, AuthError, AuthSnapshot, ErrorCode, GatehouseError, Reverification,
-    SessionId, UserId,
+    SessionId, TaskKey, UserId,
 };
 
 /// What the delete-account form's confirmation field must read.
@@ -87,7 +89,7 @@ impl ReverifyStrategy {
 /// The signed-in user an account change is for.
 #[derive(Clone, Debug)]
 pub struct AccountHolder {
-    /// Their session (pending sessions are not account holders).
+    /// Their session (active, except for the enrolment a `setup-mfa` task asks for).
     pub session_id: SessionId,
     /// The user.
     pub user_id: UserId,
@@ -95,26 +97,67 @@ pub struct AccountHolder {
     pub email: String,
     /// Minutes since each factor was verified (`-1` = not enabled).
     pub factor_verification_age: Option<[i64; 2]>,
+    /// The session's current task, when it is pending.
+    pub current_task: Option<TaskKey>,
+    /// The browser the change comes from (named in the owner's security notices).
+    pub device: Device,
 }
 
 impl AccountHolder {
     /// The active session's holder; pending or signed out is `unauthorized`.
     pub fn of(snapshot: &AuthSnapshot) -> Result<Self, AuthError> {
         let auth = snapshot.auth(true);
-        match (auth.session_id, snapshot.user.as_ref()) {
+        auth.session_id
+            .ok_or_else(AuthError::unauthorized)
+            .and_then(|_| Self::of_session(snapshot))
+    }
+
+    /// The holder of the session, pending or not (a task's enrolment); signed out is
+    /// `unauthorized`.
+    pub fn of_session(snapshot: &AuthSnapshot) -> Result<Self, AuthError> {
+        match (snapshot.session_id.as_ref(), snapshot.user.as_ref()) {
             (Some(session_id), Some(user)) => Ok(Self {
-                session_id,
+                session_id: session_id.clone(),
                 user_id: user.id.clone(),
                 email: user.email_address.clone(),
                 factor_verification_age: snapshot.factor_verification_age,
+                current_task: snapshot.current_task(),
+                device: Device::default(),
             }),
             _ => Err(AuthError::unauthorized()),
         }
     }
+
+    /// The same holder, the change coming from `device`.
+    pub fn from_device(self, device: Device) -> Self {
+        Self { device, ..self }
+    }
+
+    /// Refuses `change` unless this session may make it now ([`sensitive::require`]).
+    pub fn require(
+        &self,
+        change: SensitiveChange,
+        config: &crate::config::Config,
+    ) -> Result<(), AuthError> {
+        sensitive::require(
+            change,
+            SessionFreshness {
+                factor_verification_age: self.factor_verification_age,
+                current_task: self.current_task,
+            },
+            config,
+        )
+    }
+
+    /// Emails the holder about `notice` (in the background).
+    fn notify(&self, gatehouse: &Gatehouse, notice: SecurityNotice, now: Timestamp) {
+        notices::send(gatehouse, &self.email, &notice, &self.device, now);
+    }
 }
 
 /// Refuses with `session_reverification_required` (naming `reverification`) unless the holder's
-/// session verified its factors recently enough.
+/// session verified its factors recently enough. For an app's own server functions (its own
+/// requirement); the kit's changes ask [`AccountHolder::require`] with their [`SensitiveChange`].
 pub fn require_reverification(
     holder: &AccountHolder,
     reverification: Reverification,
@@ -284,7 +327,7 @@ pub async fn change_password(
     form: NewPassword,
     now: Timestamp,
 ) -> Result<(), GatehouseError> {
-    require_reverification(holder, gatehouse.config.account.reverification)?;
+    holder.require(SensitiveChange::ChangePassword, &gatehouse.config)?;
     tasks::validate_new_password_form(&form, gatehouse.config.passwords.reject_compromised)?;
     let current = gatehouse.store.password_hash(&holder.user_id).await?;
     if current.is_some()
@@ -307,18 +350,65 @@ pub async fn change_password(
         )
         .await?;
     tracing::info!(user_id = %holder.user_id, signed_out_others = form.sign_out_of_other_sessions, "password changed");
+    holder.notify(gatehouse, SecurityNotice::PasswordChanged, now);
     Ok(())
 }
 
-/// Starts adding an authenticator app (after reverification): the secret and its QR code, kept
-/// until the first code from the app confirms it (`mfa::confirm_enrollment`).
+/// Starts adding an authenticator app (after reverification, or as the `setup-mfa` task): the
+/// secret and its QR code, kept until the first code from the app confirms it
+/// ([`confirm_totp`]).
 pub async fn add_totp(
     gatehouse: &Gatehouse,
     holder: &AccountHolder,
     now: Timestamp,
 ) -> Result<mfa::Enrollment, AuthError> {
-    require_reverification(holder, gatehouse.config.account.reverification)?;
+    // Already on: said before any reverification is asked for.
+    let factor = gatehouse.store.totp_factor(&holder.user_id).await?;
+    if factor.is_some_and(|factor| factor.verified) {
+        return Err(AuthError::new(ErrorCode::TotpAlreadyEnabled));
+    }
+    holder.require(SensitiveChange::AddSecondFactor, &gatehouse.config)?;
     mfa::start_enrollment(gatehouse, &holder.user_id, &holder.email, now).await
+}
+
+/// The authenticator app being added (its secret, before its first code), shown only to a
+/// session that may add it now: a stale session never reads a secret that is about to become
+/// the account's second factor.
+pub async fn pending_totp(
+    gatehouse: &Gatehouse,
+    holder: &AccountHolder,
+) -> Result<Option<mfa::Enrollment>, AuthError> {
+    if holder
+        .require(SensitiveChange::AddSecondFactor, &gatehouse.config)
+        .is_err()
+    {
+        return Ok(None);
+    }
+    mfa::pending_enrollment(gatehouse, &holder.user_id, &holder.email).await
+}
+
+/// Confirms the authenticator app with its first code (after reverification, or as the
+/// `setup-mfa` task): two-step verification is on, the owner is emailed, and the 10 backup codes
+/// are returned. The session's second factor is not "just verified" by this: only a sign-in or
+/// the reverification prompt makes a session fresh.
+pub async fn confirm_totp(
+    gatehouse: &Gatehouse,
+    holder: &AccountHolder,
+    code: &str,
+    now: Timestamp,
+) -> Result<Vec<String>, AuthError> {
+    holder.require(SensitiveChange::AddSecondFactor, &gatehouse.config)?;
+    let codes = mfa::confirm_enrollment(
+        gatehouse,
+        &holder.user_id,
+        &holder.email,
+        &holder.session_id,
+        code,
+        now,
+    )
+    .await?;
+    holder.notify(gatehouse, SecurityNotice::SecondFactorAdded, now);
+    Ok(codes)
 }
 
 /// Replaces the holder's backup codes with 10 new ones (after reverification); the old ones stop
@@ -329,7 +419,7 @@ pub async fn regenerate_backup_codes(
     holder: &AccountHolder,
     now: Timestamp,
 ) -> Result<Vec<String>, AuthError> {
-    require_reverification(holder, gatehouse.config.account.reverification)?;
+    holder.require(SensitiveChange::RegenerateBackupCodes, &gatehouse.config)?;
     let (codes, hashes) = mfa::issue_backup_codes(&holder.user_id);
     let replaced = gatehouse
         .store
@@ -355,7 +445,7 @@ pub async fn remove_totp(
     holder: &AccountHolder,
     now: Timestamp,
 ) -> Result<(), AuthError> {
-    require_reverification(holder, gatehouse.config.account.reverification)?;
+    holder.require(SensitiveChange::RemoveSecondFactor, &gatehouse.config)?;
     if gatehouse.config.mfa.required {
         return Err(AuthError::new(ErrorCode::MfaRequired));
     }
@@ -367,6 +457,7 @@ pub async fn remove_totp(
         return Err(AuthError::not_found());
     }
     tracing::info!(user_id = %holder.user_id, "authenticator app removed");
+    holder.notify(gatehouse, SecurityNotice::SecondFactorRemoved, now);
     Ok(())
 }
 
@@ -416,7 +507,7 @@ pub async fn revoke_session(
     session_id: &SessionId,
     now: Timestamp,
 ) -> Result<(), AuthError> {
-    require_reverification(holder, gatehouse.config.account.reverification)?;
+    holder.require(SensitiveChange::RevokeOtherSession, &gatehouse.config)?;
     if *session_id == holder.session_id {
         return Err(AuthError::request_invalid(
             "this device's session ends with Sign out",
@@ -490,7 +581,7 @@ pub async fn unlink_external_account(
     holder: &AccountHolder,
     external_account_id: &str,
 ) -> Result<(), AuthError> {
-    require_reverification(holder, gatehouse.config.account.reverification)?;
+    holder.require(SensitiveChange::UnlinkExternalAccount, &gatehouse.config)?;
     match gatehouse
         .store
         .unlink_external_account(&holder.user_id, external_account_id)
@@ -511,7 +602,7 @@ pub async fn delete_account(
     gatehouse: &Gatehouse,
     holder: &AccountHolder,
 ) -> Result<(), AuthError> {
-    require_reverification(holder, gatehouse.config.account.reverification)?;
+    holder.require(SensitiveChange::DeleteAccount, &gatehouse.config)?;
     gatehouse.store.delete_user(&holder.user_id).await?;
     tracing::info!(user_id = %holder.user_id, "account deleted");
     Ok(())

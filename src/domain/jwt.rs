@@ -54,7 +54,7 @@ pub struct SessionClaims {
     /// `pending`, only for a pending session.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sts: Option<&'static str>,
-    /// The origin that asked for the token, when known.
+    /// The origin that asked for the token, when it is the instance's or an authorized party.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub azp: Option<String>,
     /// Minutes since each factor was verified (`-1` = not enabled).
@@ -82,7 +82,7 @@ pub struct SessionClaims {
 pub struct TokenRequest<'a> {
     /// The instance's public URL (`iss`).
     pub issuer: &'a str,
-    /// The requesting origin (`azp`).
+    /// The allowed requesting origin (`azp`; see [`authorized_party`]).
     pub authorized_party: Option<&'a str>,
     /// Lifetime in seconds (`tokens.lifetime_seconds`).
     pub lifetime_seconds: i64,
@@ -286,31 +286,56 @@ pub struct IssuedToken {
     pub lifetime_seconds: i64,
 }
 
+/// The claim naming the template a template token was made from (`tpl: "<name>"`), so a
+/// service expecting one template's token refuses another's.
+pub const TEMPLATE_CLAIM: &str = "tpl";
+
+/// The `azp` of a token asked for from `origin` (the request's `Origin` header): the instance's
+/// own origin or one of `instance.authorized_parties` — compared as the origin check compares
+/// them, case-insensitively and without a trailing slash — spelled as configured. Any other
+/// origin (the request's own `Host` included, which the caller chooses) gives no `azp`.
+pub fn authorized_party(config: &crate::config::Config, origin: &str) -> Option<String> {
+    let origin = origin.trim_end_matches('/');
+    if origin.is_empty() {
+        return None;
+    }
+    let instance = &config.instance;
+    std::iter::once(instance.origin())
+        .chain(instance.authorized_parties.iter().cloned())
+        .map(|party| party.trim_end_matches('/').to_string())
+        .find(|party| party.eq_ignore_ascii_case(origin))
+}
+
 /// `get_token()` / `get_token_with(template)`: a token for the snapshot's session, `None`
-/// without a session (a pending session gets one marked `sts: pending`). `authorized_party` is
-/// the requesting origin (`azp`). A template's token carries its rendered claims and the
-/// standard ones, never `sid`; an unknown template is `resource_not_found` on `template`.
+/// without a session (a pending session gets one marked `sts: pending`). `origin` is the
+/// requesting origin; it becomes `azp` only when it is an allowed one ([`authorized_party`]).
+/// A template's token carries its rendered claims, the standard ones and `tpl` (the template's
+/// name), never `sid`; an unknown template is `resource_not_found` on `template`.
 pub async fn issue(
     store: &dyn Storage,
     config: &crate::config::Config,
     snapshot: &AuthSnapshot,
     template: Option<&str>,
-    authorized_party: Option<&str>,
+    origin: Option<&str>,
     now: Timestamp,
 ) -> Result<Option<IssuedToken>, AuthError> {
     let template =
         match template {
-            Some(name) => Some(config.tokens.templates.get(name).ok_or_else(|| {
-                AuthError::new(ErrorCode::ResourceNotFound).for_param("template")
-            })?),
+            Some(name) => Some((
+                name,
+                config.tokens.templates.get(name).ok_or_else(|| {
+                    AuthError::new(ErrorCode::ResourceNotFound).for_param("template")
+                })?,
+            )),
             None => None,
         };
+    let azp = origin.and_then(|origin| authorized_party(config, origin));
     let lifetime_seconds = template
-        .and_then(|template| template.lifetime_seconds)
+        .and_then(|(_, template)| template.lifetime_seconds)
         .unwrap_or(config.tokens.lifetime_seconds);
     let request = TokenRequest {
         issuer: &config.instance.public_url,
-        authorized_party,
+        authorized_party: azp.as_deref(),
         lifetime_seconds,
         token_id: super::ids::new_row_id("jti"),
     };
@@ -319,11 +344,12 @@ pub async fn issue(
     };
     let jwt = match template {
         None => sign(store, &claims, now).await?,
-        Some(template) => {
+        Some((name, template)) => {
             let mut rendered = super::token_template::render(&template.claims, snapshot);
             let standard = serde_json::json!({
                 "iss": claims.iss, "sub": claims.sub, "azp": claims.azp,
                 "exp": claims.exp, "iat": claims.iat, "nbf": claims.nbf, "jti": claims.jti,
+                TEMPLATE_CLAIM: name,
             });
             if let serde_json::Value::Object(standard) = standard {
                 rendered.extend(standard.into_iter().filter(|(_, value)| !value.is_null()));

@@ -115,12 +115,18 @@ impl Guess {
 pub const IDLE_COUNT_SECONDS: i64 = 24 * 3600;
 
 /// Forgets counters that decide nothing any more (ended rate windows, expired locks, guess counts
-/// idle for a day), so attackers cycling through addresses or IPs cannot grow the tables without
-/// bound. Run periodically by the server.
+/// idle for a day) and what was abandoned (expired attempts and codes, browsers that never
+/// signed in and stayed away a day), so attackers cycling through addresses or IPs — or posting
+/// without a cookie — cannot grow the tables without bound. Run periodically by the server.
 pub async fn prune_counters(gatehouse: &Gatehouse, now: Timestamp) -> Result<u64, AuthError> {
     let window = gatehouse.config.rate_limits.window_seconds;
-    gatehouse
+    let counters = gatehouse
         .store
         .prune_counters(now - window, now - IDLE_COUNT_SECONDS, now)
-        .await
+        .await?;
+    let abandoned = gatehouse
+        .store
+        .prune_abandoned(now - IDLE_COUNT_SECONDS, now)
+        .await?;
+    Ok(counters + abandoned)
 }

@@ -201,8 +201,8 @@ pub async fn start_enrollment(
         .ok_or_else(AuthError::no_attempt)
 }
 
-/// Verifies the first code from the app: the factor becomes active, the session counts the
-/// second factor as verified now, and 10 backup codes are returned (shown once, stored hashed;
+/// Verifies the first code from the app: the factor becomes active and 10 backup codes are
+/// returned (shown once, stored hashed;
 /// they also wait for this session until the user confirms they saved them). A wrong code counts
 /// toward the lockout of `identifier`.
 pub async fn confirm_enrollment(

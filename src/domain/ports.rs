@@ -258,7 +258,8 @@ pub struct TotpFactor {
 pub struct TotpConfirmation<'a> {
     /// The user enrolling.
     pub user_id: &'a UserId,
-    /// The session that enrolled (its second factor counts as verified now).
+    /// The session that enrolled (its backup codes wait for it to show them; enrolling never
+    /// counts as verifying the factor).
     pub session_id: &'a SessionId,
     /// The accepted time step.
     pub step: i64,
@@ -412,6 +413,14 @@ pub trait Clients: Send + Sync {
         &self,
         user_id: Option<&UserId>,
         session_id: Option<&SessionId>,
+    ) -> Result<u64, AuthError>;
+    /// Forgets what was abandoned: expired sign-in attempts, abandoned sign-ups, codes that
+    /// expired before `idle_since`, and clients that never held a session and were last active
+    /// before `idle_since` (with whatever they started). Returns how many rows went.
+    async fn prune_abandoned(
+        &self,
+        idle_since: Timestamp,
+        now: Timestamp,
     ) -> Result<u64, AuthError>;
     /// Whether this browser ever held a session of the user (client trust).
     async fn client_has_held_session(

@@ -117,7 +117,10 @@ pub fn snapshot_of(row: &ResolvedSession, config: &Config, now: Timestamp) -> Au
         factor_verification_age: Some([
             minutes_since(row.first_factor_at),
             if row.second_factor_enabled {
-                minutes_since(row.second_factor_at)
+                // Enabled but not verified by this session (it was added after the sign-in):
+                // as stale as can be, never "not enabled" (-1), which would let the first
+                // factor stand in for it.
+                minutes_since(Some(row.second_factor_at.unwrap_or(0)))
             } else {
                 -1
             },

@@ -13,6 +13,7 @@ use super::{
     email::normalize_email,
     ids::new_id,
     lockout, mfa,
+    notices::{self, Device, SecurityNotice},
     outcome::Outcome,
     ports::{CodeKey, CodePurpose, ExternalIdentity, StoredSignIn},
     secret::Secret,
@@ -84,6 +85,9 @@ pub enum SignIn {
         first_factor_at: Timestamp,
         /// The strategies the user can use.
         strategies: Vec<SecondFactorStrategy>,
+        /// SSO: the identity to link once the sign-in completes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        link: Option<Box<PendingLink>>,
     },
     /// SSO: the browser was sent to the identity provider, whose answer must carry this
     /// attempt's `state`.
@@ -101,7 +105,23 @@ pub enum SignIn {
         first_factor_at: Timestamp,
         /// When the second factor was verified, if one was needed.
         second_factor_at: Option<Timestamp>,
+        /// SSO: the identity to link when `finalize` creates the session.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        link: Option<Box<PendingLink>>,
     },
+}
+
+/// An SSO identity that matched an existing user by a verified email. It is linked to them
+/// only when the sign-in completes — after any second factor, in `finalize` — so a sign-in
+/// stopped by the second factor leaves no new way into the account; the owner is emailed then.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingLink {
+    /// What the provider vouched for.
+    pub identity: ExternalIdentity,
+    /// The user's email (the notice goes there).
+    pub owner_email: String,
+    /// The browser that came back from the provider.
+    pub device: Device,
 }
 
 /// What the state machine needs to know about a user whose password was just verified.
@@ -143,13 +163,48 @@ impl SignIn {
                 identifier: identifier.to_string(),
                 first_factor_at: now,
                 strategies: vec![SecondFactorStrategy::Totp, SecondFactorStrategy::BackupCode],
+                link: None,
             }
         } else {
             Self::Complete {
                 user_id: user_id.clone(),
                 first_factor_at: now,
                 second_factor_at: None,
+                link: None,
             }
+        }
+    }
+
+    /// The same state, linking `link` when the sign-in completes (SSO); states past the first
+    /// factor only.
+    pub fn linking(self, link: Option<PendingLink>) -> Self {
+        let link = link.map(Box::new);
+        match self {
+            Self::NeedsSecondFactor {
+                user_id,
+                identifier,
+                first_factor_at,
+                strategies,
+                ..
+            } => Self::NeedsSecondFactor {
+                user_id,
+                identifier,
+                first_factor_at,
+                strategies,
+                link,
+            },
+            Self::Complete {
+                user_id,
+                first_factor_at,
+                second_factor_at,
+                ..
+            } => Self::Complete {
+                user_id,
+                first_factor_at,
+                second_factor_at,
+                link,
+            },
+            other => other,
         }
     }
 
@@ -159,11 +214,13 @@ impl SignIn {
             Self::NeedsSecondFactor {
                 user_id,
                 first_factor_at,
+                link,
                 ..
             } => Ok(Self::Complete {
                 user_id,
                 first_factor_at,
                 second_factor_at: Some(now),
+                link,
             }),
             _ => Err(AuthError::verification_already_verified()),
         }
@@ -181,6 +238,7 @@ impl SignIn {
                 user_id,
                 first_factor_at,
                 second_factor_at: None,
+                link: None,
             }),
             Self::NeedsResetCode {
                 user_id: Some(user_id),
@@ -513,11 +571,13 @@ pub async fn resend_email_code(
 }
 
 /// "Set new password" after a verified reset code: the password is replaced (and, when asked,
-/// every other session of the user ends), then the second factor if the user has one.
+/// every other session of the user ends), then the second factor if the user has one. The owner
+/// is emailed about it (the change came from `device`).
 pub async fn set_new_password(
     gatehouse: &Gatehouse,
     client_id: &ClientId,
     form: NewPassword,
+    device: &Device,
     now: Timestamp,
 ) -> Result<SignInView, GatehouseError> {
     let attempt = required(gatehouse, client_id, now).await?;
@@ -548,6 +608,13 @@ pub async fn set_new_password(
     // Owning the mailbox proves the identity: a lock from guessed passwords ends here.
     gatehouse.store.clear_guesses(&identifier).await?;
     tracing::info!(user_id = %user_id, signed_out_others = form.sign_out_of_other_sessions, "password reset at sign-in");
+    notices::send(
+        gatehouse,
+        &identifier,
+        &SecurityNotice::PasswordChanged,
+        device,
+        now,
+    );
     Ok(view)
 }
 
@@ -682,16 +749,56 @@ pub(super) async fn finalize_to(
         user_id,
         first_factor_at,
         second_factor_at,
+        link,
     } = &attempt.state
     else {
         return Err(AuthError::new(ErrorCode::SignInNotComplete));
     };
+    // The identity is linked now that every factor is verified, with the attempt moved on in
+    // the same transaction: of two parallel finalizes, one links and claims it.
+    let version = match link {
+        Some(link) => {
+            let unlinked = SignIn::Complete {
+                user_id: user_id.clone(),
+                first_factor_at: *first_factor_at,
+                second_factor_at: *second_factor_at,
+                link: None,
+            };
+            let moved = gatehouse
+                .store
+                .link_external_account(
+                    user_id,
+                    &link.identity,
+                    (&attempt.id, attempt.version, &serialize(&unlinked)?),
+                    now,
+                )
+                .await?;
+            if !moved {
+                return Err(AuthError::no_attempt());
+            }
+            attempt.version + 1
+        }
+        None => attempt.version,
+    };
     if !gatehouse
         .store
-        .claim_sign_in(&attempt.id, attempt.version, now)
+        .claim_sign_in(&attempt.id, version, now)
         .await?
     {
         return Err(AuthError::no_attempt());
+    }
+    if let Some(link) = link {
+        tracing::info!(%user_id, provider = %link.identity.provider, "external account linked");
+        let provider = gatehouse
+            .config
+            .sso
+            .connection(&link.identity.provider)
+            .map_or_else(|| link.identity.provider.clone(), |c| c.name.clone());
+        let notice = SecurityNotice::ExternalAccountLinked {
+            provider,
+            email: link.identity.email.clone(),
+        };
+        notices::send(gatehouse, &link.owner_email, &notice, &link.device, now);
     }
     session::finalize(
         gatehouse,

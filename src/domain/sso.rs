@@ -4,8 +4,10 @@
 //! `state`, the nonce and the PKCE verifier). [`callback`] accepts the provider's answer once and
 //! only for the browser's own attempt, has the provider port exchange the code and verify the ID
 //! token, then [`decide`]s: a known external account, or a provider-verified email matching a user
-//! (linked then), signs in — the second factor still applies; an unverified matching email is
-//! refused; no account makes the attempt transferable to a sign-up ([`transfer_to_sign_up`]).
+//! (linked when the sign-in completes, after the second factor), signs in; an unverified
+//! matching email — or one from a connection not trusted to verify emails — is refused; no
+//! account makes the attempt transferable to a sign-up ([`transfer_to_sign_up`]). An
+//! enterprise connection only ever signs in or creates users at its own `domains`.
 //! The time is always a parameter; the provider is a port (`IdentityProviders`).
 
 use serde::{Deserialize, Serialize};
@@ -15,10 +17,11 @@ use super::{
     email::normalize_email,
     ids::new_id,
     lockout,
+    notices::Device,
     outcome::Outcome,
     ports::ExternalIdentity,
     secret::Secret,
-    sign_in::{self, FirstFactorFacts, SignIn},
+    sign_in::{self, FirstFactorFacts, PendingLink, SignIn},
     sign_up::SignUpView,
     tokens::sha256,
     Gatehouse, Timestamp,
@@ -93,9 +96,23 @@ pub enum Decision {
     Refuse(ErrorCode),
 }
 
-/// The rule: the external account first; else a matching email links only when the provider
-/// verified it; else a sign-up.
-pub fn decide(identity: &ExternalIdentity, facts: &AccountFacts) -> Decision {
+/// The rule: an enterprise `connection` vouches only for addresses at its own domains (the
+/// provider's email and the user it would sign in); then the external account first; else a
+/// matching email links only when the provider verified it (and the connection is trusted to:
+/// the caller clears `email_verified` otherwise); else a sign-up.
+pub fn decide(
+    identity: &ExternalIdentity,
+    facts: &AccountFacts,
+    connection: &SsoConnectionConfig,
+) -> Decision {
+    let foreign = |email: &str| !connection.may_vouch_for(email);
+    let foreign_user = facts
+        .by_subject
+        .as_ref()
+        .is_some_and(|user| foreign(&user.email));
+    if identity.email.as_deref().is_some_and(foreign) || foreign_user {
+        return Decision::Refuse(ErrorCode::SsoEmailDomainMismatch);
+    }
     if let Some(user) = &facts.by_subject {
         return Decision::SignIn {
             user: user.clone(),
@@ -114,8 +131,8 @@ pub fn decide(identity: &ExternalIdentity, facts: &AccountFacts) -> Decision {
 
 /// The state after SSO signed `user` in at `now`: the second factor when they have one, else
 /// complete (the provider's verification is the first factor; client trust covers passwords
-/// only).
-pub fn after_identity(user: &UserFacts, now: Timestamp) -> SignIn {
+/// only). `link` is written when that state completes.
+pub fn after_identity(user: &UserFacts, link: Option<PendingLink>, now: Timestamp) -> SignIn {
     SignIn::after_first_factor(
         &user.user_id,
         &user.email,
@@ -125,6 +142,7 @@ pub fn after_identity(user: &UserFacts, now: Timestamp) -> SignIn {
         },
         now,
     )
+    .linking(link)
 }
 
 /// The provider's answer on the callback URL.
@@ -249,6 +267,7 @@ pub async fn callback(
     client_id: Option<&ClientId>,
     connection: &str,
     answer: ProviderAnswer<'_>,
+    device: &Device,
     now: Timestamp,
 ) -> Result<String, AuthError> {
     let invalid = || AuthError::new(ErrorCode::OauthCallbackInvalid);
@@ -273,11 +292,11 @@ pub async fn callback(
     let version = attempt.version + 1;
     if let Err(error) = settle(
         gatehouse,
-        &attempt.id,
-        version,
+        (&attempt.id, version),
         pending,
         connection,
         answer,
+        device,
         now,
     )
     .await
@@ -301,16 +320,36 @@ pub async fn callback(
 /// Verifies the answer and moves the attempt (now at `version`) on as [`decide`] rules.
 async fn settle(
     gatehouse: &Gatehouse,
-    attempt_id: &SignInId,
-    version: i64,
+    (attempt_id, version): (&SignInId, i64),
     pending: &PendingProvider,
     connection: &str,
     answer: ProviderAnswer<'_>,
+    device: &Device,
     now: Timestamp,
 ) -> Result<(), AuthError> {
-    let identity = answer_identity(gatehouse, pending, connection, answer).await?;
-    let decision = decide(&identity, &account_facts(gatehouse, &identity).await?);
-    move_on(gatehouse, attempt_id, version, identity, decision, now).await
+    let config = gatehouse
+        .config
+        .sso
+        .connection(connection)
+        .ok_or_else(|| AuthError::new(ErrorCode::SsoConnectionNotFound))?;
+    let mut identity = answer_identity(gatehouse, pending, connection, answer).await?;
+    // A connection not trusted to verify emails: its `email_verified` counts for nothing (no
+    // link to an existing user, and a new user verifies the address by code).
+    identity.email_verified &= config.trust_email_verified;
+    let decision = decide(
+        &identity,
+        &account_facts(gatehouse, &identity).await?,
+        config,
+    );
+    let moved = move_on(
+        gatehouse,
+        (attempt_id, version),
+        identity,
+        decision,
+        device,
+        now,
+    );
+    moved.await
 }
 
 /// The identity the provider's answer proves, or why not.
@@ -372,10 +411,10 @@ async fn account_facts(
 /// Carries out `decision` on the attempt at `version`.
 async fn move_on(
     gatehouse: &Gatehouse,
-    attempt_id: &SignInId,
-    version: i64,
+    (attempt_id, version): (&SignInId, i64),
     identity: ExternalIdentity,
     decision: Decision,
+    device: &Device,
     now: Timestamp,
 ) -> Result<(), AuthError> {
     let moved = match decision {
@@ -387,23 +426,16 @@ async fn move_on(
                 .await?
                 .released(gatehouse)
                 .await?;
-            let next = sign_in::serialize(&after_identity(&user, now))?;
-            if link {
-                gatehouse
-                    .store
-                    .link_external_account(
-                        &user.user_id,
-                        &identity,
-                        (attempt_id, version, &next),
-                        now,
-                    )
-                    .await?
-            } else {
-                gatehouse
-                    .store
-                    .save_sign_in(attempt_id, version, &next)
-                    .await?
-            }
+            let link = link.then(|| PendingLink {
+                identity,
+                owner_email: user.email.clone(),
+                device: device.clone(),
+            });
+            let next = sign_in::serialize(&after_identity(&user, link, now))?;
+            gatehouse
+                .store
+                .save_sign_in(attempt_id, version, &next)
+                .await?
         }
         Decision::Transfer => {
             let next = sign_in::serialize(&SignIn::Transferable { identity })?;
@@ -460,6 +492,7 @@ pub async fn transfer_to_sign_up(
         user_id: user_id.clone(),
         first_factor_at: now,
         second_factor_at: None,
+        link: None,
     };
     let created = gatehouse
         .store
@@ -501,6 +534,11 @@ pub async fn continue_sign_up(
         return Err(AuthError::request_invalid(
             "the provider gave an email address",
         ));
+    }
+    // An enterprise connection creates users at its own domains only.
+    let connection = gatehouse.config.sso.connection(&identity.provider);
+    if connection.is_some_and(|connection| !connection.may_vouch_for(&email)) {
+        return Err(AuthError::new(ErrorCode::SsoEmailDomainMismatch).for_param("email_address"));
     }
     sign_up_for_identity(gatehouse, client_id, &attempt, identity, email, now).await
 }

@@ -1,7 +1,12 @@
 //! Completing session tasks. Each task checks that it is the session's current one; completing
 //! the requirement completes the task (tasks are derived, never stored).
 
-use super::{password::validate_new_password, secret::Secret, Gatehouse, Timestamp};
+use super::{
+    notices::{self, Device, SecurityNotice},
+    password::validate_new_password,
+    secret::Secret,
+    Gatehouse, Timestamp,
+};
 use crate::model::{
     ApiErrors, AuthError, AuthSnapshot, GatehouseError, SessionId, TaskKey, UserId,
 };
@@ -69,11 +74,13 @@ pub fn validate_new_password_form(
 }
 
 /// The `reset-password` task: sets a new password (not the current one), clears the flag, and
-/// optionally signs out the user's other sessions.
+/// optionally signs out the user's other sessions. The owner is emailed about it (the change
+/// came from `device`).
 pub async fn reset_password(
     gatehouse: &Gatehouse,
     snapshot: &AuthSnapshot,
     form: NewPassword,
+    device: &Device,
     now: Timestamp,
 ) -> Result<(), GatehouseError> {
     let (session_id, user_id) = require_current(snapshot, TaskKey::ResetPassword)?;
@@ -99,5 +106,14 @@ pub async fn reset_password(
         )
         .await?;
     tracing::info!(user_id = %user_id, signed_out_others = form.sign_out_of_other_sessions, "password reset");
+    if let Some(user) = &snapshot.user {
+        notices::send(
+            gatehouse,
+            &user.email_address,
+            &SecurityNotice::PasswordChanged,
+            device,
+            now,
+        );
+    }
     Ok(())
 }

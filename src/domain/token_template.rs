@@ -10,8 +10,26 @@ use serde_json::{Map, Value};
 
 use crate::model::AuthSnapshot;
 
-/// Claims a template may not set: the token's own (Clerk reserves the same).
-pub const RESERVED_CLAIMS: [&str; 8] = ["azp", "exp", "iat", "iss", "jti", "nbf", "sub", "v"];
+/// Claims a template may not set: the token's own standard claims (Clerk reserves the same),
+/// the session token's (`sid`, `sts`, `o`, `fea`, `fva`, `act`, `v`), so a template token can
+/// never pass for a session token, and `tpl`, the template's name set by Gatehouse.
+pub const RESERVED_CLAIMS: [&str; 15] = [
+    "act",
+    "azp",
+    "exp",
+    "fea",
+    "fva",
+    "iat",
+    "iss",
+    "jti",
+    "nbf",
+    "o",
+    "sid",
+    "sts",
+    "sub",
+    super::jwt::TEMPLATE_CLAIM,
+    "v",
+];
 
 /// The values a shortcode can name.
 pub const SHORTCODES: [&str; 10] = [

@@ -80,3 +80,47 @@ pub fn reset_password_code(to: &str, code: &str) -> OutgoingEmail {
         code: Some(code.to_string()),
     }
 }
+
+/// A security notice: what changed on the account, when and from which browser.
+pub fn security_notice(
+    to: &str,
+    notice: &crate::domain::notices::SecurityNotice,
+    when: &str,
+    browser: &str,
+    instance: &InstanceConfig,
+) -> OutgoingEmail {
+    use crate::domain::notices::SecurityNotice;
+    let detail = match notice {
+        SecurityNotice::PasswordChanged => "The password of your account was changed.".to_string(),
+        SecurityNotice::SecondFactorAdded => {
+            "An authenticator app was added to your account: signing in now also asks for its code."
+                .to_string()
+        }
+        SecurityNotice::SecondFactorRemoved => {
+            "The authenticator app and backup codes of your account were removed.".to_string()
+        }
+        SecurityNotice::ExternalAccountLinked { provider, email } => format!(
+            "A {provider} account{} was connected to your account: it can now sign you in.",
+            email
+                .as_deref()
+                .map(|email| format!(" ({email})"))
+                .unwrap_or_default()
+        ),
+    };
+    OutgoingEmail {
+        kind: "security_notice",
+        to: to.to_string(),
+        subject: notice.summary(),
+        text: format!(
+            "{detail}\n\n\
+             When: {when}\n\
+             Browser: {browser}\n\n\
+             If this was you, there is nothing to do.\n\
+             If it was not you, reset your password now (\"Forgot password?\" on {}{}) and sign\n\
+             out of your other devices from your account page.\n",
+            instance.public_url.trim_end_matches('/'),
+            instance.sign_in_url
+        ),
+        code: None,
+    }
+}

@@ -116,6 +116,10 @@ error_codes! {
     ExternalAccountEmailUnverified => "external_account_email_unverified",
     /// No SSO connection for this strategy or email domain.
     SsoConnectionNotFound => "sso_connection_not_found",
+    /// An enterprise connection answered for an address outside its own domains.
+    SsoEmailDomainMismatch => "sso_email_domain_mismatch",
+    /// A session token (`Authorization: Bearer`) on the kit's own `/api/auth/*` endpoints.
+    BearerNotAccepted => "bearer_not_accepted",
     /// A code this build does not know.
     Unknown => "unknown_error",
 }
@@ -137,11 +141,12 @@ impl ErrorCode {
             | Self::OauthCallbackInvalid
             | Self::OauthTokenInvalid
             | Self::SsoConnectionNotFound => 400,
-            Self::AuthorizationInvalid => 401,
+            Self::AuthorizationInvalid | Self::BearerNotAccepted => 401,
             Self::UserLocked
             | Self::OriginInvalid
             | Self::SessionReverificationRequired
             | Self::MfaRequired
+            | Self::SsoEmailDomainMismatch
             | Self::OrganizationNotFoundOrUnauthorized
             | Self::OrganizationCreationNotAllowed
             | Self::OrganizationRequired => 403,
@@ -355,6 +360,14 @@ impl ErrorCode {
             Self::SsoConnectionNotFound => (
                 "No sign-in provider".to_string(),
                 "There is no single sign-on connection for this sign-in.".to_string(),
+            ),
+            Self::SsoEmailDomainMismatch => (
+                "Email domain not allowed".to_string(),
+                "This provider can only sign in addresses at its own domain.".to_string(),
+            ),
+            Self::BearerNotAccepted => (
+                "Session token not accepted".to_string(),
+                "Session tokens are not accepted here: use the browser's session.".to_string(),
             ),
             Self::InternalError | Self::Unknown => (
                 "Something went wrong".to_string(),

@@ -2,6 +2,11 @@
 //! session token instead of the browser's cookie. The token is checked with the same verifier
 //! other Rust services use, keys read from this instance's database; then its session is
 //! resolved, so in-process a revoked session's token stops working at once.
+//!
+//! A session token is a credential given to other services, not a key to the kit itself: it is
+//! refused ([`accepted_at`]) on the kit's own endpoints under `/api/auth/` — token minting, the
+//! account, every flow and organization change — so a leaked 60-second token cannot mint fresh
+//! tokens for the rest of the session, read the account or change its security.
 
 use std::sync::Arc;
 
@@ -12,6 +17,15 @@ use crate::{
     domain::{self, ports::Storage, Timestamp},
     model::{AuthError, AuthSnapshot, SessionId, UserId},
 };
+
+/// Where the kit's own endpoints (its server functions) live.
+pub const KIT_ENDPOINTS: &str = "/api/auth/";
+
+/// Whether a bearer token may stand for the session at `path`: the app's own routes, `/api/*`
+/// read endpoints and the app's server functions, never the kit's own `/api/auth/*`.
+pub fn accepted_at(path: &str) -> bool {
+    !path.starts_with(KIT_ENDPOINTS)
+}
 
 /// The instance's published keys, read from its own database (no HTTP round trip).
 struct StoreKeys(Arc<dyn Storage>);
@@ -26,7 +40,7 @@ impl KeySource for StoreKeys {
 }
 
 /// The instance's own verifier: tokens of `instance.public_url`, keys from `store`. `azp` is not
-/// checked here: tokens are only issued to requests that passed the origin check.
+/// checked here: it only ever names the instance itself or one of its `authorized_parties`.
 pub fn instance_verifier(store: Arc<dyn Storage>, config: &Config) -> Verifier {
     Verifier::new(config.instance.public_url.clone(), StoreKeys(store))
 }

@@ -13,8 +13,20 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-/// The cookie carrying a refused form's values.
+/// The cookie carrying a refused form's values over http (development).
 pub const COOKIE: &str = "__gh_form";
+/// Its name over https: `__Host-` prefixed like every cookie of the instance, so no sibling
+/// subdomain can plant values in a form.
+pub const SECURE_COOKIE: &str = "__Host-gh_form";
+
+/// The cookie's name for an instance served over https (`secure`) or not.
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure {
+        SECURE_COOKIE
+    } else {
+        COOKIE
+    }
+}
 
 /// The fields whose values come back: names and addresses, never secrets.
 const KEPT: &[&str] = &[
@@ -66,7 +78,7 @@ pub(crate) async fn keep_refused_values(
         // The value is form-encoded, so it has no `;` or spaces to break the cookie. `Secure`
         // over https, like every cookie of the instance.
         let secure = state.gatehouse.config.instance.secure_cookies();
-        if let Some(cookie) = super::cookies::set_cookie(COOKIE, &values, 60, secure) {
+        if let Some(cookie) = super::cookies::set_cookie(cookie_name(secure), &values, 60, secure) {
             response.headers_mut().append(header::SET_COOKIE, cookie);
         }
     }
@@ -74,8 +86,10 @@ pub(crate) async fn keep_refused_values(
 }
 
 /// The value typed into `name` before the refusal the current page shows, if any: only while
-/// its URL carries Leptos' error, and only for the fields on the list.
-pub fn refused_value(request: &http::request::Parts, name: &str) -> Option<String> {
+/// its URL carries Leptos' error, and only for the fields on the list. `secure`: the instance
+/// is served over https (the cookie is then `__Host-` prefixed).
+pub fn refused_value(request: &http::request::Parts, name: &str, secure: bool) -> Option<String> {
+    let cookie = cookie_name(secure);
     if !KEPT.contains(&name) || !request.uri.query()?.contains("__err=") {
         return None;
     }
@@ -85,7 +99,7 @@ pub fn refused_value(request: &http::request::Parts, name: &str) -> Option<Strin
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|cookies| cookies.split(';'))
-        .find_map(|cookie| cookie.trim().strip_prefix(COOKIE)?.strip_prefix('='))?;
+        .find_map(|found| found.trim().strip_prefix(cookie)?.strip_prefix('='))?;
     form_urlencoded::parse(values.as_bytes())
         .find(|(field, _)| field == name)
         .map(|(_, value)| value.into_owned())

@@ -241,6 +241,26 @@ fn asset_cache_control(hashed_names: bool) -> HeaderValue {
     }
 }
 
+/// The browser a request comes from: its user agent, and its IP (the peer, or
+/// `X-Forwarded-For` from a trusted proxy).
+pub fn request_device(
+    headers: &http::HeaderMap,
+    extensions: &http::Extensions,
+    config: &crate::config::Config,
+) -> domain::notices::Device {
+    let peer = extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip());
+    domain::notices::Device {
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_string),
+        ip_address: rate_limit::client_ip(peer, headers, &config.trusted_proxies.addresses)
+            .map(|ip| ip.to_string()),
+    }
+}
+
 /// Records the browser's user agent and IP for "Active devices" in the background (at most once
 /// a minute per browser; a failure is logged and never fails the request).
 fn record_activity(
@@ -256,22 +276,14 @@ fn record_activity(
     else {
         return;
     };
-    let peer = request
-        .extensions()
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|info| info.0.ip());
-    let headers = request.headers();
+    let device = request_device(
+        request.headers(),
+        request.extensions(),
+        &state.gatehouse.config,
+    );
     let activity = domain::ports::ClientActivity {
-        user_agent: headers
-            .get(header::USER_AGENT)
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_string),
-        ip_address: rate_limit::client_ip(
-            peer,
-            headers,
-            &state.gatehouse.config.trusted_proxies.addresses,
-        )
-        .map(|ip| ip.to_string()),
+        user_agent: device.user_agent,
+        ip_address: device.ip_address,
     };
     let store = state.gatehouse.store.clone();
     tokio::spawn(async move {
@@ -317,6 +329,10 @@ async fn resolve_auth(
     // A bearer token stands for the cookie (Clerk reads the header first): another service's
     // call, never a browser's page.
     if let Some(token) = gatehouse_verifier::bearer_token(request.headers()) {
+        if !bearer::accepted_at(request.uri().path()) {
+            let refused = crate::model::AuthError::new(crate::model::ErrorCode::BearerNotAccepted);
+            return error_response(refused.into()).into_response();
+        }
         let store = state.gatehouse.store.as_ref();
         return match bearer::resolve(&state.tokens, store, config, token, now).await {
             Ok(snapshot) => {
@@ -436,8 +452,10 @@ pub fn current_user() -> Option<UserSummary> {
     auth().user
 }
 
-/// Issues a token for the request's session (`template`: a `[tokens.templates.<name>]`), with
-/// the request's `Origin` as `azp`; `None` without a session.
+/// Issues a token for the request's session (`template`: a `[tokens.templates.<name>]`); `None`
+/// without a session. The request's `Origin` becomes `azp` only when it is the instance's own
+/// origin or an authorized party (`domain::jwt::authorized_party`): the origin check also lets
+/// an `Origin` equal to the request's own `Host` through, and the caller chooses that one.
 pub async fn issue_token(
     template: Option<&str>,
 ) -> Result<Option<domain::jwt::IssuedToken>, GatehouseError> {
@@ -450,7 +468,7 @@ pub async fn issue_token(
             .headers
             .get(header::ORIGIN)
             .and_then(|value| value.to_str().ok())
-            .map(|origin| origin.trim_end_matches('/').to_string())
+            .map(str::to_string)
     });
     let snapshot = request_auth().snapshot;
     Ok(domain::jwt::issue(

@@ -17,19 +17,23 @@ use crate::{
     model::{AuthError, GatehouseError},
 };
 
-/// The endpoints an attacker would hammer: every sign-in, sign-up, code and resend step.
-pub const AUTH_ENDPOINTS: &[&str] = &[
-    "/api/auth/sign_in",
-    "/api/auth/sign_in_second_factor",
-    "/api/auth/sign_in_email_code",
-    "/api/auth/sign_in_resend_code",
-    "/api/auth/sign_in_new_password",
-    "/api/auth/flow",
-    "/api/auth/sign_up",
-    "/api/auth/verify_email_code",
-    "/api/auth/resend_email_code",
-    "/api/auth/verify_mfa_setup",
+/// The kit's endpoints that only read: everything else under `/api/auth/` — every endpoint
+/// that creates rows, sends mail or checks a secret, and whatever endpoint is added next — is
+/// rate limited (deny by default, so a new endpoint cannot be forgotten).
+pub const READ_ONLY_ENDPOINTS: &[&str] = &[
+    "/api/auth/current_sign_up",
+    "/api/auth/organization_memberships",
+    "/api/auth/organization_members",
+    "/api/auth/mfa_setup_state",
+    "/api/auth/account",
+    "/api/auth/snapshot",
+    "/api/auth/token",
 ];
+
+/// Whether POSTs to `path` are counted per client IP.
+pub fn is_limited(path: &str) -> bool {
+    path.starts_with(super::bearer::KIT_ENDPOINTS) && !READ_ONLY_ENDPOINTS.contains(&path)
+}
 
 /// The client's IP: the peer, or — when the peer is a trusted proxy — the right-most
 /// `X-Forwarded-For` entry that is not itself a trusted proxy.
@@ -62,7 +66,7 @@ pub async fn limit(
 ) -> Response {
     let limits = &state.gatehouse.config.rate_limits;
     let path = request.uri().path();
-    if !limits.enabled || request.method() != Method::POST || !AUTH_ENDPOINTS.contains(&path) {
+    if !limits.enabled || request.method() != Method::POST || !is_limited(path) {
         return next.run(request).await;
     }
     let peer = request

@@ -44,11 +44,13 @@ pub async fn callback(
         state: query.state.as_deref(),
         error: query.error.as_deref(),
     };
+    let device = super::request_device(request.headers(), request.extensions(), &gatehouse.config);
     let target = match sso::callback(
         gatehouse,
         client_id.as_ref(),
         &connection,
         answer,
+        &device,
         domain::now(),
     )
     .await

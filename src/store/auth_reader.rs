@@ -81,7 +81,13 @@ pub(super) struct AuthReader {
     generation: Arc<AtomicU64>,
     /// Cookie token hash → its last resolution.
     cache: Mutex<HashMap<Vec<u8>, Cached>>,
+    /// The WAL after each recent untracked write of this process → the WAL before it: a WAL
+    /// that changed only by such writes keeps the cache.
+    untracked_wal: Mutex<HashMap<WalStamp, WalStamp>>,
 }
+
+/// Untracked writes remembered (older ones are forgotten, which only costs a cache miss).
+const MAX_UNTRACKED: usize = 64;
 
 /// One resolution, and the state of the database it was read from.
 struct Cached {
@@ -92,8 +98,8 @@ struct Cached {
 }
 
 /// What a commit by any process changes in the WAL file.
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct WalStamp {
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) struct WalStamp {
     len: u64,
     modified: Option<SystemTime>,
 }
@@ -125,6 +131,7 @@ impl AuthReader {
             idle: Mutex::new(Vec::new()),
             generation,
             cache: Mutex::new(HashMap::new()),
+            untracked_wal: Mutex::new(HashMap::new()),
         }
     }
 
@@ -155,7 +162,9 @@ impl AuthReader {
         let cached = self.cache.lock().ok().and_then(|cache| {
             cache
                 .get(hash)
-                .filter(|c| c.now == now && c.generation == generation && c.wal == wal)
+                .filter(|c| c.now == now && c.generation == generation)
+                // The WAL moved since the entry only by this process's untracked writes.
+                .filter(|c| c.wal == wal || self.only_untracked_since(c.wal, wal))
                 .map(|c| c.row.clone())
         });
         if let Some(row) = cached {
@@ -178,6 +187,46 @@ impl AuthReader {
             cache.insert(hash.to_vec(), entry);
         }
         Ok(row)
+    }
+
+    /// The WAL before a write (untracked writers take it when they start).
+    pub(super) fn wal_now(&self) -> Option<WalStamp> {
+        wal_stamp(&self.wal_path)
+    }
+
+    /// An untracked write of this process, begun when the WAL was `before`, committed: the WAL
+    /// it leaves is as good as `before` for the cache. (Another process committing during that
+    /// very write may be seen up to a second late: entries never outlive their second.)
+    pub(super) fn note_untracked_write(&self, before: Option<WalStamp>) {
+        let (Some(before), Some(after)) = (before, wal_stamp(&self.wal_path)) else {
+            return;
+        };
+        if let Ok(mut untracked) = self.untracked_wal.lock() {
+            if untracked.len() >= MAX_UNTRACKED {
+                untracked.clear();
+            }
+            if before != after {
+                untracked.insert(after, before);
+            }
+        }
+    }
+
+    /// Whether the WAL went from `then` to `now` by this process's untracked writes only.
+    fn only_untracked_since(&self, then: Option<WalStamp>, now: Option<WalStamp>) -> bool {
+        let (Some(then), Some(mut stamp)) = (then, now) else {
+            return false;
+        };
+        let Ok(untracked) = self.untracked_wal.lock() else {
+            return false;
+        };
+        for _ in 0..MAX_UNTRACKED {
+            match untracked.get(&stamp) {
+                Some(&before) if before == then => return true,
+                Some(&before) => stamp = before,
+                None => return false,
+            }
+        }
+        false
     }
 
     fn query(

@@ -43,7 +43,8 @@ impl Clients for SqliteStore {
         .bind(token_hash)
         .bind(now)
         .bind(now)
-        .execute(&*self.write())
+        // A new browser changes no cached resolution (it has no cookie yet).
+        .execute(&*self.write_untracked())
         .await
         .map_err(db)?;
         Ok(id)
@@ -286,6 +287,45 @@ impl Clients for SqliteStore {
         Ok(result.rows_affected())
     }
 
+    async fn prune_abandoned(
+        &self,
+        idle_since: Timestamp,
+        now: Timestamp,
+    ) -> Result<u64, AuthError> {
+        // Attempts and codes are never read by the auth resolution.
+        let writer = self.write_untracked();
+        let mut tx = writer.begin().await.map_err(db)?;
+        let mut removed = 0;
+        for (sql, at) in [
+            ("DELETE FROM sign_in_attempts WHERE expires_at <= ?", now),
+            ("DELETE FROM sign_up_attempts WHERE abandon_at <= ?", now),
+            (
+                "DELETE FROM verification_codes WHERE expires_at <= ?",
+                idle_since,
+            ),
+        ] {
+            let done = sqlx::query(sql)
+                .bind(at)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            removed += done.rows_affected();
+        }
+        tx.commit().await.map_err(db)?;
+        drop(writer);
+        // A browser that never signed in: its cookie resolves to nothing from now on.
+        let clients = sqlx::query(
+            "DELETE FROM clients
+             WHERE COALESCE(last_active_at, created_at) <= ?
+               AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.client_id = clients.id)",
+        )
+        .bind(idle_since)
+        .execute(&*self.write())
+        .await
+        .map_err(db)?;
+        Ok(removed + clients.rows_affected())
+    }
+
     async fn client_has_held_session(
         &self,
         client_id: &ClientId,
@@ -344,7 +384,8 @@ impl Clients for SqliteStore {
         .bind(activity.ip_address.as_deref())
         .bind(now)
         .bind(client_id.as_str())
-        .execute(&*self.write())
+        // Who the browser is stays the same: an entry keeps at most a second-old activity.
+        .execute(&*self.write_untracked())
         .await
         .map_err(db)?;
         Ok(())

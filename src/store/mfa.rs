@@ -89,12 +89,6 @@ impl Factors for SqliteStore {
             },
         )
         .await?;
-        sqlx::query("UPDATE sessions SET second_factor_at = ? WHERE id = ?")
-            .bind(now)
-            .bind(confirmation.session_id.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
         tx.commit().await.map_err(db)?;
         Ok(true)
     }

@@ -49,6 +49,10 @@ struct Writer<'a> {
     pool: &'a SqlitePool,
     /// `None` for tables the auth resolution never reads (rate limits, attempts, codes).
     generation: Option<&'a AtomicU64>,
+    /// Told about the untracked writes, so they leave its cache alone.
+    reader: &'a auth_reader::AuthReader,
+    /// The WAL when an untracked write began.
+    wal_before: Option<auth_reader::WalStamp>,
 }
 
 impl std::ops::Deref for Writer<'_> {
@@ -61,8 +65,11 @@ impl std::ops::Deref for Writer<'_> {
 
 impl Drop for Writer<'_> {
     fn drop(&mut self) {
-        if let Some(generation) = self.generation {
-            generation.fetch_add(1, Ordering::SeqCst);
+        match self.generation {
+            Some(generation) => {
+                generation.fetch_add(1, Ordering::SeqCst);
+            }
+            None => self.reader.note_untracked_write(self.wal_before),
         }
     }
 }
@@ -160,16 +167,21 @@ impl SqliteStore {
         Writer {
             pool: &self.writes,
             generation: Some(&self.generation),
+            reader: &self.reader,
+            wal_before: None,
         }
     }
 
-    /// The write pool, for tables the auth resolution never reads: rate limits, sign-in and
-    /// sign-up attempts, verification codes. These are the writes an attacker can cause at
-    /// will; they leave the resolution cache alone.
+    /// The write pool, for writes that cannot change any cached resolution: rate limits,
+    /// sign-in and sign-up attempts, verification codes, a new browser's client row, a
+    /// browser's recorded activity. These are the writes an attacker can cause at will; they
+    /// leave the resolution cache alone.
     fn write_untracked(&self) -> Writer<'_> {
         Writer {
             pool: &self.writes,
             generation: None,
+            reader: &self.reader,
+            wal_before: self.reader.wal_now(),
         }
     }
 }

@@ -310,11 +310,16 @@ fn TwoStepSection(
         state.run(async move { change.call(action).await }, done, profile);
     };
     let context = auth_context();
+    // Adding a factor is a sensitive change: a session gone stale since "Add" re-verifies first.
+    let confirm =
+        use_reverification(|code: String| api::verify_mfa_setup(code, None, None, None, None));
     let on_verify = move |ev: leptos::ev::SubmitEvent| {
         let code = Submitted::take(&ev).value("code");
+        let confirm = confirm.clone();
         let verify = async move {
-            let done = api::verify_mfa_setup(code, None, None).await?;
-            // The session now has a second factor (verified just now): reverification sees it.
+            let done = confirm.call(code).await?;
+            // The session now has a second factor, not verified by it yet: the next sensitive
+            // change asks for its code.
             context.snapshot.set(done.change.snapshot);
             Ok::<(), GatehouseError>(())
         };
@@ -346,6 +351,7 @@ fn TwoStepSection(
             <div class="qr" inner_html=setup.qr_svg></div>
             <p class="secret">"Key: " <code data-testid="totp-secret">{setup.secret}</code></p>
             <form method="post" action=endpoint::VERIFY_TOTP on:submit=on_verify>
+                <ReverifyFields endpoint=endpoint::VERIFY_TOTP/>
                 <Field label="Authentication code" name="code" field="code" autocomplete="one-time-code" required=true error/>
                 <SubmitButton label="Verify" pending/>
             </form>

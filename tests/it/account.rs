@@ -321,30 +321,42 @@ async fn an_authenticator_app_is_added_its_codes_regenerated_and_removed_each_af
     let enrollment = account::add_totp(gatehouse, &fresh, T0 + 20).await.unwrap();
     assert!(enrollment.qr_svg.starts_with("<svg"));
     let first_code = mfa::code_at(&enrollment.secret, T0 + 30).unwrap();
-    let first_codes = mfa::confirm_enrollment(
-        gatehouse,
-        &fresh.user_id,
-        &fresh.email,
-        &fresh.session_id,
-        &first_code,
-        T0 + 30,
-    )
-    .await
-    .unwrap();
+    let first_codes = account::confirm_totp(gatehouse, &fresh, &first_code, T0 + 30)
+        .await
+        .unwrap();
     assert_eq!(first_codes.len(), 10);
-    let on = holder(&flows, &signed_up, T0 + 40).await;
-    assert_eq!(on.factor_verification_age, Some([0, 0]));
+    // Enrolling never counts as verifying: the new factor is stale for this session (never
+    // "-1", which would let the fresh password stand in for it).
+    let mut on = holder(&flows, &signed_up, T0 + 40).await;
+    let [first_age, second_age] = on.factor_verification_age.unwrap();
+    assert_eq!(first_age, 0);
+    assert!(second_age >= 10, "second factor age {second_age}");
     let facts = account::facts(gatehouse, &on).await.unwrap();
     assert!(facts.second_factor_enabled);
     assert_eq!(facts.unused_backup_codes, 10);
 
-    // Regenerating needs a fresh second factor; the old codes stop working, the new ones work.
-    let stale = holder(&flows, &signed_up, T0 + 30 + 600).await;
-    let refused = account::regenerate_backup_codes(gatehouse, &stale, T0 + 630)
+    // Regenerating needs a fresh second factor, verified with the prompt; the old codes stop
+    // working, the new ones work.
+    let refused = account::regenerate_backup_codes(gatehouse, &on, T0 + 40)
         .await
         .unwrap_err();
     assert_eq!(refused.code, ErrorCode::SessionReverificationRequired);
-    let new_codes = account::regenerate_backup_codes(gatehouse, &on, T0 + 40)
+    let code = mfa::code_at(&enrollment.secret, T0 + 60).unwrap();
+    account::reverify(
+        gatehouse,
+        &mut on,
+        ReverifyStrategy::Totp,
+        Secret::new(code),
+        T0 + 60,
+    )
+    .await
+    .unwrap();
+    let stale = holder(&flows, &signed_up, T0 + 60 + 600).await;
+    let refused = account::regenerate_backup_codes(gatehouse, &stale, T0 + 660)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::SessionReverificationRequired);
+    let new_codes = account::regenerate_backup_codes(gatehouse, &on, T0 + 60)
         .await
         .unwrap();
     assert_eq!(new_codes.len(), 10);

@@ -70,3 +70,45 @@ fn errors_name_the_key() {
         "{error}"
     );
 }
+
+#[test]
+fn a_template_setting_a_reserved_claim_is_refused_with_the_key_named() {
+    // The standard claims, the session token's own and the template-name claim.
+    for claim in gatehouse::domain::token_template::RESERVED_CLAIMS {
+        let toml = format!("[tokens.templates.backend.claims]\n{claim} = \"x\"\n");
+        let error = Config::from_sources(Some(&toml), &[]).unwrap_err();
+        assert!(
+            error.to_string().contains(&format!(
+                "tokens.templates.backend.claims.{claim}: a reserved claim"
+            )),
+            "{claim}: {error}"
+        );
+    }
+    for claim in ["sid", "sts", "o", "fea", "fva", "act", "v", "tpl"] {
+        assert!(
+            gatehouse::domain::token_template::RESERVED_CLAIMS.contains(&claim),
+            "{claim}"
+        );
+    }
+    let error = Config::from_sources(
+        None,
+        &env(&[(
+            "GATEHOUSE_TOKENS__TEMPLATES",
+            r#"{ backend = { claims = { sid = "{{user.id}}" } } }"#,
+        )]),
+    )
+    .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("tokens.templates.backend.claims.sid: a reserved claim"),
+        "{error}"
+    );
+    // A claim that only looks like one (nested, or another name) is the template's own.
+    let config = Config::from_sources(
+        Some("[tokens.templates.backend.claims]\nsession = \"x\"\nmeta = { sid = \"x\" }\n"),
+        &[],
+    )
+    .unwrap();
+    assert!(config.tokens.templates.contains_key("backend"));
+}

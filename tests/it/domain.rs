@@ -205,6 +205,7 @@ fn sign_in_transitions_as_a_table() {
             user_id: "user_1".into(),
             first_factor_at: T0,
             second_factor_at: None,
+            link: None,
         }
     );
     // Forgot password: code → new password → second factor (if any) → complete.
@@ -245,6 +246,7 @@ fn sign_in_transitions_as_a_table() {
             identifier: "a@example.com".into(),
             first_factor_at: T0,
             strategies: vec![SecondFactorStrategy::Totp, SecondFactorStrategy::BackupCode],
+            link: None,
         }
     );
     let complete = needs.after_second_factor(T0 + 20).unwrap();
@@ -254,6 +256,7 @@ fn sign_in_transitions_as_a_table() {
             user_id: "user_1".into(),
             first_factor_at: T0,
             second_factor_at: Some(T0 + 20),
+            link: None,
         }
     );
     // A complete attempt cannot be verified again.

@@ -47,6 +47,7 @@ struct Client {
     current_session: Option<SessionId>,
     activity: ClientActivity,
     last_active_at: Option<Timestamp>,
+    created_at: Timestamp,
 }
 
 #[derive(Clone, Debug)]
@@ -380,7 +381,7 @@ impl Clients for FakeStore {
     async fn create_client(
         &self,
         token_hash: &[u8],
-        _now: Timestamp,
+        now: Timestamp,
     ) -> Result<ClientId, AuthError> {
         let id: ClientId = new_id();
         self.state().clients.push(Client {
@@ -389,6 +390,7 @@ impl Clients for FakeStore {
             current_session: None,
             activity: ClientActivity::default(),
             last_active_at: None,
+            created_at: now,
         });
         Ok(id)
     }
@@ -560,6 +562,27 @@ impl Clients for FakeStore {
             count += 1;
         }
         Ok(count)
+    }
+
+    async fn prune_abandoned(
+        &self,
+        idle_since: Timestamp,
+        now: Timestamp,
+    ) -> Result<u64, AuthError> {
+        let mut state = self.state();
+        let before = state.sign_ins.len() + state.sign_ups.len() + state.codes.len();
+        state.sign_ins.retain(|row| row.stored.expires_at > now);
+        state.sign_ups.retain(|row| row.abandon_at > now);
+        state.codes.retain(|_, code| code.expires_at > idle_since);
+        let after = state.sign_ins.len() + state.sign_ups.len() + state.codes.len();
+        let sessions = state.sessions.clone();
+        let clients = state.clients.len();
+        state.clients.retain(|client| {
+            client.last_active_at.unwrap_or(client.created_at) > idle_since
+                || sessions.iter().any(|s| s.client_id == client.id)
+        });
+        let gone = clients - state.clients.len();
+        Ok(u64::try_from(before - after + gone).unwrap())
     }
 
     async fn client_has_held_session(
@@ -977,7 +1000,7 @@ impl Factors for FakeStore {
     async fn confirm_totp(
         &self,
         confirmation: TotpConfirmation<'_>,
-        now: Timestamp,
+        _now: Timestamp,
     ) -> Result<bool, AuthError> {
         let mut state = self.state();
         match state
@@ -1007,13 +1030,6 @@ impl Factors for FakeStore {
             state
                 .backup_codes
                 .push((user_id.clone(), hash.clone(), false));
-        }
-        if let Some(session) = state
-            .sessions
-            .iter_mut()
-            .find(|s| &s.id == confirmation.session_id)
-        {
-            session.second_factor_at = Some(now);
         }
         Ok(true)
     }

@@ -34,6 +34,18 @@ pub(crate) fn code_in_outbox(outbox: &std::path::Path, to: &str) -> String {
     subject["Subject: ".len()..][..6].to_string()
 }
 
+/// Every mail to `to` in the outbox.
+pub(crate) fn mails_in_outbox(outbox: &std::path::Path, to: &str) -> Vec<String> {
+    std::fs::read_dir(outbox)
+        .map(|entries| {
+            entries
+                .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+                .filter(|text| text.contains(&format!("To: {to}")))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 pub(crate) struct Flows {
     _dir: tempfile::TempDir,
     outbox: std::path::PathBuf,

@@ -3,6 +3,7 @@
 use axum::{body::Body, Router};
 use std::sync::Arc;
 
+use gatehouse::domain::sensitive::SensitiveChange;
 use gatehouse::{
     cli::demo_app_with,
     config::Config,
@@ -182,7 +183,7 @@ impl TestApp {
                 .next()
                 .unwrap()
                 .to_string();
-            if cookie.starts_with("__gh_form=") {
+            if cookie.starts_with("__gh_form=") || cookie.starts_with("__Host-gh_form=") {
                 self.form_values = Some(cookie);
             } else if cookie.starts_with("gatehouse_notice=") {
                 // Removed (an empty value) or left for the next page.
@@ -272,11 +273,17 @@ impl TestApp {
         mails.into_iter().map(|(_, text)| text).collect()
     }
 
-    /// The code of the newest mail to `to` once there are more than `count` (mails sent in the
-    /// background arrive a moment after the answer).
+    /// The code of the newest mail to `to` carrying one, once one arrived after the first
+    /// `count` mails (mails sent in the background arrive a moment after the answer; security
+    /// notices carry no code).
     async fn wait_code(&self, to: &str, count: usize) -> String {
         for _ in 0..100 {
-            if self.mails(to).len() > count {
+            if self
+                .mails(to)
+                .iter()
+                .skip(count)
+                .any(|mail| code_of(mail).is_some())
+            {
                 return self.latest_code(to);
             }
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
@@ -285,10 +292,11 @@ impl TestApp {
     }
 
     fn latest_code(&self, to: &str) -> String {
-        let mails = self.mails(to);
-        let mail = mails.last().expect("a mail");
-        let subject = mail.lines().find(|l| l.starts_with("Subject: ")).unwrap();
-        subject["Subject: ".len()..][..6].to_string()
+        self.mails(to)
+            .iter()
+            .rev()
+            .find_map(|mail| code_of(mail))
+            .expect("a mail with a code")
     }
 
     async fn sign_up(&mut self, email: &str) -> Reply {
@@ -315,6 +323,15 @@ impl TestApp {
         )
         .await
     }
+}
+
+/// The 6-digit code a mail's subject starts with, if any.
+fn code_of(mail: &str) -> Option<String> {
+    let subject = mail.lines().find_map(|l| l.strip_prefix("Subject: "))?;
+    let code = subject.get(..6)?;
+    code.bytes()
+        .all(|b| b.is_ascii_digit())
+        .then(|| code.to_string())
 }
 
 fn encode(form: &[(&str, &str)]) -> String {
@@ -1162,7 +1179,13 @@ async fn setup_mfa_task_with_totp_and_backup_codes() {
     assert_eq!(done["backup_codes"].as_array().unwrap().len(), 10);
     assert_eq!(done["change"]["snapshot"]["sessionStatus"], "active");
     assert_eq!(done["change"]["redirect_url"], "/account");
-    assert_eq!(done["change"]["snapshot"]["factorVerificationAge"][1], 0);
+    // Enrolling never counts as verifying the factor: stale for this session.
+    assert!(
+        done["change"]["snapshot"]["factorVerificationAge"][1]
+            .as_i64()
+            .unwrap()
+            >= 10
+    );
 
     // The secret is never shown again once enrolled.
     let again = app.call("/api/auth/start_mfa_setup", &[]).await;
@@ -1730,7 +1753,7 @@ async fn every_response_carries_the_security_headers() {
         .headers
         .get("strict-transport-security")
         .is_some_and(|v| v.to_str().unwrap().contains("max-age=")));
-    // Over https the refused form's values travel in a `Secure` cookie too.
+    // Over https the refused form's values travel in a `__Host-` prefixed `Secure` cookie too.
     let refused = Request::post("/api/auth/sign_up")
         .header(header::HOST, "auth.example")
         .header(header::ORIGIN, "https://auth.example")
@@ -1746,13 +1769,33 @@ async fn every_response_carries_the_security_headers() {
         .get_all(header::SET_COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
-        .find(|cookie| cookie.starts_with("__gh_form="))
+        .find(|cookie| cookie.starts_with("__Host-gh_form="))
         .unwrap_or_default()
         .to_string();
     assert!(
-        kept.contains("; Secure") && kept.contains("HttpOnly"),
+        kept.contains("; Secure") && kept.contains("HttpOnly") && kept.contains("Path=/"),
         "{kept}"
     );
+    // The page showing the refusal reads it back under that name (and no other).
+    let value = kept.split(';').next().unwrap().to_string();
+    let page = Request::get(reply.location().trim_start_matches("https://auth.example"))
+        .header(header::HOST, "auth.example")
+        .header(header::COOKIE, value.clone())
+        .body(Body::empty())
+        .unwrap();
+    let page = https.send(page).await;
+    assert!(
+        page.body.contains(r#"value="not-an-email""#),
+        "{}",
+        page.body
+    );
+    let planted = Request::get(reply.location().trim_start_matches("https://auth.example"))
+        .header(header::HOST, "auth.example")
+        .header(header::COOKIE, value.replace("__Host-gh_form", "__gh_form"))
+        .body(Body::empty())
+        .unwrap();
+    let page = https.send(planted).await;
+    assert!(!page.body.contains(r#"value="not-an-email""#));
 }
 
 #[tokio::test]
@@ -2188,7 +2231,8 @@ async fn session_tokens_stand_for_the_cookie_on_the_api_and_server_functions() {
     ] {
         assert_eq!(whoami.json()[field], by_cookie[field], "{field}");
     }
-    // Server functions too (here, the snapshot).
+    // Never the kit's own endpoints (here, the snapshot): a session token is a credential for
+    // other services, not a key to the kit (every endpoint: bearer_is_refused_by_the_kit…).
     let snapshot = Request::builder()
         .method("POST")
         .uri("/api/auth/snapshot")
@@ -2200,11 +2244,12 @@ async fn session_tokens_stand_for_the_cookie_on_the_api_and_server_functions() {
         .unwrap();
     let snapshot = app.other_browser().send(snapshot).await;
     assert_eq!(
-        snapshot.json()["sessionId"],
-        by_cookie["sessionId"],
+        snapshot.status,
+        StatusCode::UNAUTHORIZED,
         "{}",
         snapshot.body
     );
+    assert_eq!(snapshot.error_code(), "bearer_not_accepted");
 
     // A template token is for other services, not for the API; the demo route refuses
     // anything but a valid session token.
@@ -2379,4 +2424,414 @@ async fn account_forms() {
     let page = app.get("/account").await;
     assert!(page.body.contains("Password updated"), "{}", page.body);
     assert!(!page.body.contains("Verification required"));
+}
+
+#[tokio::test]
+async fn a_token_asked_for_from_an_origin_the_caller_chose_has_no_azp() {
+    // The origin check lets an Origin equal to the request's own Host through, and the caller
+    // chooses the Host: such an origin never becomes `azp`. The cookie authenticates (the kit's
+    // own endpoints take no Bearer token).
+    let mut app = TestApp::with_env(&[(
+        "GATEHOUSE_TOKENS__TEMPLATES",
+        r#"{ backend = { claims = { role = "service" } } }"#,
+    )])
+    .await;
+    app.sign_up("azp@example.com").await;
+    let payload = |reply: &Reply| -> Value {
+        use base64::Engine;
+        let jwt = reply.json()["jwt"].as_str().unwrap_or_default().to_string();
+        let part = jwt.split('.').nth(1).unwrap_or_default().to_string();
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(part)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    for form in [vec![], vec![("template", "backend")]] {
+        let request = Request::builder()
+            .method("POST")
+            .uri("/api/auth/token")
+            .header(header::HOST, "evil.test")
+            .header(header::ORIGIN, "http://evil.test")
+            .header(header::COOKIE, app.cookie.clone().unwrap())
+            .header(header::ACCEPT, "application/json")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(encode(&form)))
+            .unwrap();
+        let reply = app.send(request).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        let claims = payload(&reply);
+        assert!(claims["sub"].as_str().is_some(), "{claims}");
+        assert!(
+            claims.get("azp").is_none(),
+            "no azp from {form:?}: {claims}"
+        );
+
+        // The instance's own origin still is `azp`.
+        let reply = app.call("/api/auth/token", &form).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        assert_eq!(payload(&reply)["azp"], ORIGIN, "{form:?}");
+    }
+}
+
+/// Every server function of the kit (`/api/auth/*`), by what it does to account security: the
+/// sensitive change it makes (`domain::sensitive`), with the form a stale session sends — or
+/// `None` and why it is not one. A new endpoint fails
+/// `every_kit_endpoint_is_classified_for_reverification` until it is placed here.
+type KitEndpoint = (
+    &'static str,
+    Option<SensitiveChange>,
+    &'static [(&'static str, &'static str)],
+);
+
+const KIT_ENDPOINTS: &[KitEndpoint] = {
+    use SensitiveChange as S;
+    &[
+        (
+            "/api/auth/change_password",
+            Some(S::ChangePassword),
+            &[
+                ("new_password", "a-stolen-new-password"),
+                ("confirm_password", "a-stolen-new-password"),
+            ],
+        ),
+        (
+            "/api/auth/two_step",
+            Some(S::AddSecondFactor),
+            &[("action", "add")],
+        ),
+        (
+            "/api/auth/two_step",
+            Some(S::RegenerateBackupCodes),
+            &[("action", "regenerate_backup_codes")],
+        ),
+        (
+            "/api/auth/two_step",
+            Some(S::RemoveSecondFactor),
+            &[("action", "remove")],
+        ),
+        ("/api/auth/start_mfa_setup", Some(S::AddSecondFactor), &[]),
+        (
+            "/api/auth/verify_mfa_setup",
+            Some(S::AddSecondFactor),
+            &[("code", "123456")],
+        ),
+        (
+            "/api/auth/unlink_external_account",
+            Some(S::UnlinkExternalAccount),
+            &[("external_account_id", "eac_someone")],
+        ),
+        (
+            "/api/auth/revoke_session",
+            Some(S::RevokeOtherSession),
+            &[("session_id", "sess_other")],
+        ),
+        (
+            "/api/auth/delete_account",
+            Some(S::DeleteAccount),
+            &[("confirmation", "Delete account")],
+        ),
+        // Signed out, or proving a factor: these are how a session gets fresh.
+        ("/api/auth/sign_up", None, &[]),
+        ("/api/auth/verify_email_code", None, &[]),
+        ("/api/auth/resend_email_code", None, &[]),
+        ("/api/auth/sign_up_continue", None, &[]),
+        ("/api/auth/current_sign_up", None, &[]),
+        ("/api/auth/sign_in", None, &[]),
+        ("/api/auth/sign_in_email_code", None, &[]),
+        ("/api/auth/sign_in_resend_code", None, &[]),
+        // "Forgot password?": proves the mailbox, signed out.
+        ("/api/auth/sign_in_new_password", None, &[]),
+        ("/api/auth/sign_in_second_factor", None, &[]),
+        ("/api/auth/flow", None, &[]),
+        ("/api/auth/sso", None, &[]),
+        ("/api/auth/sso_continue", None, &[]),
+        ("/api/auth/reverify", None, &[]),
+        // This browser's own sessions and organizations: no account security.
+        ("/api/auth/sign_out", None, &[]),
+        ("/api/auth/set_active_session", None, &[]),
+        ("/api/auth/create_organization", None, &[]),
+        ("/api/auth/set_active_organization", None, &[]),
+        ("/api/auth/organization_memberships", None, &[]),
+        ("/api/auth/organization_members", None, &[]),
+        // The reset-password task the instance demands (pending sessions only, the password
+        // flagged); the backup codes of this session's own enrolment; reads.
+        ("/api/auth/reset_password_task", None, &[]),
+        ("/api/auth/backup_codes_saved", None, &[]),
+        ("/api/auth/mfa_setup_state", None, &[]),
+        ("/api/auth/account", None, &[]),
+        ("/api/auth/update_name", None, &[]),
+        ("/api/auth/snapshot", None, &[]),
+        ("/api/auth/token", None, &[]),
+    ]
+};
+
+/// The kit's server functions as registered (what the router serves).
+fn kit_server_functions() -> Vec<&'static str> {
+    let mut paths: Vec<&str> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path)
+        .filter(|path| path.starts_with("/api/auth/"))
+        .collect();
+    paths.sort();
+    paths.dedup();
+    paths
+}
+
+#[test]
+fn every_kit_endpoint_is_classified_for_reverification() {
+    let paths = kit_server_functions();
+    assert!(paths.len() > 30, "{paths:?}");
+    for path in &paths {
+        assert!(
+            KIT_ENDPOINTS.iter().any(|(known, _, _)| known == path),
+            "{path}: not classified in KIT_ENDPOINTS (does it change account security?)"
+        );
+    }
+    for (path, _, _) in KIT_ENDPOINTS {
+        assert!(paths.contains(path), "{path} is no server function");
+    }
+    for change in SensitiveChange::ALL {
+        assert!(
+            KIT_ENDPOINTS
+                .iter()
+                .any(|(_, made, _)| *made == Some(change)),
+            "{change:?}: no endpoint makes it"
+        );
+    }
+}
+
+/// The signed-in user's id (from `/api/me`).
+async fn user_id_of(app: &mut TestApp) -> gatehouse::model::UserId {
+    let me = app.get("/api/me").await.json();
+    gatehouse::model::UserId::new(me["userId"].as_str().unwrap())
+}
+
+/// A stale session (an unattended browser, a stolen cookie) is refused by every endpoint that
+/// makes a sensitive change, with Clerk's reverification body, and nothing changes: the owner
+/// still signs in with the old password and no second factor.
+#[tokio::test]
+async fn a_stale_session_is_refused_by_every_sensitive_endpoint() {
+    let mut app = TestApp::new().await;
+    app.sign_up("owner@example.com").await;
+    let user_id = user_id_of(&mut app).await;
+    // An enrolment started while fresh, then abandoned: its secret is there to be confirmed.
+    let started = app.call("/api/auth/start_mfa_setup", &[]).await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.body);
+    let secret = started.json()["secret"].as_str().unwrap().to_string();
+    app.store()
+        .await
+        .expire_factor_verification(Some(&user_id), None)
+        .await
+        .unwrap();
+
+    for (path, change, form) in KIT_ENDPOINTS {
+        if change.is_none() {
+            continue;
+        }
+        let mut form = form.to_vec();
+        let code = mfa::code_at(&secret, unix_now()).unwrap();
+        if *path == "/api/auth/verify_mfa_setup" {
+            form = vec![("code", code.as_str())];
+        }
+        let reply = app.call(path, &form).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::FORBIDDEN,
+            "{path} {change:?}: {}",
+            reply.body
+        );
+        assert_eq!(
+            reply.json()["clerk_error"]["reason"],
+            "reverification-error",
+            "{path}: {}",
+            reply.body
+        );
+    }
+    // The stale session cannot read the secret being enrolled either.
+    let account = app.call("/api/auth/account", &[]).await;
+    assert_eq!(
+        account.json()["totp_setup"],
+        Value::Null,
+        "{}",
+        account.body
+    );
+    assert!(!account.body.contains(&secret));
+
+    // Nothing changed: the old password signs in, with no second factor asked for.
+    let mut owner = app.other_browser();
+    let signed_in = owner.sign_in("owner@example.com", PASSWORD, "/").await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.body);
+    assert_eq!(signed_in.json()["status"], "complete", "{}", signed_in.body);
+    assert_eq!(live_sessions(&app, "owner@example.com").await, 2);
+}
+
+/// The account takeover the audit found, step by step: a stale session enrols its own
+/// authenticator (refused), so it cannot make itself fresh and change the password; after
+/// reverifying, the owner's enrolment is emailed and does not make the session fresh.
+#[tokio::test]
+async fn enrolling_needs_reverification_and_never_makes_the_session_fresh() {
+    let mut app = TestApp::new().await;
+    app.sign_up("victim@example.com").await;
+    let user_id = user_id_of(&mut app).await;
+    app.store()
+        .await
+        .expire_factor_verification(Some(&user_id), None)
+        .await
+        .unwrap();
+    let refused = app.call("/api/auth/start_mfa_setup", &[]).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::FORBIDDEN,
+        "a stale session enrols nothing"
+    );
+
+    // The owner re-verifies with the password, then enrols.
+    let fresh = app
+        .call(
+            "/api/auth/reverify",
+            &[("strategy", "password"), ("code", PASSWORD)],
+        )
+        .await;
+    assert_eq!(fresh.status, StatusCode::OK, "{}", fresh.body);
+    let setup = app.call("/api/auth/start_mfa_setup", &[]).await;
+    let secret = setup.json()["secret"].as_str().unwrap().to_string();
+    let code = mfa::code_at(&secret, unix_now()).unwrap();
+    let done = app
+        .call("/api/auth/verify_mfa_setup", &[("code", &code)])
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    let age = done.json()["change"]["snapshot"]["factorVerificationAge"][1]
+        .as_i64()
+        .unwrap();
+    assert!(age >= 10, "enrolling is no verification: {age}");
+    // The second factor is stale: the password change asks for it.
+    let change = app
+        .call(
+            "/api/auth/change_password",
+            &[
+                ("new_password", "a-brand-new-password"),
+                ("confirm_password", "a-brand-new-password"),
+            ],
+        )
+        .await;
+    assert_eq!(change.status, StatusCode::FORBIDDEN, "{}", change.body);
+    // The owner was told, with the time and the browser.
+    let notice = wait_mail(
+        &app,
+        "victim@example.com",
+        "Two-step verification was turned on",
+    )
+    .await;
+    assert!(notice.contains("When: "), "{notice}");
+    assert!(notice.contains("Browser: "), "{notice}");
+}
+
+/// The mail to `to` whose subject contains `subject` (sent in the background).
+async fn wait_mail(app: &TestApp, to: &str, subject: &str) -> String {
+    for _ in 0..100 {
+        if let Some(mail) = app
+            .mails(to)
+            .into_iter()
+            .find(|mail| mail.contains(&format!("Subject: {subject}")))
+        {
+            return mail;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("no mail \"{subject}\" to {to}: {:?}", app.mails(to));
+}
+
+/// The enrolment the instance demands right after sign-in (`setup-mfa` the current task) needs
+/// no reverification, even when the factors are old.
+#[tokio::test]
+async fn the_setup_mfa_task_enrols_without_reverification() {
+    let mut app = TestApp::with_env(&[("GATEHOUSE_MFA__REQUIRED", "true")]).await;
+    let change = app.sign_up("task@example.com").await.json();
+    assert_eq!(change["snapshot"]["tasks"][0], "setup-mfa");
+    let me = app
+        .get("/api/me?treat_pending_as_signed_out=false")
+        .await
+        .json();
+    let user_id = gatehouse::model::UserId::new(me["userId"].as_str().unwrap());
+    app.store()
+        .await
+        .expire_factor_verification(Some(&user_id), None)
+        .await
+        .unwrap();
+    let setup = app.call("/api/auth/start_mfa_setup", &[]).await;
+    assert_eq!(setup.status, StatusCode::OK, "{}", setup.body);
+    let secret = setup.json()["secret"].as_str().unwrap().to_string();
+    let code = mfa::code_at(&secret, unix_now()).unwrap();
+    let done = app
+        .call("/api/auth/verify_mfa_setup", &[("code", &code)])
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert_eq!(done.json()["change"]["snapshot"]["sessionStatus"], "active");
+}
+
+/// A session token is for other services: every one of the kit's own endpoints refuses it
+/// (401 `bearer_not_accepted`), while `/api/me` and the app's own route accept it.
+#[tokio::test]
+async fn bearer_is_refused_by_the_kit_and_accepted_by_the_api_and_app_routes() {
+    let mut app = TestApp::new().await;
+    app.sign_up("bearer@example.com").await;
+    let reply = app.call("/api/auth/token", &[]).await;
+    let token = reply.json()["jwt"].as_str().unwrap().to_string();
+    for path in kit_server_functions() {
+        let request = Request::builder()
+            .method("POST")
+            .uri(path)
+            .header(header::HOST, "127.0.0.1:3000")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::ACCEPT, "application/json")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::empty())
+            .unwrap();
+        let reply = app.other_browser().send(request).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNAUTHORIZED,
+            "{path}: {}",
+            reply.body
+        );
+        assert_eq!(reply.error_code(), "bearer_not_accepted", "{path}");
+    }
+    for path in ["/api/me", "/api/whoami"] {
+        let reply = app.get_bearer(path, &token).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.body);
+    }
+}
+
+/// Every kit endpoint that is not a read is rate limited per IP, the SSO start and
+/// reverification included: 150 rapid posts from one address get 429s.
+#[tokio::test]
+async fn every_kit_endpoint_that_writes_is_rate_limited() {
+    let app = TestApp::new().await;
+    for path in [
+        "/api/auth/sso",
+        "/api/auth/reverify",
+        "/api/auth/sign_up_continue",
+    ] {
+        let forms = (0..150)
+            .map(|_| vec![("strategy".to_string(), "oauth_nope".to_string())])
+            .collect();
+        let replies = app.parallel(path, forms).await;
+        let limited = replies
+            .iter()
+            .filter(|reply| reply.status == StatusCode::TOO_MANY_REQUESTS)
+            .count();
+        assert_eq!(
+            limited, 120,
+            "{path}: 30 allowed a minute, the rest refused"
+        );
+    }
+    for path in kit_server_functions() {
+        let read_only = gatehouse::server::rate_limit::READ_ONLY_ENDPOINTS.contains(&path);
+        assert_eq!(
+            gatehouse::server::rate_limit::is_limited(path),
+            !read_only,
+            "{path}"
+        );
+    }
 }

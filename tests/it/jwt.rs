@@ -2,8 +2,12 @@
 //! encoding read back the way Clerk's parser reads it.
 
 use gatehouse::{
+    config::Config,
     domain::{
-        jwt::{encode_permissions, session_claims, TokenRequest, NOT_BEFORE_LEEWAY_SECONDS},
+        jwt::{
+            authorized_party, encode_permissions, session_claims, TokenRequest,
+            NOT_BEFORE_LEEWAY_SECONDS,
+        },
         ports::Storage,
     },
     model::{AuthSnapshot, SessionStatus, TaskKey, UserSummary},
@@ -228,4 +232,58 @@ async fn sqlite_keys_sign_verify_and_rotate_with_a_grace_period() {
 #[tokio::test]
 async fn fake_keys_sign_verify_and_rotate_with_a_grace_period() {
     keys_sign_verify_and_rotate_with_a_grace_period(&crate::fake::FakeStore::default()).await;
+}
+
+#[test]
+fn azp_is_only_the_instance_origin_or_an_authorized_party() {
+    let config = Config::from_sources(
+        None,
+        &[
+            (
+                "GATEHOUSE_INSTANCE__PUBLIC_URL".to_string(),
+                "https://auth.example.com/gatehouse/".to_string(),
+            ),
+            (
+                "GATEHOUSE_INSTANCE__AUTHORIZED_PARTIES".to_string(),
+                r#"["https://app.example.com/", "http://localhost:5173"]"#.to_string(),
+            ),
+        ],
+    )
+    .unwrap();
+    let azp = |origin: &str| authorized_party(&config, origin);
+    // The instance's own origin and the authorized parties, compared as the origin check
+    // compares them (case-insensitive, trailing slash trimmed), spelled as configured.
+    for (origin, expected) in [
+        ("https://auth.example.com", "https://auth.example.com"),
+        ("https://auth.example.com/", "https://auth.example.com"),
+        ("HTTPS://Auth.Example.com", "https://auth.example.com"),
+        ("https://app.example.com", "https://app.example.com"),
+        ("https://APP.example.com/", "https://app.example.com"),
+        ("http://localhost:5173", "http://localhost:5173"),
+    ] {
+        assert_eq!(azp(origin).as_deref(), Some(expected), "{origin}");
+    }
+    // Anything else — a Host the caller chose, another scheme or port, a path, nothing — is
+    // left out of the token.
+    for origin in [
+        "http://evil.test",
+        "https://evil.test",
+        "http://auth.example.com",
+        "https://auth.example.com:8443",
+        "https://auth.example.com/gatehouse",
+        "https://app.example.com.evil.test",
+        "http://localhost:5174",
+        "null",
+        "",
+        "/",
+    ] {
+        assert_eq!(azp(origin), None, "{origin:?}");
+    }
+    // No authorized parties: only the instance itself.
+    let alone = Config::from_sources(None, &[]).unwrap();
+    assert_eq!(
+        authorized_party(&alone, "http://127.0.0.1:3000/").as_deref(),
+        Some("http://127.0.0.1:3000")
+    );
+    assert_eq!(authorized_party(&alone, "http://localhost:3000"), None);
 }

@@ -1,8 +1,10 @@
 //! The OpenID Connect adapter (`gatehouse::oidc`) against a local provider on 127.0.0.1 that signs
 //! its own ID tokens: discovery, the authorization URL (PKCE S256, state, nonce), the code
 //! exchange, and the refusals the callback relies on — nonce mismatch, wrong issuer, wrong
-//! audience, expired, signed by a key the provider does not publish, unsigned. The Playwright suite
-//! drives the happy path against `oidc-provider`; this proves the refusals.
+//! audience, expired, signed by a key the provider does not publish, unsigned — and UserInfo: the
+//! claims an ID token lacks (a conforming provider may sign only `sub`) are fetched there, the ID
+//! token's win, an answer about another `sub` is refused, and a complete ID token needs no call.
+//! The Playwright suite drives the happy path against `oidc-provider`; this proves the refusals.
 
 use std::{
     collections::HashMap,
@@ -11,6 +13,7 @@ use std::{
 
 use axum::{
     extract::{Form, State},
+    http::{header::AUTHORIZATION, HeaderMap, StatusCode},
     routing::{get, post},
     Json, Router,
 };
@@ -26,11 +29,11 @@ use gatehouse::{
 };
 use openidconnect::{
     core::{
-        CoreIdToken, CoreIdTokenClaims, CoreJsonWebKeySet, CoreJwsSigningAlgorithm,
-        CoreRsaPrivateSigningKey,
+        CoreGenderClaim, CoreIdToken, CoreIdTokenClaims, CoreJsonWebKeySet,
+        CoreJwsSigningAlgorithm, CoreRsaPrivateSigningKey,
     },
-    Audience, EmptyAdditionalClaims, EndUserEmail, EndUserGivenName, IssuerUrl, JsonWebKeyId,
-    Nonce, PrivateSigningKey, StandardClaims, SubjectIdentifier,
+    Audience, EmptyAdditionalClaims, EndUserEmail, EndUserFamilyName, EndUserGivenName, IssuerUrl,
+    JsonWebKeyId, Nonce, PrivateSigningKey, StandardClaims, SubjectIdentifier,
 };
 use rsa::pkcs1::EncodeRsaPrivateKey;
 use serde_json::{json, Value};
@@ -57,21 +60,29 @@ fn signing_key(pem: &str) -> CoreRsaPrivateSigningKey {
 static PROVIDER_KEY: OnceLock<String> = OnceLock::new();
 static OTHER_KEY: OnceLock<String> = OnceLock::new();
 
-/// What the token endpoint received and what it answers, per authorization code.
+/// What the token endpoint received and what it answers, per authorization code; what UserInfo
+/// answers (by default `200` with only `sub`: the provider's one user, `subject-42`) and how
+/// often it was called.
 #[derive(Default)]
 struct Provider {
     id_tokens: HashMap<String, String>,
     exchanges: Vec<HashMap<String, String>>,
+    userinfo: Option<(StatusCode, Value)>,
+    userinfo_calls: usize,
 }
 
 type Shared = Arc<Mutex<Provider>>;
 
-/// Starts the provider; returns its issuer URL and its shared state.
+/// Starts the provider, with a UserInfo endpoint; returns its issuer URL and its shared state.
 async fn start_provider() -> (String, Shared) {
+    start_provider_with(true).await
+}
+
+async fn start_provider_with(userinfo_endpoint: bool) -> (String, Shared) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let issuer = format!("http://{}", listener.local_addr().unwrap());
     let shared = Shared::default();
-    let discovery = json!({
+    let mut discovery = json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}/auth"),
         "token_endpoint": format!("{issuer}/token"),
@@ -80,6 +91,9 @@ async fn start_provider() -> (String, Shared) {
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
     });
+    if userinfo_endpoint {
+        discovery["userinfo_endpoint"] = json!(format!("{issuer}/userinfo"));
+    }
     let jwks = serde_json::to_value(CoreJsonWebKeySet::new(vec![signing_key(rsa_pem(
         &PROVIDER_KEY,
     ))
@@ -92,6 +106,7 @@ async fn start_provider() -> (String, Shared) {
         )
         .route("/jwks", get(move || async move { Json(jwks) }))
         .route("/token", post(token))
+        .route("/userinfo", get(userinfo))
         .with_state(shared.clone());
     tokio::spawn(async move { axum::serve(listener, app).await });
     (issuer, shared)
@@ -115,21 +130,50 @@ async fn token(
     }))
 }
 
-/// The claims a well-behaved provider would sign for this attempt.
-fn good_claims(issuer: &str) -> CoreIdTokenClaims {
+/// UserInfo (OpenID Connect Core §5.3): the claims of the access token the token endpoint gave.
+async fn userinfo(State(shared): State<Shared>, headers: HeaderMap) -> (StatusCode, Json<Value>) {
+    let mut provider = shared.lock().unwrap();
+    provider.userinfo_calls += 1;
+    if headers
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        != Some("Bearer access-token")
+    {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({ "error": "invalid_token" })),
+        );
+    }
+    let (status, claims) = provider
+        .userinfo
+        .clone()
+        .unwrap_or_else(|| (StatusCode::OK, json!({ "sub": "subject-42" })));
+    (status, Json(claims))
+}
+
+/// An ID token for this attempt carrying `standard` (its `sub` and whatever else it sets).
+fn claims_of(issuer: &str, standard: StandardClaims<CoreGenderClaim>) -> CoreIdTokenClaims {
     let now = Utc::now();
     CoreIdTokenClaims::new(
         IssuerUrl::new(issuer.to_string()).unwrap(),
         vec![Audience::new(CLIENT_ID.into())],
         now + Duration::minutes(5),
         now,
+        standard,
+        EmptyAdditionalClaims {},
+    )
+    .set_nonce(Some(Nonce::new(NONCE.into())))
+}
+
+/// The claims a well-behaved provider would sign for this attempt.
+fn good_claims(issuer: &str) -> CoreIdTokenClaims {
+    claims_of(
+        issuer,
         StandardClaims::new(SubjectIdentifier::new("subject-42".into()))
             .set_email(Some(EndUserEmail::new("Grace@Example.com".into())))
             .set_email_verified(Some(true))
             .set_given_name(Some(EndUserGivenName::new("  Grace ".into()).into())),
-        EmptyAdditionalClaims {},
     )
-    .set_nonce(Some(Nonce::new(NONCE.into())))
 }
 
 fn sign(claims: CoreIdTokenClaims, pem: &str) -> String {
@@ -166,6 +210,7 @@ fn providers(issuer: &str) -> OidcProviders {
             client_id: CLIENT_ID.into(),
             client_secret: Secret::new("client-secret".into()),
             scopes: vec!["openid".into(), "email".into(), "profile".into()],
+            trust_email_verified: true,
             domains: vec![],
         }],
     })
@@ -306,4 +351,151 @@ async fn a_provider_that_is_down_reports_unavailable_without_stopping_anything()
         .await
         .unwrap_err();
     assert_eq!(unknown.code, ErrorCode::SsoConnectionNotFound);
+}
+
+/// `subject-42` with nothing else: what a conforming provider signs by default.
+fn only_sub() -> StandardClaims<CoreGenderClaim> {
+    StandardClaims::new(SubjectIdentifier::new("subject-42".into()))
+}
+
+/// One sign-in at a fresh provider whose ID token carries `standard` and whose UserInfo answers
+/// `userinfo`: the identity (or refusal) and how many times UserInfo was called.
+async fn sign_in_with(
+    standard: StandardClaims<CoreGenderClaim>,
+    userinfo: (StatusCode, Value),
+) -> (Result<ExternalIdentity, AuthError>, usize) {
+    let (issuer, shared) = start_provider().await;
+    {
+        let mut provider = shared.lock().unwrap();
+        let id_token = sign(claims_of(&issuer, standard), rsa_pem(&PROVIDER_KEY));
+        provider.id_tokens.insert("code".into(), id_token);
+        provider.userinfo = Some(userinfo);
+    }
+    let result = exchange(&providers(&issuer), "code").await;
+    let calls = shared.lock().unwrap().userinfo_calls;
+    (result, calls)
+}
+
+#[tokio::test]
+async fn an_id_token_with_only_sub_gets_the_email_and_names_from_userinfo() {
+    let userinfo = json!({
+        "sub": "subject-42",
+        "email": "Ada@Example.com",
+        "email_verified": true,
+        "given_name": " Ada ",
+        "family_name": "Lovelace",
+    });
+    let (identity, calls) = sign_in_with(only_sub(), (StatusCode::OK, userinfo)).await;
+    assert_eq!(
+        identity.unwrap(),
+        ExternalIdentity {
+            provider: "local".into(),
+            subject: "subject-42".into(),
+            email: Some("ada@example.com".into()),
+            email_verified: true,
+            first_name: Some("Ada".into()),
+            last_name: Some("Lovelace".into()),
+        }
+    );
+    assert_eq!(calls, 1);
+
+    // An email UserInfo does not say is verified stays unverified.
+    let userinfo = json!({ "sub": "subject-42", "email": "ada@example.com" });
+    let (identity, _) = sign_in_with(only_sub(), (StatusCode::OK, userinfo)).await;
+    let identity = identity.unwrap();
+    assert_eq!(identity.email.as_deref(), Some("ada@example.com"));
+    assert!(!identity.email_verified);
+}
+
+#[tokio::test]
+async fn where_both_have_a_claim_the_id_token_wins() {
+    let id_token = only_sub()
+        .set_email(Some(EndUserEmail::new("grace@example.com".into())))
+        .set_email_verified(Some(false))
+        .set_given_name(Some(EndUserGivenName::new("Grace".into()).into()));
+    let userinfo = json!({
+        "sub": "subject-42",
+        "email": "grace@example.com",
+        "email_verified": true,
+        "given_name": "Other",
+        "family_name": "Hopper",
+    });
+    let (identity, calls) = sign_in_with(id_token, (StatusCode::OK, userinfo)).await;
+    let identity = identity.unwrap();
+    assert_eq!(identity.email.as_deref(), Some("grace@example.com"));
+    assert!(!identity.email_verified, "the ID token said unverified");
+    assert_eq!(identity.first_name.as_deref(), Some("Grace"));
+    assert_eq!(identity.last_name.as_deref(), Some("Hopper"));
+    assert_eq!(calls, 1);
+
+    // UserInfo's `email_verified` vouches for its own email only: for the ID token's same email it
+    // fills the missing flag, for another email it is ignored.
+    let id_token = || only_sub().set_email(Some(EndUserEmail::new("grace@example.com".into())));
+    let same = json!({ "sub": "subject-42", "email": "Grace@Example.com", "email_verified": true });
+    let (identity, _) = sign_in_with(id_token(), (StatusCode::OK, same)).await;
+    assert!(identity.unwrap().email_verified);
+    let other =
+        json!({ "sub": "subject-42", "email": "other@example.com", "email_verified": true });
+    let (identity, _) = sign_in_with(id_token(), (StatusCode::OK, other)).await;
+    let identity = identity.unwrap();
+    assert_eq!(identity.email.as_deref(), Some("grace@example.com"));
+    assert!(!identity.email_verified);
+}
+
+#[tokio::test]
+async fn a_userinfo_answer_about_another_subject_is_refused() {
+    let userinfo = json!({
+        "sub": "someone-else",
+        "email": "mallory@example.com",
+        "email_verified": true,
+    });
+    let (refused, calls) = sign_in_with(only_sub(), (StatusCode::OK, userinfo)).await;
+    assert_eq!(refused.unwrap_err().code, ErrorCode::OauthTokenInvalid);
+    assert_eq!(calls, 1);
+}
+
+#[tokio::test]
+async fn a_complete_id_token_does_not_call_userinfo() {
+    let id_token = only_sub()
+        .set_email(Some(EndUserEmail::new("grace@example.com".into())))
+        .set_email_verified(Some(true))
+        .set_given_name(Some(EndUserGivenName::new("Grace".into()).into()))
+        .set_family_name(Some(EndUserFamilyName::new("Hopper".into()).into()));
+    let userinfo = json!({ "sub": "subject-42", "family_name": "Not asked" });
+    let (identity, calls) = sign_in_with(id_token, (StatusCode::OK, userinfo)).await;
+    assert_eq!(identity.unwrap().last_name.as_deref(), Some("Hopper"));
+    assert_eq!(calls, 0);
+}
+
+#[tokio::test]
+async fn a_failing_userinfo_is_reported_and_a_provider_without_one_gives_the_id_token_only() {
+    let down = (StatusCode::SERVICE_UNAVAILABLE, json!({}));
+    let (refused, _) = sign_in_with(only_sub(), down).await;
+    assert_eq!(
+        refused.unwrap_err().code,
+        ErrorCode::OauthProviderUnavailable
+    );
+    let rejected = (
+        StatusCode::UNAUTHORIZED,
+        json!({ "error": "invalid_token" }),
+    );
+    let (refused, _) = sign_in_with(only_sub(), rejected).await;
+    assert_eq!(refused.unwrap_err().code, ErrorCode::OauthTokenInvalid);
+    let unreadable = (StatusCode::OK, json!(["not", "claims"]));
+    let (refused, _) = sign_in_with(only_sub(), unreadable).await;
+    assert_eq!(refused.unwrap_err().code, ErrorCode::OauthTokenInvalid);
+
+    // No `userinfo_endpoint` in discovery: the ID token's claims are all there is.
+    let (issuer, shared) = start_provider_with(false).await;
+    let id_token = sign(claims_of(&issuer, only_sub()), rsa_pem(&PROVIDER_KEY));
+    shared
+        .lock()
+        .unwrap()
+        .id_tokens
+        .insert("code".into(), id_token);
+    let identity = exchange(&providers(&issuer), "code").await.unwrap();
+    assert_eq!(identity.subject, "subject-42");
+    assert_eq!(identity.email, None);
+    assert!(!identity.email_verified);
+    assert_eq!(shared.lock().unwrap().userinfo_calls, 0);
 }

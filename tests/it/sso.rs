@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use gatehouse::{
     config::Config,
     domain::{
+        notices::Device,
         ports::{AuthorizationRequest, ExternalIdentity, IdentityProviders},
         secret::Secret,
         sign_in::{self, SignIn},
@@ -31,6 +32,20 @@ fn identity(subject: &str, email: Option<&str>, verified: bool) -> ExternalIdent
         email_verified: verified,
         first_name: Some("Grace".into()),
         last_name: None,
+    }
+}
+
+/// A connection for the decision table: social without `domains`, enterprise with them.
+fn connection(domains: &[&str]) -> gatehouse::config::SsoConnectionConfig {
+    gatehouse::config::SsoConnectionConfig {
+        key: "idp".into(),
+        name: "Test IdP".into(),
+        issuer: "https://idp.test".into(),
+        client_id: "c".into(),
+        client_secret: Secret::new("s".into()),
+        scopes: vec!["openid".into()],
+        domains: domains.iter().map(|d| d.to_string()).collect(),
+        trust_email_verified: true,
     }
 }
 
@@ -105,16 +120,17 @@ fn the_decision_table() {
             Decision::Transfer,
         ),
     ];
+    let social = connection(&[]);
     for (name, verified, facts, expected) in cases {
         let identity = identity("sub-1", Some("grace@example.com"), verified);
-        assert_eq!(sso::decide(&identity, &facts), expected, "{name}");
+        assert_eq!(sso::decide(&identity, &facts, &social), expected, "{name}");
     }
 }
 
 #[test]
 fn after_the_provider_the_second_factor_still_applies() {
     assert!(matches!(
-        sso::after_identity(&user("user_a", false), T0),
+        sso::after_identity(&user("user_a", false), None, T0),
         SignIn::Complete {
             first_factor_at: T0,
             second_factor_at: None,
@@ -122,7 +138,7 @@ fn after_the_provider_the_second_factor_still_applies() {
         }
     ));
     assert!(matches!(
-        sso::after_identity(&user("user_a", true), T0),
+        sso::after_identity(&user("user_a", true), None, T0),
         SignIn::NeedsSecondFactor {
             first_factor_at: T0,
             ..
@@ -299,7 +315,19 @@ impl Sso {
             state: Some(state),
             error: None,
         };
-        sso::callback(&self.gatehouse, Some(client), connection, answer, T0 + 5).await
+        let device = Device {
+            user_agent: Some("Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0".into()),
+            ip_address: Some("203.0.113.7".into()),
+        };
+        sso::callback(
+            &self.gatehouse,
+            Some(client),
+            connection,
+            answer,
+            &device,
+            T0 + 5,
+        )
+        .await
     }
 
     async fn status(&self, client: &ClientId) -> Option<SignInStatus> {
@@ -625,9 +653,16 @@ async fn provider_failures_end_the_attempt_with_their_code() {
         state: Some(&state),
         error: Some("access_denied"),
     };
-    let err = sso::callback(&sso.gatehouse, Some(&browser), "idp", denied, T0 + 5)
-        .await
-        .unwrap_err();
+    let err = sso::callback(
+        &sso.gatehouse,
+        Some(&browser),
+        "idp",
+        denied,
+        &Device::default(),
+        T0 + 5,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.code, ErrorCode::OauthAccessDenied);
     assert_eq!(sso.status(&browser).await, None);
     let err = sso
@@ -743,8 +778,8 @@ async fn a_user_with_a_second_factor_still_needs_it_and_a_locked_user_is_refused
     assert_eq!(err.code, ErrorCode::UserLocked);
 }
 
-/// Enrols an authenticator app for `user_id` (on a session of a browser of theirs).
-async fn enable_totp(sso: &Sso, user_id: &UserId, email: &str) {
+/// Enrols an authenticator app for `user_id` (on a session of a browser of theirs); its secret.
+async fn enable_totp(sso: &Sso, user_id: &UserId, email: &str) -> String {
     use gatehouse::domain::{mfa, ports::NewSession};
     let browser = sso.client().await;
     let token = gatehouse::domain::tokens::SecretToken::generate().hash();
@@ -772,6 +807,7 @@ async fn enable_totp(sso: &Sso, user_id: &UserId, email: &str) {
     mfa::confirm_enrollment(&sso.gatehouse, user_id, email, &session, &code, T0 + 1)
         .await
         .unwrap();
+    enrollment.secret
 }
 
 #[tokio::test]
@@ -795,5 +831,217 @@ async fn parallel_answers_with_one_state_move_the_attempt_once() {
     assert_eq!(
         sso.status(&browser).await,
         Some(SignInStatus::NeedsIdentifier)
+    );
+}
+
+/// The enterprise rule in the decision table: the customer's IdP vouches only for its own
+/// domains — a provider email elsewhere, or a linked user whose email is elsewhere, is refused.
+#[test]
+fn an_enterprise_connection_vouches_only_for_its_own_domains() {
+    let acme = connection(&["acme.test"]);
+    let at_acme = UserFacts {
+        user_id: UserId::new("user_lin"),
+        email: "lin@acme.test".into(),
+        second_factor_enabled: false,
+    };
+    let cases: Vec<(&str, Option<&str>, AccountFacts, Decision)> = vec![
+        (
+            "another company's verified address, an existing user → refused, not linked",
+            Some("ceo@othercompany.com"),
+            AccountFacts {
+                by_subject: None,
+                by_email: Some(user("user_ceo", false)),
+            },
+            Decision::Refuse(ErrorCode::SsoEmailDomainMismatch),
+        ),
+        (
+            "another company's address, no user → refused, nobody created",
+            Some("new@othercompany.com"),
+            AccountFacts::default(),
+            Decision::Refuse(ErrorCode::SsoEmailDomainMismatch),
+        ),
+        (
+            "a subject linked to a user outside the domains → refused",
+            None,
+            AccountFacts {
+                by_subject: Some(user("user_elsewhere", false)),
+                by_email: None,
+            },
+            Decision::Refuse(ErrorCode::SsoEmailDomainMismatch),
+        ),
+        (
+            "its own domain (any case) → linked and signed in",
+            Some("lin@acme.test"),
+            AccountFacts {
+                by_subject: None,
+                by_email: Some(at_acme.clone()),
+            },
+            Decision::SignIn {
+                user: at_acme.clone(),
+                link: true,
+            },
+        ),
+        (
+            "its own domain, no user → transfer to a sign-up",
+            Some("new@acme.test"),
+            AccountFacts::default(),
+            Decision::Transfer,
+        ),
+    ];
+    for (name, email, facts, expected) in cases {
+        let identity = identity("emp-1", email, true);
+        assert_eq!(sso::decide(&identity, &facts, &acme), expected, "{name}");
+    }
+}
+
+/// Whole flow: the enterprise IdP answering with another company's address signs nobody in,
+/// links nothing and creates nobody.
+#[tokio::test]
+async fn an_enterprise_idp_answering_for_another_company_signs_nobody_in() {
+    let sso = Sso::new();
+    let victim = sso.user_with_password("ceo@othercompany.com").await;
+    let browser = sso.client().await;
+    let state = sso
+        .start(&browser, "enterprise_sso", Some("mallory@acme.test"))
+        .await;
+    sso.vouch_for(identity("mallory", Some("ceo@othercompany.com"), true));
+    let refused = sso
+        .answer(&browser, "acme", &state, "good-code")
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::SsoEmailDomainMismatch);
+    assert_eq!(sso.status(&browser).await, None, "the attempt is over");
+    assert!(sso
+        .gatehouse
+        .store
+        .list_external_accounts(&victim)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(sso
+        .gatehouse
+        .store
+        .find_user_by_external_account("acme", "mallory")
+        .await
+        .unwrap()
+        .is_none());
+
+    // No email from the IdP: the address typed for the sign-up must be at its domain too.
+    sso.vouch_for(identity("mallory-2", None, true));
+    let state = sso
+        .start(&browser, "enterprise_sso", Some("mallory@acme.test"))
+        .await;
+    sso.answer(&browser, "acme", &state, "good-code")
+        .await
+        .unwrap();
+    let refused = sso::continue_sign_up(&sso.gatehouse, &browser, "new@elsewhere.test", T0 + 8)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::SsoEmailDomainMismatch);
+    assert_eq!(refused.meta.param_name.as_deref(), Some("email_address"));
+}
+
+/// The link to an existing user is written only when the sign-in completes: a sign-in stopped
+/// at the second factor leaves no new way into the account; after it, the owner is emailed.
+#[tokio::test]
+async fn a_link_is_written_only_after_the_second_factor() {
+    use gatehouse::domain::sign_in::SecondFactorStrategy;
+    let sso = Sso::new();
+    let user_id = sso.user_with_password("two@example.com").await;
+    let secret = enable_totp(&sso, &user_id, "two@example.com").await;
+    sso.vouch_for(identity("sub-two", Some("two@example.com"), true));
+    let browser = sso.client().await;
+    let state = sso.start(&browser, "oauth_idp", None).await;
+    sso.answer(&browser, "idp", &state, "good-code")
+        .await
+        .unwrap();
+    assert_eq!(
+        sso.status(&browser).await,
+        Some(SignInStatus::NeedsSecondFactor)
+    );
+    let linked = || async {
+        sso.gatehouse
+            .store
+            .list_external_accounts(&user_id)
+            .await
+            .unwrap()
+            .len()
+    };
+    assert_eq!(linked().await, 0, "not before the second factor");
+    let code = gatehouse::domain::mfa::code_at(&secret, T0 + 60).unwrap();
+    sign_in::verify_second_factor(
+        &sso.gatehouse,
+        &browser,
+        SecondFactorStrategy::Totp,
+        &code,
+        T0 + 60,
+    )
+    .await
+    .unwrap();
+    assert_eq!(linked().await, 0, "not before finalize");
+    let outcome = sign_in::finalize(&sso.gatehouse, &browser, None, T0 + 61)
+        .await
+        .unwrap();
+    assert_eq!(outcome.snapshot.user.unwrap().id, user_id);
+    assert_eq!(linked().await, 1);
+    // The owner is told which provider, when and from which browser.
+    let outbox = sso._dir.path().join("outbox");
+    let mut notice = None;
+    for _ in 0..100 {
+        notice = crate::flows::mails_in_outbox(&outbox, "two@example.com")
+            .into_iter()
+            .find(|mail| mail.contains("was connected to your account"));
+        if notice.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let notice = notice.expect("a notice to the owner");
+    assert!(notice.contains("Test IdP"), "{notice}");
+    assert!(notice.contains("Chrome on Linux (203.0.113.7)"), "{notice}");
+}
+
+/// A connection not trusted to verify emails (`trust_email_verified = false`) never links by
+/// email, and a new user from it verifies the address by code.
+#[tokio::test]
+async fn an_untrusted_connection_never_links_by_email() {
+    let sso = Sso::new();
+    let mut config = (*sso.gatehouse.config).clone();
+    for connection in &mut config.sso.connections {
+        connection.trust_email_verified = false;
+    }
+    let gatehouse = Gatehouse {
+        config: Arc::new(config),
+        ..sso.gatehouse.clone()
+    };
+    let sso = Sso { gatehouse, ..sso };
+    let existing = sso.user_with_password("ada@example.com").await;
+    sso.vouch_for(identity("sub-ada", Some("ada@example.com"), true));
+    let browser = sso.client().await;
+    let state = sso.start(&browser, "oauth_idp", None).await;
+    let refused = sso
+        .answer(&browser, "idp", &state, "good-code")
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::ExternalAccountEmailUnverified);
+    assert!(sso
+        .gatehouse
+        .store
+        .list_external_accounts(&existing)
+        .await
+        .unwrap()
+        .is_empty());
+
+    sso.vouch_for(identity("sub-new", Some("new@example.com"), true));
+    let state = sso.start(&browser, "oauth_idp", None).await;
+    sso.answer(&browser, "idp", &state, "good-code")
+        .await
+        .unwrap();
+    let transfer = sso::transfer_to_sign_up(&sso.gatehouse, &browser, None, T0 + 7)
+        .await
+        .unwrap();
+    assert!(
+        matches!(transfer, sso::Transfer::VerifyEmail(_)),
+        "{transfer:?}"
     );
 }

@@ -69,6 +69,7 @@ suite!(
     guesses_are_counted_per_identifier_and_lock_at_the_maximum,
     rate_counters_count_in_fixed_windows,
     counters_that_decide_nothing_are_pruned,
+    abandoned_browsers_and_attempts_are_pruned,
     sessions_resolve_by_token_hash_and_end_on_sign_out,
     sign_up_attempts_round_trip_with_their_code,
     sign_in_attempts_move_by_compare_and_swap_and_finalize_once,
@@ -679,6 +680,76 @@ async fn counters_that_decide_nothing_are_pruned(store: &dyn Storage) {
         (2, T0 + 100),
         "the live window keeps its count"
     );
+}
+
+/// Browsers that never signed in and stayed away, expired attempts: pruned; a browser that held
+/// a session (client trust remembers it) or came back recently is kept.
+async fn abandoned_browsers_and_attempts_are_pruned(store: &dyn Storage) {
+    let anonymous = SecretToken::generate();
+    store.create_client(&anonymous.hash(), T0).await.unwrap();
+    let recent = SecretToken::generate();
+    store.create_client(&recent.hash(), T0 + 500).await.unwrap();
+    let signed_in = SecretToken::generate();
+    let signed_in_client = store.create_client(&signed_in.hash(), T0).await.unwrap();
+    let user_id = store
+        .create_user(user("kept@example.com"), T0)
+        .await
+        .unwrap()
+        .unwrap();
+    let session_token = SecretToken::generate();
+    let session = store
+        .create_session(
+            NewSession {
+                client_id: &signed_in_client,
+                user_id: &user_id,
+                new_token_hash: &session_token.hash(),
+                first_factor_at: T0,
+                second_factor_at: None,
+                expires_at: T0 + 50,
+                keep_other_sessions: false,
+            },
+            T0,
+        )
+        .await
+        .unwrap();
+    store.end_session(&session, T0 + 10).await.unwrap();
+    let attempt = StoredSignIn {
+        id: gatehouse::domain::ids::new_id(),
+        state: "{}".into(),
+        version: 0,
+        expires_at: T0 + 600,
+    };
+    store
+        .insert_sign_in(&attempt, &signed_in_client, T0)
+        .await
+        .unwrap();
+
+    let removed = store.prune_abandoned(T0 + 100, T0 + 700).await.unwrap();
+    assert_eq!(removed, 2, "the anonymous browser and the expired attempt");
+    assert!(store
+        .resolve_client(&anonymous.hash(), T0 + 700)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store
+        .resolve_client(&recent.hash(), T0 + 700)
+        .await
+        .unwrap()
+        .is_some());
+    assert!(store
+        .resolve_client(&session_token.hash(), T0 + 700)
+        .await
+        .unwrap()
+        .is_some());
+    assert!(store
+        .client_has_held_session(&signed_in_client, &user_id)
+        .await
+        .unwrap());
+    assert!(store
+        .current_sign_in(&signed_in_client, T0)
+        .await
+        .unwrap()
+        .is_none());
 }
 
 async fn sessions_resolve_by_token_hash_and_end_on_sign_out(store: &dyn Storage) {

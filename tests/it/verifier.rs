@@ -341,10 +341,16 @@ async fn a_rotated_key_is_fetched_once_and_the_old_one_verifies_until_its_grace_
 #[tokio::test]
 async fn issued_tokens_carry_the_session_and_templates_carry_their_claims() {
     let store = FakeStore::default();
-    let config = config(&[(
-        "GATEHOUSE_TOKENS__TEMPLATES",
-        r#"{ supabase = { lifetime_seconds = 120, claims = { role = "authenticated", email = "{{user.primary_email_address}}", name = "{{user.first_name}} {{user.last_name}}", last = "{{user.last_name}}", org = { slug = "{{org.slug || 'personal'}}", role = "{{org.role}}" }, mfa = "{{user.two_factor_enabled}}", tags = ["{{user.id}}", 3] } } }"#,
-    )]);
+    let config = config(&[
+        (
+            "GATEHOUSE_TOKENS__TEMPLATES",
+            r#"{ supabase = { lifetime_seconds = 120, claims = { role = "authenticated", email = "{{user.primary_email_address}}", name = "{{user.first_name}} {{user.last_name}}", last = "{{user.last_name}}", org = { slug = "{{org.slug || 'personal'}}", role = "{{org.role}}" }, mfa = "{{user.two_factor_enabled}}", tags = ["{{user.id}}", 3] } }, backend = { claims = { role = "service" } } }"#,
+        ),
+        (
+            "GATEHOUSE_INSTANCE__AUTHORIZED_PARTIES",
+            r#"["https://app.example.com"]"#,
+        ),
+    ]);
     let session = issue(
         &store,
         &config,
@@ -368,12 +374,14 @@ async fn issued_tokens_carry_the_session_and_templates_carry_their_claims() {
         .unwrap()
         .unwrap();
     assert_eq!(template.lifetime_seconds, 120);
-    let claims: serde_json::Value = {
-        let verifier = verifier_of(&store)
-            .await
-            .with_clock_skew(i64::from(i32::MAX));
-        verifier.verify_template(&template.jwt).await.unwrap()
-    };
+    let claims: serde_json::Value = verifier
+        .verify_template_at(&template.jwt, "supabase", T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        claims["tpl"], "supabase",
+        "a template token names its template"
+    );
     assert_eq!(claims["sub"], "user_1");
     assert_eq!(claims["iss"], ISSUER);
     assert_eq!(claims["exp"], T0 + 120);
@@ -395,10 +403,77 @@ async fn issued_tokens_carry_the_session_and_templates_carry_their_claims() {
     );
     assert_eq!(claims["mfa"], false);
     assert_eq!(claims["tags"], serde_json::json!(["user_1", 3]));
-    // A template token is not a session token.
+    // A template token is not a session token, a session token is not a template token, and
+    // one template's token is not another's.
     assert_eq!(
         verifier.verify_at(&template.jwt, T0).await.unwrap_err(),
         VerifyError::NotASessionToken
+    );
+    let session_as_template = verifier
+        .verify_template_at::<serde_json::Value>(&session.jwt, "supabase", T0)
+        .await
+        .unwrap_err();
+    assert_eq!(session_as_template, VerifyError::NotATemplateToken);
+    assert_eq!(
+        session_as_template.to_string(),
+        "not a template token (a session token)"
+    );
+    let backend = issue(
+        &store,
+        &config,
+        &member(),
+        Some("backend"),
+        Some("https://app.example.com/"),
+        T0,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let backend_claims: serde_json::Value = verifier
+        .verify_template_at(&backend.jwt, "backend", T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        (&backend_claims["tpl"], &backend_claims["azp"]),
+        (
+            &serde_json::json!("backend"),
+            &serde_json::json!("https://app.example.com")
+        )
+    );
+    let wrong = verifier
+        .verify_template_at::<serde_json::Value>(&backend.jwt, "supabase", T0)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        wrong,
+        VerifyError::WrongTemplate {
+            expected: "supabase".into(),
+            found: Some("backend".into()),
+        }
+    );
+    assert_eq!(
+        wrong.to_string(),
+        "the token is not of the template `supabase` but of `backend`"
+    );
+    // A token with neither `sid` nor `tpl` (made some other way) is no template's either.
+    let untemplated = token_with(&store, |c| {
+        c.as_object_mut().unwrap().remove("sid");
+    })
+    .await;
+    let untemplated = verifier
+        .verify_template_at::<serde_json::Value>(&untemplated, "backend", T0)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        untemplated,
+        VerifyError::WrongTemplate {
+            expected: "backend".into(),
+            found: None,
+        }
+    );
+    assert_eq!(
+        untemplated.to_string(),
+        "the token is not of the template `backend` but of no template"
     );
 
     // Without an organization the fallback applies; signed out gets no token.
@@ -474,4 +549,117 @@ async fn a_revoked_sessions_token_is_refused_once_it_expires() {
         verifier.verify_at(&token, T0 + 60 + 60).await,
         Err(VerifyError::Expired { .. })
     ));
+}
+
+/// `token` with its header's `kid` replaced (the signature no longer matters: the key lookup
+/// comes first).
+fn with_kid(token: &str, kid: &str) -> String {
+    use base64::Engine;
+    let mut header = jsonwebtoken::decode_header(token).unwrap();
+    header.kid = Some(kid.into());
+    let header = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(serde_json::to_vec(&header).unwrap());
+    let rest: Vec<&str> = token.split('.').skip(1).collect();
+    format!("{header}.{}", rest.join("."))
+}
+
+/// The keys of `store`, or an error while `down`; counts every attempt. Each attempt takes a
+/// little time, as a request to an unreachable instance would.
+struct FlakyKeys {
+    store: Arc<FakeStore>,
+    down: Arc<std::sync::atomic::AtomicBool>,
+    attempts: Arc<AtomicUsize>,
+}
+
+#[async_trait::async_trait]
+impl KeySource for FlakyKeys {
+    async fn fetch(&self) -> Result<JwkSet, String> {
+        self.attempts.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        if self.down.load(Ordering::SeqCst) {
+            return Err("connection refused".into());
+        }
+        jwt::jwks(self.store.as_ref(), T0)
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// 50 tokens with made-up key ids verified at once; every answer (none may panic).
+async fn made_up_kids_at_once(verifier: &Verifier, token: &str) -> Vec<VerifyError> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..50 {
+        let verifier = verifier.clone();
+        let token = with_kid(token, &format!("ins_madeup_{n}"));
+        tasks.spawn(async move { verifier.verify_at(&token, T0).await });
+    }
+    let mut errors = Vec::new();
+    while let Some(answer) = tasks.join_next().await {
+        let answer = answer.expect("no verification panics");
+        errors.push(answer.expect_err("a made-up key id is refused"));
+    }
+    errors
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failing_key_source_is_tried_at_most_once_per_refresh_interval() {
+    let store = Arc::new(FakeStore::default());
+    let token = token_with(&store, |_| {}).await;
+    let down = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let attempts = Arc::new(AtomicUsize::new(0));
+    let interval = std::time::Duration::from_secs(1);
+    let verifier = Verifier::new(
+        ISSUER,
+        FlakyKeys {
+            store: store.clone(),
+            down: down.clone(),
+            attempts: attempts.clone(),
+        },
+    )
+    .with_min_refresh_interval(interval);
+
+    // Nothing ever fetched and the source is down: one attempt for 50 unknown key ids, each
+    // refused with the source's error.
+    let errors = made_up_kids_at_once(&verifier, &token).await;
+    assert_eq!(attempts.load(Ordering::SeqCst), 1, "one attempt");
+    assert_eq!(errors.len(), 50);
+    for error in errors {
+        assert_eq!(
+            error,
+            VerifyError::KeysUnavailable("connection refused".into())
+        );
+    }
+    // The genuine token too, within the interval: answered without fetching.
+    assert_eq!(
+        verifier.verify_at(&token, T0).await.unwrap_err(),
+        VerifyError::KeysUnavailable("connection refused".into())
+    );
+    assert_eq!(attempts.load(Ordering::SeqCst), 1);
+
+    // After the interval one more attempt is allowed (and only one).
+    tokio::time::sleep(interval + std::time::Duration::from_millis(100)).await;
+    let errors = made_up_kids_at_once(&verifier, &token).await;
+    assert_eq!(attempts.load(Ordering::SeqCst), 2, "one more attempt");
+    assert!(errors
+        .iter()
+        .all(|error| matches!(error, VerifyError::KeysUnavailable(_))));
+
+    // Once keys were fetched, a later outage answers from the cache: the known key still
+    // verifies, an unknown one is `UnknownKey`, still one attempt per interval.
+    down.store(false, Ordering::SeqCst);
+    tokio::time::sleep(interval + std::time::Duration::from_millis(100)).await;
+    assert!(verifier.verify_at(&token, T0).await.is_ok());
+    assert_eq!(attempts.load(Ordering::SeqCst), 3, "fetched");
+    down.store(true, Ordering::SeqCst);
+    tokio::time::sleep(interval + std::time::Duration::from_millis(100)).await;
+    let errors = made_up_kids_at_once(&verifier, &token).await;
+    assert_eq!(attempts.load(Ordering::SeqCst), 4, "one failed attempt");
+    assert!(errors
+        .iter()
+        .all(|error| matches!(error, VerifyError::UnknownKey(_))));
+    assert!(
+        verifier.verify_at(&token, T0).await.is_ok(),
+        "from the cache"
+    );
+    assert_eq!(attempts.load(Ordering::SeqCst), 4);
 }

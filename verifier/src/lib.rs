@@ -1,7 +1,8 @@
 //! Verifies Gatehouse session tokens in other Rust services — an API, a worker — without asking
 //! Gatehouse: the public keys come from the instance's `/.well-known/jwks.json` once and are
 //! cached; a token signed by a key the cache does not know triggers one refresh (at most one
-//! per [`Verifier::with_min_refresh_interval`]), so a rotation needs no restart.
+//! attempt per [`Verifier::with_min_refresh_interval`], failed ones included), so a rotation
+//! needs no restart.
 //!
 //! ```no_run
 //! # async fn example(token: &str) -> Result<(), gatehouse_verifier::VerifyError> {
@@ -17,6 +18,10 @@
 //! A token is trusted until it expires: a session revoked in Gatehouse keeps working here for
 //! at most the token's lifetime (60 s by default). With the `axum` feature, [`Auth`] is an
 //! extractor (`Authorization: Bearer <token>`; 401 with Clerk's error body otherwise).
+//!
+//! A JWT template's token (`[tokens.templates.<name>]`) names its template in `tpl` and has no
+//! `sid`: [`Verifier::verify`] refuses it, [`Verifier::verify_template`] takes it — only the
+//! template it is asked for.
 
 #![forbid(unsafe_code)]
 
@@ -35,12 +40,15 @@ pub use jsonwebtoken::jwk::JwkSet;
 
 /// How far the verifier's clock may disagree with Gatehouse's (Clerk's default, 5 s).
 pub const DEFAULT_CLOCK_SKEW_SECONDS: i64 = 5;
-/// The fewest seconds between two fetches of the key set caused by unknown key ids, so a flood
-/// of made-up `kid`s cannot turn into a flood of requests to Gatehouse.
+/// The fewest seconds between two attempts to fetch the key set caused by unknown key ids —
+/// measured from the last attempt, failed or not — so a flood of made-up `kid`s cannot turn
+/// into a flood of requests to Gatehouse, nor into a queue of fetches while it is down.
 pub const DEFAULT_MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(10);
 /// How long a fetched key set is used before it is fetched again (as the JWKS's own
 /// `Cache-Control: max-age=300`).
 pub const DEFAULT_MAX_KEY_AGE: Duration = Duration::from_secs(300);
+/// The claim naming the template a template token was made from (`tpl: "<name>"`).
+pub const TEMPLATE_CLAIM: &str = "tpl";
 
 /// Why a token was refused. Each case is distinct so a service can log or answer precisely.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -73,8 +81,22 @@ pub enum VerifyError {
     #[error("the token was issued to an unauthorized party")]
     UnauthorizedParty,
     /// A template token (no `sid`) where a session token was expected.
-    #[error("not a session token")]
+    #[error("not a session token (a JWT template's token)")]
     NotASessionToken,
+    /// A session token (it has `sid`) where a template's token was expected.
+    #[error("not a template token (a session token)")]
+    NotATemplateToken,
+    /// The token of another template (or of none) than the one expected.
+    #[error(
+        "the token is not of the template `{expected}` but of {}",
+        .found.as_deref().map_or_else(|| "no template".to_string(), |found| format!("`{found}`"))
+    )]
+    WrongTemplate {
+        /// The template asked for.
+        expected: String,
+        /// The token's `tpl`, if it has one.
+        found: Option<String>,
+    },
     /// The key set could not be fetched and none is cached.
     #[error("the signing keys are unavailable: {0}")]
     KeysUnavailable(String),
@@ -298,7 +320,12 @@ impl Auth {
 #[derive(Default)]
 struct KeyCache {
     keys: HashMap<String, DecodingKey>,
+    /// The last successful fetch (the keys' age).
     fetched_at: Option<Instant>,
+    /// The end of the last fetch attempt, successful or not (what refreshes are throttled on).
+    attempted_at: Option<Instant>,
+    /// Why the last attempt failed, when it did.
+    last_error: Option<String>,
 }
 
 /// What a verifier checks; each `with_…` changes its own copy.
@@ -391,7 +418,8 @@ impl Verifier {
         self.with(|options| options.clock_skew_seconds = seconds.max(0))
     }
 
-    /// The fewest time between two fetches caused by unknown key ids (default 10 s).
+    /// The fewest time between two fetch attempts caused by unknown key ids, failed attempts
+    /// included (default 10 s).
     pub fn with_min_refresh_interval(self, interval: Duration) -> Self {
         self.with(|options| options.min_refresh_interval = interval)
     }
@@ -425,13 +453,35 @@ impl Verifier {
         Ok(Auth::from_claims(&self.verify(token).await?, true))
     }
 
-    /// Verifies any token of the instance — a JWT template's included — and decodes its claims
-    /// as `T`.
+    /// Verifies a token of the JWT template `name` (`[tokens.templates.<name>]`) now and
+    /// decodes its claims as `T`. A session token is [`VerifyError::NotATemplateToken`]; another
+    /// template's token is [`VerifyError::WrongTemplate`].
     pub async fn verify_template<T: DeserializeOwned>(
         &self,
         token: &str,
+        name: &str,
     ) -> Result<T, VerifyError> {
-        let claims = self.verify_claims_at(token, unix_now()).await?;
+        self.verify_template_at(token, name, unix_now()).await
+    }
+
+    /// [`Verifier::verify_template`] at `now` (seconds since the epoch).
+    pub async fn verify_template_at<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        name: &str,
+        now: i64,
+    ) -> Result<T, VerifyError> {
+        let claims = self.verify_claims_at(token, now).await?;
+        if claims.get("sid").is_some() {
+            return Err(VerifyError::NotATemplateToken);
+        }
+        let template = claims.get(TEMPLATE_CLAIM).and_then(Value::as_str);
+        if template != Some(name) {
+            return Err(VerifyError::WrongTemplate {
+                expected: name.to_string(),
+                found: template.map(str::to_string),
+            });
+        }
         serde_json::from_value(claims).map_err(|_| VerifyError::Malformed)
     }
 
@@ -495,7 +545,10 @@ impl Verifier {
         Ok(())
     }
 
-    /// The key `kid`, refreshing the cached set when it is unknown (rate-limited) or old.
+    /// The key `kid`, refreshing the cached set when it is unknown or old. At most one fetch
+    /// attempt per `min_refresh_interval`, counted from the last attempt (a failed one too):
+    /// within it, the answer comes from the cache (a stale key beats none) or is an error —
+    /// `KeysUnavailable` while no fetch ever succeeded, else `UnknownKey` — without fetching.
     async fn key(&self, kid: &str) -> Result<DecodingKey, VerifyError> {
         let keys = &self.keys;
         if let Some(key) = self.cached(kid, true).await {
@@ -510,12 +563,15 @@ impl Verifier {
             .cache
             .read()
             .await
-            .fetched_at
+            .attempted_at
             .is_some_and(|at| at.elapsed() < self.options.min_refresh_interval);
         if !recently {
-            match keys.source.fetch().await {
+            let fetched = keys.source.fetch().await;
+            let mut cache = keys.cache.write().await;
+            cache.attempted_at = Some(Instant::now());
+            match fetched {
                 Ok(set) => {
-                    let fetched = set
+                    cache.keys = set
                         .keys
                         .iter()
                         .filter_map(|jwk| {
@@ -523,27 +579,29 @@ impl Verifier {
                             DecodingKey::from_jwk(jwk).ok().map(|key| (kid, key))
                         })
                         .collect();
-                    *keys.cache.write().await = KeyCache {
-                        keys: fetched,
-                        fetched_at: Some(Instant::now()),
-                    };
+                    cache.fetched_at = cache.attempted_at;
+                    cache.last_error = None;
                 }
                 Err(error) => {
                     tracing::warn!(%error, "could not fetch the signing keys");
-                    // A stale copy beats none while the instance is unreachable.
-                    return match self.cached(kid, false).await {
-                        Some(key) => Ok(key),
-                        None if keys.cache.read().await.fetched_at.is_none() => {
-                            Err(VerifyError::KeysUnavailable(error))
-                        }
-                        None => Err(VerifyError::UnknownKey(kid.to_string())),
-                    };
+                    cache.last_error = Some(error);
                 }
             }
         }
-        self.cached(kid, false)
-            .await
-            .ok_or_else(|| VerifyError::UnknownKey(kid.to_string()))
+        // A stale copy beats none while the instance is unreachable.
+        let cache = keys.cache.read().await;
+        if let Some(key) = cache.keys.get(kid) {
+            return Ok(key.clone());
+        }
+        if cache.fetched_at.is_none() {
+            return Err(VerifyError::KeysUnavailable(
+                cache
+                    .last_error
+                    .clone()
+                    .unwrap_or_else(|| "never fetched".into()),
+            ));
+        }
+        Err(VerifyError::UnknownKey(kid.to_string()))
     }
 
     async fn cached(&self, kid: &str, fresh_only: bool) -> Option<DecodingKey> {

@@ -1,0 +1,101 @@
+//! Security notices: the owner of an account is emailed when its password changes, a second
+//! factor is added or removed, or an external account is linked (Clerk sends the same), saying
+//! what changed, when and from which browser — so a takeover does not go unnoticed. Sent in the
+//! background: a notice never slows or fails the change it reports.
+
+use serde::{Deserialize, Serialize};
+
+use super::{account::describe_user_agent, Gatehouse, Timestamp};
+use crate::mail::templates;
+
+/// The browser a change came from, as the request showed it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Device {
+    /// Its `User-Agent` header.
+    pub user_agent: Option<String>,
+    /// Its IP address (the peer, or `X-Forwarded-For` from a trusted proxy).
+    pub ip_address: Option<String>,
+}
+
+impl Device {
+    /// "Chrome on Linux (203.0.113.7)", for people.
+    pub fn describe(&self) -> String {
+        let browser = describe_user_agent(self.user_agent.as_deref());
+        match &self.ip_address {
+            Some(ip) => format!("{browser} ({ip})"),
+            None => browser,
+        }
+    }
+}
+
+/// A change the owner is told about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SecurityNotice {
+    /// The password was changed (account page, task, or "Forgot password?").
+    PasswordChanged,
+    /// An authenticator app was added.
+    SecondFactorAdded,
+    /// The authenticator app and backup codes were removed.
+    SecondFactorRemoved,
+    /// An external account (SSO) was linked.
+    ExternalAccountLinked {
+        /// The connection's display name ("Google").
+        provider: String,
+        /// The address the provider gave.
+        email: Option<String>,
+    },
+}
+
+impl SecurityNotice {
+    /// What changed, as the email's subject says it.
+    pub fn summary(&self) -> String {
+        match self {
+            Self::PasswordChanged => "Your password was changed".to_string(),
+            Self::SecondFactorAdded => "Two-step verification was turned on".to_string(),
+            Self::SecondFactorRemoved => "Two-step verification was turned off".to_string(),
+            Self::ExternalAccountLinked { provider, .. } => {
+                format!("A {provider} account was connected to your account")
+            }
+        }
+    }
+}
+
+/// Emails `to` about `notice`, made at `at` from `device`, in the background.
+pub fn send(
+    gatehouse: &Gatehouse,
+    to: &str,
+    notice: &SecurityNotice,
+    device: &Device,
+    at: Timestamp,
+) {
+    let email = templates::security_notice(
+        to,
+        notice,
+        &format_utc(at),
+        &device.describe(),
+        &gatehouse.config.instance,
+    );
+    let mailer = gatehouse.mailer.clone();
+    tokio::spawn(async move { mailer.send(email).await });
+}
+
+/// `2026-12-07 04:01 UTC` (the proleptic Gregorian calendar, from days since the epoch).
+pub fn format_utc(at: Timestamp) -> String {
+    let days = at.div_euclid(86_400);
+    let seconds = at.rem_euclid(86_400);
+    // Howard Hinnant's civil-from-days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        seconds / 3_600,
+        seconds % 3_600 / 60
+    )
+}
