@@ -1,5 +1,5 @@
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { createOrganization, fillSignIn, gatehouseCli, hydrated, latestCode, PASSWORD, signUpWithOrg, totp, uniqueEmail, uniqueOrg } from './helpers';
+import { createOrganization, fillSignIn, gatehouseCli, hydrated, latestCode, mailsFor, PASSWORD, signUpWithOrg, totp, uniqueEmail, uniqueOrg } from './helpers';
 import { OIDC_PORT } from './ports';
 
 // The account page (`<UserProfile/>`) and reverification. A session just signed in is fresh for
@@ -43,7 +43,46 @@ async function fillNewPassword(page: Page): Promise<void> {
   await page.getByLabel('Confirm password').fill(NEW_PASSWORD);
 }
 
+/** The mail to `address` with this subject (sent in the background). */
+async function mailWithSubject(address: string, subject: string) {
+  let found: Awaited<ReturnType<typeof mailsFor>>[number] | undefined;
+  await expect
+    .poll(async () => {
+      found = (await mailsFor(address)).find((mail) => mail.subject === subject);
+      return found !== undefined;
+    }, { timeout: 15_000 })
+    .toBe(true);
+  return found!;
+}
+
 test.describe('account page', () => {
+  test('a stale session can neither enrol its own authenticator nor change the password; the owner keeps both', async ({ page, browser }) => {
+    // An unattended browser, a stolen cookie: the session's factors are old.
+    const email = uniqueEmail('acct-stale');
+    await signUpWithOrg(page, email);
+    gatehouseCli(['session', 'require-reverification', '--email', email]);
+    // What an attacker's script sends with the cookie: every step of enrolling is refused.
+    for (const [path, form] of [
+      ['/api/auth/start_mfa_setup', {}],
+      ['/api/auth/verify_mfa_setup', { code: '123456' }],
+      ['/api/auth/change_password', { new_password: NEW_PASSWORD, confirm_password: NEW_PASSWORD }],
+    ] as const) {
+      const reply = await page.request.post(path, { form, headers: { Accept: 'application/json' } });
+      expect(reply.status(), path).toBe(403);
+      expect((await reply.json()).clerk_error.reason, path).toBe('reverification-error');
+    }
+    // On the page, "Add authenticator app" asks for the password before any QR code.
+    await page.goto('/account');
+    await hydrated(page);
+    const section = page.getByRole('region', { name: 'Two-step verification' });
+    await section.getByRole('button', { name: 'Add authenticator app' }).click();
+    await expect(page.getByText("Verification required: confirm it's you, then submit again.")).toBeVisible();
+    await expect(section.getByRole('img', { name: 'QR code for your authenticator app' })).toHaveCount(0);
+    // The owner still signs in with the old password, and no second factor is asked for.
+    const owner = await signInElsewhere(browser, email);
+    await owner.context().close();
+  });
+
   test('change password: the page asks for the password, refuses a wrong one next to its field, then changes it', async ({ page, browser }) => {
     const email = uniqueEmail('acct-pw');
     await signUpWithOrg(page, email);
@@ -125,6 +164,10 @@ test.describe('account page', () => {
     const firstCodes = await section.getByTestId('backup-codes').locator('li').allTextContents();
     await section.getByRole('button', { name: "I've saved these codes" }).click();
     await expect(section.getByTestId('two-step-status')).toContainText('Authenticator app: on. 10 backup codes left.');
+    // The owner is told, with the time and the browser.
+    const notice = await mailWithSubject(email, 'Two-step verification was turned on');
+    expect(notice.text).toContain('When: ');
+    expect(notice.text).toMatch(/Browser: Chrome on Linux/);
 
     // Signing in again now asks for the app's code.
     const context = await browser.newContext();
@@ -138,8 +181,13 @@ test.describe('account page', () => {
     await expect(other).toHaveURL(/\/dashboard$/);
     await context.close();
 
-    // New backup codes replace the old ones (the session's second factor is fresh from enrolment).
-    await section.getByRole('button', { name: 'Regenerate backup codes' }).click();
+    // New backup codes replace the old ones. Enrolling never counts as verifying the new factor
+    // (only a sign-in or the prompt does), so the page asks for it first: a backup code is one.
+    const twoStepForm = section.locator('form', { has: page.getByRole('button', { name: 'Regenerate backup codes' }) });
+    await twoStepForm.getByRole('button', { name: 'Regenerate backup codes' }).click();
+    await expect(page.getByText("Verification required: confirm it's you, then submit again.")).toBeVisible();
+    await twoStepForm.getByLabel('Authentication code').fill(firstCodes[1]);
+    await twoStepForm.getByRole('button', { name: 'Regenerate backup codes' }).click();
     await expect(section.getByTestId('backup-codes').locator('li')).toHaveCount(10);
     const newCodes = await section.getByTestId('backup-codes').locator('li').allTextContents();
     expect(newCodes.some((code) => firstCodes.includes(code))).toBe(false);

@@ -44,12 +44,23 @@ export async function latestMail(address: string, count = 0): Promise<MaildevEma
   return found!;
 }
 
-/** The 6-digit code in the latest verification email to `address`. */
+/**
+ * The 6-digit code in the latest verification email to `address` (newer than `count` messages).
+ * Security notices ("Your password was changed", …) carry no code and are passed over.
+ */
 export async function latestCode(address: string, count = 0): Promise<string> {
-  const mail = await latestMail(address, count);
-  const match = /\b(\d{6})\b/.exec(mail.text);
-  expect(match, `a 6-digit code in: ${mail.text}`).not.toBeNull();
-  return match![1];
+  let code: string | undefined;
+  await expect
+    .poll(async () => {
+      const mails = (await mailsFor(address)).slice(count);
+      code = mails
+        .map((mail) => /^(\d{6}) /.exec(mail.subject)?.[1] ?? /\b(\d{6})\b/.exec(mail.text)?.[1])
+        .filter((found) => found !== undefined)
+        .pop();
+      return code !== undefined;
+    }, { timeout: 15_000, message: `a mail with a 6-digit code to ${address}` })
+    .toBe(true);
+  return code!;
 }
 
 /**

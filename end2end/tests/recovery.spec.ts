@@ -112,3 +112,24 @@ for (const js of [true, false]) {
     });
   });
 }
+
+test.describe('rate limits', () => {
+  // This instance allows 100 posts a minute per address and endpoint (playwright.config.ts).
+  test.use({ baseURL: `http://127.0.0.1:${TRUST_APP_PORT}` });
+
+  test('150 rapid posts to /api/auth/sso from one address: the rest get 429 with Retry-After', async ({ request }) => {
+    const replies = await Promise.all(
+      Array.from({ length: 150 }, () =>
+        request.post('/api/auth/sso', {
+          form: { strategy: 'oauth_testidp' },
+          headers: { Accept: 'application/json' },
+          maxRedirects: 0,
+        }),
+      ),
+    );
+    const limited = replies.filter((reply) => reply.status() === 429);
+    expect(limited.length).toBeGreaterThanOrEqual(50);
+    expect(Number(limited[0].headers()['retry-after'])).toBeGreaterThan(0);
+    expect((await limited[0].json()).errors[0].code).toBe('too_many_requests');
+  });
+});

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { createOrganization, hydrated, latestCode, PASSWORD, signUpWithOrg, totp, uniqueEmail, uniqueOrg } from './helpers';
+import { createOrganization, gatehouseCli, hydrated, latestCode, PASSWORD, signUpWithOrg, totp, uniqueEmail, uniqueOrg } from './helpers';
 import { MFA_APP_PORT, OIDC_IDTOKEN_PORT, OIDC_PORT } from './ports';
 
 // SSO against a real OpenID provider (oidc-provider, started by the harness on OIDC_PORT in its
@@ -163,6 +163,37 @@ test.describe('SSO with a real OpenID provider', () => {
     await expect(page).toHaveURL(/\/dashboard$/);
     await expect(page.getByTestId('user-email')).toHaveText(email);
   });
+
+  for (const js of [true, false]) {
+    test(`the enterprise IdP answering with another company's address signs nobody in (JavaScript ${js ? 'on' : 'off'})`, async ({ browser }) => {
+      const context = await browser.newContext({ javaScriptEnabled: js });
+      const page = await context.newPage();
+      // Someone at another company already has an account.
+      const victim = `ceo-${Date.now()}-${js}@othercompany.test`;
+      gatehouseCli(['user', 'create', '--email', victim, '--password', PASSWORD]);
+      await page.goto('/sign-in');
+      if (js) await hydrated(page);
+      await page.getByLabel('Email address').fill(`mallory-${Date.now()}@acme.test`);
+      await page.getByRole('button', { name: 'Continue', exact: true }).click();
+      // Acme's IdP vouches for an address outside acme.test.
+      await providerLogin(page, victim);
+      await expect(page).toHaveURL(/\/sign-in\?sso_error=sso_email_domain_mismatch$/);
+      await expect(page.getByRole('alert')).toContainText('This provider can only sign in addresses at its own domain.');
+      expect((await page.request.get('/api/me')).status()).toBe(401);
+      // Nothing was linked: signed in with the password, the victim has no connected account.
+      await page.goto('/sign-in');
+      if (js) await hydrated(page);
+      await page.getByLabel('Email address').fill(victim);
+      await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+      await page.getByRole('button', { name: 'Continue', exact: true }).click();
+      await createOrganization(page, uniqueOrg('Victim'));
+      await expect(page).toHaveURL(/\/dashboard$/);
+      await page.goto('/account');
+      await expect(page.getByRole('heading', { name: 'Account', exact: true })).toBeVisible();
+      await expect(page.getByTestId('external-account')).toHaveCount(0);
+      await context.close();
+    });
+  }
 
   test('/sso-callback acts once: reloading it after success creates no second session', async ({ page }) => {
     const email = uniqueEmail('sso-once');

@@ -22,6 +22,8 @@ use crate::model::{
     SessionId, TaskKey, UserId,
 };
 
+pub use super::notices::describe_user_agent;
+
 /// What the delete-account form's confirmation field must read.
 pub const DELETE_CONFIRMATION: &str = "Delete account";
 
@@ -522,44 +524,6 @@ pub async fn revoke_session(
     }
     tracing::info!(user_id = %holder.user_id, %session_id, "session revoked from the account page");
     Ok(())
-}
-
-/// "Chrome on Linux": the browser and system a user agent names, for people rather than
-/// statistics (the common browsers only; anything else is "Unknown browser").
-pub fn describe_user_agent(user_agent: Option<&str>) -> String {
-    let Some(agent) = user_agent.filter(|agent| !agent.trim().is_empty()) else {
-        return "Unknown browser".to_string();
-    };
-    // Order matters: Edge and Opera also say Chrome; Chrome also says Safari.
-    let browser = [
-        ("Edg/", "Edge"),
-        ("OPR/", "Opera"),
-        ("Firefox/", "Firefox"),
-        ("HeadlessChrome/", "Chrome"),
-        ("Chrome/", "Chrome"),
-        ("CriOS/", "Chrome"),
-        ("Safari/", "Safari"),
-        ("curl/", "curl"),
-    ]
-    .iter()
-    .find(|(marker, _)| agent.contains(marker))
-    .map_or("Unknown browser", |(_, name)| name);
-    let system = [
-        ("Android", "Android"),
-        ("iPhone", "iOS"),
-        ("iPad", "iPadOS"),
-        ("Windows", "Windows"),
-        ("Mac OS X", "macOS"),
-        ("CrOS", "ChromeOS"),
-        ("Linux", "Linux"),
-    ]
-    .iter()
-    .find(|(marker, _)| agent.contains(marker))
-    .map(|(_, name)| *name);
-    match system {
-        Some(system) => format!("{browser} on {system}"),
-        None => browser.to_string(),
-    }
 }
 
 /// "just now", "5 minutes ago", "3 hours ago", "2 days ago" (as in "Last active just now").

@@ -286,9 +286,7 @@ pub struct IssuedToken {
     pub lifetime_seconds: i64,
 }
 
-/// The claim naming the template a template token was made from (`tpl: "<name>"`), so a
-/// service expecting one template's token refuses another's.
-pub const TEMPLATE_CLAIM: &str = "tpl";
+pub use super::token_template::TEMPLATE_CLAIM;
 
 /// The `azp` of a token asked for from `origin` (the request's `Origin` header): the instance's
 /// own origin or one of `instance.authorized_parties` — compared as the origin check compares

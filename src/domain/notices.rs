@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{account::describe_user_agent, Gatehouse, Timestamp};
+use super::{Gatehouse, Timestamp};
 use crate::mail::templates;
 
 /// The browser a change came from, as the request showed it.
@@ -58,6 +58,26 @@ impl SecurityNotice {
             }
         }
     }
+
+    /// The email's first paragraph.
+    pub fn detail(&self) -> String {
+        match self {
+            Self::PasswordChanged => "The password of your account was changed.".to_string(),
+            Self::SecondFactorAdded => "An authenticator app was added to your account: signing \
+                                        in now also asks for its code."
+                .to_string(),
+            Self::SecondFactorRemoved => {
+                "The authenticator app and backup codes of your account were removed.".to_string()
+            }
+            Self::ExternalAccountLinked { provider, email } => format!(
+                "A {provider} account{} was connected to your account: it can now sign you in.",
+                email
+                    .as_deref()
+                    .map(|email| format!(" ({email})"))
+                    .unwrap_or_default()
+            ),
+        }
+    }
 }
 
 /// Emails `to` about `notice`, made at `at` from `device`, in the background.
@@ -70,7 +90,8 @@ pub fn send(
 ) {
     let email = templates::security_notice(
         to,
-        notice,
+        &notice.summary(),
+        &notice.detail(),
         &format_utc(at),
         &device.describe(),
         &gatehouse.config.instance,
@@ -98,4 +119,42 @@ pub fn format_utc(at: Timestamp) -> String {
         seconds / 3_600,
         seconds % 3_600 / 60
     )
+}
+
+/// "Chrome on Linux": the browser and system a user agent names, for people rather than
+/// statistics (the common browsers only; anything else is "Unknown browser").
+pub fn describe_user_agent(user_agent: Option<&str>) -> String {
+    let Some(agent) = user_agent.filter(|agent| !agent.trim().is_empty()) else {
+        return "Unknown browser".to_string();
+    };
+    // Order matters: Edge and Opera also say Chrome; Chrome also says Safari.
+    let browser = [
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("HeadlessChrome/", "Chrome"),
+        ("Chrome/", "Chrome"),
+        ("CriOS/", "Chrome"),
+        ("Safari/", "Safari"),
+        ("curl/", "curl"),
+    ]
+    .iter()
+    .find(|(marker, _)| agent.contains(marker))
+    .map_or("Unknown browser", |(_, name)| name);
+    let system = [
+        ("Android", "Android"),
+        ("iPhone", "iOS"),
+        ("iPad", "iPadOS"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("CrOS", "ChromeOS"),
+        ("Linux", "Linux"),
+    ]
+    .iter()
+    .find(|(marker, _)| agent.contains(marker))
+    .map(|(_, name)| *name);
+    match system {
+        Some(system) => format!("{browser} on {system}"),
+        None => browser.to_string(),
+    }
 }

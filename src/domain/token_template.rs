@@ -27,9 +27,12 @@ pub const RESERVED_CLAIMS: [&str; 15] = [
     "sid",
     "sts",
     "sub",
-    super::jwt::TEMPLATE_CLAIM,
+    TEMPLATE_CLAIM,
     "v",
 ];
+
+/// The claim naming a template token's template (`verify_template` checks it).
+pub const TEMPLATE_CLAIM: &str = "tpl";
 
 /// The values a shortcode can name.
 pub const SHORTCODES: [&str; 10] = [

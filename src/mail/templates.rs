@@ -81,36 +81,20 @@ pub fn reset_password_code(to: &str, code: &str) -> OutgoingEmail {
     }
 }
 
-/// A security notice: what changed on the account, when and from which browser.
+/// A security notice: what changed on the account (`subject`, `detail`), when and from which
+/// browser.
 pub fn security_notice(
     to: &str,
-    notice: &crate::domain::notices::SecurityNotice,
+    subject: &str,
+    detail: &str,
     when: &str,
     browser: &str,
     instance: &InstanceConfig,
 ) -> OutgoingEmail {
-    use crate::domain::notices::SecurityNotice;
-    let detail = match notice {
-        SecurityNotice::PasswordChanged => "The password of your account was changed.".to_string(),
-        SecurityNotice::SecondFactorAdded => {
-            "An authenticator app was added to your account: signing in now also asks for its code."
-                .to_string()
-        }
-        SecurityNotice::SecondFactorRemoved => {
-            "The authenticator app and backup codes of your account were removed.".to_string()
-        }
-        SecurityNotice::ExternalAccountLinked { provider, email } => format!(
-            "A {provider} account{} was connected to your account: it can now sign you in.",
-            email
-                .as_deref()
-                .map(|email| format!(" ({email})"))
-                .unwrap_or_default()
-        ),
-    };
     OutgoingEmail {
         kind: "security_notice",
         to: to.to_string(),
-        subject: notice.summary(),
+        subject: subject.to_string(),
         text: format!(
             "{detail}\n\n\
              When: {when}\n\
