@@ -316,7 +316,7 @@ impl TokensConfig {
                     "{at}.lifetime_seconds: between 1 and {TOKEN_MAX_LIFETIME_SECONDS}"
                 )));
             }
-            crate::domain::token_template::validate(&template.claims)
+            crate::token_template::validate(&template.claims)
                 .map_err(|error| ConfigError(format!("{at}.{error}")))?;
         }
         Ok(())
@@ -382,7 +382,7 @@ pub struct SsoConnectionConfig {
     /// The client id registered at the provider.
     pub client_id: String,
     /// The client secret registered at the provider.
-    pub client_secret: crate::domain::secret::Secret<String>,
+    pub client_secret: crate::secret::Secret<String>,
     /// Scopes asked for (default `openid email profile`).
     #[serde(default = "default_sso_scopes")]
     pub scopes: Vec<String>,

@@ -23,9 +23,13 @@ pub mod mail;
 #[cfg(feature = "ssr")]
 pub mod oidc;
 #[cfg(feature = "ssr")]
+pub mod secret;
+#[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]
 pub mod store;
+#[cfg(feature = "ssr")]
+pub mod token_template;
 
 /// The kit's public API: components, hooks, and the types they use.
 ///

@@ -10,58 +10,12 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{AuthSnapshot, GatehouseError, Member, MembershipPage, SignInStatus};
+pub use crate::model::flow::{AuthChange, FlowRequest, FlowResponse, SignInStep, SignUpStep};
+use crate::model::{AuthSnapshot, GatehouseError, Member, MembershipPage};
 
-pub mod codec;
+pub use crate::model::codec;
 #[cfg(feature = "ssr")]
 mod ssr;
-
-/// The result of an auth change (finalize, sign-out): the new state and where to go.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuthChange {
-    /// The new auth state (the provider adopts it without another round trip).
-    pub snapshot: AuthSnapshot,
-    /// The current task's page when the session is pending (wins over `navigate`).
-    pub task_url: Option<String>,
-    /// The decorated redirect target.
-    pub redirect_url: String,
-}
-
-/// A sign-up attempt as the form sees it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SignUpStep {
-    /// `missing_requirements` until the email code is verified.
-    pub status: crate::model::SignUpStatus,
-    /// Fields still to verify (`email_address`).
-    pub unverified_fields: Vec<String>,
-    /// Fields still to fill in (`email_address` when an SSO provider gave none).
-    pub missing_fields: Vec<String>,
-    /// Where the code was sent (empty while the email is missing).
-    pub email_address: String,
-    /// The verification page, carrying `redirect_url`.
-    pub verify_url: String,
-    /// The page asking for the missing fields (`<sign_up_url>/continue`), when there are any.
-    pub continue_url: Option<String>,
-}
-
-impl SignUpStep {
-    /// The page of the next step: the missing fields first, else the verification.
-    pub fn next_url(&self) -> &str {
-        self.continue_url.as_deref().unwrap_or(&self.verify_url)
-    }
-}
-
-/// The result of a sign-in step.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SignInStep {
-    /// The attempt's status.
-    pub status: SignInStatus,
-    /// Present when the attempt completed and was finalized.
-    pub change: Option<AuthChange>,
-    /// The page of the next step (e.g. `<sign_in_url>/factor-two`, carrying `redirect_url`)
-    /// while the attempt is not complete.
-    pub next_url: Option<String>,
-}
 
 /// Starts a sign-up with email and password; a 6-digit code is emailed.
 #[server(endpoint = "auth/sign_up", output = codec::JsonText)]
@@ -73,7 +27,8 @@ pub async fn sign_up_password(
     redirect_url: Option<String>,
 ) -> Result<SignUpStep, GatehouseError> {
     ssr::respond(
-        ssr::sign_up_password(email_address, password, first_name, last_name, redirect_url).await,
+        ssr::steps::sign_up_password(email_address, password, first_name, last_name, redirect_url)
+            .await,
     )
 }
 
@@ -83,13 +38,13 @@ pub async fn verify_email_code(
     code: String,
     redirect_url: Option<String>,
 ) -> Result<AuthChange, GatehouseError> {
-    ssr::respond(ssr::verify_email_code(code, redirect_url).await)
+    ssr::respond(ssr::steps::verify_email_code(code, redirect_url).await)
 }
 
 /// Emails a new code (allowed 30 seconds after the previous one).
 #[server(endpoint = "auth/resend_email_code", output = codec::JsonText)]
 pub async fn resend_email_code(redirect_url: Option<String>) -> Result<SignUpStep, GatehouseError> {
-    ssr::respond(ssr::resend_email_code(redirect_url).await)
+    ssr::respond(ssr::steps::resend_email_code(redirect_url).await)
 }
 
 /// `/sign-up/continue`: the email address an SSO provider did not give; a code is emailed to it.
@@ -98,7 +53,7 @@ pub async fn sign_up_continue(
     email_address: String,
     redirect_url: Option<String>,
 ) -> Result<SignUpStep, GatehouseError> {
-    ssr::respond(ssr::sign_up_continue(email_address, redirect_url).await)
+    ssr::respond(ssr::steps::sign_up_continue(email_address, redirect_url).await)
 }
 
 /// The sign-up in progress on this browser, if any.
@@ -117,7 +72,7 @@ pub async fn sign_in_password(
     redirect_url: Option<String>,
     intent: Option<String>,
 ) -> Result<SignInStep, GatehouseError> {
-    ssr::respond(ssr::sign_in_password(identifier, password, redirect_url, intent).await)
+    ssr::respond(ssr::steps::sign_in_password(identifier, password, redirect_url, intent).await)
 }
 
 /// Verifies the emailed code of the sign-in in progress ("Check your email": client trust, or
@@ -127,7 +82,7 @@ pub async fn sign_in_email_code(
     code: String,
     redirect_url: Option<String>,
 ) -> Result<SignInStep, GatehouseError> {
-    ssr::respond(ssr::sign_in_email_code(code, redirect_url).await)
+    ssr::respond(ssr::steps::sign_in_email_code(code, redirect_url).await)
 }
 
 /// Emails a new code for the sign-in in progress (at most every 30 s, at most 3 times).
@@ -135,7 +90,7 @@ pub async fn sign_in_email_code(
 pub async fn sign_in_resend_code(
     redirect_url: Option<String>,
 ) -> Result<SignInStep, GatehouseError> {
-    ssr::respond(ssr::sign_in_resend_code(redirect_url).await)
+    ssr::respond(ssr::steps::sign_in_resend_code(redirect_url).await)
 }
 
 /// "Set new password" after a verified reset code ("Sign out of all other devices" is checked
@@ -148,7 +103,7 @@ pub async fn sign_in_new_password(
     redirect_url: Option<String>,
 ) -> Result<SignInStep, GatehouseError> {
     ssr::respond(
-        ssr::sign_in_new_password(
+        ssr::steps::sign_in_new_password(
             new_password,
             confirm_password,
             sign_out_of_other_sessions,
@@ -166,113 +121,7 @@ pub async fn sign_in_second_factor(
     code: String,
     redirect_url: Option<String>,
 ) -> Result<SignInStep, GatehouseError> {
-    ssr::respond(ssr::sign_in_second_factor(strategy, code, redirect_url).await)
-}
-
-/// One step of a sign-in or sign-up flow, as the hooks send it (the one client path every flow's
-/// browser request takes; the per-step server functions above serve plain HTML forms).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "step", rename_all = "snake_case")]
-pub enum FlowRequest {
-    /// `sign_in.password(email, password)`.
-    SignInPassword {
-        /// Email address.
-        identifier: String,
-        /// Password.
-        password: String,
-    },
-    /// `sign_in.reset_password_email_code().send_code(email)`.
-    SignInResetPasswordSendCode {
-        /// Email address.
-        identifier: String,
-    },
-    /// `verify_code(code)` of the reset-password or client-trust step.
-    SignInEmailCode {
-        /// The emailed code.
-        code: String,
-    },
-    /// `send_code()` again for the reset-password or client-trust step.
-    SignInResendCode,
-    /// `sign_in.mfa().verify_totp(code)` / `verify_backup_code(code)`.
-    SignInSecondFactor {
-        /// `totp` or `backup_code`.
-        strategy: String,
-        /// The code.
-        code: String,
-    },
-    /// `sign_in.submit_reset_password(password, sign_out_of_other_sessions)`.
-    SignInNewPassword {
-        /// The new password.
-        new_password: String,
-        /// Its confirmation.
-        confirm_password: String,
-        /// End every other session of the user.
-        sign_out_of_other_sessions: bool,
-    },
-    /// `sign_up.password(…)`: the code is emailed at once.
-    SignUpPassword {
-        /// Email address.
-        email_address: String,
-        /// Password.
-        password: String,
-        /// First name.
-        first_name: Option<String>,
-        /// Last name.
-        last_name: Option<String>,
-    },
-    /// `sign_up.verifications().verify_email_code(code)`.
-    SignUpVerifyEmailCode {
-        /// The emailed code.
-        code: String,
-    },
-    /// `sign_up.verifications().send_email_code()` again.
-    SignUpResendEmailCode,
-    /// `sign_in.sso(…)` / `sign_up.sso(…)`: starts SSO; the answer's `next_url` is the
-    /// provider's authorization URL.
-    Sso {
-        /// `oauth_<connection key>` or `enterprise_sso`.
-        strategy: String,
-        /// The email (required for `enterprise_sso`, whose domain picks the connection).
-        identifier: Option<String>,
-        /// The app's callback page (default `/sso-callback`).
-        redirect_callback_url: Option<String>,
-    },
-    /// The sign-in in progress, as it is now (`sign_in.reload()`; the SSO callback page starts
-    /// with it). One that SSO completed is finalized, as every step that completes is.
-    SignInReload,
-    /// `sign_up.create_transfer()`: a sign-in that SSO made transferable (no account) becomes the
-    /// new user, and the session is created (a provider-verified email); an unverified email is
-    /// verified by code first, a missing one is asked for.
-    SignUpTransfer,
-    /// `sign_up.update_email_address(email)`: the email a transfer lacked (`missing_fields`).
-    SignUpContinue {
-        /// Email address.
-        email_address: String,
-    },
-    /// `set_active({ session })`: switches to another session of this browser.
-    SetActiveSession {
-        /// The session to make current.
-        session_id: String,
-    },
-    /// `sign_out({ session_id })`: one session of this browser, or all of them.
-    SignOut {
-        /// The session to end (`None`: every session of this browser).
-        session_id: Option<String>,
-    },
-}
-
-/// The answer to a flow step: the attempt's new status, and the auth change when the flow
-/// completed (`finalize` then only navigates).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum FlowResponse {
-    /// A sign-in step.
-    SignIn(SignInStep),
-    /// A sign-up step that is not complete yet.
-    SignUp(SignUpStep),
-    /// A completed sign-up (user and session created).
-    SignUpComplete(AuthChange),
-    /// A session switch or a sign-out.
-    Changed(AuthChange),
+    ssr::respond(ssr::steps::sign_in_second_factor(strategy, code, redirect_url).await)
 }
 
 /// Runs one flow step (JSON in and out) for the hooks.
@@ -292,7 +141,9 @@ pub async fn sso_start(
     redirect_callback_url: Option<String>,
     redirect_url: Option<String>,
 ) -> Result<SignInStep, GatehouseError> {
-    ssr::respond(ssr::sso_start(strategy, identifier, redirect_callback_url, redirect_url).await)
+    ssr::respond(
+        ssr::steps::sso_start(strategy, identifier, redirect_callback_url, redirect_url).await,
+    )
 }
 
 /// The SSO callback page's "Continue" without JavaScript: finalizes a sign-in SSO completed,
@@ -310,7 +161,7 @@ pub async fn sign_out(
     redirect_url: Option<String>,
     session_id: Option<String>,
 ) -> Result<AuthChange, GatehouseError> {
-    ssr::respond(ssr::sign_out(redirect_url, session_id).await)
+    ssr::respond(ssr::steps::sign_out(redirect_url, session_id).await)
 }
 
 /// `set_active({ session })`: makes another session of this browser current (multi-session); a
@@ -320,7 +171,7 @@ pub async fn set_active_session(
     session_id: String,
     redirect_url: Option<String>,
 ) -> Result<AuthChange, GatehouseError> {
-    ssr::respond(ssr::set_active_session(session_id, redirect_url).await)
+    ssr::respond(ssr::steps::set_active_session(session_id, redirect_url).await)
 }
 
 /// The TOTP enrolment screen's data (only before the factor is verified).

@@ -12,14 +12,14 @@ use crate::{
     domain::{
         self,
         account::{self, AccountHolder, ReverifyStrategy},
-        mfa, organization,
+        flows, mfa, organization,
         outcome::Outcome,
         secret::Secret,
-        sign_in, sign_up, sso, tasks, Gatehouse,
+        tasks, Gatehouse,
     },
     model::{
-        with_redirect_url, AuthError, ClientId, ErrorCode, GatehouseError, Member, MembershipPage,
-        Notice, OrgId, SessionId, SignInStatus, UserId,
+        AuthError, ClientId, GatehouseError, Member, MembershipPage, Notice, OrgId, SessionId,
+        UserId,
     },
     server::{
         cookies::{ClientCookie, NoticeCookie},
@@ -141,26 +141,6 @@ fn set_cookie(value: Option<http::HeaderValue>) {
     if let (Some(value), Some(response)) = (value, use_context::<ResponseOptions>()) {
         response.append_header(SET_COOKIE, value);
     }
-}
-
-/// The request's client, creating one (and its cookie) when the browser has none.
-async fn client_id(gatehouse: &Gatehouse, auth: &RequestAuth) -> Result<ClientId, GatehouseError> {
-    let handle = domain::session::ensure_client(
-        gatehouse.store.as_ref(),
-        auth.client_id.clone(),
-        domain::now(),
-    )
-    .await?;
-    if let Some(token) = &handle.new_token {
-        set_cookie(cookie(gatehouse).set(token));
-    }
-    Ok(handle.client_id)
-}
-
-fn existing_client(auth: &RequestAuth) -> Result<ClientId, GatehouseError> {
-    auth.client_id
-        .clone()
-        .ok_or_else(|| AuthError::no_attempt().into())
 }
 
 /// Answers a flow's outcome: sets the new cookie, if any; a plain form post gets a 302 to the
@@ -354,296 +334,52 @@ pub async fn backup_codes_saved(
     session_changed(&gatehouse, &client_id, redirect_url, redirect_url_complete).await
 }
 
-/// A step's page under the sign-up URL (`verify-email-address`, `continue`), carrying
-/// `redirect_url`.
-fn sign_up_step_url(gatehouse: &Gatehouse, step: &str, redirect_url: Option<&str>) -> String {
-    let base = format!(
-        "{}/{step}",
-        gatehouse.config.instance.sign_up_url.trim_end_matches('/')
-    );
-    with_redirect_url(&base, redirect_url)
+/// Runs one step of a sign-in or sign-up flow (`domain::flows`): the answer, its cookie set,
+/// and a plain form post sent on to the next page.
+async fn flow(
+    step: super::FlowRequest,
+    redirect_url: Option<String>,
+) -> Result<super::FlowResponse, GatehouseError> {
+    let gatehouse = core()?;
+    let context = flow_context(&gatehouse, redirect_url);
+    let result = flows::run(&gatehouse, step, context, domain::now()).await?;
+    Ok(answer_flow(&gatehouse, result))
 }
 
-fn verify_url(gatehouse: &Gatehouse, redirect_url: Option<&str>) -> String {
-    sign_up_step_url(gatehouse, "verify-email-address", redirect_url)
-}
-
-fn step_of(
-    gatehouse: &Gatehouse,
-    view: sign_up::SignUpView,
-    redirect_url: Option<&str>,
-) -> SignUpStep {
-    SignUpStep {
-        status: view.status,
-        unverified_fields: view.unverified_fields,
-        missing_fields: Vec::new(),
-        email_address: view.email_address,
-        verify_url: verify_url(gatehouse, redirect_url),
-        continue_url: None,
+fn flow_context(gatehouse: &Gatehouse, redirect_url: Option<String>) -> flows::FlowContext {
+    flows::FlowContext {
+        client_id: request_auth().client_id,
+        device: device(gatehouse),
+        redirect_url,
     }
 }
 
-/// The step of a transfer whose provider gave no email: `/sign-up/continue` asks for it.
-fn missing_email_step(gatehouse: &Gatehouse, redirect_url: Option<&str>) -> SignUpStep {
-    SignUpStep {
-        status: crate::model::SignUpStatus::MissingRequirements,
-        unverified_fields: Vec::new(),
-        missing_fields: vec!["email_address".to_string()],
-        email_address: String::new(),
-        verify_url: verify_url(gatehouse, redirect_url),
-        continue_url: Some(sign_up_step_url(gatehouse, "continue", redirect_url)),
+/// A flow's answer: the new cookie, if any; a plain form post goes to the next page.
+fn answer_flow(gatehouse: &Gatehouse, result: flows::FlowResult) -> super::FlowResponse {
+    if let Some(token) = &result.cookie {
+        set_cookie(cookie(gatehouse).set(token));
     }
-}
-
-pub async fn sign_up_continue(
-    email_address: String,
-    redirect_url: Option<String>,
-) -> Result<SignUpStep, GatehouseError> {
-    let gatehouse = core()?;
-    let client_id = existing_client(&request_auth())?;
-    let view = sso::continue_sign_up(&gatehouse, &client_id, &email_address, domain::now()).await?;
-    let redirect_url = non_empty(redirect_url);
-    let step = step_of(&gatehouse, view, redirect_url.as_deref());
-    redirect_form_post(&step.verify_url);
-    Ok(step)
-}
-
-fn non_empty(value: Option<String>) -> Option<String> {
-    value.filter(|v| !v.trim().is_empty())
-}
-
-pub async fn sign_up_password(
-    email_address: String,
-    password: String,
-    first_name: Option<String>,
-    last_name: Option<String>,
-    redirect_url: Option<String>,
-) -> Result<SignUpStep, GatehouseError> {
-    let gatehouse = core()?;
-    let auth = request_auth();
-    // Validate before creating a client, so bad input leaves nothing behind.
-    let form = sign_up::validate(
-        sign_up::SignUpForm {
-            email_address,
-            password: Secret::new(password),
-            first_name,
-            last_name,
-        },
-        gatehouse.config.passwords.reject_compromised,
-    )?;
-    let client_id = client_id(&gatehouse, &auth).await?;
-    let view = sign_up::create(&gatehouse, &client_id, form, domain::now()).await?;
-    let redirect_url = non_empty(redirect_url);
-    let step = step_of(&gatehouse, view, redirect_url.as_deref());
-    redirect_form_post(&step.verify_url);
-    Ok(step)
-}
-
-pub async fn verify_email_code(
-    code: String,
-    redirect_url: Option<String>,
-) -> Result<AuthChange, GatehouseError> {
-    let gatehouse = core()?;
-    let auth = request_auth();
-    let client_id = existing_client(&auth)?;
-    let now = domain::now();
-    sign_up::verify_email_code(&gatehouse, &client_id, &code, now).await?;
-    let outcome = sign_up::finalize(
-        &gatehouse,
-        &client_id,
-        non_empty(redirect_url).as_deref(),
-        now,
-    )
-    .await?;
-    Ok(answer(&gatehouse, outcome))
-}
-
-pub async fn resend_email_code(redirect_url: Option<String>) -> Result<SignUpStep, GatehouseError> {
-    let gatehouse = core()?;
-    let auth = request_auth();
-    let client_id = existing_client(&auth)?;
-    let view = sign_up::resend_code(&gatehouse, &client_id, domain::now()).await?;
-    let redirect_url = non_empty(redirect_url);
-    let step = step_of(&gatehouse, view, redirect_url.as_deref());
-    redirect_form_post(&step.verify_url);
-    Ok(step)
-}
-
-pub async fn current_sign_up() -> Result<Option<SignUpStep>, GatehouseError> {
-    let gatehouse = core()?;
-    let auth = request_auth();
-    let Some(client_id) = auth.client_id else {
-        return Ok(None);
-    };
-    let view = sign_up::current(&gatehouse, &client_id, domain::now()).await?;
-    Ok(view.map(|view| step_of(&gatehouse, view, None)))
-}
-
-/// Answers a sign-in step: the session when the attempt completed, else the next step's page.
-async fn sign_in_outcome(
-    gatehouse: &Gatehouse,
-    client_id: &ClientId,
-    view: sign_in::SignInView,
-    redirect_url: Option<String>,
-    now: domain::Timestamp,
-) -> Result<SignInStep, GatehouseError> {
-    let redirect_url = non_empty(redirect_url);
-    let next = sign_in::next(
-        gatehouse,
-        client_id,
-        view.status,
-        redirect_url.as_deref(),
-        now,
-    )
-    .await?;
-    Ok(match next {
-        sign_in::SignInNext::SignedIn(outcome) => SignInStep {
-            status: view.status,
-            change: Some(answer(gatehouse, *outcome)),
-            next_url: None,
-        },
-        sign_in::SignInNext::Step { status, url } => {
-            redirect_form_post(&url);
-            SignInStep {
-                status,
-                change: None,
-                next_url: Some(url),
-            }
-        }
-    })
-}
-
-pub async fn sign_in_password(
-    identifier: String,
-    password: Option<String>,
-    redirect_url: Option<String>,
-    intent: Option<String>,
-) -> Result<SignInStep, GatehouseError> {
-    let gatehouse = core()?;
-    // An email whose domain has an enterprise connection goes straight to its provider; any
-    // password typed is ignored.
-    if intent.is_none()
-        && gatehouse
-            .config
-            .sso
-            .enterprise_for_email(&identifier)
-            .is_some()
-    {
-        return sso_start(
-            sso::ENTERPRISE_STRATEGY.to_string(),
-            Some(identifier),
-            None,
-            redirect_url,
-        )
-        .await;
+    if let Some(target) = result.response.target() {
+        redirect_form_post(target);
     }
-    let auth = request_auth();
-    let client_id = client_id(&gatehouse, &auth).await?;
-    let now = domain::now();
-    let attempt = if intent.as_deref() == Some("forgot_password") {
-        sign_in::start_password_reset(&gatehouse, &client_id, &identifier, now).await?
-    } else {
-        let password = Secret::new(password.unwrap_or_default());
-        match sign_in::password(&gatehouse, &client_id, &identifier, password, now).await {
-            Ok(attempt) => attempt,
-            // Multi-session: the user is already signed in on this browser; as Clerk's
-            // components do, that session becomes current instead.
-            Err(error) if error.code == ErrorCode::IdentifierAlreadySignedIn => {
-                let outcome = sign_in::activate_signed_in(
-                    &gatehouse,
-                    &client_id,
-                    &identifier,
-                    non_empty(redirect_url).as_deref(),
-                    now,
-                )
-                .await?;
-                return Ok(SignInStep {
-                    status: SignInStatus::Complete,
-                    change: Some(answer(&gatehouse, outcome)),
-                    next_url: None,
-                });
-            }
-            Err(error) => return Err(error.into()),
-        }
-    };
-    sign_in_outcome(&gatehouse, &client_id, attempt, redirect_url, now).await
+    result.response
 }
 
-pub async fn sso_start(
-    strategy: String,
-    identifier: Option<String>,
-    redirect_callback_url: Option<String>,
+pub async fn auth_flow(
+    request: super::FlowRequest,
     redirect_url: Option<String>,
-) -> Result<SignInStep, GatehouseError> {
-    let gatehouse = core()?;
-    let auth = request_auth();
-    let client_id = client_id(&gatehouse, &auth).await?;
-    let redirect_callback_url = non_empty(redirect_callback_url);
-    let redirect_url = non_empty(redirect_url);
-    let url = sso::start(
-        &gatehouse,
-        &client_id,
-        sso::SsoStart {
-            strategy: &strategy,
-            identifier: identifier.as_deref(),
-            redirect_callback_url: redirect_callback_url.as_deref(),
-            redirect_url: redirect_url.as_deref(),
-        },
-        domain::now(),
-    )
-    .await?;
-    redirect_form_post(&url);
-    Ok(SignInStep {
-        status: SignInStatus::NeedsFirstFactor,
-        change: None,
-        next_url: Some(url),
-    })
+) -> Result<super::FlowResponse, GatehouseError> {
+    flow(request, redirect_url).await
 }
 
-/// The sign-in in progress as it is now; one that SSO completed is finalized (like every step
-/// that completes), so `finalize(navigate)` only navigates.
-async fn sign_in_reload(redirect_url: Option<String>) -> Result<SignInStep, GatehouseError> {
-    let gatehouse = core()?;
-    let client_id = existing_client(&request_auth())?;
-    let now = domain::now();
-    let attempt = sign_in::current(&gatehouse, &client_id, now)
-        .await?
-        .ok_or_else(AuthError::no_attempt)?;
-    match attempt.state.status() {
-        SignInStatus::NeedsIdentifier => Ok(SignInStep {
-            status: SignInStatus::NeedsIdentifier,
-            change: None,
-            next_url: None,
-        }),
-        _ => {
-            let view = sign_in::SignInView::from(&attempt);
-            sign_in_outcome(&gatehouse, &client_id, view, redirect_url, now).await
-        }
-    }
-}
-
+/// The callback page's "Continue" (see `flows::sso_continue`). Nothing in progress (a reload
+/// after success): a plain form goes on signed in, or back to the sign-in page.
 pub async fn sso_continue(redirect_url: Option<String>) -> Result<SignInStep, GatehouseError> {
-    match sign_in_reload(redirect_url.clone()).await {
-        Ok(step) if step.status == SignInStatus::NeedsIdentifier => {
-            Ok(match sign_up_transfer(redirect_url).await? {
-                super::FlowResponse::SignUpComplete(change)
-                | super::FlowResponse::Changed(change) => SignInStep {
-                    status: SignInStatus::Complete,
-                    change: Some(change),
-                    next_url: None,
-                },
-                super::FlowResponse::SignUp(sign_up) => SignInStep {
-                    status: SignInStatus::NeedsIdentifier,
-                    change: None,
-                    next_url: Some(sign_up.next_url().to_string()),
-                },
-                super::FlowResponse::SignIn(step) => step,
-            })
-        }
-        Ok(step) => Ok(step),
+    let gatehouse = core()?;
+    let context = flow_context(&gatehouse, redirect_url);
+    match flows::sso_continue(&gatehouse, context, domain::now()).await {
+        Ok(result) => Ok(answer_flow(&gatehouse, result).into_sign_in()),
         Err(error) => {
-            // Nothing in progress (a reload after success): signed in already, or start over.
-            let gatehouse = core()?;
             let instance = &gatehouse.config.instance;
             let signed_in = request_auth().snapshot.session_id.is_some();
             redirect_form_post(if signed_in {
@@ -656,148 +392,17 @@ pub async fn sso_continue(redirect_url: Option<String>) -> Result<SignInStep, Ga
     }
 }
 
-/// The sign-up side of an SSO transfer: the session, or the sign-up step that verifies or asks
-/// for the email.
-async fn sign_up_transfer(
-    redirect_url: Option<String>,
-) -> Result<super::FlowResponse, GatehouseError> {
+pub async fn current_sign_up() -> Result<Option<SignUpStep>, GatehouseError> {
     let gatehouse = core()?;
-    let client_id = existing_client(&request_auth())?;
-    let redirect_url = non_empty(redirect_url);
-    let transfer = sso::transfer_to_sign_up(
-        &gatehouse,
-        &client_id,
-        redirect_url.as_deref(),
-        domain::now(),
-    )
-    .await?;
-    Ok(match transfer {
-        sso::Transfer::SignedUp(outcome) => {
-            super::FlowResponse::SignUpComplete(answer(&gatehouse, *outcome))
-        }
-        sso::Transfer::VerifyEmail(view) => {
-            let step = step_of(&gatehouse, view, redirect_url.as_deref());
-            redirect_form_post(&step.verify_url);
-            super::FlowResponse::SignUp(step)
-        }
-        sso::Transfer::NeedsEmailAddress => {
-            let step = missing_email_step(&gatehouse, redirect_url.as_deref());
-            redirect_form_post(step.next_url());
-            super::FlowResponse::SignUp(step)
-        }
-    })
-}
-
-pub async fn auth_flow(
-    request: super::FlowRequest,
-    redirect_url: Option<String>,
-) -> Result<super::FlowResponse, GatehouseError> {
-    use super::{FlowRequest as Step, FlowResponse as Answer};
-    Ok(match request {
-        Step::SignInPassword {
-            identifier,
-            password,
-        } => {
-            Answer::SignIn(sign_in_password(identifier, Some(password), redirect_url, None).await?)
-        }
-        Step::SignInResetPasswordSendCode { identifier } => Answer::SignIn(
-            sign_in_password(
-                identifier,
-                None,
-                redirect_url,
-                Some("forgot_password".into()),
-            )
-            .await?,
-        ),
-        Step::SignInEmailCode { code } => {
-            Answer::SignIn(sign_in_email_code(code, redirect_url).await?)
-        }
-        Step::SignInResendCode => Answer::SignIn(sign_in_resend_code(redirect_url).await?),
-        Step::Sso {
-            strategy,
-            identifier,
-            redirect_callback_url,
-        } => Answer::SignIn(
-            sso_start(strategy, identifier, redirect_callback_url, redirect_url).await?,
-        ),
-        Step::SignInReload => Answer::SignIn(sign_in_reload(redirect_url).await?),
-        Step::SignUpTransfer => sign_up_transfer(redirect_url).await?,
-        Step::SignUpContinue { email_address } => {
-            Answer::SignUp(sign_up_continue(email_address, redirect_url).await?)
-        }
-        Step::SignInSecondFactor { strategy, code } => {
-            Answer::SignIn(sign_in_second_factor(strategy, code, redirect_url).await?)
-        }
-        Step::SignInNewPassword {
-            new_password,
-            confirm_password,
-            sign_out_of_other_sessions,
-        } => Answer::SignIn(
-            sign_in_new_password(
-                new_password,
-                confirm_password,
-                sign_out_of_other_sessions.then(|| "true".to_string()),
-                redirect_url,
-            )
-            .await?,
-        ),
-        Step::SignUpPassword {
-            email_address,
-            password,
-            first_name,
-            last_name,
-        } => Answer::SignUp(
-            sign_up_password(email_address, password, first_name, last_name, redirect_url).await?,
-        ),
-        Step::SignUpVerifyEmailCode { code } => {
-            Answer::SignUpComplete(verify_email_code(code, redirect_url).await?)
-        }
-        Step::SignUpResendEmailCode => Answer::SignUp(resend_email_code(redirect_url).await?),
-        Step::SetActiveSession { session_id } => {
-            Answer::Changed(set_active_session(session_id, redirect_url).await?)
-        }
-        Step::SignOut { session_id } => Answer::Changed(sign_out(redirect_url, session_id).await?),
-    })
-}
-
-pub async fn sign_in_email_code(
-    code: String,
-    redirect_url: Option<String>,
-) -> Result<SignInStep, GatehouseError> {
-    let gatehouse = core()?;
-    let client_id = existing_client(&request_auth())?;
-    let now = domain::now();
-    let attempt = sign_in::verify_email_code(&gatehouse, &client_id, &code, now).await?;
-    sign_in_outcome(&gatehouse, &client_id, attempt, redirect_url, now).await
-}
-
-pub async fn sign_in_resend_code(
-    redirect_url: Option<String>,
-) -> Result<SignInStep, GatehouseError> {
-    let gatehouse = core()?;
-    let client_id = existing_client(&request_auth())?;
-    let now = domain::now();
-    let attempt = sign_in::resend_email_code(&gatehouse, &client_id, now).await?;
-    sign_in_outcome(&gatehouse, &client_id, attempt, redirect_url, now).await
-}
-
-pub async fn sign_in_new_password(
-    new_password: String,
-    confirm_password: String,
-    sign_out_of_other_sessions: Option<String>,
-    redirect_url: Option<String>,
-) -> Result<SignInStep, GatehouseError> {
-    let gatehouse = core()?;
-    let client_id = existing_client(&request_auth())?;
-    let now = domain::now();
-    let form = tasks::NewPassword {
-        new_password: Secret::new(new_password),
-        confirm_password: Secret::new(confirm_password),
-        sign_out_of_other_sessions: checkbox(sign_out_of_other_sessions),
+    let Some(client_id) = request_auth().client_id else {
+        return Ok(None);
     };
-    let device = device(&gatehouse);
-    let attempt = sign_in::set_new_password(&gatehouse, &client_id, form, &device, now).await?;
-    sign_in_outcome(&gatehouse, &client_id, attempt, redirect_url, now).await
+    let view = domain::sign_up::current(&gatehouse, &client_id, domain::now()).await?;
+    Ok(view.map(|view| flows::sign_up_step(&gatehouse, view, None)))
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.trim().is_empty())
 }
 
 /// An HTML checkbox sends its value only when checked.
@@ -805,60 +410,140 @@ fn checkbox(value: Option<String>) -> bool {
     value.is_some_and(|v| v != "false")
 }
 
-pub async fn sign_in_second_factor(
-    strategy: String,
-    code: String,
-    redirect_url: Option<String>,
-) -> Result<SignInStep, GatehouseError> {
-    let gatehouse = core()?;
-    let auth = request_auth();
-    let client_id = existing_client(&auth)?;
-    let strategy = match strategy.as_str() {
-        "totp" => sign_in::SecondFactorStrategy::Totp,
-        "backup_code" => sign_in::SecondFactorStrategy::BackupCode,
-        _ => return Err(AuthError::request_invalid("unknown second-factor strategy").into()),
-    };
-    let now = domain::now();
-    let attempt =
-        sign_in::verify_second_factor(&gatehouse, &client_id, strategy, &code, now).await?;
-    sign_in_outcome(&gatehouse, &client_id, attempt, redirect_url, now).await
-}
+/// The per-step form endpoints: each is one step of `domain::flows`.
+pub mod steps {
+    use super::{checkbox, flow, flows::SignInIntent};
+    use crate::api::{AuthChange, FlowRequest as Step, SignInStep, SignUpStep};
+    use crate::model::GatehouseError;
 
-pub async fn sign_out(
-    redirect_url: Option<String>,
-    session_id: Option<String>,
-) -> Result<AuthChange, GatehouseError> {
-    let gatehouse = core()?;
-    let auth = request_auth();
-    let session_id = non_empty(session_id).map(SessionId::new);
-    let outcome = domain::session::sign_out(
-        &gatehouse,
-        auth.client_id.as_ref(),
-        session_id.as_ref(),
-        redirect_url.as_deref(),
-        domain::now(),
-    )
-    .await?;
-    Ok(answer(&gatehouse, outcome))
-}
+    pub async fn sign_up_password(
+        email_address: String,
+        password: String,
+        first_name: Option<String>,
+        last_name: Option<String>,
+        redirect_url: Option<String>,
+    ) -> Result<SignUpStep, GatehouseError> {
+        let step = Step::SignUpPassword {
+            email_address,
+            password,
+            first_name,
+            last_name,
+        };
+        flow(step, redirect_url).await?.into_sign_up()
+    }
 
-pub async fn set_active_session(
-    session_id: String,
-    redirect_url: Option<String>,
-) -> Result<AuthChange, GatehouseError> {
-    let gatehouse = core()?;
-    let client_id = request_auth()
-        .client_id
-        .ok_or_else(AuthError::unauthorized)?;
-    let outcome = domain::session::set_active(
-        &gatehouse,
-        &client_id,
-        &SessionId::new(session_id),
-        non_empty(redirect_url).as_deref(),
-        domain::now(),
-    )
-    .await?;
-    Ok(answer(&gatehouse, outcome))
+    pub async fn verify_email_code(
+        code: String,
+        redirect_url: Option<String>,
+    ) -> Result<AuthChange, GatehouseError> {
+        flow(Step::SignUpVerifyEmailCode { code }, redirect_url)
+            .await?
+            .into_change()
+    }
+
+    pub async fn resend_email_code(
+        redirect_url: Option<String>,
+    ) -> Result<SignUpStep, GatehouseError> {
+        flow(Step::SignUpResendEmailCode, redirect_url)
+            .await?
+            .into_sign_up()
+    }
+
+    pub async fn sign_up_continue(
+        email_address: String,
+        redirect_url: Option<String>,
+    ) -> Result<SignUpStep, GatehouseError> {
+        flow(Step::SignUpContinue { email_address }, redirect_url)
+            .await?
+            .into_sign_up()
+    }
+
+    pub async fn sign_in_password(
+        identifier: String,
+        password: Option<String>,
+        redirect_url: Option<String>,
+        intent: Option<String>,
+    ) -> Result<SignInStep, GatehouseError> {
+        let step = match SignInIntent::parse(intent.as_deref())? {
+            SignInIntent::SignIn => Step::SignInPassword {
+                identifier,
+                password: password.unwrap_or_default(),
+            },
+            SignInIntent::ForgotPassword => Step::SignInResetPasswordSendCode { identifier },
+        };
+        Ok(flow(step, redirect_url).await?.into_sign_in())
+    }
+
+    pub async fn sso_start(
+        strategy: String,
+        identifier: Option<String>,
+        redirect_callback_url: Option<String>,
+        redirect_url: Option<String>,
+    ) -> Result<SignInStep, GatehouseError> {
+        let step = Step::Sso {
+            strategy,
+            identifier,
+            redirect_callback_url,
+        };
+        Ok(flow(step, redirect_url).await?.into_sign_in())
+    }
+
+    pub async fn sign_in_email_code(
+        code: String,
+        redirect_url: Option<String>,
+    ) -> Result<SignInStep, GatehouseError> {
+        let step = Step::SignInEmailCode { code };
+        Ok(flow(step, redirect_url).await?.into_sign_in())
+    }
+
+    pub async fn sign_in_resend_code(
+        redirect_url: Option<String>,
+    ) -> Result<SignInStep, GatehouseError> {
+        Ok(flow(Step::SignInResendCode, redirect_url)
+            .await?
+            .into_sign_in())
+    }
+
+    pub async fn sign_in_new_password(
+        new_password: String,
+        confirm_password: String,
+        sign_out_of_other_sessions: Option<String>,
+        redirect_url: Option<String>,
+    ) -> Result<SignInStep, GatehouseError> {
+        let step = Step::SignInNewPassword {
+            new_password,
+            confirm_password,
+            sign_out_of_other_sessions: checkbox(sign_out_of_other_sessions),
+        };
+        Ok(flow(step, redirect_url).await?.into_sign_in())
+    }
+
+    pub async fn sign_in_second_factor(
+        strategy: String,
+        code: String,
+        redirect_url: Option<String>,
+    ) -> Result<SignInStep, GatehouseError> {
+        let step = Step::SignInSecondFactor { strategy, code };
+        Ok(flow(step, redirect_url).await?.into_sign_in())
+    }
+
+    pub async fn sign_out(
+        redirect_url: Option<String>,
+        session_id: Option<String>,
+    ) -> Result<AuthChange, GatehouseError> {
+        flow(Step::SignOut { session_id }, redirect_url)
+            .await?
+            .into_change()
+    }
+
+    pub async fn set_active_session(
+        session_id: String,
+        redirect_url: Option<String>,
+    ) -> Result<AuthChange, GatehouseError> {
+        flow(Step::SetActiveSession { session_id }, redirect_url)
+            .await?
+            .into_change()
+    }
 }
 
 /// The signed-in (active) user, re-verified first with the answers a plain form sent along

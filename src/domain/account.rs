@@ -7,7 +7,7 @@
 //! authenticator code or a backup code, counted toward the lockout like any guess — then retries.
 
 use super::{
-    codes, lockout, mfa,
+    codes, emails, lockout, mfa,
     notices::{self, Device, SecurityNotice},
     ports::{CodeKey, ExternalAccountRow, NewBackupCodes, Unlink, VerifiedFactor},
     secret::Secret,
@@ -16,7 +16,6 @@ use super::{
     tasks::{self, NewPassword},
     Gatehouse, Timestamp,
 };
-use crate::mail::templates;
 use crate::model::{
     limits::PASSWORD_MAX_CHARS, AuthError, AuthSnapshot, ErrorCode, GatehouseError, Reverification,
     SessionId, TaskKey, UserId,
@@ -204,9 +203,8 @@ pub async fn send_reverification_code(
         gatehouse.store.insert_code(key, &state).await?;
         code
     };
-    let email = templates::reverification_code(&holder.email, code.expose());
-    let mailer = gatehouse.mailer.clone();
-    tokio::spawn(async move { mailer.send(email).await });
+    let email = emails::reverification_code(&holder.email, code.expose());
+    gatehouse.mailer.send(email);
     Ok(())
 }
 

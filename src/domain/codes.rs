@@ -9,8 +9,8 @@
 use rand::Rng;
 use subtle::ConstantTimeEq;
 
-use super::{ports::CodeKey, secret::Secret, tokens::sha256, Gatehouse, Timestamp};
-use crate::model::{limits::CODE_DIGITS, AuthError};
+use super::{secret::Secret, tokens::sha256, Gatehouse, Timestamp};
+use crate::model::{limits::CODE_DIGITS, AuthError, SessionId, SignInId, SignUpId};
 
 /// How long a code stays valid.
 pub const CODE_TTL_SECONDS: i64 = 10 * 60;
@@ -206,4 +206,64 @@ pub async fn resend(
         return Err(AuthError::too_many_requests(RESEND_AFTER_SECONDS).for_param("code"));
     }
     Ok(code)
+}
+
+/// Which emailed code: its attempt and purpose (an attempt may have one code per purpose).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CodeKey<'a> {
+    /// The attempt's id (`sua_…` or `sia_…`); also salts the code's hash.
+    pub attempt_id: &'a str,
+    /// What the code proves.
+    pub purpose: CodePurpose,
+}
+
+impl<'a> CodeKey<'a> {
+    /// The email code of a sign-up.
+    pub fn sign_up(id: &'a SignUpId) -> Self {
+        Self {
+            attempt_id: id.as_str(),
+            purpose: CodePurpose::SignUpEmail,
+        }
+    }
+
+    /// A code of a sign-in step.
+    pub fn sign_in(id: &'a SignInId, purpose: CodePurpose) -> Self {
+        Self {
+            attempt_id: id.as_str(),
+            purpose,
+        }
+    }
+
+    /// The reverification code of a session (a user without a password).
+    pub fn reverification(id: &'a SessionId) -> Self {
+        Self {
+            attempt_id: id.as_str(),
+            purpose: CodePurpose::Reverification,
+        }
+    }
+}
+
+/// What an emailed code proves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CodePurpose {
+    /// The sign-up's email address.
+    SignUpEmail,
+    /// Client trust: the mailbox of a user signing in on a new browser.
+    ClientTrust,
+    /// "Forgot password?".
+    ResetPassword,
+    /// Reverification of a session whose user has no password.
+    Reverification,
+}
+
+impl CodePurpose {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SignUpEmail => "sign_up_email",
+            Self::ClientTrust => "client_trust",
+            Self::ResetPassword => "reset_password",
+            Self::Reverification => "reverification",
+        }
+    }
 }

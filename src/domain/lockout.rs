@@ -10,14 +10,7 @@
 use super::{Gatehouse, Timestamp};
 use crate::{config::LockoutConfig, model::AuthError};
 
-/// The counter right after a guess reserved its slot.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Reserved {
-    /// Failed guesses counted, this one included.
-    pub failed_attempts: i64,
-    /// When the lock ends, if the identifier is locked (possibly by this very guess).
-    pub locked_until: Option<Timestamp>,
-}
+pub use super::ports::Reserved;
 
 /// What to do with a guess, decided from its reservation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,6 +4,8 @@
 pub mod account;
 pub mod codes;
 pub mod email;
+pub mod emails;
+pub mod flows;
 pub mod ids;
 pub mod jwt;
 pub mod lockout;
@@ -13,19 +15,19 @@ pub mod organization;
 pub mod outcome;
 pub mod password;
 pub mod ports;
-pub mod secret;
+pub use crate::secret;
 pub mod sensitive;
 pub mod session;
 pub mod sign_in;
 pub mod sign_up;
 pub mod sso;
 pub mod tasks;
-pub mod token_template;
+pub use crate::token_template;
 pub mod tokens;
 
 use std::sync::Arc;
 
-use crate::{config::Config, mail::Mailer, model::AuthError};
+use crate::{config::Config, model::AuthError};
 
 /// Seconds since the Unix epoch.
 pub type Timestamp = i64;
@@ -47,8 +49,8 @@ pub struct Gatehouse {
     pub store: Arc<dyn ports::Storage>,
     /// The bounded argon2 pool.
     pub hasher: password::PasswordHasher,
-    /// Email delivery.
-    pub mailer: Mailer,
+    /// Email delivery (`mail::Mailer` in the server).
+    pub mailer: Arc<dyn ports::Mail>,
     /// The SSO connections' identity providers.
     pub providers: Arc<dyn ports::IdentityProviders>,
 }

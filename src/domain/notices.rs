@@ -5,8 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Gatehouse, Timestamp};
-use crate::mail::templates;
+use super::{emails, Gatehouse, Timestamp};
 
 /// The browser a change came from, as the request showed it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,7 +87,7 @@ pub fn send(
     device: &Device,
     at: Timestamp,
 ) {
-    let email = templates::security_notice(
+    let email = emails::security_notice(
         to,
         &notice.summary(),
         &notice.detail(),
@@ -96,8 +95,7 @@ pub fn send(
         &device.describe(),
         &gatehouse.config.instance,
     );
-    let mailer = gatehouse.mailer.clone();
-    tokio::spawn(async move { mailer.send(email).await });
+    gatehouse.mailer.send(email);
 }
 
 /// `2026-12-07 04:01 UTC` (the proleptic Gregorian calendar, from days since the epoch).

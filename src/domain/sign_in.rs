@@ -7,23 +7,25 @@
 //! passwords: every guess (password, TOTP, backup code) reserves a lockout slot first.
 
 use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq;
 
 use super::{
     codes,
     email::normalize_email,
+    emails,
     ids::new_id,
     lockout, mfa,
     notices::{self, Device, SecurityNotice},
     outcome::Outcome,
     ports::{CodeKey, CodePurpose, ExternalIdentity, StoredSignIn},
     secret::Secret,
-    session, sso,
+    session,
     tasks::{self, NewPassword},
+    tokens::sha256,
     Gatehouse, Timestamp,
 };
 use crate::{
     config::Config,
-    mail::templates,
     model::{
         limits::PASSWORD_MAX_CHARS, with_redirect_url, AuthError, ClientId, ErrorCode,
         GatehouseError, SignInId, SignInStatus, UserId,
@@ -44,6 +46,49 @@ pub enum SecondFactorStrategy {
     Totp,
     /// One of the single-use backup codes.
     BackupCode,
+}
+
+/// What an attempt waiting for the provider keeps.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingProvider {
+    /// The connection's key.
+    pub connection: String,
+    /// Hex SHA-256 of the `state` sent to the provider.
+    pub state_hash: String,
+    /// The nonce the ID token must carry.
+    pub nonce: Secret<String>,
+    /// The PKCE verifier for the code exchange.
+    pub pkce_verifier: Secret<String>,
+    /// The app's callback page.
+    pub redirect_callback_url: String,
+    /// Where the app goes after the session is created.
+    pub redirect_url: Option<String>,
+    /// The provider answered once already: any later answer is a replay.
+    pub answered: bool,
+}
+
+/// The provider's answer on the callback URL.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ProviderAnswer<'a> {
+    /// `code`.
+    pub code: Option<&'a str>,
+    /// `state`.
+    pub state: Option<&'a str>,
+    /// `error` (e.g. `access_denied`).
+    pub error: Option<&'a str>,
+}
+
+impl PendingProvider {
+    /// Whether `answer` is the first answer to this attempt from `connection`, with its `state`.
+    pub fn accepts(&self, connection: &str, answer: &ProviderAnswer<'_>) -> bool {
+        let Some(state) = answer.state else {
+            return false;
+        };
+        let hash = hex::encode(sha256(state.as_bytes()));
+        !self.answered
+            && self.connection == connection
+            && bool::from(hash.as_bytes().ct_eq(self.state_hash.as_bytes()))
+    }
 }
 
 /// A sign-in attempt. Each state carries what its next step needs.
@@ -91,7 +136,7 @@ pub enum SignIn {
     },
     /// SSO: the browser was sent to the identity provider, whose answer must carry this
     /// attempt's `state`.
-    AwaitingProvider(Box<sso::PendingProvider>),
+    AwaitingProvider(Box<PendingProvider>),
     /// SSO verified an identity that has no account: the attempt is transferable to a sign-up.
     Transferable {
         /// What the provider vouched for.
@@ -493,17 +538,14 @@ async fn send_code(
 fn mail_code(gatehouse: &Gatehouse, state: &SignIn, code: &Secret<String>) {
     let code = code.expose();
     let email = match state {
-        SignIn::NeedsClientTrust { identifier, .. } => {
-            templates::client_trust_code(identifier, code)
-        }
+        SignIn::NeedsClientTrust { identifier, .. } => emails::client_trust_code(identifier, code),
         SignIn::NeedsResetCode {
             user_id: Some(_),
             identifier,
-        } => templates::reset_password_code(identifier, code),
+        } => emails::reset_password_code(identifier, code),
         _ => return,
     };
-    let mailer = gatehouse.mailer.clone();
-    tokio::spawn(async move { mailer.send(email).await });
+    gatehouse.mailer.send(email);
 }
 
 /// "Forgot password?": starts a reset for `identifier` and emails a code when it has an

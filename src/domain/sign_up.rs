@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     codes::{self, CodeState},
     email::normalize_email,
+    emails,
     ids::new_id,
     outcome::Outcome,
     password::validate_new_password,
@@ -19,12 +20,9 @@ use super::{
     session::{self, FinalizeRequest},
     Gatehouse, Timestamp,
 };
-use crate::{
-    mail::templates,
-    model::{
-        limits::NAME_MAX_CHARS, AuthError, ClientId, ErrorCode, GatehouseError, SignUpId,
-        SignUpStatus, UserId,
-    },
+use crate::model::{
+    limits::NAME_MAX_CHARS, AuthError, ClientId, ErrorCode, GatehouseError, SignUpId, SignUpStatus,
+    UserId,
 };
 
 /// Hours after which an unfinished sign-up is abandoned.
@@ -293,11 +291,11 @@ async fn start(
 async fn send_code_or_notice(gatehouse: &Gatehouse, record: &SignUpRecord, code: &Secret<String>) {
     let email = if record.existing_user_id.is_some() {
         // The owner learns someone tried; the requester sees the same "check your email" step.
-        templates::sign_up_for_existing_account(&record.email, &gatehouse.config.instance)
+        emails::sign_up_for_existing_account(&record.email, &gatehouse.config.instance)
     } else {
-        templates::verification_code(&record.email, code.expose())
+        emails::verification_code(&record.email, code.expose())
     };
-    gatehouse.mailer.send(email).await;
+    gatehouse.mailer.deliver(email).await;
 }
 
 /// The client's newest sign-up, unless abandoned.

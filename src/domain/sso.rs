@@ -10,9 +10,6 @@
 //! enterprise connection only ever signs in or creates users at its own `domains`.
 //! The time is always a parameter; the provider is a port (`IdentityProviders`).
 
-use serde::{Deserialize, Serialize};
-use subtle::ConstantTimeEq;
-
 use super::{
     email::normalize_email,
     ids::new_id,
@@ -20,7 +17,6 @@ use super::{
     notices::Device,
     outcome::Outcome,
     ports::ExternalIdentity,
-    secret::Secret,
     sign_in::{self, FirstFactorFacts, PendingLink, SignIn},
     sign_up::SignUpView,
     tokens::sha256,
@@ -34,31 +30,14 @@ use crate::{
     },
 };
 
+pub use super::sign_in::{PendingProvider, ProviderAnswer};
+
 /// The strategy that picks the connection by the email's domain.
 pub const ENTERPRISE_STRATEGY: &str = "enterprise_sso";
 /// Social strategies are `oauth_<connection key>`.
 pub const OAUTH_PREFIX: &str = "oauth_";
 /// The callback page when the app names none.
 pub const DEFAULT_CALLBACK_URL: &str = "/sso-callback";
-
-/// What an attempt waiting for the provider keeps.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PendingProvider {
-    /// The connection's key.
-    pub connection: String,
-    /// Hex SHA-256 of the `state` sent to the provider.
-    pub state_hash: String,
-    /// The nonce the ID token must carry.
-    pub nonce: Secret<String>,
-    /// The PKCE verifier for the code exchange.
-    pub pkce_verifier: Secret<String>,
-    /// The app's callback page.
-    pub redirect_callback_url: String,
-    /// Where the app goes after the session is created.
-    pub redirect_url: Option<String>,
-    /// The provider answered once already: any later answer is a replay.
-    pub answered: bool,
-}
 
 /// A user the verified identity may belong to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -143,30 +122,6 @@ pub fn after_identity(user: &UserFacts, link: Option<PendingLink>, now: Timestam
         now,
     )
     .linking(link)
-}
-
-/// The provider's answer on the callback URL.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct ProviderAnswer<'a> {
-    /// `code`.
-    pub code: Option<&'a str>,
-    /// `state`.
-    pub state: Option<&'a str>,
-    /// `error` (e.g. `access_denied`).
-    pub error: Option<&'a str>,
-}
-
-impl PendingProvider {
-    /// Whether `answer` is the first answer to this attempt from `connection`, with its `state`.
-    pub fn accepts(&self, connection: &str, answer: &ProviderAnswer<'_>) -> bool {
-        let Some(state) = answer.state else {
-            return false;
-        };
-        let hash = hex::encode(sha256(state.as_bytes()));
-        !self.answered
-            && self.connection == connection
-            && bool::from(hash.as_bytes().ct_eq(self.state_hash.as_bytes()))
-    }
 }
 
 /// How an SSO attempt is started (`sign_in.sso(…)`, a "Continue with …" button, or an email

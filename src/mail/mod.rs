@@ -1,7 +1,6 @@
-//! Email delivery: lettre's SMTP transport when `email.smtp_url` is set, otherwise `.eml` files
-//! in the outbox folder with the code written to the server log.
-
-pub mod templates;
+//! Email delivery, the domain's `Mail` port: lettre's SMTP transport when `email.smtp_url` is
+//! set, otherwise `.eml` files in the outbox folder with the code written to the server log. The
+//! messages themselves are the domain's (`domain::emails`).
 
 use std::sync::Arc;
 
@@ -10,36 +9,10 @@ use lettre::{
     Tokio1Executor,
 };
 
-use crate::config::EmailConfig;
-
-/// A message ready to send. Its subject and text may carry a code, so they never reach a log
-/// line: logs name the message by `kind`. `code` is only logged by the outbox (development)
-/// transport.
-#[derive(Clone)]
-pub struct OutgoingEmail {
-    /// What the message is (`verification_code`, …), for logs.
-    pub kind: &'static str,
-    /// Recipient address.
-    pub to: String,
-    /// Subject line.
-    pub subject: String,
-    /// Plain-text body.
-    pub text: String,
-    /// The verification code inside, if any (logged in outbox mode only).
-    pub code: Option<String>,
-}
-
-impl std::fmt::Debug for OutgoingEmail {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OutgoingEmail")
-            .field("kind", &self.kind)
-            .field("to", &self.to)
-            .field("subject", &"[redacted]")
-            .field("text", &"[redacted]")
-            .field("code", &self.code.as_ref().map(|_| "[redacted]"))
-            .finish()
-    }
-}
+use crate::{
+    config::EmailConfig,
+    domain::ports::{Mail, OutgoingEmail},
+};
 
 #[derive(Clone)]
 enum Transport {
@@ -84,8 +57,8 @@ impl Mailer {
         })
     }
 
-    /// Sends `email`, logging (not returning) failures.
-    pub async fn send(&self, email: OutgoingEmail) {
+    /// Delivers `email` now, logging (not returning) failures.
+    async fn deliver_now(&self, email: OutgoingEmail) {
         if let Err(error) = self.try_send(&email).await {
             tracing::error!(to = %email.to, kind = email.kind, %error, "email not sent");
         }
@@ -121,5 +94,17 @@ impl Mailer {
             }
         }
         Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl Mail for Mailer {
+    async fn deliver(&self, email: OutgoingEmail) {
+        self.deliver_now(email).await;
+    }
+
+    fn send(&self, email: OutgoingEmail) {
+        let mailer = self.clone();
+        tokio::spawn(async move { mailer.deliver_now(email).await });
     }
 }

@@ -842,7 +842,7 @@ impl std::fmt::Display for GatehouseError {
 impl std::error::Error for GatehouseError {}
 
 impl FromServerFnError for GatehouseError {
-    type Encoder = crate::api::codec::JsonTextEncoding;
+    type Encoder = super::codec::JsonTextEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         // `MissingArg` and friends arrive here too: a malformed request, never a 500.

@@ -2,7 +2,9 @@
 //! object, the error wire format and the redirect rule.
 
 mod auth;
+pub mod codec;
 mod error;
+pub mod flow;
 mod ids;
 mod notice;
 mod organization;

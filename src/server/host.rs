@@ -33,7 +33,7 @@ pub fn core(config: Config, store: SqliteStore) -> Result<Gatehouse, String> {
         hasher: PasswordHasher::new(config.passwords.hash_concurrency),
         config: Arc::new(config),
         store: Arc::new(store),
-        mailer,
+        mailer: Arc::new(mailer),
     })
 }
 

@@ -76,7 +76,7 @@ impl Flows {
         let config = Config::from_sources(None, &env).unwrap();
         let gatehouse = Gatehouse {
             hasher: gatehouse::domain::password::PasswordHasher::new(1),
-            mailer: Mailer::from_config(&config.email).unwrap(),
+            mailer: Arc::new(Mailer::from_config(&config.email).unwrap()),
             config: Arc::new(config),
             store: Arc::new(FakeStore::default()),
             providers: Arc::new(gatehouse::oidc::OidcProviders::new(&Default::default()).unwrap()),

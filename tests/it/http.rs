@@ -98,7 +98,7 @@ impl TestApp {
         let hasher = PasswordHasher::new(config.passwords.hash_concurrency);
         let gatehouse = Gatehouse {
             hasher: hasher.clone(),
-            mailer: Mailer::from_config(&config.email).unwrap(),
+            mailer: Arc::new(Mailer::from_config(&config.email).unwrap()),
             config: Arc::new(config),
             store: Arc::new(store),
             providers: Arc::new(gatehouse::oidc::OidcProviders::new(&Default::default()).unwrap()),
@@ -1222,7 +1222,7 @@ async fn custom_route_rules_for_apis_and_permissions() {
         let config = Config::from_sources(None, &env).unwrap();
         let gatehouse = Gatehouse {
             hasher: PasswordHasher::new(1),
-            mailer: Mailer::from_config(&config.email).unwrap(),
+            mailer: Arc::new(Mailer::from_config(&config.email).unwrap()),
             store: Arc::new(Store::open(&config.database.url).await.unwrap()),
             providers: Arc::new(gatehouse::oidc::OidcProviders::new(&Default::default()).unwrap()),
             config: Arc::new(config),

@@ -264,7 +264,7 @@ impl Sso {
         let provider = Arc::new(FakeProvider::default());
         let gatehouse = Gatehouse {
             hasher: gatehouse::domain::password::PasswordHasher::new(1),
-            mailer: Mailer::from_config(&config.email).unwrap(),
+            mailer: Arc::new(Mailer::from_config(&config.email).unwrap()),
             config: Arc::new(config),
             store: Arc::new(FakeStore::default()),
             providers: provider.clone(),

@@ -1,6 +1,6 @@
-//! Message texts.
+//! The emails the rules send: their texts, handed to the `Mail` port.
 
-use super::OutgoingEmail;
+use super::ports::OutgoingEmail;
 use crate::config::InstanceConfig;
 
 /// The sign-up verification code.

@@ -1,0 +1,56 @@
+//! The storage the rules need, as one port trait per aggregate. `domain` owns these traits and
+//! the records they carry; `store` implements them (SQLite now), so the rules never see SQL and a
+//! flow can run against another implementation (a fake in tests, Postgres later).
+//!
+//! Every counter an attacker can race (lockout guesses, code tries, rate windows, single-use
+//! codes, attempt versions) is one atomic operation here: an implementation must never read a
+//! value and write it back later.
+
+mod attempts;
+mod clients;
+mod codes;
+mod external_accounts;
+mod factors;
+mod identity;
+mod keys;
+mod limits;
+mod mail;
+mod organizations;
+mod users;
+
+pub use self::{
+    attempts::*, clients::*, codes::*, external_accounts::*, factors::*, identity::*, keys::*,
+    limits::*, mail::*, organizations::*, users::*,
+};
+pub use crate::domain::codes::{CodeKey, CodePurpose};
+
+/// Everything the rules store: what `Gatehouse` holds.
+pub trait Storage:
+    Users
+    + Clients
+    + Attempts
+    + Codes
+    + Factors
+    + Organizations
+    + Limits
+    + ExternalAccounts
+    + SigningKeys
+    + Send
+    + Sync
+{
+}
+
+impl<T> Storage for T where
+    T: Users
+        + Clients
+        + Attempts
+        + Codes
+        + Factors
+        + Organizations
+        + Limits
+        + ExternalAccounts
+        + SigningKeys
+        + Send
+        + Sync
+{
+}
