@@ -10,6 +10,9 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+pub use crate::model::account::{
+    AccountProfile, ActiveDevice, ExternalAccount, MfaSetup, MfaSetupDone, MfaSetupProgress,
+};
 pub use crate::model::flow::{AuthChange, FlowRequest, FlowResponse, SignInStep, SignUpStep};
 use crate::model::{AuthSnapshot, GatehouseError, Member, MembershipPage};
 
@@ -174,26 +177,6 @@ pub async fn set_active_session(
     ssr::respond(ssr::steps::set_active_session(session_id, redirect_url).await)
 }
 
-/// The TOTP enrolment screen's data (only before the factor is verified).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MfaSetup {
-    /// Base32 secret, for manual entry.
-    pub secret: String,
-    /// `otpauth://` URI.
-    pub uri: String,
-    /// QR code of the URI, as SVG markup rendered on the server.
-    pub qr_svg: String,
-}
-
-/// Enrolment done: the backup codes (shown once) and where to go on Continue.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MfaSetupDone {
-    /// Ten single-use backup codes.
-    pub backup_codes: Vec<String>,
-    /// The new state and the next step.
-    pub change: AuthChange,
-}
-
 /// Creates an organization (the user becomes `org:admin`) and makes it active.
 #[server(endpoint = "auth/create_organization", output = codec::JsonText)]
 pub async fn create_organization(
@@ -254,15 +237,6 @@ pub async fn reset_password_task(
     )
 }
 
-/// Where the user's authenticator set-up stands (read only: a page load changes nothing).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MfaSetupProgress {
-    /// The enrolment in progress (secret created by [`start_mfa_setup`], not yet verified).
-    pub pending: Option<MfaSetup>,
-    /// The backup codes of a just-finished enrolment, until the user confirms they saved them.
-    pub backup_codes: Option<Vec<String>>,
-}
-
 /// Where the user's authenticator set-up stands.
 #[server(endpoint = "auth/mfa_setup_state", output = codec::JsonText)]
 pub async fn mfa_setup_state() -> Result<MfaSetupProgress, GatehouseError> {
@@ -307,60 +281,6 @@ pub async fn verify_mfa_setup(
         .await,
     )
     .await
-}
-
-/// The account page's data (`<UserProfile/>`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AccountProfile {
-    /// First name.
-    pub first_name: Option<String>,
-    /// Last name.
-    pub last_name: Option<String>,
-    /// Primary email address.
-    pub email_address: String,
-    /// Whether the user has a password (SSO users may not).
-    pub has_password: bool,
-    /// Whether an authenticator app is set up.
-    pub second_factor_enabled: bool,
-    /// Backup codes not used yet.
-    pub unused_backup_codes: u32,
-    /// The instance requires two-step verification (`mfa.required`): the app cannot be removed.
-    pub mfa_required: bool,
-    /// An authenticator app being added (secret shown, first code not yet entered).
-    pub totp_setup: Option<MfaSetup>,
-    /// New backup codes waiting to be shown to this session (once, until it confirms it saved
-    /// them with [`backup_codes_saved`]).
-    pub backup_codes: Option<Vec<String>>,
-    /// The external (SSO) accounts linked to the user.
-    pub external_accounts: Vec<ExternalAccount>,
-    /// Every browser signed in as the user, most recently active first.
-    pub devices: Vec<ActiveDevice>,
-}
-
-/// A browser signed in as the user ("Active devices").
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ActiveDevice {
-    /// Its session (what [`revoke_session`] takes).
-    pub session_id: String,
-    /// "Chrome on Linux".
-    pub browser: String,
-    /// The IP address it last came from.
-    pub ip_address: Option<String>,
-    /// "5 minutes ago".
-    pub last_active: String,
-    /// It is this browser.
-    pub this_device: bool,
-}
-
-/// An external account linked to the user, as the account page lists it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ExternalAccount {
-    /// The link's id (what `unlink_external_account` takes).
-    pub id: String,
-    /// The connection's name ("Test IdP").
-    pub provider_name: String,
-    /// The email the provider gave, if any.
-    pub email_address: Option<String>,
 }
 
 /// The signed-in user's account page data.

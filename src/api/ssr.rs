@@ -1,96 +1,26 @@
-//! Server-side bodies of the server functions.
-
-use http::header::SET_COOKIE;
-use leptos::prelude::*;
-use leptos_axum::ResponseOptions;
+//! Server-side bodies of the server functions: the call read once (`server::call::Call`), one
+//! call into `domain`, the answer.
 
 use super::{
-    AccountProfile, ActiveDevice, AuthChange, ExternalAccount, MfaSetup, MfaSetupDone,
+    AccountProfile, AuthChange, FlowRequest, FlowResponse, MfaSetup, MfaSetupDone,
     MfaSetupProgress, SignInStep, SignUpStep,
 };
 use crate::{
     domain::{
-        self,
-        account::{self, AccountHolder, ReverifyStrategy},
-        flows, mfa, organization,
-        outcome::Outcome,
+        account::{self, AccountHolder, ReverifyStrategy, TwoStepChange},
+        flows::{self, SignInIntent},
+        mfa, organization,
         secret::Secret,
-        tasks, Gatehouse,
+        session, tasks,
     },
     model::{
         AuthError, ClientId, GatehouseError, Member, MembershipPage, Notice, OrgId, SessionId,
         UserId,
     },
-    server::{
-        cookies::{ClientCookie, NoticeCookie},
-        request_auth, RequestAuth,
-    },
+    server::call::Call,
 };
 
-fn core() -> Result<Gatehouse, GatehouseError> {
-    use_context::<Gatehouse>().ok_or_else(|| {
-        tracing::error!("Gatehouse is not in the server function context");
-        AuthError::internal().into()
-    })
-}
-
-fn cookie(gatehouse: &Gatehouse) -> ClientCookie {
-    ClientCookie::for_instance(&gatehouse.config.instance)
-}
-
-/// Whether the request is a plain HTML form post (no JavaScript).
-fn is_form_post() -> bool {
-    use_context::<http::request::Parts>().is_some_and(|parts| {
-        parts
-            .headers
-            .get(http::header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("text/html"))
-    })
-}
-
-/// The browser the request comes from (named in the owner's security notices).
-fn device(gatehouse: &Gatehouse) -> domain::notices::Device {
-    use_context::<http::request::Parts>()
-        .map(|parts| {
-            crate::server::request_device(&parts.headers, &parts.extensions, &gatehouse.config)
-        })
-        .unwrap_or_default()
-}
-
-/// For form posts: 302 to `target`. Calls from wasm get the data and navigate themselves.
-fn redirect_form_post(target: &str) {
-    if is_form_post() {
-        leptos_axum::redirect(target);
-    }
-}
-
-/// For plain form posts that succeeded: back to the form's page (the Referer's path on this
-/// origin), without the error an earlier refused post left in its URL, with `notice` for it to
-/// show under the form.
-fn back_to_form_page(gatehouse: &Gatehouse, notice: Notice) {
-    if !is_form_post() {
-        return;
-    }
-    set_cookie(NoticeCookie::for_instance(&gatehouse.config.instance).set(notice));
-    let instance = &gatehouse.config.instance;
-    let origin = instance.origin();
-    let referer = use_context::<http::request::Parts>().and_then(|parts| {
-        parts
-            .headers
-            .get(http::header::REFERER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    });
-    let path = referer
-        .as_deref()
-        .and_then(|url| url.strip_prefix(origin.as_str()))
-        .and_then(|rest| rest.split(['?', '#']).next())
-        .filter(|path| path.starts_with('/'))
-        .unwrap_or("/");
-    let target = crate::model::decorate_url(path, &origin, &[], "/").into_string();
-    leptos_axum::redirect(&target);
-}
+pub use crate::server::call::take_notice;
 
 /// Passes the result through (the status mapping happens in the server layer).
 pub fn respond<T>(result: Result<T, GatehouseError>) -> Result<T, GatehouseError> {
@@ -101,9 +31,8 @@ pub fn respond<T>(result: Result<T, GatehouseError>) -> Result<T, GatehouseError
 }
 
 /// [`respond`] for the account changes that require reverification. A plain form post refused
-/// for it, from a user without a password whose first factor is stale, gets the emailed code
-/// sent now, so the page that comes back asks for it (a call from wasm asks for one from the
-/// prompt instead).
+/// for it gets what its page needs to ask (`account::prepare_reverification`: the emailed code
+/// of a user without a password); a call from wasm asks from the prompt instead.
 pub async fn respond_reverified<T>(result: Result<T, GatehouseError>) -> Result<T, GatehouseError> {
     let Err(error) = &result else {
         return result;
@@ -111,294 +40,22 @@ pub async fn respond_reverified<T>(result: Result<T, GatehouseError>) -> Result<
     let Some(requirement) = error.reverification_required() else {
         return respond(result);
     };
-    let snapshot = request_auth().snapshot;
-    let needs_email_code = is_form_post()
-        && snapshot.reverifies_by_email()
-        && requirement.needed(snapshot.factor_verification_age).first;
-    if needs_email_code {
-        if let (Ok(gatehouse), Ok(holder)) = (core(), AccountHolder::of(&snapshot)) {
-            if let Err(refused) =
-                account::send_reverification_code(&gatehouse, &holder, domain::now()).await
-            {
+    if let Some(call) = Call::current().ok().filter(|call| call.form_post) {
+        let snapshot = &call.auth.snapshot;
+        if let Ok(holder) = AccountHolder::of(snapshot) {
+            let prepared = account::prepare_reverification(
+                &call.gatehouse,
+                &holder,
+                snapshot,
+                requirement,
+                call.now,
+            );
+            if let Err(refused) = prepared.await {
                 tracing::debug!(%refused, "reverification code not sent");
             }
         }
     }
     respond(result)
-}
-
-/// The notice a plain form post left for the page being rendered, removed as it is read.
-pub fn take_notice() -> Option<Notice> {
-    let gatehouse = core().ok()?;
-    let cookie = NoticeCookie::for_instance(&gatehouse.config.instance);
-    let notice =
-        use_context::<http::request::Parts>().and_then(|parts| cookie.read(&parts.headers))?;
-    set_cookie(cookie.clear());
-    notice
-}
-
-fn set_cookie(value: Option<http::HeaderValue>) {
-    if let (Some(value), Some(response)) = (value, use_context::<ResponseOptions>()) {
-        response.append_header(SET_COOKIE, value);
-    }
-}
-
-/// Answers a flow's outcome: sets the new cookie, if any; a plain form post gets a 302 to the
-/// next page, a call from wasm gets the data and navigates itself.
-fn answer(gatehouse: &Gatehouse, outcome: Outcome) -> AuthChange {
-    if let Some(token) = &outcome.cookie {
-        set_cookie(cookie(gatehouse).set(token));
-    }
-    redirect_form_post(outcome.next.target());
-    change_of(outcome)
-}
-
-fn change_of(outcome: Outcome) -> AuthChange {
-    AuthChange {
-        snapshot: outcome.snapshot,
-        task_url: outcome.next.task_url,
-        redirect_url: outcome.next.redirect_url,
-    }
-}
-
-/// The target after a change to the current session: `redirect_url`, else
-/// `redirect_url_complete` (empty values ignored).
-fn target(redirect_url: Option<String>, redirect_url_complete: Option<String>) -> Option<String> {
-    non_empty(redirect_url).or(non_empty(redirect_url_complete))
-}
-
-/// After a change to the current session (a task, an organization switch): the fresh state and
-/// the next task or the target.
-async fn session_changed(
-    gatehouse: &Gatehouse,
-    client_id: &ClientId,
-    redirect_url: Option<String>,
-    redirect_url_complete: Option<String>,
-) -> Result<AuthChange, GatehouseError> {
-    let target = target(redirect_url, redirect_url_complete);
-    let outcome =
-        domain::session::changed(gatehouse, client_id, target.as_deref(), domain::now()).await?;
-    Ok(answer(gatehouse, outcome))
-}
-
-/// The request's client and session (pending allowed).
-fn current_session(auth: &RequestAuth) -> Result<(ClientId, SessionId, UserId), GatehouseError> {
-    let (session_id, user_id) = tasks::require_session(&auth.snapshot)?;
-    let client_id = auth.client_id.clone().ok_or_else(AuthError::unauthorized)?;
-    Ok((client_id, session_id, user_id))
-}
-
-pub async fn create_organization(
-    name: String,
-    slug: String,
-    redirect_url: Option<String>,
-    redirect_url_complete: Option<String>,
-) -> Result<AuthChange, GatehouseError> {
-    let gatehouse = core()?;
-    let auth = request_auth();
-    let (client_id, session_id, user_id) = current_session(&auth)?;
-    organization::create(
-        &gatehouse,
-        &session_id,
-        &user_id,
-        &name,
-        &slug,
-        domain::now(),
-    )
-    .await?;
-    session_changed(&gatehouse, &client_id, redirect_url, redirect_url_complete).await
-}
-
-pub async fn set_active_organization(
-    organization_id: Option<String>,
-    redirect_url: Option<String>,
-    redirect_url_complete: Option<String>,
-) -> Result<AuthChange, GatehouseError> {
-    let gatehouse = core()?;
-    let auth = request_auth();
-    let (client_id, session_id, user_id) = current_session(&auth)?;
-    let organization_id = non_empty(organization_id).map(OrgId::new);
-    organization::set_active(&gatehouse, &session_id, &user_id, organization_id.as_ref()).await?;
-    session_changed(&gatehouse, &client_id, redirect_url, redirect_url_complete).await
-}
-
-pub async fn organization_memberships(
-    page: u32,
-    page_size: u32,
-) -> Result<MembershipPage, GatehouseError> {
-    let gatehouse = core()?;
-    let (_, user_id) = tasks::require_session(&request_auth().snapshot)?;
-    Ok(organization::memberships(&gatehouse, &user_id, page, page_size).await?)
-}
-
-pub async fn organization_members(slug: String) -> Result<Vec<Member>, GatehouseError> {
-    let gatehouse = core()?;
-    let auth = request_auth();
-    if !auth.snapshot.auth(true).is_signed_in() {
-        return Err(AuthError::unauthorized().into());
-    }
-    let (_, user_id) = tasks::require_session(&auth.snapshot)?;
-    Ok(organization::members(&gatehouse, &user_id, &slug).await?)
-}
-
-pub async fn reset_password_task(
-    new_password: String,
-    confirm_password: String,
-    sign_out_of_other_sessions: Option<String>,
-    redirect_url: Option<String>,
-    redirect_url_complete: Option<String>,
-) -> Result<AuthChange, GatehouseError> {
-    let gatehouse = core()?;
-    let auth = request_auth();
-    let (client_id, _, _) = current_session(&auth)?;
-    let form = tasks::NewPassword {
-        new_password: Secret::new(new_password),
-        confirm_password: Secret::new(confirm_password),
-        sign_out_of_other_sessions: checkbox(sign_out_of_other_sessions),
-    };
-    let device = device(&gatehouse);
-    tasks::reset_password(&gatehouse, &auth.snapshot, form, &device, domain::now()).await?;
-    session_changed(&gatehouse, &client_id, redirect_url, redirect_url_complete).await
-}
-
-fn mfa_setup_of(enrollment: mfa::Enrollment) -> MfaSetup {
-    MfaSetup {
-        secret: enrollment.secret,
-        uri: enrollment.uri,
-        qr_svg: enrollment.qr_svg,
-    }
-}
-
-pub async fn mfa_setup_state() -> Result<MfaSetupProgress, GatehouseError> {
-    let gatehouse = core()?;
-    let auth = request_auth();
-    let holder = AccountHolder::of_session(&auth.snapshot)?;
-    let backup_codes =
-        mfa::backup_codes_to_show(&gatehouse, &holder.session_id, domain::now()).await?;
-    let pending = match backup_codes {
-        Some(_) => None,
-        None => account::pending_totp(&gatehouse, &holder)
-            .await?
-            .map(mfa_setup_of),
-    };
-    Ok(MfaSetupProgress {
-        pending,
-        backup_codes,
-    })
-}
-
-pub async fn start_mfa_setup() -> Result<MfaSetup, GatehouseError> {
-    let gatehouse = core()?;
-    let holder = AccountHolder::of_session(&request_auth().snapshot)?;
-    let enrollment = account::add_totp(&gatehouse, &holder, domain::now()).await?;
-    // A plain form post goes back to its page, which now shows the secret.
-    Ok(mfa_setup_of(enrollment))
-}
-
-pub async fn verify_mfa_setup(
-    code: String,
-    redirect_url: Option<String>,
-    redirect_url_complete: Option<String>,
-    reverify_password: Option<String>,
-    reverify_code: Option<String>,
-) -> Result<MfaSetupDone, GatehouseError> {
-    let gatehouse = core()?;
-    let auth = request_auth();
-    let (client_id, _, _) = current_session(&auth)?;
-    // The setup-mfa task's session is pending; the account page's is active and may re-verify
-    // with the answers a plain form sent along.
-    let holder = if auth.snapshot.auth(true).session_id.is_some() {
-        account_holder(&gatehouse, reverify_password, reverify_code).await?
-    } else {
-        AccountHolder::of_session(&auth.snapshot)?.from_device(device(&gatehouse))
-    };
-    let backup_codes = account::confirm_totp(&gatehouse, &holder, &code, domain::now()).await?;
-    // A plain form post goes back to its page, which shows the codes until "Continue".
-    let target = target(redirect_url, redirect_url_complete);
-    let outcome =
-        domain::session::changed(&gatehouse, &client_id, target.as_deref(), domain::now()).await?;
-    Ok(MfaSetupDone {
-        backup_codes,
-        change: change_of(outcome),
-    })
-}
-
-pub async fn backup_codes_saved(
-    redirect_url: Option<String>,
-    redirect_url_complete: Option<String>,
-) -> Result<AuthChange, GatehouseError> {
-    let gatehouse = core()?;
-    let auth = request_auth();
-    let (client_id, session_id, _) = current_session(&auth)?;
-    mfa::backup_codes_saved(&gatehouse, &session_id).await?;
-    session_changed(&gatehouse, &client_id, redirect_url, redirect_url_complete).await
-}
-
-/// Runs one step of a sign-in or sign-up flow (`domain::flows`): the answer, its cookie set,
-/// and a plain form post sent on to the next page.
-async fn flow(
-    step: super::FlowRequest,
-    redirect_url: Option<String>,
-) -> Result<super::FlowResponse, GatehouseError> {
-    let gatehouse = core()?;
-    let context = flow_context(&gatehouse, redirect_url);
-    let result = flows::run(&gatehouse, step, context, domain::now()).await?;
-    Ok(answer_flow(&gatehouse, result))
-}
-
-fn flow_context(gatehouse: &Gatehouse, redirect_url: Option<String>) -> flows::FlowContext {
-    flows::FlowContext {
-        client_id: request_auth().client_id,
-        device: device(gatehouse),
-        redirect_url,
-    }
-}
-
-/// A flow's answer: the new cookie, if any; a plain form post goes to the next page.
-fn answer_flow(gatehouse: &Gatehouse, result: flows::FlowResult) -> super::FlowResponse {
-    if let Some(token) = &result.cookie {
-        set_cookie(cookie(gatehouse).set(token));
-    }
-    if let Some(target) = result.response.target() {
-        redirect_form_post(target);
-    }
-    result.response
-}
-
-pub async fn auth_flow(
-    request: super::FlowRequest,
-    redirect_url: Option<String>,
-) -> Result<super::FlowResponse, GatehouseError> {
-    flow(request, redirect_url).await
-}
-
-/// The callback page's "Continue" (see `flows::sso_continue`). Nothing in progress (a reload
-/// after success): a plain form goes on signed in, or back to the sign-in page.
-pub async fn sso_continue(redirect_url: Option<String>) -> Result<SignInStep, GatehouseError> {
-    let gatehouse = core()?;
-    let context = flow_context(&gatehouse, redirect_url);
-    match flows::sso_continue(&gatehouse, context, domain::now()).await {
-        Ok(result) => Ok(answer_flow(&gatehouse, result).into_sign_in()),
-        Err(error) => {
-            let instance = &gatehouse.config.instance;
-            let signed_in = request_auth().snapshot.session_id.is_some();
-            redirect_form_post(if signed_in {
-                &instance.after_sign_in_url
-            } else {
-                &instance.sign_in_url
-            });
-            Err(error)
-        }
-    }
-}
-
-pub async fn current_sign_up() -> Result<Option<SignUpStep>, GatehouseError> {
-    let gatehouse = core()?;
-    let Some(client_id) = request_auth().client_id else {
-        return Ok(None);
-    };
-    let view = domain::sign_up::current(&gatehouse, &client_id, domain::now()).await?;
-    Ok(view.map(|view| flows::sign_up_step(&gatehouse, view, None)))
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
@@ -410,9 +67,85 @@ fn checkbox(value: Option<String>) -> bool {
     value.is_some_and(|v| v != "false")
 }
 
+/// The target after a change to the current session: `redirect_url`, else
+/// `redirect_url_complete` (empty values ignored).
+fn target(redirect_url: Option<String>, redirect_url_complete: Option<String>) -> Option<String> {
+    non_empty(redirect_url).or(non_empty(redirect_url_complete))
+}
+
+/// The call's client and session (pending allowed).
+fn current_session(call: &Call) -> Result<(ClientId, SessionId, UserId), GatehouseError> {
+    let (session_id, user_id) = tasks::require_session(&call.auth.snapshot)?;
+    let client_id = call
+        .auth
+        .client_id
+        .clone()
+        .ok_or_else(AuthError::unauthorized)?;
+    Ok((client_id, session_id, user_id))
+}
+
+/// After a change to the current session (a task, an organization switch): the fresh state and
+/// the next task or the target.
+async fn session_changed(
+    call: &Call,
+    client_id: &ClientId,
+    redirect_url: Option<String>,
+    redirect_url_complete: Option<String>,
+) -> Result<AuthChange, GatehouseError> {
+    let target = target(redirect_url, redirect_url_complete);
+    let outcome = session::changed(&call.gatehouse, client_id, target.as_deref(), call.now).await?;
+    Ok(call.answer(outcome))
+}
+
+/// Runs one step of a sign-in or sign-up flow (`domain::flows`) and answers it.
+async fn flow(
+    step: FlowRequest,
+    redirect_url: Option<String>,
+) -> Result<FlowResponse, GatehouseError> {
+    let call = Call::current()?;
+    let context = call.flow_context(redirect_url);
+    let result = flows::run(&call.gatehouse, step, context, call.now).await?;
+    Ok(call.answer_flow(result))
+}
+
+pub async fn auth_flow(
+    request: FlowRequest,
+    redirect_url: Option<String>,
+) -> Result<FlowResponse, GatehouseError> {
+    flow(request, redirect_url).await
+}
+
+/// The callback page's "Continue" (see `flows::sso_continue`). Nothing in progress (a reload
+/// after success): a plain form goes on signed in, or back to the sign-in page.
+pub async fn sso_continue(redirect_url: Option<String>) -> Result<SignInStep, GatehouseError> {
+    let call = Call::current()?;
+    let context = call.flow_context(redirect_url);
+    match flows::sso_continue(&call.gatehouse, context, call.now).await {
+        Ok(result) => Ok(call.answer_flow(result).into_sign_in()),
+        Err(error) => {
+            let instance = &call.gatehouse.config.instance;
+            call.redirect(if call.auth.snapshot.session_id.is_some() {
+                &instance.after_sign_in_url
+            } else {
+                &instance.sign_in_url
+            });
+            Err(error)
+        }
+    }
+}
+
+pub async fn current_sign_up() -> Result<Option<SignUpStep>, GatehouseError> {
+    let call = Call::current()?;
+    let Some(client_id) = &call.auth.client_id else {
+        return Ok(None);
+    };
+    let view = crate::domain::sign_up::current(&call.gatehouse, client_id, call.now).await?;
+    Ok(view.map(|view| flows::sign_up_step(&call.gatehouse, view, None)))
+}
+
 /// The per-step form endpoints: each is one step of `domain::flows`.
 pub mod steps {
-    use super::{checkbox, flow, flows::SignInIntent};
+    use super::{checkbox, flow, SignInIntent};
     use crate::api::{AuthChange, FlowRequest as Step, SignInStep, SignUpStep};
     use crate::model::GatehouseError;
 
@@ -546,128 +279,170 @@ pub mod steps {
     }
 }
 
+pub async fn create_organization(
+    name: String,
+    slug: String,
+    redirect_url: Option<String>,
+    redirect_url_complete: Option<String>,
+) -> Result<AuthChange, GatehouseError> {
+    let call = Call::current()?;
+    let (client_id, session_id, user_id) = current_session(&call)?;
+    let gatehouse = &call.gatehouse;
+    organization::create(gatehouse, &session_id, &user_id, &name, &slug, call.now).await?;
+    session_changed(&call, &client_id, redirect_url, redirect_url_complete).await
+}
+
+pub async fn set_active_organization(
+    organization_id: Option<String>,
+    redirect_url: Option<String>,
+    redirect_url_complete: Option<String>,
+) -> Result<AuthChange, GatehouseError> {
+    let call = Call::current()?;
+    let (client_id, session_id, user_id) = current_session(&call)?;
+    let organization_id = non_empty(organization_id).map(OrgId::new);
+    let gatehouse = &call.gatehouse;
+    organization::set_active(gatehouse, &session_id, &user_id, organization_id.as_ref()).await?;
+    session_changed(&call, &client_id, redirect_url, redirect_url_complete).await
+}
+
+pub async fn organization_memberships(
+    page: u32,
+    page_size: u32,
+) -> Result<MembershipPage, GatehouseError> {
+    let call = Call::current()?;
+    let (_, user_id) = tasks::require_session(&call.auth.snapshot)?;
+    Ok(organization::memberships(&call.gatehouse, &user_id, page, page_size).await?)
+}
+
+pub async fn organization_members(slug: String) -> Result<Vec<Member>, GatehouseError> {
+    let call = Call::current()?;
+    if !call.auth.snapshot.auth(true).is_signed_in() {
+        return Err(AuthError::unauthorized().into());
+    }
+    let (_, user_id) = tasks::require_session(&call.auth.snapshot)?;
+    Ok(organization::members(&call.gatehouse, &user_id, &slug).await?)
+}
+
+pub async fn reset_password_task(
+    new_password: String,
+    confirm_password: String,
+    sign_out_of_other_sessions: Option<String>,
+    redirect_url: Option<String>,
+    redirect_url_complete: Option<String>,
+) -> Result<AuthChange, GatehouseError> {
+    let call = Call::current()?;
+    let (client_id, _, _) = current_session(&call)?;
+    let form = tasks::NewPassword {
+        new_password: Secret::new(new_password),
+        confirm_password: Secret::new(confirm_password),
+        sign_out_of_other_sessions: checkbox(sign_out_of_other_sessions),
+    };
+    let (snapshot, device) = (&call.auth.snapshot, call.device());
+    tasks::reset_password(&call.gatehouse, snapshot, form, &device, call.now).await?;
+    session_changed(&call, &client_id, redirect_url, redirect_url_complete).await
+}
+
+pub async fn mfa_setup_state() -> Result<MfaSetupProgress, GatehouseError> {
+    let call = Call::current()?;
+    let holder = AccountHolder::of_session(&call.auth.snapshot)?;
+    let backup_codes = mfa::backup_codes_to_show(&call.gatehouse, &holder.session_id, call.now);
+    let backup_codes = backup_codes.await?;
+    let pending = match backup_codes {
+        Some(_) => None,
+        None => account::pending_totp(&call.gatehouse, &holder)
+            .await?
+            .map(MfaSetup::from),
+    };
+    Ok(MfaSetupProgress {
+        pending,
+        backup_codes,
+    })
+}
+
+pub async fn start_mfa_setup() -> Result<MfaSetup, GatehouseError> {
+    let call = Call::current()?;
+    let holder = AccountHolder::of_session(&call.auth.snapshot)?;
+    let enrollment = account::add_totp(&call.gatehouse, &holder, call.now).await?;
+    // A plain form post goes back to its page, which now shows the secret.
+    Ok(MfaSetup::from(enrollment))
+}
+
+pub async fn verify_mfa_setup(
+    code: String,
+    redirect_url: Option<String>,
+    redirect_url_complete: Option<String>,
+    reverify_password: Option<String>,
+    reverify_code: Option<String>,
+) -> Result<MfaSetupDone, GatehouseError> {
+    let call = Call::current()?;
+    let (client_id, _, _) = current_session(&call)?;
+    // The setup-mfa task's session is pending; the account page's is active and may re-verify
+    // with the answers a plain form sent along.
+    let holder = if call.auth.snapshot.auth(true).session_id.is_some() {
+        account_holder(&call, reverify_password, reverify_code).await?
+    } else {
+        AccountHolder::of_session(&call.auth.snapshot)?.from_device(call.device())
+    };
+    let backup_codes = account::confirm_totp(&call.gatehouse, &holder, &code, call.now).await?;
+    // A plain form post goes back to its page, which shows the codes until "Continue".
+    let target = target(redirect_url, redirect_url_complete);
+    let outcome = session::changed(&call.gatehouse, &client_id, target.as_deref(), call.now);
+    let outcome = outcome.await?;
+    Ok(MfaSetupDone {
+        backup_codes,
+        change: AuthChange {
+            snapshot: outcome.snapshot,
+            task_url: outcome.next.task_url,
+            redirect_url: outcome.next.redirect_url,
+        },
+    })
+}
+
+pub async fn backup_codes_saved(
+    redirect_url: Option<String>,
+    redirect_url_complete: Option<String>,
+) -> Result<AuthChange, GatehouseError> {
+    let call = Call::current()?;
+    let (client_id, session_id, _) = current_session(&call)?;
+    mfa::backup_codes_saved(&call.gatehouse, &session_id).await?;
+    session_changed(&call, &client_id, redirect_url, redirect_url_complete).await
+}
+
 /// The signed-in (active) user, re-verified first with the answers a plain form sent along
-/// (`reverify_password`, `reverify_code`: a 6-digit authenticator code, or a backup code).
+/// (`reverify_password`, `reverify_code`; see `account::reverify_answers`).
 async fn account_holder(
-    gatehouse: &Gatehouse,
+    call: &Call,
     reverify_password: Option<String>,
     reverify_code: Option<String>,
 ) -> Result<AccountHolder, GatehouseError> {
-    let snapshot = request_auth().snapshot;
-    let mut holder = AccountHolder::of(&snapshot)?.from_device(device(gatehouse));
-    let now = domain::now();
-    // A refusal belongs to the field that was wrong, and keeps the form asking (its page shows
-    // the re-verification fields again, the error next to the one that failed).
-    let requirement = gatehouse.config.account.reverification;
-    let still_asking = |field: &'static str| {
-        move |refused: AuthError| -> GatehouseError {
-            AuthError::with_meta(
-                refused.code,
-                crate::model::ErrorMeta {
-                    param_name: Some(field.to_string()),
-                    reverification: Some(requirement),
-                    ..refused.meta
-                },
-            )
-            .into()
-        }
+    let mut holder = call.holder()?;
+    let answers = account::ReverifyAnswers {
+        first_factor: non_empty(reverify_password).map(Secret::new),
+        second_factor: non_empty(reverify_code).map(Secret::new),
+        by_email: call.auth.snapshot.reverifies_by_email(),
     };
-    // The first-factor field: the password, or the emailed code of a user without one.
-    if let Some(answer) = non_empty(reverify_password) {
-        let strategy = if snapshot.reverifies_by_email() {
-            ReverifyStrategy::EmailCode
-        } else {
-            ReverifyStrategy::Password
-        };
-        account::reverify(gatehouse, &mut holder, strategy, Secret::new(answer), now)
-            .await
-            .map_err(still_asking("reverify_password"))?;
-    }
-    if let Some(code) = non_empty(reverify_code) {
-        let code = code.trim().to_string();
-        let strategy = if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
-            ReverifyStrategy::Totp
-        } else {
-            ReverifyStrategy::BackupCode
-        };
-        account::reverify(gatehouse, &mut holder, strategy, Secret::new(code), now)
-            .await
-            .map_err(still_asking("reverify_code"))?;
-    }
+    account::reverify_answers(&call.gatehouse, &mut holder, answers, call.now).await?;
     Ok(holder)
 }
 
 pub async fn account_overview() -> Result<AccountProfile, GatehouseError> {
-    let gatehouse = core()?;
-    let snapshot = request_auth().snapshot;
-    let holder = AccountHolder::of(&snapshot)?;
-    let facts = account::facts(&gatehouse, &holder).await?;
-    let user = snapshot.user.unwrap_or_else(|| crate::model::UserSummary {
-        id: holder.user_id.clone(),
-        email_address: holder.email.clone(),
-        first_name: None,
-        last_name: None,
-        password_enabled: facts.has_password,
-    });
-    let sso = &gatehouse.config.sso;
-    let now = domain::now();
-    let backup_codes = mfa::backup_codes_to_show(&gatehouse, &holder.session_id, now).await?;
-    let totp_setup = account::pending_totp(&gatehouse, &holder)
-        .await?
-        .map(mfa_setup_of);
-    let devices = account::active_devices(&gatehouse, &holder, now)
-        .await?
-        .into_iter()
-        .map(|device| ActiveDevice {
-            session_id: device.session_id.to_string(),
-            browser: device.browser,
-            ip_address: device.ip_address,
-            last_active: account::describe_last_active(device.last_active_at, now),
-            this_device: device.this_device,
-        })
-        .collect();
-    Ok(AccountProfile {
-        first_name: user.first_name,
-        last_name: user.last_name,
-        email_address: user.email_address,
-        has_password: facts.has_password,
-        second_factor_enabled: facts.second_factor_enabled,
-        unused_backup_codes: facts.unused_backup_codes,
-        mfa_required: gatehouse.config.mfa.required,
-        totp_setup,
-        backup_codes,
-        external_accounts: facts
-            .external_accounts
-            .into_iter()
-            .map(|row| ExternalAccount {
-                provider_name: sso
-                    .connection(&row.provider)
-                    .map_or_else(|| row.provider.clone(), |c| c.name.clone()),
-                id: row.id,
-                email_address: row.email,
-            })
-            .collect(),
-        devices,
-    })
+    let call = Call::current()?;
+    let holder = AccountHolder::of(&call.auth.snapshot)?;
+    let user = call.auth.snapshot.user.clone();
+    Ok(account::overview(&call.gatehouse, &holder, user, call.now).await?)
 }
 
 pub async fn reverify_session(strategy: String, code: String) -> Result<[i64; 2], GatehouseError> {
-    let gatehouse = core()?;
+    let call = Call::current()?;
     let strategy = ReverifyStrategy::parse(&strategy)
         .ok_or_else(|| AuthError::request_invalid("unknown reverification strategy"))?;
-    let mut holder = AccountHolder::of(&request_auth().snapshot)?;
+    let mut holder = AccountHolder::of(&call.auth.snapshot)?;
     // An empty emailed code asks for one to be sent (Clerk's prepare, then attempt).
     if strategy == ReverifyStrategy::EmailCode && code.trim().is_empty() {
-        account::send_reverification_code(&gatehouse, &holder, domain::now()).await?;
+        account::send_reverification_code(&call.gatehouse, &holder, call.now).await?;
     } else {
-        account::reverify(
-            &gatehouse,
-            &mut holder,
-            strategy,
-            Secret::new(code),
-            domain::now(),
-        )
-        .await?;
+        let code = Secret::new(code);
+        account::reverify(&call.gatehouse, &mut holder, strategy, code, call.now).await?;
     }
     Ok(holder.factor_verification_age.unwrap_or([-1, -1]))
 }
@@ -676,10 +451,10 @@ pub async fn update_name(
     first_name: Option<String>,
     last_name: Option<String>,
 ) -> Result<(), GatehouseError> {
-    let gatehouse = core()?;
-    let holder = AccountHolder::of(&request_auth().snapshot)?;
-    account::update_name(&gatehouse, &holder, first_name, last_name, domain::now()).await?;
-    back_to_form_page(&gatehouse, Notice::ProfileUpdated);
+    let call = Call::current()?;
+    let holder = AccountHolder::of(&call.auth.snapshot)?;
+    account::update_name(&call.gatehouse, &holder, first_name, last_name, call.now).await?;
+    call.back_to_form_page(Notice::ProfileUpdated);
     Ok(())
 }
 
@@ -690,15 +465,15 @@ pub async fn change_password(
     reverify_password: Option<String>,
     reverify_code: Option<String>,
 ) -> Result<(), GatehouseError> {
-    let gatehouse = core()?;
-    let holder = account_holder(&gatehouse, reverify_password, reverify_code).await?;
+    let call = Call::current()?;
+    let holder = account_holder(&call, reverify_password, reverify_code).await?;
     let form = tasks::NewPassword {
         new_password: Secret::new(new_password),
         confirm_password: Secret::new(confirm_password),
         sign_out_of_other_sessions: checkbox(sign_out_of_other_sessions),
     };
-    account::change_password(&gatehouse, &holder, form, domain::now()).await?;
-    back_to_form_page(&gatehouse, Notice::PasswordUpdated);
+    account::change_password(&call.gatehouse, &holder, form, call.now).await?;
+    call.back_to_form_page(Notice::PasswordUpdated);
     Ok(())
 }
 
@@ -707,10 +482,10 @@ pub async fn unlink_external_account(
     reverify_password: Option<String>,
     reverify_code: Option<String>,
 ) -> Result<(), GatehouseError> {
-    let gatehouse = core()?;
-    let holder = account_holder(&gatehouse, reverify_password, reverify_code).await?;
-    account::unlink_external_account(&gatehouse, &holder, &external_account_id).await?;
-    back_to_form_page(&gatehouse, Notice::ConnectionRemoved);
+    let call = Call::current()?;
+    let holder = account_holder(&call, reverify_password, reverify_code).await?;
+    account::unlink_external_account(&call.gatehouse, &holder, &external_account_id).await?;
+    call.back_to_form_page(Notice::ConnectionRemoved);
     Ok(())
 }
 
@@ -719,26 +494,16 @@ pub async fn change_two_step(
     reverify_password: Option<String>,
     reverify_code: Option<String>,
 ) -> Result<(), GatehouseError> {
-    let gatehouse = core()?;
-    let holder = account_holder(&gatehouse, reverify_password, reverify_code).await?;
-    let now = domain::now();
-    let notice = match action.as_str() {
-        "add" => {
-            account::add_totp(&gatehouse, &holder, now).await?;
-            Notice::AuthenticatorStarted
-        }
-        "regenerate_backup_codes" => {
-            account::regenerate_backup_codes(&gatehouse, &holder, now).await?;
-            Notice::BackupCodesRegenerated
-        }
-        "remove" => {
-            account::remove_totp(&gatehouse, &holder, now).await?;
-            Notice::AuthenticatorRemoved
-        }
-        _ => return Err(AuthError::request_invalid("unknown two-step action").into()),
-    };
+    let call = Call::current()?;
+    let change = TwoStepChange::parse(&action)?;
+    let holder = account_holder(&call, reverify_password, reverify_code).await?;
+    account::change_two_step(&call.gatehouse, &holder, change, call.now).await?;
     // The page shows the secret or the new codes from the profile (kept for this session).
-    back_to_form_page(&gatehouse, notice);
+    call.back_to_form_page(match change {
+        TwoStepChange::Add => Notice::AuthenticatorStarted,
+        TwoStepChange::RegenerateBackupCodes => Notice::BackupCodesRegenerated,
+        TwoStepChange::Remove => Notice::AuthenticatorRemoved,
+    });
     Ok(())
 }
 
@@ -747,11 +512,11 @@ pub async fn revoke_session(
     reverify_password: Option<String>,
     reverify_code: Option<String>,
 ) -> Result<(), GatehouseError> {
-    let gatehouse = core()?;
-    let holder = account_holder(&gatehouse, reverify_password, reverify_code).await?;
+    let call = Call::current()?;
+    let holder = account_holder(&call, reverify_password, reverify_code).await?;
     let session_id = SessionId::new(session_id);
-    account::revoke_session(&gatehouse, &holder, &session_id, domain::now()).await?;
-    back_to_form_page(&gatehouse, Notice::DeviceSignedOut);
+    account::revoke_session(&call.gatehouse, &holder, &session_id, call.now).await?;
+    call.back_to_form_page(Notice::DeviceSignedOut);
     Ok(())
 }
 
@@ -760,15 +525,14 @@ pub async fn delete_account(
     reverify_password: Option<String>,
     reverify_code: Option<String>,
 ) -> Result<AuthChange, GatehouseError> {
-    let gatehouse = core()?;
+    let call = Call::current()?;
     if confirmation.trim() != account::DELETE_CONFIRMATION {
         return Err(AuthError::param_format_invalid("confirmation").into());
     }
-    let holder = account_holder(&gatehouse, reverify_password, reverify_code).await?;
-    account::delete_account(&gatehouse, &holder).await?;
+    let holder = account_holder(&call, reverify_password, reverify_code).await?;
+    account::delete_account(&call.gatehouse, &holder).await?;
     // Signed out everywhere (the sessions went with the user); this browser keeps no cookie.
-    set_cookie(cookie(&gatehouse).clear());
-    let outcome = domain::session::sign_out(&gatehouse, None, None, None, domain::now()).await?;
-    redirect_form_post(outcome.next.target());
-    Ok(change_of(outcome))
+    call.clear_client_cookie();
+    let outcome = session::sign_out(&call.gatehouse, None, None, None, call.now).await?;
+    Ok(call.answer(outcome))
 }

@@ -17,8 +17,9 @@ use super::{
     Gatehouse, Timestamp,
 };
 use crate::model::{
-    limits::PASSWORD_MAX_CHARS, AuthError, AuthSnapshot, ErrorCode, GatehouseError, Reverification,
-    SessionId, TaskKey, UserId,
+    account::{AccountProfile, MfaSetup},
+    limits::PASSWORD_MAX_CHARS,
+    AuthError, AuthSnapshot, ErrorCode, GatehouseError, Reverification, SessionId, TaskKey, UserId,
 };
 
 pub use super::notices::describe_user_agent;
@@ -568,4 +569,193 @@ pub async fn delete_account(
     gatehouse.store.delete_user(&holder.user_id).await?;
     tracing::info!(user_id = %holder.user_id, "account deleted");
     Ok(())
+}
+
+/// The answers a plain form sends along with a protected change: the first factor (the
+/// password, or for a user without one the code emailed to them) and the second (an
+/// authenticator code, or a backup code).
+#[derive(Clone, Debug, Default)]
+pub struct ReverifyAnswers {
+    /// `reverify_password`.
+    pub first_factor: Option<Secret<String>>,
+    /// `reverify_code`.
+    pub second_factor: Option<Secret<String>>,
+    /// The user has no password: the first factor is an emailed code.
+    pub by_email: bool,
+}
+
+impl ReverifyStrategy {
+    /// The second-factor strategy a code is for: six digits are an authenticator code, anything
+    /// else a backup code.
+    pub fn for_second_factor(code: &str) -> Self {
+        let code = code.trim();
+        if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
+            Self::Totp
+        } else {
+            Self::BackupCode
+        }
+    }
+}
+
+/// Re-verifies the holder's session with the answers sent along, if any. A refusal belongs to
+/// the field that was wrong (`reverify_password` or `reverify_code`) and names the requirement,
+/// so the form's page asks again with the error next to that field.
+pub async fn reverify_answers(
+    gatehouse: &Gatehouse,
+    holder: &mut AccountHolder,
+    answers: ReverifyAnswers,
+    now: Timestamp,
+) -> Result<(), AuthError> {
+    let requirement = gatehouse.config.account.reverification;
+    let still_asking = |field: &'static str| {
+        move |refused: AuthError| {
+            AuthError::with_meta(
+                refused.code,
+                crate::model::ErrorMeta {
+                    param_name: Some(field.to_string()),
+                    reverification: Some(requirement),
+                    ..refused.meta
+                },
+            )
+        }
+    };
+    if let Some(answer) = answers.first_factor {
+        let strategy = if answers.by_email {
+            ReverifyStrategy::EmailCode
+        } else {
+            ReverifyStrategy::Password
+        };
+        reverify(gatehouse, holder, strategy, answer, now)
+            .await
+            .map_err(still_asking("reverify_password"))?;
+    }
+    if let Some(code) = answers.second_factor {
+        let code = Secret::new(code.expose().trim().to_string());
+        let strategy = ReverifyStrategy::for_second_factor(code.expose());
+        reverify(gatehouse, holder, strategy, code, now)
+            .await
+            .map_err(still_asking("reverify_code"))?;
+    }
+    Ok(())
+}
+
+/// What a page asking to re-verify needs first: a user without a password whose first factor
+/// is stale proves it with a code, emailed now.
+pub async fn prepare_reverification(
+    gatehouse: &Gatehouse,
+    holder: &AccountHolder,
+    snapshot: &AuthSnapshot,
+    requirement: Reverification,
+    now: Timestamp,
+) -> Result<(), AuthError> {
+    if snapshot.reverifies_by_email() && requirement.needed(snapshot.factor_verification_age).first
+    {
+        send_reverification_code(gatehouse, holder, now).await?;
+    }
+    Ok(())
+}
+
+/// The account page's data: the profile, two-step verification (an enrolment in progress
+/// only for a session that may add it, backup codes waiting for this session), connected
+/// accounts by their connection's name, and every signed-in browser.
+pub async fn overview(
+    gatehouse: &Gatehouse,
+    holder: &AccountHolder,
+    user: Option<crate::model::UserSummary>,
+    now: Timestamp,
+) -> Result<AccountProfile, AuthError> {
+    let facts = facts(gatehouse, holder).await?;
+    let user = user.unwrap_or_else(|| crate::model::UserSummary {
+        id: holder.user_id.clone(),
+        email_address: holder.email.clone(),
+        first_name: None,
+        last_name: None,
+        password_enabled: facts.has_password,
+    });
+    let backup_codes = mfa::backup_codes_to_show(gatehouse, &holder.session_id, now).await?;
+    let totp_setup = pending_totp(gatehouse, holder).await?.map(MfaSetup::from);
+    let devices = active_devices(gatehouse, holder, now)
+        .await?
+        .into_iter()
+        .map(|device| crate::model::account::ActiveDevice {
+            session_id: device.session_id.to_string(),
+            browser: device.browser,
+            ip_address: device.ip_address,
+            last_active: describe_last_active(device.last_active_at, now),
+            this_device: device.this_device,
+        })
+        .collect();
+    let sso = &gatehouse.config.sso;
+    Ok(AccountProfile {
+        first_name: user.first_name,
+        last_name: user.last_name,
+        email_address: user.email_address,
+        has_password: facts.has_password,
+        second_factor_enabled: facts.second_factor_enabled,
+        unused_backup_codes: facts.unused_backup_codes,
+        mfa_required: gatehouse.config.mfa.required,
+        totp_setup,
+        backup_codes,
+        external_accounts: facts
+            .external_accounts
+            .into_iter()
+            .map(|row| crate::model::account::ExternalAccount {
+                provider_name: sso
+                    .connection(&row.provider)
+                    .map_or_else(|| row.provider.clone(), |c| c.name.clone()),
+                id: row.id,
+                email_address: row.email,
+            })
+            .collect(),
+        devices,
+    })
+}
+
+impl From<mfa::Enrollment> for MfaSetup {
+    fn from(enrollment: mfa::Enrollment) -> Self {
+        Self {
+            secret: enrollment.secret,
+            uri: enrollment.uri,
+            qr_svg: enrollment.qr_svg,
+        }
+    }
+}
+
+/// A change of the two-step verification section (its form's `action`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TwoStepChange {
+    /// "Add authenticator app".
+    Add,
+    /// "Regenerate backup codes".
+    RegenerateBackupCodes,
+    /// "Remove authenticator app".
+    Remove,
+}
+
+impl TwoStepChange {
+    /// `add`, `regenerate_backup_codes` or `remove`; anything else is `request_invalid`.
+    pub fn parse(action: &str) -> Result<Self, AuthError> {
+        match action {
+            "add" => Ok(Self::Add),
+            "regenerate_backup_codes" => Ok(Self::RegenerateBackupCodes),
+            "remove" => Ok(Self::Remove),
+            _ => Err(AuthError::request_invalid("unknown two-step action")),
+        }
+    }
+}
+
+/// Makes a change of the two-step verification section (each one a sensitive change).
+pub async fn change_two_step(
+    gatehouse: &Gatehouse,
+    holder: &AccountHolder,
+    change: TwoStepChange,
+    now: Timestamp,
+) -> Result<(), AuthError> {
+    match change {
+        TwoStepChange::Add => add_totp(gatehouse, holder, now).await.map(drop),
+        TwoStepChange::RegenerateBackupCodes => regenerate_backup_codes(gatehouse, holder, now)
+            .await
+            .map(drop),
+        TwoStepChange::Remove => remove_totp(gatehouse, holder, now).await,
+    }
 }

@@ -1,6 +1,7 @@
 //! Isomorphic types shared by the server and the browser build: statuses, task keys, the Auth
 //! object, the error wire format and the redirect rule.
 
+pub mod account;
 mod auth;
 pub mod codec;
 mod error;

@@ -3,6 +3,7 @@
 //! `/healthz`, and `auth()` / `current_user()` for server functions.
 
 pub mod bearer;
+pub mod call;
 pub mod cookies;
 pub mod form_values;
 pub mod host;

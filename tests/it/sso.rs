@@ -1045,3 +1045,69 @@ async fn an_untrusted_connection_never_links_by_email() {
         "{transfer:?}"
     );
 }
+
+/// The one entry point of the flows: an email of an enterprise domain typed with a password
+/// goes to its provider (the password ignored), on a client made for this browser.
+#[tokio::test]
+async fn the_flow_entry_point_sends_an_enterprise_email_to_its_provider() {
+    use gatehouse::{
+        domain::flows::{self, FlowContext},
+        model::flow::FlowRequest,
+    };
+    let sso = Sso::new();
+    let step = FlowRequest::SignInPassword {
+        identifier: "Lin@ACME.test".into(),
+        password: "ignored".into(),
+    };
+    let result = flows::run(&sso.gatehouse, step, FlowContext::default(), T0)
+        .await
+        .unwrap();
+    assert!(result.cookie.is_some(), "a client made for this browser");
+    let step = result.response.into_sign_in();
+    assert_eq!(step.status, SignInStatus::NeedsFirstFactor);
+    let url = step.next_url.unwrap();
+    assert!(url.starts_with("https://acme.test/authorize"), "{url}");
+    assert!(url.contains("login_hint=lin@acme.test"), "{url}");
+}
+
+/// The strings a step names are read into their enums in one place; anything else is refused.
+#[test]
+fn step_strings_are_read_into_enums() {
+    use gatehouse::domain::{
+        account::ReverifyStrategy, flows::SignInIntent, sign_in::SecondFactorStrategy,
+    };
+    assert_eq!(SignInIntent::parse(None).unwrap(), SignInIntent::SignIn);
+    assert_eq!(
+        SignInIntent::parse(Some(" ")).unwrap(),
+        SignInIntent::SignIn
+    );
+    assert_eq!(
+        SignInIntent::parse(Some("forgot_password")).unwrap(),
+        SignInIntent::ForgotPassword
+    );
+    assert_eq!(
+        SignInIntent::parse(Some("steal")).unwrap_err().code,
+        ErrorCode::RequestInvalid
+    );
+    assert_eq!(
+        SecondFactorStrategy::parse("totp").unwrap(),
+        SecondFactorStrategy::Totp
+    );
+    assert_eq!(
+        SecondFactorStrategy::parse("backup_code").unwrap(),
+        SecondFactorStrategy::BackupCode
+    );
+    assert!(SecondFactorStrategy::parse("sms").is_err());
+    assert_eq!(
+        ReverifyStrategy::for_second_factor(" 123456 "),
+        ReverifyStrategy::Totp
+    );
+    assert_eq!(
+        ReverifyStrategy::for_second_factor("abcd2345"),
+        ReverifyStrategy::BackupCode
+    );
+    assert_eq!(
+        ReverifyStrategy::for_second_factor("12345"),
+        ReverifyStrategy::BackupCode
+    );
+}
