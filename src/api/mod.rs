@@ -29,10 +29,13 @@ pub async fn sign_up_password(
     last_name: Option<String>,
     redirect_url: Option<String>,
 ) -> Result<SignUpStep, GatehouseError> {
-    ssr::respond(
-        ssr::steps::sign_up_password(email_address, password, first_name, last_name, redirect_url)
-            .await,
-    )
+    let step = FlowRequest::SignUpPassword {
+        email_address,
+        password,
+        first_name,
+        last_name,
+    };
+    ssr::respond(ssr::flow(step, redirect_url).await?.into_sign_up())
 }
 
 /// Verifies the emailed code; on success creates the user and the session (`finalize`).
@@ -41,13 +44,15 @@ pub async fn verify_email_code(
     code: String,
     redirect_url: Option<String>,
 ) -> Result<AuthChange, GatehouseError> {
-    ssr::respond(ssr::steps::verify_email_code(code, redirect_url).await)
+    let step = FlowRequest::SignUpVerifyEmailCode { code };
+    ssr::respond(ssr::flow(step, redirect_url).await?.into_change())
 }
 
 /// Emails a new code (allowed 30 seconds after the previous one).
 #[server(endpoint = "auth/resend_email_code", output = codec::JsonText)]
 pub async fn resend_email_code(redirect_url: Option<String>) -> Result<SignUpStep, GatehouseError> {
-    ssr::respond(ssr::steps::resend_email_code(redirect_url).await)
+    let step = FlowRequest::SignUpResendEmailCode;
+    ssr::respond(ssr::flow(step, redirect_url).await?.into_sign_up())
 }
 
 /// `/sign-up/continue`: the email address an SSO provider did not give; a code is emailed to it.
@@ -56,7 +61,8 @@ pub async fn sign_up_continue(
     email_address: String,
     redirect_url: Option<String>,
 ) -> Result<SignUpStep, GatehouseError> {
-    ssr::respond(ssr::steps::sign_up_continue(email_address, redirect_url).await)
+    let step = FlowRequest::SignUpContinue { email_address };
+    ssr::respond(ssr::flow(step, redirect_url).await?.into_sign_up())
 }
 
 /// The sign-up in progress on this browser, if any.
@@ -75,7 +81,15 @@ pub async fn sign_in_password(
     redirect_url: Option<String>,
     intent: Option<String>,
 ) -> Result<SignInStep, GatehouseError> {
-    ssr::respond(ssr::steps::sign_in_password(identifier, password, redirect_url, intent).await)
+    use crate::domain::flows::SignInIntent;
+    let step = match SignInIntent::parse(intent.as_deref())? {
+        SignInIntent::SignIn => FlowRequest::SignInPassword {
+            identifier,
+            password: password.unwrap_or_default(),
+        },
+        SignInIntent::ForgotPassword => FlowRequest::SignInResetPasswordSendCode { identifier },
+    };
+    ssr::respond(Ok(ssr::flow(step, redirect_url).await?.into_sign_in()))
 }
 
 /// Verifies the emailed code of the sign-in in progress ("Check your email": client trust, or
@@ -85,7 +99,8 @@ pub async fn sign_in_email_code(
     code: String,
     redirect_url: Option<String>,
 ) -> Result<SignInStep, GatehouseError> {
-    ssr::respond(ssr::steps::sign_in_email_code(code, redirect_url).await)
+    let step = FlowRequest::SignInEmailCode { code };
+    ssr::respond(Ok(ssr::flow(step, redirect_url).await?.into_sign_in()))
 }
 
 /// Emails a new code for the sign-in in progress (at most every 30 s, at most 3 times).
@@ -93,7 +108,8 @@ pub async fn sign_in_email_code(
 pub async fn sign_in_resend_code(
     redirect_url: Option<String>,
 ) -> Result<SignInStep, GatehouseError> {
-    ssr::respond(ssr::steps::sign_in_resend_code(redirect_url).await)
+    let step = FlowRequest::SignInResendCode;
+    ssr::respond(Ok(ssr::flow(step, redirect_url).await?.into_sign_in()))
 }
 
 /// "Set new password" after a verified reset code ("Sign out of all other devices" is checked
@@ -105,15 +121,12 @@ pub async fn sign_in_new_password(
     sign_out_of_other_sessions: Option<String>,
     redirect_url: Option<String>,
 ) -> Result<SignInStep, GatehouseError> {
-    ssr::respond(
-        ssr::steps::sign_in_new_password(
-            new_password,
-            confirm_password,
-            sign_out_of_other_sessions,
-            redirect_url,
-        )
-        .await,
-    )
+    let step = FlowRequest::SignInNewPassword {
+        new_password,
+        confirm_password,
+        sign_out_of_other_sessions: ssr::checkbox(sign_out_of_other_sessions),
+    };
+    ssr::respond(Ok(ssr::flow(step, redirect_url).await?.into_sign_in()))
 }
 
 /// Verifies the second factor of the sign-in in progress (`strategy`: `totp` or
@@ -124,7 +137,8 @@ pub async fn sign_in_second_factor(
     code: String,
     redirect_url: Option<String>,
 ) -> Result<SignInStep, GatehouseError> {
-    ssr::respond(ssr::steps::sign_in_second_factor(strategy, code, redirect_url).await)
+    let step = FlowRequest::SignInSecondFactor { strategy, code };
+    ssr::respond(Ok(ssr::flow(step, redirect_url).await?.into_sign_in()))
 }
 
 /// Runs one flow step (JSON in and out) for the hooks.
@@ -133,7 +147,7 @@ pub async fn auth_flow(
     request: FlowRequest,
     redirect_url: Option<String>,
 ) -> Result<FlowResponse, GatehouseError> {
-    ssr::respond(ssr::auth_flow(request, redirect_url).await)
+    ssr::respond(ssr::flow(request, redirect_url).await)
 }
 
 /// Starts SSO from a plain form ("Continue with …"): the browser goes to the provider.
@@ -144,9 +158,12 @@ pub async fn sso_start(
     redirect_callback_url: Option<String>,
     redirect_url: Option<String>,
 ) -> Result<SignInStep, GatehouseError> {
-    ssr::respond(
-        ssr::steps::sso_start(strategy, identifier, redirect_callback_url, redirect_url).await,
-    )
+    let step = FlowRequest::Sso {
+        strategy,
+        identifier,
+        redirect_callback_url,
+    };
+    ssr::respond(Ok(ssr::flow(step, redirect_url).await?.into_sign_in()))
 }
 
 /// The SSO callback page's "Continue" without JavaScript: finalizes a sign-in SSO completed,
@@ -164,7 +181,8 @@ pub async fn sign_out(
     redirect_url: Option<String>,
     session_id: Option<String>,
 ) -> Result<AuthChange, GatehouseError> {
-    ssr::respond(ssr::steps::sign_out(redirect_url, session_id).await)
+    let step = FlowRequest::SignOut { session_id };
+    ssr::respond(ssr::flow(step, redirect_url).await?.into_change())
 }
 
 /// `set_active({ session })`: makes another session of this browser current (multi-session); a
@@ -174,7 +192,8 @@ pub async fn set_active_session(
     session_id: String,
     redirect_url: Option<String>,
 ) -> Result<AuthChange, GatehouseError> {
-    ssr::respond(ssr::steps::set_active_session(session_id, redirect_url).await)
+    let step = FlowRequest::SetActiveSession { session_id };
+    ssr::respond(ssr::flow(step, redirect_url).await?.into_change())
 }
 
 /// Creates an organization (the user becomes `org:admin`) and makes it active.

@@ -8,8 +8,7 @@ use super::{
 use crate::{
     domain::{
         account::{self, AccountHolder, ReverifyStrategy, TwoStepChange},
-        flows::{self, SignInIntent},
-        mfa, organization,
+        flows, mfa, organization,
         secret::Secret,
         session, tasks,
     },
@@ -63,7 +62,7 @@ fn non_empty(value: Option<String>) -> Option<String> {
 }
 
 /// An HTML checkbox sends its value only when checked.
-fn checkbox(value: Option<String>) -> bool {
+pub fn checkbox(value: Option<String>) -> bool {
     value.is_some_and(|v| v != "false")
 }
 
@@ -98,7 +97,7 @@ async fn session_changed(
 }
 
 /// Runs one step of a sign-in or sign-up flow (`domain::flows`) and answers it.
-async fn flow(
+pub async fn flow(
     step: FlowRequest,
     redirect_url: Option<String>,
 ) -> Result<FlowResponse, GatehouseError> {
@@ -106,13 +105,6 @@ async fn flow(
     let context = call.flow_context(redirect_url);
     let result = flows::run(&call.gatehouse, step, context, call.now).await?;
     Ok(call.answer_flow(result))
-}
-
-pub async fn auth_flow(
-    request: FlowRequest,
-    redirect_url: Option<String>,
-) -> Result<FlowResponse, GatehouseError> {
-    flow(request, redirect_url).await
 }
 
 /// The callback page's "Continue" (see `flows::sso_continue`). Nothing in progress (a reload
@@ -141,142 +133,6 @@ pub async fn current_sign_up() -> Result<Option<SignUpStep>, GatehouseError> {
     };
     let view = crate::domain::sign_up::current(&call.gatehouse, client_id, call.now).await?;
     Ok(view.map(|view| flows::sign_up_step(&call.gatehouse, view, None)))
-}
-
-/// The per-step form endpoints: each is one step of `domain::flows`.
-pub mod steps {
-    use super::{checkbox, flow, SignInIntent};
-    use crate::api::{AuthChange, FlowRequest as Step, SignInStep, SignUpStep};
-    use crate::model::GatehouseError;
-
-    pub async fn sign_up_password(
-        email_address: String,
-        password: String,
-        first_name: Option<String>,
-        last_name: Option<String>,
-        redirect_url: Option<String>,
-    ) -> Result<SignUpStep, GatehouseError> {
-        let step = Step::SignUpPassword {
-            email_address,
-            password,
-            first_name,
-            last_name,
-        };
-        flow(step, redirect_url).await?.into_sign_up()
-    }
-
-    pub async fn verify_email_code(
-        code: String,
-        redirect_url: Option<String>,
-    ) -> Result<AuthChange, GatehouseError> {
-        flow(Step::SignUpVerifyEmailCode { code }, redirect_url)
-            .await?
-            .into_change()
-    }
-
-    pub async fn resend_email_code(
-        redirect_url: Option<String>,
-    ) -> Result<SignUpStep, GatehouseError> {
-        flow(Step::SignUpResendEmailCode, redirect_url)
-            .await?
-            .into_sign_up()
-    }
-
-    pub async fn sign_up_continue(
-        email_address: String,
-        redirect_url: Option<String>,
-    ) -> Result<SignUpStep, GatehouseError> {
-        flow(Step::SignUpContinue { email_address }, redirect_url)
-            .await?
-            .into_sign_up()
-    }
-
-    pub async fn sign_in_password(
-        identifier: String,
-        password: Option<String>,
-        redirect_url: Option<String>,
-        intent: Option<String>,
-    ) -> Result<SignInStep, GatehouseError> {
-        let step = match SignInIntent::parse(intent.as_deref())? {
-            SignInIntent::SignIn => Step::SignInPassword {
-                identifier,
-                password: password.unwrap_or_default(),
-            },
-            SignInIntent::ForgotPassword => Step::SignInResetPasswordSendCode { identifier },
-        };
-        Ok(flow(step, redirect_url).await?.into_sign_in())
-    }
-
-    pub async fn sso_start(
-        strategy: String,
-        identifier: Option<String>,
-        redirect_callback_url: Option<String>,
-        redirect_url: Option<String>,
-    ) -> Result<SignInStep, GatehouseError> {
-        let step = Step::Sso {
-            strategy,
-            identifier,
-            redirect_callback_url,
-        };
-        Ok(flow(step, redirect_url).await?.into_sign_in())
-    }
-
-    pub async fn sign_in_email_code(
-        code: String,
-        redirect_url: Option<String>,
-    ) -> Result<SignInStep, GatehouseError> {
-        let step = Step::SignInEmailCode { code };
-        Ok(flow(step, redirect_url).await?.into_sign_in())
-    }
-
-    pub async fn sign_in_resend_code(
-        redirect_url: Option<String>,
-    ) -> Result<SignInStep, GatehouseError> {
-        Ok(flow(Step::SignInResendCode, redirect_url)
-            .await?
-            .into_sign_in())
-    }
-
-    pub async fn sign_in_new_password(
-        new_password: String,
-        confirm_password: String,
-        sign_out_of_other_sessions: Option<String>,
-        redirect_url: Option<String>,
-    ) -> Result<SignInStep, GatehouseError> {
-        let step = Step::SignInNewPassword {
-            new_password,
-            confirm_password,
-            sign_out_of_other_sessions: checkbox(sign_out_of_other_sessions),
-        };
-        Ok(flow(step, redirect_url).await?.into_sign_in())
-    }
-
-    pub async fn sign_in_second_factor(
-        strategy: String,
-        code: String,
-        redirect_url: Option<String>,
-    ) -> Result<SignInStep, GatehouseError> {
-        let step = Step::SignInSecondFactor { strategy, code };
-        Ok(flow(step, redirect_url).await?.into_sign_in())
-    }
-
-    pub async fn sign_out(
-        redirect_url: Option<String>,
-        session_id: Option<String>,
-    ) -> Result<AuthChange, GatehouseError> {
-        flow(Step::SignOut { session_id }, redirect_url)
-            .await?
-            .into_change()
-    }
-
-    pub async fn set_active_session(
-        session_id: String,
-        redirect_url: Option<String>,
-    ) -> Result<AuthChange, GatehouseError> {
-        flow(Step::SetActiveSession { session_id }, redirect_url)
-            .await?
-            .into_change()
-    }
 }
 
 pub async fn create_organization(
