@@ -5,11 +5,11 @@
 use leptos::{prelude::*, task::spawn_local};
 
 use super::{
+    context::auth_context,
     fields::{Field, GlobalError, SubmitButton},
-    flows::apply_change_in,
-    hooks::Submitted,
+    form::{error_in_url, Submitted},
+    navigation::apply_change_in,
     page::GoTo,
-    provider::auth_context,
     reverification::{use_reverification, ReverifyFields},
 };
 use crate::{
@@ -45,7 +45,7 @@ impl FormState {
     fn new(endpoints: &[&'static str], notices: &[Notice], left: Option<Notice>) -> Self {
         let refused = endpoints
             .iter()
-            .find_map(|endpoint| super::hooks::error_in_url(endpoint))
+            .find_map(|endpoint| error_in_url(endpoint))
             .filter(|error| error.reverification_required().is_none());
         Self {
             pending: RwSignal::new(false),

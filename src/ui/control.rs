@@ -3,7 +3,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
-use super::{page::is_inert_render, provider::auth_context};
+use super::{context::auth_context, page::is_inert_render};
 use crate::model::{with_redirect_url, Auth, AuthSnapshot, HasParams};
 
 /// What `<Show when=…>` checks.

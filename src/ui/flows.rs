@@ -1,132 +1,17 @@
-//! `<SignIn/>`, `<SignUp/>` and `<SignOutButton/>`: each works as a plain HTML form (no
-//! JavaScript) and, once hydrated, without page reloads.
+//! `<SignIn/>` and `<SignUp/>`: each step works as a plain HTML form (no JavaScript) and, once
+//! hydrated, without page reloads.
 
 use leptos::prelude::*;
 
 use super::{
-    fields::{ActionError, Field, GlobalError, SubmitButton},
-    hooks::{sign_in_for, sign_up_for, use_session_list, SessionList, Submitted},
-    page::{GoTo, Here},
-    provider::{auth_context, AuthContext},
+    context::auth_context,
+    fields::{Field, GlobalError, SubmitButton},
+    form::Submitted,
+    hooks::{sign_in_for, sign_up_for},
+    navigation::{redirect_url_param, NavigateArgs},
+    page::Here,
 };
-use crate::{
-    api::AuthChange,
-    model::{AuthSnapshot, GatehouseError, SessionId},
-};
-
-/// What a `navigate` callback receives after `finalize` (Clerk's `{ session, decorateUrl }`):
-/// the new session state, the decorated redirect target, and [`NavigateArgs::decorate_url`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NavigateArgs {
-    /// The new session state.
-    pub session: AuthSnapshot,
-    /// The redirect target, already through `decorate_url`.
-    pub redirect_url: String,
-    /// The instance URLs `decorate_url` checks against.
-    urls: crate::api::InstanceUrls,
-}
-
-impl NavigateArgs {
-    /// Clerk's `decorateUrl(path)`: a same-origin path stays relative (navigate client-side); an
-    /// absolute URL on an allowed origin stays absolute (load it fully: it starts with `http`);
-    /// anything else is refused and `after_sign_in_url` comes back instead.
-    pub fn decorate_url(&self, path: &str) -> String {
-        crate::model::decorate_url(
-            path,
-            &self.urls.origin,
-            &self.urls.authorized_parties,
-            &self.urls.after_sign_in_url,
-        )
-        .into_string()
-    }
-}
-
-/// Adopts the new auth state and goes on. Where to:
-/// 1. pending, and `task_urls` has the current task → that page (it beats `navigate`; the
-///    precedence is logged at debug level);
-/// 2. else `navigate`, when given;
-/// 3. else pending → the embedded task route `<sign_in_url>/tasks/<key>`;
-/// 4. else the redirect target (client-side when relative, full load when absolute).
-///
-/// Gaining a session sets the state first, so the target page renders signed in; losing it
-/// navigates first and adopts the state on the next tick, so the page being left never sees
-/// itself signed out (and never bounces to sign-in).
-pub(crate) fn apply_change_with(change: &AuthChange, navigate: Option<Callback<NavigateArgs>>) {
-    apply_change_in(auth_context(), GoTo::new(), change, navigate);
-}
-
-/// [`apply_change_with`] with the context and router captured beforehand (hooks call it after
-/// an `await`, outside the component's reactive owner).
-pub(crate) fn apply_change_in(
-    context: AuthContext,
-    go: GoTo,
-    change: &AuthChange,
-    navigate: Option<Callback<NavigateArgs>>,
-) {
-    let task = change.snapshot.current_task();
-    let configured = task.is_some_and(|task| {
-        context
-            .urls
-            .with_value(|urls| urls.task_urls.contains_key(&task))
-    });
-    let task_url = task.map(|task| context.task_url(task, Some(&change.redirect_url)));
-    if let Some(navigate) = navigate.filter(|_| !configured) {
-        context.snapshot.set(change.snapshot.clone());
-        navigate.run(NavigateArgs {
-            session: change.snapshot.clone(),
-            redirect_url: change.redirect_url.clone(),
-            urls: context.urls.get_value(),
-        });
-        return;
-    }
-    if navigate.is_some() {
-        log_debug("gatehouse: task_urls has the current task; it wins over navigate");
-    }
-    let target = task_url.as_deref().unwrap_or(&change.redirect_url);
-    if change.snapshot.session_id.is_some() {
-        context.snapshot.set(change.snapshot.clone());
-        go.run(target);
-    } else {
-        go.run(target);
-        let snapshot = change.snapshot.clone();
-        set_timeout(
-            move || context.snapshot.set(snapshot),
-            std::time::Duration::ZERO,
-        );
-    }
-}
-
-/// Follows every successful auth change an action returns (see `apply_change_with`).
-pub(crate) fn follow_changes<S>(value: S, navigate: Option<Callback<NavigateArgs>>)
-where
-    S: Get<Value = Option<Result<AuthChange, GatehouseError>>> + Send + Sync + 'static,
-{
-    Effect::new(move |_| {
-        if let Some(Ok(change)) = value.get() {
-            apply_change_with(&change, navigate);
-        }
-    });
-}
-
-fn log_debug(message: &str) {
-    #[cfg(feature = "hydrate")]
-    leptos::web_sys::console::debug_1(&message.into());
-    #[cfg(not(feature = "hydrate"))]
-    tracing::debug!("{message}");
-}
-
-pub(crate) fn error_of<T, S>(value: S) -> ActionError
-where
-    T: Clone + Send + Sync + 'static,
-    S: Get<Value = Option<Result<T, GatehouseError>>> + Send + Sync + 'static,
-{
-    Signal::derive(move || value.get().and_then(|result| result.err()))
-}
-
-/// The `redirect_url` query parameter of the current page, if any.
-pub(crate) fn redirect_url_param() -> Signal<String> {
-    Here::new().param("redirect_url")
-}
+use crate::model::GatehouseError;
 
 /// The sign-in form: email address and password (combined), then wherever the server sends the
 /// user (the current task when pending, else `redirect_url`, else `after_sign_in_url`).
@@ -207,7 +92,6 @@ mod endpoint {
     pub const VERIFY_EMAIL_CODE: &str = "/api/auth/verify_email_code";
     pub const RESEND_EMAIL_CODE: &str = "/api/auth/resend_email_code";
     pub const SIGN_UP_CONTINUE: &str = "/api/auth/sign_up_continue";
-    pub const SIGN_OUT: &str = "/api/auth/sign_out";
 }
 
 #[component]
@@ -258,7 +142,7 @@ fn SignInForm(navigate: Option<Callback<NavigateArgs>>) -> impl IntoView {
         <section class="card auth-card">
             <h1>"Sign in"</h1>
             <p class="subtitle">"Welcome back! Please sign in to continue"</p>
-            <super::sso::SocialButtons redirect_callback_url=crate::ui::SSO_CALLBACK_URL error=sso_error/>
+            <super::sso::SocialButtons redirect_callback_url=super::sso::SSO_CALLBACK_URL error=sso_error/>
             <form method="post" action=endpoint::SIGN_IN on:submit=on_submit on:input=on_input>
                 <GlobalError error/>
                 <Field label="Email address" name="identifier" field="identifier" kind="email" autocomplete="email" required=true error/>
@@ -510,7 +394,7 @@ fn SignUpStart() -> impl IntoView {
         <section class="card auth-card">
             <h1>"Create your account"</h1>
             <p class="subtitle">"Welcome! Please fill in the details to get started."</p>
-            <super::sso::SocialButtons redirect_callback_url=crate::ui::SSO_CALLBACK_URL error=sso_error/>
+            <super::sso::SocialButtons redirect_callback_url=super::sso::SSO_CALLBACK_URL error=sso_error/>
             <form method="post" action=endpoint::SIGN_UP on:submit=on_submit>
                 <GlobalError error/>
                 <div class="field-row">
@@ -562,109 +446,4 @@ fn VerifyEmailStep(navigate: Option<Callback<NavigateArgs>>) -> impl IntoView {
             <ResendCode endpoint=endpoint::RESEND_EMAIL_CODE resend error=resender.last_error() pending=resender.pending() resent=resent.into()/>
         </section>
     }
-}
-
-/// A "Sign out" button (a form, so it works without JavaScript). Like Clerk's: without
-/// `session_id` every session of this browser ends (with multi-session off that is the one);
-/// with it, only that session, and the browser's next one becomes current.
-#[component]
-pub fn SignOutButton(
-    /// The one session to sign out of (default: all of this browser's).
-    #[prop(optional)]
-    session_id: Option<SessionId>,
-    /// Where to go afterwards (default `after_sign_out_url`).
-    #[prop(optional, into)]
-    redirect_url: Option<String>,
-    /// The button's text (default "Sign out").
-    #[prop(optional, into)]
-    label: Option<String>,
-) -> impl IntoView {
-    // A page that is never hydrated needs only the form, written once.
-    #[cfg(feature = "ssr")]
-    if super::page::is_inert_render() {
-        let mut html = super::markup::Markup::new();
-        sign_out_fields(
-            &mut html,
-            session_id.as_ref().map(SessionId::as_str),
-            redirect_url.as_deref(),
-            label.as_deref(),
-        );
-        let html = html.into_html();
-        return view! { <form method="post" action=endpoint::SIGN_OUT class="sign-out" inner_html=html></form> }
-            .into_any();
-    }
-    sign_out_form(use_session_list(), session_id, redirect_url, label).into_any()
-}
-
-/// The sign-out form on an existing session list (`<UserButton/>` shares its own, so a page
-/// renders one set of request signals rather than one per button).
-pub(crate) fn sign_out_form(
-    sessions: SessionList,
-    session_id: Option<SessionId>,
-    redirect_url: Option<String>,
-    label: Option<String>,
-) -> impl IntoView {
-    let id = session_id.as_ref().map(|id| id.as_str().to_string());
-    let target = redirect_url.clone();
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        Submitted::take(&ev);
-        let (session_id, redirect_url) = (session_id.clone(), redirect_url.clone());
-        leptos::task::spawn_local(async move {
-            // A refusal (the session already ended elsewhere) is in `sessions.errors`.
-            let _ = sessions.sign_out(session_id, redirect_url).await;
-        });
-    };
-    view! {
-        <form method="post" action=endpoint::SIGN_OUT class="sign-out" on:submit=on_submit>
-            {id.map(|id| view! { <input type="hidden" name="session_id" value=id/> })}
-            {target.map(|url| view! { <input type="hidden" name="redirect_url" value=url/> })}
-            <button type="submit" disabled=sessions.pending()>{label.unwrap_or_else(|| SIGN_OUT.to_string())}</button>
-        </form>
-    }
-}
-
-/// The sign-out button's default text.
-const SIGN_OUT: &str = "Sign out";
-
-/// [`sign_out_form`] as markup, for a page that is never hydrated.
-#[cfg(feature = "ssr")]
-pub(crate) fn sign_out_markup(
-    html: &mut super::markup::Markup,
-    session_id: Option<&str>,
-    redirect_url: Option<&str>,
-    label: Option<&str>,
-) {
-    html.open(
-        "form",
-        &[
-            ("method", "post"),
-            ("action", endpoint::SIGN_OUT),
-            ("class", "sign-out"),
-        ],
-    );
-    sign_out_fields(html, session_id, redirect_url, label);
-    html.close("form");
-}
-
-/// The inside of the sign-out form.
-#[cfg(feature = "ssr")]
-fn sign_out_fields(
-    html: &mut super::markup::Markup,
-    session_id: Option<&str>,
-    redirect_url: Option<&str>,
-    label: Option<&str>,
-) {
-    if let Some(id) = session_id {
-        html.open(
-            "input",
-            &[("type", "hidden"), ("name", "session_id"), ("value", id)],
-        );
-    }
-    if let Some(url) = redirect_url {
-        html.open(
-            "input",
-            &[("type", "hidden"), ("name", "redirect_url"), ("value", url)],
-        );
-    }
-    html.element("button", &[("type", "submit")], label.unwrap_or(SIGN_OUT));
 }

@@ -10,9 +10,10 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 
 use super::{
-    flows::{apply_change_in, redirect_url_param, NavigateArgs},
-    page::{GoTo, Here},
-    provider::{auth_context, AuthContext},
+    context::{auth_context, AuthContext},
+    form::error_in_url,
+    navigation::{apply_change_in, redirect_url_param, NavigateArgs},
+    page::GoTo,
 };
 use crate::{
     api::{auth_flow, AuthChange, FlowRequest, FlowResponse},
@@ -657,52 +658,5 @@ impl SessionList {
 
     pub(crate) fn pending(self) -> Signal<bool> {
         self.flow.pending()
-    }
-}
-
-/// The error a plain form post to `endpoint` left in the URL (`__err`, when `__path` matches).
-pub(crate) fn error_in_url(endpoint: &'static str) -> Option<GatehouseError> {
-    use leptos::server_fn::error::ServerFnUrlError;
-    let query = Here::new().query.get_untracked();
-    (query.get("__path").as_deref() == Some(endpoint))
-        .then(|| query.get("__err"))
-        .flatten()
-        .map(|encoded| ServerFnUrlError::<GatehouseError>::decode_err(&encoded))
-}
-
-/// The fields of a submitted form (and its submit button's name and value), read in the
-/// browser; the submit itself is stopped so the hook sends it instead.
-pub(crate) struct Submitted {
-    #[cfg(feature = "hydrate")]
-    data: Option<leptos::web_sys::FormData>,
-}
-
-impl Submitted {
-    pub(crate) fn take(ev: &leptos::ev::SubmitEvent) -> Self {
-        ev.prevent_default();
-        Self {
-            #[cfg(feature = "hydrate")]
-            data: leptos::form::form_data_from_event(ev).ok(),
-        }
-    }
-
-    /// A field's value (empty when absent).
-    pub(crate) fn value(&self, name: &str) -> String {
-        self.optional(name).unwrap_or_default()
-    }
-
-    /// A field's value, `None` when absent (an unchecked checkbox, another submit button).
-    pub(crate) fn optional(&self, name: &str) -> Option<String> {
-        #[cfg(feature = "hydrate")]
-        {
-            self.data
-                .as_ref()
-                .and_then(|data| data.get(name).as_string())
-        }
-        #[cfg(not(feature = "hydrate"))]
-        {
-            let _ = name;
-            None
-        }
     }
 }

@@ -3,16 +3,15 @@
 use leptos::prelude::*;
 
 use super::{
+    context::auth_context,
     fields::GlobalError,
-    flows::{error_of, follow_changes},
-    provider::auth_context,
+    form::{error_of, Submitted},
+    navigation::follow_changes,
 };
 use crate::{
     api::AuthChange,
     model::{GatehouseError, MembershipPage},
 };
-
-use super::hooks::Submitted;
 
 /// `set_active_organization`'s server function, where a switch posts without JavaScript.
 const SET_ACTIVE_ORGANIZATION: &str = "/api/auth/set_active_organization";

@@ -9,9 +9,9 @@ use futures_channel::oneshot;
 use leptos::prelude::*;
 
 use super::{
+    context::auth_context,
     fields::{Field, GlobalError, SubmitButton},
-    hooks::Submitted,
-    provider::auth_context,
+    form::{error_in_url, Submitted},
 };
 use crate::model::{AuthError, ErrorCode, GatehouseError, Reverification};
 
@@ -255,7 +255,7 @@ pub(crate) fn ReverifyFields(
     let context = auth_context();
     // Asked for by the refusal, or still asked for after a wrong answer (its error then goes
     // next to the field that was wrong).
-    let refused = super::hooks::error_in_url(endpoint);
+    let refused = error_in_url(endpoint);
     let requirement = refused.as_ref().and_then(|error| {
         error.reverification_required().or_else(|| {
             error

@@ -5,12 +5,17 @@
 use leptos::prelude::*;
 
 use super::{
+    context::auth_context,
     fields::{ActionError, GlobalError},
-    flows::redirect_url_param,
-    hooks::{sign_in_for, Submitted},
-    provider::auth_context,
+    form::{error_in_url, Submitted},
+    hooks::sign_in_for,
+    navigation::redirect_url_param,
 };
 use crate::model::{AuthError, ErrorCode, GatehouseError};
+
+/// The SSO callback page the kit's "Continue with …" buttons return to (the app hosts it; see
+/// the demo's `/sso-callback`).
+pub const SSO_CALLBACK_URL: &str = "/sso-callback";
 
 /// Where the social buttons' plain forms post (no JavaScript).
 pub(crate) const SSO_ENDPOINT: &str = "/api/auth/sso";
@@ -33,7 +38,7 @@ const SSO_CONTINUE_ENDPOINT: &str = "/api/auth/sso_continue";
 pub fn SsoCallback() -> impl IntoView {
     let here = super::page::Here::new();
     let redirect_url = here.param("redirect_url");
-    let refused = super::hooks::error_in_url(SSO_CONTINUE_ENDPOINT);
+    let refused = error_in_url(SSO_CONTINUE_ENDPOINT);
     // Submitted once, and only when no refusal came back (it would be refused again).
     let continue_now = refused.is_none().then(|| {
         view! { <script inner_html="document.currentScript.previousElementSibling.submit();"></script> }

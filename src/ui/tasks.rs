@@ -6,11 +6,13 @@ use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
 use super::{
+    context::auth_context,
     control::RedirectToSignIn,
     fields::{Field, GlobalError, SubmitButton},
-    flows::{error_of, follow_changes, redirect_url_param, SignOutButton},
+    form::error_of,
+    navigation::{follow_changes, redirect_url_param},
     organizations::use_organization_list,
-    provider::auth_context,
+    sign_out::SignOutButton,
 };
 use crate::{
     api::{

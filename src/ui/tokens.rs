@@ -5,47 +5,11 @@
 use futures_channel::oneshot;
 use leptos::prelude::*;
 
-use super::provider::{auth_context, fingerprint, AuthContext};
+use super::{
+    context::{auth_context, fingerprint, AuthContext},
+    token_cache::{Entry, TokenResult},
+};
 use crate::model::{AuthError, AuthSnapshot};
-
-type TokenResult = Result<Option<String>, AuthError>;
-
-enum Entry {
-    /// A token to hand out until `refresh_at` (milliseconds, the browser's clock).
-    Ready { jwt: String, refresh_at: f64 },
-    /// A request on its way; these callers wait for its answer.
-    Loading(Vec<oneshot::Sender<TokenResult>>),
-}
-
-/// The provider's token cache: by template (`None` = the session token), for one auth state.
-#[derive(Default)]
-pub(crate) struct TokenCache {
-    state: String,
-    // A handful of templates at most: a list is smaller in the wasm than a map.
-    entries: Vec<(Option<String>, Entry)>,
-}
-
-impl TokenCache {
-    fn entry(&mut self, template: &Option<String>) -> Option<&mut Entry> {
-        self.entries
-            .iter_mut()
-            .find(|(key, _)| key == template)
-            .map(|(_, entry)| entry)
-    }
-
-    fn remove(&mut self, template: &Option<String>) -> Option<Entry> {
-        let index = self.entries.iter().position(|(key, _)| key == template)?;
-        Some(self.entries.swap_remove(index).1)
-    }
-
-    /// Forgets every token when the auth state is no longer `state`.
-    pub(crate) fn follow(&mut self, state: String) {
-        if self.state != state {
-            self.state = state;
-            self.entries.clear();
-        }
-    }
-}
 
 /// When a token received now should be replaced: 10 s before it expires, as Clerk's SDK does
 /// with its 60 s tokens, or half-way through a shorter one.

@@ -5,10 +5,8 @@
 use leptos::prelude::*;
 
 use super::{
-    flows::sign_out_form,
-    hooks::{use_session_list, Submitted},
-    page::Here,
-    provider::auth_context,
+    context::auth_context, form::Submitted, hooks::use_session_list, page::Here,
+    sign_out::sign_out_form,
 };
 use crate::model::{AuthSnapshot, SessionId, SessionStatus, SessionSummary, UserSummary};
 
@@ -207,7 +205,7 @@ impl Menu {
         add_account_url: Option<&str>,
         switch_target: &str,
     ) -> String {
-        use super::{flows::sign_out_markup, markup::Markup};
+        use super::{markup::Markup, sign_out::sign_out_markup};
         let mut html = Markup::new();
         let name = display_name(&self.user);
         html.open("summary", &[("aria-label", OPEN_MENU), ("title", &name)]);
