@@ -37,8 +37,8 @@ pub mod token_template;
 /// (`use gatehouse::prelude::Show;`) — an explicit import wins over the glob.
 pub mod prelude {
     pub use crate::api::{
-        AccountProfile, AuthChange, ExternalAccount, InstanceUrls, MfaSetup, MfaSetupDone,
-        SessionToken, SignInStep, SignUpStep, SocialConnection,
+        endpoints, AccountProfile, AuthChange, ExternalAccount, InstanceUrls, MfaSetup,
+        MfaSetupDone, SessionToken, SignInStep, SignUpStep, SocialConnection,
     };
     pub use crate::model::{
         decorate_url, suggest_slug, task_url, Auth, AuthError, AuthSnapshot, DecoratedUrl,

@@ -14,6 +14,57 @@ pub use crate::model::account::{
     AccountProfile, ActiveDevice, ExternalAccount, MfaSetup, MfaSetupDone, MfaSetupProgress,
 };
 pub use crate::model::flow::{AuthChange, FlowRequest, FlowResponse, SignInStep, SignUpStep};
+
+/// The kit's endpoints for plain forms (`<form action=…>`), each the `PATH` of its server
+/// function, so a path is never written twice.
+pub mod endpoints {
+    use leptos::server_fn::ServerFn;
+
+    /// `sign_in_password`.
+    pub const SIGN_IN: &str = super::SignInPassword::PATH;
+    /// `sign_in_second_factor`.
+    pub const SECOND_FACTOR: &str = super::SignInSecondFactor::PATH;
+    /// `sign_in_email_code`.
+    pub const EMAIL_CODE: &str = super::SignInEmailCode::PATH;
+    /// `sign_in_resend_code`.
+    pub const RESEND_CODE: &str = super::SignInResendCode::PATH;
+    /// `sign_in_new_password`.
+    pub const NEW_PASSWORD: &str = super::SignInNewPassword::PATH;
+    /// `sign_up_password`.
+    pub const SIGN_UP: &str = super::SignUpPassword::PATH;
+    /// `verify_email_code`.
+    pub const VERIFY_EMAIL_CODE: &str = super::VerifyEmailCode::PATH;
+    /// `resend_email_code`.
+    pub const RESEND_EMAIL_CODE: &str = super::ResendEmailCode::PATH;
+    /// `sign_up_continue`.
+    pub const SIGN_UP_CONTINUE: &str = super::SignUpContinue::PATH;
+    /// `sso_start`.
+    pub const SSO: &str = super::SsoStart::PATH;
+    /// `sso_continue`.
+    pub const SSO_CONTINUE: &str = super::SsoContinue::PATH;
+    /// `sign_out`.
+    pub const SIGN_OUT: &str = super::SignOut::PATH;
+    /// `set_active_session`.
+    pub const SET_ACTIVE_SESSION: &str = super::SetActiveSession::PATH;
+    /// `set_active_organization`.
+    pub const SET_ACTIVE_ORGANIZATION: &str = super::SetActiveOrganization::PATH;
+    /// `update_name`.
+    pub const UPDATE_NAME: &str = super::UpdateName::PATH;
+    /// `change_password`.
+    pub const CHANGE_PASSWORD: &str = super::ChangePassword::PATH;
+    /// `unlink_external_account`.
+    pub const UNLINK: &str = super::UnlinkExternalAccount::PATH;
+    /// `revoke_session`.
+    pub const REVOKE_SESSION: &str = super::RevokeSession::PATH;
+    /// `change_two_step`.
+    pub const TWO_STEP: &str = super::ChangeTwoStep::PATH;
+    /// `verify_mfa_setup`.
+    pub const VERIFY_TOTP: &str = super::VerifyMfaSetup::PATH;
+    /// `backup_codes_saved`.
+    pub const BACKUP_CODES_SAVED: &str = super::BackupCodesSaved::PATH;
+    /// `delete_account`.
+    pub const DELETE_ACCOUNT: &str = super::DeleteAccount::PATH;
+}
 use crate::model::{AuthSnapshot, GatehouseError, Member, MembershipPage};
 
 pub use crate::model::codec;

@@ -6,7 +6,7 @@
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 
 use crate::prelude::{
-    use_sign_in, use_sign_up, FetchStatus, NavigateArgs, SignInStatus, SignUpStatus,
+    endpoints, use_sign_in, use_sign_up, FetchStatus, NavigateArgs, SignInStatus, SignUpStatus,
 };
 
 /// The seeds' `navigate`: `decorate_url('/dashboard')`.
@@ -120,7 +120,7 @@ pub fn CustomSignInPage() -> impl IntoView {
                 }
                 _ => view! {
                     <h1>"Sign in"</h1>
-                    <form method="post" action="/api/auth/sign_in" on:submit=handle_submit>
+                    <form method="post" action=endpoints::SIGN_IN on:submit=handle_submit>
                         <div class="field">
                             <label for="custom-email">"Email address"</label>
                             <input id="custom-email" name="identifier" type="email" autocomplete="email" bind:value=email/>
@@ -193,7 +193,7 @@ pub fn CustomSignUpPage() -> impl IntoView {
             {move || if verifying() {
                 view! {
                     <h1>"Verify your email"</h1>
-                    <form method="post" action="/api/auth/verify_email_code" on:submit=handle_verify>
+                    <form method="post" action=endpoints::VERIFY_EMAIL_CODE on:submit=handle_verify>
                         <div class="field">
                             <label for="custom-code">"Verification code"</label>
                             <input id="custom-code" name="code" type="text" autocomplete="one-time-code" bind:value=code/>
@@ -205,7 +205,7 @@ pub fn CustomSignUpPage() -> impl IntoView {
             } else {
                 view! {
                     <h1>"Create your account"</h1>
-                    <form method="post" action="/api/auth/sign_up" on:submit=handle_submit>
+                    <form method="post" action=endpoints::SIGN_UP on:submit=handle_submit>
                         <div class="field">
                             <label for="custom-email">"Email address"</label>
                             <input id="custom-email" name="email_address" type="email" autocomplete="email" bind:value=email/>

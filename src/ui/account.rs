@@ -17,16 +17,7 @@ use crate::{
     model::{GatehouseError, Notice},
 };
 
-mod endpoint {
-    pub const UPDATE_NAME: &str = "/api/auth/update_name";
-    pub const CHANGE_PASSWORD: &str = "/api/auth/change_password";
-    pub const UNLINK: &str = "/api/auth/unlink_external_account";
-    pub const REVOKE_SESSION: &str = "/api/auth/revoke_session";
-    pub const TWO_STEP: &str = "/api/auth/two_step";
-    pub const VERIFY_TOTP: &str = "/api/auth/verify_mfa_setup";
-    pub const BACKUP_CODES_SAVED: &str = "/api/auth/backup_codes_saved";
-    pub const DELETE_ACCOUNT: &str = "/api/auth/delete_account";
-}
+use crate::api::endpoints as endpoint;
 
 /// A form's request state: pending, its error, and its result line.
 #[derive(Clone, Copy)]

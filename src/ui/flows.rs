@@ -82,17 +82,7 @@ macro_rules! on_step {
 }
 
 /// The endpoints the kit's plain forms post to (without JavaScript).
-mod endpoint {
-    pub const SIGN_IN: &str = "/api/auth/sign_in";
-    pub const SECOND_FACTOR: &str = "/api/auth/sign_in_second_factor";
-    pub const EMAIL_CODE: &str = "/api/auth/sign_in_email_code";
-    pub const RESEND_CODE: &str = "/api/auth/sign_in_resend_code";
-    pub const NEW_PASSWORD: &str = "/api/auth/sign_in_new_password";
-    pub const SIGN_UP: &str = "/api/auth/sign_up";
-    pub const VERIFY_EMAIL_CODE: &str = "/api/auth/verify_email_code";
-    pub const RESEND_EMAIL_CODE: &str = "/api/auth/resend_email_code";
-    pub const SIGN_UP_CONTINUE: &str = "/api/auth/sign_up_continue";
-}
+use crate::api::endpoints as endpoint;
 
 #[component]
 fn SignInForm(navigate: Option<Callback<NavigateArgs>>) -> impl IntoView {

@@ -14,7 +14,7 @@ use crate::{
 };
 
 /// `set_active_organization`'s server function, where a switch posts without JavaScript.
-const SET_ACTIVE_ORGANIZATION: &str = "/api/auth/set_active_organization";
+const SET_ACTIVE_ORGANIZATION: &str = crate::api::endpoints::SET_ACTIVE_ORGANIZATION;
 
 /// The query parameter holding the page `<OrganizationSwitcher/>` shows.
 const PAGE_PARAM: &str = "organizations_page";

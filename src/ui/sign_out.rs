@@ -10,7 +10,7 @@ use super::{
 use crate::model::SessionId;
 
 /// The endpoint the sign-out form posts to (without JavaScript).
-const SIGN_OUT_ENDPOINT: &str = "/api/auth/sign_out";
+const SIGN_OUT_ENDPOINT: &str = crate::api::endpoints::SIGN_OUT;
 
 /// A "Sign out" button (a form, so it works without JavaScript). Like Clerk's: without
 /// `session_id` every session of this browser ends (with multi-session off that is the one);

@@ -18,11 +18,11 @@ use crate::model::{AuthError, ErrorCode, GatehouseError};
 pub const SSO_CALLBACK_URL: &str = "/sso-callback";
 
 /// Where the social buttons' plain forms post (no JavaScript).
-pub(crate) const SSO_ENDPOINT: &str = "/api/auth/sso";
+pub(crate) const SSO_ENDPOINT: &str = crate::api::endpoints::SSO;
 
 /// Where the callback page's "Continue" posts: the server finishes what the provider's answer
 /// started (`sso_continue`).
-const SSO_CONTINUE_ENDPOINT: &str = "/api/auth/sso_continue";
+const SSO_CONTINUE_ENDPOINT: &str = crate::api::endpoints::SSO_CONTINUE;
 
 /// Clerk's `<AuthenticateWithRedirectCallback/>`: the SSO callback page's content, rendered on
 /// the server and needing no wasm (in an app in Leptos' islands mode it stays outside the

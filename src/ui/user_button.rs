@@ -11,7 +11,7 @@ use super::{
 use crate::model::{AuthSnapshot, SessionId, SessionStatus, SessionSummary, UserSummary};
 
 /// Where the switch forms post without JavaScript.
-const SET_ACTIVE_SESSION: &str = "/api/auth/set_active_session";
+const SET_ACTIVE_SESSION: &str = crate::api::endpoints::SET_ACTIVE_SESSION;
 
 /// "Ada Lovelace", else the email address.
 fn display_name(user: &UserSummary) -> String {

@@ -151,7 +151,7 @@ fn CustomSignIn() -> impl IntoView {
     let error = move || sign_in.errors.with(error_line);
     view! {
         <h1>"Custom sign-in"</h1>
-        <form method="post" action="/api/auth/sign_in" on:submit=submit>
+        <form method="post" action=gatehouse::api::endpoints::SIGN_IN on:submit=submit>
             <input type="hidden" name="redirect_url" value="/"/>
             <label>"Email address" <input type="email" name="identifier" bind:value=email/></label>
             <label>"Password" <input type="password" name="password" bind:value=password/></label>

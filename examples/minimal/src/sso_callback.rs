@@ -87,7 +87,7 @@ pub fn SsoCallbackPage() -> impl IntoView {
         <section class="card auth-card">
             <h1>"Signing you in"</h1>
             <p class="global-error" role="alert">{errors}</p>
-            <form method="post" action="/api/auth/sso_continue">
+            <form method="post" action=gatehouse::api::endpoints::SSO_CONTINUE>
                 <input type="hidden" name="redirect_url" value=redirect_url/>
                 <button type="submit" class="primary">"Continue"</button>
             </form>
