@@ -86,10 +86,7 @@ pub fn AuthProvider(
     super::reverification::ReverificationPrompt::provide();
     #[cfg(feature = "hydrate")]
     follow_other_tabs();
-    view! {
-        {children()}
-        <super::reverification::ReverificationModal/>
-    }
+    children()
 }
 
 /// Keeps every tab of the browser on the same auth state without polling: each tab announces

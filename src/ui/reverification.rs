@@ -3,7 +3,11 @@
 //! authenticator / backup code when the user has a second factor), re-verifies the session and
 //! retries the call by itself. Cancel rejects with `reverification_cancelled`.
 
-use std::{future::Future, pin::Pin, sync::Arc};
+use std::{
+    future::Future,
+    pin::Pin,
+    sync::{Arc, Mutex, PoisonError},
+};
 
 use futures_channel::oneshot;
 use leptos::prelude::*;
@@ -15,28 +19,62 @@ use super::{
 };
 use crate::model::{AuthError, ErrorCode, GatehouseError, Reverification};
 
-/// The prompt's state, provided by `<AuthProvider>`, which renders it.
+/// A provider's prompt: its state, created with the dialog the first time one of the provider's
+/// calls is asked to re-verify. The dialog is mounted then (at the end of the page's `<body>`),
+/// under the provider's owner so it reads the provider's context: an app (or an island) that
+/// never calls `use_reverification` carries neither the prompt nor its dialog in its wasm, and
+/// the provider renders nothing for it.
 #[derive(Clone, Copy)]
 pub(crate) struct ReverificationPrompt {
     /// The requirement asked for, while the prompt is open.
     open: RwSignal<Option<Reverification>>,
     /// Where the prompt's answer goes (verified or cancelled).
     answer: StoredValue<Option<oneshot::Sender<bool>>>,
-    /// Renders the dialog; set by the first prompt opened. The provider reaches the dialog's
-    /// code only through here, so an app (or an island) that never calls `use_reverification`
-    /// does not carry it in its wasm.
-    dialog: StoredValue<Option<DialogView>>,
 }
 
-type DialogView = fn(ReverificationPrompt, Reverification) -> AnyView;
+/// Where a provider's prompt lives (provided by `<AuthProvider>`): the provider's owner (weak:
+/// the host is in that owner's own context), and the prompt once one opened.
+#[derive(Clone)]
+struct PromptHost {
+    owner: WeakOwner,
+    prompt: Arc<Mutex<Option<ReverificationPrompt>>>,
+}
+
+impl PromptHost {
+    /// The provider's prompt, created (and its dialog mounted) the first time; `None` once the
+    /// provider is gone.
+    fn prompt(&self) -> Option<ReverificationPrompt> {
+        let mut prompt = self.prompt.lock().unwrap_or_else(PoisonError::into_inner);
+        if prompt.is_none() {
+            let owner = self.owner.upgrade()?;
+            *prompt = Some(owner.with(ReverificationPrompt::create));
+        }
+        *prompt
+    }
+}
 
 impl ReverificationPrompt {
+    /// Makes the provider's owner the home of its prompt (none is created yet).
     pub(crate) fn provide() {
-        provide_context(Self {
+        if let Some(owner) = Owner::current() {
+            provide_context(PromptHost {
+                owner: owner.downgrade(),
+                prompt: Arc::default(),
+            });
+        }
+    }
+
+    /// The prompt's state, and its dialog mounted (in the browser; nothing asks on the server).
+    fn create() -> Self {
+        let prompt = Self {
             open: RwSignal::new(None),
             answer: StoredValue::new(None),
-            dialog: StoredValue::new(None),
-        });
+        };
+        #[cfg(feature = "hydrate")]
+        leptos::mount::mount_to_body(move || view! { <ReverificationModal prompt/> });
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ReverificationModal;
+        prompt
     }
 
     /// Opens the prompt for `requirement`; `true` once the session is fresh enough, `false`
@@ -51,9 +89,6 @@ impl ReverificationPrompt {
         {
             let _ = previous.send(false);
         }
-        self.dialog.set_value(Some(|prompt, requirement| {
-            view! { <ReverificationDialog prompt requirement/> }.into_any()
-        }));
         self.open.set(Some(requirement));
         receiver.await.unwrap_or(false)
     }
@@ -72,14 +107,14 @@ type Action<A, T> =
 /// A server call that re-verifies the session when asked to (see [`use_reverification`]).
 pub struct Reverified<A, T> {
     action: Action<A, T>,
-    prompt: Option<ReverificationPrompt>,
+    host: Option<PromptHost>,
 }
 
 impl<A, T> Clone for Reverified<A, T> {
     fn clone(&self) -> Self {
         Self {
             action: self.action.clone(),
-            prompt: self.prompt,
+            host: self.host.clone(),
         }
     }
 }
@@ -97,7 +132,7 @@ impl<A: Clone + 'static, T: 'static> Reverified<A, T> {
         let Some(requirement) = requirement else {
             return first;
         };
-        let verified = match self.prompt {
+        let verified = match self.host.as_ref().and_then(PromptHost::prompt) {
             Some(prompt) => prompt.ask(requirement).await,
             None => false,
         };
@@ -118,19 +153,16 @@ where
 {
     Reverified {
         action: Arc::new(move |args| Box::pin(action(args))),
-        prompt: use_context::<ReverificationPrompt>(),
+        host: use_context::<PromptHost>(),
     }
 }
 
-/// The prompt, rendered by `<AuthProvider>` while a call waits for it.
+/// The prompt, mounted by the first prompt opened and shown while a call waits for it.
 #[component]
-pub(crate) fn ReverificationModal() -> impl IntoView {
-    let prompt = use_context::<ReverificationPrompt>();
+fn ReverificationModal(prompt: ReverificationPrompt) -> impl IntoView {
     move || {
-        let prompt = prompt?;
         let requirement = prompt.open.get()?;
-        let dialog = prompt.dialog.get_value()?;
-        Some(dialog(prompt, requirement))
+        Some(view! { <ReverificationDialog prompt requirement/> })
     }
 }
 
