@@ -10,24 +10,28 @@ use crate::prelude::{use_get_token, AuthError};
 fn claims_json(jwt: &str) -> String {
     #[cfg(feature = "hydrate")]
     {
-        let payload = jwt.split('.').nth(1).unwrap_or_default();
-        let mut base64: String = payload
-            .chars()
-            .map(|c| match c {
-                '-' => '+',
-                '_' => '/',
-                c => c,
+        // base64url to base64 (`atob` accepts it without the padding).
+        let base64: String = jwt
+            .split('.')
+            .nth(1)
+            .unwrap_or_default()
+            .bytes()
+            .map(|byte| match byte {
+                b'-' => '+',
+                b'_' => '/',
+                byte => char::from(byte),
             })
             .collect();
-        while !base64.len().is_multiple_of(4) {
-            base64.push('=');
-        }
-        let binary = web_sys::window()
+        // `atob` gives one char per byte; the claims are UTF-8, which `escape` then
+        // `decodeURIComponent` read as such. All of it in the browser: decoding in Rust (UTF-8
+        // validation and all) costs about 1.5 KB gzip of wasm.
+        web_sys::window()
             .and_then(|window| window.atob(&base64).ok())
-            .unwrap_or_default();
-        // atob gives one char per byte; the claims are UTF-8.
-        let bytes: Vec<u8> = binary.chars().map(|c| c as u32 as u8).collect();
-        String::from_utf8_lossy(&bytes).into_owned()
+            .and_then(|binary| {
+                js_sys::decode_uri_component(&String::from(js_sys::escape(&binary))).ok()
+            })
+            .map(String::from)
+            .unwrap_or_default()
     }
     #[cfg(not(feature = "hydrate"))]
     {
@@ -46,14 +50,17 @@ const BACKEND_TEMPLATE: &str = "backend";
 pub fn TokenPanel() -> impl IntoView {
     let tokens = use_get_token();
     let token = RwSignal::new(None::<Result<Option<String>, AuthError>>);
+    // One handler type for both buttons (each closure type is code of its own in the wasm).
     let get = move |template: Option<&'static str>| {
-        leptos::task::spawn_local(async move {
-            let answer = match template {
-                Some(template) => tokens.get_token_with(template).await,
-                None => tokens.get_token().await,
-            };
-            token.set(Some(answer));
-        });
+        move |_: leptos::ev::MouseEvent| {
+            leptos::task::spawn_local(async move {
+                let answer = match template {
+                    Some(template) => tokens.get_token_with(template).await,
+                    None => tokens.get_token().await,
+                };
+                token.set(Some(answer));
+            });
+        }
     };
     view! {
         <section class="token-panel">
@@ -64,9 +71,9 @@ pub fn TokenPanel() -> impl IntoView {
                 ". The demo's " <code>"/api/whoami"</code>
                 " checks it with gatehouse-verifier, from the token alone."
             </p>
-            <button type="button" on:click=move |_| get(None)>"Get token"</button>
+            <button type="button" on:click=get(None)>"Get token"</button>
             " "
-            <button type="button" on:click=move |_| get(Some(BACKEND_TEMPLATE))>
+            <button type="button" on:click=get(Some(BACKEND_TEMPLATE))>
                 "Get backend token"
             </button>
             {move || token.get().map(|result| match result {
