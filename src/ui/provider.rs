@@ -13,11 +13,23 @@ use crate::{
 /// The auth state of the page as the server rendered it, to hand to an island (Leptos' islands
 /// mode) as a prop: an island hydrates on its own in the browser, without the context of the
 /// `<AuthProvider>` above it, so it wraps its content in `<AuthProvider state=…>`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[cfg_attr(not(feature = "hydrate"), derive(Serialize))]
 pub struct AuthState {
     snapshot: AuthSnapshot,
     urls: InstanceUrls,
     treat_pending_as_signed_out: bool,
+}
+
+/// In the browser the state is only read: an island's props are written into the page by the
+/// server, and Leptos' island wrapper serializes them again while hydrating only to discard
+/// them (the element is already there). Written as `null` there, which keeps the encoder of
+/// the whole state out of the wasm (about 2 KB gzip).
+#[cfg(feature = "hydrate")]
+impl Serialize for AuthState {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_unit()
+    }
 }
 
 impl AuthState {
@@ -68,7 +80,7 @@ pub fn AuthProvider(
             state.treat_pending_as_signed_out,
         ),
         None => {
-            let (snapshot, mut urls) = SharedValue::new(initial_state).into_inner();
+            let (snapshot, mut urls) = shared_initial_state();
             if let Some(task_urls) = task_urls {
                 urls.task_urls.extend(task_urls);
             }
@@ -205,6 +217,21 @@ const TAB_SYNC: &str = r#"(ours, global) => {
   };
   channel.postMessage(page + "|" + ours);
 }"#;
+
+/// The state the server resolved for the page, carried into its hydration. In the wasm of an
+/// app in islands mode (feature `islands`) a provider only runs inside an island, which is
+/// given its `state`: the decoder of the hydration's copy stays out of the wasm.
+fn shared_initial_state() -> (AuthSnapshot, InstanceUrls) {
+    #[cfg(any(feature = "ssr", not(feature = "islands")))]
+    {
+        SharedValue::new(initial_state).into_inner()
+    }
+    #[cfg(all(not(feature = "ssr"), feature = "islands"))]
+    {
+        leptos::logging::warn!("gatehouse: <AuthProvider> in an island needs its `state`");
+        initial_state()
+    }
+}
 
 fn initial_state() -> (AuthSnapshot, InstanceUrls) {
     #[cfg(feature = "ssr")]
