@@ -246,11 +246,7 @@ pub async fn verify_mfa_setup(
     let outcome = outcome.await?;
     Ok(MfaSetupDone {
         backup_codes,
-        change: AuthChange {
-            snapshot: outcome.snapshot,
-            task_url: outcome.next.task_url,
-            redirect_url: outcome.next.redirect_url,
-        },
+        change: outcome.into_change().0,
     })
 }
 

@@ -84,17 +84,9 @@ pub async fn run(
     context: FlowContext,
     now: Timestamp,
 ) -> Result<FlowResult, GatehouseError> {
-    let mut flow = Flow {
-        gatehouse,
-        context,
-        new_client: None,
-        now,
-    };
+    let mut flow = Flow::new(gatehouse, context, now);
     let response = flow.step(step).await?;
-    Ok(FlowResult {
-        response,
-        cookie: flow.new_client,
-    })
+    Ok(flow.finish(response))
 }
 
 /// The SSO callback page's "Continue": the sign-in SSO moved on — finalized when complete, the
@@ -105,21 +97,13 @@ pub async fn sso_continue(
     context: FlowContext,
     now: Timestamp,
 ) -> Result<FlowResult, GatehouseError> {
-    let mut flow = Flow {
-        gatehouse,
-        context,
-        new_client: None,
-        now,
-    };
+    let mut flow = Flow::new(gatehouse, context, now);
     let mut response = flow.sign_in_reload().await?;
     if matches!(&response, FlowResponse::SignIn(step) if step.status == SignInStatus::NeedsIdentifier)
     {
         response = flow.sign_up_transfer().await?;
     }
-    Ok(FlowResult {
-        response,
-        cookie: flow.new_client,
-    })
+    Ok(flow.finish(response))
 }
 
 /// The state of one run: the request and the client made for it, if any.
@@ -130,7 +114,23 @@ struct Flow<'a> {
     now: Timestamp,
 }
 
-impl Flow<'_> {
+impl<'a> Flow<'a> {
+    fn new(gatehouse: &'a Gatehouse, context: FlowContext, now: Timestamp) -> Self {
+        Self {
+            gatehouse,
+            context,
+            new_client: None,
+            now,
+        }
+    }
+
+    /// The answer, with the cookie the run made or rotated.
+    fn finish(self, response: FlowResponse) -> FlowResult {
+        FlowResult {
+            response,
+            cookie: self.new_client,
+        }
+    }
     async fn step(&mut self, step: FlowRequest) -> Result<FlowResponse, GatehouseError> {
         use FlowRequest as Step;
         let now = self.now;
@@ -442,14 +442,11 @@ impl Flow<'_> {
 
     /// An auth change as the browser gets it; a rotated token becomes the cookie.
     fn change(&mut self, outcome: Outcome) -> AuthChange {
-        if outcome.cookie.is_some() {
-            self.new_client = outcome.cookie;
+        let (change, cookie) = outcome.into_change();
+        if cookie.is_some() {
+            self.new_client = cookie;
         }
-        AuthChange {
-            snapshot: outcome.snapshot,
-            task_url: outcome.next.task_url,
-            redirect_url: outcome.next.redirect_url,
-        }
+        change
     }
 
     fn sign_up_step(&self, view: SignUpView) -> SignUpStep {

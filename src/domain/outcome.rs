@@ -4,7 +4,7 @@
 //! cookie, then navigate), so that orchestration is written once.
 
 use super::tokens::SecretToken;
-use crate::model::AuthSnapshot;
+use crate::model::{flow::AuthChange, AuthSnapshot};
 
 /// Where the user goes after an auth change.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,4 +32,16 @@ pub struct Outcome {
     pub next: Navigation,
     /// A new client token to set as the cookie.
     pub cookie: Option<SecretToken>,
+}
+
+impl Outcome {
+    /// The change as the browser gets it, and the cookie token to set with it.
+    pub fn into_change(self) -> (AuthChange, Option<SecretToken>) {
+        let change = AuthChange {
+            snapshot: self.snapshot,
+            task_url: self.next.task_url,
+            redirect_url: self.next.redirect_url,
+        };
+        (change, self.cookie)
+    }
 }

@@ -97,13 +97,10 @@ impl Call {
 
     /// An auth change's answer: its cookie set; a plain form post goes to the next page.
     pub fn answer(&self, outcome: Outcome) -> AuthChange {
-        self.set_client_cookie(outcome.cookie.as_ref());
         self.redirect(outcome.next.target());
-        AuthChange {
-            snapshot: outcome.snapshot,
-            task_url: outcome.next.task_url,
-            redirect_url: outcome.next.redirect_url,
-        }
+        let (change, cookie) = outcome.into_change();
+        self.set_client_cookie(cookie.as_ref());
+        change
     }
 
     /// For plain form posts: 302 to `target`.
