@@ -160,7 +160,7 @@ fn lookup(name: &str, snapshot: &AuthSnapshot) -> Option<Value> {
             Value::Bool(
                 snapshot
                     .factor_verification_age
-                    .is_some_and(|[_, second]| second != -1),
+                    .is_some_and(|ages| ages.second.is_some()),
             )
         }),
         "org.id" => snapshot

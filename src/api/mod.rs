@@ -364,7 +364,10 @@ pub async fn account_overview() -> Result<AccountProfile, GatehouseError> {
 /// one, then the code verifies). Returns the new `factor_verification_age`. Wrong answers count
 /// toward the lockout.
 #[server(endpoint = "auth/reverify", output = codec::JsonText)]
-pub async fn reverify_session(strategy: String, code: String) -> Result<[i64; 2], GatehouseError> {
+pub async fn reverify_session(
+    strategy: String,
+    code: String,
+) -> Result<crate::model::FactorAges, GatehouseError> {
     ssr::respond(ssr::reverify_session(strategy, code).await)
 }
 

@@ -13,8 +13,8 @@ use crate::{
         session, tasks,
     },
     model::{
-        AuthError, ClientId, GatehouseError, Member, MembershipPage, Notice, OrgId, SessionId,
-        UserId,
+        AuthError, ClientId, FactorAges, GatehouseError, Member, MembershipPage, Notice, OrgId,
+        SessionId, UserId,
     },
     server::call::Call,
 };
@@ -284,7 +284,10 @@ pub async fn account_overview() -> Result<AccountProfile, GatehouseError> {
     Ok(account::overview(&call.gatehouse, &holder, user, call.now).await?)
 }
 
-pub async fn reverify_session(strategy: String, code: String) -> Result<[i64; 2], GatehouseError> {
+pub async fn reverify_session(
+    strategy: String,
+    code: String,
+) -> Result<FactorAges, GatehouseError> {
     let call = Call::current()?;
     let strategy = ReverifyStrategy::parse(&strategy)
         .ok_or_else(|| AuthError::request_invalid("unknown reverification strategy"))?;
@@ -296,7 +299,7 @@ pub async fn reverify_session(strategy: String, code: String) -> Result<[i64; 2]
         let code = Secret::new(code);
         account::reverify(&call.gatehouse, &mut holder, strategy, code, call.now).await?;
     }
-    Ok(holder.factor_verification_age.unwrap_or([-1, -1]))
+    Ok(holder.factor_verification_age.unwrap_or(FactorAges::NEVER))
 }
 
 pub async fn update_name(

@@ -19,7 +19,8 @@ use super::{
 use crate::model::{
     account::{AccountProfile, MfaSetup},
     limits::PASSWORD_MAX_CHARS,
-    AuthError, AuthSnapshot, ErrorCode, GatehouseError, Reverification, SessionId, TaskKey, UserId,
+    AuthError, AuthSnapshot, ErrorCode, FactorAges, GatehouseError, Reverification, SessionId,
+    TaskKey, UserId,
 };
 
 pub use super::notices::describe_user_agent;
@@ -98,7 +99,7 @@ pub struct AccountHolder {
     /// Their email (the lockout key).
     pub email: String,
     /// Minutes since each factor was verified (`-1` = not enabled).
-    pub factor_verification_age: Option<[i64; 2]>,
+    pub factor_verification_age: Option<FactorAges>,
     /// The session's current task, when it is pending.
     pub current_task: Option<TaskKey>,
     /// The browser the change comes from (named in the owner's security notices).
@@ -290,8 +291,8 @@ pub async fn reverify(
     // The rest of this request sees the fresh age, as the next request will.
     if let Some(ages) = holder.factor_verification_age.as_mut() {
         match factor {
-            VerifiedFactor::First => ages[0] = 0,
-            VerifiedFactor::Second if ages[1] != -1 => ages[1] = 0,
+            VerifiedFactor::First => ages.first = Some(0),
+            VerifiedFactor::Second if ages.second.is_some() => ages.second = Some(0),
             VerifiedFactor::Second => {}
         }
     }

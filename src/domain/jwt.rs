@@ -16,7 +16,7 @@ use super::{
     secret::Secret,
     Timestamp,
 };
-use crate::model::{AuthError, AuthSnapshot, ErrorCode, SessionStatus};
+use crate::model::{AuthError, AuthSnapshot, ErrorCode, FactorAges, SessionStatus};
 
 /// Clerk's token version.
 pub const TOKEN_VERSION: u8 = 2;
@@ -57,8 +57,8 @@ pub struct SessionClaims {
     /// The origin that asked for the token, when it is the instance's or an authorized party.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub azp: Option<String>,
-    /// Minutes since each factor was verified (`-1` = not enabled).
-    pub fva: [i64; 2],
+    /// Minutes since each factor was verified (`[first, second]`, `-1` = never / not enabled).
+    pub fva: FactorAges,
     /// The active organization.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub o: Option<OrgClaims>,
@@ -118,7 +118,9 @@ pub fn session_claims(
         sid: session_id.as_str().to_string(),
         sts: (snapshot.session_status == Some(SessionStatus::Pending)).then_some("pending"),
         azp: request.authorized_party.map(str::to_string),
-        fva: snapshot.factor_verification_age.unwrap_or([-1, -1]),
+        fva: snapshot
+            .factor_verification_age
+            .unwrap_or(FactorAges::NEVER),
         o,
         fea,
         exp: now + request.lifetime_seconds,

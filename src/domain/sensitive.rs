@@ -10,7 +10,7 @@
 
 use crate::{
     config::Config,
-    model::{AuthError, Reverification, TaskKey},
+    model::{AuthError, FactorAges, Reverification, TaskKey},
 };
 
 /// A change that needs reverification (SPEC §2.12).
@@ -61,7 +61,7 @@ impl SensitiveChange {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SessionFreshness {
     /// Minutes since each factor was verified (`-1` = not enabled).
-    pub factor_verification_age: Option<[i64; 2]>,
+    pub factor_verification_age: Option<FactorAges>,
     /// The session's current task (pending sessions only).
     pub current_task: Option<TaskKey>,
 }

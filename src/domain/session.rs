@@ -10,8 +10,8 @@ use super::{
 use crate::{
     config::Config,
     model::{
-        decorate_url, task_url, AuthError, AuthSnapshot, ClientId, SessionId, SessionStatus,
-        SessionSummary, TaskKey, UserId, UserSummary,
+        decorate_url, task_url, AuthError, AuthSnapshot, ClientId, FactorAges, SessionId,
+        SessionStatus, SessionSummary, TaskKey, UserId, UserSummary,
     },
 };
 
@@ -96,7 +96,7 @@ fn summary_of(row: &ResolvedSession, config: &Config) -> SessionSummary {
 /// Builds the snapshot for a resolved session at `now`.
 pub fn snapshot_of(row: &ResolvedSession, config: &Config, now: Timestamp) -> AuthSnapshot {
     let tasks = tasks_of(row, config);
-    let minutes_since = |at: Option<Timestamp>| at.map_or(-1, |at| ((now - at).max(0)) / 60);
+    let minutes_since = |at: Timestamp| (now - at).max(0) / 60;
     AuthSnapshot {
         session_id: Some(row.session_id.clone()),
         session_status: Some(if tasks.is_empty() {
@@ -114,17 +114,15 @@ pub fn snapshot_of(row: &ResolvedSession, config: &Config, now: Timestamp) -> Au
             .as_deref()
             .map(|role| super::organization::permissions_for(role, &config.organizations))
             .unwrap_or_default(),
-        factor_verification_age: Some([
-            minutes_since(row.first_factor_at),
-            if row.second_factor_enabled {
-                // Enabled but not verified by this session (it was added after the sign-in):
-                // as stale as can be, never "not enabled" (-1), which would let the first
-                // factor stand in for it.
-                minutes_since(Some(row.second_factor_at.unwrap_or(0)))
-            } else {
-                -1
-            },
-        ]),
+        factor_verification_age: Some(FactorAges {
+            first: row.first_factor_at.map(minutes_since),
+            // Enabled but not verified by this session (it was added after the sign-in): as
+            // stale as can be, never "not enabled", which would let the first factor stand in
+            // for it.
+            second: row
+                .second_factor_enabled
+                .then(|| minutes_since(row.second_factor_at.unwrap_or(0))),
+        }),
         other_sessions: Vec::new(),
     }
 }

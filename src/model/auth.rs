@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use super::{OrgId, SessionId, SessionStatus, TaskKey, UserId};
+use super::{FactorAges, OrgId, SessionId, SessionStatus, TaskKey, UserId};
 
 /// What the signed-in user looks like to the UI (never secrets).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,7 +54,7 @@ pub struct AuthSnapshot {
     /// Permissions in the active organization.
     pub org_permissions: Vec<String>,
     /// Minutes since the first and second factor were verified (`-1` = not enabled).
-    pub factor_verification_age: Option<[i64; 2]>,
+    pub factor_verification_age: Option<FactorAges>,
     /// The browser's other live sessions (multi-session), most recently current first.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub other_sessions: Vec<SessionSummary>,
@@ -152,7 +152,7 @@ pub struct Auth {
     /// Permissions in the active organization.
     pub org_permissions: Option<Vec<String>>,
     /// `[first, second]` factor ages in minutes.
-    pub factor_verification_age: Option<[i64; 2]>,
+    pub factor_verification_age: Option<FactorAges>,
     /// The signed-in user, for display.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub user: Option<UserSummary>,

@@ -24,7 +24,7 @@ pub use organization::{
 };
 pub use redirect::{decorate_url, encode_query_component, with_redirect_url, DecoratedUrl};
 pub use reverification::{
-    FactorsNeeded, Reverification, ReverificationLevel, ReverificationPreset,
+    FactorAges, FactorsNeeded, Reverification, ReverificationLevel, ReverificationPreset,
     REVERIFICATION_MAX_MINUTES,
 };
 pub use status::{SessionStatus, SignInStatus, SignUpStatus, TaskKey};

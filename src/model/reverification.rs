@@ -3,6 +3,43 @@
 
 use serde::{Deserialize, Serialize};
 
+/// How long ago the session verified each factor, in whole minutes (Clerk's
+/// `factor_verification_age`). On the wire it is Clerk's pair `[first, second]` with `-1` for
+/// "never"; here each side is an `Option`. A second factor of `None` means the user has none
+/// enabled (the first then stands in for it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "[i64; 2]", into = "[i64; 2]")]
+pub struct FactorAges {
+    /// Minutes since the first factor (password, code, SSO) was verified.
+    pub first: Option<i64>,
+    /// Minutes since the second factor was verified; `None` when the user has none.
+    pub second: Option<i64>,
+}
+
+impl FactorAges {
+    /// Nothing verified, no second factor.
+    pub const NEVER: Self = Self {
+        first: None,
+        second: None,
+    };
+}
+
+impl From<[i64; 2]> for FactorAges {
+    fn from([first, second]: [i64; 2]) -> Self {
+        let age = |minutes: i64| (minutes >= 0).then_some(minutes);
+        Self {
+            first: age(first),
+            second: age(second),
+        }
+    }
+}
+
+impl From<FactorAges> for [i64; 2] {
+    fn from(ages: FactorAges) -> Self {
+        [ages.first.unwrap_or(-1), ages.second.unwrap_or(-1)]
+    }
+}
+
 /// Which factors a reverification asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -137,38 +174,36 @@ impl Reverification {
         (1..REVERIFICATION_MAX_MINUTES).contains(&minutes)
     }
 
-    /// What the session with `factor_verification_age` (`[first, second]` in minutes, `-1` =
-    /// factor not enabled) must verify again. A factor is fresh iff `after_minutes > age`; with
-    /// no ages at all, everything is needed.
-    pub fn needed(self, factor_verification_age: Option<[i64; 2]>) -> FactorsNeeded {
+    /// What the session with `ages` must verify again. A factor is fresh iff
+    /// `after_minutes > age`; with no ages at all, everything is needed.
+    pub fn needed(self, ages: Option<FactorAges>) -> FactorsNeeded {
         let (level, minutes) = self.requirement();
-        let [first_age, second_age] = factor_verification_age.unwrap_or([-1, -1]);
-        let stale = |age: i64| age == -1 || i64::from(minutes) <= age;
-        let has_second = second_age != -1;
+        let ages = ages.unwrap_or(FactorAges::NEVER);
+        let stale = |age: Option<i64>| age.is_none_or(|age| i64::from(minutes) <= age);
+        let has_second = ages.second.is_some();
         match level {
             ReverificationLevel::FirstFactor => FactorsNeeded {
-                first: stale(first_age),
+                first: stale(ages.first),
                 second: false,
             },
             ReverificationLevel::SecondFactor if has_second => FactorsNeeded {
                 first: false,
-                second: stale(second_age),
+                second: stale(ages.second),
             },
             ReverificationLevel::MultiFactor if has_second => FactorsNeeded {
-                first: stale(first_age),
-                second: stale(second_age),
+                first: stale(ages.first),
+                second: stale(ages.second),
             },
             // No second factor: the first stands in for it.
             ReverificationLevel::SecondFactor | ReverificationLevel::MultiFactor => FactorsNeeded {
-                first: stale(first_age),
+                first: stale(ages.first),
                 second: false,
             },
         }
     }
 
     /// Whether the session is fresh enough (Clerk's `has({ reverification })`).
-    pub fn is_fresh(self, factor_verification_age: Option<[i64; 2]>) -> bool {
-        factor_verification_age.is_some_and(|age| age != [-1, -1])
-            && self.needed(factor_verification_age).none()
+    pub fn is_fresh(self, ages: Option<FactorAges>) -> bool {
+        ages.is_some_and(|ages| ages != FactorAges::NEVER) && self.needed(ages).none()
     }
 }

@@ -61,22 +61,22 @@ fn reverification_truth_table() {
     ];
     for (requirement, ages, fresh) in cases {
         assert_eq!(
-            requirement.is_fresh(*ages),
+            requirement.is_fresh(ages.map(Into::into)),
             *fresh,
             "{requirement:?} with {ages:?}"
         );
     }
     // What the prompt asks for.
-    let needed = R::Preset(P::StrictMfa).needed(Some([30, 30]));
+    let needed = R::Preset(P::StrictMfa).needed(Some([30, 30].into()));
     assert!(needed.first && needed.second);
-    let needed = R::Preset(P::Strict).needed(Some([30, 30]));
+    let needed = R::Preset(P::Strict).needed(Some([30, 30].into()));
     assert!(!needed.first && needed.second, "the code, not the password");
-    let needed = R::Preset(P::Strict).needed(Some([30, -1]));
+    let needed = R::Preset(P::Strict).needed(Some([30, -1].into()));
     assert!(
         needed.first && !needed.second,
         "no second factor: the password"
     );
-    assert!(custom(L::FirstFactor, 0).needed(Some([0, 0])).first);
+    assert!(custom(L::FirstFactor, 0).needed(Some([0, 0].into())).first);
     assert!(!custom(L::FirstFactor, 0).is_valid());
     assert!(!custom(L::FirstFactor, 99_999).is_valid());
     assert!(custom(L::FirstFactor, 99_998).is_valid());
@@ -190,7 +190,7 @@ async fn a_stale_session_changes_its_password_only_after_reverifying() {
     .unwrap();
     // The next request sees the fresh age too.
     let next = holder(&flows, &signed_up, T0 + 620).await;
-    assert_eq!(next.factor_verification_age, Some([0, -1]));
+    assert_eq!(next.factor_verification_age, Some([0, -1].into()));
 }
 
 #[tokio::test]
@@ -328,7 +328,7 @@ async fn an_authenticator_app_is_added_its_codes_regenerated_and_removed_each_af
     // Enrolling never counts as verifying: the new factor is stale for this session (never
     // "-1", which would let the fresh password stand in for it).
     let mut on = holder(&flows, &signed_up, T0 + 40).await;
-    let [first_age, second_age] = on.factor_verification_age.unwrap();
+    let [first_age, second_age]: [i64; 2] = on.factor_verification_age.unwrap().into();
     assert_eq!(first_age, 0);
     assert!(second_age >= 10, "second factor age {second_age}");
     let facts = account::facts(gatehouse, &on).await.unwrap();
@@ -397,7 +397,7 @@ async fn an_authenticator_app_is_added_its_codes_regenerated_and_removed_each_af
         .await
         .unwrap();
     let off = holder(&flows, &signed_up, T0 + 703).await;
-    assert_eq!(off.factor_verification_age, Some([11, -1]));
+    assert_eq!(off.factor_verification_age, Some([11, -1].into()));
     let facts = account::facts(gatehouse, &off).await.unwrap();
     assert!(!facts.second_factor_enabled);
     assert_eq!(facts.unused_backup_codes, 0);
@@ -662,7 +662,7 @@ async fn a_user_without_a_password_reverifies_with_an_emailed_code() {
     )
     .await
     .unwrap();
-    assert_eq!(stale.factor_verification_age, Some([0, -1]));
+    assert_eq!(stale.factor_verification_age, Some([0, -1].into()));
     // Used once.
     let again = account::reverify(
         gatehouse,

@@ -367,7 +367,7 @@ async fn a_second_factor_is_required_and_each_totp_step_is_accepted_once() {
         .unwrap();
     assert_eq!(
         outcome.snapshot.factor_verification_age,
-        Some([0, 0]),
+        Some([0, 0].into()),
         "both factors verified just now"
     );
 

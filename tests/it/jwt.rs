@@ -36,7 +36,7 @@ pub(crate) fn active() -> AuthSnapshot {
             last_name: None,
             password_enabled: true,
         }),
-        factor_verification_age: Some([3, -1]),
+        factor_verification_age: Some([3, -1].into()),
         ..AuthSnapshot::default()
     }
 }
