@@ -1,73 +1,50 @@
-//! Server functions — thin: parse → domain → map errors and set the cookie; nothing else.
-//!
-//! Every function works from a plain HTML form (no JavaScript): on success it answers the form
-//! post with a 302 to the next page; on error Leptos redirects back with the error in the URL.
-//! Called from the browser's wasm, it returns the data and the component navigates.
-// The `#[server]` macro generates one argument struct per function, with undocumented fields;
-// the functions themselves are documented.
+//! Server functions, as thin as Leptos' hexagonal example: the fields parsed, one call into
+//! `domain` (in `ssr.rs`, which reads the call once), the answer. Each works from a plain HTML
+//! form too: a 302 to the next page on success, back with the error in the URL otherwise.
+// The `#[server]` macro generates one argument struct per function, with undocumented fields.
 #![allow(missing_docs)]
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
 pub use crate::model::account::{
     AccountProfile, ActiveDevice, ExternalAccount, MfaSetup, MfaSetupDone, MfaSetupProgress,
 };
 pub use crate::model::flow::{AuthChange, FlowRequest, FlowResponse, SignInStep, SignUpStep};
+pub use crate::model::instance::{InstanceUrls, SessionToken, SocialConnection};
+#[cfg(feature = "ssr")]
+pub use crate::server::page::{refused_form_value, request_state, take_notice};
 
-/// The kit's endpoints for plain forms (`<form action=…>`), each the `PATH` of its server
-/// function, so a path is never written twice.
-pub mod endpoints {
-    use leptos::server_fn::ServerFn;
-
-    /// `sign_in_password`.
-    pub const SIGN_IN: &str = super::SignInPassword::PATH;
-    /// `sign_in_second_factor`.
-    pub const SECOND_FACTOR: &str = super::SignInSecondFactor::PATH;
-    /// `sign_in_email_code`.
-    pub const EMAIL_CODE: &str = super::SignInEmailCode::PATH;
-    /// `sign_in_resend_code`.
-    pub const RESEND_CODE: &str = super::SignInResendCode::PATH;
-    /// `sign_in_new_password`.
-    pub const NEW_PASSWORD: &str = super::SignInNewPassword::PATH;
-    /// `sign_up_password`.
-    pub const SIGN_UP: &str = super::SignUpPassword::PATH;
-    /// `verify_email_code`.
-    pub const VERIFY_EMAIL_CODE: &str = super::VerifyEmailCode::PATH;
-    /// `resend_email_code`.
-    pub const RESEND_EMAIL_CODE: &str = super::ResendEmailCode::PATH;
-    /// `sign_up_continue`.
-    pub const SIGN_UP_CONTINUE: &str = super::SignUpContinue::PATH;
-    /// `sso_start`.
-    pub const SSO: &str = super::SsoStart::PATH;
-    /// `sso_continue`.
-    pub const SSO_CONTINUE: &str = super::SsoContinue::PATH;
-    /// `sign_out`.
-    pub const SIGN_OUT: &str = super::SignOut::PATH;
-    /// `set_active_session`.
-    pub const SET_ACTIVE_SESSION: &str = super::SetActiveSession::PATH;
-    /// `set_active_organization`.
-    pub const SET_ACTIVE_ORGANIZATION: &str = super::SetActiveOrganization::PATH;
-    /// `update_name`.
-    pub const UPDATE_NAME: &str = super::UpdateName::PATH;
-    /// `change_password`.
-    pub const CHANGE_PASSWORD: &str = super::ChangePassword::PATH;
-    /// `unlink_external_account`.
-    pub const UNLINK: &str = super::UnlinkExternalAccount::PATH;
-    /// `revoke_session`.
-    pub const REVOKE_SESSION: &str = super::RevokeSession::PATH;
-    /// `change_two_step`.
-    pub const TWO_STEP: &str = super::ChangeTwoStep::PATH;
-    /// `verify_mfa_setup`.
-    pub const VERIFY_TOTP: &str = super::VerifyMfaSetup::PATH;
-    /// `backup_codes_saved`.
-    pub const BACKUP_CODES_SAVED: &str = super::BackupCodesSaved::PATH;
-    /// `delete_account`.
-    pub const DELETE_ACCOUNT: &str = super::DeleteAccount::PATH;
+/// Declares each endpoint constant as the `PATH` of its server function's argument struct.
+macro_rules! endpoints {
+    ($($name:ident = $function:ident),* $(,)?) => {
+        /// The kit's endpoints for plain forms (`<form action=…>`), each the `PATH` of its
+        /// server function, so a path is never written twice.
+        pub mod endpoints {
+            use leptos::server_fn::ServerFn;
+            $(
+                #[doc = concat!("The path of `", stringify!($function), "`.")]
+                pub const $name: &str = super::$function::PATH;
+            )*
+        }
+    };
 }
-use crate::model::{AuthSnapshot, GatehouseError, Member, MembershipPage};
-
+endpoints! {
+    SIGN_IN = SignInPassword, SECOND_FACTOR = SignInSecondFactor, EMAIL_CODE = SignInEmailCode,
+    RESEND_CODE = SignInResendCode, NEW_PASSWORD = SignInNewPassword, SIGN_UP = SignUpPassword,
+    VERIFY_EMAIL_CODE = VerifyEmailCode, RESEND_EMAIL_CODE = ResendEmailCode,
+    SIGN_UP_CONTINUE = SignUpContinue, SSO = SsoStart, SSO_CONTINUE = SsoContinue,
+    SIGN_OUT = SignOut, SET_ACTIVE_SESSION = SetActiveSession,
+    SET_ACTIVE_ORGANIZATION = SetActiveOrganization, UPDATE_NAME = UpdateName,
+    CHANGE_PASSWORD = ChangePassword, UNLINK = UnlinkExternalAccount,
+    REVOKE_SESSION = RevokeSession, TWO_STEP = ChangeTwoStep, VERIFY_TOTP = VerifyMfaSetup,
+    BACKUP_CODES_SAVED = BackupCodesSaved, DELETE_ACCOUNT = DeleteAccount,
+}
+#[cfg(feature = "ssr")]
+use crate::domain::account::{AccountChange, TwoStepChange};
+#[cfg(feature = "ssr")]
+use crate::domain::session_change::SessionChange;
 pub use crate::model::codec;
+use crate::model::{AuthSnapshot, GatehouseError, Member, MembershipPage};
 #[cfg(feature = "ssr")]
 mod ssr;
 
@@ -86,7 +63,7 @@ pub async fn sign_up_password(
         first_name,
         last_name,
     };
-    ssr::respond(ssr::flow(step, redirect_url).await?.into_sign_up())
+    ssr::flow(step, redirect_url).await?.into_sign_up()
 }
 
 /// Verifies the emailed code; on success creates the user and the session (`finalize`).
@@ -96,14 +73,14 @@ pub async fn verify_email_code(
     redirect_url: Option<String>,
 ) -> Result<AuthChange, GatehouseError> {
     let step = FlowRequest::SignUpVerifyEmailCode { code };
-    ssr::respond(ssr::flow(step, redirect_url).await?.into_change())
+    ssr::flow(step, redirect_url).await?.into_change()
 }
 
 /// Emails a new code (allowed 30 seconds after the previous one).
 #[server(endpoint = "auth/resend_email_code", output = codec::JsonText)]
 pub async fn resend_email_code(redirect_url: Option<String>) -> Result<SignUpStep, GatehouseError> {
     let step = FlowRequest::SignUpResendEmailCode;
-    ssr::respond(ssr::flow(step, redirect_url).await?.into_sign_up())
+    ssr::flow(step, redirect_url).await?.into_sign_up()
 }
 
 /// `/sign-up/continue`: the email address an SSO provider did not give; a code is emailed to it.
@@ -113,13 +90,13 @@ pub async fn sign_up_continue(
     redirect_url: Option<String>,
 ) -> Result<SignUpStep, GatehouseError> {
     let step = FlowRequest::SignUpContinue { email_address };
-    ssr::respond(ssr::flow(step, redirect_url).await?.into_sign_up())
+    ssr::flow(step, redirect_url).await?.into_sign_up()
 }
 
 /// The sign-up in progress on this browser, if any.
 #[server(endpoint = "auth/current_sign_up", output = codec::JsonText)]
 pub async fn current_sign_up() -> Result<Option<SignUpStep>, GatehouseError> {
-    ssr::respond(ssr::current_sign_up().await)
+    ssr::current_sign_up().await
 }
 
 /// Signs in with email and password; when complete, finalizes the session. With
@@ -132,15 +109,9 @@ pub async fn sign_in_password(
     redirect_url: Option<String>,
     intent: Option<String>,
 ) -> Result<SignInStep, GatehouseError> {
-    use crate::domain::flows::SignInIntent;
-    let step = match SignInIntent::parse(intent.as_deref())? {
-        SignInIntent::SignIn => FlowRequest::SignInPassword {
-            identifier,
-            password: password.unwrap_or_default(),
-        },
-        SignInIntent::ForgotPassword => FlowRequest::SignInResetPasswordSendCode { identifier },
-    };
-    ssr::respond(Ok(ssr::flow(step, redirect_url).await?.into_sign_in()))
+    let intent = crate::domain::flows::SignInIntent::parse(intent.as_deref())?;
+    let step = intent.step(identifier, password);
+    Ok(ssr::flow(step, redirect_url).await?.into_sign_in())
 }
 
 /// Verifies the emailed code of the sign-in in progress ("Check your email": client trust, or
@@ -151,7 +122,7 @@ pub async fn sign_in_email_code(
     redirect_url: Option<String>,
 ) -> Result<SignInStep, GatehouseError> {
     let step = FlowRequest::SignInEmailCode { code };
-    ssr::respond(Ok(ssr::flow(step, redirect_url).await?.into_sign_in()))
+    Ok(ssr::flow(step, redirect_url).await?.into_sign_in())
 }
 
 /// Emails a new code for the sign-in in progress (at most every 30 s, at most 3 times).
@@ -160,7 +131,7 @@ pub async fn sign_in_resend_code(
     redirect_url: Option<String>,
 ) -> Result<SignInStep, GatehouseError> {
     let step = FlowRequest::SignInResendCode;
-    ssr::respond(Ok(ssr::flow(step, redirect_url).await?.into_sign_in()))
+    Ok(ssr::flow(step, redirect_url).await?.into_sign_in())
 }
 
 /// "Set new password" after a verified reset code ("Sign out of all other devices" is checked
@@ -177,7 +148,7 @@ pub async fn sign_in_new_password(
         confirm_password,
         sign_out_of_other_sessions: ssr::checkbox(sign_out_of_other_sessions),
     };
-    ssr::respond(Ok(ssr::flow(step, redirect_url).await?.into_sign_in()))
+    Ok(ssr::flow(step, redirect_url).await?.into_sign_in())
 }
 
 /// Verifies the second factor of the sign-in in progress (`strategy`: `totp` or
@@ -189,7 +160,7 @@ pub async fn sign_in_second_factor(
     redirect_url: Option<String>,
 ) -> Result<SignInStep, GatehouseError> {
     let step = FlowRequest::SignInSecondFactor { strategy, code };
-    ssr::respond(Ok(ssr::flow(step, redirect_url).await?.into_sign_in()))
+    Ok(ssr::flow(step, redirect_url).await?.into_sign_in())
 }
 
 /// Runs one flow step (JSON in and out) for the hooks.
@@ -198,7 +169,7 @@ pub async fn auth_flow(
     request: FlowRequest,
     redirect_url: Option<String>,
 ) -> Result<FlowResponse, GatehouseError> {
-    ssr::respond(ssr::flow(request, redirect_url).await)
+    ssr::flow(request, redirect_url).await
 }
 
 /// Starts SSO from a plain form ("Continue with …"): the browser goes to the provider.
@@ -214,14 +185,14 @@ pub async fn sso_start(
         identifier,
         redirect_callback_url,
     };
-    ssr::respond(Ok(ssr::flow(step, redirect_url).await?.into_sign_in()))
+    Ok(ssr::flow(step, redirect_url).await?.into_sign_in())
 }
 
 /// The SSO callback page's "Continue" without JavaScript: finalizes a sign-in SSO completed,
 /// transfers one without an account to a sign-up, or goes to the next step's page.
 #[server(endpoint = "auth/sso_continue", output = codec::JsonText)]
 pub async fn sso_continue(redirect_url: Option<String>) -> Result<SignInStep, GatehouseError> {
-    ssr::respond(ssr::sso_continue(redirect_url).await)
+    ssr::sso_continue(redirect_url).await
 }
 
 /// Clerk's `sign_out({ session_id })`: with `session_id`, that session of this browser ends (when
@@ -233,7 +204,7 @@ pub async fn sign_out(
     session_id: Option<String>,
 ) -> Result<AuthChange, GatehouseError> {
     let step = FlowRequest::SignOut { session_id };
-    ssr::respond(ssr::flow(step, redirect_url).await?.into_change())
+    ssr::flow(step, redirect_url).await?.into_change()
 }
 
 /// `set_active({ session })`: makes another session of this browser current (multi-session); a
@@ -244,7 +215,7 @@ pub async fn set_active_session(
     redirect_url: Option<String>,
 ) -> Result<AuthChange, GatehouseError> {
     let step = FlowRequest::SetActiveSession { session_id };
-    ssr::respond(ssr::flow(step, redirect_url).await?.into_change())
+    ssr::flow(step, redirect_url).await?.into_change()
 }
 
 /// Creates an organization (the user becomes `org:admin`) and makes it active.
@@ -255,7 +226,8 @@ pub async fn create_organization(
     redirect_url: Option<String>,
     redirect_url_complete: Option<String>,
 ) -> Result<AuthChange, GatehouseError> {
-    ssr::respond(ssr::create_organization(name, slug, redirect_url, redirect_url_complete).await)
+    let change = SessionChange::CreateOrganization { name, slug };
+    ssr::change_session(change, redirect_url, redirect_url_complete).await
 }
 
 /// `set_active({ organization })`: switches the session's active organization (empty = the
@@ -266,9 +238,9 @@ pub async fn set_active_organization(
     redirect_url: Option<String>,
     redirect_url_complete: Option<String>,
 ) -> Result<AuthChange, GatehouseError> {
-    ssr::respond(
-        ssr::set_active_organization(organization_id, redirect_url, redirect_url_complete).await,
-    )
+    let org_id = ssr::non_empty(organization_id).map(crate::model::OrgId::new);
+    let change = SessionChange::SetActiveOrganization(org_id);
+    ssr::change_session(change, redirect_url, redirect_url_complete).await
 }
 
 /// One page (1-based) of the user's organization memberships.
@@ -277,13 +249,13 @@ pub async fn organization_memberships(
     page: u32,
     page_size: u32,
 ) -> Result<MembershipPage, GatehouseError> {
-    ssr::respond(ssr::organization_memberships(page, page_size).await)
+    ssr::organization_memberships(page, page_size).await
 }
 
 /// The members of an organization the user belongs to.
 #[server(endpoint = "auth/organization_members", output = codec::JsonText)]
 pub async fn organization_members(slug: String) -> Result<Vec<Member>, GatehouseError> {
-    ssr::respond(ssr::organization_members(slug).await)
+    ssr::organization_members(slug).await
 }
 
 /// The `reset-password` task.
@@ -295,29 +267,22 @@ pub async fn reset_password_task(
     redirect_url: Option<String>,
     redirect_url_complete: Option<String>,
 ) -> Result<AuthChange, GatehouseError> {
-    ssr::respond(
-        ssr::reset_password_task(
-            new_password,
-            confirm_password,
-            sign_out_of_other_sessions,
-            redirect_url,
-            redirect_url_complete,
-        )
-        .await,
-    )
+    let form = ssr::new_password(new_password, confirm_password, sign_out_of_other_sessions);
+    let change = SessionChange::ResetPassword(form);
+    ssr::change_session(change, redirect_url, redirect_url_complete).await
 }
 
 /// Where the user's authenticator set-up stands.
 #[server(endpoint = "auth/mfa_setup_state", output = codec::JsonText)]
 pub async fn mfa_setup_state() -> Result<MfaSetupProgress, GatehouseError> {
-    ssr::respond(ssr::mfa_setup_state().await)
+    ssr::mfa_setup_state().await
 }
 
 /// Starts TOTP enrolment (the `setup-mfa` task or the account page): creates the secret, or
 /// keeps the one in progress.
 #[server(endpoint = "auth/start_mfa_setup", output = codec::JsonText)]
 pub async fn start_mfa_setup() -> Result<MfaSetup, GatehouseError> {
-    ssr::respond_reverified(ssr::start_mfa_setup().await).await
+    ssr::start_mfa_setup().await
 }
 
 /// The user saved the backup codes: they are not shown again, and the user goes on.
@@ -326,7 +291,8 @@ pub async fn backup_codes_saved(
     redirect_url: Option<String>,
     redirect_url_complete: Option<String>,
 ) -> Result<AuthChange, GatehouseError> {
-    ssr::respond(ssr::backup_codes_saved(redirect_url, redirect_url_complete).await)
+    let change = SessionChange::BackupCodesSaved;
+    ssr::change_session(change, redirect_url, redirect_url_complete).await
 }
 
 /// Verifies the first authenticator code; returns the backup codes (shown once). Adding a
@@ -340,23 +306,14 @@ pub async fn verify_mfa_setup(
     reverify_password: Option<String>,
     reverify_code: Option<String>,
 ) -> Result<MfaSetupDone, GatehouseError> {
-    ssr::respond_reverified(
-        ssr::verify_mfa_setup(
-            code,
-            redirect_url,
-            redirect_url_complete,
-            reverify_password,
-            reverify_code,
-        )
-        .await,
-    )
-    .await
+    let target = (redirect_url, redirect_url_complete);
+    ssr::verify_mfa_setup(code, target, (reverify_password, reverify_code)).await
 }
 
 /// The signed-in user's account page data.
 #[server(endpoint = "auth/account", output = codec::JsonText)]
 pub async fn account_overview() -> Result<AccountProfile, GatehouseError> {
-    ssr::respond(ssr::account_overview().await)
+    ssr::account_overview().await
 }
 
 /// Re-verifies the current session (`use_reverification`'s prompt): `strategy` is `password`,
@@ -368,7 +325,7 @@ pub async fn reverify_session(
     strategy: String,
     code: String,
 ) -> Result<crate::model::FactorAges, GatehouseError> {
-    ssr::respond(ssr::reverify_session(strategy, code).await)
+    ssr::reverify_session(strategy, code).await
 }
 
 /// Sets the user's first and last name.
@@ -377,7 +334,11 @@ pub async fn update_name(
     first_name: Option<String>,
     last_name: Option<String>,
 ) -> Result<(), GatehouseError> {
-    ssr::respond(ssr::update_name(first_name, last_name).await)
+    let change = AccountChange::UpdateName {
+        first_name,
+        last_name,
+    };
+    ssr::change_account(change, (None, None)).await
 }
 
 /// Changes the password (reverification required; without JavaScript the form re-sends with
@@ -390,17 +351,9 @@ pub async fn change_password(
     reverify_password: Option<String>,
     reverify_code: Option<String>,
 ) -> Result<(), GatehouseError> {
-    ssr::respond_reverified(
-        ssr::change_password(
-            new_password,
-            confirm_password,
-            sign_out_of_other_sessions,
-            reverify_password,
-            reverify_code,
-        )
-        .await,
-    )
-    .await
+    let form = ssr::new_password(new_password, confirm_password, sign_out_of_other_sessions);
+    let change = AccountChange::ChangePassword(form);
+    ssr::change_account(change, (reverify_password, reverify_code)).await
 }
 
 /// Unlinks an external account (reverification required; never the last way to sign in).
@@ -410,10 +363,10 @@ pub async fn unlink_external_account(
     reverify_password: Option<String>,
     reverify_code: Option<String>,
 ) -> Result<(), GatehouseError> {
-    ssr::respond_reverified(
-        ssr::unlink_external_account(external_account_id, reverify_password, reverify_code).await,
-    )
-    .await
+    let change = AccountChange::UnlinkExternalAccount {
+        external_account_id,
+    };
+    ssr::change_account(change, (reverify_password, reverify_code)).await
 }
 
 /// A change to two-step verification from the account page, each after reverification:
@@ -427,8 +380,8 @@ pub async fn change_two_step(
     reverify_password: Option<String>,
     reverify_code: Option<String>,
 ) -> Result<(), GatehouseError> {
-    ssr::respond_reverified(ssr::change_two_step(action, reverify_password, reverify_code).await)
-        .await
+    let change = AccountChange::TwoStep(TwoStepChange::parse(&action)?);
+    ssr::change_account(change, (reverify_password, reverify_code)).await
 }
 
 /// Signs another of the user's devices out (reverification required; only the user's own
@@ -439,8 +392,8 @@ pub async fn revoke_session(
     reverify_password: Option<String>,
     reverify_code: Option<String>,
 ) -> Result<(), GatehouseError> {
-    ssr::respond_reverified(ssr::revoke_session(session_id, reverify_password, reverify_code).await)
-        .await
+    let change = AccountChange::RevokeSession(crate::model::SessionId::new(session_id));
+    ssr::change_account(change, (reverify_password, reverify_code)).await
 }
 
 /// Deletes the account (reverification required; `confirmation` must read "Delete account").
@@ -451,26 +404,13 @@ pub async fn delete_account(
     reverify_password: Option<String>,
     reverify_code: Option<String>,
 ) -> Result<AuthChange, GatehouseError> {
-    ssr::respond_reverified(
-        ssr::delete_account(confirmation, reverify_password, reverify_code).await,
-    )
-    .await
+    ssr::delete_account(confirmation, (reverify_password, reverify_code)).await
 }
 
 /// The current auth snapshot (the provider refetches it after auth changes elsewhere).
 #[server(endpoint = "auth/snapshot", output = codec::JsonText)]
 pub async fn get_auth_snapshot() -> Result<AuthSnapshot, GatehouseError> {
     Ok(crate::server::request_auth().snapshot)
-}
-
-/// A session token as the browser's `get_token()` receives it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SessionToken {
-    /// The JWT (RS256, verifiable with `/.well-known/jwks.json`).
-    pub jwt: String,
-    /// Seconds it stays valid (counted from the browser's own clock on arrival, so a browser
-    /// clock that is off does not matter).
-    pub expires_in_seconds: i64,
 }
 
 /// `get_token()` / `get_token_with(template)`: a fresh token for the browser's session, `None`
@@ -481,134 +421,5 @@ pub struct SessionToken {
 pub async fn get_session_token(
     template: Option<String>,
 ) -> Result<Option<SessionToken>, GatehouseError> {
-    let issued = crate::server::issue_token(template.as_deref()).await?;
-    Ok(issued.map(|token| SessionToken {
-        jwt: token.jwt,
-        expires_in_seconds: token.lifetime_seconds,
-    }))
-}
-
-/// Instance URLs and settings the kit's components need in the browser (shipped with the page).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct InstanceUrls {
-    /// The sign-in page.
-    pub sign_in_url: String,
-    /// The sign-up page.
-    pub sign_up_url: String,
-    /// Default target after sign-in.
-    pub after_sign_in_url: String,
-    /// Default target after sign-up.
-    pub after_sign_up_url: String,
-    /// Target after sign-out.
-    pub after_sign_out_url: String,
-    /// Task key → page hosting it (from config).
-    pub task_urls: std::collections::BTreeMap<crate::model::TaskKey, String>,
-    /// Whether users may create organizations (else the choose-organization task says
-    /// "You must belong to an organization").
-    pub organization_creation_allowed: bool,
-    /// The instance origin (`decorate_url` in the browser).
-    pub origin: String,
-    /// Other origins allowed as redirect targets.
-    pub authorized_parties: Vec<String>,
-    /// The social SSO connections: one "Continue with <name>" button each.
-    pub social_connections: Vec<SocialConnection>,
-    /// Email domains with an enterprise SSO connection (the sign-in form sends them to it).
-    pub enterprise_domains: Vec<String>,
-    /// `sessions.multi_session`: `<UserButton/>` offers "Add account".
-    pub multi_session: bool,
-}
-
-/// A social SSO connection as its button shows it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SocialConnection {
-    /// `oauth_<key>`.
-    pub strategy: String,
-    /// The provider's name ("Continue with <name>").
-    pub name: String,
-}
-
-impl InstanceUrls {
-    /// Whether the domain of `email` has an enterprise connection.
-    pub fn is_enterprise_email(&self, email: &str) -> bool {
-        crate::model::email_domain(email)
-            .is_some_and(|domain| self.enterprise_domains.contains(&domain))
-    }
-}
-
-impl Default for InstanceUrls {
-    fn default() -> Self {
-        Self {
-            sign_in_url: "/sign-in".into(),
-            sign_up_url: "/sign-up".into(),
-            after_sign_in_url: "/dashboard".into(),
-            after_sign_up_url: "/dashboard".into(),
-            after_sign_out_url: "/".into(),
-            task_urls: Default::default(),
-            organization_creation_allowed: true,
-            origin: String::new(),
-            authorized_parties: Vec::new(),
-            social_connections: Vec::new(),
-            enterprise_domains: Vec::new(),
-            multi_session: false,
-        }
-    }
-}
-
-/// What was typed into the field `name` of a plain form the server refused, for the page that
-/// shows the refusal (see `server::form_values`).
-#[cfg(feature = "ssr")]
-pub fn refused_form_value(name: &str) -> Option<String> {
-    let request = use_context::<http::request::Parts>()?;
-    let secure = use_context::<crate::domain::Gatehouse>()
-        .is_some_and(|gatehouse| gatehouse.config.instance.secure_cookies());
-    crate::server::form_values::refused_value(&request, name, secure)
-}
-
-/// The result line ([`Notice`]) a plain form post left for the page being rendered, removed as
-/// it is read (SSR only; the page must render whole, `SsrMode::Async`, for the removal to reach
-/// the response's headers).
-#[cfg(feature = "ssr")]
-pub fn take_notice() -> Option<crate::model::Notice> {
-    ssr::take_notice()
-}
-
-/// The auth state and instance URLs of the request being rendered (SSR only).
-#[cfg(feature = "ssr")]
-pub fn request_state() -> (AuthSnapshot, InstanceUrls) {
-    let urls = use_context::<crate::domain::Gatehouse>()
-        .map(|gatehouse| {
-            let instance = &gatehouse.config.instance;
-            InstanceUrls {
-                sign_in_url: instance.sign_in_url.clone(),
-                sign_up_url: instance.sign_up_url.clone(),
-                after_sign_in_url: instance.after_sign_in_url.clone(),
-                after_sign_up_url: instance.after_sign_up_url.clone(),
-                after_sign_out_url: instance.after_sign_out_url.clone(),
-                task_urls: instance.task_url_map(),
-                organization_creation_allowed: gatehouse.config.organizations.creation_allowed(),
-                origin: instance.origin(),
-                authorized_parties: instance.authorized_parties.clone(),
-                social_connections: gatehouse
-                    .config
-                    .sso
-                    .connections
-                    .iter()
-                    .filter(|connection| connection.domains.is_empty())
-                    .map(|connection| SocialConnection {
-                        strategy: format!("{}{}", crate::domain::sso::OAUTH_PREFIX, connection.key),
-                        name: connection.name.clone(),
-                    })
-                    .collect(),
-                enterprise_domains: gatehouse
-                    .config
-                    .sso
-                    .connections
-                    .iter()
-                    .flat_map(|connection| connection.domains.iter().cloned())
-                    .collect(),
-                multi_session: gatehouse.config.sessions.multi_session,
-            }
-        })
-        .unwrap_or_default();
-    (crate::server::request_auth().snapshot, urls)
+    crate::server::issue_session_token(template.as_deref()).await
 }

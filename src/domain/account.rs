@@ -17,16 +17,24 @@ use super::{
     Gatehouse, Timestamp,
 };
 use crate::model::{
-    account::{AccountProfile, MfaSetup},
+    account::{AccountProfile, MfaSetup, MfaSetupProgress},
     limits::PASSWORD_MAX_CHARS,
-    AuthError, AuthSnapshot, ErrorCode, FactorAges, GatehouseError, Reverification, SessionId,
-    TaskKey, UserId,
+    AuthError, AuthSnapshot, ErrorCode, FactorAges, GatehouseError, Notice, Reverification,
+    SessionId, TaskKey, UserId,
 };
 
 pub use super::notices::describe_user_agent;
 
 /// What the delete-account form's confirmation field must read.
 pub const DELETE_CONFIRMATION: &str = "Delete account";
+
+/// Refuses a delete-account form whose confirmation does not read [`DELETE_CONFIRMATION`].
+pub fn check_delete_confirmation(confirmation: &str) -> Result<(), AuthError> {
+    match confirmation.trim() == DELETE_CONFIRMATION {
+        true => Ok(()),
+        false => Err(AuthError::param_format_invalid("confirmation")),
+    }
+}
 
 /// What the account page shows beside the session's own data.
 #[derive(Clone, Debug)]
@@ -77,14 +85,16 @@ pub enum ReverifyStrategy {
 }
 
 impl ReverifyStrategy {
-    /// `password`, `totp` or `backup_code`.
-    pub fn parse(strategy: &str) -> Option<Self> {
+    /// `password`, `totp`, `backup_code` or `email_code`; anything else is `request_invalid`.
+    pub fn parse(strategy: &str) -> Result<Self, AuthError> {
         match strategy {
-            "password" => Some(Self::Password),
-            "totp" => Some(Self::Totp),
-            "backup_code" => Some(Self::BackupCode),
-            "email_code" => Some(Self::EmailCode),
-            _ => None,
+            "password" => Ok(Self::Password),
+            "totp" => Ok(Self::Totp),
+            "backup_code" => Ok(Self::BackupCode),
+            "email_code" => Ok(Self::EmailCode),
+            _ => Err(AuthError::request_invalid(
+                "unknown reverification strategy",
+            )),
         }
     }
 }
@@ -720,6 +730,107 @@ impl From<mfa::Enrollment> for MfaSetup {
             qr_svg: enrollment.qr_svg,
         }
     }
+}
+
+/// Re-verifies the session (`use_reverification`'s prompt) and answers with its fresh factor
+/// ages. An empty emailed code asks for one to be sent (Clerk's prepare, then attempt).
+pub async fn reverify_session(
+    gatehouse: &Gatehouse,
+    mut holder: AccountHolder,
+    strategy: ReverifyStrategy,
+    code: Secret<String>,
+    now: Timestamp,
+) -> Result<FactorAges, AuthError> {
+    if strategy == ReverifyStrategy::EmailCode && code.expose().trim().is_empty() {
+        send_reverification_code(gatehouse, &holder, now).await?;
+    } else {
+        reverify(gatehouse, &mut holder, strategy, code, now).await?;
+    }
+    Ok(holder.factor_verification_age.unwrap_or(FactorAges::NEVER))
+}
+
+/// A change the account page makes, each guarded by its own rule (most are a
+/// [`SensitiveChange`]); [`change`] is the one entry point for all of them but deletion, which
+/// also ends the browser's session.
+#[derive(Debug)]
+pub enum AccountChange {
+    /// First and last name.
+    UpdateName {
+        /// The first name (empty clears it).
+        first_name: Option<String>,
+        /// The last name (empty clears it).
+        last_name: Option<String>,
+    },
+    /// A new password (or a first one).
+    ChangePassword(NewPassword),
+    /// An SSO connection removed (never the last way in).
+    UnlinkExternalAccount {
+        /// The external account's id.
+        external_account_id: String,
+    },
+    /// The two-step verification section.
+    TwoStep(TwoStepChange),
+    /// Another device of the user signed out.
+    RevokeSession(SessionId),
+}
+
+/// Makes `change` for `holder`, and says what the page shows once it is done.
+pub async fn change(
+    gatehouse: &Gatehouse,
+    holder: &AccountHolder,
+    change: AccountChange,
+    now: Timestamp,
+) -> Result<Notice, GatehouseError> {
+    Ok(match change {
+        AccountChange::UpdateName {
+            first_name,
+            last_name,
+        } => {
+            update_name(gatehouse, holder, first_name, last_name, now).await?;
+            Notice::ProfileUpdated
+        }
+        AccountChange::ChangePassword(form) => {
+            change_password(gatehouse, holder, form, now).await?;
+            Notice::PasswordUpdated
+        }
+        AccountChange::UnlinkExternalAccount {
+            external_account_id,
+        } => {
+            unlink_external_account(gatehouse, holder, &external_account_id).await?;
+            Notice::ConnectionRemoved
+        }
+        // The page shows the secret or the new codes from the profile (kept for this session).
+        AccountChange::TwoStep(two_step) => {
+            change_two_step(gatehouse, holder, two_step, now).await?;
+            match two_step {
+                TwoStepChange::Add => Notice::AuthenticatorStarted,
+                TwoStepChange::RegenerateBackupCodes => Notice::BackupCodesRegenerated,
+                TwoStepChange::Remove => Notice::AuthenticatorRemoved,
+            }
+        }
+        AccountChange::RevokeSession(session_id) => {
+            revoke_session(gatehouse, holder, &session_id, now).await?;
+            Notice::DeviceSignedOut
+        }
+    })
+}
+
+/// Where the session's authenticator set-up stands: the backup codes while they are still to
+/// be shown, else the enrolment in progress (its secret only for a session that may add it).
+pub async fn mfa_progress(
+    gatehouse: &Gatehouse,
+    holder: &AccountHolder,
+    now: Timestamp,
+) -> Result<MfaSetupProgress, AuthError> {
+    let backup_codes = mfa::backup_codes_to_show(gatehouse, &holder.session_id, now).await?;
+    let pending = match backup_codes {
+        Some(_) => None,
+        None => pending_totp(gatehouse, holder).await?.map(MfaSetup::from),
+    };
+    Ok(MfaSetupProgress {
+        pending,
+        backup_codes,
+    })
 }
 
 /// A change of the two-step verification section (its form's `action`).

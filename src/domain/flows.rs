@@ -55,6 +55,17 @@ pub enum SignInIntent {
 }
 
 impl SignInIntent {
+    /// The sign-in form's step: its password, or with "Forgot password?" the reset code.
+    pub fn step(self, identifier: String, password: Option<String>) -> FlowRequest {
+        match self {
+            Self::SignIn => FlowRequest::SignInPassword {
+                identifier,
+                password: password.unwrap_or_default(),
+            },
+            Self::ForgotPassword => FlowRequest::SignInResetPasswordSendCode { identifier },
+        }
+    }
+
     /// `forgot_password`, or nothing for signing in; anything else is `request_invalid`.
     pub fn parse(intent: Option<&str>) -> Result<Self, AuthError> {
         match intent.map(str::trim).filter(|intent| !intent.is_empty()) {
@@ -484,6 +495,19 @@ fn sign_up_page(gatehouse: &Gatehouse, step: &str, redirect_url: Option<&str>) -
         gatehouse.config.instance.sign_up_url.trim_end_matches('/')
     );
     with_redirect_url(&base, redirect_url)
+}
+
+/// The sign-up in progress on the browser `client_id`, if any.
+pub async fn current_sign_up(
+    gatehouse: &Gatehouse,
+    client_id: Option<&ClientId>,
+    now: Timestamp,
+) -> Result<Option<SignUpStep>, AuthError> {
+    let Some(client_id) = client_id else {
+        return Ok(None);
+    };
+    let view = sign_up::current(gatehouse, client_id, now).await?;
+    Ok(view.map(|view| sign_up_step(gatehouse, view, None)))
 }
 
 /// A sign-up attempt as the form sees it, its verification page carrying `redirect_url`.

@@ -18,6 +18,7 @@ pub mod ports;
 pub use crate::secret;
 pub mod sensitive;
 pub mod session;
+pub mod session_change;
 pub mod sign_in;
 pub mod sign_up;
 pub mod sso;

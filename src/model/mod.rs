@@ -7,6 +7,7 @@ pub mod codec;
 mod error;
 pub mod flow;
 mod ids;
+pub mod instance;
 mod notice;
 mod organization;
 mod redirect;

@@ -18,6 +18,7 @@ use crate::{
         flows::{FlowContext, FlowResult},
         notices::Device,
         outcome::Outcome,
+        secret::Secret,
         tokens::SecretToken,
         Gatehouse, Timestamp,
     },
@@ -72,9 +73,59 @@ impl Call {
             .unwrap_or_default()
     }
 
+    /// The browser's client (`unauthorized` without one).
+    pub fn client_id(&self) -> Result<crate::model::ClientId, AuthError> {
+        self.auth
+            .client_id
+            .clone()
+            .ok_or_else(AuthError::unauthorized)
+    }
+
     /// The signed-in (active) user, the change coming from this browser.
     pub fn holder(&self) -> Result<AccountHolder, AuthError> {
         Ok(AccountHolder::of(&self.auth.snapshot)?.from_device(self.device()))
+    }
+
+    /// The signed-in (active) user, re-verified first with the answers a plain form sent
+    /// along (`reverify_password`, `reverify_code`; see `account::reverify_answers`).
+    pub async fn reverified_holder(
+        &self,
+        (reverify_password, reverify_code): (Option<String>, Option<String>),
+    ) -> Result<AccountHolder, AuthError> {
+        let mut holder = self.holder()?;
+        let answer =
+            |value: Option<String>| value.filter(|v| !v.trim().is_empty()).map(Secret::new);
+        let answers = domain::account::ReverifyAnswers {
+            first_factor: answer(reverify_password),
+            second_factor: answer(reverify_code),
+            by_email: self.auth.snapshot.reverifies_by_email(),
+        };
+        domain::account::reverify_answers(&self.gatehouse, &mut holder, answers, self.now).await?;
+        Ok(holder)
+    }
+
+    /// The user adding a second factor: the pending session of the `setup-mfa` task, or the
+    /// account page's active one, re-verified with the answers a plain form sent along.
+    pub async fn holder_adding_factor(
+        &self,
+        reverify: (Option<String>, Option<String>),
+    ) -> Result<AccountHolder, AuthError> {
+        if self.auth.snapshot.auth(true).session_id.is_some() {
+            self.reverified_holder(reverify).await
+        } else {
+            Ok(AccountHolder::of_session(&self.auth.snapshot)?.from_device(self.device()))
+        }
+    }
+
+    /// For a plain form whose flow is gone (a reload after it finished): on signed in, or
+    /// back to the sign-in page.
+    pub fn redirect_when_flow_gone(&self) {
+        let instance = &self.gatehouse.config.instance;
+        self.redirect(if self.auth.snapshot.session_id.is_some() {
+            &instance.after_sign_in_url
+        } else {
+            &instance.sign_in_url
+        });
     }
 
     /// What a flow step needs to know about this call.
@@ -101,6 +152,33 @@ impl Call {
         let (change, cookie) = outcome.into_change();
         self.set_client_cookie(cookie.as_ref());
         change
+    }
+
+    /// A sensitive change's result. A plain form post refused for reverification gets what its
+    /// page needs to ask (`account::prepare_reverification`: the emailed code of a user without
+    /// a password); a call from wasm asks from the prompt instead.
+    pub async fn reverified<T>(
+        &self,
+        result: Result<T, GatehouseError>,
+    ) -> Result<T, GatehouseError> {
+        let requirement = match &result {
+            Err(error) if self.form_post => error.reverification_required(),
+            _ => None,
+        };
+        let snapshot = &self.auth.snapshot;
+        if let (Some(requirement), Ok(holder)) = (requirement, AccountHolder::of(snapshot)) {
+            let prepared = domain::account::prepare_reverification(
+                &self.gatehouse,
+                &holder,
+                snapshot,
+                requirement,
+                self.now,
+            );
+            if let Err(refused) = prepared.await {
+                tracing::debug!(%refused, "reverification code not sent");
+            }
+        }
+        result
     }
 
     /// For plain form posts: 302 to `target`.
@@ -152,16 +230,8 @@ impl Call {
     }
 }
 
-/// The notice a plain form post left for the page being rendered, removed as it is read.
-pub fn take_notice() -> Option<Notice> {
-    let gatehouse = use_context::<Gatehouse>()?;
-    let cookie = NoticeCookie::for_instance(&gatehouse.config.instance);
-    let notice = use_context::<Parts>().and_then(|parts| cookie.read(&parts.headers))?;
-    set_cookie(cookie.clear());
-    notice
-}
-
-fn set_cookie(value: Option<HeaderValue>) {
+/// Adds a `Set-Cookie` header to the response being built.
+pub(super) fn set_cookie(value: Option<HeaderValue>) {
     if let (Some(value), Some(response)) = (value, use_context::<ResponseOptions>()) {
         response.append_header(SET_COOKIE, value);
     }

@@ -4,6 +4,8 @@
 //! This layer puts the submitted values of the fields that may be shown again into a cookie
 //! that lives a minute, and the page's inputs read it while the URL carries the error.
 //! Passwords, codes and anything not on the list never go into it.
+//!
+//! And how a server function reads a plain form's fields (checkboxes, empty fields).
 
 use axum::{
     body::{to_bytes, Body},
@@ -12,6 +14,8 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
+
+use crate::domain::{secret::Secret, tasks::NewPassword};
 
 /// The cookie carrying a refused form's values over http (development).
 pub const COOKIE: &str = "__gh_form";
@@ -103,4 +107,29 @@ pub fn refused_value(request: &http::request::Parts, name: &str, secure: bool) -
     form_urlencoded::parse(values.as_bytes())
         .find(|(field, _)| field == name)
         .map(|(_, value)| value.into_owned())
+}
+
+/// A text field, `None` when left empty.
+pub fn non_empty(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.trim().is_empty())
+}
+
+/// An HTML checkbox sends its value only when checked.
+pub fn checkbox(value: Option<String>) -> bool {
+    value.is_some_and(|v| v != "false")
+}
+
+/// The reset-password and change-password forms.
+pub fn new_password(new: String, confirm: String, sign_out_others: Option<String>) -> NewPassword {
+    NewPassword {
+        new_password: Secret::new(new),
+        confirm_password: Secret::new(confirm),
+        sign_out_of_other_sessions: checkbox(sign_out_others),
+    }
+}
+
+/// The target after a change to the current session: `redirect_url`, else
+/// `redirect_url_complete` (empty values ignored).
+pub fn target(redirect_url: Option<String>, complete: Option<String>) -> Option<String> {
+    non_empty(redirect_url).or(non_empty(complete))
 }

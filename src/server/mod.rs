@@ -9,6 +9,7 @@ pub mod form_values;
 pub mod host;
 pub mod origin;
 pub mod outcome;
+pub mod page;
 pub mod protect;
 pub mod rate_limit;
 pub mod sso;
@@ -389,6 +390,7 @@ async fn server_fn_status(request: Request, next: Next) -> Response {
         return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
     };
     if let Ok(error) = serde_json::from_slice::<GatehouseError>(&bytes) {
+        tracing::debug!(%error, "server function refused");
         parts.status = StatusCode::from_u16(error.http_status()).unwrap_or(parts.status);
     }
     Response::from_parts(parts, Body::from(bytes))
@@ -481,6 +483,17 @@ pub async fn issue_token(
         domain::now(),
     )
     .await?)
+}
+
+/// [`issue_token`] as the browser's `get_token()` receives it.
+pub async fn issue_session_token(
+    template: Option<&str>,
+) -> Result<Option<crate::model::instance::SessionToken>, GatehouseError> {
+    let issued = issue_token(template).await?;
+    Ok(issued.map(|token| crate::model::instance::SessionToken {
+        jwt: token.jwt,
+        expires_in_seconds: token.lifetime_seconds,
+    }))
 }
 
 /// `auth().get_token()` on the server (server functions, SSR): a session token for the
