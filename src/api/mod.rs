@@ -68,7 +68,7 @@ pub mod endpoints {
 use crate::model::{AuthSnapshot, GatehouseError, Member, MembershipPage};
 
 pub use crate::model::codec;
-#[cfg(feature = "ssr")]
+#[cfg(feature = "server")]
 mod ssr;
 
 /// Starts a sign-up with email and password; a 6-digit code is emailed.
@@ -553,7 +553,7 @@ impl Default for InstanceUrls {
 
 /// What was typed into the field `name` of a plain form the server refused, for the page that
 /// shows the refusal (see `server::form_values`).
-#[cfg(feature = "ssr")]
+#[cfg(feature = "server")]
 pub fn refused_form_value(name: &str) -> Option<String> {
     let request = use_context::<http::request::Parts>()?;
     let secure = use_context::<crate::domain::Gatehouse>()
@@ -564,13 +564,13 @@ pub fn refused_form_value(name: &str) -> Option<String> {
 /// The result line ([`Notice`]) a plain form post left for the page being rendered, removed as
 /// it is read (SSR only; the page must render whole, `SsrMode::Async`, for the removal to reach
 /// the response's headers).
-#[cfg(feature = "ssr")]
+#[cfg(feature = "server")]
 pub fn take_notice() -> Option<crate::model::Notice> {
     ssr::take_notice()
 }
 
 /// The auth state and instance URLs of the request being rendered (SSR only).
-#[cfg(feature = "ssr")]
+#[cfg(feature = "server")]
 pub fn request_state() -> (AuthSnapshot, InstanceUrls) {
     let urls = use_context::<crate::domain::Gatehouse>()
         .map(|gatehouse| {
