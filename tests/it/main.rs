@@ -18,6 +18,7 @@ mod jwt;
 mod model;
 mod multi_session;
 mod oidc;
+mod pg;
 mod sso;
 mod store;
 mod verifier;
