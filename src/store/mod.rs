@@ -150,12 +150,6 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-/// Whether `error` is a unique-constraint violation.
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
-fn is_unique_violation(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
-}
-
 /// Maps a database failure to the opaque `internal_error`, logging the cause.
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 fn db(error: sqlx::Error) -> crate::model::AuthError {

@@ -14,6 +14,7 @@ mod domain;
 mod fake;
 mod flows;
 mod http;
+mod instances;
 mod jwt;
 mod model;
 mod multi_session;

@@ -27,7 +27,12 @@ use sqlx::{
     SqlitePool,
 };
 
-use super::{db, id_at, is_unique_violation, optional_id_at};
+use super::{db, id_at, optional_id_at};
+
+/// Whether `error` is a unique-constraint violation.
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
+}
 
 /// The SQLite implementation of the domain's ports (`crate::domain::ports`).
 ///
