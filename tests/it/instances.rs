@@ -352,3 +352,36 @@ async fn both_engines_have_the_same_tables_and_columns() {
     let postgres_columns: BTreeSet<(String, String)> = rows.into_iter().collect();
     assert_eq!(sqlite_columns, postgres_columns);
 }
+
+/// A sign-in on one instance is signed in on the other; a sign-out on the other is signed out
+/// on the first at its next resolution (no instance keeps an answer another one changed).
+#[tokio::test]
+async fn a_sign_out_on_one_instance_is_seen_by_the_other_at_once() {
+    let (a, b) = two_instances().await;
+    a.sign_up("both@example.com", T0).await;
+    let (browser, outcome) = a.sign_in("both@example.com", T0 + 100).await;
+    let hash = outcome.cookie.unwrap().hash();
+    for instance in [&a, &b] {
+        let resolved = instance
+            .gatehouse
+            .store
+            .resolve_client(&hash, T0 + 102)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(resolved.session.is_some());
+    }
+    b.gatehouse
+        .store
+        .end_client_sessions(&browser, T0 + 103)
+        .await
+        .unwrap();
+    let resolved = a
+        .gatehouse
+        .store
+        .resolve_client(&hash, T0 + 103)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(resolved.session.is_none(), "signed out on both");
+}

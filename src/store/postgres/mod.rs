@@ -70,10 +70,18 @@ impl PostgresStore {
         let shown = redact_url(url);
         let options = PgConnectOptions::from_str(url)
             .map_err(|e| format!("DATABASE_URL {shown}: {e}"))?
-            .application_name("gatehouse");
+            .application_name("gatehouse")
+            // The server's notices ("relation … already exists, skipping" at every start) are
+            // not the operator's business; warnings and errors still reach the log.
+            .options([("client_min_messages", "warning")]);
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
+            // sqlx pings every connection when it comes back to the pool; a second ping when it
+            // is taken out would add a round trip to every request's auth query. The price: a
+            // connection that breaks while idle (the server restarted) fails one statement and is
+            // dropped, and the pool connects anew.
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(|e| format!("cannot connect to {shown}: {e}"))?;
