@@ -7,7 +7,7 @@
 //! interrupted. Each test gets a database of its own (`CREATE DATABASE t_<pid>_<n>`).
 //!
 //! `GATEHOUSE_TEST_POSTGRES_URL=postgres://user:pass@host/db` uses that server instead (its user
-//! must be allowed to create databases). Without it and without PostgreSQL's programs under
+//! must be allowed to create databases; the `t_…` databases stay there for inspection). Without it and without PostgreSQL's programs under
 //! `/usr/lib/postgresql/*/bin`, every PostgreSQL test fails saying so: they never skip.
 
 use std::{
