@@ -1333,3 +1333,32 @@ async fn every_resolution_that_starts_after_a_sign_out_sees_it_under_parallel_lo
         reader.await.unwrap();
     }
 }
+
+#[test]
+fn a_database_url_names_its_engine_and_is_shown_without_its_password() {
+    use gatehouse::store::{redact_url, Engine};
+    for (url, engine) in [
+        ("sqlite://data/gatehouse.db?mode=rwc", Some(Engine::Sqlite)),
+        ("sqlite:test.db", Some(Engine::Sqlite)),
+        ("postgres://app@db/gatehouse", Some(Engine::Postgres)),
+        (
+            "postgresql://app:pw@db:5432/gatehouse",
+            Some(Engine::Postgres),
+        ),
+        ("mysql://app@db/gatehouse", None),
+        ("data/gatehouse.db", None),
+    ] {
+        assert_eq!(Engine::of_url(url).ok(), engine, "{url}");
+    }
+    assert_eq!(
+        redact_url("postgres://app:s3cr@t@db.internal:5432/gatehouse?sslmode=require"),
+        "postgres://app:***@db.internal:5432/gatehouse?sslmode=require"
+    );
+    assert_eq!(redact_url("postgres://app@db/g"), "postgres://app@db/g");
+    assert_eq!(
+        redact_url("sqlite://data/gatehouse.db?mode=rwc"),
+        "sqlite://data/gatehouse.db?mode=rwc"
+    );
+    let refused = Engine::of_url("mysql://app:pw@db/g").unwrap_err();
+    assert!(!refused.contains("pw"), "{refused}");
+}
