@@ -23,6 +23,14 @@ if [ ! -x /usr/bin/chromium ]; then
   apt-get update -qq && apt-get install -y -qq chromium >/dev/null
 fi
 
+# PostgreSQL's programs for the tests' throwaway cluster (tests/it/pg.rs runs initdb and pg_ctl
+# itself): Debian's package, whose own cluster is left alone (the tests never use it).
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  say "postgresql (Debian package, for the tests' throwaway cluster)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq postgresql >/dev/null
+fi
+
 if ! cargo leptos --version 2>/dev/null | grep -qx "cargo-leptos $CARGO_LEPTOS_VERSION"; then
   say "cargo-leptos $CARGO_LEPTOS_VERSION (about 14 minutes on 2 cores)"
   # 0.3.11 needs a newer rustc; no_downloads makes it use the tools found on PATH.

@@ -13,6 +13,9 @@ step "cargo fmt --check"
 cargo fmt --all -- --check
 step "clippy (server)"
 cargo clippy --features ssr --all-targets -- -D warnings
+step "check (the server with one database driver: features server+sqlite, server+postgres)"
+cargo check --no-default-features --features server,sqlite
+cargo check --no-default-features --features server,postgres
 step "clippy (gatehouse-verifier, without the default features too)"
 cargo clippy -p gatehouse-verifier -- -D warnings
 cargo clippy -p gatehouse-verifier --no-default-features -- -D warnings
@@ -22,6 +25,8 @@ step "clippy (examples/minimal, server + browser)"
 cargo clippy -p gatehouse-minimal --features ssr -- -D warnings
 cargo clippy -p gatehouse-minimal --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
 step "Rust tests"
+# The PostgreSQL tests start their own throwaway cluster (tests/it/pg.rs), or use
+# GATEHOUSE_TEST_POSTGRES_URL.
 # One test at a time: with parallel test threads, server-side renders in several tokio runtimes
 # of one process (Leptos' reactive state is process-global) hang about one run in six, already
 # before the account page. Serial, the suite takes ~5 s instead of ~3 s. Under investigation;

@@ -12,13 +12,13 @@ use crate::{
         self,
         email::normalize_email,
         password,
-        ports::{Clients, Limits, NewUser, Organizations, Users},
+        ports::{NewUser, Storage},
         secret::Secret,
         Gatehouse,
     },
     model::{SessionId, UserId},
     server::{self, AppState},
-    store::SqliteStore,
+    store::{redact_url, Store},
 };
 
 /// Gatehouse: self-hosted authentication for Leptos apps.
@@ -167,7 +167,7 @@ fn init_logging() {
     let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
 }
 
-async fn user_id_for(store: &SqliteStore, email: &str, flag: &str) -> Result<UserId, String> {
+async fn user_id_for(store: &dyn Storage, email: &str, flag: &str) -> Result<UserId, String> {
     let email =
         normalize_email(email, "email").map_err(|e| format!("{flag}: {}", e.long_message))?;
     store
@@ -181,11 +181,13 @@ async fn user_id_for(store: &SqliteStore, email: &str, flag: &str) -> Result<Use
 async fn execute(command: Command) -> Result<(), String> {
     init_logging();
     let config = Config::load().map_err(|e| e.to_string())?;
-    let store = SqliteStore::open(&config.database.url).await?;
+    let opened = Store::open(&config.database.url).await?;
+    let store = opened.storage();
+    let store = store.as_ref();
     match command {
-        Command::Serve => serve(config, store).await,
+        Command::Serve => serve(config, &opened).await,
         Command::Migrate => {
-            println!("migrations applied to {}", config.database.url);
+            println!("migrations applied to {}", redact_url(&config.database.url));
             Ok(())
         }
         Command::User(UserCommand::Create {
@@ -223,7 +225,7 @@ async fn execute(command: Command) -> Result<(), String> {
             email,
             keep_sessions,
         }) => {
-            let user_id = user_id_for(&store, &email, "--email").await?;
+            let user_id = user_id_for(store, &email, "--email").await?;
             store
                 .require_password_reset(&user_id, !keep_sessions, domain::now())
                 .await
@@ -250,7 +252,7 @@ async fn execute(command: Command) -> Result<(), String> {
             let now = domain::now();
             match (email, session) {
                 (Some(email), _) => {
-                    let user_id = user_id_for(&store, &email, "--email").await?;
+                    let user_id = user_id_for(store, &email, "--email").await?;
                     let ended = store
                         .end_user_sessions(&user_id, None, now)
                         .await
@@ -275,7 +277,7 @@ async fn execute(command: Command) -> Result<(), String> {
             if grace_hours < 0 {
                 return Err("--grace-hours: must not be negative".to_string());
             }
-            let kid = domain::jwt::rotate_signing_key(&store, grace_hours * 3600, domain::now())
+            let kid = domain::jwt::rotate_signing_key(store, grace_hours * 3600, domain::now())
                 .await
                 .map_err(|e| e.long_message)?;
             println!("{kid}: signs session tokens from now on");
@@ -283,7 +285,7 @@ async fn execute(command: Command) -> Result<(), String> {
         }
         Command::Session(SessionCommand::RequireReverification { email, session }) => {
             let user_id = match &email {
-                Some(email) => Some(user_id_for(&store, email, "--email").await?),
+                Some(email) => Some(user_id_for(store, email, "--email").await?),
                 None => None,
             };
             let session_id = session.map(SessionId::new);
@@ -298,7 +300,7 @@ async fn execute(command: Command) -> Result<(), String> {
             Ok(())
         }
         Command::Org(OrgCommand::Create { name, slug, owner }) => {
-            let owner_id = user_id_for(&store, &owner, "--owner").await?;
+            let owner_id = user_id_for(store, &owner, "--owner").await?;
             let (name, slug) =
                 crate::domain::organization::validate(&name, &slug).map_err(|e| {
                     e.errors()
@@ -325,7 +327,7 @@ async fn execute(command: Command) -> Result<(), String> {
             if !config.organizations.role_exists(&role) {
                 return Err(format!("--role: unknown role {role} (org:admin, org:member or one from organizations.roles)"));
             }
-            let user_id = user_id_for(&store, &email, "--email").await?;
+            let user_id = user_id_for(store, &email, "--email").await?;
             let organization = store
                 .find_organization_by_slug(&org)
                 .await
@@ -355,10 +357,13 @@ async fn execute(command: Command) -> Result<(), String> {
 /// Assembles the demo app on `config` and `store`: the same router `serve` runs (tests use it).
 pub fn demo_app(
     config: Config,
-    store: SqliteStore,
+    store: &Store,
     options: LeptosOptions,
 ) -> Result<axum::Router, String> {
-    Ok(demo_app_with(server::host::core(config, store)?, options))
+    Ok(demo_app_with(
+        server::host::core(config, store.storage())?,
+        options,
+    ))
 }
 
 /// The demo app on an assembled core (tests keep a handle on its parts, e.g. the hasher).
@@ -373,10 +378,10 @@ pub fn demo_app_with(gatehouse: Gatehouse, options: LeptosOptions) -> axum::Rout
 }
 
 /// `gatehouse serve`: the demo app on the configured database.
-async fn serve(config: Config, store: SqliteStore) -> Result<(), String> {
+async fn serve(config: Config, store: &Store) -> Result<(), String> {
     let options = server::host::leptos_options()?;
     let addr = options.site_addr;
-    let gatehouse = server::host::core(config, store)?;
+    let gatehouse = server::host::core(config, store.storage())?;
     server::host::start_background_work(&gatehouse);
     server::host::serve(demo_app_with(gatehouse, options), addr).await
 }

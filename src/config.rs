@@ -349,7 +349,7 @@ impl Default for EmailConfig {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DatabaseConfig {
-    /// sqlx URL; `DATABASE_URL` wins.
+    /// The store: `sqlite://path` (the default) or `postgres://…`; `DATABASE_URL` wins.
     pub url: String,
 }
 

@@ -1,34 +1,35 @@
 //! Gatehouse: Clerk's authentication model, self-hosted and in-process, for Leptos apps.
 //!
 //! Layers (one way): `demo → ui → api → (server, domain) → store`; `model` is shared by all.
-//! Server-only layers exist only with the `ssr` feature. Another app uses [`prelude`].
+//! Server-only layers exist only with the `server` feature (`ssr` is `server` with both database
+//! drivers, `sqlite` and `postgres`). Another app uses [`prelude`].
 
 #![forbid(unsafe_code)]
 
 pub mod api;
 // The demo (with the wasm exports of its islands) is left out of another app's wasm.
-#[cfg(any(feature = "ssr", feature = "demo-entry"))]
+#[cfg(any(feature = "server", feature = "demo-entry"))]
 pub mod demo;
 pub mod model;
 pub mod ui;
 
-#[cfg(feature = "ssr")]
+#[cfg(feature = "server")]
 pub mod cli;
-#[cfg(feature = "ssr")]
+#[cfg(feature = "server")]
 pub mod config;
-#[cfg(feature = "ssr")]
+#[cfg(feature = "server")]
 pub mod domain;
-#[cfg(feature = "ssr")]
+#[cfg(feature = "server")]
 pub mod mail;
-#[cfg(feature = "ssr")]
+#[cfg(feature = "server")]
 pub mod oidc;
-#[cfg(feature = "ssr")]
+#[cfg(feature = "server")]
 pub mod secret;
-#[cfg(feature = "ssr")]
+#[cfg(feature = "server")]
 pub mod server;
-#[cfg(feature = "ssr")]
+#[cfg(feature = "server")]
 pub mod store;
-#[cfg(feature = "ssr")]
+#[cfg(feature = "server")]
 pub mod token_template;
 
 /// The kit's public API: components, hooks, and the types they use.
@@ -56,7 +57,7 @@ pub mod prelude {
         UnknownTask, UseSignIn, UseSignUp, UserButton, UserProfile, When,
     };
 
-    #[cfg(feature = "ssr")]
+    #[cfg(feature = "server")]
     pub use crate::server::{auth, auth_with, current_user, require_reverification, AuthTokens};
 }
 

@@ -11,7 +11,7 @@ pub use crate::model::account::{
 };
 pub use crate::model::flow::{AuthChange, FlowRequest, FlowResponse, SignInStep, SignUpStep};
 pub use crate::model::instance::{InstanceUrls, SessionToken, SocialConnection};
-#[cfg(feature = "ssr")]
+#[cfg(feature = "server")]
 pub use crate::server::page::{refused_form_value, request_state, take_notice};
 
 /// Declares each endpoint constant as the `PATH` of its server function's argument struct.
@@ -39,13 +39,13 @@ endpoints! {
     REVOKE_SESSION = RevokeSession, TWO_STEP = ChangeTwoStep, VERIFY_TOTP = VerifyMfaSetup,
     BACKUP_CODES_SAVED = BackupCodesSaved, DELETE_ACCOUNT = DeleteAccount,
 }
-#[cfg(feature = "ssr")]
+#[cfg(feature = "server")]
 use crate::domain::account::{AccountChange, TwoStepChange};
-#[cfg(feature = "ssr")]
+#[cfg(feature = "server")]
 use crate::domain::session_change::SessionChange;
 pub use crate::model::codec;
 use crate::model::{AuthSnapshot, GatehouseError, Member, MembershipPage};
-#[cfg(feature = "ssr")]
+#[cfg(feature = "server")]
 mod ssr;
 
 /// Starts a sign-up with email and password; a 6-digit code is emailed.

@@ -21,7 +21,7 @@ use crate::prelude::{
 /// The demo's route rules, declared once: protected pages redirect (to sign-in, or straight to
 /// the current task), role rules answer 404; `/orgs/:slug…` activates that organization for
 /// its members. (`/api/me` answers 401 by itself, honouring `treat_pending_as_signed_out`.)
-#[cfg(feature = "ssr")]
+#[cfg(feature = "server")]
 pub fn route_rules() -> crate::server::RouteRules {
     use crate::server::{ProtectRule, RouteRules};
     RouteRules {
@@ -39,7 +39,7 @@ pub fn route_rules() -> crate::server::RouteRules {
 /// The demo's own API, behind the kit's layers: `GET /api/whoami` answers the Auth object of a
 /// bearer session token as `gatehouse_verifier` checks it — from the token alone, as another
 /// service would (a signed-out session's token works until it expires) — or 401.
-#[cfg(feature = "ssr")]
+#[cfg(feature = "server")]
 pub fn api_routes() -> axum::Router<crate::server::AppState> {
     async fn whoami(auth: gatehouse_verifier::Auth) -> axum::Json<gatehouse_verifier::Auth> {
         axum::Json(auth)
@@ -114,7 +114,7 @@ pub fn App() -> impl IntoView {
 
 #[component]
 fn NotFound() -> impl IntoView {
-    #[cfg(feature = "ssr")]
+    #[cfg(feature = "server")]
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(http::StatusCode::NOT_FOUND);
     }

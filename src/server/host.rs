@@ -16,36 +16,37 @@ use leptos::config::{get_configuration, LeptosOptions};
 
 use crate::{
     config::Config,
-    domain::{self, password::PasswordHasher, Gatehouse},
+    domain::{self, password::PasswordHasher, ports::Storage, Gatehouse},
     mail::Mailer,
-    store::SqliteStore,
+    store::{redact_url, Store},
 };
 
 /// How often the server forgets rate windows and lockout counts that decide nothing any more.
 const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(10 * 60);
 
-/// The core on `config` and `store`: the password pool, the mailer, the SSO providers.
-pub fn core(config: Config, store: SqliteStore) -> Result<Gatehouse, String> {
+/// The core on `config` and `store` (e.g. [`Store::storage`]): the password pool, the mailer,
+/// the SSO providers.
+pub fn core(config: Config, store: Arc<dyn Storage>) -> Result<Gatehouse, String> {
     let mailer = Mailer::from_config(&config.email)?;
     let providers = crate::oidc::OidcProviders::new(&config.sso)?;
     Ok(Gatehouse {
         providers: Arc::new(providers),
         hasher: PasswordHasher::new(config.passwords.hash_concurrency),
         config: Arc::new(config),
-        store: Arc::new(store),
+        store,
         mailer: Arc::new(mailer),
     })
 }
 
-/// Opens the SQLite store of `config.database.url` (`DATABASE_URL`; migrations run), assembles
-/// the core and starts its background work: the first session-token signing key (made in the
-/// background, so generating it never delays the first response) and the periodic pruning of
-/// attack counters. Call it inside the tokio runtime.
+/// Opens the store of `config.database.url` (`DATABASE_URL`: a SQLite file or a PostgreSQL
+/// database; migrations run), assembles the core and starts its background work: the first
+/// session-token signing key (made in the background, so generating it never delays the first
+/// response) and the periodic pruning of attack counters. Call it inside the tokio runtime.
 pub async fn open(config: Config) -> Result<Gatehouse, String> {
-    let store = SqliteStore::open(&config.database.url)
+    let store = Store::open(&config.database.url)
         .await
-        .map_err(|e| format!("database {}: {e}", config.database.url))?;
-    let gatehouse = core(config, store)?;
+        .map_err(|e| format!("database {}: {e}", redact_url(&config.database.url)))?;
+    let gatehouse = core(config, store.storage())?;
     start_background_work(&gatehouse);
     Ok(gatehouse)
 }

@@ -1,200 +1,185 @@
-//! SQL, and only here. One module per aggregate; short write transactions; SQLite in WAL mode
-//! with a busy timeout so concurrent sign-ups queue instead of failing.
+//! SQL, and only here: one implementation of the domain's ports per database engine, one module
+//! per aggregate in each, and [`Store`], which opens the one a `DATABASE_URL` names.
+//!
+//! - [`SqliteStore`] (feature `sqlite`, `sqlite://…`): the embedded default, one file, one
+//!   process (the CLI may share it). Its auth resolution runs synchronously with a cache.
+//! - [`PostgresStore`] (feature `postgres`, `postgres://…`): for several instances on one
+//!   database. Every counter an attacker can race is counted by the database in one statement or
+//!   in a transaction that locks what it reads, so the rules hold across instances.
+//!
+//! Both pass one shared suite (`tests/it/store.rs`), which is the ports' contract in practice.
 
-mod attempts;
-mod auth_reader;
-mod clients;
-mod codes;
-mod external_accounts;
-mod limits;
-mod mfa;
-mod organizations;
-mod signing_keys;
-mod users;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 
-use std::{
-    str::FromStr,
-    sync::{
-        atomic::{AtomicU64, Ordering},
-        Arc,
-    },
-    time::Duration,
-};
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStore;
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;
 
-use sqlx::{
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
-    SqlitePool,
-};
+use std::sync::Arc;
 
-use crate::model::{AuthError, PrefixedId};
+use crate::domain::ports::Storage;
 
-/// The SQLite implementation of the domain's ports (`crate::domain::ports`).
+/// The store a `DATABASE_URL` names, opened: one value the server and the CLI hold whatever the
+/// engine, so neither needs to know which one it runs on.
 ///
-/// Reads and writes use separate pools: the read pool's connections are `query_only`, so a
-/// write sent through [`SqliteStore::read`] fails instead of slipping past the write
-/// generation that the auth resolution's cache trusts.
+/// `postgres://…` and `postgresql://…` open [`PostgresStore`]; `sqlite:…` opens
+/// [`SqliteStore`]. An engine whose cargo feature is off is refused with a message saying so.
 #[derive(Clone, Debug)]
-pub struct SqliteStore {
-    reads: SqlitePool,
-    writes: SqlitePool,
-    /// Bumped after every committed write to a table the auth resolution reads.
-    generation: Arc<AtomicU64>,
-    reader: Arc<auth_reader::AuthReader>,
+#[non_exhaustive]
+pub enum Store {
+    /// The embedded SQLite file.
+    #[cfg(feature = "sqlite")]
+    Sqlite(SqliteStore),
+    /// A PostgreSQL database, shared by any number of instances.
+    #[cfg(feature = "postgres")]
+    Postgres(PostgresStore),
 }
 
-/// The write pool, for one statement or one transaction. Dropped after the write has
-/// committed (a statement's temporary, or a binding that outlives `tx.commit()`), it bumps the
-/// write generation, so a cached auth resolution older than the write is never served again.
-struct Writer<'a> {
-    pool: &'a SqlitePool,
-    /// `None` for tables the auth resolution never reads (rate limits, attempts, codes).
-    generation: Option<&'a AtomicU64>,
-    /// Told about the untracked writes, so they leave its cache alone.
-    reader: &'a auth_reader::AuthReader,
-    /// The WAL when an untracked write began.
-    wal_before: Option<auth_reader::WalStamp>,
+/// The database engines a `DATABASE_URL` can name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    /// `sqlite:…`
+    Sqlite,
+    /// `postgres://…` or `postgresql://…`
+    Postgres,
 }
 
-impl std::ops::Deref for Writer<'_> {
-    type Target = SqlitePool;
-
-    fn deref(&self) -> &SqlitePool {
-        self.pool
-    }
-}
-
-impl Drop for Writer<'_> {
-    fn drop(&mut self) {
-        match self.generation {
-            Some(generation) => {
-                generation.fetch_add(1, Ordering::SeqCst);
-            }
-            None => self.reader.note_untracked_write(self.wal_before),
+impl Engine {
+    /// The engine of `url`, by its scheme.
+    pub fn of_url(url: &str) -> Result<Self, String> {
+        let scheme = url.split_once(':').map(|(scheme, _)| scheme);
+        match scheme {
+            Some("sqlite") => Ok(Self::Sqlite),
+            Some("postgres" | "postgresql") => Ok(Self::Postgres),
+            _ => Err(format!(
+                "DATABASE_URL {}: expected sqlite://path or postgres://…",
+                redact_url(url)
+            )),
         }
     }
 }
 
-fn is_unique_violation(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
+impl Store {
+    /// Opens the database `url` names and applies its pending migrations (creating a SQLite
+    /// file when missing). Two processes opening one PostgreSQL database at once migrate it
+    /// once: sqlx's migrator holds an advisory lock while it runs.
+    pub async fn open(url: &str) -> Result<Self, String> {
+        match Engine::of_url(url)? {
+            #[cfg(feature = "sqlite")]
+            Engine::Sqlite => SqliteStore::open(url).await.map(Self::Sqlite),
+            #[cfg(feature = "postgres")]
+            Engine::Postgres => PostgresStore::open(url).await.map(Self::Postgres),
+            #[allow(unreachable_patterns)]
+            engine => Err(format!(
+                "DATABASE_URL {}: this build has no {engine:?} store (cargo feature `{}`)",
+                redact_url(url),
+                match engine {
+                    Engine::Sqlite => "sqlite",
+                    Engine::Postgres => "postgres",
+                }
+            )),
+        }
+    }
+
+    /// Applies pending migrations (already done by [`Store::open`]; running it again is a no-op).
+    pub async fn migrate(&self) -> Result<(), String> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(store) => store.migrate().await,
+            #[cfg(feature = "postgres")]
+            Self::Postgres(store) => store.migrate().await,
+        }
+    }
+
+    /// One trivial query: whether the database answers (for a health check).
+    pub async fn ping(&self) -> Result<(), String> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(store) => store.ping().await,
+            #[cfg(feature = "postgres")]
+            Self::Postgres(store) => store.ping().await,
+        }
+    }
+
+    /// The engine this store runs on.
+    pub fn engine(&self) -> Engine {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(_) => Engine::Sqlite,
+            #[cfg(feature = "postgres")]
+            Self::Postgres(_) => Engine::Postgres,
+        }
+    }
+
+    /// The store behind the domain's ports, for `Gatehouse.store` (a cheap handle: both stores
+    /// are pools).
+    pub fn storage(&self) -> Arc<dyn Storage> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(store) => Arc::new(store.clone()),
+            #[cfg(feature = "postgres")]
+            Self::Postgres(store) => Arc::new(store.clone()),
+        }
+    }
+}
+
+/// `url` fit for a message or a log line: a password in it is replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, path) = match rest.find(['/', '?']) {
+        Some(at) => rest.split_at(at),
+        None => (rest, ""),
+    };
+    match authority.rsplit_once('@') {
+        Some((credentials, host)) => {
+            let user = credentials.split_once(':').map_or(credentials, |(u, _)| u);
+            let hidden = if credentials.contains(':') {
+                format!("{user}:***")
+            } else {
+                user.to_string()
+            };
+            format!("{scheme}://{hidden}@{host}{path}")
+        }
+        None => url.to_string(),
+    }
 }
 
 /// Maps a database failure to the opaque `internal_error`, logging the cause.
-fn db(error: sqlx::Error) -> AuthError {
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+fn db(error: sqlx::Error) -> crate::model::AuthError {
     crate::domain::internal("database error", error)
 }
 
-/// A typed id read from a column.
-fn id_at<T: PrefixedId>(row: &sqlx::sqlite::SqliteRow, column: &str) -> Result<T, sqlx::Error> {
-    use sqlx::Row;
+/// A typed id read from a text column.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+fn id_at<T, R>(row: &R, column: &str) -> Result<T, sqlx::Error>
+where
+    T: crate::model::PrefixedId,
+    R: sqlx::Row,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+{
     row.try_get::<String, _>(column).map(T::from_string)
 }
 
-/// An optional typed id read from a column.
-fn optional_id_at<T: PrefixedId>(
-    row: &sqlx::sqlite::SqliteRow,
-    column: &str,
-) -> Result<Option<T>, sqlx::Error> {
-    use sqlx::Row;
+/// An optional typed id read from a text column.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+fn optional_id_at<T, R>(row: &R, column: &str) -> Result<Option<T>, sqlx::Error>
+where
+    T: crate::model::PrefixedId,
+    R: sqlx::Row,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+{
     row.try_get::<Option<String>, _>(column)
         .map(|id| id.map(T::from_string))
 }
 
-impl SqliteStore {
-    /// Opens (creating when missing) the database at `url` and applies the migrations.
-    pub async fn open(url: &str) -> Result<Self, String> {
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(|e| format!("DATABASE_URL {url:?}: {e}"))?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true)
-            // Reads through a memory map skip a syscall per page: the per-request auth query
-            // touches a handful of B-tree pages.
-            .pragma("mmap_size", "268435456");
-        let path = sqlite_file(url).ok_or_else(|| {
-            format!("DATABASE_URL {url:?}: expected a SQLite file (sqlite://path)")
-        })?;
-        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        }
-        // A ping per checkout costs as much as a short query; SQLite connections are local
-        // files and do not go stale.
-        let pool = || {
-            SqlitePoolOptions::new()
-                .max_connections(8)
-                .test_before_acquire(false)
-        };
-        let writes = pool()
-            .connect_with(options.clone())
-            .await
-            .map_err(|e| format!("cannot open {url}: {e}"))?;
-        let generation = Arc::new(AtomicU64::new(0));
-        let store = Self {
-            reads: pool()
-                .connect_lazy_with(options.pragma("query_only", "1").create_if_missing(false)),
-            writes,
-            reader: Arc::new(auth_reader::AuthReader::new(path, generation.clone())),
-            generation,
-        };
-        store.migrate().await?;
-        Ok(store)
-    }
-
-    /// Applies pending migrations.
-    pub async fn migrate(&self) -> Result<(), String> {
-        sqlx::migrate!("./migrations")
-            .run(&*self.write())
-            .await
-            .map_err(|e| format!("migration failed: {e}"))
-    }
-
-    /// The write pool (benchmarks and tests).
-    pub fn pool(&self) -> &SqlitePool {
-        &self.writes
-    }
-
-    /// The read pool: its connections refuse writes.
-    fn read(&self) -> &SqlitePool {
-        &self.reads
-    }
-
-    /// The write pool, for tables the auth resolution reads (clients, sessions, users, email
-    /// addresses, organizations, memberships) or might: the write generation is bumped once
-    /// the write is done.
-    fn write(&self) -> Writer<'_> {
-        Writer {
-            pool: &self.writes,
-            generation: Some(&self.generation),
-            reader: &self.reader,
-            wal_before: None,
-        }
-    }
-
-    /// The write pool, for writes that cannot change any cached resolution: rate limits,
-    /// sign-in and sign-up attempts, verification codes, a new browser's client row, a
-    /// browser's recorded activity. These are the writes an attacker can cause at will; they
-    /// leave the resolution cache alone.
-    fn write_untracked(&self) -> Writer<'_> {
-        Writer {
-            pool: &self.writes,
-            generation: None,
-            reader: &self.reader,
-            wal_before: self.reader.wal_now(),
-        }
-    }
-}
-
-/// The database file of a `sqlite://path?…` URL (in-memory databases are not supported: the
-/// auth reader opens the file itself).
-fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
-    let path = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))?;
-    let path = path.split('?').next()?;
-    if path.is_empty() || path.contains(":memory:") {
-        return None;
-    }
-    Some(std::path::PathBuf::from(path))
-}
+#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+compile_error!("the `server` feature needs a database driver: enable `sqlite`, `postgres` or both");

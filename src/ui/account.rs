@@ -146,11 +146,11 @@ pub fn UserProfile() -> impl IntoView {
 
 /// The notice's name, as the page carries it to the browser (a fully hydrated app).
 fn left_notice() -> Option<String> {
-    #[cfg(feature = "ssr")]
+    #[cfg(feature = "server")]
     {
         api::take_notice().map(|notice| notice.as_str().to_string())
     }
-    #[cfg(not(feature = "ssr"))]
+    #[cfg(not(feature = "server"))]
     {
         None
     }

@@ -62,11 +62,11 @@ pub(crate) fn Field(
 /// What was typed into the field `name` of a plain form the server refused, on the page that
 /// shows the refusal (never a password or a code; nothing in the browser).
 pub(crate) fn refused_value(name: &str) -> Option<String> {
-    #[cfg(feature = "ssr")]
+    #[cfg(feature = "server")]
     {
         crate::api::refused_form_value(name)
     }
-    #[cfg(not(feature = "ssr"))]
+    #[cfg(not(feature = "server"))]
     {
         let _ = name;
         None

@@ -7,7 +7,7 @@ mod fields;
 mod flows;
 mod form;
 mod hooks;
-#[cfg(feature = "ssr")]
+#[cfg(feature = "server")]
 mod markup;
 mod navigation;
 mod organizations;

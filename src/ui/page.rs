@@ -58,15 +58,15 @@ impl Here {
 /// `BrowserUrl`; on the server pages always render under it. In an app in islands mode (feature
 /// `islands`) no island has one, and the router's paths stay out of the wasm.
 pub(crate) fn has_router() -> bool {
-    #[cfg(all(not(feature = "ssr"), not(feature = "islands")))]
+    #[cfg(all(not(feature = "server"), not(feature = "islands")))]
     {
         use_context::<leptos_router::location::BrowserUrl>().is_some()
     }
-    #[cfg(all(not(feature = "ssr"), feature = "islands"))]
+    #[cfg(all(not(feature = "server"), feature = "islands"))]
     {
         false
     }
-    #[cfg(feature = "ssr")]
+    #[cfg(feature = "server")]
     {
         true
     }
@@ -79,11 +79,11 @@ pub(crate) fn has_router() -> bool {
 /// handlers and closures only a browser would use. Read it in the component's body: the flag
 /// holds while components are created, not while they are written.
 pub(crate) fn is_inert_render() -> bool {
-    #[cfg(feature = "ssr")]
+    #[cfg(feature = "server")]
     {
         Owner::current_shared_context().is_some_and(|context| !context.get_is_hydrating())
     }
-    #[cfg(not(feature = "ssr"))]
+    #[cfg(not(feature = "server"))]
     {
         false
     }
@@ -115,9 +115,9 @@ impl GoTo {
     pub(crate) fn new() -> Self {
         // In an app in islands mode no island has a router: every target loads a page, and the
         // router's navigation stays out of the wasm (about 6 KB gzip).
-        #[cfg(all(not(feature = "ssr"), feature = "islands"))]
+        #[cfg(all(not(feature = "server"), feature = "islands"))]
         return Self(Callback::new(move |target: String| load_page(&target)));
-        #[cfg(any(feature = "ssr", not(feature = "islands")))]
+        #[cfg(any(feature = "server", not(feature = "islands")))]
         {
             let navigate = has_router().then(leptos_router::hooks::use_navigate);
             Self(Callback::new(move |target: String| match &navigate {

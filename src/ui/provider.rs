@@ -222,11 +222,11 @@ const TAB_SYNC: &str = r#"(ours, global) => {
 /// app in islands mode (feature `islands`) a provider only runs inside an island, which is
 /// given its `state`: the decoder of the hydration's copy stays out of the wasm.
 fn shared_initial_state() -> (AuthSnapshot, InstanceUrls) {
-    #[cfg(any(feature = "ssr", not(feature = "islands")))]
+    #[cfg(any(feature = "server", not(feature = "islands")))]
     {
         SharedValue::new(initial_state).into_inner()
     }
-    #[cfg(all(not(feature = "ssr"), feature = "islands"))]
+    #[cfg(all(not(feature = "server"), feature = "islands"))]
     {
         leptos::logging::warn!("gatehouse: <AuthProvider> in an island needs its `state`");
         initial_state()
@@ -234,11 +234,11 @@ fn shared_initial_state() -> (AuthSnapshot, InstanceUrls) {
 }
 
 fn initial_state() -> (AuthSnapshot, InstanceUrls) {
-    #[cfg(feature = "ssr")]
+    #[cfg(feature = "server")]
     {
         crate::api::request_state()
     }
-    #[cfg(not(feature = "ssr"))]
+    #[cfg(not(feature = "server"))]
     {
         (AuthSnapshot::default(), InstanceUrls::default())
     }

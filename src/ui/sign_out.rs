@@ -28,7 +28,7 @@ pub fn SignOutButton(
     label: Option<String>,
 ) -> impl IntoView {
     // A page that is never hydrated needs only the form, written once.
-    #[cfg(feature = "ssr")]
+    #[cfg(feature = "server")]
     if super::page::is_inert_render() {
         let mut html = super::markup::Markup::new();
         sign_out_fields(
@@ -75,7 +75,7 @@ pub(crate) fn sign_out_form(
 const SIGN_OUT: &str = "Sign out";
 
 /// [`sign_out_form`] as markup, for a page that is never hydrated.
-#[cfg(feature = "ssr")]
+#[cfg(feature = "server")]
 pub(crate) fn sign_out_markup(
     html: &mut super::markup::Markup,
     session_id: Option<&str>,
@@ -95,7 +95,7 @@ pub(crate) fn sign_out_markup(
 }
 
 /// The inside of the sign-out form.
-#[cfg(feature = "ssr")]
+#[cfg(feature = "server")]
 fn sign_out_fields(
     html: &mut super::markup::Markup,
     session_id: Option<&str>,

@@ -60,7 +60,7 @@ pub fn UserButton(
     let add_account_url = context
         .urls
         .with_value(|urls| urls.multi_session.then(|| urls.sign_in_url.clone()));
-    #[cfg(feature = "ssr")]
+    #[cfg(feature = "server")]
     if super::page::is_inert_render() {
         let menu = context
             .snapshot
@@ -198,7 +198,7 @@ impl Menu {
     }
 
     /// The inside of `<details class="user-button">`, as the view above renders it.
-    #[cfg(feature = "ssr")]
+    #[cfg(feature = "server")]
     fn markup(
         &self,
         profile_url: &str,

@@ -59,6 +59,15 @@ impl Flows {
 
     /// Flows on an instance configured with these `GATEHOUSE_…` variables as well.
     pub(crate) fn with_env(extra: &[(&str, &str)]) -> Self {
+        Self::on_store(Arc::new(FakeStore::default()), extra)
+    }
+
+    /// Flows on `store` (e.g. one of several instances sharing a PostgreSQL database), with these
+    /// `GATEHOUSE_…` variables as well.
+    pub(crate) fn on_store(
+        store: Arc<dyn gatehouse::domain::ports::Storage>,
+        extra: &[(&str, &str)],
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let outbox = dir.path().join("outbox");
         let mut env = vec![
@@ -78,7 +87,7 @@ impl Flows {
             hasher: gatehouse::domain::password::PasswordHasher::new(1),
             mailer: Arc::new(Mailer::from_config(&config.email).unwrap()),
             config: Arc::new(config),
-            store: Arc::new(FakeStore::default()),
+            store,
             providers: Arc::new(gatehouse::oidc::OidcProviders::new(&Default::default()).unwrap()),
         };
         Self {

@@ -1,0 +1,123 @@
+//! The PostgreSQL store: the second implementation of every port, for several instances on one
+//! database.
+//!
+//! PostgreSQL runs writers side by side (READ COMMITTED), where SQLite queues them, so every rule
+//! that must hold under concurrency is written for that here, each at its place:
+//! - a counter is one statement that counts and reads back (`INSERT … ON CONFLICT … DO UPDATE
+//!   … RETURNING`, `UPDATE … WHERE tries < $max RETURNING`): a concurrent writer waits for the
+//!   row and the condition is checked again on its newest version;
+//! - a transition is a compare-and-swap (`UPDATE … WHERE version = $n`);
+//! - a uniqueness (one user per email, one link per identity, one slug, one signing key) is a
+//!   unique index and `ON CONFLICT DO NOTHING`, never a check followed by an insert;
+//! - a rule over several rows (a client's current session, a user's last way to sign in, a user's
+//!   backup codes while their app is on) locks the row that owns them first
+//!   (`SELECT … FOR UPDATE`), so the statements after it see every write that came before.
+//!
+//! The auth resolution is one indexed query per request ([`resolve`]), without a cache: always
+//! exact across instances.
+
+mod attempts;
+mod clients;
+mod codes;
+mod external_accounts;
+mod limits;
+mod mfa;
+mod organizations;
+mod resolve;
+mod signing_keys;
+mod users;
+
+use std::{str::FromStr, time::Duration};
+
+use sqlx::{
+    postgres::{PgConnectOptions, PgPoolOptions},
+    PgPool,
+};
+
+use super::{db, id_at, optional_id_at, redact_url};
+
+/// Connections one instance keeps at most: enough for the argon2 pool's parallel sign-ins and
+/// the page requests beside them, while ten instances stay under PostgreSQL's default
+/// `max_connections` (100).
+const MAX_CONNECTIONS: u32 = 10;
+
+/// How long a request waits for a connection before it fails: while the database is down or
+/// every connection is busy, requests get an error after this, never hang.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A transaction on the store's pool.
+type Tx<'c> = sqlx::Transaction<'c, sqlx::Postgres>;
+
+/// The PostgreSQL implementation of the domain's ports (`crate::domain::ports`): one pool, every
+/// statement through it.
+#[derive(Clone, Debug)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` and applies the pending migrations. Instances starting
+    /// at once migrate once (sqlx's migrator holds an advisory lock) and all come up.
+    pub async fn open(url: &str) -> Result<Self, String> {
+        let store = Self::connect(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Connects to the database at `url` without migrating it (one connection is made now, so a
+    /// wrong URL or an unreachable server fails here).
+    pub async fn connect(url: &str) -> Result<Self, String> {
+        let shown = redact_url(url);
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| format!("DATABASE_URL {shown}: {e}"))?
+            .application_name("gatehouse")
+            // The server's notices ("relation … already exists, skipping" at every start) are
+            // not the operator's business; warnings and errors still reach the log.
+            .options([("client_min_messages", "warning")]);
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            // sqlx pings every connection when it comes back to the pool; a second ping when it
+            // is taken out would add a round trip to every request's auth query. The price: a
+            // connection that breaks while idle (the server restarted) fails one statement and is
+            // dropped, and the pool connects anew.
+            .test_before_acquire(false)
+            .connect_with(options)
+            .await
+            .map_err(|e| format!("cannot connect to {shown}: {e}"))?;
+        Ok(Self { pool })
+    }
+
+    /// Applies pending migrations (`migrations/postgres`, the same versions as SQLite's).
+    pub async fn migrate(&self) -> Result<(), String> {
+        sqlx::migrate!("./migrations/postgres")
+            .run(&self.pool)
+            .await
+            .map_err(|e| format!("migration failed: {e}"))
+    }
+
+    /// One trivial query: whether the database answers.
+    pub async fn ping(&self) -> Result<(), String> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("database unreachable: {e}"))
+    }
+
+    /// The pool (benchmarks and tests).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Starts a transaction.
+    async fn begin(&self) -> Result<Tx<'static>, crate::model::AuthError> {
+        self.pool.begin().await.map_err(db)
+    }
+}
+
+/// A count stored as `INTEGER`, as the ports want it.
+fn count_at(row: &sqlx::postgres::PgRow, column: &str) -> Result<u32, sqlx::Error> {
+    use sqlx::Row;
+    Ok(u32::try_from(row.try_get::<i32, _>(column)?).unwrap_or(0))
+}

@@ -1,0 +1,387 @@
+//! Several instances on one PostgreSQL database: two `Gatehouse` cores, each with its own store
+//! and pool, as two servers behind a load balancer. The rules that must hold under concurrency
+//! hold across them (counted by the database, never by one process), and instances starting at
+//! once migrate the database once and make one signing key.
+
+use std::sync::Arc;
+
+use gatehouse::{
+    domain::{
+        jwt, mfa,
+        ports::Storage,
+        secret::Secret,
+        sign_in::{self, SecondFactorStrategy},
+    },
+    model::{ClientId, SignInStatus, UserId},
+    store::{PostgresStore, Store},
+};
+
+use crate::flows::{Flows, PASSWORD};
+
+const T0: i64 = 1_800_000_000;
+
+/// Two instances on one new database.
+async fn two_instances() -> (Flows, Flows) {
+    let url = crate::pg::database_url().await;
+    let a = PostgresStore::open(&url).await.unwrap();
+    let b = PostgresStore::open(&url).await.unwrap();
+    (
+        Flows::on_store(Arc::new(a), &[]),
+        Flows::on_store(Arc::new(b), &[]),
+    )
+}
+
+fn verifications(instances: &[&Flows]) -> u64 {
+    instances
+        .iter()
+        .map(|flows| flows.gatehouse.hasher.verifications())
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hundred_parallel_wrong_passwords_over_two_instances_get_exactly_ten_guesses() {
+    let (a, b) = two_instances().await;
+    a.sign_up("target@example.com", T0).await;
+    let before = verifications(&[&a, &b]);
+    let mut guesses = tokio::task::JoinSet::new();
+    for n in 0..200 {
+        let gatehouse = if n % 2 == 0 { &a } else { &b }.gatehouse.clone();
+        let browser = if n % 2 == 0 { &a } else { &b }.client().await;
+        guesses.spawn(async move {
+            sign_in::password(
+                &gatehouse,
+                &browser,
+                "target@example.com",
+                Secret::new("not-the-password".into()),
+                T0 + 100,
+            )
+            .await
+            .unwrap_err()
+            .code
+            .to_string()
+        });
+    }
+    let mut codes = Vec::new();
+    while let Some(code) = guesses.join_next().await {
+        codes.push(code.unwrap());
+    }
+    assert_eq!(
+        verifications(&[&a, &b]) - before,
+        10,
+        "exactly ten guesses were evaluated, between both instances"
+    );
+    let count = |code: &str| codes.iter().filter(|c| *c == code).count();
+    assert_eq!(count("form_password_incorrect"), 9);
+    assert_eq!(count("user_locked"), 191);
+    // Locked on both instances, even for the right password.
+    for instance in [&a, &b] {
+        let browser = instance.client().await;
+        let refused = sign_in::password(
+            &instance.gatehouse,
+            &browser,
+            "target@example.com",
+            Secret::new(PASSWORD.into()),
+            T0 + 101,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(refused.code, "user_locked");
+    }
+}
+
+/// A user with the authenticator app on (signed up and enrolled on `instance`), and their backup
+/// codes.
+async fn user_with_second_factor(instance: &Flows, email: &str) -> (UserId, Vec<String>) {
+    let signed_up = instance.sign_up(email, T0).await;
+    let gatehouse = &instance.gatehouse;
+    let user = signed_up.snapshot.user.clone().unwrap();
+    let session = signed_up.snapshot.session_id.clone().unwrap();
+    let enrollment = mfa::start_enrollment(gatehouse, &user.id, email, T0 + 20)
+        .await
+        .unwrap();
+    let backup_codes = mfa::confirm_enrollment(
+        gatehouse,
+        &user.id,
+        email,
+        &session,
+        &mfa::code_at(&enrollment.secret, T0 + 30).unwrap(),
+        T0 + 30,
+    )
+    .await
+    .unwrap();
+    (user.id, backup_codes)
+}
+
+/// A browser of `instance` past the password of `email`, waiting for the second factor.
+async fn needing_second_factor(instance: &Flows, email: &str, now: i64) -> ClientId {
+    let browser = instance.client().await;
+    let view = sign_in::password(
+        &instance.gatehouse,
+        &browser,
+        email,
+        Secret::new(PASSWORD.into()),
+        now,
+    )
+    .await
+    .unwrap();
+    assert_eq!(view.status, SignInStatus::NeedsSecondFactor);
+    browser
+}
+
+/// The second factor then finalize, as one request to `flows`' instance does.
+async fn second_factor_and_finalize(
+    gatehouse: gatehouse::domain::Gatehouse,
+    browser: ClientId,
+    code: String,
+    now: i64,
+) -> Result<(), String> {
+    let view = sign_in::verify_second_factor(
+        &gatehouse,
+        &browser,
+        SecondFactorStrategy::BackupCode,
+        &code,
+        now,
+    )
+    .await
+    .map_err(|e| e.code.to_string())?;
+    if view.status != SignInStatus::Complete {
+        return Err(format!("{:?}", view.status));
+    }
+    sign_in::finalize(&gatehouse, &browser, None, now)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.code.to_string())
+}
+
+async fn live_sessions(store: &dyn Storage, user_id: &UserId, now: i64) -> usize {
+    store.list_user_sessions(user_id, now).await.unwrap().len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_parallel_second_factors_of_one_attempt_over_two_instances_make_one_session() {
+    let (a, b) = two_instances().await;
+    let (user_id, codes) = user_with_second_factor(&a, "mfa@example.com").await;
+    let now = T0 + 300;
+    let browser = needing_second_factor(&a, "mfa@example.com", now).await;
+    let store = a.gatehouse.store.clone();
+    assert_eq!(live_sessions(store.as_ref(), &user_id, now).await, 1);
+    // Two valid backup codes for one attempt, one through each instance.
+    let first = tokio::spawn(second_factor_and_finalize(
+        a.gatehouse.clone(),
+        browser.clone(),
+        codes[0].clone(),
+        now + 1,
+    ));
+    let second = tokio::spawn(second_factor_and_finalize(
+        b.gatehouse.clone(),
+        browser.clone(),
+        codes[1].clone(),
+        now + 1,
+    ));
+    let results = [first.await.unwrap(), second.await.unwrap()];
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{results:?}"
+    );
+    assert_eq!(
+        live_sessions(store.as_ref(), &user_id, now + 1).await,
+        2,
+        "the sign-up's session and one new one"
+    );
+    let resolved = store
+        .resolve_client_by_id(&browser, now + 1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(resolved.session.is_some());
+    assert!(resolved.other_sessions.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_backup_code_used_in_parallel_over_two_instances_signs_in_once() {
+    let (a, b) = two_instances().await;
+    let (user_id, codes) = user_with_second_factor(&a, "once@example.com").await;
+    let now = T0 + 300;
+    let on_a = needing_second_factor(&a, "once@example.com", now).await;
+    let on_b = needing_second_factor(&b, "once@example.com", now).await;
+    let unused = a
+        .gatehouse
+        .store
+        .unused_backup_codes(&user_id)
+        .await
+        .unwrap();
+    // The same code on two browsers, each through its own instance.
+    let first = tokio::spawn(second_factor_and_finalize(
+        a.gatehouse.clone(),
+        on_a,
+        codes[0].clone(),
+        now + 1,
+    ));
+    let second = tokio::spawn(second_factor_and_finalize(
+        b.gatehouse.clone(),
+        on_b,
+        codes[0].clone(),
+        now + 1,
+    ));
+    let results = [first.await.unwrap(), second.await.unwrap()];
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{results:?}"
+    );
+    assert!(
+        results.contains(&Err("form_code_incorrect".to_string())),
+        "{results:?}"
+    );
+    let store = b.gatehouse.store.clone();
+    assert_eq!(
+        store.unused_backup_codes(&user_id).await.unwrap(),
+        unused - 1
+    );
+    assert_eq!(live_sessions(store.as_ref(), &user_id, now + 1).await, 2);
+}
+
+/// The migration versions in `migrations/postgres`.
+fn postgres_migrations() -> i64 {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres");
+    std::fs::read_dir(dir).unwrap().count() as i64
+}
+
+async fn applied_migrations(store: &PostgresStore) -> (i64, i64) {
+    sqlx::query_as("SELECT COUNT(*), COUNT(*) FILTER (WHERE success) FROM _sqlx_migrations")
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn instances_starting_at_once_on_an_empty_database_migrate_it_once_and_make_one_key() {
+    let url = crate::pg::database_url().await;
+    let mut starting = tokio::task::JoinSet::new();
+    for _ in 0..4 {
+        let url = url.clone();
+        // What `host::open` does: migrate, then make the first signing key.
+        starting.spawn(async move {
+            let store = Store::open(&url).await.unwrap().storage();
+            jwt::ensure_signing_key(store.as_ref(), T0).await.unwrap();
+            store
+        });
+    }
+    let mut stores: Vec<Arc<dyn Storage>> = Vec::new();
+    while let Some(store) = starting.join_next().await {
+        stores.push(store.unwrap());
+    }
+    let mut kids = Vec::new();
+    for store in &stores {
+        let keys = store.published_signing_keys(T0).await.unwrap();
+        assert_eq!(keys.len(), 1, "one signing key");
+        kids.push(keys[0].kid.clone());
+    }
+    kids.dedup();
+    assert_eq!(kids.len(), 1, "every instance signs with the same key");
+    let store = PostgresStore::connect(&url).await.unwrap();
+    let expected = postgres_migrations();
+    assert_eq!(applied_migrations(&store).await, (expected, expected));
+}
+
+#[tokio::test]
+async fn migrations_apply_to_an_empty_database_and_again_to_a_migrated_one() {
+    let url = crate::pg::database_url().await;
+    let empty = PostgresStore::connect(&url).await.unwrap();
+    let tables: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public'",
+    )
+    .fetch_one(empty.pool())
+    .await
+    .unwrap();
+    assert_eq!(tables, 0, "a new database is empty");
+    let store = Store::open(&url).await.unwrap();
+    let expected = postgres_migrations();
+    assert_eq!(applied_migrations(&empty).await, (expected, expected));
+    let user_id = store
+        .storage()
+        .create_user(
+            gatehouse::domain::ports::NewUser {
+                email: "kept@example.com",
+                password_hash: None,
+                first_name: None,
+                last_name: None,
+            },
+            T0,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    // Migrated already: opening again and migrating again change nothing.
+    let again = Store::open(&url).await.unwrap();
+    again.migrate().await.unwrap();
+    again.ping().await.unwrap();
+    assert_eq!(applied_migrations(&empty).await, (expected, expected));
+    let kept = again
+        .storage()
+        .find_user_by_email("kept@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept.id, user_id);
+}
+
+/// Both engines' migrations make the same tables with the same columns (PostgreSQL adds `seq`
+/// where SQLite has its implicit rowid), so a store written for one reads the other's data.
+#[tokio::test]
+async fn both_engines_have_the_same_tables_and_columns() {
+    use std::collections::BTreeSet;
+    let (_dir, sqlite) = crate::store::temp_store().await;
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p
+         WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name != '_sqlx_migrations'",
+    )
+    .fetch_all(sqlite.pool())
+    .await
+    .unwrap();
+    let sqlite_columns: BTreeSet<(String, String)> = rows.into_iter().collect();
+    let postgres = crate::pg::store().await;
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT table_name::text, column_name::text FROM information_schema.columns
+         WHERE table_schema = 'public' AND table_name != '_sqlx_migrations' AND column_name != 'seq'",
+    )
+    .fetch_all(postgres.pool())
+    .await
+    .unwrap();
+    let postgres_columns: BTreeSet<(String, String)> = rows.into_iter().collect();
+    assert_eq!(sqlite_columns, postgres_columns);
+}
+
+/// A sign-in on one instance is signed in on the other; a sign-out on the other is signed out
+/// on the first at its next resolution (no instance keeps an answer another one changed).
+#[tokio::test]
+async fn a_sign_out_on_one_instance_is_seen_by_the_other_at_once() {
+    let (a, b) = two_instances().await;
+    a.sign_up("both@example.com", T0).await;
+    let (browser, outcome) = a.sign_in("both@example.com", T0 + 100).await;
+    let hash = outcome.cookie.unwrap().hash();
+    for instance in [&a, &b] {
+        let resolved = instance
+            .gatehouse
+            .store
+            .resolve_client(&hash, T0 + 102)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(resolved.session.is_some());
+    }
+    b.gatehouse
+        .store
+        .end_client_sessions(&browser, T0 + 103)
+        .await
+        .unwrap();
+    let resolved = a
+        .gatehouse
+        .store
+        .resolve_client(&hash, T0 + 103)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(resolved.session.is_none(), "signed out on both");
+}
