@@ -101,6 +101,8 @@ error_codes! {
     NetworkError => "network_error",
     /// A failure on the server (details in its log only).
     InternalError => "internal_error",
+    /// The server cannot reach its database for now (503): nothing was changed, try again.
+    ServiceUnavailable => "service_unavailable",
     /// The user cancelled at the identity provider, or it refused (`access_denied`).
     OauthAccessDenied => "oauth_access_denied",
     /// The provider's answer does not belong to this browser's attempt: bad, reused or missing
@@ -153,7 +155,7 @@ impl ErrorCode {
             Self::ResourceNotFound | Self::NotFound => 404,
             Self::TooManyRequests => 429,
             Self::InternalError | Self::Unknown => 500,
-            Self::NetworkError | Self::OauthProviderUnavailable => 503,
+            Self::NetworkError | Self::OauthProviderUnavailable | Self::ServiceUnavailable => 503,
             Self::FormPasswordIncorrect
             | Self::FormIdentifierExists
             | Self::FormParamMissing
@@ -328,6 +330,10 @@ impl ErrorCode {
             Self::ReverificationCancelled => (
                 "Verification cancelled".to_string(),
                 "The verification was cancelled, so nothing was changed.".to_string(),
+            ),
+            Self::ServiceUnavailable => (
+                "Temporarily unavailable".to_string(),
+                "Nothing was changed. Please try again in a moment.".to_string(),
             ),
             Self::NetworkError => (
                 "Network error".to_string(),
@@ -683,6 +689,11 @@ impl AuthError {
     /// Something failed on the server; the details are in the server log, not on the wire.
     pub fn internal() -> Self {
         Self::new(ErrorCode::InternalError)
+    }
+
+    /// `service_unavailable` (503): the database cannot be reached for now.
+    pub fn unavailable() -> Self {
+        Self::new(ErrorCode::ServiceUnavailable)
     }
 }
 

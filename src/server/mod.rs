@@ -121,6 +121,50 @@ async fn jwks(State(state): State<AppState>) -> Response {
     }
 }
 
+/// `GET /healthz`: 200 `{"status":"ok","database":"up"}` while the database answers, else 503
+/// with `"database":"down"` (a load balancer takes the instance out until it recovers).
+async fn health(State(state): State<AppState>) -> Response {
+    match state.gatehouse.store.check_health().await {
+        Ok(()) => Json(serde_json::json!({ "status": "ok", "database": "up" })).into_response(),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({ "status": "unavailable", "database": "down" })),
+        )
+            .into_response(),
+    }
+}
+
+/// Whether the request is a browser's page load or plain form post.
+fn accepts_html(headers: &http::HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
+/// A page request that could not be answered (the database down): a plain page in the words
+/// of the error's code, with its status, asking the browser to come back shortly.
+fn error_page(error: crate::model::AuthError) -> Response {
+    let status =
+        StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let (title, text) = (
+        html_escape::encode_text(&error.message),
+        html_escape::encode_text(&error.long_message),
+    );
+    let body = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"></head>\
+         <body><main><h1>{title}</h1><p role=\"alert\">{text}</p></main></body></html>"
+    );
+    let mut response = (status, axum::response::Html(body)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    }
+    response
+}
+
 /// Builds the app: Leptos routes (with the core in context for server functions), `/healthz`,
 /// `/api/me`, and the layers (origin check → auth resolution → protection).
 pub fn router<IV, SV>(state: AppState, app: fn() -> IV, shell: fn(LeptosOptions) -> SV) -> Router
@@ -159,7 +203,7 @@ where
     let shared = std::sync::Arc::new(state.clone());
     let app = Router::new()
         .nest_service(&format!("/{}", options.site_pkg_dir), assets)
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(health))
         .route(JWKS_PATH, get(jwks))
         .route("/api/me", get(me))
         .route("/sso/callback/{connection}", get(sso::callback))
@@ -372,6 +416,7 @@ async fn resolve_auth(
             }
             response
         }
+        Err(error) if accepts_html(request.headers()) => error_page(error),
         Err(error) => error_response(error.into()).into_response(),
     }
 }

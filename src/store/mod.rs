@@ -150,10 +150,34 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-/// Maps a database failure to the opaque `internal_error`, logging the cause.
+/// Maps a database failure to an error for the caller, logging the cause: `service_unavailable`
+/// (503) while the database cannot be reached — the pool reconnects by itself when it is back —,
+/// else the opaque `internal_error`.
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 fn db(error: sqlx::Error) -> crate::model::AuthError {
+    if is_outage(&error) {
+        tracing::warn!(%error, "database unavailable");
+        return crate::model::AuthError::unavailable();
+    }
     crate::domain::internal("database error", error)
+}
+
+/// Whether `error` says the database cannot be reached (as opposed to a bad statement): no
+/// connection to be had, a connection lost, or a server shutting down or starting
+/// (SQLSTATE classes 08 and 57P).
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub fn is_outage(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(error) => error
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => false,
+    }
 }
 
 /// A typed id read from a text column.

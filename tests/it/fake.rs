@@ -1484,6 +1484,13 @@ impl ExternalAccounts for FakeStore {
 }
 
 #[async_trait]
+impl gatehouse::domain::ports::Health for FakeStore {
+    async fn check_health(&self) -> Result<(), AuthError> {
+        Ok(())
+    }
+}
+
+#[async_trait]
 impl SigningKeys for FakeStore {
     async fn published_signing_keys(
         &self,

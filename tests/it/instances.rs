@@ -385,3 +385,166 @@ async fn a_sign_out_on_one_instance_is_seen_by_the_other_at_once() {
         .unwrap();
     assert!(resolved.session.is_none(), "signed out on both");
 }
+
+/// A TCP relay between a store and the test's PostgreSQL that can be cut: connections refused
+/// and the open ones dropped, as when the database server goes away; then restored on the same
+/// port.
+struct Relay {
+    port: u16,
+    upstream: String,
+    tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+impl Relay {
+    async fn to(upstream: String) -> Arc<Self> {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = probe.local_addr().unwrap().port();
+        drop(probe);
+        let relay = Arc::new(Self {
+            port,
+            upstream,
+            tasks: Default::default(),
+        });
+        relay.up();
+        relay
+    }
+
+    fn up(self: &Arc<Self>) {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_reuseaddr(true).unwrap();
+        socket.bind(([127, 0, 0, 1], self.port).into()).unwrap();
+        let listener = socket.listen(64).unwrap();
+        let relay = self.clone();
+        let accept = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let upstream = relay.upstream.clone();
+                let pipe = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(upstream).await {
+                        tokio::io::copy_bidirectional(&mut inbound, &mut outbound)
+                            .await
+                            .ok();
+                    }
+                });
+                relay.tasks.lock().unwrap().push(pipe);
+            }
+        });
+        self.tasks.lock().unwrap().push(accept);
+    }
+
+    /// Refuses new connections and drops the open ones.
+    fn down(&self) {
+        for task in self.tasks.lock().unwrap().drain(..) {
+            task.abort();
+        }
+    }
+}
+
+/// While the database cannot be reached, requests answer 503 with Clerk's error body (a page
+/// request: a plain page saying so), `/healthz` says the database is down, nothing panics; once
+/// it is back, the instance serves again by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_outage_answers_503_and_the_instance_recovers_by_itself() {
+    use axum::body::Body;
+    use gatehouse::{
+        config::Config,
+        domain::{password::PasswordHasher, Gatehouse},
+        mail::Mailer,
+    };
+    use http::{header, Request, StatusCode};
+    use tower::ServiceExt;
+
+    let url = crate::pg::database_url().await;
+    let authority = url
+        .split("://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|authority| authority.rsplit('@').next())
+        .unwrap()
+        .to_string();
+    let relay = Relay::to(authority.clone()).await;
+    let relayed = url.replace(&authority, &format!("127.0.0.1:{}", relay.port));
+    let dir = tempfile::tempdir().unwrap();
+    let env = vec![
+        ("DATABASE_URL".to_string(), relayed.clone()),
+        (
+            "GATEHOUSE_EMAIL__OUTBOX_DIR".to_string(),
+            dir.path().join("outbox").display().to_string(),
+        ),
+    ];
+    let config = Config::from_sources(None, &env).unwrap();
+    let store = Store::open(&relayed).await.unwrap();
+    let gatehouse = Gatehouse {
+        hasher: PasswordHasher::new(1),
+        mailer: Arc::new(Mailer::from_config(&config.email).unwrap()),
+        store: store.storage(),
+        providers: Arc::new(gatehouse::oidc::OidcProviders::new(&Default::default()).unwrap()),
+        config: Arc::new(config),
+    };
+    let app = gatehouse::cli::demo_app_with(
+        gatehouse,
+        leptos::config::LeptosOptions::builder()
+            .output_name("gatehouse")
+            .build(),
+    );
+    let get = |path: &str, accept: &str| {
+        Request::get(path)
+            .header(header::ACCEPT, accept)
+            .header(
+                header::COOKIE,
+                format!("gatehouse_client={}", "ab".repeat(32)),
+            )
+            .body(Body::empty())
+            .unwrap()
+    };
+    let send = |request: Request<Body>| {
+        let app = app.clone();
+        async move {
+            let response = app.oneshot(request).await.unwrap();
+            let status = response.status();
+            let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
+            let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+                .await
+                .unwrap();
+            (
+                status,
+                retry_after,
+                String::from_utf8_lossy(&body).into_owned(),
+            )
+        }
+    };
+
+    let (status, _, body) = send(get("/healthz", "*/*")).await;
+    assert_eq!(
+        (status, body.contains(r#""database":"up""#)),
+        (StatusCode::OK, true)
+    );
+
+    relay.down();
+    let (status, _, body) = send(get("/healthz", "*/*")).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(body.contains(r#""database":"down""#), "{body}");
+    let (status, _, body) = send(get("/api/me", "application/json")).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    let error: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(error["errors"][0]["code"], "service_unavailable");
+    let (status, retry_after, body) = send(get("/dashboard", "text/html")).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(retry_after.is_some());
+    assert!(body.contains("Temporarily unavailable"), "{body}");
+
+    relay.up();
+    let mut recovered = false;
+    for _ in 0..50 {
+        if send(get("/healthz", "*/*")).await.0 == StatusCode::OK {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(
+        recovered,
+        "the instance serves again once the database is back"
+    );
+    let (status, _, _) = send(get("/api/me", "application/json")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}

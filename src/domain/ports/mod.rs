@@ -35,6 +35,7 @@ pub trait Storage:
     + Limits
     + ExternalAccounts
     + SigningKeys
+    + Health
     + Send
     + Sync
 {
@@ -50,7 +51,15 @@ impl<T> Storage for T where
         + Limits
         + ExternalAccounts
         + SigningKeys
+        + Health
         + Send
         + Sync
 {
+}
+
+/// Whether the storage answers, for the health check.
+#[async_trait::async_trait]
+pub trait Health: Send + Sync {
+    /// One trivial query: `service_unavailable` while the database cannot be reached.
+    async fn check_health(&self) -> Result<(), crate::model::AuthError>;
 }

@@ -121,3 +121,14 @@ fn count_at(row: &sqlx::postgres::PgRow, column: &str) -> Result<u32, sqlx::Erro
     use sqlx::Row;
     Ok(u32::try_from(row.try_get::<i32, _>(column)?).unwrap_or(0))
 }
+
+#[async_trait::async_trait]
+impl crate::domain::ports::Health for PostgresStore {
+    async fn check_health(&self) -> Result<(), crate::model::AuthError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(drop)
+            .map_err(super::db)
+    }
+}

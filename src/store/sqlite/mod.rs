@@ -188,3 +188,14 @@ fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
     }
     Some(std::path::PathBuf::from(path))
 }
+
+#[async_trait::async_trait]
+impl crate::domain::ports::Health for SqliteStore {
+    async fn check_health(&self) -> Result<(), crate::model::AuthError> {
+        sqlx::query("SELECT 1")
+            .execute(self.read())
+            .await
+            .map(drop)
+            .map_err(super::db)
+    }
+}
