@@ -548,3 +548,55 @@ async fn a_database_outage_answers_503_and_the_instance_recovers_by_itself() {
     let (status, _, _) = send(get("/api/me", "application/json")).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
+
+/// A signing key rotated on one instance: every instance publishes it (the JWKS is read from the
+/// database), and a Bearer token one instance signs with it is accepted by the other.
+#[tokio::test]
+async fn a_key_rotated_on_one_instance_signs_tokens_every_instance_accepts() {
+    use gatehouse::server::bearer;
+    let (a, b) = two_instances().await;
+    jwt::ensure_signing_key(a.gatehouse.store.as_ref(), T0)
+        .await
+        .unwrap();
+    a.sign_up("keys@example.com", T0).await;
+    let (_, outcome) = a.sign_in("keys@example.com", T0 + 100).await;
+
+    let new_kid = jwt::rotate_signing_key(a.gatehouse.store.as_ref(), 3600, T0 + 110)
+        .await
+        .unwrap();
+    let published = jwt::jwks(b.gatehouse.store.as_ref(), T0 + 111)
+        .await
+        .unwrap();
+    let published = serde_json::to_value(published).unwrap();
+    let kids: Vec<&str> = published["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|key| key["kid"].as_str())
+        .collect();
+    assert_eq!(kids.first(), Some(&new_kid.as_str()), "{kids:?}");
+
+    let token = jwt::issue(
+        a.gatehouse.store.as_ref(),
+        &a.gatehouse.config,
+        &outcome.snapshot,
+        None,
+        None,
+        T0 + 112,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let verifier = bearer::instance_verifier(b.gatehouse.store.clone(), &b.gatehouse.config);
+    let on_b = bearer::resolve(
+        &verifier,
+        b.gatehouse.store.as_ref(),
+        &b.gatehouse.config,
+        &token.jwt,
+        T0 + 113,
+    )
+    .await
+    .unwrap();
+    assert_eq!(on_b.session_id, outcome.snapshot.session_id);
+    assert!(on_b.user.is_some());
+}
