@@ -1,6 +1,7 @@
 import { defineConfig } from '@playwright/test';
 import {
-  APP_PORT, MAIL_SMTP_PORT, MAIL_WEB_PORT, MFA_APP_PORT, MINIMAL_APP_PORT, OIDC_IDTOKEN_PORT, OIDC_PORT, TRUST_APP_PORT,
+  APP_PORT, MAIL_SMTP_PORT, MAIL_WEB_PORT, MFA_APP_PORT, MINIMAL_APP_PORT, OIDC_IDTOKEN_PORT, OIDC_PORT, PG_APP_B_PORT,
+  PG_APP_PORT, PG_PORT, TRUST_APP_PORT,
 } from './tests/ports';
 
 // Every instance has the same three SSO connections: to the harness's OpenID provider in its
@@ -12,7 +13,7 @@ const SSO_CONNECTIONS = `[
   { key = "acme", name = "Acme", issuer = "http://127.0.0.1:${OIDC_PORT}", client_id = "gatehouse-acme", client_secret = "acme-secret", domains = ["acme.test"] },
   { key = "idtoken", name = "ID Token IdP", issuer = "http://127.0.0.1:${OIDC_IDTOKEN_PORT}", client_id = "gatehouse-idtoken", client_secret = "idtoken-secret" },
 ]`;
-const APP_ORIGINS = [APP_PORT, MFA_APP_PORT, TRUST_APP_PORT, MINIMAL_APP_PORT].map((port) => `http://127.0.0.1:${port}`);
+const APP_ORIGINS = [APP_PORT, MFA_APP_PORT, TRUST_APP_PORT, MINIMAL_APP_PORT, PG_APP_PORT, PG_APP_B_PORT].map((port) => `http://127.0.0.1:${port}`);
 
 // The harness starts every peer itself on loopback and Playwright stops them all at the end,
 // also when a test fails: maildev (SMTP sink + REST API) and the Gatehouse server built by
@@ -135,5 +136,35 @@ export default defineConfig({
         GATEHOUSE_SSO__CONNECTIONS: SSO_CONNECTIONS,
       },
     },
+    {
+      // A PostgreSQL of its own (a fresh cluster in target/e2e-postgres, stopped with the suite)
+      // for two instances serving one user base (multi-instance.spec.ts).
+      command: 'bash scripts/postgres.sh target/e2e-postgres/data ' + PG_PORT + ' --fresh',
+      cwd: '..',
+      port: PG_PORT,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      env: { PG_OPTS: '-c fsync=off -c max_connections=200' },
+    },
+    ...[PG_APP_PORT, PG_APP_B_PORT].map((port, index) => ({
+      // Instances A and B on that database; both start at once, so the migrations run once
+      // under sqlx's lock while the other waits.
+      command: 'bash end2end/start-app.sh',
+      cwd: '..',
+      url: `http://127.0.0.1:${port}/healthz`,
+      reuseExistingServer: false,
+      timeout: 120_000,
+      stdout: 'pipe' as const,
+      env: {
+        E2E_DIR: `target/e2e-pg-${index ? 'b' : 'a'}`,
+        E2E_DATABASE_URL: `postgres://postgres@127.0.0.1:${PG_PORT}/postgres`,
+        LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+        GATEHOUSE_EMAIL__SMTP_URL: `smtp://127.0.0.1:${MAIL_SMTP_PORT}`,
+        GATEHOUSE_INSTANCE__PUBLIC_URL: `http://127.0.0.1:${port}`,
+        // Low enough for multi-instance.spec.ts to spend it on A and see 429 on B.
+        GATEHOUSE_RATE_LIMITS__MAX_REQUESTS: '40',
+        GATEHOUSE_SSO__CONNECTIONS: SSO_CONNECTIONS,
+      },
+    })),
   ],
 });

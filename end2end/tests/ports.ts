@@ -12,3 +12,9 @@ export const OIDC_PORT = 3190;
 export const OIDC_IDTOKEN_PORT = 3191;
 /** examples/minimal, the second app built on the kit. */
 export const MINIMAL_APP_PORT = 3103;
+/** A PostgreSQL of the harness's own (scripts/postgres.sh), shared by the two instances below. */
+export const PG_PORT = 3150;
+/** Instance A on PostgreSQL. */
+export const PG_APP_PORT = 3104;
+/** Instance B on the same PostgreSQL database. */
+export const PG_APP_B_PORT = 3105;
