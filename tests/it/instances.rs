@@ -600,3 +600,149 @@ async fn a_key_rotated_on_one_instance_signs_tokens_every_instance_accepts() {
     assert_eq!(on_b.session_id, outcome.snapshot.session_id);
     assert!(on_b.user.is_some());
 }
+
+/// Two instances on one new database, and a connection of the test's own to it.
+async fn two_instances_and_a_connection() -> (Flows, Flows, sqlx::PgPool) {
+    let url = crate::pg::database_url().await;
+    let a = PostgresStore::open(&url).await.unwrap();
+    let b = PostgresStore::open(&url).await.unwrap();
+    let raw = sqlx::PgPool::connect(&url).await.unwrap();
+    (
+        Flows::on_store(Arc::new(a), &[]),
+        Flows::on_store(Arc::new(b), &[]),
+        raw,
+    )
+}
+
+/// Whether the browser whose cookie hashes to `hash` resolves signed in on `flows` at `now`.
+async fn signed_in(flows: &Flows, hash: &[u8], now: i64) -> bool {
+    let resolved = flows
+        .gatehouse
+        .store
+        .resolve_client(hash, now)
+        .await
+        .unwrap();
+    resolved.unwrap().session.is_some()
+}
+
+/// Polls `flows` at the same `now` until the browser resolves signed out; the time it took.
+async fn until_signed_out(flows: &Flows, hash: &[u8], now: i64) -> std::time::Duration {
+    let started = std::time::Instant::now();
+    while signed_in(flows, hash, now).await {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "still signed in 2 s after the sign-out"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    started.elapsed()
+}
+
+/// The resolution is cached within its second (a change no resolution depends on is not
+/// re-read), and the cache hears of every write that matters, within that same second: its own
+/// at once, another instance's and a raw SQL statement's by the database's notification.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_auth_cache_hears_of_every_instances_writes_within_the_same_second() {
+    let (a, b, raw) = two_instances_and_a_connection().await;
+    // Both listeners are connected once a notification goes through.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    for (n, email) in ["own@example.com", "other@example.com", "raw@example.com"]
+        .into_iter()
+        .enumerate()
+    {
+        a.sign_up(email, T0).await;
+        let t = T0 + 100 + n as i64 * 10;
+        let (browser, outcome) = a.sign_in(email, t).await;
+        let hash = outcome.cookie.unwrap().hash();
+        assert!(signed_in(&a, &hash, t).await);
+
+        // Cached: a recorded activity (no trigger, no touch) is not re-read within the second,
+        // and is at the next one.
+        sqlx::query("UPDATE clients SET last_active_at = 42 WHERE id = $1")
+            .bind(browser.as_str())
+            .execute(&raw)
+            .await
+            .unwrap();
+        let cached = a
+            .gatehouse
+            .store
+            .resolve_client(&hash, t)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_ne!(cached.last_active_at, Some(42), "served from the cache");
+        let fresh = a
+            .gatehouse
+            .store
+            .resolve_client(&hash, t + 1)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(fresh.last_active_at, Some(42));
+        let t = t + 1;
+
+        match email {
+            // This instance's own write: seen by its very next resolution.
+            "own@example.com" => {
+                a.gatehouse
+                    .store
+                    .end_client_sessions(&browser, t)
+                    .await
+                    .unwrap();
+                assert!(!signed_in(&a, &hash, t).await, "own write seen at once");
+            }
+            // Another instance's write: seen once its notification arrives.
+            "other@example.com" => {
+                b.gatehouse
+                    .store
+                    .end_client_sessions(&browser, t)
+                    .await
+                    .unwrap();
+                let took = until_signed_out(&a, &hash, t).await;
+                eprintln!("another instance's sign-out reached the cache in {took:?}");
+            }
+            // Anyone's SQL (the CLI, psql): the trigger notifies all the same.
+            _ => {
+                sqlx::query("UPDATE sessions SET ended_at = $1 WHERE client_id = $2")
+                    .bind(t)
+                    .bind(browser.as_str())
+                    .execute(&raw)
+                    .await
+                    .unwrap();
+                until_signed_out(&a, &hash, t).await;
+            }
+        }
+    }
+}
+
+/// While an instance's listening connection is down it may miss notifications, so its cache
+/// answers nothing: another instance's write is seen at once; once it listens again, the cache
+/// serves again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_its_listening_connection_an_instance_reads_every_resolution_from_the_database() {
+    let (a, b, raw) = two_instances_and_a_connection().await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    a.sign_up("cut@example.com", T0).await;
+    let (browser, outcome) = a.sign_in("cut@example.com", T0 + 100).await;
+    let hash = outcome.cookie.unwrap().hash();
+    assert!(signed_in(&a, &hash, T0 + 101).await);
+
+    // Every listening connection to this database is cut (both instances').
+    sqlx::query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+    )
+    .execute(&raw)
+    .await
+    .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    // Not heard by any listener, yet seen by the very next resolution.
+    sqlx::query("UPDATE sessions SET ended_at = $1 WHERE client_id = $2")
+        .bind(T0 + 101)
+        .bind(browser.as_str())
+        .execute(&raw)
+        .await
+        .unwrap();
+    assert!(!signed_in(&a, &hash, T0 + 101).await);
+    drop(b);
+}

@@ -141,6 +141,7 @@ impl Attempts for PostgresStore {
         state: &str,
         now: Timestamp,
     ) -> Result<UserCreation, AuthError> {
+        let _touched = self.touched();
         let mut tx = self.begin().await?;
         if !move_sign_up(&mut *tx, &record.id, record.version, state, now).await? {
             return Ok(UserCreation::AttemptMoved);

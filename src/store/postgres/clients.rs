@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use sqlx::Row;
 
 use super::{
+    auth_cache::Lookup,
     db,
     resolve::{resolve, ClientKey},
     PostgresStore, Tx,
@@ -71,6 +72,7 @@ impl Clients for PostgresStore {
         session: NewSession<'_>,
         now: Timestamp,
     ) -> Result<SessionId, AuthError> {
+        let _touched = self.touched();
         let (client_id, user_id) = (session.client_id.as_str(), session.user_id.as_str());
         let mut tx = self.begin().await?;
         // Rotating the token locks the client's row first: two sign-ins on one client cannot
@@ -155,6 +157,7 @@ impl Clients for PostgresStore {
         session_id: &SessionId,
         now: Timestamp,
     ) -> Result<bool, AuthError> {
+        let _touched = self.touched();
         let mut tx = self.begin().await?;
         lock_client(&mut tx, client_id.as_str()).await?;
         let activated = sqlx::query(
@@ -186,6 +189,7 @@ impl Clients for PostgresStore {
         session_id: &SessionId,
         now: Timestamp,
     ) -> Result<bool, AuthError> {
+        let _touched = self.touched();
         let mut tx = self.begin().await?;
         lock_client(&mut tx, client_id.as_str()).await?;
         let ended = sqlx::query(
@@ -224,6 +228,7 @@ impl Clients for PostgresStore {
         client_id: &ClientId,
         now: Timestamp,
     ) -> Result<(), AuthError> {
+        let _touched = self.touched();
         let mut tx = self.begin().await?;
         lock_client(&mut tx, client_id.as_str()).await?;
         end_sessions_of_client(&mut tx, client_id.as_str(), now).await?;
@@ -241,6 +246,7 @@ impl Clients for PostgresStore {
         keep: Option<&SessionId>,
         now: Timestamp,
     ) -> Result<u64, AuthError> {
+        let _touched = self.touched();
         let result = sqlx::query(
             "UPDATE sessions SET ended_at = $1
              WHERE user_id = $2 AND ended_at IS NULL AND id IS DISTINCT FROM $3",
@@ -255,6 +261,7 @@ impl Clients for PostgresStore {
     }
 
     async fn end_session(&self, session_id: &SessionId, now: Timestamp) -> Result<bool, AuthError> {
+        let _touched = self.touched();
         let result =
             sqlx::query("UPDATE sessions SET ended_at = $1 WHERE id = $2 AND ended_at IS NULL")
                 .bind(now)
@@ -271,6 +278,7 @@ impl Clients for PostgresStore {
         factor: VerifiedFactor,
         now: Timestamp,
     ) -> Result<(), AuthError> {
+        let _touched = self.touched();
         let sql = match factor {
             VerifiedFactor::First => "UPDATE sessions SET first_factor_at = $1 WHERE id = $2",
             VerifiedFactor::Second => "UPDATE sessions SET second_factor_at = $1 WHERE id = $2",
@@ -289,6 +297,7 @@ impl Clients for PostgresStore {
         user_id: Option<&UserId>,
         session_id: Option<&SessionId>,
     ) -> Result<u64, AuthError> {
+        let _touched = self.touched();
         // Verified "at the epoch": stale for every reverification level.
         let result = sqlx::query(
             "UPDATE sessions SET first_factor_at = 0, second_factor_at = 0
@@ -307,6 +316,7 @@ impl Clients for PostgresStore {
         idle_since: Timestamp,
         now: Timestamp,
     ) -> Result<u64, AuthError> {
+        let _touched = self.touched();
         let mut tx = self.begin().await?;
         let mut removed = 0;
         for (sql, at) in [
@@ -360,9 +370,17 @@ impl Clients for PostgresStore {
         token_hash: &[u8],
         now: Timestamp,
     ) -> Result<Option<ResolvedClientRow>, AuthError> {
-        resolve(&self.pool, ClientKey::TokenHash(token_hash), now)
+        let generation = match self.cache.lookup(token_hash, now) {
+            Lookup::Hit(row) => return Ok(Some(*row)),
+            Lookup::Miss(generation) => generation,
+        };
+        let row = resolve(&self.pool, ClientKey::TokenHash(token_hash), now)
             .await
-            .map_err(db)
+            .map_err(db)?;
+        if let Some(row) = &row {
+            self.cache.store(token_hash, now, generation, row);
+        }
+        Ok(row)
     }
 
     async fn resolve_client_by_id(
@@ -441,6 +459,7 @@ impl Clients for PostgresStore {
         session_id: &SessionId,
         now: Timestamp,
     ) -> Result<bool, AuthError> {
+        let _touched = self.touched();
         let result = sqlx::query(
             "UPDATE sessions SET ended_at = $1
              WHERE id = $2 AND user_id = $3 AND ended_at IS NULL",

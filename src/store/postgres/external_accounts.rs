@@ -87,6 +87,7 @@ impl ExternalAccounts for PostgresStore {
         attempt: (&SignInId, i64, &str),
         now: Timestamp,
     ) -> Result<bool, AuthError> {
+        let _touched = self.touched();
         let mut tx = self.begin().await?;
         if !move_attempt(&mut tx, attempt).await? {
             return Ok(false);
@@ -105,6 +106,7 @@ impl ExternalAccounts for PostgresStore {
         attempt: (&SignInId, i64, &str),
         now: Timestamp,
     ) -> Result<UserCreation, AuthError> {
+        let _touched = self.touched();
         let Some(email) = identity.email.as_deref() else {
             return Err(AuthError::param_missing("email_address"));
         };
@@ -160,6 +162,7 @@ impl ExternalAccounts for PostgresStore {
         user_id: &UserId,
         id: &str,
     ) -> Result<Unlink, AuthError> {
+        let _touched = self.touched();
         let mut tx = self.begin().await?;
         // The user's row first: a parallel unlink waits here, then counts what this one left.
         sqlx::query("SELECT 1 FROM users WHERE id = $1 FOR UPDATE")

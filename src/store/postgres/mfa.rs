@@ -43,6 +43,7 @@ impl Factors for PostgresStore {
         secret: &Secret<String>,
         now: Timestamp,
     ) -> Result<(), AuthError> {
+        let _touched = self.touched();
         sqlx::query(
             "INSERT INTO totp_factors (user_id, secret, verified, created_at)
              VALUES ($1, $2, FALSE, $3)
@@ -64,6 +65,7 @@ impl Factors for PostgresStore {
         confirmation: TotpConfirmation<'_>,
         now: Timestamp,
     ) -> Result<bool, AuthError> {
+        let _touched = self.touched();
         let user_id = confirmation.user_id.as_str();
         let mut tx = self.begin().await?;
         let verified = sqlx::query(
@@ -116,6 +118,7 @@ impl Factors for PostgresStore {
     }
 
     async fn delete_backup_code_reveal(&self, session_id: &SessionId) -> Result<(), AuthError> {
+        let _touched = self.touched();
         sqlx::query("DELETE FROM backup_code_reveals WHERE session_id = $1")
             .bind(session_id.as_str())
             .execute(&self.pool)
@@ -130,6 +133,7 @@ impl Factors for PostgresStore {
         code_hash: &[u8],
         now: Timestamp,
     ) -> Result<bool, AuthError> {
+        let _touched = self.touched();
         // Two requests with one code pick the same row; the second waits for the first and, the
         // row then used, changes nothing.
         let result = sqlx::query(
@@ -148,6 +152,7 @@ impl Factors for PostgresStore {
     }
 
     async fn advance_totp_step(&self, user_id: &UserId, step: i64) -> Result<bool, AuthError> {
+        let _touched = self.touched();
         let result = sqlx::query(
             "UPDATE totp_factors SET last_used_step = $1
              WHERE user_id = $2 AND (last_used_step IS NULL OR last_used_step < $1)",
@@ -161,6 +166,7 @@ impl Factors for PostgresStore {
     }
 
     async fn replace_backup_codes(&self, codes: NewBackupCodes<'_>) -> Result<bool, AuthError> {
+        let _touched = self.touched();
         let mut tx = self.begin().await?;
         // The app's row stays locked until the codes are in: its removal waits, or came first.
         let enabled =
@@ -194,6 +200,7 @@ impl Factors for PostgresStore {
         user_id: &UserId,
         now: Timestamp,
     ) -> Result<bool, AuthError> {
+        let _touched = self.touched();
         let user_id = user_id.as_str();
         let mut tx = self.begin().await?;
         let removed = sqlx::query("DELETE FROM totp_factors WHERE user_id = $1")

@@ -13,10 +13,11 @@
 //!   backup codes while their app is on) locks the row that owns them first
 //!   (`SELECT … FOR UPDATE`), so the statements after it see every write that came before.
 //!
-//! The auth resolution is one indexed query per request ([`resolve`]), without a cache: always
-//! exact across instances.
+//! The auth resolution is one indexed query ([`resolve`]) behind a cache that hears of every
+//! instance's writes through LISTEN/NOTIFY ([`auth_cache`]).
 
 mod attempts;
+mod auth_cache;
 mod clients;
 mod codes;
 mod external_accounts;
@@ -27,7 +28,7 @@ mod resolve;
 mod signing_keys;
 mod users;
 
-use std::{str::FromStr, time::Duration};
+use std::{str::FromStr, sync::Arc, time::Duration};
 
 use sqlx::{
     postgres::{PgConnectOptions, PgPoolOptions},
@@ -53,6 +54,8 @@ type Tx<'c> = sqlx::Transaction<'c, sqlx::Postgres>;
 #[derive(Clone, Debug)]
 pub struct PostgresStore {
     pool: PgPool,
+    /// The auth resolution's cache, shared by the store's clones.
+    cache: Arc<auth_cache::AuthCache>,
 }
 
 impl PostgresStore {
@@ -85,7 +88,9 @@ impl PostgresStore {
             .connect_with(options)
             .await
             .map_err(|e| format!("cannot connect to {shown}: {e}"))?;
-        Ok(Self { pool })
+        let cache = Arc::new(auth_cache::AuthCache::default());
+        cache.listen(&pool);
+        Ok(Self { pool, cache })
     }
 
     /// Applies pending migrations (`migrations/postgres`, the same versions as SQLite's).
@@ -108,6 +113,14 @@ impl PostgresStore {
     /// The pool (benchmarks and tests).
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    /// For a write to the tables the auth resolution reads (clients' current sessions,
+    /// sessions, users, email addresses, organizations, memberships): hold it until the write
+    /// has committed, so this instance's next resolution reads it. (Other instances hear of it
+    /// from the database's triggers.)
+    fn touched(&self) -> auth_cache::Touched<'_> {
+        self.cache.touched()
     }
 
     /// Starts a transaction.

@@ -23,6 +23,7 @@ impl Organizations for PostgresStore {
         creator: &UserId,
         now: Timestamp,
     ) -> Result<Option<OrgId>, AuthError> {
+        let _touched = self.touched();
         let id: OrgId = new_id();
         let mut tx = self.begin().await?;
         let inserted = sqlx::query(
@@ -99,6 +100,7 @@ impl Organizations for PostgresStore {
         role: &str,
         now: Timestamp,
     ) -> Result<(), AuthError> {
+        let _touched = self.touched();
         sqlx::query(
             "INSERT INTO memberships (id, organization_id, user_id, role, created_at)
              VALUES ($1, $2, $3, $4, $5)
@@ -179,6 +181,7 @@ impl Organizations for PostgresStore {
         session_id: &SessionId,
         organization_id: Option<&OrgId>,
     ) -> Result<(), AuthError> {
+        let _touched = self.touched();
         let mut tx = self.begin().await?;
         sqlx::query("UPDATE sessions SET active_org_id = $1 WHERE id = $2")
             .bind(organization_id.map(OrgId::as_str))

@@ -86,6 +86,7 @@ impl Users for PostgresStore {
         user: NewUser<'_>,
         now: Timestamp,
     ) -> Result<Option<UserId>, AuthError> {
+        let _touched = self.touched();
         let id: UserId = crate::domain::ids::new_id();
         let mut tx = self.begin().await?;
         if !Self::insert_user(&mut tx, &id, &user, now).await? {
@@ -135,6 +136,7 @@ impl Users for PostgresStore {
         end_other_sessions: bool,
         now: Timestamp,
     ) -> Result<(), AuthError> {
+        let _touched = self.touched();
         let mut tx = self.begin().await?;
         sqlx::query(
             "UPDATE users SET password_hash = $1, password_reset_required = FALSE, updated_at = $2
@@ -167,6 +169,7 @@ impl Users for PostgresStore {
         end_sessions: bool,
         now: Timestamp,
     ) -> Result<(), AuthError> {
+        let _touched = self.touched();
         let mut tx = self.begin().await?;
         sqlx::query(
             "UPDATE users SET password_reset_required = TRUE, updated_at = $1 WHERE id = $2",
@@ -196,6 +199,7 @@ impl Users for PostgresStore {
         last_name: Option<&str>,
         now: Timestamp,
     ) -> Result<(), AuthError> {
+        let _touched = self.touched();
         sqlx::query(
             "UPDATE users SET first_name = $1, last_name = $2, updated_at = $3 WHERE id = $4",
         )
@@ -210,6 +214,7 @@ impl Users for PostgresStore {
     }
 
     async fn delete_user(&self, user_id: &UserId) -> Result<bool, AuthError> {
+        let _touched = self.touched();
         // Sessions, emails, factors, memberships and links go by ON DELETE CASCADE.
         let deleted = sqlx::query("DELETE FROM users WHERE id = $1")
             .bind(user_id.as_str())
