@@ -283,22 +283,24 @@ fn convert_row(table: &TablePlan, row: Vec<Value>, index: u64) -> Result<Vec<Val
             table.columns.len()
         ));
     }
-    let first = row.first().cloned();
-    row.into_iter()
-        .zip(&table.columns)
-        .map(|(value, column)| {
-            convert(value, column.target).map_err(|problem| {
-                let key = match &first {
+    let mut converted: Vec<Value> = Vec::with_capacity(row.len());
+    for (value, column) in row.into_iter().zip(&table.columns) {
+        match convert(value, column.target) {
+            Ok(value) => converted.push(value),
+            Err(problem) => {
+                // Every table's first column is its key (or the key's first part).
+                let row = match converted.first() {
                     Some(Value::Text(id)) => format!("the row {id:?}"),
                     _ => format!("row {}", index + 1),
                 };
-                format!(
-                    "{}.{}, {key}: {problem}; nothing was written",
+                return Err(format!(
+                    "{}.{}, {row}: {problem}; nothing was written",
                     table.name, column.name
-                )
-            })
-        })
-        .collect()
+                ));
+            }
+        }
+    }
+    Ok(converted)
 }
 
 /// A column as a catalogue describes it.
@@ -694,7 +696,12 @@ impl Writer {
             #[cfg(feature = "postgres")]
             Self::Postgres(tx) => tx.commit().await,
         };
-        committed.map_err(|e| format!("--to: the copy did not commit, nothing was written: {e}"))
+        committed.map_err(|e| {
+            format!(
+                "--to: the copy did not commit ({e}); run it again once the target answers (had \
+                 it committed, the target now refuses a copy)"
+            )
+        })
     }
 }
 
@@ -1057,7 +1064,8 @@ mod postgres {
     }
 
     /// Moves each identity column's sequence past the largest value copied, so the next row
-    /// inserted comes after the copied ones.
+    /// inserted comes after the copied ones. (Sequences are not transactional: a copy rolled
+    /// back later leaves them ahead, which only skips numbers.)
     pub(super) async fn advance_identities(
         tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
         table: &TablePlan,
