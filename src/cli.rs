@@ -1,5 +1,6 @@
-//! The `gatehouse` command line: `serve` (default), `migrate`, `user …`, `org …`, `session …`.
-//! Reads the same configuration and `DATABASE_URL` as the server.
+//! The `gatehouse` command line: `serve` (default), `migrate`, `user …`, `org …`, `session …`,
+//! `keys …`, `db copy`. Reads the same configuration and `DATABASE_URL` as the server (`db copy`
+//! takes its two databases' URLs instead).
 
 use std::process::ExitCode;
 
@@ -18,7 +19,7 @@ use crate::{
     },
     model::{SessionId, UserId},
     server::{self, AppState},
-    store::{redact_url, Store},
+    store::{copy, redact_url, Store},
 };
 
 /// Gatehouse: self-hosted authentication for Leptos apps.
@@ -47,6 +48,25 @@ enum Command {
     /// Manage the session tokens' signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Whole databases.
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum DbCommand {
+    /// Copy every Gatehouse table of one database into an empty one — how an install moves off
+    /// SQLite onto PostgreSQL (stop the server first). Both are migrated first; the copy is one
+    /// transaction on the target, refused when the target holds any Gatehouse data, and prints
+    /// the row counts it checked on both sides.
+    Copy {
+        /// The database to copy: `sqlite://path` (must exist) or `postgres://…`.
+        #[arg(long)]
+        from: String,
+        /// The database to copy into, empty: `postgres://…` (or `sqlite://path`).
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -180,12 +200,17 @@ async fn user_id_for(store: &dyn Storage, email: &str, flag: &str) -> Result<Use
 
 async fn execute(command: Command) -> Result<(), String> {
     init_logging();
+    // `db copy` names its databases: DATABASE_URL (and a SQLite file it might create) stays out.
+    if let Command::Db(command) = command {
+        return database(command).await;
+    }
     let config = Config::load().map_err(|e| e.to_string())?;
     let opened = Store::open(&config.database.url).await?;
     let store = opened.storage();
     let store = store.as_ref();
     match command {
         Command::Serve => serve(config, &opened).await,
+        Command::Db(command) => database(command).await,
         Command::Migrate => {
             println!("migrations applied to {}", redact_url(&config.database.url));
             Ok(())
@@ -349,6 +374,36 @@ async fn execute(command: Command) -> Result<(), String> {
                     .join(" ");
                 println!("{}\t{}\t{}", user.id, user.email, name);
             }
+            Ok(())
+        }
+    }
+}
+
+/// `gatehouse db …`.
+async fn database(command: DbCommand) -> Result<(), String> {
+    match command {
+        DbCommand::Copy { from, to } => {
+            println!("copying {} into {}", redact_url(&from), redact_url(&to));
+            let report = copy::copy_between(&from, &to).await?;
+            let width = report
+                .tables
+                .iter()
+                .map(|table| table.table.len())
+                .max()
+                .unwrap_or(0)
+                .max("table".len());
+            println!("{:<width$}  {:>10}  {:>10}", "table", "source", "target");
+            for table in &report.tables {
+                println!(
+                    "{:<width$}  {:>10}  {:>10}",
+                    table.table, table.source, table.target
+                );
+            }
+            println!(
+                "copied {} rows in {} tables; every count matches on both sides",
+                report.rows(),
+                report.tables.len()
+            );
             Ok(())
         }
     }

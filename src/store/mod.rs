@@ -8,7 +8,16 @@
 //!   in a transaction that locks what it reads, so the rules hold across instances.
 //!
 //! Both pass one shared suite (`tests/it/store.rs`), which is the ports' contract in practice.
+//!
+//! [`copy`] moves an install between them (`gatehouse db copy`), table by table from both
+//! databases' catalogues.
 
+// With one driver, only same-engine copies remain: the other engine's types go unused.
+#[cfg_attr(
+    not(all(feature = "sqlite", feature = "postgres")),
+    allow(dead_code, unused_variables)
+)]
+pub mod copy;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "sqlite")]

@@ -105,7 +105,7 @@ fn help_lists_the_commands() {
     let output = gatehouse(dir.path(), &["--help"], &[]);
     assert!(output.status.success());
     let help = text(&output.stdout);
-    for command in ["serve", "migrate", "user"] {
+    for command in ["serve", "migrate", "user", "db"] {
         assert!(help.contains(command), "{help}");
     }
 }
@@ -436,4 +436,75 @@ async fn keys_rotate_adds_a_signing_key_and_keeps_the_old_one_published() {
         1,
         "and no longer after its grace period"
     );
+}
+
+#[tokio::test]
+async fn db_copy_moves_an_install_to_postgres_once_and_prints_the_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let created = gatehouse(
+        dir.path(),
+        &[
+            "user",
+            "create",
+            "--email",
+            "op@example.com",
+            "--password",
+            "correct-horse-battery",
+        ],
+        &[],
+    );
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    let from = format!("sqlite://{}/cli.db", dir.path().display());
+    let to = crate::pg::database_url().await;
+    let copy = |from: &str, to: &str| {
+        gatehouse(dir.path(), &["db", "copy", "--from", from, "--to", to], &[])
+    };
+
+    let copied = copy(&from, &to);
+    assert!(copied.status.success(), "{}", text(&copied.stderr));
+    let output = text(&copied.stdout);
+    // One line per table with the rows counted in the source and in the target.
+    let counts = |table: &str| {
+        output
+            .lines()
+            .map(|line| line.split_whitespace().collect::<Vec<_>>())
+            .find(|words| words.first() == Some(&table))
+            .unwrap_or_else(|| panic!("no line for {table}: {output}"))
+    };
+    assert_eq!(counts("users"), ["users", "1", "1"]);
+    assert_eq!(counts("email_addresses"), ["email_addresses", "1", "1"]);
+    assert_eq!(counts("sessions"), ["sessions", "0", "0"]);
+    assert!(output.contains("every count matches"), "{output}");
+    // The server's commands find the user on PostgreSQL.
+    let listed = gatehouse(dir.path(), &["user", "list"], &[("DATABASE_URL", &to)]);
+    assert!(
+        text(&listed.stdout).contains("op@example.com"),
+        "{}",
+        text(&listed.stderr)
+    );
+
+    // Again: refused in one line naming what is there, non-zero.
+    let again = copy(&from, &to);
+    assert!(!again.status.success());
+    let error = text(&again.stderr);
+    assert_eq!(error.trim().lines().count(), 1, "{error}");
+    assert!(error.contains("users (1 row)"), "{error}");
+
+    // A SQLite file that is not there is not made up.
+    let missing = dir.path().join("missing.db");
+    let refused = copy(&format!("sqlite://{}", missing.display()), &to);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("no SQLite database"),
+        "{}",
+        text(&refused.stderr)
+    );
+    assert!(!missing.exists());
+
+    // A password in a URL is never shown.
+    let unreachable = copy(&from, "postgres://op:hunter2@127.0.0.1:1/gatehouse");
+    assert!(!unreachable.status.success());
+    let shown = format!("{}{}", text(&unreachable.stdout), text(&unreachable.stderr));
+    assert!(!shown.contains("hunter2"), "{shown}");
+    assert!(shown.contains("op:***@127.0.0.1:1"), "{shown}");
 }

@@ -10,6 +10,7 @@ mod account;
 mod cli;
 mod components;
 mod config;
+mod copy;
 mod domain;
 mod fake;
 mod flows;

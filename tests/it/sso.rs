@@ -24,7 +24,7 @@ use crate::fake::FakeStore;
 
 const T0: i64 = 1_800_000_000;
 
-fn identity(subject: &str, email: Option<&str>, verified: bool) -> ExternalIdentity {
+pub(crate) fn identity(subject: &str, email: Option<&str>, verified: bool) -> ExternalIdentity {
     ExternalIdentity {
         provider: "idp".into(),
         subject: subject.into(),
@@ -238,14 +238,20 @@ impl IdentityProviders for FakeProvider {
     }
 }
 
-struct Sso {
+/// Flows through SSO with a fake provider, on a store of their own or a given one.
+pub(crate) struct Sso {
     _dir: tempfile::TempDir,
-    gatehouse: Gatehouse,
+    pub(crate) gatehouse: Gatehouse,
     provider: Arc<FakeProvider>,
 }
 
 impl Sso {
     fn new() -> Self {
+        Self::on_store(Arc::new(FakeStore::default()))
+    }
+
+    /// SSO flows on `store` (e.g. a SQLite or PostgreSQL store).
+    pub(crate) fn on_store(store: Arc<dyn gatehouse::domain::ports::Storage>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let env = vec![
             ("DATABASE_URL".to_string(), "sqlite://unused.db".to_string()),
@@ -266,7 +272,7 @@ impl Sso {
             hasher: gatehouse::domain::password::PasswordHasher::new(1),
             mailer: Arc::new(Mailer::from_config(&config.email).unwrap()),
             config: Arc::new(config),
-            store: Arc::new(FakeStore::default()),
+            store,
             providers: provider.clone(),
         };
         Self {
@@ -276,7 +282,7 @@ impl Sso {
         }
     }
 
-    async fn client(&self) -> ClientId {
+    pub(crate) async fn client(&self) -> ClientId {
         self.gatehouse
             .store
             .create_client(
@@ -288,7 +294,12 @@ impl Sso {
     }
 
     /// Starts SSO on `client` and returns the state the provider will send back.
-    async fn start(&self, client: &ClientId, strategy: &str, identifier: Option<&str>) -> String {
+    pub(crate) async fn start(
+        &self,
+        client: &ClientId,
+        strategy: &str,
+        identifier: Option<&str>,
+    ) -> String {
         let start = SsoStart {
             strategy,
             identifier,
@@ -303,7 +314,7 @@ impl Sso {
         state
     }
 
-    async fn answer(
+    pub(crate) async fn answer(
         &self,
         client: &ClientId,
         connection: &str,
@@ -330,15 +341,20 @@ impl Sso {
         .await
     }
 
-    async fn status(&self, client: &ClientId) -> Option<SignInStatus> {
+    pub(crate) async fn status(&self, client: &ClientId) -> Option<SignInStatus> {
         sign_in::current(&self.gatehouse, client, T0 + 6)
             .await
             .unwrap()
             .map(|attempt| attempt.state.status())
     }
 
+    /// The code of the mail to `email` in this instance's outbox.
+    pub(crate) fn code_sent_to(&self, email: &str) -> String {
+        crate::flows::code_in_outbox(&self._dir.path().join("outbox"), email)
+    }
+
     /// Verifies the sign-up's emailed code and finalizes it; the new user.
-    async fn verify_sign_up(&self, client: &ClientId, email: &str) -> UserId {
+    pub(crate) async fn verify_sign_up(&self, client: &ClientId, email: &str) -> UserId {
         let code = crate::flows::code_in_outbox(&self._dir.path().join("outbox"), email);
         sign_up::verify_email_code(&self.gatehouse, client, &code, T0 + 20)
             .await
@@ -350,7 +366,7 @@ impl Sso {
     }
 
     /// Signs in with SSO as the vouched identity on a new browser: complete, no sign-up.
-    async fn signs_in_again(&self) -> UserId {
+    pub(crate) async fn signs_in_again(&self) -> UserId {
         let other = self.client().await;
         let state = self.start(&other, "oauth_idp", None).await;
         self.answer(&other, "idp", &state, "good-code")
@@ -363,11 +379,11 @@ impl Sso {
         outcome.snapshot.user.unwrap().id
     }
 
-    fn vouch_for(&self, identity: ExternalIdentity) {
+    pub(crate) fn vouch_for(&self, identity: ExternalIdentity) {
         *self.provider.identity.lock().unwrap() = Some(identity);
     }
 
-    async fn user_with_password(&self, email: &str) -> UserId {
+    pub(crate) async fn user_with_password(&self, email: &str) -> UserId {
         use gatehouse::domain::ports::NewUser;
         let hash = Secret::new("$argon2id$unused".to_string());
         let user = NewUser {

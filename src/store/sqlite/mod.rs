@@ -178,7 +178,7 @@ impl SqliteStore {
 
 /// The database file of a `sqlite://path?…` URL (in-memory databases are not supported: the
 /// auth reader opens the file itself).
-fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+pub(super) fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
     let path = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;
