@@ -742,3 +742,14 @@ async fn parallel_wrong_emailed_codes_get_five_tries_between_them() {
     .unwrap_err();
     assert_eq!(spent.code, ErrorCode::VerificationFailed);
 }
+
+crate::flows::also_on_postgres!(
+    a_stale_session_changes_its_password_only_after_reverifying,
+    parallel_wrong_reverifications_get_at_most_the_lockout_allowance,
+    deleting_the_account_ends_every_session_and_needs_reverification,
+    names_are_validated_and_saved,
+    an_authenticator_app_is_added_its_codes_regenerated_and_removed_each_after_reverification,
+    active_devices_list_every_session_and_only_the_users_other_ones_can_be_revoked,
+    a_user_without_a_password_reverifies_with_an_emailed_code,
+    parallel_wrong_emailed_codes_get_five_tries_between_them,
+);

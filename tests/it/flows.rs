@@ -1,6 +1,7 @@
 //! Domain flows against the in-memory fake store, with the clock as a plain number: sign-up,
 //! sign-in with and without a second factor, lockout and expiry, without a database file,
-//! HTTP or sleeps.
+//! HTTP or sleeps. Each flow test (here and in the other modules built on [`Flows`]) runs once
+//! more on PostgreSQL ([`also_on_postgres!`]), so the fake and the real store keep one contract.
 
 use std::sync::Arc;
 
@@ -46,6 +47,48 @@ pub(crate) fn mails_in_outbox(outbox: &std::path::Path, to: &str) -> Vec<String>
         .unwrap_or_default()
 }
 
+thread_local! {
+    /// Set while a test runs again on PostgreSQL ([`also_on_postgres!`]).
+    static ON_POSTGRES: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `test` (a `#[tokio::test]` of this binary) with every [`Flows`] it makes on a new
+/// PostgreSQL database instead of the fake. The test's runtime runs on this thread, so the flag
+/// reaches the `Flows::new` it calls.
+pub(crate) fn on_postgres(test: fn()) {
+    ON_POSTGRES.with(|on| on.set(true));
+    let result = std::panic::catch_unwind(test);
+    ON_POSTGRES.with(|on| on.set(false));
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// Runs the named flow tests of the module once more on PostgreSQL, as `on_postgres::<name>`.
+macro_rules! also_on_postgres {
+    ($($name:ident),* $(,)?) => {
+        mod on_postgres {
+            $(
+                #[test]
+                fn $name() {
+                    crate::flows::on_postgres(super::$name);
+                }
+            )*
+        }
+    };
+}
+pub(crate) use also_on_postgres;
+
+/// The store a flow test runs on: the fake, or a new PostgreSQL database under
+/// [`also_on_postgres!`].
+pub(crate) fn test_store() -> Arc<dyn gatehouse::domain::ports::Storage> {
+    if ON_POSTGRES.with(|on| on.get()) {
+        Arc::new(crate::pg::migrated_lazy_store())
+    } else {
+        Arc::new(FakeStore::default())
+    }
+}
+
 pub(crate) struct Flows {
     _dir: tempfile::TempDir,
     outbox: std::path::PathBuf,
@@ -59,7 +102,7 @@ impl Flows {
 
     /// Flows on an instance configured with these `GATEHOUSE_…` variables as well.
     pub(crate) fn with_env(extra: &[(&str, &str)]) -> Self {
-        Self::on_store(Arc::new(FakeStore::default()), extra)
+        Self::on_store(test_store(), extra)
     }
 
     /// Flows on `store` (e.g. one of several instances sharing a PostgreSQL database), with these
@@ -430,3 +473,10 @@ async fn an_attempt_expires_after_ten_minutes() {
         "resource_not_found"
     );
 }
+
+also_on_postgres!(
+    sign_up_then_sign_in_with_a_password,
+    ten_wrong_passwords_lock_until_the_clock_passes_the_lock,
+    a_second_factor_is_required_and_each_totp_step_is_accepted_once,
+    an_attempt_expires_after_ten_minutes,
+);

@@ -746,3 +746,41 @@ async fn without_its_listening_connection_an_instance_reads_every_resolution_fro
     assert!(!signed_in(&a, &hash, T0 + 101).await);
     drop(b);
 }
+
+/// Background work runs on every instance: pruning the same rows from several at once is safe
+/// (each row goes once, nothing fails, nothing still in use goes).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pruning_from_several_instances_at_once_is_safe() {
+    use gatehouse::domain::{lockout, tokens::SecretToken};
+    let (a, b) = two_instances().await;
+    let store = a.gatehouse.store.clone();
+    for _ in 0..50 {
+        store
+            .create_client(&SecretToken::generate().hash(), T0)
+            .await
+            .unwrap();
+    }
+    a.sign_up("kept@example.com", T0).await;
+    let (browser, outcome) = a.sign_in("kept@example.com", T0 + 100).await;
+    let hash = outcome.cookie.unwrap().hash();
+    let later = T0 + 40 * 24 * 3600;
+    let mut runs = tokio::task::JoinSet::new();
+    for n in 0..8 {
+        let gatehouse = if n % 2 == 0 { &a } else { &b }.gatehouse.clone();
+        runs.spawn(async move { lockout::prune_counters(&gatehouse, later).await });
+    }
+    let mut removed = 0;
+    while let Some(run) = runs.join_next().await {
+        removed += run.unwrap().unwrap();
+    }
+    assert!(
+        removed >= 50,
+        "the abandoned browsers went ({removed} rows)"
+    );
+    let resolved = store
+        .resolve_client(&hash, T0 + 101)
+        .await
+        .unwrap()
+        .expect("the signed-in browser stays");
+    assert_eq!(resolved.client_id, browser);
+}

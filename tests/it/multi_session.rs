@@ -199,3 +199,8 @@ async fn without_multi_session_a_sign_in_replaces_the_browsers_session() {
         .unwrap();
     assert_eq!(out.snapshot, AuthSnapshot::signed_out());
 }
+
+crate::flows::also_on_postgres!(
+    a_browser_adds_accounts_switches_and_signing_out_one_picks_the_next,
+    without_multi_session_a_sign_in_replaces_the_browsers_session,
+);

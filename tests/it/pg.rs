@@ -204,3 +204,23 @@ fn run(command: &mut Command) -> Result<String, String> {
 fn shell_quote(path: &Path) -> String {
     format!("'{}'", path.display().to_string().replace('\'', r"'\''"))
 }
+
+/// A store on a new, migrated database that connects on first use: for code that builds its
+/// core outside of async code, inside a test's runtime. The database is made and migrated on a
+/// thread of its own (a connection belongs to the runtime that made it).
+pub fn migrated_lazy_store() -> PostgresStore {
+    let url = std::thread::spawn(|| {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let url = database_url().await;
+            PostgresStore::open(&url).await.unwrap();
+            url
+        })
+    })
+    .join()
+    .unwrap();
+    PostgresStore::connect_lazy(&url).unwrap()
+}

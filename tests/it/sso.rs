@@ -20,8 +20,6 @@ use gatehouse::{
     model::{AuthError, ClientId, ErrorCode, SignInStatus, SignUpStatus, UserId},
 };
 
-use crate::fake::FakeStore;
-
 const T0: i64 = 1_800_000_000;
 
 pub(crate) fn identity(subject: &str, email: Option<&str>, verified: bool) -> ExternalIdentity {
@@ -247,7 +245,7 @@ pub(crate) struct Sso {
 
 impl Sso {
     fn new() -> Self {
-        Self::on_store(Arc::new(FakeStore::default()))
+        Self::on_store(crate::flows::test_store())
     }
 
     /// SSO flows on `store` (e.g. a SQLite or PostgreSQL store).
@@ -1127,3 +1125,20 @@ fn step_strings_are_read_into_enums() {
         ReverifyStrategy::BackupCode
     );
 }
+
+crate::flows::also_on_postgres!(
+    a_new_identity_signs_up_by_transfer_then_signs_in_again_without_one,
+    an_unverified_email_without_an_account_is_verified_by_code_before_the_user_exists,
+    a_missing_email_is_asked_for_then_verified_by_code,
+    a_missing_email_that_is_taken_never_links_the_identity_to_its_owner,
+    a_verified_email_links_to_its_user_and_an_unverified_one_never_does,
+    a_state_is_answered_once_and_only_on_its_own_browser,
+    provider_failures_end_the_attempt_with_their_code,
+    enterprise_connections_are_chosen_by_the_email_domain,
+    a_user_with_a_second_factor_still_needs_it_and_a_locked_user_is_refused,
+    parallel_answers_with_one_state_move_the_attempt_once,
+    an_enterprise_idp_answering_for_another_company_signs_nobody_in,
+    a_link_is_written_only_after_the_second_factor,
+    an_untrusted_connection_never_links_by_email,
+    the_flow_entry_point_sends_an_enterprise_email_to_its_provider,
+);

@@ -71,8 +71,24 @@ impl PostgresStore {
     /// wrong URL or an unreachable server fails here).
     pub async fn connect(url: &str) -> Result<Self, String> {
         let shown = redact_url(url);
+        let (options, pool) = Self::pool_options(url)?;
+        let pool = pool
+            .connect_with(options)
+            .await
+            .map_err(|e| format!("cannot connect to {shown}: {e}"))?;
+        Ok(Self::on_pool(pool))
+    }
+
+    /// A store on the database at `url`, already migrated, that connects on first use (inside a
+    /// Tokio runtime; tests that build their core outside of async code).
+    pub fn connect_lazy(url: &str) -> Result<Self, String> {
+        let (options, pool) = Self::pool_options(url)?;
+        Ok(Self::on_pool(pool.connect_lazy_with(options)))
+    }
+
+    fn pool_options(url: &str) -> Result<(PgConnectOptions, PgPoolOptions), String> {
         let options = PgConnectOptions::from_str(url)
-            .map_err(|e| format!("DATABASE_URL {shown}: {e}"))?
+            .map_err(|e| format!("DATABASE_URL {}: {e}", redact_url(url)))?
             .application_name("gatehouse")
             // The server's notices ("relation … already exists, skipping" at every start) are
             // not the operator's business; warnings and errors still reach the log.
@@ -84,13 +100,15 @@ impl PostgresStore {
             // is taken out would add a round trip to every request's auth query. The price: a
             // connection that breaks while idle (the server restarted) fails one statement and is
             // dropped, and the pool connects anew.
-            .test_before_acquire(false)
-            .connect_with(options)
-            .await
-            .map_err(|e| format!("cannot connect to {shown}: {e}"))?;
+            .test_before_acquire(false);
+        Ok((options, pool))
+    }
+
+    /// The store on `pool`, its auth cache listening for other instances' writes.
+    fn on_pool(pool: PgPool) -> Self {
         let cache = Arc::new(auth_cache::AuthCache::default());
         cache.listen(&pool);
-        Ok(Self { pool, cache })
+        Self { pool, cache }
     }
 
     /// Applies pending migrations (`migrations/postgres`, the same versions as SQLite's).
