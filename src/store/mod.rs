@@ -168,6 +168,14 @@ fn db(error: sqlx::Error) -> crate::model::AuthError {
         tracing::warn!(%error, "database unavailable");
         return crate::model::AuthError::unavailable();
     }
+    // PostgreSQL refuses a NUL character in text (SQLite stores it): input no field allows,
+    // so the request is bad, not the server.
+    if let sqlx::Error::Database(refused) = &error {
+        if matches!(refused.code().as_deref(), Some("22021" | "22P05")) {
+            tracing::debug!(%error, "text the database cannot store");
+            return crate::model::AuthError::request_invalid("text with a NUL character");
+        }
+    }
     crate::domain::internal("database error", error)
 }
 

@@ -80,6 +80,7 @@ macro_rules! suite {
 }
 
 suite!(
+    text_with_a_nul_character_is_refused_as_bad_input,
     users_have_unique_emails,
     guesses_are_counted_per_identifier_and_lock_at_the_maximum,
     rate_counters_count_in_fixed_windows,
@@ -1361,4 +1362,19 @@ fn a_database_url_names_its_engine_and_is_shown_without_its_password() {
     );
     let refused = Engine::of_url("mysql://app:pw@db/g").unwrap_err();
     assert!(!refused.contains("pw"), "{refused}");
+}
+
+/// Ids and names come from requests; PostgreSQL cannot store a NUL character in text, SQLite
+/// can. Either way the answer is no match or bad input, never a server failure.
+async fn text_with_a_nul_character_is_refused_as_bad_input(store: &dyn Storage) {
+    use gatehouse::model::ErrorCode;
+    let session = SessionId::new("sess_\0nul".to_string());
+    match store.resolve_client_of_session(&session, T0).await {
+        Ok(found) => assert!(found.is_none()),
+        Err(error) => assert_eq!(error.code, ErrorCode::RequestInvalid),
+    }
+    match store.find_user_by_email("nul\0@example.com").await {
+        Ok(found) => assert!(found.is_none()),
+        Err(error) => assert_eq!(error.code, ErrorCode::RequestInvalid),
+    }
 }
