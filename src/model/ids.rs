@@ -96,6 +96,11 @@ id_type!(
     "org"
 );
 id_type!(
+    /// An invitation to an organization (`orginv_…`).
+    InvitationId,
+    "orginv"
+);
+id_type!(
     /// A sign-in attempt (`sia_…`).
     SignInId,
     "sia"

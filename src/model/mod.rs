@@ -17,11 +17,12 @@ mod tasks;
 
 pub use auth::{Auth, AuthSnapshot, HasParams, SessionSummary, UserSummary};
 pub use error::{ApiErrors, AuthError, ErrorCode, ErrorMeta, GatehouseError};
-pub use ids::{ClientId, OrgId, PrefixedId, SessionId, SignInId, SignUpId, UserId};
+pub use ids::{ClientId, InvitationId, OrgId, PrefixedId, SessionId, SignInId, SignUpId, UserId};
 pub use notice::Notice;
 pub use organization::{
-    is_valid_slug, suggest_slug, Member, Membership, MembershipPage, MEMBER_PERMISSIONS,
-    ORG_NAME_MAX_CHARS, ROLE_ADMIN, ROLE_MEMBER, SYSTEM_PERMISSIONS,
+    is_valid_slug, suggest_slug, InvitationPage, InvitationStatus, Member, Membership,
+    MembershipPage, OrganizationInvitation, MEMBER_PERMISSIONS, ORG_NAME_MAX_CHARS, ROLE_ADMIN,
+    ROLE_MEMBER, SYSTEM_PERMISSIONS,
 };
 pub use redirect::{decorate_url, encode_query_component, with_redirect_url, DecoratedUrl};
 pub use reverification::{

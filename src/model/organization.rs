@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{OrgId, UserId};
+use super::{InvitationId, OrgId, UserId};
 
 /// The creator's role: every system permission.
 pub const ROLE_ADMIN: &str = "org:admin";
@@ -110,4 +110,56 @@ pub struct Member {
     pub email_address: String,
     /// Role.
     pub role: String,
+}
+
+/// Where an invitation stands (Clerk's `status`). A pending invitation past its expiry is
+/// `expired`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvitationStatus {
+    /// Sent; its link works.
+    Pending,
+    /// Accepted: the address's user is a member.
+    Accepted,
+    /// Revoked by an admin.
+    Revoked,
+    /// Past its expiry.
+    Expired,
+}
+
+/// An invitation to an organization: what its admins list, and what the invited user sees
+/// among their own invitations.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganizationInvitation {
+    /// The invitation (`orginv_…`).
+    pub id: InvitationId,
+    /// The organization.
+    pub organization_id: OrgId,
+    /// Its name.
+    pub organization_name: String,
+    /// Its slug.
+    pub organization_slug: String,
+    /// The address invited.
+    pub email_address: String,
+    /// The role the member gets.
+    pub role: String,
+    /// Where it stands.
+    pub status: InvitationStatus,
+    /// When it was made (unix seconds).
+    pub created_at: i64,
+    /// When its link stops working (unix seconds).
+    pub expires_at: i64,
+}
+
+/// A page of an organization's pending invitations.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationPage {
+    /// This page's invitations, oldest first.
+    pub data: Vec<OrganizationInvitation>,
+    /// All pending invitations of the organization.
+    pub total_count: u32,
+    /// 1-based page number.
+    pub page: u32,
+    /// Page size.
+    pub page_size: u32,
 }

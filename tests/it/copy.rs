@@ -13,7 +13,9 @@ use std::{
 use gatehouse::{
     domain::{
         jwt, mfa,
-        ports::{ClientActivity, ExternalAccounts, Factors, Storage},
+        ports::{
+            ClientActivity, ExternalAccounts, Factors, InvitationCreation, NewInvitation, Storage,
+        },
         secret::Secret,
         session,
         sign_in::{self, SecondFactorStrategy},
@@ -200,6 +202,46 @@ async fn make_install(store: Arc<dyn Storage>) -> Install {
     gatehouse::domain::organization::set_active(gatehouse, &bob_session, &bob_id, Some(&org))
         .await
         .unwrap();
+    // Invitations to Acme from Ada: Eve's accepted (she is a member now), Frank's revoked,
+    // Gina's pending.
+    let mut invitations = Vec::new();
+    for (n, email) in ["eve@example.com", "frank@example.com", "gina@example.com"]
+        .into_iter()
+        .enumerate()
+    {
+        let id: gatehouse::model::InvitationId = gatehouse::domain::ids::new_id();
+        let created = store
+            .create_invitation(
+                &NewInvitation {
+                    id: &id,
+                    organization_id: &org,
+                    email,
+                    role: "org:member",
+                    inviter: Some(&ada_id),
+                    ticket_hash: &SecretToken::generate().hash(),
+                    expires_at: T0 + 320 + 30 * 24 * 3600,
+                },
+                None,
+                T0 + 320 + n as i64,
+            )
+            .await
+            .unwrap();
+        assert_eq!(created, InvitationCreation::Created);
+        invitations.push(id);
+    }
+    let eve = store
+        .find_user_by_email("eve@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(store
+        .accept_invitation(&invitations[0], &eve.id, T0 + 330)
+        .await
+        .unwrap());
+    assert!(store
+        .revoke_invitation(&invitations[1], T0 + 331)
+        .await
+        .unwrap());
 
     // Sign-ups in progress: Dan waits for his code; someone signs up with Ada's address.
     let dan_browser = flows.client().await;

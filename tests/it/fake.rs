@@ -12,18 +12,18 @@ use gatehouse::{
         lockout::Reserved,
         ports::{
             Attempts, ClientActivity, Clients, CodeKey, Codes, ExternalAccountRow,
-            ExternalAccounts, ExternalIdentity, Factors, Limits, NewBackupCodes, NewSession,
-            NewUser, OrganizationRow, Organizations, ReservedCodeTry, ResolvedClientRow,
-            ResolvedSession, SignUpRecord, SigningKeyRow, SigningKeys, StoredSignIn,
-            TotpConfirmation, TotpFactor, Unlink, UserCreation, UserListRow, UserRecord,
-            UserSessionRow, Users, VerifiedFactor,
+            ExternalAccounts, ExternalIdentity, Factors, InvitationCreation, InvitationRow,
+            Invitations, Limits, NewBackupCodes, NewInvitation, NewSession, NewUser,
+            OrganizationRow, Organizations, ReservedCodeTry, ResolvedClientRow, ResolvedSession,
+            SignUpRecord, SigningKeyRow, SigningKeys, StoredSignIn, TotpConfirmation, TotpFactor,
+            Unlink, UserCreation, UserListRow, UserRecord, UserSessionRow, Users, VerifiedFactor,
         },
         secret::Secret,
         Timestamp,
     },
     model::{
-        AuthError, ClientId, Member, Membership, OrgId, SessionId, SignInId, SignUpId, UserId,
-        ROLE_ADMIN,
+        AuthError, ClientId, InvitationId, InvitationStatus, Member, Membership, OrgId, SessionId,
+        SignInId, SignUpId, UserId, ROLE_ADMIN,
     },
 };
 
@@ -80,6 +80,20 @@ struct MemberRow {
 }
 
 #[derive(Clone, Debug)]
+struct InvitationEntry {
+    id: InvitationId,
+    org: OrgId,
+    email: String,
+    role: String,
+    status: InvitationStatus,
+    inviter: Option<UserId>,
+    ticket_hash: Vec<u8>,
+    created_at: Timestamp,
+    sent_at: Timestamp,
+    expires_at: Timestamp,
+}
+
+#[derive(Clone, Debug)]
 struct StoredKey {
     row: SigningKeyRow,
     publish_until: Option<Timestamp>,
@@ -99,6 +113,7 @@ struct State {
     reveals: HashMap<SessionId, (Vec<String>, Timestamp)>,
     orgs: Vec<OrganizationRow>,
     members: Vec<MemberRow>,
+    invitations: Vec<InvitationEntry>,
     /// Each identifier's counter and when it last changed.
     guesses: HashMap<String, (Reserved, Timestamp)>,
     rates: HashMap<String, (i64, Timestamp)>,
@@ -150,6 +165,27 @@ impl State {
 
     fn user_mut(&mut self, id: &UserId) -> Option<&mut User> {
         self.users.iter_mut().find(|user| &user.id == id)
+    }
+
+    fn invitation_row(&self, entry: &InvitationEntry) -> Option<InvitationRow> {
+        let organization = self.orgs.iter().find(|o| o.id == entry.org)?.clone();
+        Some(InvitationRow {
+            id: entry.id.clone(),
+            organization,
+            email: entry.email.clone(),
+            role: entry.role.clone(),
+            status: entry.status,
+            inviter: entry.inviter.clone(),
+            ticket_hash: entry.ticket_hash.clone(),
+            created_at: entry.created_at,
+            sent_at: entry.sent_at,
+            expires_at: entry.expires_at,
+        })
+    }
+
+    /// Live pending: pending and not past its expiry.
+    fn live(entry: &InvitationEntry, now: Timestamp) -> bool {
+        entry.status == InvitationStatus::Pending && entry.expires_at > now
     }
 
     fn role(&self, org: &OrgId, user: &UserId) -> Option<String> {
@@ -1270,6 +1306,201 @@ impl Organizations for FakeStore {
             user.last_active_org = organization_id.cloned();
         }
         Ok(())
+    }
+}
+
+#[async_trait]
+impl Invitations for FakeStore {
+    async fn create_invitation(
+        &self,
+        invitation: &NewInvitation<'_>,
+        max_memberships: Option<u32>,
+        now: Timestamp,
+    ) -> Result<InvitationCreation, AuthError> {
+        let mut state = self.state();
+        for entry in &mut state.invitations {
+            if &entry.org == invitation.organization_id
+                && entry.email == invitation.email
+                && entry.status == InvitationStatus::Pending
+                && entry.expires_at <= now
+            {
+                entry.status = InvitationStatus::Expired;
+            }
+        }
+        let member = state.user_by_email(invitation.email).is_some_and(|user| {
+            state
+                .members
+                .iter()
+                .any(|m| &m.org == invitation.organization_id && m.user == user.id)
+        });
+        if member {
+            return Ok(InvitationCreation::AlreadyMember);
+        }
+        if state.invitations.iter().any(|entry| {
+            &entry.org == invitation.organization_id
+                && entry.email == invitation.email
+                && entry.status == InvitationStatus::Pending
+        }) {
+            return Ok(InvitationCreation::NotUnique);
+        }
+        if let Some(max) = max_memberships {
+            let members = state
+                .members
+                .iter()
+                .filter(|m| &m.org == invitation.organization_id)
+                .count();
+            let pending = state
+                .invitations
+                .iter()
+                .filter(|e| &e.org == invitation.organization_id && State::live(e, now))
+                .count();
+            if members + pending >= max as usize {
+                return Ok(InvitationCreation::QuotaExceeded);
+            }
+        }
+        state.invitations.push(InvitationEntry {
+            id: invitation.id.clone(),
+            org: invitation.organization_id.clone(),
+            email: invitation.email.to_string(),
+            role: invitation.role.to_string(),
+            status: InvitationStatus::Pending,
+            inviter: invitation.inviter.cloned(),
+            ticket_hash: invitation.ticket_hash.to_vec(),
+            created_at: now,
+            sent_at: now,
+            expires_at: invitation.expires_at,
+        });
+        Ok(InvitationCreation::Created)
+    }
+
+    async fn find_invitation(&self, id: &InvitationId) -> Result<Option<InvitationRow>, AuthError> {
+        let state = self.state();
+        Ok(state
+            .invitations
+            .iter()
+            .find(|e| &e.id == id)
+            .and_then(|e| state.invitation_row(e)))
+    }
+
+    async fn find_invitation_by_ticket(
+        &self,
+        ticket_hash: &[u8],
+    ) -> Result<Option<InvitationRow>, AuthError> {
+        let state = self.state();
+        Ok(state
+            .invitations
+            .iter()
+            .find(|e| e.ticket_hash == ticket_hash)
+            .and_then(|e| state.invitation_row(e)))
+    }
+
+    async fn accept_invitation(
+        &self,
+        id: &InvitationId,
+        user_id: &UserId,
+        now: Timestamp,
+    ) -> Result<bool, AuthError> {
+        let mut state = self.state();
+        let Some(entry) = state
+            .invitations
+            .iter_mut()
+            .find(|e| &e.id == id && State::live(e, now))
+        else {
+            return Ok(false);
+        };
+        entry.status = InvitationStatus::Accepted;
+        let (org, role) = (entry.org.clone(), entry.role.clone());
+        if state.role(&org, user_id).is_none() {
+            state.members.push(MemberRow {
+                org,
+                user: user_id.clone(),
+                role,
+            });
+        }
+        Ok(true)
+    }
+
+    async fn revoke_invitation(
+        &self,
+        id: &InvitationId,
+        _now: Timestamp,
+    ) -> Result<bool, AuthError> {
+        let mut state = self.state();
+        match state
+            .invitations
+            .iter_mut()
+            .find(|e| &e.id == id && e.status == InvitationStatus::Pending)
+        {
+            Some(entry) => {
+                entry.status = InvitationStatus::Revoked;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    async fn renew_invitation(
+        &self,
+        id: &InvitationId,
+        ticket_hash: &[u8],
+        sent_before: Timestamp,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool, AuthError> {
+        let mut state = self.state();
+        match state
+            .invitations
+            .iter_mut()
+            .find(|e| &e.id == id && State::live(e, now) && e.sent_at <= sent_before)
+        {
+            Some(entry) => {
+                entry.ticket_hash = ticket_hash.to_vec();
+                entry.sent_at = now;
+                entry.expires_at = expires_at;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    async fn list_organization_invitations(
+        &self,
+        organization_id: &OrgId,
+        now: Timestamp,
+        offset: u32,
+        limit: u32,
+    ) -> Result<(Vec<InvitationRow>, u32), AuthError> {
+        let state = self.state();
+        let mut all: Vec<InvitationRow> = state
+            .invitations
+            .iter()
+            .filter(|e| &e.org == organization_id && State::live(e, now))
+            .filter_map(|e| state.invitation_row(e))
+            .collect();
+        all.sort_by_key(|row| row.created_at);
+        let total = u32::try_from(all.len()).unwrap();
+        let page = all
+            .into_iter()
+            .skip(offset as usize)
+            .take(limit as usize)
+            .collect();
+        Ok((page, total))
+    }
+
+    async fn list_invitations_for_email(
+        &self,
+        email: &str,
+        now: Timestamp,
+    ) -> Result<Vec<InvitationRow>, AuthError> {
+        let state = self.state();
+        let mut all: Vec<InvitationRow> = state
+            .invitations
+            .iter()
+            .filter(|e| e.email == email && State::live(e, now))
+            .filter_map(|e| state.invitation_row(e))
+            .collect();
+        all.sort_by_key(|row| row.created_at);
+        Ok(all)
     }
 }
 

@@ -9,14 +9,17 @@ use gatehouse::{
         codes::CodeState,
         lockout::Reserved,
         ports::{
-            ClientActivity, CodeKey, ExternalIdentity, NewBackupCodes, NewSession, NewUser,
-            SignUpRecord, Storage, StoredSignIn, TotpConfirmation, Unlink, UserCreation,
+            ClientActivity, CodeKey, ExternalIdentity, InvitationCreation, NewBackupCodes,
+            NewInvitation, NewSession, NewUser, SignUpRecord, Storage, StoredSignIn,
+            TotpConfirmation, Unlink, UserCreation,
         },
         secret::Secret,
         tokens::SecretToken,
         Timestamp,
     },
-    model::{ClientId, SessionId, SignInId, SignUpId, UserId},
+    model::{
+        ClientId, InvitationId, InvitationStatus, OrgId, SessionId, SignInId, SignUpId, UserId,
+    },
     store::SqliteStore,
 };
 
@@ -94,7 +97,231 @@ suite!(
     backup_codes_are_replaced_only_while_the_app_is_on_and_go_with_it,
     a_users_sessions_list_with_their_browser_and_end_only_for_that_user,
     a_browser_holds_several_sessions_and_switches_and_ends_only_its_own,
+    invitations_are_unique_per_address_count_toward_the_quota_and_are_accepted_once,
 );
+
+/// Inserts an invitation of `org` to `email` (ticket `ticket`, expiring at `expires_at`).
+async fn invite(
+    store: &dyn Storage,
+    org: &OrgId,
+    email: &str,
+    ticket: &[u8],
+    expires_at: i64,
+    max: Option<u32>,
+    now: i64,
+) -> (InvitationId, InvitationCreation) {
+    let id: InvitationId = gatehouse::domain::ids::new_id();
+    let created = store
+        .create_invitation(
+            &NewInvitation {
+                id: &id,
+                organization_id: org,
+                email,
+                role: "org:member",
+                inviter: None,
+                ticket_hash: ticket,
+                expires_at,
+            },
+            max,
+            now,
+        )
+        .await
+        .unwrap();
+    (id, created)
+}
+
+/// Invitations: one pending per address and organization (an expired one makes way), never to
+/// a member, counted with the members toward a maximum; found by their ticket's hash; accepted
+/// once, with the membership, however many acceptances race; revoked and renewed only while
+/// pending.
+async fn invitations_are_unique_per_address_count_toward_the_quota_and_are_accepted_once(
+    store: &dyn Storage,
+) {
+    let ada = store
+        .create_user(user("ada@example.com"), T0)
+        .await
+        .unwrap()
+        .unwrap();
+    let bob = store
+        .create_user(user("bob@example.com"), T0)
+        .await
+        .unwrap()
+        .unwrap();
+    let org = store
+        .create_organization("Acme", "acme", &ada, T0)
+        .await
+        .unwrap()
+        .unwrap();
+    let later = T0 + 1000;
+    let (bob_invitation, created) =
+        invite(store, &org, "bob@example.com", &[1; 32], later, None, T0).await;
+    assert_eq!(created, InvitationCreation::Created);
+    let (_, again) = invite(store, &org, "bob@example.com", &[2; 32], later, None, T0).await;
+    assert_eq!(again, InvitationCreation::NotUnique);
+    let (_, member) = invite(store, &org, "ada@example.com", &[3; 32], later, None, T0).await;
+    assert_eq!(member, InvitationCreation::AlreadyMember);
+    // Ada and Bob's invitation: two of two.
+    let (_, full) = invite(store, &org, "cy@example.com", &[4; 32], later, Some(2), T0).await;
+    assert_eq!(full, InvitationCreation::QuotaExceeded);
+    let (_, room) = invite(
+        store,
+        &org,
+        "cy@example.com",
+        &[4; 32],
+        T0 + 10,
+        Some(3),
+        T0,
+    )
+    .await;
+    assert_eq!(room, InvitationCreation::Created);
+
+    // Found by id and by ticket, with the organization; listed while live.
+    let row = store
+        .find_invitation_by_ticket(&[1; 32])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.id, bob_invitation);
+    assert_eq!(row.email, "bob@example.com");
+    assert_eq!(row.organization.slug, "acme");
+    assert_eq!(row.status, InvitationStatus::Pending);
+    assert_eq!(
+        (row.created_at, row.sent_at, row.expires_at),
+        (T0, T0, later)
+    );
+    assert!(store
+        .find_invitation_by_ticket(&[9; 32])
+        .await
+        .unwrap()
+        .is_none());
+    let (page, total) = store
+        .list_organization_invitations(&org, T0 + 5, 0, 1)
+        .await
+        .unwrap();
+    assert_eq!((page.len(), total), (1, 2));
+    assert_eq!(page[0].id, bob_invitation, "oldest first");
+    // Cy's expired at T0 + 10: no longer listed, and her address can be invited again.
+    let (_, total) = store
+        .list_organization_invitations(&org, T0 + 10, 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(total, 1);
+    assert!(store
+        .list_invitations_for_email("cy@example.com", T0 + 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let (cy_again, renewed) = invite(
+        store,
+        &org,
+        "cy@example.com",
+        &[5; 32],
+        later,
+        None,
+        T0 + 20,
+    )
+    .await;
+    assert_eq!(renewed, InvitationCreation::Created);
+    let old_cy = store
+        .find_invitation_by_ticket(&[4; 32])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(old_cy.status, InvitationStatus::Expired);
+    assert!(!store
+        .accept_invitation(&old_cy.id, &bob, T0 + 21)
+        .await
+        .unwrap());
+
+    // Renewed only once its interval passed: a new ticket, the old one gone.
+    let renew = |ticket: [u8; 32], sent_before: i64| {
+        let id = cy_again.clone();
+        async move {
+            store
+                .renew_invitation(&id, &ticket, sent_before, later + 500, T0 + 100)
+                .await
+                .unwrap()
+        }
+    };
+    assert!(!renew([6; 32], T0 + 19).await, "sent after sent_before");
+    assert!(renew([6; 32], T0 + 20).await);
+    assert!(store
+        .find_invitation_by_ticket(&[5; 32])
+        .await
+        .unwrap()
+        .is_none());
+    let renewed = store
+        .find_invitation_by_ticket(&[6; 32])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (renewed.sent_at, renewed.expires_at),
+        (T0 + 100, later + 500)
+    );
+
+    // Revoked once; a revoked invitation is neither accepted nor renewed.
+    assert!(store.revoke_invitation(&cy_again, T0 + 101).await.unwrap());
+    assert!(!store.revoke_invitation(&cy_again, T0 + 102).await.unwrap());
+    assert!(!store
+        .accept_invitation(&cy_again, &bob, T0 + 103)
+        .await
+        .unwrap());
+    assert!(!renew([7; 32], T0 + 200).await);
+
+    // Accepted once of two at the same time: one membership, the invitation's role.
+    let (first, second) = tokio::join!(
+        store.accept_invitation(&bob_invitation, &bob, T0 + 110),
+        store.accept_invitation(&bob_invitation, &bob, T0 + 110),
+    );
+    assert_eq!(
+        [first.unwrap(), second.unwrap()]
+            .iter()
+            .filter(|a| **a)
+            .count(),
+        1
+    );
+    assert_eq!(
+        store.membership_role(&org, &bob).await.unwrap().as_deref(),
+        Some("org:member")
+    );
+    assert_eq!(store.list_members(&org).await.unwrap().len(), 2);
+    let accepted = store
+        .find_invitation(&bob_invitation)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(accepted.status, InvitationStatus::Accepted);
+    assert!(store
+        .list_invitations_for_email("bob@example.com", T0 + 111)
+        .await
+        .unwrap()
+        .is_empty());
+    // Bob is a member now: no invitation for him; a past expiry is never accepted.
+    let (_, member) = invite(
+        store,
+        &org,
+        "bob@example.com",
+        &[8; 32],
+        later,
+        None,
+        T0 + 120,
+    )
+    .await;
+    assert_eq!(member, InvitationCreation::AlreadyMember);
+    let (dan, _) = invite(
+        store,
+        &org,
+        "dan@example.com",
+        &[10; 32],
+        T0 + 130,
+        None,
+        T0 + 120,
+    )
+    .await;
+    assert!(!store.accept_invitation(&dan, &bob, T0 + 130).await.unwrap());
+    assert!(store.accept_invitation(&dan, &bob, T0 + 129).await.unwrap());
+}
 
 /// Multi-session: sessions of several users on one client, one of them current; signing a user
 /// in again reuses their session; switching and ending honour only the client's own sessions;

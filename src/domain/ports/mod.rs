@@ -12,6 +12,7 @@ mod codes;
 mod external_accounts;
 mod factors;
 mod identity;
+mod invitations;
 mod keys;
 mod limits;
 mod mail;
@@ -19,8 +20,8 @@ mod organizations;
 mod users;
 
 pub use self::{
-    attempts::*, clients::*, codes::*, external_accounts::*, factors::*, identity::*, keys::*,
-    limits::*, mail::*, organizations::*, users::*,
+    attempts::*, clients::*, codes::*, external_accounts::*, factors::*, identity::*,
+    invitations::*, keys::*, limits::*, mail::*, organizations::*, users::*,
 };
 pub use crate::domain::codes::{CodeKey, CodePurpose};
 
@@ -32,6 +33,7 @@ pub trait Storage:
     + Codes
     + Factors
     + Organizations
+    + Invitations
     + Limits
     + ExternalAccounts
     + SigningKeys
@@ -48,6 +50,7 @@ impl<T> Storage for T where
         + Codes
         + Factors
         + Organizations
+        + Invitations
         + Limits
         + ExternalAccounts
         + SigningKeys

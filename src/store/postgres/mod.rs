@@ -21,6 +21,7 @@ mod auth_cache;
 mod clients;
 mod codes;
 mod external_accounts;
+mod invitations;
 mod limits;
 mod mfa;
 mod organizations;

@@ -7,6 +7,7 @@ mod auth_reader;
 mod clients;
 mod codes;
 mod external_accounts;
+mod invitations;
 mod limits;
 mod mfa;
 mod organizations;
