@@ -10,8 +10,14 @@ const log = openSync(logFile, 'a');
 const started = performance.now();
 const server = spawn(binary, ['serve'], { stdio: ['ignore', log, log], detached: true });
 server.unref();
+let exited = null; // a server that cannot start (its port taken) must not pass for one that did
+server.on('exit', (code, signal) => { exited = signal ?? code; });
 
 for (;;) {
+  if (exited !== null) {
+    console.error(`the server exited (${exited}) before answering: see ${logFile}`);
+    process.exit(1);
+  }
   try {
     const response = await fetch(`${base}/healthz`);
     await response.arrayBuffer();

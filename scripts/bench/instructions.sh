@@ -6,10 +6,11 @@
 # callgrind has no SHA extensions, so the cookie's SHA-256 counts about 7,000 instructions more
 # than the CPU runs: the signed-in figure is a little pessimistic.
 # Usage: bash scripts/bench/instructions.sh <server binary> [path] [N]
+# (its port: BENCH_CALLGRIND_PORT, 3301 by default)
 set -euo pipefail
 BIN=$1 PAGE=${2:-/} N=${3:-200}
 WORK=$(mktemp -d)
-PORT=3301
+PORT=${BENCH_CALLGRIND_PORT:-3301}
 BASE="http://127.0.0.1:$PORT"
 export DATABASE_URL="sqlite://$WORK/db?mode=rwc" GATEHOUSE_EMAIL__OUTBOX_DIR="$WORK/outbox"
 export LEPTOS_SITE_ADDR="127.0.0.1:$PORT" GATEHOUSE_INSTANCE__PUBLIC_URL="$BASE"
