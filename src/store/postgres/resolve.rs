@@ -1,8 +1,7 @@
 //! The per-request auth query: client → its live sessions (most recently current first) → user
 //! → primary email → active membership (only while the user is still a member) →
-//! organization. One indexed query through the pool and no cache, so an answer is always exact,
-//! whichever instance made the last write. (A cache would have to hear of other instances'
-//! writes, e.g. by LISTEN/NOTIFY; it belongs here when it comes.)
+//! organization. One indexed query through the pool; the store keeps its answers in the
+//! one-second cache of `auth_cache.rs`, which hears of every instance's writes.
 
 use sqlx::{postgres::PgRow, PgPool, Row};
 
