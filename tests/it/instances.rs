@@ -801,3 +801,47 @@ async fn pruning_from_several_instances_at_once_is_safe() {
         .expect("the signed-in browser stays");
     assert_eq!(resolved.client_id, browser);
 }
+
+/// The auth query's connections of their own (`gatehouse-auth`), cut while idle as a restarted
+/// server cuts them: no resolution fails (the pool answers instead), and new ones are opened.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auth_connections_cut_while_idle_cost_no_resolution_an_error() {
+    let url = crate::pg::database_url().await;
+    let store: Arc<dyn Storage> = Arc::new(PostgresStore::open(&url).await.unwrap());
+    let raw = sqlx::PgPool::connect(&url).await.unwrap();
+    let client_id = store.create_client(&[7; 32], T0).await.unwrap();
+    let auth_connections = || async {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity
+             WHERE application_name = 'gatehouse-auth' AND datname = current_database()",
+        )
+        .fetch_one(&raw)
+        .await
+        .unwrap();
+        count
+    };
+    let resolve_until_open = || async {
+        let started = std::time::Instant::now();
+        loop {
+            let row = store.resolve_client_by_id(&client_id, T0).await.unwrap();
+            assert_eq!(row.unwrap().client_id, client_id);
+            if auth_connections().await > 0 {
+                break;
+            }
+            assert!(started.elapsed() < std::time::Duration::from_secs(5));
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    };
+    resolve_until_open().await;
+    sqlx::query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE application_name = 'gatehouse-auth' AND datname = current_database()",
+    )
+    .execute(&raw)
+    .await
+    .unwrap();
+    while auth_connections().await > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    resolve_until_open().await;
+}

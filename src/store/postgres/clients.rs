@@ -374,9 +374,14 @@ impl Clients for PostgresStore {
             Lookup::Hit(row) => return Ok(Some(*row)),
             Lookup::Miss(generation) => generation,
         };
-        let row = resolve(&self.pool, ClientKey::TokenHash(token_hash), now)
-            .await
-            .map_err(db)?;
+        let row = resolve(
+            &self.pool,
+            &self.auth,
+            ClientKey::TokenHash(token_hash),
+            now,
+        )
+        .await
+        .map_err(db)?;
         if let Some(row) = &row {
             self.cache.store(token_hash, now, generation, row);
         }
@@ -388,9 +393,14 @@ impl Clients for PostgresStore {
         client_id: &ClientId,
         now: Timestamp,
     ) -> Result<Option<ResolvedClientRow>, AuthError> {
-        resolve(&self.pool, ClientKey::Id(client_id.as_str()), now)
-            .await
-            .map_err(db)
+        resolve(
+            &self.pool,
+            &self.auth,
+            ClientKey::Id(client_id.as_str()),
+            now,
+        )
+        .await
+        .map_err(db)
     }
 
     async fn resolve_client_of_session(
@@ -398,9 +408,14 @@ impl Clients for PostgresStore {
         session_id: &SessionId,
         now: Timestamp,
     ) -> Result<Option<ResolvedClientRow>, AuthError> {
-        resolve(&self.pool, ClientKey::Session(session_id.as_str()), now)
-            .await
-            .map_err(db)
+        resolve(
+            &self.pool,
+            &self.auth,
+            ClientKey::Session(session_id.as_str()),
+            now,
+        )
+        .await
+        .map_err(db)
     }
 
     async fn record_client_activity(

@@ -13,7 +13,8 @@
 //!   backup codes while their app is on) locks the row that owns them first
 //!   (`SELECT … FOR UPDATE`), so the statements after it see every write that came before.
 //!
-//! The auth resolution is one indexed query ([`resolve`]) behind a cache that hears of every
+//! The auth resolution is one indexed query ([`resolve`], on connections of its own beside the
+//! pool) behind a cache that hears of every
 //! instance's writes through LISTEN/NOTIFY ([`auth_cache`]).
 
 mod attempts;
@@ -38,9 +39,10 @@ use sqlx::{
 
 use super::{db, id_at, optional_id_at, redact_url};
 
-/// Connections one instance keeps at most: enough for the argon2 pool's parallel sign-ins and
-/// the page requests beside them, while ten instances stay under PostgreSQL's default
-/// `max_connections` (100).
+/// Connections one instance keeps at most (the pool's, and the auth query's own,
+/// [`resolve::AUTH_CONNECTIONS`]): enough for the argon2 pool's parallel sign-ins and the page
+/// requests beside them, while ten instances stay under PostgreSQL's default `max_connections`
+/// (100).
 const MAX_CONNECTIONS: u32 = 10;
 
 /// How long a request waits for a connection before it fails: while the database is down or
@@ -57,6 +59,8 @@ pub struct PostgresStore {
     pool: PgPool,
     /// The auth resolution's cache, shared by the store's clones.
     cache: Arc<auth_cache::AuthCache>,
+    /// The auth query's connections of its own, beside the pool.
+    auth: Arc<resolve::AuthConnections>,
 }
 
 impl PostgresStore {
@@ -74,17 +78,20 @@ impl PostgresStore {
         let shown = redact_url(url);
         let (options, pool) = Self::pool_options(url)?;
         let pool = pool
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(|e| format!("cannot connect to {shown}: {e}"))?;
-        Ok(Self::on_pool(pool))
+        Ok(Self::on_pool(pool, options))
     }
 
     /// A store on the database at `url`, already migrated, that connects on first use (inside a
     /// Tokio runtime; tests that build their core outside of async code).
     pub fn connect_lazy(url: &str) -> Result<Self, String> {
         let (options, pool) = Self::pool_options(url)?;
-        Ok(Self::on_pool(pool.connect_lazy_with(options)))
+        Ok(Self::on_pool(
+            pool.connect_lazy_with(options.clone()),
+            options,
+        ))
     }
 
     fn pool_options(url: &str) -> Result<(PgConnectOptions, PgPoolOptions), String> {
@@ -95,7 +102,7 @@ impl PostgresStore {
             // not the operator's business; warnings and errors still reach the log.
             .options([("client_min_messages", "warning")]);
         let pool = PgPoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
+            .max_connections(MAX_CONNECTIONS - resolve::AUTH_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
             // sqlx pings every connection when it comes back to the pool; a second ping when it
             // is taken out would add a round trip to every request's auth query. The price: a
@@ -105,11 +112,13 @@ impl PostgresStore {
         Ok((options, pool))
     }
 
-    /// The store on `pool`, its auth cache listening for other instances' writes.
-    fn on_pool(pool: PgPool) -> Self {
+    /// The store on `pool`, its auth cache listening for other instances' writes, the auth
+    /// query's own connections made with `options` (the pool's).
+    fn on_pool(pool: PgPool, options: PgConnectOptions) -> Self {
         let cache = Arc::new(auth_cache::AuthCache::default());
         cache.listen(&pool);
-        Self { pool, cache }
+        let auth = Arc::new(resolve::AuthConnections::new(options));
+        Self { pool, cache, auth }
     }
 
     /// Applies pending migrations (`migrations/postgres`, the same versions as SQLite's).
