@@ -62,6 +62,7 @@ pub async fn sign_up_password(
         password,
         first_name,
         last_name,
+        ticket: None,
     };
     ssr::flow(step, redirect_url).await?.into_sign_up()
 }
@@ -110,7 +111,7 @@ pub async fn sign_in_password(
     intent: Option<String>,
 ) -> Result<SignInStep, GatehouseError> {
     let intent = crate::domain::flows::SignInIntent::parse(intent.as_deref())?;
-    let step = intent.step(identifier, password);
+    let step = intent.step(identifier, password, None);
     Ok(ssr::flow(step, redirect_url).await?.into_sign_in())
 }
 

@@ -7,6 +7,7 @@ pub mod email;
 pub mod emails;
 pub mod flows;
 pub mod ids;
+pub mod invitation;
 pub mod jwt;
 pub mod lockout;
 pub mod mfa;

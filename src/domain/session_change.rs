@@ -3,6 +3,7 @@
 //! answers each the same way: the fresh state, and the next task or the target.
 
 use super::{
+    invitation::{self, InvitationKey},
     mfa,
     notices::Device,
     organization,
@@ -25,6 +26,9 @@ pub enum SessionChange {
     },
     /// Switches the active organization (`None`: the personal account, where allowed).
     SetActiveOrganization(Option<OrgId>),
+    /// Joins an organization by an invitation to the user's address — the link's ticket, or
+    /// one of the user's own invitations by id — and makes it active.
+    AcceptInvitation(InvitationKey),
     /// The `reset-password` task.
     ResetPassword(NewPassword),
     /// The user saved the backup codes of the `setup-mfa` task.
@@ -60,6 +64,16 @@ pub async fn apply(
         }
         SessionChange::SetActiveOrganization(org_id) => {
             organization::set_active(gatehouse, &session_id, &user_id, org_id.as_ref()).await?
+        }
+        SessionChange::AcceptInvitation(key) => {
+            let email = context
+                .snapshot
+                .user
+                .as_ref()
+                .map(|user| user.email_address.as_str())
+                .ok_or_else(AuthError::unauthorized)?;
+            let org_id = invitation::accept(gatehouse, key, &user_id, email, now).await?;
+            organization::set_active(gatehouse, &session_id, &user_id, Some(&org_id)).await?
         }
         SessionChange::ResetPassword(form) => {
             let (snapshot, device) = (context.snapshot, context.device);

@@ -16,6 +16,7 @@ mod fake;
 mod flows;
 mod http;
 mod instances;
+mod invitations;
 mod jwt;
 mod model;
 mod multi_session;
