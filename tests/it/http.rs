@@ -18,6 +18,8 @@ use leptos::config::LeptosOptions;
 use serde_json::Value;
 use tower::ServiceExt;
 
+mod invitations;
+
 const ORIGIN: &str = "http://127.0.0.1:3000";
 const PASSWORD: &str = "correct-horse-battery";
 
@@ -2537,6 +2539,7 @@ const KIT_ENDPOINTS: &[KitEndpoint] = {
         ("/api/auth/verify_email_code", None, &[]),
         ("/api/auth/resend_email_code", None, &[]),
         ("/api/auth/sign_up_continue", None, &[]),
+        ("/api/auth/sign_up_ticket", None, &[]),
         ("/api/auth/current_sign_up", None, &[]),
         ("/api/auth/sign_in", None, &[]),
         ("/api/auth/sign_in_email_code", None, &[]),
@@ -2555,6 +2558,13 @@ const KIT_ENDPOINTS: &[KitEndpoint] = {
         ("/api/auth/set_active_organization", None, &[]),
         ("/api/auth/organization_memberships", None, &[]),
         ("/api/auth/organization_members", None, &[]),
+        // Organization invitations: membership, never the account's security.
+        ("/api/auth/invite_organization_member", None, &[]),
+        ("/api/auth/revoke_organization_invitation", None, &[]),
+        ("/api/auth/resend_organization_invitation", None, &[]),
+        ("/api/auth/organization_invitations", None, &[]),
+        ("/api/auth/user_invitations", None, &[]),
+        ("/api/auth/accept_invitation", None, &[]),
         // The reset-password task the instance demands (pending sessions only, the password
         // flagged); the backup codes of this session's own enrolment; reads.
         ("/api/auth/reset_password_task", None, &[]),
