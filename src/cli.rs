@@ -143,6 +143,16 @@ enum OrgCommand {
         #[arg(long, default_value = "org:member")]
         role: String,
     },
+    /// Remove a member from an organization (not its last admin); their sessions lose it as
+    /// their active organization at their next request.
+    RemoveMember {
+        /// The organization's slug.
+        #[arg(long)]
+        org: String,
+        /// The member's email address.
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -376,6 +386,25 @@ async fn execute(command: Command) -> Result<(), String> {
                 .await
                 .map_err(|e| e.long_message)?;
             println!("{user_id} is {role} of {}", organization.slug);
+            Ok(())
+        }
+        Command::Org(OrgCommand::RemoveMember { org, email }) => {
+            let user_id = user_id_for(store, &email, "--email").await?;
+            let gatehouse = server::host::core(config, opened.storage())?;
+            let operator = domain::organization::Actor::Operator;
+            domain::membership::remove(&gatehouse, operator, &org, &user_id)
+                .await
+                .map_err(|error| match error.code {
+                    crate::model::ErrorCode::OrganizationNotFoundOrUnauthorized => {
+                        format!("--org: no organization has the slug {org}")
+                    }
+                    crate::model::ErrorCode::ResourceNotFound
+                    | crate::model::ErrorCode::NotFound => {
+                        format!("--email: {email} is not a member of {org}")
+                    }
+                    _ => error.long_message,
+                })?;
+            println!("{user_id} removed from {org}");
             Ok(())
         }
         Command::Org(OrgCommand::Invite { org, email, role }) => {

@@ -1,5 +1,6 @@
 //! Server functions, as thin as Leptos' hexagonal example: the fields parsed, one call into
-//! `domain` (their bodies are in `server::functions` and `server::invitations`, which read the
+//! `domain` (their bodies are in `server::functions`, `server::invitations` and
+//! `server::organizations`, which read the
 //! call once), the answer. Each works from a plain HTML form too: a 302 to the next page on
 //! success, back with the error in the URL otherwise.
 // The `#[server]` macro generates one argument struct per function, with undocumented fields.
@@ -40,6 +41,10 @@ endpoints! {
     REVOKE_SESSION = RevokeSession, TWO_STEP = ChangeTwoStep, VERIFY_TOTP = VerifyMfaSetup,
     BACKUP_CODES_SAVED = BackupCodesSaved, DELETE_ACCOUNT = DeleteAccount,
     ACCEPT_INVITATION = AcceptInvitation, SIGN_UP_TICKET = SignUpTicket,
+    INVITE = InviteOrganizationMember, REVOKE_INVITATION = RevokeOrganizationInvitation,
+    RESEND_INVITATION = ResendOrganizationInvitation, CHANGE_MEMBER_ROLE = ChangeMemberRole,
+    REMOVE_MEMBER = RemoveOrganizationMember, RENAME_ORGANIZATION = RenameOrganization,
+    LEAVE_ORGANIZATION = LeaveOrganization, DELETE_ORGANIZATION = DeleteOrganization,
 }
 #[cfg(feature = "server")]
 use crate::domain::account::{AccountChange, TwoStepChange};
@@ -48,6 +53,7 @@ use crate::domain::session_change::SessionChange;
 pub use crate::model::codec;
 use crate::model::{
     AuthSnapshot, GatehouseError, InvitationPage, Member, MembershipPage, OrganizationInvitation,
+    OrganizationSettings,
 };
 #[cfg(feature = "server")]
 use crate::server::functions as ssr;
@@ -340,6 +346,68 @@ pub async fn accept_invitation(
     let key = crate::server::invitations::invitation_key(invitation_id, ticket)?;
     let change = SessionChange::AcceptInvitation(key);
     ssr::change_session(change, redirect_url, redirect_url_complete).await
+}
+
+/// What `<OrganizationProfile/>` shows the signed-in member of the organization `slug`.
+#[server(endpoint = "auth/organization_settings", output = codec::JsonText)]
+pub async fn load_organization_settings(
+    slug: String,
+) -> Result<OrganizationSettings, GatehouseError> {
+    crate::server::organizations::settings(slug).await
+}
+
+/// Gives a member of the organization `slug` another role (an admin's); the last admin cannot
+/// be demoted (`organization_minimum_permissions_needed`).
+#[server(endpoint = "auth/change_member_role", output = codec::JsonText)]
+pub async fn change_member_role(
+    slug: String,
+    user_id: String,
+    role: String,
+) -> Result<(), GatehouseError> {
+    crate::server::organizations::change_member(slug, user_id, Some(role)).await
+}
+
+/// Removes a member of the organization `slug` (an admin's); not the last admin.
+#[server(endpoint = "auth/remove_organization_member", output = codec::JsonText)]
+pub async fn remove_organization_member(
+    slug: String,
+    user_id: String,
+) -> Result<(), GatehouseError> {
+    crate::server::organizations::change_member(slug, user_id, None).await
+}
+
+/// Renames the organization `slug` (permission `org:sys_profile:manage`); answers the new slug.
+#[server(endpoint = "auth/rename_organization", output = codec::JsonText)]
+pub async fn rename_organization(
+    slug: String,
+    name: String,
+    new_slug: String,
+) -> Result<String, GatehouseError> {
+    crate::server::organizations::rename(slug, name, new_slug).await
+}
+
+/// The signed-in user leaves the organization `slug` (not its last admin), then goes to
+/// `redirect_url` — or to the session's next task.
+#[server(endpoint = "auth/leave_organization", output = codec::JsonText)]
+pub async fn leave_organization(
+    slug: String,
+    redirect_url: Option<String>,
+) -> Result<AuthChange, GatehouseError> {
+    crate::server::organizations::leave(slug, redirect_url).await
+}
+
+/// Deletes the organization `slug` (permission `org:sys_profile:delete`, reverification;
+/// `confirmation` must be its name), then goes to `redirect_url` — or to the next task.
+#[server(endpoint = "auth/delete_organization", output = codec::JsonText)]
+pub async fn delete_organization(
+    slug: String,
+    confirmation: String,
+    reverify_password: Option<String>,
+    reverify_code: Option<String>,
+    redirect_url: Option<String>,
+) -> Result<AuthChange, GatehouseError> {
+    let reverify = (reverify_password, reverify_code);
+    crate::server::organizations::delete(slug, confirmation, reverify, redirect_url).await
 }
 
 /// The members of an organization the user belongs to.

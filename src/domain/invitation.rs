@@ -32,7 +32,7 @@ pub const TICKET_PARAM: &str = "__clerk_ticket";
 /// The kit's page an invitation link opens (`server::invitations`): join, sign in or sign up.
 pub const ACCEPT_PATH: &str = "/invitations/accept";
 /// The permission that invites, revokes, resends and lists invitations.
-pub const MANAGE_PERMISSION: &str = "org:sys_memberships:manage";
+pub use organization::MANAGE_MEMBERSHIPS as MANAGE_PERMISSION;
 /// How long after an invitation was emailed it may be emailed again.
 pub const RESEND_INTERVAL_SECONDS: i64 = 60;
 
@@ -87,14 +87,9 @@ pub struct TicketClaim {
     pub ticket_hash: String,
 }
 
-/// Who sends an invitation.
-#[derive(Clone, Copy, Debug)]
-pub enum Inviter<'a> {
-    /// A member, who needs `org:sys_memberships:manage`.
-    Member(&'a UserId),
-    /// The operator (`gatehouse org invite`).
-    Operator,
-}
+/// Who sends an invitation: a member with `org:sys_memberships:manage`, or the operator
+/// (`gatehouse org invite`).
+pub use super::organization::Actor as Inviter;
 
 /// The organization `slug`, for a user who may manage its memberships. Anyone else — not a
 /// member, a member without the permission, or no such organization — gets
@@ -104,21 +99,7 @@ async fn managed(
     user_id: &UserId,
     slug: &str,
 ) -> Result<OrganizationRow, AuthError> {
-    let org = gatehouse
-        .store
-        .find_organization_by_slug(slug)
-        .await?
-        .ok_or_else(AuthError::not_a_member)?;
-    let role = gatehouse
-        .store
-        .membership_role(&org.id, user_id)
-        .await?
-        .ok_or_else(AuthError::not_a_member)?;
-    let permissions = organization::permissions_for(&role, &gatehouse.config.organizations);
-    if !permissions.iter().any(|p| p == MANAGE_PERMISSION) {
-        return Err(AuthError::not_a_member());
-    }
-    Ok(org)
+    organization::authorized(gatehouse, Inviter::Member(user_id), slug, MANAGE_PERMISSION).await
 }
 
 /// The link of an invitation email: the kit's accept page on the instance's public URL, with
@@ -157,14 +138,7 @@ pub async fn invite(
     role: &str,
     now: Timestamp,
 ) -> Result<OrganizationInvitation, GatehouseError> {
-    let org = match inviter {
-        Inviter::Member(user_id) => managed(gatehouse, user_id, slug).await?,
-        Inviter::Operator => gatehouse
-            .store
-            .find_organization_by_slug(slug)
-            .await?
-            .ok_or_else(AuthError::not_a_member)?,
-    };
+    let org = organization::authorized(gatehouse, inviter, slug, MANAGE_PERMISSION).await?;
     let config = &gatehouse.config.organizations;
     let email = normalize_email(email, "email_address");
     let role = role.trim();

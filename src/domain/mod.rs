@@ -10,6 +10,7 @@ pub mod ids;
 pub mod invitation;
 pub mod jwt;
 pub mod lockout;
+pub mod membership;
 pub mod mfa;
 pub mod notices;
 pub mod organization;

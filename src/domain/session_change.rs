@@ -1,10 +1,11 @@
 //! The changes that move the browser's current session on — a task done, an organization
-//! created or switched, the backup codes saved — through one entry point, [`apply`], which
+//! created, switched, joined, left or deleted, the backup codes saved — through one entry point, [`apply`], which
 //! answers each the same way: the fresh state, and the next task or the target.
 
 use super::{
+    account::AccountHolder,
     invitation::{self, InvitationKey},
-    mfa,
+    membership, mfa,
     notices::Device,
     organization,
     outcome::Outcome,
@@ -29,6 +30,19 @@ pub enum SessionChange {
     /// Joins an organization by an invitation to the user's address — the link's ticket, or
     /// one of the user's own invitations by id — and makes it active.
     AcceptInvitation(InvitationKey),
+    /// Leaves the organization with this slug (not its last admin); a session that had it
+    /// active goes on without it (`choose-organization` where that applies).
+    LeaveOrganization(String),
+    /// Deletes the organization with this slug: the holder, re-verified, needs
+    /// `org:sys_profile:delete`, and the confirmation is its name, typed.
+    DeleteOrganization {
+        /// The user, with the reverification answers applied.
+        holder: AccountHolder,
+        /// The organization's slug.
+        slug: String,
+        /// What the user typed.
+        confirmation: String,
+    },
     /// The `reset-password` task.
     ResetPassword(NewPassword),
     /// The user saved the backup codes of the `setup-mfa` task.
@@ -75,6 +89,14 @@ pub async fn apply(
             let org_id = invitation::accept(gatehouse, key, &user_id, email, now).await?;
             organization::set_active(gatehouse, &session_id, &user_id, Some(&org_id)).await?
         }
+        SessionChange::LeaveOrganization(slug) => {
+            membership::leave(gatehouse, &user_id, &slug).await?
+        }
+        SessionChange::DeleteOrganization {
+            holder,
+            slug,
+            confirmation,
+        } => organization::delete(gatehouse, &holder, &slug, &confirmation).await?,
         SessionChange::ResetPassword(form) => {
             let (snapshot, device) = (context.snapshot, context.device);
             tasks::reset_password(gatehouse, snapshot, form, device, now).await?

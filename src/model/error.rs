@@ -137,6 +137,8 @@ error_codes! {
     OrganizationInvitationRevokedCode => "organization_invitation_revoked_code",
     /// The invitation was accepted already.
     OrganizationInvitationAlreadyAccepted => "organization_invitation_already_accepted",
+    /// The change would leave the organization without a member who can manage it.
+    OrganizationMinimumPermissionsNeeded => "organization_minimum_permissions_needed",
     /// A code this build does not know.
     Unknown => "unknown_error",
 }
@@ -171,7 +173,8 @@ impl ErrorCode {
             | Self::OrganizationNotFoundOrUnauthorized
             | Self::OrganizationCreationNotAllowed
             | Self::OrganizationRequired
-            | Self::OrganizationMembershipQuotaExceeded => 403,
+            | Self::OrganizationMembershipQuotaExceeded
+            | Self::OrganizationMinimumPermissionsNeeded => 403,
             Self::ResourceNotFound | Self::NotFound => 404,
             Self::TooManyRequests => 429,
             Self::InternalError | Self::Unknown => 500,
@@ -408,6 +411,9 @@ impl ErrorCode {
             Self::OrganizationInvitationRevokedCode => same("This invitation was revoked."),
             Self::OrganizationInvitationAlreadyAccepted => {
                 same("This invitation was accepted already.")
+            }
+            Self::OrganizationMinimumPermissionsNeeded => {
+                same("The organization needs at least one admin.")
             }
             Self::InternalError | Self::Unknown => (
                 "Something went wrong".to_string(),

@@ -23,7 +23,9 @@ use crate::{
         invitation::{self, InvitationKey, Inviter, TicketPage, TICKET_PARAM},
         tasks,
     },
-    model::{AuthError, GatehouseError, InvitationId, InvitationPage, OrganizationInvitation},
+    model::{
+        AuthError, GatehouseError, InvitationId, InvitationPage, Notice, OrganizationInvitation,
+    },
 };
 
 /// The endpoints the page's plain forms post to: `api::endpoints::ACCEPT_INVITATION`,
@@ -65,15 +67,10 @@ pub async fn invite(
     let call = Call::current()?;
     let holder = AccountHolder::of(&call.auth.snapshot)?;
     let inviter = Inviter::Member(&holder.user_id);
-    invitation::invite(
-        &call.gatehouse,
-        inviter,
-        &slug,
-        &email_address,
-        &role,
-        call.now,
-    )
-    .await
+    let (gatehouse, now) = (&call.gatehouse, call.now);
+    let sent = invitation::invite(gatehouse, inviter, &slug, &email_address, &role, now).await?;
+    call.back_to_form_page(Notice::InvitationSent);
+    Ok(sent)
 }
 
 /// `revoke_organization_invitation` and `resend_organization_invitation` (`resend`).
@@ -89,11 +86,14 @@ pub async fn revoke_or_resend(
         &holder.user_id,
         InvitationId::new(invitation_id),
     );
-    if resend {
+    let notice = if resend {
         invitation::resend(gatehouse, user_id, &slug, &id, call.now).await?;
+        Notice::InvitationSent
     } else {
         invitation::revoke(gatehouse, user_id, &slug, &id, call.now).await?;
-    }
+        Notice::InvitationRevoked
+    };
+    call.back_to_form_page(notice);
     Ok(())
 }
 

@@ -9,6 +9,7 @@ pub mod form_values;
 pub mod functions;
 pub mod host;
 pub mod invitations;
+pub mod organizations;
 pub mod origin;
 pub mod outcome;
 pub mod page;

@@ -24,6 +24,7 @@ pub const READ_ONLY_ENDPOINTS: &[&str] = &[
     "/api/auth/current_sign_up",
     "/api/auth/organization_memberships",
     "/api/auth/organization_members",
+    "/api/auth/organization_settings",
     "/api/auth/organization_invitations",
     "/api/auth/user_invitations",
     "/api/auth/mfa_setup_state",
