@@ -53,7 +53,7 @@ fn minimum_permissions_needed() -> AuthError {
 fn answer(change: MemberChange) -> Result<(), AuthError> {
     match change {
         MemberChange::Done => Ok(()),
-        MemberChange::NotAMember => Err(AuthError::not_found()),
+        MemberChange::NotAMember => Err(AuthError::new(ErrorCode::ResourceNotFound)),
         MemberChange::LastManager => Err(minimum_permissions_needed()),
     }
 }

@@ -229,6 +229,60 @@ fn organization_commands_and_password_reset_flag() {
     assert!(!bad_role.status.success());
     assert!(text(&bad_role.stderr).contains("--role"));
 
+    // remove-member: the last admin stays; a member goes; then they are no member to remove.
+    let remove = |email: &str| {
+        let args = ["org", "remove-member", "--org", "acme", "--email", email];
+        gatehouse(dir.path(), &args, &env)
+    };
+    let last_admin = remove("owner@example.com");
+    assert!(!last_admin.status.success());
+    assert!(
+        text(&last_admin.stderr).contains("admin"),
+        "{}",
+        text(&last_admin.stderr)
+    );
+    let removed = remove("member@example.com");
+    assert!(removed.status.success(), "{}", text(&removed.stderr));
+    assert!(text(&removed.stdout).contains("removed from acme"));
+    let again = remove("member@example.com");
+    assert!(!again.status.success());
+    assert!(
+        text(&again.stderr).contains("--email"),
+        "{}",
+        text(&again.stderr)
+    );
+    let no_org = gatehouse(
+        dir.path(),
+        &[
+            "org",
+            "remove-member",
+            "--org",
+            "nope",
+            "--email",
+            "owner@example.com",
+        ],
+        &env,
+    );
+    assert!(
+        text(&no_org.stderr).contains("--org"),
+        "{}",
+        text(&no_org.stderr)
+    );
+    assert_eq!(text(&no_org.stderr).trim().lines().count(), 1);
+    let re_added = gatehouse(
+        dir.path(),
+        &[
+            "org",
+            "add-member",
+            "--org",
+            "acme",
+            "--email",
+            "member@example.com",
+        ],
+        &env,
+    );
+    assert!(re_added.status.success(), "{}", text(&re_added.stderr));
+
     let flagged = gatehouse(
         dir.path(),
         &[

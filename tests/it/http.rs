@@ -2534,6 +2534,11 @@ const KIT_ENDPOINTS: &[KitEndpoint] = {
             Some(S::DeleteAccount),
             &[("confirmation", "Delete account")],
         ),
+        (
+            "/api/auth/delete_organization",
+            Some(S::DeleteOrganization),
+            &[("slug", "owner-org"), ("confirmation", "Owner Org")],
+        ),
         // Signed out, or proving a factor: these are how a session gets fresh.
         ("/api/auth/sign_up", None, &[]),
         ("/api/auth/verify_email_code", None, &[]),
@@ -2565,6 +2570,12 @@ const KIT_ENDPOINTS: &[KitEndpoint] = {
         ("/api/auth/organization_invitations", None, &[]),
         ("/api/auth/user_invitations", None, &[]),
         ("/api/auth/accept_invitation", None, &[]),
+        // Running an organization: its permissions, checked on each; leaving is the member's own.
+        ("/api/auth/organization_settings", None, &[]),
+        ("/api/auth/change_member_role", None, &[]),
+        ("/api/auth/remove_organization_member", None, &[]),
+        ("/api/auth/rename_organization", None, &[]),
+        ("/api/auth/leave_organization", None, &[]),
         // The reset-password task the instance demands (pending sessions only, the password
         // flagged); the backup codes of this session's own enrolment; reads.
         ("/api/auth/reset_password_task", None, &[]),
@@ -2622,8 +2633,12 @@ async fn user_id_of(app: &mut TestApp) -> gatehouse::model::UserId {
 /// still signs in with the old password and no second factor.
 #[tokio::test]
 async fn a_stale_session_is_refused_by_every_sensitive_endpoint() {
-    let mut app = TestApp::new().await;
+    let mut app = TestApp::with_env(ORGS_ON).await;
     app.sign_up("owner@example.com").await;
+    // An organization of the owner's, so deleting it reaches the reverification check.
+    let org = [("name", "Owner Org"), ("slug", "owner-org")];
+    let created = app.call("/api/auth/create_organization", &org).await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
     let user_id = user_id_of(&mut app).await;
     // An enrolment started while fresh, then abandoned: its secret is there to be confirmed.
     let started = app.call("/api/auth/start_mfa_setup", &[]).await;

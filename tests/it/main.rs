@@ -18,6 +18,7 @@ mod http;
 mod instances;
 mod invitations;
 mod jwt;
+mod members;
 mod model;
 mod multi_session;
 mod oidc;
