@@ -33,6 +33,7 @@ pub fn route_rules() -> crate::server::RouteRules {
             ProtectRule::page("/account"),
         ],
         organization_patterns: vec!["/orgs/:slug".to_string()],
+        personal_account_patterns: vec!["/me".to_string()],
         ..RouteRules::default()
     }
 }

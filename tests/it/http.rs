@@ -1036,6 +1036,40 @@ async fn organization_urls_activate_the_org_and_settings_are_for_admins() {
     assert_eq!(members.as_array().unwrap().len(), 2);
 }
 
+/// Personal-account sync: where personal accounts are allowed, `/me` (and what is under it)
+/// clears the active organization, and `/orgs/:slug` sets it again; where they are not, `/me`
+/// leaves it alone.
+#[tokio::test]
+async fn personal_account_paths_clear_the_active_organization_where_allowed() {
+    let personal = [
+        ("GATEHOUSE_ORGANIZATIONS__ENABLED", "true"),
+        ("GATEHOUSE_ORGANIZATIONS__ALLOW_PERSONAL_ACCOUNTS", "true"),
+    ];
+    for (env, clears) in [(&personal[..], true), (ORGS_ON, false)] {
+        let mut app = TestApp::with_env(env).await;
+        app.sign_up("pat@example.com").await;
+        let org = [("name", "Pat"), ("slug", "pat")];
+        assert_eq!(
+            app.call("/api/auth/create_organization", &org).await.status,
+            StatusCode::OK
+        );
+        assert_eq!(app.get("/api/me").await.json()["orgSlug"], "pat");
+        assert_eq!(app.get("/me").await.status, StatusCode::OK);
+        let after = app.get("/api/me").await.json();
+        if clears {
+            assert_eq!(after["orgId"], Value::Null, "{after}");
+            assert_eq!(after["sessionStatus"], "active", "{after}");
+            assert_eq!(app.get("/orgs/pat").await.status, StatusCode::OK);
+            assert_eq!(app.get("/api/me").await.json()["orgSlug"], "pat");
+        } else {
+            assert_eq!(after["orgSlug"], "pat", "personal accounts are off: kept");
+        }
+        // Only the path's own segment counts: `/members` is not `/me`.
+        app.get("/members").await;
+        assert_eq!(app.get("/api/me").await.json()["orgSlug"], "pat");
+    }
+}
+
 #[tokio::test]
 async fn an_operator_flag_makes_the_session_pending_at_its_next_request() {
     let mut app = TestApp::new().await;
