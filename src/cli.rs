@@ -130,6 +130,29 @@ enum OrgCommand {
         #[arg(long, default_value = "org:member")]
         role: String,
     },
+    /// Invite an email address to an organization: the invitation's link is emailed (it works
+    /// once, for organizations.invitation_expiry_days days).
+    Invite {
+        /// The organization's slug.
+        #[arg(long)]
+        org: String,
+        /// The email address to invite.
+        #[arg(long)]
+        email: String,
+        /// Role: org:admin, org:member or a configured custom role.
+        #[arg(long, default_value = "org:member")]
+        role: String,
+    },
+    /// Remove a member from an organization (not its last admin); their sessions lose it as
+    /// their active organization at their next request.
+    RemoveMember {
+        /// The organization's slug.
+        #[arg(long)]
+        org: String,
+        /// The member's email address.
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -363,6 +386,58 @@ async fn execute(command: Command) -> Result<(), String> {
                 .await
                 .map_err(|e| e.long_message)?;
             println!("{user_id} is {role} of {}", organization.slug);
+            Ok(())
+        }
+        Command::Org(OrgCommand::RemoveMember { org, email }) => {
+            let user_id = user_id_for(store, &email, "--email").await?;
+            let gatehouse = server::host::core(config, opened.storage())?;
+            let operator = domain::organization::Actor::Operator;
+            domain::membership::remove(&gatehouse, operator, &org, &user_id)
+                .await
+                .map_err(|error| match error.code {
+                    crate::model::ErrorCode::OrganizationNotFoundOrUnauthorized => {
+                        format!("--org: no organization has the slug {org}")
+                    }
+                    crate::model::ErrorCode::ResourceNotFound
+                    | crate::model::ErrorCode::NotFound => {
+                        format!("--email: {email} is not a member of {org}")
+                    }
+                    _ => error.long_message,
+                })?;
+            println!("{user_id} removed from {org}");
+            Ok(())
+        }
+        Command::Org(OrgCommand::Invite { org, email, role }) => {
+            let gatehouse = server::host::core(config, opened.storage())?;
+            let operator = domain::invitation::Inviter::Operator;
+            let invited = domain::invitation::invite(
+                &gatehouse,
+                operator,
+                &org,
+                &email,
+                &role,
+                domain::now(),
+            )
+            .await
+            .map_err(|e| {
+                let error = e.first_error();
+                match error.meta.param_name.as_deref() {
+                    Some("email_address") => format!("--email: {}", error.long_message),
+                    Some("role") => format!("--role: unknown role {role} (org:admin, org:member or one from organizations.roles)"),
+                    _ if error.code == crate::model::ErrorCode::OrganizationNotFoundOrUnauthorized => {
+                        format!("--org: no organization has the slug {org}")
+                    }
+                    _ => error.long_message,
+                }
+            })?;
+            println!(
+                "{}\tinvitation to {} as {} in {} emailed (its link works once, for {} days)",
+                invited.id,
+                invited.email_address,
+                invited.role,
+                invited.organization_slug,
+                gatehouse.config.organizations.invitation_expiry_days
+            );
             Ok(())
         }
         Command::User(UserCommand::List) => {

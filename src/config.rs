@@ -120,7 +120,7 @@ impl InstanceConfig {
 }
 
 /// `[organizations]`
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OrganizationsConfig {
     /// Organizations on.
@@ -132,6 +132,23 @@ pub struct OrganizationsConfig {
     /// Custom roles (`org:<role>`) and extra permissions for the system roles:
     /// role → `org:<feature>:<perm>` permissions.
     pub roles: BTreeMap<String, Vec<String>>,
+    /// Days an invitation's link works (30 by default, as Clerk's).
+    pub invitation_expiry_days: u32,
+    /// Members plus pending invitations an organization may have at most (no limit unless set).
+    pub max_memberships: Option<u32>,
+}
+
+impl Default for OrganizationsConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            allow_personal_accounts: None,
+            allow_creation: None,
+            roles: BTreeMap::new(),
+            invitation_expiry_days: 30,
+            max_memberships: None,
+        }
+    }
 }
 
 impl OrganizationsConfig {
@@ -611,6 +628,17 @@ impl Config {
                     )));
                 }
             }
+        }
+        if !(1..=365).contains(&self.organizations.invitation_expiry_days) {
+            return Err(ConfigError(
+                "organizations.invitation_expiry_days: must be between 1 and 365".into(),
+            ));
+        }
+        if self.organizations.max_memberships == Some(0) {
+            return Err(ConfigError(
+                "organizations.max_memberships: must be at least 1 (leave it out for no limit)"
+                    .into(),
+            ));
         }
         self.sso.validate()?;
         self.tokens.validate()?;

@@ -43,18 +43,19 @@ pub mod prelude {
     };
     pub use crate::model::{
         decorate_url, suggest_slug, task_url, Auth, AuthError, AuthSnapshot, DecoratedUrl,
-        GatehouseError, HasParams, Member, Membership, MembershipPage, Reverification,
-        ReverificationLevel, ReverificationPreset, SessionId, SessionStatus, SessionSummary,
-        SignInStatus, SignUpStatus, TaskKey, UserSummary,
+        GatehouseError, HasParams, Member, Membership, MembershipPage, OrganizationInvitation,
+        OrganizationSettings, Reverification, ReverificationLevel, ReverificationPreset, SessionId,
+        SessionStatus, SessionSummary, SignInStatus, SignUpStatus, TaskKey, UserSummary,
     };
     pub use crate::ui::{
         task_view, use_auth, use_auth_with, use_get_token, use_instance_urls,
         use_organization_list, use_reverification, use_session_list, use_sign_in, use_sign_up,
         AuthProvider, AuthState, BuildStylesheet, Errors, FetchStatus, GetToken, IslandScripts,
-        NavigateArgs, OrganizationList, OrganizationSwitcher, Protect, RedirectToSignIn,
-        RedirectToTasks, Reverified, SessionList, Show, SignIn, SignOutButton, SignUp, SignedIn,
-        SignedOut, SsoCallback, TabSync, TaskChooseOrganization, TaskResetPassword, TaskSetupMfa,
-        UnknownTask, UseSignIn, UseSignUp, UserButton, UserProfile, When,
+        NavigateArgs, OrganizationList, OrganizationProfile, OrganizationSwitcher, Protect,
+        RedirectToSignIn, RedirectToTasks, Reverified, SessionList, Show, SignIn, SignOutButton,
+        SignUp, SignedIn, SignedOut, SsoCallback, TabSync, TaskChooseOrganization,
+        TaskResetPassword, TaskSetupMfa, UnknownTask, UseSignIn, UseSignUp, UserButton,
+        UserProfile, When,
     };
 
     #[cfg(feature = "server")]

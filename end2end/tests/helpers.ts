@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import * as path from 'node:path';
 import { expect, type Page, type APIRequestContext, request as playwrightRequest } from '@playwright/test';
-import { MAIL_WEB_PORT } from './ports';
+import { MAIL_SMTP_PORT, MAIL_WEB_PORT } from './ports';
 
 /** A fresh, unique email address for one test. */
 export function uniqueEmail(tag: string): string {
@@ -133,6 +133,8 @@ export function gatehouseCli(args: string[], e2eDir = 'target/e2e'): string {
       ...process.env,
       GATEHOUSE_CONFIG: 'demo.toml',
       DATABASE_URL: `sqlite://${e2eDir}/gatehouse.db?mode=rwc`,
+      // The server's mail settings: what the CLI sends (an invitation) reaches maildev too.
+      GATEHOUSE_EMAIL__SMTP_URL: `smtp://127.0.0.1:${MAIL_SMTP_PORT}`,
       RUST_LOG: 'warn',
     },
     encoding: 'utf8',

@@ -1,6 +1,8 @@
 //! Server functions, as thin as Leptos' hexagonal example: the fields parsed, one call into
-//! `domain` (in `ssr.rs`, which reads the call once), the answer. Each works from a plain HTML
-//! form too: a 302 to the next page on success, back with the error in the URL otherwise.
+//! `domain` (their bodies are in `server::functions`, `server::invitations` and
+//! `server::organizations`, which read the
+//! call once), the answer. Each works from a plain HTML form too: a 302 to the next page on
+//! success, back with the error in the URL otherwise.
 // The `#[server]` macro generates one argument struct per function, with undocumented fields.
 #![allow(missing_docs)]
 
@@ -38,15 +40,23 @@ endpoints! {
     CHANGE_PASSWORD = ChangePassword, UNLINK = UnlinkExternalAccount,
     REVOKE_SESSION = RevokeSession, TWO_STEP = ChangeTwoStep, VERIFY_TOTP = VerifyMfaSetup,
     BACKUP_CODES_SAVED = BackupCodesSaved, DELETE_ACCOUNT = DeleteAccount,
+    ACCEPT_INVITATION = AcceptInvitation, SIGN_UP_TICKET = SignUpTicket,
+    INVITE = InviteOrganizationMember, REVOKE_INVITATION = RevokeOrganizationInvitation,
+    RESEND_INVITATION = ResendOrganizationInvitation, CHANGE_MEMBER_ROLE = ChangeMemberRole,
+    REMOVE_MEMBER = RemoveOrganizationMember, RENAME_ORGANIZATION = RenameOrganization,
+    LEAVE_ORGANIZATION = LeaveOrganization, DELETE_ORGANIZATION = DeleteOrganization,
 }
 #[cfg(feature = "server")]
 use crate::domain::account::{AccountChange, TwoStepChange};
 #[cfg(feature = "server")]
 use crate::domain::session_change::SessionChange;
 pub use crate::model::codec;
-use crate::model::{AuthSnapshot, GatehouseError, Member, MembershipPage};
+use crate::model::{
+    AuthSnapshot, GatehouseError, InvitationPage, Member, MembershipPage, OrganizationInvitation,
+    OrganizationSettings,
+};
 #[cfg(feature = "server")]
-mod ssr;
+use crate::server::functions as ssr;
 
 /// Starts a sign-up with email and password; a 6-digit code is emailed.
 #[server(endpoint = "auth/sign_up", output = codec::JsonText)]
@@ -62,8 +72,32 @@ pub async fn sign_up_password(
         password,
         first_name,
         last_name,
+        ticket: None,
     };
     ssr::flow(step, redirect_url).await?.into_sign_up()
+}
+
+/// Clerk's `sign_up.ticket()`: an account for an invitation's address (`email_address` may be
+/// left empty; another is refused), which its `ticket` verifies: no code is emailed. The user
+/// and the session are created at once, in the invitation's organization.
+#[server(endpoint = "auth/sign_up_ticket", output = codec::JsonText)]
+pub async fn sign_up_ticket(
+    ticket: String,
+    email_address: Option<String>,
+    password: String,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    redirect_url: Option<String>,
+) -> Result<AuthChange, GatehouseError> {
+    let (email_address, ticket) = (email_address.unwrap_or_default(), Some(ticket));
+    let step = FlowRequest::SignUpPassword {
+        email_address,
+        password,
+        first_name,
+        last_name,
+        ticket,
+    };
+    ssr::flow(step, redirect_url).await?.into_change()
 }
 
 /// Verifies the emailed code; on success creates the user and the session (`finalize`).
@@ -101,16 +135,18 @@ pub async fn current_sign_up() -> Result<Option<SignUpStep>, GatehouseError> {
 
 /// Signs in with email and password; when complete, finalizes the session. With
 /// `intent = "forgot_password"` (the form's "Forgot password?" button) it starts a password
-/// reset for the email instead: a code is emailed.
+/// reset for the email instead: a code is emailed. With an invitation's `ticket`, the
+/// organization is joined once signed in (every step after the password keeps it).
 #[server(endpoint = "auth/sign_in", output = codec::JsonText)]
 pub async fn sign_in_password(
     identifier: String,
     password: Option<String>,
     redirect_url: Option<String>,
     intent: Option<String>,
+    ticket: Option<String>,
 ) -> Result<SignInStep, GatehouseError> {
     let intent = crate::domain::flows::SignInIntent::parse(intent.as_deref())?;
-    let step = intent.step(identifier, password);
+    let step = intent.step(identifier, password, ticket);
     Ok(ssr::flow(step, redirect_url).await?.into_sign_in())
 }
 
@@ -250,6 +286,128 @@ pub async fn organization_memberships(
     page_size: u32,
 ) -> Result<MembershipPage, GatehouseError> {
     ssr::organization_memberships(page, page_size).await
+}
+
+/// Invites `email_address` to the organization `slug` with `role` (an admin's: permission
+/// `org:sys_memberships:manage`); the invitation's link is emailed.
+#[server(endpoint = "auth/invite_organization_member", output = codec::JsonText)]
+pub async fn invite_organization_member(
+    slug: String,
+    email_address: String,
+    role: String,
+) -> Result<OrganizationInvitation, GatehouseError> {
+    crate::server::invitations::invite(slug, email_address, role).await
+}
+
+/// Revokes a pending invitation of the organization `slug` (an admin's): its link stops working.
+#[server(endpoint = "auth/revoke_organization_invitation", output = codec::JsonText)]
+pub async fn revoke_organization_invitation(
+    slug: String,
+    invitation_id: String,
+) -> Result<(), GatehouseError> {
+    crate::server::invitations::revoke_or_resend(slug, invitation_id, false).await
+}
+
+/// Emails a pending invitation again (an admin's; once a minute): a new link, the old one stops
+/// working.
+#[server(endpoint = "auth/resend_organization_invitation", output = codec::JsonText)]
+pub async fn resend_organization_invitation(
+    slug: String,
+    invitation_id: String,
+) -> Result<(), GatehouseError> {
+    crate::server::invitations::revoke_or_resend(slug, invitation_id, true).await
+}
+
+/// One page (1-based) of the pending invitations of the organization `slug` (an admin's).
+#[server(endpoint = "auth/organization_invitations", output = codec::JsonText)]
+pub async fn organization_invitations(
+    slug: String,
+    page: u32,
+    page_size: u32,
+) -> Result<InvitationPage, GatehouseError> {
+    crate::server::invitations::organization_invitations(slug, page, page_size).await
+}
+
+/// The signed-in user's pending invitations (to their verified address).
+#[server(endpoint = "auth/user_invitations", output = codec::JsonText)]
+pub async fn user_invitations() -> Result<Vec<OrganizationInvitation>, GatehouseError> {
+    crate::server::invitations::user_invitations().await
+}
+
+/// Joins an organization by an invitation to the user's address — one of their own
+/// (`invitation_id`, no email needed) or the link's `ticket` — and makes it active.
+#[server(endpoint = "auth/accept_invitation", output = codec::JsonText)]
+pub async fn accept_invitation(
+    invitation_id: Option<String>,
+    ticket: Option<String>,
+    redirect_url: Option<String>,
+    redirect_url_complete: Option<String>,
+) -> Result<AuthChange, GatehouseError> {
+    let key = crate::server::invitations::invitation_key(invitation_id, ticket)?;
+    let change = SessionChange::AcceptInvitation(key);
+    ssr::change_session(change, redirect_url, redirect_url_complete).await
+}
+
+/// What `<OrganizationProfile/>` shows the signed-in member of the organization `slug`.
+#[server(endpoint = "auth/organization_settings", output = codec::JsonText)]
+pub async fn load_organization_settings(
+    slug: String,
+) -> Result<OrganizationSettings, GatehouseError> {
+    crate::server::organizations::settings(slug).await
+}
+
+/// Gives a member of the organization `slug` another role (an admin's); the last admin cannot
+/// be demoted (`organization_minimum_permissions_needed`).
+#[server(endpoint = "auth/change_member_role", output = codec::JsonText)]
+pub async fn change_member_role(
+    slug: String,
+    user_id: String,
+    role: String,
+) -> Result<(), GatehouseError> {
+    crate::server::organizations::change_member(slug, user_id, Some(role)).await
+}
+
+/// Removes a member of the organization `slug` (an admin's); not the last admin.
+#[server(endpoint = "auth/remove_organization_member", output = codec::JsonText)]
+pub async fn remove_organization_member(
+    slug: String,
+    user_id: String,
+) -> Result<(), GatehouseError> {
+    crate::server::organizations::change_member(slug, user_id, None).await
+}
+
+/// Renames the organization `slug` (permission `org:sys_profile:manage`); answers the new slug.
+#[server(endpoint = "auth/rename_organization", output = codec::JsonText)]
+pub async fn rename_organization(
+    slug: String,
+    name: String,
+    new_slug: String,
+) -> Result<String, GatehouseError> {
+    crate::server::organizations::rename(slug, name, new_slug).await
+}
+
+/// The signed-in user leaves the organization `slug` (not its last admin), then goes to
+/// `redirect_url` — or to the session's next task.
+#[server(endpoint = "auth/leave_organization", output = codec::JsonText)]
+pub async fn leave_organization(
+    slug: String,
+    redirect_url: Option<String>,
+) -> Result<AuthChange, GatehouseError> {
+    crate::server::organizations::leave(slug, redirect_url).await
+}
+
+/// Deletes the organization `slug` (permission `org:sys_profile:delete`, reverification;
+/// `confirmation` must be its name), then goes to `redirect_url` — or to the next task.
+#[server(endpoint = "auth/delete_organization", output = codec::JsonText)]
+pub async fn delete_organization(
+    slug: String,
+    confirmation: String,
+    reverify_password: Option<String>,
+    reverify_code: Option<String>,
+    redirect_url: Option<String>,
+) -> Result<AuthChange, GatehouseError> {
+    let reverify = (reverify_password, reverify_code);
+    crate::server::organizations::delete(slug, confirmation, reverify, redirect_url).await
 }
 
 /// The members of an organization the user belongs to.

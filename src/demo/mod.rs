@@ -14,8 +14,9 @@ use leptos_router::{
 
 use crate::prelude::{
     task_view, use_auth, AuthProvider, AuthState, BuildStylesheet, IslandScripts,
-    OrganizationSwitcher, Protect, RedirectToSignIn, RedirectToTasks, Show, SignIn, SignOutButton,
-    SignUp, SignedIn, SignedOut, SsoCallback, TabSync, UnknownTask, UserButton, UserProfile,
+    OrganizationProfile, OrganizationSwitcher, Protect, RedirectToSignIn, RedirectToTasks, Show,
+    SignIn, SignOutButton, SignUp, SignedIn, SignedOut, SsoCallback, TabSync, UnknownTask,
+    UserButton, UserProfile,
 };
 
 /// The demo's route rules, declared once: protected pages redirect (to sign-in, or straight to
@@ -32,6 +33,7 @@ pub fn route_rules() -> crate::server::RouteRules {
             ProtectRule::page("/account"),
         ],
         organization_patterns: vec!["/orgs/:slug".to_string()],
+        personal_account_patterns: vec!["/me".to_string()],
         ..RouteRules::default()
     }
 }
@@ -101,8 +103,8 @@ pub fn App() -> impl IntoView {
                         // Whole, for the organization switcher's list and the account page's result
                         // lines: they are in the HTML, and work without JavaScript.
                         <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async/>
-                        <Route path=path!("/orgs/:slug") view=OrganizationPage/>
-                        <Route path=path!("/orgs/:slug/settings") view=OrganizationSettingsPage/>
+                        <Route path=path!("/orgs/:slug") view=OrganizationPage ssr=SsrMode::Async/>
+                        <Route path=path!("/orgs/:slug/settings") view=OrganizationSettingsPage ssr=SsrMode::Async/>
                         <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                         <Route path=path!("/me") view=MePage/>
                     </Routes>
@@ -248,37 +250,27 @@ fn DashboardContent() -> impl IntoView {
     }
 }
 
+/// An organization's page for its members: `<OrganizationProfile/>`, which shows each member
+/// what their role may do (a member: the members and "Leave organization"; an admin: the rest).
 #[component]
 fn OrganizationPage() -> impl IntoView {
     let params = use_params_map();
     let slug = move || params.with(|p| p.get("slug").unwrap_or_default());
-    let members = Resource::new(slug, crate::api::organization_members);
     view! {
         <SignedOut>
             <RedirectToSignIn/>
         </SignedOut>
         <SignedIn>
-            <h1>"Organization " {slug}</h1>
+            <p class="eyebrow">"Organization " {slug}</p>
             <Protect role="org:admin">
                 <p><a href=move || format!("/orgs/{}/settings", slug())>"Settings"</a></p>
             </Protect>
-            <h2>"Members"</h2>
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || members.get().map(|result| match result {
-                    Ok(members) => view! {
-                        <ul class="members" data-testid="members">
-                            {members.into_iter().map(|m| view! { <li>{m.email_address} " — " {m.role}</li> }).collect_view()}
-                        </ul>
-                    }.into_any(),
-                    Err(error) => view! {
-                        <p role="alert">{error.errors().first().map(|e| e.long_message.clone())}</p>
-                    }.into_any(),
-                })}
-            </Transition>
+            {move || view! { <OrganizationProfile slug=slug() after_leave_organization_url="/dashboard"/> }}
         </SignedIn>
     }
 }
 
+/// The admins' settings page (members get 404 from the route rules): `<OrganizationProfile/>`.
 #[component]
 fn OrganizationSettingsPage() -> impl IntoView {
     let params = use_params_map();
@@ -286,7 +278,7 @@ fn OrganizationSettingsPage() -> impl IntoView {
     view! {
         <Protect role="org:admin" fallback=|| view! { <NotFound/> }>
             <h1>"Organization settings"</h1>
-            <p>"Only administrators of " <strong>{slug}</strong> " can see this page."</p>
+            {move || view! { <OrganizationProfile slug=slug() after_leave_organization_url="/dashboard"/> }}
         </Protect>
     }
 }

@@ -81,6 +81,28 @@ pub fn reset_password_code(to: &str, code: &str) -> OutgoingEmail {
     }
 }
 
+/// An invitation to an organization: its link (carrying the ticket) works once, until it
+/// expires in `expiry_days`.
+pub fn organization_invitation(
+    to: &str,
+    organization: &str,
+    link: &str,
+    expiry_days: u32,
+) -> OutgoingEmail {
+    OutgoingEmail {
+        kind: "organization_invitation",
+        to: to.to_string(),
+        subject: format!("You're invited to join {organization}"),
+        text: format!(
+            "You have been invited to join {organization}.\n\n\
+             Accept the invitation: {link}\n\n\
+             The link works once and expires in {expiry_days} days. If you did not expect this\n\
+             invitation, you can ignore this email.\n"
+        ),
+        code: None,
+    }
+}
+
 /// A security notice: what changed on the account (`subject`, `detail`), when and from which
 /// browser.
 pub fn security_notice(

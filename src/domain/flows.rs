@@ -7,10 +7,12 @@
 //! strings a step names (strategies, intents) read into their enums.
 
 use super::{
+    invitation::InvitationKey,
     notices::Device,
     outcome::Outcome,
     secret::Secret,
     session,
+    session_change::{self, ChangeContext, SessionChange},
     sign_in::{self, SecondFactorStrategy, SignInNext},
     sign_up::{self, SignUpForm, SignUpView},
     sso,
@@ -55,12 +57,19 @@ pub enum SignInIntent {
 }
 
 impl SignInIntent {
-    /// The sign-in form's step: its password, or with "Forgot password?" the reset code.
-    pub fn step(self, identifier: String, password: Option<String>) -> FlowRequest {
+    /// The sign-in form's step: its password (carrying an invitation's `ticket`), or with
+    /// "Forgot password?" the reset code.
+    pub fn step(
+        self,
+        identifier: String,
+        password: Option<String>,
+        ticket: Option<String>,
+    ) -> FlowRequest {
         match self {
             Self::SignIn => FlowRequest::SignInPassword {
                 identifier,
                 password: password.unwrap_or_default(),
+                ticket: ticket.filter(|ticket| !ticket.trim().is_empty()),
             },
             Self::ForgotPassword => FlowRequest::SignInResetPasswordSendCode { identifier },
         }
@@ -150,7 +159,8 @@ impl<'a> Flow<'a> {
             Step::SignInPassword {
                 identifier,
                 password,
-            } => self.sign_in_password(identifier, password).await?,
+                ticket,
+            } => self.sign_in_password(identifier, password, ticket).await?,
             Step::SignInResetPasswordSendCode { identifier } => {
                 let client_id = self.client().await?;
                 let view =
@@ -212,6 +222,33 @@ impl<'a> Flow<'a> {
                 password,
                 first_name,
                 last_name,
+                ticket: Some(ticket),
+            } => {
+                // The ticket verifies the address: the user and the session at once.
+                let (email_address, claim) =
+                    sign_up::invited_address(gatehouse, &ticket, &email_address, now).await?;
+                let form = sign_up::validate(
+                    SignUpForm {
+                        email_address,
+                        password: Secret::new(password),
+                        first_name,
+                        last_name,
+                    },
+                    gatehouse.config.passwords.reject_compromised,
+                )?;
+                let client_id = self.client().await?;
+                sign_up::create_invited(gatehouse, &client_id, form, claim, now).await?;
+                let redirect_url = self.redirect_url();
+                let outcome =
+                    sign_up::finalize(gatehouse, &client_id, redirect_url.as_deref(), now).await?;
+                FlowResponse::SignUpComplete(self.change(outcome))
+            }
+            Step::SignUpPassword {
+                email_address,
+                password,
+                first_name,
+                last_name,
+                ticket: None,
             } => {
                 // Validated before a client is made, so bad input leaves nothing behind.
                 let form = sign_up::validate(
@@ -283,6 +320,7 @@ impl<'a> Flow<'a> {
         &mut self,
         identifier: String,
         password: String,
+        ticket: Option<String>,
     ) -> Result<FlowResponse, GatehouseError> {
         let gatehouse = self.gatehouse;
         if gatehouse
@@ -297,11 +335,12 @@ impl<'a> Flow<'a> {
         }
         let client_id = self.client().await?;
         let now = self.now;
-        match sign_in::password(
+        match sign_in::password_inviting(
             gatehouse,
             &client_id,
             &identifier,
             Secret::new(password),
+            ticket.as_deref(),
             now,
         )
         .await
@@ -309,7 +348,7 @@ impl<'a> Flow<'a> {
             Ok(view) => self.sign_in_next(&client_id, view.status).await,
             Err(error) if error.code == ErrorCode::IdentifierAlreadySignedIn => {
                 let redirect_url = self.redirect_url();
-                let outcome = sign_in::activate_signed_in(
+                let mut outcome = sign_in::activate_signed_in(
                     gatehouse,
                     &client_id,
                     &identifier,
@@ -317,6 +356,19 @@ impl<'a> Flow<'a> {
                     now,
                 )
                 .await?;
+                // Signed in already: the invitation is accepted as a signed-in user's is.
+                if let Some(ticket) = ticket {
+                    let context = ChangeContext {
+                        snapshot: &outcome.snapshot,
+                        client_id: Some(&client_id),
+                        device: &self.context.device,
+                        target: redirect_url.as_deref(),
+                    };
+                    let change = SessionChange::AcceptInvitation(InvitationKey::Ticket(ticket));
+                    let cookie = outcome.cookie.take();
+                    outcome = session_change::apply(gatehouse, change, context, now).await?;
+                    outcome.cookie = cookie;
+                }
                 Ok(FlowResponse::SignIn(SignInStep {
                     status: SignInStatus::Complete,
                     change: Some(self.change(outcome)),

@@ -1,7 +1,10 @@
 //! Organizations: creation (the creator becomes `org:admin`), memberships, the active
 //! organization of a session, and the permissions each role carries.
 
-use super::{Gatehouse, Timestamp};
+use super::{
+    account::AccountHolder, ports::OrganizationRow, sensitive::SensitiveChange, Gatehouse,
+    Timestamp,
+};
 use crate::{
     config::OrganizationsConfig,
     model::{
@@ -13,6 +16,67 @@ use crate::{
 
 /// Largest page of memberships.
 pub const MAX_PAGE_SIZE: u32 = 50;
+/// The permission that invites, changes roles and removes members.
+pub const MANAGE_MEMBERSHIPS: &str = "org:sys_memberships:manage";
+/// The permission that renames an organization.
+pub const MANAGE_PROFILE: &str = "org:sys_profile:manage";
+/// The permission that deletes an organization.
+pub const DELETE_PROFILE: &str = "org:sys_profile:delete";
+
+/// Who acts on an organization.
+#[derive(Clone, Copy, Debug)]
+pub enum Actor<'a> {
+    /// A member, who needs the action's permission.
+    Member(&'a UserId),
+    /// The operator (the CLI), who may do everything.
+    Operator,
+}
+
+/// The organization `slug` and `user`'s role in it. Anyone who is not a member — or no such
+/// organization — gets `organization_not_found_or_unauthorized`, as every organization function
+/// answers: nobody learns which organizations exist.
+pub async fn of_member(
+    gatehouse: &Gatehouse,
+    user: &UserId,
+    slug: &str,
+) -> Result<(OrganizationRow, String), AuthError> {
+    let org = gatehouse
+        .store
+        .find_organization_by_slug(slug)
+        .await?
+        .ok_or_else(AuthError::not_a_member)?;
+    let role = gatehouse
+        .store
+        .membership_role(&org.id, user)
+        .await?
+        .ok_or_else(AuthError::not_a_member)?;
+    Ok((org, role))
+}
+
+/// The organization `slug`, for an actor who holds `permission` in it (the operator holds every
+/// one). A member without it gets the same answer as a stranger.
+pub async fn authorized(
+    gatehouse: &Gatehouse,
+    actor: Actor<'_>,
+    slug: &str,
+    permission: &str,
+) -> Result<OrganizationRow, AuthError> {
+    match actor {
+        Actor::Operator => gatehouse
+            .store
+            .find_organization_by_slug(slug)
+            .await?
+            .ok_or_else(AuthError::not_a_member),
+        Actor::Member(user) => {
+            let (org, role) = of_member(gatehouse, user, slug).await?;
+            let permissions = permissions_for(&role, &gatehouse.config.organizations);
+            if !permissions.iter().any(|p| p == permission) {
+                return Err(AuthError::not_a_member());
+            }
+            Ok(org)
+        }
+    }
+}
 
 /// The permissions a role carries: the system ones of `org:admin` / `org:member`, plus any
 /// configured for the role.
@@ -181,18 +245,55 @@ pub async fn members(
     user_id: &UserId,
     slug: &str,
 ) -> Result<Vec<Member>, AuthError> {
-    let org = gatehouse
-        .store
-        .find_organization_by_slug(slug)
-        .await?
-        .ok_or_else(AuthError::not_a_member)?;
-    if gatehouse
-        .store
-        .membership_role(&org.id, user_id)
-        .await?
-        .is_none()
-    {
-        return Err(AuthError::not_a_member());
-    }
+    let (org, _role) = of_member(gatehouse, user_id, slug).await?;
     gatehouse.store.list_members(&org.id).await
+}
+
+/// Renames the organization `slug` (`org:sys_profile:manage`): a new name and slug, validated
+/// as at creation; a slug another organization has is `form_identifier_exists` on `slug`.
+/// Answers the new slug.
+pub async fn rename(
+    gatehouse: &Gatehouse,
+    actor: Actor<'_>,
+    slug: &str,
+    new_name: &str,
+    new_slug: &str,
+) -> Result<String, GatehouseError> {
+    let org = authorized(gatehouse, actor, slug, MANAGE_PROFILE).await?;
+    let (name, new_slug) = validate(new_name, new_slug)?;
+    if !gatehouse
+        .store
+        .rename_organization(&org.id, &name, &new_slug)
+        .await?
+    {
+        return Err(AuthError::slug_taken().into());
+    }
+    tracing::info!(org_id = %org.id, slug = %new_slug, "organization renamed");
+    Ok(new_slug)
+}
+
+/// Deletes the organization `slug` for `holder`, who needs `org:sys_profile:delete` and a
+/// recently verified session (`SensitiveChange::DeleteOrganization`). `confirmation` must be
+/// the organization's name, typed (`form_param_format_invalid` on `confirmation` otherwise).
+/// Its memberships and invitations go with it; sessions that had it active resolve without it.
+pub async fn delete(
+    gatehouse: &Gatehouse,
+    holder: &AccountHolder,
+    slug: &str,
+    confirmation: &str,
+) -> Result<(), AuthError> {
+    let org = authorized(
+        gatehouse,
+        Actor::Member(&holder.user_id),
+        slug,
+        DELETE_PROFILE,
+    )
+    .await?;
+    if confirmation.trim() != org.name {
+        return Err(AuthError::param_format_invalid("confirmation"));
+    }
+    holder.require(SensitiveChange::DeleteOrganization, &gatehouse.config)?;
+    gatehouse.store.delete_organization(&org.id).await?;
+    tracing::info!(org_id = %org.id, "organization deleted");
+    Ok(())
 }

@@ -30,11 +30,13 @@ pub enum SensitiveChange {
     RevokeOtherSession,
     /// Deleting the account.
     DeleteAccount,
+    /// Deleting an organization.
+    DeleteOrganization,
 }
 
 impl SensitiveChange {
     /// Every sensitive change.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::ChangePassword,
         Self::AddSecondFactor,
         Self::RegenerateBackupCodes,
@@ -42,6 +44,7 @@ impl SensitiveChange {
         Self::UnlinkExternalAccount,
         Self::RevokeOtherSession,
         Self::DeleteAccount,
+        Self::DeleteOrganization,
     ];
 
     /// How recently the session must have verified its factors (`account.reverification`).

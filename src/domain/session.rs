@@ -10,7 +10,7 @@ use super::{
 use crate::{
     config::Config,
     model::{
-        decorate_url, task_url, AuthError, AuthSnapshot, ClientId, FactorAges, SessionId,
+        decorate_url, task_url, AuthError, AuthSnapshot, ClientId, FactorAges, OrgId, SessionId,
         SessionStatus, SessionSummary, TaskKey, UserId, UserSummary,
     },
 };
@@ -321,6 +321,9 @@ pub struct FinalizeRequest<'a> {
     pub redirect_url: Option<&'a str>,
     /// Default target (`after_sign_in_url` / `after_sign_up_url`).
     pub fallback_url: &'a str,
+    /// The organization the session starts in (one an invitation just joined); otherwise the
+    /// one the user last had active.
+    pub organization: Option<&'a OrgId>,
 }
 
 /// Creates the session for a complete attempt, makes it the client's current one, rotates the
@@ -347,6 +350,12 @@ pub async fn finalize(
             now,
         )
         .await?;
+    if let Some(org_id) = request.organization {
+        gatehouse
+            .store
+            .set_active_organization(&session_id, Some(org_id))
+            .await?;
+    }
     let resolved = resolve(
         gatehouse.store.as_ref(),
         &gatehouse.config,

@@ -1,9 +1,11 @@
 //! The changes that move the browser's current session on — a task done, an organization
-//! created or switched, the backup codes saved — through one entry point, [`apply`], which
+//! created, switched, joined, left or deleted, the backup codes saved — through one entry point, [`apply`], which
 //! answers each the same way: the fresh state, and the next task or the target.
 
 use super::{
-    mfa,
+    account::AccountHolder,
+    invitation::{self, InvitationKey},
+    membership, mfa,
     notices::Device,
     organization,
     outcome::Outcome,
@@ -25,6 +27,22 @@ pub enum SessionChange {
     },
     /// Switches the active organization (`None`: the personal account, where allowed).
     SetActiveOrganization(Option<OrgId>),
+    /// Joins an organization by an invitation to the user's address — the link's ticket, or
+    /// one of the user's own invitations by id — and makes it active.
+    AcceptInvitation(InvitationKey),
+    /// Leaves the organization with this slug (not its last admin); a session that had it
+    /// active goes on without it (`choose-organization` where that applies).
+    LeaveOrganization(String),
+    /// Deletes the organization with this slug: the holder, re-verified, needs
+    /// `org:sys_profile:delete`, and the confirmation is its name, typed.
+    DeleteOrganization {
+        /// The user, with the reverification answers applied.
+        holder: AccountHolder,
+        /// The organization's slug.
+        slug: String,
+        /// What the user typed.
+        confirmation: String,
+    },
     /// The `reset-password` task.
     ResetPassword(NewPassword),
     /// The user saved the backup codes of the `setup-mfa` task.
@@ -61,6 +79,24 @@ pub async fn apply(
         SessionChange::SetActiveOrganization(org_id) => {
             organization::set_active(gatehouse, &session_id, &user_id, org_id.as_ref()).await?
         }
+        SessionChange::AcceptInvitation(key) => {
+            let email = context
+                .snapshot
+                .user
+                .as_ref()
+                .map(|user| user.email_address.as_str())
+                .ok_or_else(AuthError::unauthorized)?;
+            let org_id = invitation::accept(gatehouse, key, &user_id, email, now).await?;
+            organization::set_active(gatehouse, &session_id, &user_id, Some(&org_id)).await?
+        }
+        SessionChange::LeaveOrganization(slug) => {
+            membership::leave(gatehouse, &user_id, &slug).await?
+        }
+        SessionChange::DeleteOrganization {
+            holder,
+            slug,
+            confirmation,
+        } => organization::delete(gatehouse, &holder, &slug, &confirmation).await?,
         SessionChange::ResetPassword(form) => {
             let (snapshot, device) = (context.snapshot, context.device);
             tasks::reset_password(gatehouse, snapshot, form, device, now).await?

@@ -14,6 +14,7 @@ use super::{
     email::normalize_email,
     emails,
     ids::new_id,
+    invitation::{self, TicketClaim},
     lockout, mfa,
     notices::{self, Device, SecurityNotice},
     outcome::Outcome,
@@ -119,6 +120,9 @@ pub enum SignIn {
         identifier: String,
         /// When the password was verified.
         first_factor_at: Timestamp,
+        /// An invitation's ticket: its organization is joined when the sign-in completes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        invitation: Option<TicketClaim>,
     },
     /// The password was right; the user has a second factor to verify.
     NeedsSecondFactor {
@@ -133,6 +137,9 @@ pub enum SignIn {
         /// SSO: the identity to link once the sign-in completes.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         link: Option<Box<PendingLink>>,
+        /// An invitation's ticket: its organization is joined when the sign-in completes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        invitation: Option<TicketClaim>,
     },
     /// SSO: the browser was sent to the identity provider, whose answer must carry this
     /// attempt's `state`.
@@ -153,6 +160,10 @@ pub enum SignIn {
         /// SSO: the identity to link when `finalize` creates the session.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         link: Option<Box<PendingLink>>,
+        /// An invitation's ticket: `finalize` joins its organization, which the session starts
+        /// in.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        invitation: Option<TicketClaim>,
     },
 }
 
@@ -200,6 +211,7 @@ impl SignIn {
                 user_id: user_id.clone(),
                 identifier: identifier.to_string(),
                 first_factor_at: now,
+                invitation: None,
             };
         }
         if facts.has_second_factor {
@@ -209,6 +221,7 @@ impl SignIn {
                 first_factor_at: now,
                 strategies: vec![SecondFactorStrategy::Totp, SecondFactorStrategy::BackupCode],
                 link: None,
+                invitation: None,
             }
         } else {
             Self::Complete {
@@ -216,8 +229,21 @@ impl SignIn {
                 first_factor_at: now,
                 second_factor_at: None,
                 link: None,
+                invitation: None,
             }
         }
+    }
+
+    /// The same state, joining the organization of `claim` when the sign-in completes (an
+    /// invitation's ticket); states past the first factor only.
+    pub fn inviting(mut self, claim: Option<TicketClaim>) -> Self {
+        match &mut self {
+            Self::NeedsClientTrust { invitation, .. }
+            | Self::NeedsSecondFactor { invitation, .. }
+            | Self::Complete { invitation, .. } => *invitation = claim,
+            _ => {}
+        }
+        self
     }
 
     /// The same state, linking `link` when the sign-in completes (SSO); states past the first
@@ -230,6 +256,7 @@ impl SignIn {
                 identifier,
                 first_factor_at,
                 strategies,
+                invitation,
                 ..
             } => Self::NeedsSecondFactor {
                 user_id,
@@ -237,17 +264,20 @@ impl SignIn {
                 first_factor_at,
                 strategies,
                 link,
+                invitation,
             },
             Self::Complete {
                 user_id,
                 first_factor_at,
                 second_factor_at,
+                invitation,
                 ..
             } => Self::Complete {
                 user_id,
                 first_factor_at,
                 second_factor_at,
                 link,
+                invitation,
             },
             other => other,
         }
@@ -260,12 +290,14 @@ impl SignIn {
                 user_id,
                 first_factor_at,
                 link,
+                invitation,
                 ..
             } => Ok(Self::Complete {
                 user_id,
                 first_factor_at,
                 second_factor_at: Some(now),
                 link,
+                invitation,
             }),
             _ => Err(AuthError::verification_already_verified()),
         }
@@ -278,12 +310,14 @@ impl SignIn {
             Self::NeedsClientTrust {
                 user_id,
                 first_factor_at,
+                invitation,
                 ..
             } => Ok(Self::Complete {
                 user_id,
                 first_factor_at,
                 second_factor_at: None,
                 link: None,
+                invitation,
             }),
             Self::NeedsResetCode {
                 user_id: Some(user_id),
@@ -429,7 +463,33 @@ pub async fn password(
     password: Secret<String>,
     now: Timestamp,
 ) -> Result<SignInView, AuthError> {
+    password_inviting(gatehouse, client_id, identifier, password, None, now).await
+}
+
+/// [`password`], carrying an invitation's `ticket` (strategy `ticket`, Clerk's
+/// `__clerk_ticket`) through every step that follows — client trust, second factor — to
+/// `finalize`, which joins its organization and starts the session in it. The ticket is checked
+/// first: unknown, used, revoked, expired, or for another address than `identifier`, it gets its
+/// own error and nothing else happens.
+pub async fn password_inviting(
+    gatehouse: &Gatehouse,
+    client_id: &ClientId,
+    identifier: &str,
+    password: Secret<String>,
+    ticket: Option<&str>,
+    now: Timestamp,
+) -> Result<SignInView, AuthError> {
     let email = normalize_email(identifier, "identifier")?;
+    let claim = match ticket {
+        Some(ticket) => {
+            let (row, claim) = invitation::check_ticket(gatehouse, ticket, now).await?;
+            if row.email != email {
+                return Err(AuthError::ticket_for_another_address("identifier"));
+            }
+            Some(claim)
+        }
+        None => None,
+    };
     // Multi-session: this browser already holds a session of the user; Clerk's components
     // activate it rather than sign in twice (the browser could switch to it anyway).
     if session::session_of_email(gatehouse, client_id, &email, now)
@@ -462,7 +522,7 @@ pub async fn password(
         has_second_factor: user.second_factor_enabled,
         untrusted_client,
     };
-    let state = SignIn::after_first_factor(&user.id, &email, facts, now);
+    let state = SignIn::after_first_factor(&user.id, &email, facts, now).inviting(claim);
     // Only a finished sign-in resets the count: wrong later factors stay counted.
     if state.status() == SignInStatus::Complete {
         guess.succeeded(gatehouse).await?;
@@ -792,9 +852,16 @@ pub(super) async fn finalize_to(
         first_factor_at,
         second_factor_at,
         link,
+        invitation,
     } = &attempt.state
     else {
         return Err(AuthError::new(ErrorCode::SignInNotComplete));
+    };
+    // An invitation that cannot be accepted any more (revoked, expired, resent meanwhile)
+    // stops the sign-in with its error before anything is used up.
+    let invited = match invitation {
+        Some(claim) => Some(invitation::claimed(gatehouse, claim, now).await?),
+        None => None,
     };
     // The identity is linked now that every factor is verified, with the attempt moved on in
     // the same transaction: of two parallel finalizes, one links and claims it.
@@ -805,6 +872,7 @@ pub(super) async fn finalize_to(
                 first_factor_at: *first_factor_at,
                 second_factor_at: *second_factor_at,
                 link: None,
+                invitation: invitation.clone(),
             };
             let moved = gatehouse
                 .store
@@ -842,6 +910,10 @@ pub(super) async fn finalize_to(
         };
         notices::send(gatehouse, &link.owner_email, &notice, &link.device, now);
     }
+    let organization = match &invited {
+        Some(row) => Some(invitation::join(gatehouse, row, user_id, now).await?),
+        None => None,
+    };
     session::finalize(
         gatehouse,
         session::FinalizeRequest {
@@ -851,6 +923,7 @@ pub(super) async fn finalize_to(
             second_factor_at: *second_factor_at,
             redirect_url,
             fallback_url,
+            organization: organization.as_ref(),
         },
         now,
     )

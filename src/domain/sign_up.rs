@@ -13,6 +13,7 @@ use super::{
     email::normalize_email,
     emails,
     ids::new_id,
+    invitation::{self, TicketClaim},
     outcome::Outcome,
     password::validate_new_password,
     ports::{CodeKey, ExternalIdentity, SignUpRecord, UserCreation},
@@ -36,8 +37,11 @@ pub enum SignUp {
     NeedsEmailCode,
     /// The email address is verified: `finalize` may create the user.
     Complete {
-        /// When the code was verified.
+        /// When the code (or the invitation's ticket) was verified.
         email_verified_at: Timestamp,
+        /// The invitation whose ticket verified the address: `finalize` joins its organization.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        invitation: Option<TicketClaim>,
     },
     /// `finalize` created the user; the attempt is used up.
     UserCreated {
@@ -54,6 +58,7 @@ impl SignUp {
         match self {
             Self::NeedsEmailCode => Ok(Self::Complete {
                 email_verified_at: now,
+                invitation: None,
             }),
             _ => Err(AuthError::verification_already_verified()),
         }
@@ -62,7 +67,9 @@ impl SignUp {
     /// The state once `finalize` created `user_id`: only a complete attempt, only once.
     pub fn after_user_created(self, user_id: &UserId) -> Result<Self, AuthError> {
         match self {
-            Self::Complete { email_verified_at } => Ok(Self::UserCreated {
+            Self::Complete {
+                email_verified_at, ..
+            } => Ok(Self::UserCreated {
                 user_id: user_id.clone(),
                 email_verified_at,
             }),
@@ -249,6 +256,70 @@ pub async fn create_for_identity(
     start(gatehouse, client_id, applicant, now).await
 }
 
+/// The address of a sign-up with an invitation's `ticket` and the claim its attempt keeps: the
+/// invitation's address (when `email_address` is empty), never another
+/// (`ticket_invalid_code` on `email_address`). The ticket's own errors come first.
+pub async fn invited_address(
+    gatehouse: &Gatehouse,
+    ticket: &str,
+    email_address: &str,
+    now: Timestamp,
+) -> Result<(String, TicketClaim), AuthError> {
+    let (row, claim) = invitation::check_ticket(gatehouse, ticket, now).await?;
+    if !email_address.trim().is_empty()
+        && normalize_email(email_address, "email_address")? != row.email
+    {
+        return Err(AuthError::ticket_for_another_address("email_address"));
+    }
+    Ok((row.email, claim))
+}
+
+/// Starts a sign-up whose address an invitation's ticket verified (`form`'s address is the
+/// invitation's: see [`invited_address`]): no code is emailed, the attempt is complete at once,
+/// and `finalize` joins the invitation's organization. An address with an account is refused
+/// (`form_identifier_exists`): the ticket proves the mailbox, so its holder may know, and signs
+/// in instead.
+pub async fn create_invited(
+    gatehouse: &Gatehouse,
+    client_id: &ClientId,
+    form: SignUpForm,
+    claim: TicketClaim,
+    now: Timestamp,
+) -> Result<SignUpView, GatehouseError> {
+    let form = validate(form, gatehouse.config.passwords.reject_compromised)?;
+    if gatehouse
+        .store
+        .find_user_by_email(&form.email_address)
+        .await?
+        .is_some()
+    {
+        return Err(AuthError::identifier_exists("email_address").into());
+    }
+    let password_hash = gatehouse.hasher.hash(form.password).await?;
+    let id: SignUpId = new_id();
+    let state = SignUp::Complete {
+        email_verified_at: now,
+        invitation: Some(claim),
+    };
+    let record = SignUpRecord {
+        id: id.clone(),
+        client_id: client_id.clone(),
+        email: form.email_address,
+        password_hash: Some(password_hash),
+        first_name: form.first_name,
+        last_name: form.last_name,
+        state: serialize(&state)?,
+        version: 0,
+        existing_user_id: None,
+        external_identity: None,
+        abandon_at: now + ABANDON_AFTER_SECONDS,
+        // A code the store keeps with every attempt; never sent, never asked for.
+        code: CodeState::issue(id.as_str(), codes::generate_code().expose(), now),
+    };
+    gatehouse.store.insert_sign_up(&record, now).await?;
+    Ok(view_of(&Attempt { record, state }, now))
+}
+
 /// Who a new sign-up is for.
 struct Applicant {
     email: String,
@@ -388,6 +459,21 @@ pub async fn finalize(
     if attempt.record.existing_user_id.is_some() {
         return Err(AuthError::new(ErrorCode::SignUpNotComplete));
     }
+    // An invitation that cannot be accepted any more stops the sign-up with its error, before
+    // the user is created.
+    let invited = match &attempt.state {
+        SignUp::Complete {
+            invitation: Some(claim),
+            ..
+        } => {
+            let row = invitation::claimed(gatehouse, claim, now).await?;
+            if row.email != attempt.record.email {
+                return Err(AuthError::ticket_for_another_address("email_address"));
+            }
+            Some(row)
+        }
+        _ => None,
+    };
     let user_id: UserId = new_id();
     let next = attempt.state.clone().after_user_created(&user_id)?;
     let created = gatehouse
@@ -399,6 +485,10 @@ pub async fn finalize(
         UserCreation::EmailTaken => return Err(AuthError::identifier_exists("email_address")),
         UserCreation::AttemptMoved => return Err(AuthError::no_attempt()),
     }
+    let organization = match &invited {
+        Some(row) => Some(invitation::join(gatehouse, row, &user_id, now).await?),
+        None => None,
+    };
     session::finalize(
         gatehouse,
         FinalizeRequest {
@@ -408,6 +498,7 @@ pub async fn finalize(
             second_factor_at: None,
             redirect_url,
             fallback_url: &gatehouse.config.instance.after_sign_up_url,
+            organization: organization.as_ref(),
         },
         now,
     )

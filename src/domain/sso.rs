@@ -448,6 +448,7 @@ pub async fn transfer_to_sign_up(
         first_factor_at: now,
         second_factor_at: None,
         link: None,
+        invitation: None,
     };
     let created = gatehouse
         .store

@@ -122,6 +122,23 @@ error_codes! {
     SsoEmailDomainMismatch => "sso_email_domain_mismatch",
     /// A session token (`Authorization: Bearer`) on the kit's own `/api/auth/*` endpoints.
     BearerNotAccepted => "bearer_not_accepted",
+    /// The address has a pending invitation to the organization already.
+    OrganizationInvitationNotUnique => "organization_invitation_not_unique",
+    /// The address belongs to a member of the organization.
+    AlreadyAMemberInOrganization => "already_a_member_in_organization",
+    /// Members and pending invitations reached `organizations.max_memberships`.
+    OrganizationMembershipQuotaExceeded => "organization_membership_quota_exceeded",
+    /// An invitation link that is unknown, replaced by a resent one, or (with a field) for
+    /// another address.
+    TicketInvalidCode => "ticket_invalid_code",
+    /// The invitation expired.
+    TicketExpiredCode => "ticket_expired_code",
+    /// The invitation was revoked.
+    OrganizationInvitationRevokedCode => "organization_invitation_revoked_code",
+    /// The invitation was accepted already.
+    OrganizationInvitationAlreadyAccepted => "organization_invitation_already_accepted",
+    /// The change would leave the organization without a member who can manage it.
+    OrganizationMinimumPermissionsNeeded => "organization_minimum_permissions_needed",
     /// A code this build does not know.
     Unknown => "unknown_error",
 }
@@ -142,7 +159,11 @@ impl ErrorCode {
             | Self::OauthAccessDenied
             | Self::OauthCallbackInvalid
             | Self::OauthTokenInvalid
-            | Self::SsoConnectionNotFound => 400,
+            | Self::SsoConnectionNotFound
+            | Self::TicketInvalidCode
+            | Self::TicketExpiredCode
+            | Self::OrganizationInvitationRevokedCode
+            | Self::OrganizationInvitationAlreadyAccepted => 400,
             Self::AuthorizationInvalid | Self::BearerNotAccepted => 401,
             Self::UserLocked
             | Self::OriginInvalid
@@ -151,7 +172,9 @@ impl ErrorCode {
             | Self::SsoEmailDomainMismatch
             | Self::OrganizationNotFoundOrUnauthorized
             | Self::OrganizationCreationNotAllowed
-            | Self::OrganizationRequired => 403,
+            | Self::OrganizationRequired
+            | Self::OrganizationMembershipQuotaExceeded
+            | Self::OrganizationMinimumPermissionsNeeded => 403,
             Self::ResourceNotFound | Self::NotFound => 404,
             Self::TooManyRequests => 429,
             Self::InternalError | Self::Unknown => 500,
@@ -170,7 +193,9 @@ impl ErrorCode {
             | Self::SignUpNotComplete
             | Self::SignInNotComplete
             | Self::TotpAlreadyEnabled
-            | Self::ExternalAccountEmailUnverified => 422,
+            | Self::ExternalAccountEmailUnverified
+            | Self::OrganizationInvitationNotUnique
+            | Self::AlreadyAMemberInOrganization => 422,
         }
     }
 
@@ -375,6 +400,21 @@ impl ErrorCode {
                 "Session token not accepted".to_string(),
                 "Session tokens are not accepted here: use the browser's session.".to_string(),
             ),
+            Self::OrganizationInvitationNotUnique => same("This address is invited already."),
+            Self::AlreadyAMemberInOrganization => same("This address is a member already."),
+            Self::OrganizationMembershipQuotaExceeded => same("The organization is full."),
+            Self::TicketInvalidCode if !param.is_empty() => {
+                same("This invitation is for another email address.")
+            }
+            Self::TicketInvalidCode => same("This invitation link is not valid."),
+            Self::TicketExpiredCode => same("This invitation has expired."),
+            Self::OrganizationInvitationRevokedCode => same("This invitation was revoked."),
+            Self::OrganizationInvitationAlreadyAccepted => {
+                same("This invitation was accepted already.")
+            }
+            Self::OrganizationMinimumPermissionsNeeded => {
+                same("The organization needs at least one admin.")
+            }
             Self::InternalError | Self::Unknown => (
                 "Something went wrong".to_string(),
                 "Something went wrong on our side. Please try again in a moment.".to_string(),
@@ -694,6 +734,16 @@ impl AuthError {
     /// `service_unavailable` (503): the database cannot be reached for now.
     pub fn unavailable() -> Self {
         Self::new(ErrorCode::ServiceUnavailable)
+    }
+
+    /// An invitation link that is unknown or was replaced by a resent one.
+    pub fn ticket_invalid() -> Self {
+        Self::new(ErrorCode::TicketInvalidCode)
+    }
+
+    /// An invitation for another address than the one in the field `param`.
+    pub fn ticket_for_another_address(param: &str) -> Self {
+        Self::new(ErrorCode::TicketInvalidCode).for_param(param)
     }
 }
 

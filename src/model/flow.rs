@@ -65,6 +65,10 @@ pub enum FlowRequest {
         identifier: String,
         /// Password.
         password: String,
+        /// An invitation's ticket (`__clerk_ticket`), kept through every step: the
+        /// organization is joined once signed in.
+        #[serde(default)]
+        ticket: Option<String>,
     },
     /// `sign_in.reset_password_email_code().send_code(email)`.
     SignInResetPasswordSendCode {
@@ -104,6 +108,10 @@ pub enum FlowRequest {
         first_name: Option<String>,
         /// Last name.
         last_name: Option<String>,
+        /// An invitation's ticket: it verifies the address (the invitation's; empty takes it),
+        /// so no code is emailed; the user is created and joins the organization at once.
+        #[serde(default)]
+        ticket: Option<String>,
     },
     /// `sign_up.verifications().verify_email_code(code)`.
     SignUpVerifyEmailCode {

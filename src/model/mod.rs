@@ -21,8 +21,8 @@ pub use ids::{ClientId, InvitationId, OrgId, PrefixedId, SessionId, SignInId, Si
 pub use notice::Notice;
 pub use organization::{
     is_valid_slug, suggest_slug, InvitationPage, InvitationStatus, Member, Membership,
-    MembershipPage, OrganizationInvitation, MEMBER_PERMISSIONS, ORG_NAME_MAX_CHARS, ROLE_ADMIN,
-    ROLE_MEMBER, SYSTEM_PERMISSIONS,
+    MembershipPage, OrganizationInvitation, OrganizationSettings, MEMBER_PERMISSIONS,
+    ORG_NAME_MAX_CHARS, ROLE_ADMIN, ROLE_MEMBER, SYSTEM_PERMISSIONS,
 };
 pub use redirect::{decorate_url, encode_query_component, with_redirect_url, DecoratedUrl};
 pub use reverification::{

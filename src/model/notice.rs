@@ -1,4 +1,4 @@
-//! The result line an account form shows after a change ("Password updated"). In the browser the
+//! The result line an account or organization form shows after a change ("Password updated"). In the browser the
 //! form sets it itself; after a plain (no JavaScript) form post the server names it in a one-time
 //! cookie for the page it redirects to. Only this fixed set travels, by name, so neither a cookie
 //! nor a link can put other words on the page.
@@ -24,11 +24,21 @@ pub enum Notice {
     ConnectionRemoved,
     /// Another device was signed out.
     DeviceSignedOut,
+    /// An organization invitation was emailed (or emailed again).
+    InvitationSent,
+    /// An organization invitation was revoked.
+    InvitationRevoked,
+    /// A member's role was changed.
+    RoleChanged,
+    /// A member was removed.
+    MemberRemoved,
+    /// The organization's name or slug was saved.
+    OrganizationUpdated,
 }
 
 impl Notice {
     /// Every notice.
-    pub const ALL: [Notice; 9] = [
+    pub const ALL: [Notice; 14] = [
         Notice::ProfileUpdated,
         Notice::PasswordUpdated,
         Notice::AuthenticatorStarted,
@@ -38,6 +48,11 @@ impl Notice {
         Notice::AuthenticatorRemoved,
         Notice::ConnectionRemoved,
         Notice::DeviceSignedOut,
+        Notice::InvitationSent,
+        Notice::InvitationRevoked,
+        Notice::RoleChanged,
+        Notice::MemberRemoved,
+        Notice::OrganizationUpdated,
     ];
 
     /// The name it travels by (the cookie's value).
@@ -52,6 +67,11 @@ impl Notice {
             Self::AuthenticatorRemoved => "authenticator_removed",
             Self::ConnectionRemoved => "connection_removed",
             Self::DeviceSignedOut => "device_signed_out",
+            Self::InvitationSent => "invitation_sent",
+            Self::InvitationRevoked => "invitation_revoked",
+            Self::RoleChanged => "role_changed",
+            Self::MemberRemoved => "member_removed",
+            Self::OrganizationUpdated => "organization_updated",
         }
     }
 
@@ -72,6 +92,11 @@ impl Notice {
             Self::AuthenticatorRemoved => "Authenticator app removed",
             Self::ConnectionRemoved => "Connection removed",
             Self::DeviceSignedOut => "Device signed out",
+            Self::InvitationSent => "Invitation sent",
+            Self::InvitationRevoked => "Invitation revoked",
+            Self::RoleChanged => "Role changed",
+            Self::MemberRemoved => "Member removed",
+            Self::OrganizationUpdated => "Organization updated",
         }
     }
 }

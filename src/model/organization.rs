@@ -163,3 +163,35 @@ pub struct InvitationPage {
     /// Page size.
     pub page_size: u32,
 }
+
+/// What `<OrganizationProfile/>` shows of an organization to one of its members: only what the
+/// viewer's role may see (the invitations need `org:sys_memberships:manage`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganizationSettings {
+    /// The organization.
+    pub organization_id: OrgId,
+    /// Its name.
+    pub name: String,
+    /// Its slug.
+    pub slug: String,
+    /// The viewer.
+    pub viewer_id: UserId,
+    /// The viewer's role.
+    pub role: String,
+    /// The viewer's permissions (what the page offers follows them; the server checks each
+    /// action again).
+    pub permissions: Vec<String>,
+    /// The members, oldest first.
+    pub members: Vec<Member>,
+    /// The pending invitations (empty unless the viewer manages memberships).
+    pub invitations: Vec<OrganizationInvitation>,
+    /// The roles a member can be given.
+    pub roles: Vec<String>,
+}
+
+impl OrganizationSettings {
+    /// Whether the viewer holds `permission`.
+    pub fn may(&self, permission: &str) -> bool {
+        self.permissions.iter().any(|p| p == permission)
+    }
+}

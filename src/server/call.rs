@@ -208,6 +208,27 @@ impl Call {
     /// this origin), without the error an earlier refused post left in its URL, with `notice`
     /// for it to show under the form.
     pub fn back_to_form_page(&self, notice: Notice) {
+        self.back_to(notice, |path| path.to_string());
+    }
+
+    /// [`Self::back_to_form_page`] for a page named by an organization's slug that changed:
+    /// the path segment `old_slug` becomes `new_slug`.
+    pub fn back_to_renamed_page(&self, old_slug: &str, new_slug: &str, notice: Notice) {
+        self.back_to(notice, |path| {
+            path.split('/')
+                .map(|segment| {
+                    if segment == old_slug {
+                        new_slug
+                    } else {
+                        segment
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("/")
+        });
+    }
+
+    fn back_to(&self, notice: Notice, page: impl FnOnce(&str) -> String) {
         if !self.form_post {
             return;
         }
@@ -225,7 +246,7 @@ impl Call {
             .and_then(|rest| rest.split(['?', '#']).next())
             .filter(|path| path.starts_with('/'))
             .unwrap_or("/");
-        let target = crate::model::decorate_url(path, &origin, &[], "/").into_string();
+        let target = crate::model::decorate_url(&page(path), &origin, &[], "/").into_string();
         leptos_axum::redirect(&target);
     }
 }

@@ -6,7 +6,10 @@ pub mod bearer;
 pub mod call;
 pub mod cookies;
 pub mod form_values;
+pub mod functions;
 pub mod host;
+pub mod invitations;
+pub mod organizations;
 pub mod origin;
 pub mod outcome;
 pub mod page;
@@ -207,6 +210,10 @@ where
         .route(JWKS_PATH, get(jwks))
         .route("/api/me", get(me))
         .route("/sso/callback/{connection}", get(sso::callback))
+        .route(
+            domain::invitation::ACCEPT_PATH,
+            get(invitations::accept_page),
+        )
         .merge(app_routes)
         .leptos_routes_with_context(
             &state,

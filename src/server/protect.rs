@@ -13,7 +13,7 @@ use super::{error_response, AppState, RequestAuth};
 use crate::{
     domain::{
         self,
-        organization::{sync_from_slug, SyncOutcome},
+        organization::{self, sync_from_slug, SyncOutcome},
         session,
     },
     model::{with_redirect_url, AuthError, HasParams},
@@ -109,6 +109,9 @@ pub struct RouteRules {
     /// Patterns naming an organization by `:slug` (e.g. `/orgs/:slug`): a signed-in member's
     /// active organization follows the URL; a non-member gets 404.
     pub organization_patterns: Vec<String>,
+    /// Paths of the personal account (e.g. `/me`, and everything under it): where personal
+    /// accounts are allowed, a signed-in session's active organization is cleared there.
+    pub personal_account_patterns: Vec<String>,
 }
 
 impl Default for RouteRules {
@@ -117,6 +120,7 @@ impl Default for RouteRules {
             treat_pending_as_signed_out: true,
             protect: Vec::new(),
             organization_patterns: Vec::new(),
+            personal_account_patterns: Vec::new(),
         }
     }
 }
@@ -175,22 +179,41 @@ pub async fn protect(
     }
 }
 
-/// Activates the organization named in the URL for a signed-in member; answers 404 for others.
+/// What the URL says about the active organization (`organization_sync`).
+enum SyncTarget {
+    /// This organization (by slug).
+    Organization(String),
+    /// None: a personal-account path.
+    PersonalAccount,
+}
+
+impl SyncTarget {
+    fn of(rules: &RouteRules, path: &str) -> Option<Self> {
+        let named = rules.organization_patterns.iter().find_map(|pattern| {
+            match_prefix(pattern, path)?
+                .into_iter()
+                .find(|(name, _)| name == "slug")
+        });
+        if let Some((_, slug)) = named {
+            return Some(Self::Organization(slug.to_string()));
+        }
+        let personal = rules
+            .personal_account_patterns
+            .iter()
+            .any(|pattern| match_prefix(pattern, path).is_some());
+        personal.then_some(Self::PersonalAccount)
+    }
+}
+
+/// Organization sync: activates the organization named in the URL for a signed-in member
+/// (404 for others), or clears it on a personal-account path where personal accounts are
+/// allowed; the request then goes on with the new state.
 async fn sync_organization(
     state: &AppState,
     request: &mut Request,
     path: &str,
 ) -> Option<Response> {
-    let slug = state
-        .rules
-        .organization_patterns
-        .iter()
-        .find_map(|pattern| {
-            match_prefix(pattern, path)?
-                .into_iter()
-                .find(|(name, _)| name == "slug")
-        })
-        .map(|(_, slug)| slug.to_string())?;
+    let target = SyncTarget::of(&state.rules, path)?;
     let request_auth = request.extensions().get::<RequestAuth>()?.clone();
     let snapshot = &request_auth.snapshot;
     let (Some(session_id), Some(user)) = (&snapshot.session_id, &snapshot.user) else {
@@ -203,31 +226,37 @@ async fn sync_organization(
         return None; // pending sessions go to their task first
     }
     let gatehouse = &state.gatehouse;
-    let now = domain::now();
-    let outcome = sync_from_slug(
-        gatehouse,
-        session_id,
-        &user.id,
-        snapshot.org_slug.as_deref(),
-        &slug,
-    )
-    .await;
-    match outcome {
-        Ok(SyncOutcome::NotMember) => {
-            Some(error_response(AuthError::not_found().into()).into_response())
-        }
-        Ok(SyncOutcome::Active) if snapshot.org_slug.as_deref() == Some(slug.as_str()) => None,
-        Ok(SyncOutcome::Active) => {
-            let client_id = request_auth.client_id.clone()?;
-            match session::reload(gatehouse.store.as_ref(), &gatehouse.config, &client_id, now)
-                .await
-            {
-                Ok(resolved) => {
-                    request.extensions_mut().insert(RequestAuth::from(resolved));
-                    None
+    let changed = match target {
+        SyncTarget::Organization(slug) => {
+            let current = snapshot.org_slug.as_deref();
+            match sync_from_slug(gatehouse, session_id, &user.id, current, &slug).await {
+                Ok(SyncOutcome::NotMember) => {
+                    return Some(error_response(AuthError::not_found().into()).into_response())
                 }
-                Err(error) => Some(error_response(error.into()).into_response()),
+                Ok(SyncOutcome::Active) => current != Some(slug.as_str()),
+                Err(error) => return Some(error_response(error.into()).into_response()),
             }
+        }
+        SyncTarget::PersonalAccount => {
+            if gatehouse.config.organizations_required() || snapshot.org_id.is_none() {
+                return None;
+            }
+            let cleared = organization::set_active(gatehouse, session_id, &user.id, None).await;
+            if let Err(error) = cleared {
+                return Some(error_response(error.into()).into_response());
+            }
+            true
+        }
+    };
+    if !changed {
+        return None;
+    }
+    let client_id = request_auth.client_id.clone()?;
+    let now = domain::now();
+    match session::reload(gatehouse.store.as_ref(), &gatehouse.config, &client_id, now).await {
+        Ok(resolved) => {
+            request.extensions_mut().insert(RequestAuth::from(resolved));
+            None
         }
         Err(error) => Some(error_response(error.into()).into_response()),
     }

@@ -101,9 +101,7 @@ fn Done(state: FormState) -> impl IntoView {
 pub fn UserProfile() -> impl IntoView {
     let profile = Resource::new(|| (), |_| api::account_overview());
     // What a plain form post that succeeded left for this page (read once, on the server).
-    let left = SharedValue::new(left_notice)
-        .into_inner()
-        .and_then(|name| Notice::parse(&name));
+    let left = notice_left();
     // Created once: a reload of the data after a change keeps each form's result line.
     let states = Sections {
         name: FormState::new(&[endpoint::UPDATE_NAME], &[Notice::ProfileUpdated], left),
@@ -145,6 +143,14 @@ pub fn UserProfile() -> impl IntoView {
 }
 
 /// The notice's name, as the page carries it to the browser (a fully hydrated app).
+/// What a plain form post that succeeded left for this page: read once, on the server, and
+/// carried to the browser with the page.
+pub(crate) fn notice_left() -> Option<Notice> {
+    SharedValue::new(left_notice)
+        .into_inner()
+        .and_then(|name| Notice::parse(&name))
+}
+
 fn left_notice() -> Option<String> {
     #[cfg(feature = "server")]
     {

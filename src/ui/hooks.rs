@@ -232,6 +232,7 @@ impl UseSignIn {
         self.step(FlowRequest::SignInPassword {
             identifier: email_address,
             password,
+            ticket: None,
         })
         .await
     }
@@ -489,6 +490,7 @@ impl UseSignUp {
             password,
             first_name,
             last_name,
+            ticket: None,
         })
         .await?;
         self.code_on_its_way.set(true);

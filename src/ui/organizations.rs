@@ -1,31 +1,43 @@
-//! Organization hooks and widgets: `use_organization_list`, `<OrganizationSwitcher/>`.
+//! Organization hooks and widgets: `use_organization_list`, `<OrganizationSwitcher/>` (with
+//! the user's invitations, "Join").
 
 use leptos::prelude::*;
 
 use super::{
     context::auth_context,
+    context::AuthContext,
     fields::GlobalError,
     form::{error_of, Submitted},
-    navigation::follow_changes,
+    navigation::{apply_change_in, follow_changes},
+    page::GoTo,
 };
 use crate::{
     api::AuthChange,
-    model::{GatehouseError, MembershipPage},
+    model::{GatehouseError, MembershipPage, OrganizationInvitation},
 };
 
 /// `set_active_organization`'s server function, where a switch posts without JavaScript.
 const SET_ACTIVE_ORGANIZATION: &str = crate::api::endpoints::SET_ACTIVE_ORGANIZATION;
+/// `accept_invitation`'s, where "Join" posts without JavaScript.
+const ACCEPT_INVITATION: &str = crate::api::endpoints::ACCEPT_INVITATION;
 
 /// The query parameter holding the page `<OrganizationSwitcher/>` shows.
 const PAGE_PARAM: &str = "organizations_page";
 
-/// The user's memberships, a page at a time (`use_organization_list` in Clerk).
+/// The user's memberships, a page at a time, and their pending invitations
+/// (`use_organization_list` in Clerk, with `userMemberships` and `userInvitations`).
 #[derive(Clone, Copy)]
 pub struct OrganizationList {
     /// The current page (1-based).
     pub page_number: RwSignal<u32>,
     /// The loaded page.
     pub page: Resource<Result<MembershipPage, GatehouseError>>,
+    /// The user's pending invitations (to their verified address), each accepted with
+    /// [`OrganizationList::accept`] — no email round trip.
+    pub user_invitations: Resource<Result<Vec<OrganizationInvitation>, GatehouseError>>,
+    /// Captured where the hook was called, so `accept` can follow its change after an `await`.
+    context: AuthContext,
+    go: GoTo,
 }
 
 impl OrganizationList {
@@ -45,6 +57,16 @@ impl OrganizationList {
     pub fn fetch_previous(&self) {
         self.page_number
             .update(|page| *page = page.saturating_sub(1).max(1));
+    }
+
+    /// Joins the organization of one of the user's invitations (Clerk's `invitation.accept()`)
+    /// and makes it active; the page's auth state follows, and the lists reload.
+    pub async fn accept(&self, invitation: &OrganizationInvitation) -> Result<(), GatehouseError> {
+        let id = invitation.id.to_string();
+        let change = crate::api::accept_invitation(Some(id), None, None, None).await?;
+        apply_change_in(self.context, self.go, &change, None);
+        self.user_invitations.refetch();
+        Ok(())
     }
 }
 
@@ -66,7 +88,21 @@ fn organization_list(page_size: u32, first_page: u32) -> OrganizationList {
         },
         move |(page, _)| crate::api::organization_memberships(page, page_size),
     );
-    OrganizationList { page_number, page }
+    let user_invitations = Resource::new(
+        move || {
+            context
+                .snapshot
+                .with(|snapshot| snapshot.session_id.clone())
+        },
+        |_| crate::api::user_invitations(),
+    );
+    OrganizationList {
+        page_number,
+        page,
+        user_invitations,
+        context,
+        go: GoTo::new(),
+    }
 }
 
 /// Shows the active organization and switches to another with `set_active` — the page's auth
@@ -95,6 +131,16 @@ pub fn OrganizationSwitcher(
         leptos::task::spawn_local(async move {
             let result =
                 crate::api::set_active_organization(organization_id, redirect_url, None).await;
+            answer.set(Some(result));
+        });
+    };
+    let join = move |ev: leptos::ev::SubmitEvent| {
+        let submitted = Submitted::take(&ev);
+        let invitation_id = submitted.optional("invitation_id");
+        let redirect_url = submitted.optional("redirect_url");
+        leptos::task::spawn_local(async move {
+            let result =
+                crate::api::accept_invitation(invitation_id, None, redirect_url, None).await;
             answer.set(Some(result));
         });
     };
@@ -145,6 +191,24 @@ pub fn OrganizationSwitcher(
                                 }
                             }).collect_view()}
                         </ul>
+                        {move || list.user_invitations.get().and_then(Result::ok).filter(|invitations| !invitations.is_empty()).map(|invitations| view! {
+                            <ul class="org-list org-invitations" aria-label="Invitations">
+                                {invitations.into_iter().map(|invitation| {
+                                    let label = format!("Join {}", invitation.organization_name);
+                                    view! {
+                                        <li>
+                                            <form method="post" action=ACCEPT_INVITATION on:submit=join>
+                                                <input type="hidden" name="invitation_id" value=invitation.id.to_string()/>
+                                                <input type="hidden" name="redirect_url" value=target/>
+                                                <span class="org-name">{invitation.organization_name}</span>
+                                                " "
+                                                <button type="submit" aria-label=label>"Join"</button>
+                                            </form>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        })}
                         <nav class="pager" aria-label="Organization pages">
                             {has_previous.then(|| view! {
                                 <a href=page_href(page.page.saturating_sub(1)) on:click=move |ev| {

@@ -16,8 +16,8 @@ use super::{
 };
 use crate::{
     api::{
-        BackupCodesSaved, CreateOrganization, MfaSetup, ResetPasswordTask, SetActiveOrganization,
-        StartMfaSetup, VerifyMfaSetup,
+        AcceptInvitation, BackupCodesSaved, CreateOrganization, MfaSetup, ResetPasswordTask,
+        SetActiveOrganization, StartMfaSetup, VerifyMfaSetup,
     },
     model::{suggest_slug, TaskKey},
 };
@@ -100,9 +100,15 @@ pub fn TaskChooseOrganization(
 fn ChooseOrganization(redirect_url_complete: String) -> impl IntoView {
     let select = ServerAction::<SetActiveOrganization>::new();
     let create = ServerAction::<CreateOrganization>::new();
+    let join = ServerAction::<AcceptInvitation>::new();
+    follow_changes(join.value(), None);
     follow_changes(select.value(), None);
     follow_changes(create.value(), None);
-    let select_error = error_of(select.value());
+    let select_error = Signal::derive(move || {
+        error_of(select.value())
+            .get()
+            .or_else(|| error_of(join.value()).get())
+    });
     let create_error = error_of(create.value());
     let redirect_url = redirect_url_param();
     let complete = StoredValue::new(redirect_url_complete);
@@ -139,6 +145,27 @@ fn ChooseOrganization(redirect_url_complete: String) -> impl IntoView {
                             }).collect_view()}
                         </ul>
                     })
+                })}
+            </Transition>
+            <Transition fallback=|| ()>
+                {move || list.user_invitations.get().and_then(|invitations| invitations.ok()).filter(|invitations| !invitations.is_empty()).map(|invitations| view! {
+                    <ul class="org-list" aria-label="Invitations">
+                        {invitations.into_iter().map(|invitation| {
+                            let label = format!("Join {}", invitation.organization_name);
+                            view! {
+                                <li>
+                                    <ActionForm action=join>
+                                        <input type="hidden" name="invitation_id" value=invitation.id.to_string()/>
+                                        <input type="hidden" name="redirect_url" value=redirect_url/>
+                                        <input type="hidden" name="redirect_url_complete" value=complete.get_value()/>
+                                        <span class="org-name">{invitation.organization_name}</span>
+                                        <span class="org-role">{invitation.role}</span>
+                                        <button type="submit" class="org-choice" aria-label=label>"Join"</button>
+                                    </ActionForm>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
                 })}
             </Transition>
             {move || if creation_allowed {

@@ -579,6 +579,7 @@ async fn passwordless_user(
             second_factor_at: None,
             redirect_url: None,
             fallback_url: "/",
+            organization: None,
         },
         now,
     )

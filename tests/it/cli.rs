@@ -229,6 +229,60 @@ fn organization_commands_and_password_reset_flag() {
     assert!(!bad_role.status.success());
     assert!(text(&bad_role.stderr).contains("--role"));
 
+    // remove-member: the last admin stays; a member goes; then they are no member to remove.
+    let remove = |email: &str| {
+        let args = ["org", "remove-member", "--org", "acme", "--email", email];
+        gatehouse(dir.path(), &args, &env)
+    };
+    let last_admin = remove("owner@example.com");
+    assert!(!last_admin.status.success());
+    assert!(
+        text(&last_admin.stderr).contains("admin"),
+        "{}",
+        text(&last_admin.stderr)
+    );
+    let removed = remove("member@example.com");
+    assert!(removed.status.success(), "{}", text(&removed.stderr));
+    assert!(text(&removed.stdout).contains("removed from acme"));
+    let again = remove("member@example.com");
+    assert!(!again.status.success());
+    assert!(
+        text(&again.stderr).contains("--email"),
+        "{}",
+        text(&again.stderr)
+    );
+    let no_org = gatehouse(
+        dir.path(),
+        &[
+            "org",
+            "remove-member",
+            "--org",
+            "nope",
+            "--email",
+            "owner@example.com",
+        ],
+        &env,
+    );
+    assert!(
+        text(&no_org.stderr).contains("--org"),
+        "{}",
+        text(&no_org.stderr)
+    );
+    assert_eq!(text(&no_org.stderr).trim().lines().count(), 1);
+    let re_added = gatehouse(
+        dir.path(),
+        &[
+            "org",
+            "add-member",
+            "--org",
+            "acme",
+            "--email",
+            "member@example.com",
+        ],
+        &env,
+    );
+    assert!(re_added.status.success(), "{}", text(&re_added.stderr));
+
     let flagged = gatehouse(
         dir.path(),
         &[
@@ -252,6 +306,76 @@ fn organization_commands_and_password_reset_flag() {
     );
     assert!(!unknown.status.success());
     assert_eq!(text(&unknown.stderr).trim().lines().count(), 1);
+}
+
+#[test]
+fn org_invite_emails_the_link_and_refuses_what_the_rules_refuse() {
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = dir.path().join("outbox");
+    let outbox_dir = outbox.display().to_string();
+    let env = [
+        ("GATEHOUSE_ORGANIZATIONS__ENABLED", "true"),
+        ("GATEHOUSE_EMAIL__OUTBOX_DIR", outbox_dir.as_str()),
+    ];
+    let run = |args: &[&str]| gatehouse(dir.path(), args, &env);
+    let owner = run(&[
+        "user",
+        "create",
+        "--email",
+        "owner@example.com",
+        "--password",
+        "correct-horse-battery",
+    ]);
+    assert!(owner.status.success(), "{}", text(&owner.stderr));
+    let org = run(&[
+        "org",
+        "create",
+        "--name",
+        "Acme",
+        "--slug",
+        "acme",
+        "--owner",
+        "owner@example.com",
+    ]);
+    assert!(org.status.success(), "{}", text(&org.stderr));
+    let invite = |email: &str, org: &str, role: &str| {
+        run(&[
+            "org", "invite", "--org", org, "--email", email, "--role", role,
+        ])
+    };
+
+    let invited = invite("New@Example.com", "acme", "org:member");
+    assert!(invited.status.success(), "{}", text(&invited.stderr));
+    let printed = text(&invited.stdout);
+    assert!(printed.starts_with("orginv_"), "{printed}");
+    assert!(
+        printed.contains("new@example.com as org:member in acme emailed"),
+        "{printed}"
+    );
+    let mails = crate::flows::mails_in_outbox(&outbox, "new@example.com");
+    assert_eq!(mails.len(), 1);
+    assert!(
+        crate::invitations::ticket_in(&mails[0]).is_some(),
+        "{}",
+        mails[0]
+    );
+
+    for (email, org, role, flag) in [
+        ("new@example.com", "acme", "org:member", "--email"),
+        ("owner@example.com", "acme", "org:member", "--email"),
+        ("other@example.com", "nowhere", "org:member", "--org"),
+        ("other@example.com", "acme", "org:wizard", "--role"),
+    ] {
+        let refused = invite(email, org, role);
+        assert!(!refused.status.success(), "{email} {org} {role}");
+        let error = text(&refused.stderr);
+        assert_eq!(error.trim().lines().count(), 1, "{error}");
+        assert!(error.contains(flag), "{flag}: {error}");
+    }
+    assert_eq!(
+        crate::flows::mails_in_outbox(&outbox, "other@example.com").len(),
+        0
+    );
 }
 
 #[tokio::test]

@@ -206,6 +206,7 @@ fn sign_in_transitions_as_a_table() {
             first_factor_at: T0,
             second_factor_at: None,
             link: None,
+            invitation: None,
         }
     );
     // Forgot password: code → new password → second factor (if any) → complete.
@@ -247,6 +248,7 @@ fn sign_in_transitions_as_a_table() {
             first_factor_at: T0,
             strategies: vec![SecondFactorStrategy::Totp, SecondFactorStrategy::BackupCode],
             link: None,
+            invitation: None,
         }
     );
     let complete = needs.after_second_factor(T0 + 20).unwrap();
@@ -257,6 +259,7 @@ fn sign_in_transitions_as_a_table() {
             first_factor_at: T0,
             second_factor_at: Some(T0 + 20),
             link: None,
+            invitation: None,
         }
     );
     // A complete attempt cannot be verified again.
@@ -410,7 +413,8 @@ fn sign_up_moves_through_its_states_and_is_abandoned_after_24_hours() {
     assert_eq!(
         complete,
         SignUp::Complete {
-            email_verified_at: T0 + 5
+            email_verified_at: T0 + 5,
+            invitation: None,
         }
     );
     assert!(complete.unverified_fields().is_empty());

@@ -13,7 +13,7 @@ use gatehouse::{
         ports::{
             Attempts, ClientActivity, Clients, CodeKey, Codes, ExternalAccountRow,
             ExternalAccounts, ExternalIdentity, Factors, InvitationCreation, InvitationRow,
-            Invitations, Limits, NewBackupCodes, NewInvitation, NewSession, NewUser,
+            Invitations, Limits, MemberChange, NewBackupCodes, NewInvitation, NewSession, NewUser,
             OrganizationRow, Organizations, ReservedCodeTry, ResolvedClientRow, ResolvedSession,
             SignUpRecord, SigningKeyRow, SigningKeys, StoredSignIn, TotpConfirmation, TotpFactor,
             Unlink, UserCreation, UserListRow, UserRecord, UserSessionRow, Users, VerifiedFactor,
@@ -122,6 +122,44 @@ struct State {
 }
 
 impl State {
+    /// Whether a membership change may be made (the stores' `lock_member`).
+    fn member_change(
+        &self,
+        org: &OrgId,
+        user: &UserId,
+        managers: &[String],
+        leaves_managers: bool,
+    ) -> MemberChange {
+        let Some(role) = self.role(org, user) else {
+            return MemberChange::NotAMember;
+        };
+        let other_managers = self
+            .members
+            .iter()
+            .filter(|m| &m.org == org && &m.user != user && managers.contains(&m.role))
+            .count();
+        if leaves_managers && managers.contains(&role) && other_managers == 0 {
+            MemberChange::LastManager
+        } else {
+            MemberChange::Done
+        }
+    }
+
+    /// Clears `org` as the active organization of `user`'s sessions (of everyone's: `None`).
+    fn clear_active(&mut self, org: &OrgId, user: Option<&UserId>) {
+        let concerned = |id: &UserId| user.is_none_or(|user| user == id);
+        for session in &mut self.sessions {
+            if session.active_org.as_ref() == Some(org) && concerned(&session.user_id) {
+                session.active_org = None;
+            }
+        }
+        for stored in &mut self.users {
+            if stored.last_active_org.as_ref() == Some(org) && concerned(&stored.id) {
+                stored.last_active_org = None;
+            }
+        }
+    }
+
     /// Moves the sign-in attempt to `next` if it is still at `version`.
     fn move_sign_in(&mut self, id: &SignInId, version: i64, next: &str) -> bool {
         match self
@@ -1305,6 +1343,76 @@ impl Organizations for FakeStore {
         if let Some(user) = state.user_mut(&user_id) {
             user.last_active_org = organization_id.cloned();
         }
+        Ok(())
+    }
+
+    async fn change_member_role(
+        &self,
+        organization_id: &OrgId,
+        user_id: &UserId,
+        role: &str,
+        managers: &[String],
+    ) -> Result<MemberChange, AuthError> {
+        let mut state = self.state();
+        let demotes = !managers.iter().any(|m| m == role);
+        let check = state.member_change(organization_id, user_id, managers, demotes);
+        if check == MemberChange::Done {
+            if let Some(member) = state
+                .members
+                .iter_mut()
+                .find(|m| &m.org == organization_id && &m.user == user_id)
+            {
+                member.role = role.to_string();
+            }
+        }
+        Ok(check)
+    }
+
+    async fn remove_member(
+        &self,
+        organization_id: &OrgId,
+        user_id: &UserId,
+        managers: &[String],
+    ) -> Result<MemberChange, AuthError> {
+        let mut state = self.state();
+        let check = state.member_change(organization_id, user_id, managers, true);
+        if check == MemberChange::Done {
+            state
+                .members
+                .retain(|m| !(&m.org == organization_id && &m.user == user_id));
+            state.clear_active(organization_id, Some(user_id));
+        }
+        Ok(check)
+    }
+
+    async fn rename_organization(
+        &self,
+        organization_id: &OrgId,
+        name: &str,
+        slug: &str,
+    ) -> Result<bool, AuthError> {
+        let mut state = self.state();
+        if state
+            .orgs
+            .iter()
+            .any(|o| o.slug == slug && &o.id != organization_id)
+        {
+            return Ok(false);
+        }
+        let Some(org) = state.orgs.iter_mut().find(|o| &o.id == organization_id) else {
+            return Ok(false);
+        };
+        org.name = name.to_string();
+        org.slug = slug.to_string();
+        Ok(true)
+    }
+
+    async fn delete_organization(&self, organization_id: &OrgId) -> Result<(), AuthError> {
+        let mut state = self.state();
+        state.clear_active(organization_id, None);
+        state.orgs.retain(|o| &o.id != organization_id);
+        state.members.retain(|m| &m.org != organization_id);
+        state.invitations.retain(|i| &i.org != organization_id);
         Ok(())
     }
 }

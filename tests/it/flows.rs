@@ -165,6 +165,11 @@ impl Flows {
         code_in_outbox(&self.outbox, to)
     }
 
+    /// Every mail to `to` in the outbox (in no particular order).
+    pub(crate) fn mails_to(&self, to: &str) -> Vec<String> {
+        mails_in_outbox(&self.outbox, to)
+    }
+
     /// Signs `email` (no second factor) in on a new browser; returns that browser and the
     /// session's outcome.
     pub(crate) async fn sign_in(

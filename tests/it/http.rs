@@ -18,6 +18,8 @@ use leptos::config::LeptosOptions;
 use serde_json::Value;
 use tower::ServiceExt;
 
+mod invitations;
+
 const ORIGIN: &str = "http://127.0.0.1:3000";
 const PASSWORD: &str = "correct-horse-battery";
 
@@ -1032,6 +1034,40 @@ async fn organization_urls_activate_the_org_and_settings_are_for_admins() {
         .await
         .json();
     assert_eq!(members.as_array().unwrap().len(), 2);
+}
+
+/// Personal-account sync: where personal accounts are allowed, `/me` (and what is under it)
+/// clears the active organization, and `/orgs/:slug` sets it again; where they are not, `/me`
+/// leaves it alone.
+#[tokio::test]
+async fn personal_account_paths_clear_the_active_organization_where_allowed() {
+    let personal = [
+        ("GATEHOUSE_ORGANIZATIONS__ENABLED", "true"),
+        ("GATEHOUSE_ORGANIZATIONS__ALLOW_PERSONAL_ACCOUNTS", "true"),
+    ];
+    for (env, clears) in [(&personal[..], true), (ORGS_ON, false)] {
+        let mut app = TestApp::with_env(env).await;
+        app.sign_up("pat@example.com").await;
+        let org = [("name", "Pat"), ("slug", "pat")];
+        assert_eq!(
+            app.call("/api/auth/create_organization", &org).await.status,
+            StatusCode::OK
+        );
+        assert_eq!(app.get("/api/me").await.json()["orgSlug"], "pat");
+        assert_eq!(app.get("/me").await.status, StatusCode::OK);
+        let after = app.get("/api/me").await.json();
+        if clears {
+            assert_eq!(after["orgId"], Value::Null, "{after}");
+            assert_eq!(after["sessionStatus"], "active", "{after}");
+            assert_eq!(app.get("/orgs/pat").await.status, StatusCode::OK);
+            assert_eq!(app.get("/api/me").await.json()["orgSlug"], "pat");
+        } else {
+            assert_eq!(after["orgSlug"], "pat", "personal accounts are off: kept");
+        }
+        // Only the path's own segment counts: `/members` is not `/me`.
+        app.get("/members").await;
+        assert_eq!(app.get("/api/me").await.json()["orgSlug"], "pat");
+    }
 }
 
 #[tokio::test]
@@ -2532,11 +2568,17 @@ const KIT_ENDPOINTS: &[KitEndpoint] = {
             Some(S::DeleteAccount),
             &[("confirmation", "Delete account")],
         ),
+        (
+            "/api/auth/delete_organization",
+            Some(S::DeleteOrganization),
+            &[("slug", "owner-org"), ("confirmation", "Owner Org")],
+        ),
         // Signed out, or proving a factor: these are how a session gets fresh.
         ("/api/auth/sign_up", None, &[]),
         ("/api/auth/verify_email_code", None, &[]),
         ("/api/auth/resend_email_code", None, &[]),
         ("/api/auth/sign_up_continue", None, &[]),
+        ("/api/auth/sign_up_ticket", None, &[]),
         ("/api/auth/current_sign_up", None, &[]),
         ("/api/auth/sign_in", None, &[]),
         ("/api/auth/sign_in_email_code", None, &[]),
@@ -2555,6 +2597,19 @@ const KIT_ENDPOINTS: &[KitEndpoint] = {
         ("/api/auth/set_active_organization", None, &[]),
         ("/api/auth/organization_memberships", None, &[]),
         ("/api/auth/organization_members", None, &[]),
+        // Organization invitations: membership, never the account's security.
+        ("/api/auth/invite_organization_member", None, &[]),
+        ("/api/auth/revoke_organization_invitation", None, &[]),
+        ("/api/auth/resend_organization_invitation", None, &[]),
+        ("/api/auth/organization_invitations", None, &[]),
+        ("/api/auth/user_invitations", None, &[]),
+        ("/api/auth/accept_invitation", None, &[]),
+        // Running an organization: its permissions, checked on each; leaving is the member's own.
+        ("/api/auth/organization_settings", None, &[]),
+        ("/api/auth/change_member_role", None, &[]),
+        ("/api/auth/remove_organization_member", None, &[]),
+        ("/api/auth/rename_organization", None, &[]),
+        ("/api/auth/leave_organization", None, &[]),
         // The reset-password task the instance demands (pending sessions only, the password
         // flagged); the backup codes of this session's own enrolment; reads.
         ("/api/auth/reset_password_task", None, &[]),
@@ -2612,8 +2667,12 @@ async fn user_id_of(app: &mut TestApp) -> gatehouse::model::UserId {
 /// still signs in with the old password and no second factor.
 #[tokio::test]
 async fn a_stale_session_is_refused_by_every_sensitive_endpoint() {
-    let mut app = TestApp::new().await;
+    let mut app = TestApp::with_env(ORGS_ON).await;
     app.sign_up("owner@example.com").await;
+    // An organization of the owner's, so deleting it reaches the reverification check.
+    let org = [("name", "Owner Org"), ("slug", "owner-org")];
+    let created = app.call("/api/auth/create_organization", &org).await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
     let user_id = user_id_of(&mut app).await;
     // An enrolment started while fresh, then abandoned: its secret is there to be confirmed.
     let started = app.call("/api/auth/start_mfa_setup", &[]).await;

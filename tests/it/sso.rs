@@ -1072,6 +1072,7 @@ async fn the_flow_entry_point_sends_an_enterprise_email_to_its_provider() {
     let step = FlowRequest::SignInPassword {
         identifier: "Lin@ACME.test".into(),
         password: "ignored".into(),
+        ticket: None,
     };
     let result = flows::run(&sso.gatehouse, step, FlowContext::default(), T0)
         .await

@@ -98,6 +98,7 @@ suite!(
     a_users_sessions_list_with_their_browser_and_end_only_for_that_user,
     a_browser_holds_several_sessions_and_switches_and_ends_only_its_own,
     invitations_are_unique_per_address_count_toward_the_quota_and_are_accepted_once,
+    an_organization_keeps_a_manager_however_members_are_changed_and_removed,
 );
 
 /// Inserts an invitation of `org` to `email` (ticket `ticket`, expiring at `expires_at`).
@@ -1397,6 +1398,143 @@ async fn external_accounts_link_once_and_never_leave_a_user_without_a_way_in(sto
 
 // The SQLite store's auth cache: a browser's resolutions within one second come from memory,
 // and never outlive a write that changes them.
+
+/// Membership changes: a role changed, a member removed (their sessions lose the organization,
+/// the other members' keep it), the organization renamed (a slug taken is refused) and
+/// deleted; and whatever runs in parallel, an organization keeps a member in a manager role.
+async fn an_organization_keeps_a_manager_however_members_are_changed_and_removed(
+    store: &dyn Storage,
+) {
+    use gatehouse::domain::ports::MemberChange;
+    let managers = ["org:admin".to_string()];
+    let ada = signed_in_browser(store, "ada@example.com").await;
+    let bob = signed_in_browser(store, "bob@example.com").await;
+    let org = store
+        .create_organization("Acme", "acme", &ada.user_id, T0)
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .upsert_member(&org, &bob.user_id, "org:member", T0)
+        .await
+        .unwrap();
+    for browser in [&ada, &bob] {
+        store
+            .set_active_organization(&browser.session_id, Some(&org))
+            .await
+            .unwrap();
+    }
+    let active_of = |token: SecretToken| async move {
+        let resolved = store
+            .resolve_client(&token.hash(), T0 + 1)
+            .await
+            .unwrap()
+            .unwrap();
+        resolved.session.unwrap().active_org_id
+    };
+
+    // The only admin can be neither demoted nor removed; a member can be changed.
+    let demote_ada = store.change_member_role(&org, &ada.user_id, "org:member", &managers);
+    assert_eq!(demote_ada.await.unwrap(), MemberChange::LastManager);
+    let remove_ada = store.remove_member(&org, &ada.user_id, &managers);
+    assert_eq!(remove_ada.await.unwrap(), MemberChange::LastManager);
+    let keep_ada = store.change_member_role(&org, &ada.user_id, "org:admin", &managers);
+    assert_eq!(keep_ada.await.unwrap(), MemberChange::Done);
+    let stranger = UserId::new("user_stranger");
+    let nobody = store.remove_member(&org, &stranger, &managers);
+    assert_eq!(nobody.await.unwrap(), MemberChange::NotAMember);
+    let promote_bob = store.change_member_role(&org, &bob.user_id, "org:admin", &managers);
+    assert_eq!(promote_bob.await.unwrap(), MemberChange::Done);
+    assert_eq!(
+        store
+            .membership_role(&org, &bob.user_id)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("org:admin")
+    );
+
+    // Two admins demoting each other at once: one change is made, the other refused.
+    let (a, b) = tokio::join!(
+        store.change_member_role(&org, &ada.user_id, "org:member", &managers),
+        store.change_member_role(&org, &bob.user_id, "org:member", &managers),
+    );
+    let mut answers = [a.unwrap(), b.unwrap()];
+    answers.sort_by_key(|change| *change == MemberChange::Done);
+    assert_eq!(answers, [MemberChange::LastManager, MemberChange::Done]);
+    // And removing each other at once.
+    store
+        .change_member_role(&org, &ada.user_id, "org:admin", &managers)
+        .await
+        .unwrap();
+    store
+        .change_member_role(&org, &bob.user_id, "org:admin", &managers)
+        .await
+        .unwrap();
+    let (a, b) = tokio::join!(
+        store.remove_member(&org, &ada.user_id, &managers),
+        store.remove_member(&org, &bob.user_id, &managers),
+    );
+    let mut answers = [a.unwrap(), b.unwrap()];
+    answers.sort_by_key(|change| *change == MemberChange::Done);
+    assert_eq!(answers, [MemberChange::LastManager, MemberChange::Done]);
+    let members = store.list_members(&org).await.unwrap();
+    assert_eq!(members.len(), 1);
+    assert_eq!(members[0].role, "org:admin");
+    let (removed, kept) = if members[0].user_id == ada.user_id {
+        (bob, ada)
+    } else {
+        (ada, bob)
+    };
+    assert_eq!(
+        active_of(removed.token).await,
+        None,
+        "the removed member's session lost it"
+    );
+    assert_eq!(active_of(kept.token.clone()).await, Some(org.clone()));
+
+    // Renaming: a slug another organization has is refused.
+    store
+        .create_organization("Other", "other", &kept.user_id, T0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!store
+        .rename_organization(&org, "Acme", "other")
+        .await
+        .unwrap());
+    assert!(store
+        .rename_organization(&org, "Acme Inc", "acme-inc")
+        .await
+        .unwrap());
+    let renamed = store
+        .find_organization_by_slug("acme-inc")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (renamed.id.clone(), renamed.name.as_str()),
+        (org.clone(), "Acme Inc")
+    );
+    assert!(store
+        .find_organization_by_slug("acme")
+        .await
+        .unwrap()
+        .is_none());
+
+    // Deleting: gone with its memberships, and from the sessions that had it active.
+    store.delete_organization(&org).await.unwrap();
+    assert!(store
+        .find_organization_by_slug("acme-inc")
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        store.membership_role(&org, &kept.user_id).await.unwrap(),
+        None
+    );
+    assert_eq!(active_of(kept.token).await, None);
+}
 
 /// A user signed in on a new browser at T0.
 struct Browser {

@@ -1,6 +1,6 @@
 //! The storage the rules need, as one port trait per aggregate. `domain` owns these traits and
-//! the records they carry; `store` implements them (SQLite now), so the rules never see SQL and a
-//! flow can run against another implementation (a fake in tests, Postgres later).
+//! the records they carry; `store` implements them on SQLite and on PostgreSQL, so the rules never
+//! see SQL and a flow runs the same against either (and against a fake in tests).
 //!
 //! Every counter an attacker can race (lockout guesses, code tries, rate windows, single-use
 //! codes, attempt versions) is one atomic operation here: an implementation must never read a

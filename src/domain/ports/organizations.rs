@@ -16,6 +16,17 @@ pub struct OrganizationRow {
     pub slug: String,
 }
 
+/// What a change to a membership did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemberChange {
+    /// Made.
+    Done,
+    /// The user is not a member of the organization.
+    NotAMember,
+    /// Refused: no member would be left in one of the manager roles.
+    LastManager,
+}
+
 /// Organizations and memberships.
 #[async_trait]
 pub trait Organizations: Send + Sync {
@@ -61,4 +72,32 @@ pub trait Organizations: Send + Sync {
         session_id: &SessionId,
         organization_id: Option<&OrgId>,
     ) -> Result<(), AuthError>;
+    /// Gives a member another role, unless the member is the organization's last one in a
+    /// `managers` role and `role` is not one. Made in one transaction that locks the
+    /// organization first, so parallel changes cannot each remove "the other" last manager.
+    async fn change_member_role(
+        &self,
+        organization_id: &OrgId,
+        user_id: &UserId,
+        role: &str,
+        managers: &[String],
+    ) -> Result<MemberChange, AuthError>;
+    /// Removes a member under the same rule, and clears the organization from the member's
+    /// sessions (and from the user's last active organization).
+    async fn remove_member(
+        &self,
+        organization_id: &OrgId,
+        user_id: &UserId,
+        managers: &[String],
+    ) -> Result<MemberChange, AuthError>;
+    /// Renames an organization; `false` when another organization has the slug.
+    async fn rename_organization(
+        &self,
+        organization_id: &OrgId,
+        name: &str,
+        slug: &str,
+    ) -> Result<bool, AuthError>;
+    /// Deletes an organization with its memberships and invitations, and clears it from every
+    /// session that had it active.
+    async fn delete_organization(&self, organization_id: &OrgId) -> Result<(), AuthError>;
 }

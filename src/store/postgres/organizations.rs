@@ -8,7 +8,7 @@ use super::{db, id_at, PostgresStore};
 use crate::{
     domain::{
         ids::{new_id, new_row_id},
-        ports::{OrganizationRow, Organizations},
+        ports::{MemberChange, OrganizationRow, Organizations},
         Timestamp,
     },
     model::{AuthError, Member, Membership, OrgId, SessionId, UserId, ROLE_ADMIN},
@@ -200,4 +200,167 @@ impl Organizations for PostgresStore {
         .map_err(db)?;
         tx.commit().await.map_err(db)
     }
+
+    async fn change_member_role(
+        &self,
+        organization_id: &OrgId,
+        user_id: &UserId,
+        role: &str,
+        managers: &[String],
+    ) -> Result<MemberChange, AuthError> {
+        let _touched = self.touched();
+        let mut tx = self.begin().await?;
+        let demotes = !managers.iter().any(|manager| manager == role);
+        match lock_member(&mut tx, organization_id, user_id, managers, demotes).await? {
+            MemberChange::Done => {}
+            refused => return Ok(refused),
+        }
+        sqlx::query("UPDATE memberships SET role = $1 WHERE organization_id = $2 AND user_id = $3")
+            .bind(role)
+            .bind(organization_id.as_str())
+            .bind(user_id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(MemberChange::Done)
+    }
+
+    async fn remove_member(
+        &self,
+        organization_id: &OrgId,
+        user_id: &UserId,
+        managers: &[String],
+    ) -> Result<MemberChange, AuthError> {
+        let _touched = self.touched();
+        let mut tx = self.begin().await?;
+        match lock_member(&mut tx, organization_id, user_id, managers, true).await? {
+            MemberChange::Done => {}
+            refused => return Ok(refused),
+        }
+        sqlx::query("DELETE FROM memberships WHERE organization_id = $1 AND user_id = $2")
+            .bind(organization_id.as_str())
+            .bind(user_id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        clear_active(&mut tx, organization_id, Some(user_id)).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(MemberChange::Done)
+    }
+
+    async fn rename_organization(
+        &self,
+        organization_id: &OrgId,
+        name: &str,
+        slug: &str,
+    ) -> Result<bool, AuthError> {
+        let _touched = self.touched();
+        let renamed = sqlx::query(
+            "UPDATE organizations SET name = $1, slug = $2 WHERE id = $3
+             AND NOT EXISTS (SELECT 1 FROM organizations WHERE slug = $2 AND id <> $3)",
+        )
+        .bind(name)
+        .bind(slug)
+        .bind(organization_id.as_str())
+        .execute(&self.pool)
+        .await;
+        match renamed {
+            Ok(done) => Ok(done.rows_affected() == 1),
+            // A rename racing for the same slug: the unique index decides.
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(false),
+            Err(e) => Err(db(e)),
+        }
+    }
+
+    async fn delete_organization(&self, organization_id: &OrgId) -> Result<(), AuthError> {
+        let _touched = self.touched();
+        let mut tx = self.begin().await?;
+        clear_active(&mut tx, organization_id, None).await?;
+        sqlx::query("DELETE FROM organizations WHERE id = $1")
+            .bind(organization_id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+}
+
+/// Locks the organization (every membership change takes this lock first, so they run one at a
+/// time per organization) and checks the member: `NotAMember`, or — when the change takes the
+/// member out of the `managers` roles (`leaves_managers`) — `LastManager` if no other member
+/// is in one. `Done` means the change may be made in this transaction.
+async fn lock_member(
+    tx: &mut super::Tx<'static>,
+    organization_id: &OrgId,
+    user_id: &UserId,
+    managers: &[String],
+    leaves_managers: bool,
+) -> Result<MemberChange, AuthError> {
+    let org = sqlx::query("SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE")
+        .bind(organization_id.as_str())
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(db)?;
+    if org.is_none() {
+        return Ok(MemberChange::NotAMember);
+    }
+    let role: Option<String> = sqlx::query_scalar(
+        "SELECT role FROM memberships WHERE organization_id = $1 AND user_id = $2",
+    )
+    .bind(organization_id.as_str())
+    .bind(user_id.as_str())
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(db)?;
+    let Some(role) = role else {
+        return Ok(MemberChange::NotAMember);
+    };
+    if !leaves_managers || !managers.contains(&role) {
+        return Ok(MemberChange::Done);
+    }
+    let others: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM memberships
+         WHERE organization_id = $1 AND user_id <> $2 AND role = ANY($3)",
+    )
+    .bind(organization_id.as_str())
+    .bind(user_id.as_str())
+    .bind(managers)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(db)?;
+    Ok(if others == 0 {
+        MemberChange::LastManager
+    } else {
+        MemberChange::Done
+    })
+}
+
+/// Clears the organization as the active one of its sessions and the last active one of its
+/// users — of one user's, or of everyone's.
+async fn clear_active(
+    tx: &mut super::Tx<'static>,
+    organization_id: &OrgId,
+    user_id: Option<&UserId>,
+) -> Result<(), AuthError> {
+    let user = user_id.map(UserId::as_str);
+    sqlx::query(
+        "UPDATE sessions SET active_org_id = NULL
+         WHERE active_org_id = $1 AND ($2::TEXT IS NULL OR user_id = $2)",
+    )
+    .bind(organization_id.as_str())
+    .bind(user)
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    sqlx::query(
+        "UPDATE users SET last_active_org_id = NULL
+         WHERE last_active_org_id = $1 AND ($2::TEXT IS NULL OR id = $2)",
+    )
+    .bind(organization_id.as_str())
+    .bind(user)
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    Ok(())
 }

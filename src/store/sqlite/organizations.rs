@@ -5,7 +5,7 @@ use super::{db, id_at, is_unique_violation, SqliteStore};
 use crate::{
     domain::{
         ids::{new_id, new_row_id},
-        ports::{OrganizationRow, Organizations},
+        ports::{MemberChange, OrganizationRow, Organizations},
         Timestamp,
     },
     model::{AuthError, Member, Membership, OrgId, SessionId, UserId, ROLE_ADMIN},
@@ -184,4 +184,165 @@ impl Organizations for SqliteStore {
             .map_err(db)?;
         tx.commit().await.map_err(db)
     }
+
+    async fn change_member_role(
+        &self,
+        organization_id: &OrgId,
+        user_id: &UserId,
+        role: &str,
+        managers: &[String],
+    ) -> Result<MemberChange, AuthError> {
+        let writer = self.write();
+        let mut tx = writer.begin().await.map_err(db)?;
+        let demotes = !managers.iter().any(|manager| manager == role);
+        match lock_member(&mut tx, organization_id, user_id, managers, demotes).await? {
+            MemberChange::Done => {}
+            refused => return Ok(refused),
+        }
+        sqlx::query("UPDATE memberships SET role = ? WHERE organization_id = ? AND user_id = ?")
+            .bind(role)
+            .bind(organization_id.as_str())
+            .bind(user_id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(MemberChange::Done)
+    }
+
+    async fn remove_member(
+        &self,
+        organization_id: &OrgId,
+        user_id: &UserId,
+        managers: &[String],
+    ) -> Result<MemberChange, AuthError> {
+        let writer = self.write();
+        let mut tx = writer.begin().await.map_err(db)?;
+        match lock_member(&mut tx, organization_id, user_id, managers, true).await? {
+            MemberChange::Done => {}
+            refused => return Ok(refused),
+        }
+        sqlx::query("DELETE FROM memberships WHERE organization_id = ? AND user_id = ?")
+            .bind(organization_id.as_str())
+            .bind(user_id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        clear_active(&mut tx, organization_id, Some(user_id)).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(MemberChange::Done)
+    }
+
+    async fn rename_organization(
+        &self,
+        organization_id: &OrgId,
+        name: &str,
+        slug: &str,
+    ) -> Result<bool, AuthError> {
+        let renamed = sqlx::query("UPDATE organizations SET name = ?, slug = ? WHERE id = ?")
+            .bind(name)
+            .bind(slug)
+            .bind(organization_id.as_str())
+            .execute(&*self.write())
+            .await;
+        match renamed {
+            Ok(done) => Ok(done.rows_affected() == 1),
+            Err(error) if is_unique_violation(&error) => Ok(false),
+            Err(error) => Err(db(error)),
+        }
+    }
+
+    async fn delete_organization(&self, organization_id: &OrgId) -> Result<(), AuthError> {
+        let writer = self.write();
+        let mut tx = writer.begin().await.map_err(db)?;
+        clear_active(&mut tx, organization_id, None).await?;
+        sqlx::query("DELETE FROM organizations WHERE id = ?")
+            .bind(organization_id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+}
+
+type Tx = sqlx::Transaction<'static, sqlx::Sqlite>;
+
+/// Takes the database's write lock with a write to the organization's row (so the reads below
+/// see every committed change and no other writer runs until this one commits) and checks the
+/// member: `NotAMember`, or — when the change takes the member out of the `managers` roles
+/// (`leaves_managers`) — `LastManager` if no other member is in one.
+async fn lock_member(
+    tx: &mut Tx,
+    organization_id: &OrgId,
+    user_id: &UserId,
+    managers: &[String],
+    leaves_managers: bool,
+) -> Result<MemberChange, AuthError> {
+    let org = sqlx::query("UPDATE organizations SET id = id WHERE id = ?")
+        .bind(organization_id.as_str())
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+    if org.rows_affected() != 1 {
+        return Ok(MemberChange::NotAMember);
+    }
+    let role: Option<String> = sqlx::query_scalar(
+        "SELECT role FROM memberships WHERE organization_id = ? AND user_id = ?",
+    )
+    .bind(organization_id.as_str())
+    .bind(user_id.as_str())
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(db)?;
+    let Some(role) = role else {
+        return Ok(MemberChange::NotAMember);
+    };
+    if !leaves_managers || !managers.contains(&role) {
+        return Ok(MemberChange::Done);
+    }
+    let managers = serde_json::to_string(managers).map_err(|_| AuthError::internal())?;
+    let others: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM memberships
+         WHERE organization_id = ? AND user_id <> ? AND role IN (SELECT value FROM json_each(?))",
+    )
+    .bind(organization_id.as_str())
+    .bind(user_id.as_str())
+    .bind(managers)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(db)?;
+    Ok(if others == 0 {
+        MemberChange::LastManager
+    } else {
+        MemberChange::Done
+    })
+}
+
+/// Clears the organization as the active one of its sessions and the last active one of its
+/// users — of one user's, or of everyone's.
+async fn clear_active(
+    tx: &mut Tx,
+    organization_id: &OrgId,
+    user_id: Option<&UserId>,
+) -> Result<(), AuthError> {
+    let user = user_id.map(UserId::as_str);
+    sqlx::query(
+        "UPDATE sessions SET active_org_id = NULL
+         WHERE active_org_id = ?1 AND (?2 IS NULL OR user_id = ?2)",
+    )
+    .bind(organization_id.as_str())
+    .bind(user)
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    sqlx::query(
+        "UPDATE users SET last_active_org_id = NULL
+         WHERE last_active_org_id = ?1 AND (?2 IS NULL OR id = ?2)",
+    )
+    .bind(organization_id.as_str())
+    .bind(user)
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    Ok(())
 }

@@ -1,9 +1,9 @@
-//! Server-side bodies of the server functions: the call read once (`server::call::Call`), one
-//! call into `domain`, the answer.
+//! Server-side bodies of the kit's server functions (`api`, which only declares them and parses
+//! their fields): the call read once ([`Call`]), one call into `domain`, the answer.
 
-use super::{
-    AccountProfile, AuthChange, FlowRequest, FlowResponse, MfaSetup, MfaSetupDone,
-    MfaSetupProgress, SignInStep, SignUpStep,
+use crate::model::{
+    account::{AccountProfile, MfaSetup, MfaSetupDone, MfaSetupProgress},
+    flow::{AuthChange, FlowRequest, FlowResponse, SignInStep, SignUpStep},
 };
 use crate::{
     domain::{
@@ -45,6 +45,7 @@ pub async fn sso_continue(redirect_url: Option<String>) -> Result<SignInStep, Ga
     }
 }
 
+/// `current_sign_up`: the sign-up in progress on this browser, if any.
 pub async fn current_sign_up() -> Result<Option<SignUpStep>, GatehouseError> {
     let call = Call::current()?;
     let client_id = call.auth.client_id.as_ref();
@@ -69,6 +70,7 @@ pub async fn change_session(
     Ok(call.answer(outcome))
 }
 
+/// `organization_memberships`: one page of the user's memberships.
 pub async fn organization_memberships(
     page: u32,
     page_size: u32,
@@ -78,18 +80,21 @@ pub async fn organization_memberships(
     Ok(organization::memberships(&call.gatehouse, &user_id, page, page_size).await?)
 }
 
+/// `organization_members`: the members of an organization the user belongs to.
 pub async fn organization_members(slug: String) -> Result<Vec<Member>, GatehouseError> {
     let call = Call::current()?;
     let holder = AccountHolder::of(&call.auth.snapshot)?;
     Ok(organization::members(&call.gatehouse, &holder.user_id, &slug).await?)
 }
 
+/// `mfa_setup_state`: where the user's authenticator set-up stands.
 pub async fn mfa_setup_state() -> Result<MfaSetupProgress, GatehouseError> {
     let call = Call::current()?;
     let holder = AccountHolder::of_session(&call.auth.snapshot)?;
     Ok(account::mfa_progress(&call.gatehouse, &holder, call.now).await?)
 }
 
+/// `start_mfa_setup`: starts (or shows) the TOTP enrolment.
 pub async fn start_mfa_setup() -> Result<MfaSetup, GatehouseError> {
     let call = Call::current()?;
     let holder = AccountHolder::of_session(&call.auth.snapshot)?;
@@ -99,6 +104,7 @@ pub async fn start_mfa_setup() -> Result<MfaSetup, GatehouseError> {
         .await
 }
 
+/// `verify_mfa_setup`: confirms the enrolment with its first code (re-verified first).
 pub async fn verify_mfa_setup(
     code: String,
     target: (Option<String>, Option<String>),
@@ -121,6 +127,7 @@ pub async fn verify_mfa_setup(
     call.reverified(result.await).await
 }
 
+/// `account_overview`: the account page's data.
 pub async fn account_overview() -> Result<AccountProfile, GatehouseError> {
     let call = Call::current()?;
     let holder = AccountHolder::of(&call.auth.snapshot)?;
@@ -128,6 +135,7 @@ pub async fn account_overview() -> Result<AccountProfile, GatehouseError> {
     Ok(account::overview(&call.gatehouse, &holder, user, call.now).await?)
 }
 
+/// `reverify_session`: re-verifies the current session (the reverification prompt).
 pub async fn reverify_session(
     strategy: String,
     code: String,
@@ -155,6 +163,7 @@ pub async fn change_account(
     Ok(())
 }
 
+/// `delete_account`: deletes the account (re-verified first) and signs out everywhere.
 pub async fn delete_account(
     confirmation: String,
     reverify: (Option<String>, Option<String>),

@@ -1,0 +1,154 @@
+//! Running an organization's membership: a member's role changed, a member removed, a member
+//! leaving — and the rule that holds across all three: an organization always keeps a member
+//! who can manage its memberships (Clerk's `organization_minimum_permissions_needed`).
+//!
+//! The store applies each change in a transaction that first locks the organization, so two
+//! admins demoting each other at once leave one admin, not none. A change reaches the member's
+//! sessions at their next request: the auth resolution reads the membership every time (its
+//! cache hears every write), and a session whose organization the member left resolves with no
+//! organization, which brings `choose-organization` back where it applies.
+
+use super::{
+    invitation,
+    organization::{self, Actor},
+    ports::MemberChange,
+    Gatehouse, Timestamp,
+};
+use crate::{
+    config::OrganizationsConfig,
+    model::{AuthError, ErrorCode, OrganizationSettings, UserId, ROLE_ADMIN, ROLE_MEMBER},
+};
+
+/// The permission that changes roles and removes members (and invites).
+pub use organization::MANAGE_MEMBERSHIPS as MANAGE_PERMISSION;
+
+/// The roles whose permissions include [`MANAGE_PERMISSION`]: an organization keeps at least
+/// one member in one of them.
+pub fn manager_roles(config: &OrganizationsConfig) -> Vec<String> {
+    let mut roles = assignable_roles(config);
+    roles.retain(|role| {
+        organization::permissions_for(role, config)
+            .iter()
+            .any(|permission| permission == MANAGE_PERMISSION)
+    });
+    roles
+}
+
+/// Every role a member can have: `org:admin`, `org:member`, then the configured ones.
+pub fn assignable_roles(config: &OrganizationsConfig) -> Vec<String> {
+    let mut roles = vec![ROLE_ADMIN.to_string(), ROLE_MEMBER.to_string()];
+    for role in config.roles.keys() {
+        if !roles.contains(role) {
+            roles.push(role.clone());
+        }
+    }
+    roles
+}
+
+/// The error of a change that would leave no one able to manage the organization.
+fn minimum_permissions_needed() -> AuthError {
+    AuthError::new(ErrorCode::OrganizationMinimumPermissionsNeeded)
+}
+
+fn answer(change: MemberChange) -> Result<(), AuthError> {
+    match change {
+        MemberChange::Done => Ok(()),
+        MemberChange::NotAMember => Err(AuthError::new(ErrorCode::ResourceNotFound)),
+        MemberChange::LastManager => Err(minimum_permissions_needed()),
+    }
+}
+
+/// Gives `member` of the organization `slug` the role `role` (the actor needs
+/// `org:sys_memberships:manage`). Refused: a role that does not exist (`role`'s field), a user
+/// who is not a member (`resource_not_found`), and demoting the organization's last manager.
+pub async fn change_role(
+    gatehouse: &Gatehouse,
+    actor: Actor<'_>,
+    slug: &str,
+    member: &UserId,
+    role: &str,
+) -> Result<(), AuthError> {
+    let org = organization::authorized(gatehouse, actor, slug, MANAGE_PERMISSION).await?;
+    let config = &gatehouse.config.organizations;
+    let role = role.trim();
+    if role.is_empty() {
+        return Err(AuthError::param_missing("role"));
+    }
+    if !config.role_exists(role) {
+        return Err(AuthError::param_format_invalid("role"));
+    }
+    let change = gatehouse
+        .store
+        .change_member_role(&org.id, member, role, &manager_roles(config))
+        .await?;
+    answer(change)?;
+    tracing::info!(org_id = %org.id, user_id = %member, role, "organization role changed");
+    Ok(())
+}
+
+/// Removes `member` from the organization `slug` (the actor needs
+/// `org:sys_memberships:manage`); their sessions lose it as their active organization.
+pub async fn remove(
+    gatehouse: &Gatehouse,
+    actor: Actor<'_>,
+    slug: &str,
+    member: &UserId,
+) -> Result<(), AuthError> {
+    let org = organization::authorized(gatehouse, actor, slug, MANAGE_PERMISSION).await?;
+    let config = &gatehouse.config.organizations;
+    let change = gatehouse
+        .store
+        .remove_member(&org.id, member, &manager_roles(config))
+        .await?;
+    answer(change)?;
+    tracing::info!(org_id = %org.id, user_id = %member, "organization member removed");
+    Ok(())
+}
+
+/// `user` leaves the organization `slug` (any member may, except its last manager).
+pub async fn leave(gatehouse: &Gatehouse, user: &UserId, slug: &str) -> Result<(), AuthError> {
+    let (org, _role) = organization::of_member(gatehouse, user, slug).await?;
+    let config = &gatehouse.config.organizations;
+    let change = gatehouse
+        .store
+        .remove_member(&org.id, user, &manager_roles(config))
+        .await?;
+    answer(change)?;
+    tracing::info!(org_id = %org.id, user_id = %user, "left organization");
+    Ok(())
+}
+
+/// What `<OrganizationProfile/>` shows `viewer` of the organization `slug` (a member's view:
+/// anyone else gets `organization_not_found_or_unauthorized`). The pending invitations only
+/// for a viewer who manages memberships; at most the first [`organization::MAX_PAGE_SIZE`].
+pub async fn settings(
+    gatehouse: &Gatehouse,
+    viewer: &UserId,
+    slug: &str,
+    now: Timestamp,
+) -> Result<OrganizationSettings, AuthError> {
+    let (org, role) = organization::of_member(gatehouse, viewer, slug).await?;
+    let config = &gatehouse.config.organizations;
+    let permissions = organization::permissions_for(&role, config);
+    let members = gatehouse.store.list_members(&org.id).await?;
+    let invitations = if permissions.iter().any(|p| p == MANAGE_PERMISSION) {
+        let page = organization::MAX_PAGE_SIZE;
+        invitation::organization_invitations(gatehouse, viewer, slug, 1, page, now)
+            .await?
+            .data
+    } else {
+        Vec::new()
+    };
+    let roles = assignable_roles(config);
+    Ok(OrganizationSettings {
+        organization_id: org.id,
+        name: org.name,
+        slug: org.slug,
+        viewer_id: viewer.clone(),
+        role,
+        permissions,
+        members,
+        invitations,
+        roles,
+    })
+}
