@@ -12,7 +12,7 @@ use super::{
     invitation,
     organization::{self, Actor},
     ports::MemberChange,
-    Gatehouse, Timestamp,
+    verified_domain, Gatehouse, Timestamp,
 };
 use crate::{
     config::OrganizationsConfig,
@@ -140,6 +140,18 @@ pub async fn settings(
         Vec::new()
     };
     let roles = assignable_roles(config);
+    let may = |permission: &str| permissions.iter().any(|p| p == permission);
+    let domains = if may(verified_domain::MANAGE_DOMAINS) {
+        let rows = gatehouse.store.list_domains(&org.id).await?;
+        rows.iter().map(verified_domain::view).collect()
+    } else {
+        Vec::new()
+    };
+    let membership_requests = if may(MANAGE_PERMISSION) {
+        gatehouse.store.list_membership_requests(&org.id).await?
+    } else {
+        Vec::new()
+    };
     Ok(OrganizationSettings {
         organization_id: org.id,
         name: org.name,
@@ -150,5 +162,7 @@ pub async fn settings(
         members,
         invitations,
         roles,
+        domains,
+        membership_requests,
     })
 }
