@@ -1591,7 +1591,7 @@ async fn domains_are_counted_and_requests_decided_once_under_parallel_calls(stor
         .unwrap();
     assert_eq!(
         found.iter().map(|o| o.id.clone()).collect::<Vec<_>>(),
-        [org.clone()]
+        std::slice::from_ref(&org)
     );
     let other_mode = EnrollmentMode::AutomaticInvitation;
     assert!(store
@@ -1621,7 +1621,7 @@ async fn domains_are_counted_and_requests_decided_once_under_parallel_calls(stor
             .pending_request_organizations(&sue.user_id)
             .await
             .unwrap(),
-        [org.clone()]
+        std::slice::from_ref(&org)
     );
     let decisions = (0..6).map(|n| {
         let role = (n % 2 == 0).then_some("org:member");
