@@ -13,7 +13,7 @@ use super::{
 };
 use crate::{
     api::AuthChange,
-    model::{GatehouseError, MembershipPage, OrganizationInvitation},
+    model::{GatehouseError, MembershipPage, OrganizationInvitation, OrganizationSuggestion},
 };
 
 /// `set_active_organization`'s server function, where a switch posts without JavaScript.
@@ -35,6 +35,9 @@ pub struct OrganizationList {
     /// The user's pending invitations (to their verified address), each accepted with
     /// [`OrganizationList::accept`] — no email round trip.
     pub user_invitations: Resource<Result<Vec<OrganizationInvitation>, GatehouseError>>,
+    /// The organizations suggested to the user by their address's verified domain, each asked
+    /// to join with [`OrganizationList::request_to_join`].
+    pub user_suggestions: Resource<Result<Vec<OrganizationSuggestion>, GatehouseError>>,
     /// Captured where the hook was called, so `accept` can follow its change after an `await`.
     context: AuthContext,
     go: GoTo,
@@ -68,6 +71,18 @@ impl OrganizationList {
         self.user_invitations.refetch();
         Ok(())
     }
+
+    /// "Request to join" a suggested organization (Clerk's `suggestion.accept()`): a membership
+    /// request its admins decide; the suggestions reload (this one reads `accepted`).
+    pub async fn request_to_join(
+        &self,
+        suggestion: &OrganizationSuggestion,
+    ) -> Result<(), GatehouseError> {
+        let id = suggestion.organization_id.to_string();
+        crate::api::request_to_join(id).await?;
+        self.user_suggestions.refetch();
+        Ok(())
+    }
 }
 
 /// Pages through the signed-in user's memberships; reloads after auth changes.
@@ -96,10 +111,19 @@ fn organization_list(page_size: u32, first_page: u32) -> OrganizationList {
         },
         |_| crate::api::user_invitations(),
     );
+    let user_suggestions = Resource::new(
+        move || {
+            context
+                .snapshot
+                .with(|snapshot| snapshot.session_id.clone())
+        },
+        |_| crate::api::user_suggestions(),
+    );
     OrganizationList {
         page_number,
         page,
         user_invitations,
+        user_suggestions,
         context,
         go: GoTo::new(),
     }

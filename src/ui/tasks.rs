@@ -16,8 +16,8 @@ use super::{
 };
 use crate::{
     api::{
-        AcceptInvitation, BackupCodesSaved, CreateOrganization, MfaSetup, ResetPasswordTask,
-        SetActiveOrganization, StartMfaSetup, VerifyMfaSetup,
+        AcceptInvitation, BackupCodesSaved, CreateOrganization, MfaSetup, RequestToJoin,
+        ResetPasswordTask, SetActiveOrganization, StartMfaSetup, VerifyMfaSetup,
     },
     model::{suggest_slug, TaskKey},
 };
@@ -101,6 +101,8 @@ fn ChooseOrganization(redirect_url_complete: String) -> impl IntoView {
     let select = ServerAction::<SetActiveOrganization>::new();
     let create = ServerAction::<CreateOrganization>::new();
     let join = ServerAction::<AcceptInvitation>::new();
+    let ask = ServerAction::<RequestToJoin>::new();
+
     follow_changes(join.value(), None);
     follow_changes(select.value(), None);
     follow_changes(create.value(), None);
@@ -108,11 +110,17 @@ fn ChooseOrganization(redirect_url_complete: String) -> impl IntoView {
         error_of(select.value())
             .get()
             .or_else(|| error_of(join.value()).get())
+            .or_else(|| error_of(ask.value()).get())
     });
     let create_error = error_of(create.value());
     let redirect_url = redirect_url_param();
     let complete = StoredValue::new(redirect_url_complete);
     let list = use_organization_list(20);
+    Effect::new(move |_| {
+        if let Some(Ok(())) = ask.value().get() {
+            list.user_suggestions.refetch();
+        }
+    });
     // Without JavaScript a refused form comes back as a new page: it shows what was typed.
     let name = RwSignal::new(super::fields::refused_value("name").unwrap_or_default());
     let slug = RwSignal::new(super::fields::refused_value("slug").unwrap_or_default());
@@ -161,6 +169,29 @@ fn ChooseOrganization(redirect_url_complete: String) -> impl IntoView {
                                         <span class="org-name">{invitation.organization_name}</span>
                                         <span class="org-role">{invitation.role}</span>
                                         <button type="submit" class="org-choice" aria-label=label>"Join"</button>
+                                    </ActionForm>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                })}
+            </Transition>
+            <Transition fallback=|| ()>
+                {move || list.user_suggestions.get().and_then(|suggestions| suggestions.ok()).filter(|suggestions| !suggestions.is_empty()).map(|suggestions| view! {
+                    <ul class="org-list" aria-label="Suggestions">
+                        {suggestions.into_iter().map(|suggestion| {
+                            let requested = suggestion.status == "accepted";
+                            let label = format!("Request to join {}", suggestion.organization_name);
+                            view! {
+                                <li>
+                                    <ActionForm action=ask>
+                                        <input type="hidden" name="organization_id" value=suggestion.organization_id.to_string()/>
+                                        <span class="org-name">{suggestion.organization_name}</span>
+                                        {if requested {
+                                            view! { <span class="org-role" data-testid="requested">"Requested"</span> }.into_any()
+                                        } else {
+                                            view! { <button type="submit" class="org-choice" aria-label=label>"Request to join"</button> }.into_any()
+                                        }}
                                     </ActionForm>
                                 </li>
                             }
