@@ -403,7 +403,16 @@ fn Domains(settings: OrganizationSettings, actions: Actions) -> impl IntoView {
             <ActionForm action=actions.add_domain>
                 <GlobalError error/>
                 <SlugField slug=settings.slug.clone()/>
-                <Field label="Domain" name="name" field="name" required=true error/>
+                // Not `<Field/>`: its id would be the General section's `field-name`.
+                <div class="field">
+                    <label for="field-domain-name">"Domain"</label>
+                    <input id="field-domain-name" name="name" type="text" required
+                        aria-describedby="field-domain-name-error"
+                        aria-invalid=move || error.get().and_then(|e| e.field("name").cloned()).is_some().to_string()/>
+                    <p class="field-error" id="field-domain-name-error">
+                        {move || error.get().and_then(|e| e.field("name").map(|e| e.long_message.clone()))}
+                    </p>
+                </div>
                 <div class="field">
                     <label for="field-enrollment-mode">"Enrollment mode"</label>
                     <select id="field-enrollment-mode" name="enrollment_mode">{mode_options(EnrollmentMode::ManualInvitation)}</select>

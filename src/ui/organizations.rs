@@ -13,7 +13,10 @@ use super::{
 };
 use crate::{
     api::AuthChange,
-    model::{GatehouseError, MembershipPage, OrganizationInvitation, OrganizationSuggestion},
+    model::{
+        GatehouseError, MembershipPage, OrganizationInvitation, OrganizationSettings,
+        OrganizationSuggestion,
+    },
 };
 
 /// `set_active_organization`'s server function, where a switch posts without JavaScript.
@@ -253,4 +256,22 @@ pub fn OrganizationSwitcher(
             </Transition>
         </section>
     }
+}
+
+/// The active organization as the signed-in member sees it (Clerk's `useOrganization()`): its
+/// name and slug, the member's role and permissions, the members, and — for a role that may
+/// manage them — the pending invitations, the membership requests and the domains
+/// ([`OrganizationSettings`]); `None` without an active organization. Reloads when the active
+/// organization changes.
+pub fn use_organization() -> Resource<Result<Option<OrganizationSettings>, GatehouseError>> {
+    let context = auth_context();
+    Resource::new(
+        move || context.snapshot.with(|snapshot| snapshot.org_slug.clone()),
+        |slug| async move {
+            match slug {
+                Some(slug) => crate::api::load_organization_settings(slug).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    )
 }
