@@ -1,6 +1,7 @@
-//! Running an organization's membership: a member's role changed, a member removed, a member
-//! leaving — and the rule that holds across all three: an organization always keeps a member
-//! who can manage its memberships (Clerk's `organization_minimum_permissions_needed`).
+//! Running an organization: a member's role changed, a member removed, a member leaving (the
+//! organization deleted, too) — and the rule that holds across the first three: an organization
+//! always keeps a member who can manage its memberships (Clerk's
+//! `organization_minimum_permissions_needed`).
 //!
 //! The store applies each change in a transaction that first locks the organization, so two
 //! admins demoting each other at once leave one admin, not none. A change reaches the member's
@@ -9,9 +10,11 @@
 //! organization, which brings `choose-organization` back where it applies.
 
 use super::{
+    account::AccountHolder,
     invitation,
     organization::{self, Actor},
     ports::MemberChange,
+    sensitive::SensitiveChange,
     verified_domain, Gatehouse, Timestamp,
 };
 use crate::{
@@ -165,4 +168,26 @@ pub async fn settings(
         domains,
         membership_requests,
     })
+}
+
+/// Deletes the organization `slug` for `holder`, who needs `org:sys_profile:delete` and a
+/// recently verified session (`SensitiveChange::DeleteOrganization`). `confirmation` must be
+/// the organization's name, typed (`form_param_format_invalid` on `confirmation` otherwise).
+/// Its memberships and invitations go with it; sessions that had it active resolve without it.
+pub async fn delete_organization(
+    gatehouse: &Gatehouse,
+    holder: &AccountHolder,
+    slug: &str,
+    confirmation: &str,
+) -> Result<(), AuthError> {
+    let member = Actor::Member(&holder.user_id);
+    let org =
+        organization::authorized(gatehouse, member, slug, organization::DELETE_PROFILE).await?;
+    if confirmation.trim() != org.name {
+        return Err(AuthError::param_format_invalid("confirmation"));
+    }
+    holder.require(SensitiveChange::DeleteOrganization, &gatehouse.config)?;
+    gatehouse.store.delete_organization(&org.id).await?;
+    tracing::info!(org_id = %org.id, "organization deleted");
+    Ok(())
 }
