@@ -143,6 +143,9 @@ enum OrgCommand {
         #[arg(long, default_value = "org:member")]
         role: String,
     },
+    /// An organization's domains: add one, or mark one verified.
+    #[command(subcommand)]
+    Domain(DomainCommand),
     /// Remove a member from an organization (not its last admin); their sessions lose it as
     /// their active organization at their next request.
     RemoveMember {
@@ -152,6 +155,35 @@ enum OrgCommand {
         /// The member's email address.
         #[arg(long)]
         email: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DomainCommand {
+    /// Add a domain to an organization (unverified; at most 10; not a common mail provider's).
+    Add {
+        /// The organization's slug.
+        #[arg(long)]
+        org: String,
+        /// The domain, e.g. acme.com.
+        #[arg(long)]
+        domain: String,
+        /// Enrollment mode: manual_invitation, automatic_invitation or automatic_suggestion.
+        #[arg(long, default_value = "manual_invitation")]
+        mode: String,
+    },
+    /// Mark an organization's domain verified (as its emailed code would); with
+    /// automatic_invitation, the users with a verified address there are invited.
+    Verify {
+        /// The organization's slug.
+        #[arg(long)]
+        org: String,
+        /// The domain.
+        #[arg(long)]
+        domain: String,
+        /// A new enrollment mode to set first.
+        #[arg(long)]
+        mode: Option<String>,
     },
 }
 
@@ -388,6 +420,10 @@ async fn execute(command: Command) -> Result<(), String> {
             println!("{user_id} is {role} of {}", organization.slug);
             Ok(())
         }
+        Command::Org(OrgCommand::Domain(command)) => {
+            let gatehouse = server::host::core(config, opened.storage())?;
+            domain_command(&gatehouse, command).await
+        }
         Command::Org(OrgCommand::RemoveMember { org, email }) => {
             let user_id = user_id_for(store, &email, "--email").await?;
             let gatehouse = server::host::core(config, opened.storage())?;
@@ -514,4 +550,68 @@ async fn serve(config: Config, store: &Store) -> Result<(), String> {
     let gatehouse = server::host::core(config, store.storage())?;
     server::host::start_background_work(&gatehouse);
     server::host::serve(demo_app_with(gatehouse, options), addr).await
+}
+
+/// `gatehouse org domain add|verify`.
+async fn domain_command(
+    gatehouse: &crate::domain::Gatehouse,
+    command: DomainCommand,
+) -> Result<(), String> {
+    use crate::domain::{organization::Actor, verified_domain};
+    use crate::model::{EnrollmentMode, ErrorCode};
+    let mode_of = |name: &str| {
+        EnrollmentMode::parse(name).ok_or_else(|| {
+            format!("--mode: unknown mode {name} (manual_invitation, automatic_invitation or automatic_suggestion)")
+        })
+    };
+    let explain = |org: &str, domain: &str, error: crate::model::AuthError| match error.code {
+        ErrorCode::OrganizationNotFoundOrUnauthorized => {
+            format!("--org: no organization has the slug {org}")
+        }
+        ErrorCode::ResourceNotFound => format!("--domain: {org} has no domain {domain}"),
+        ErrorCode::FormIdentifierExists => format!("--domain: {org} has {domain} already"),
+        _ if error.meta.param_name.is_some() => format!("--domain: {}", error.long_message),
+        _ => error.long_message,
+    };
+    let now = crate::domain::now();
+    match command {
+        DomainCommand::Add { org, domain, mode } => {
+            let mode = mode_of(&mode)?;
+            let added = verified_domain::add(gatehouse, Actor::Operator, &org, &domain, mode, now)
+                .await
+                .map_err(|e| explain(&org, &domain, e))?;
+            println!(
+                "{}\t{}\t{} (unverified)",
+                added.id,
+                added.name,
+                mode.as_str()
+            );
+        }
+        DomainCommand::Verify { org, domain, mode } => {
+            if let Some(mode) = mode {
+                let mode = mode_of(&mode)?;
+                let listed = verified_domain::list(gatehouse, Actor::Operator, &org)
+                    .await
+                    .map_err(|e| explain(&org, &domain, e))?;
+                let wanted = domain.trim().to_ascii_lowercase();
+                let found = listed
+                    .iter()
+                    .find(|d| d.name == wanted)
+                    .ok_or_else(|| format!("--domain: {org} has no domain {domain}"))?;
+                verified_domain::set_mode(gatehouse, Actor::Operator, &org, &found.id, mode, now)
+                    .await
+                    .map_err(|e| explain(&org, &domain, e))?;
+            }
+            let verified = verified_domain::mark_verified(gatehouse, &org, &domain, now)
+                .await
+                .map_err(|e| explain(&org, &domain, e))?;
+            println!(
+                "{}\t{}\t{} (verified)",
+                verified.id,
+                verified.name,
+                verified.enrollment_mode.as_str()
+            );
+        }
+    }
+    Ok(())
 }

@@ -48,14 +48,14 @@ pub mod prelude {
         SessionStatus, SessionSummary, SignInStatus, SignUpStatus, TaskKey, UserSummary,
     };
     pub use crate::ui::{
-        task_view, use_auth, use_auth_with, use_get_token, use_instance_urls,
+        task_view, use_auth, use_auth_with, use_get_token, use_instance_urls, use_organization,
         use_organization_list, use_reverification, use_session_list, use_sign_in, use_sign_up,
-        AuthProvider, AuthState, BuildStylesheet, Errors, FetchStatus, GetToken, IslandScripts,
-        NavigateArgs, OrganizationList, OrganizationProfile, OrganizationSwitcher, Protect,
-        RedirectToSignIn, RedirectToTasks, Reverified, SessionList, Show, SignIn, SignOutButton,
-        SignUp, SignedIn, SignedOut, SsoCallback, TabSync, TaskChooseOrganization,
-        TaskResetPassword, TaskSetupMfa, UnknownTask, UseSignIn, UseSignUp, UserButton,
-        UserProfile, When,
+        AuthProvider, AuthState, BuildStylesheet, CreateOrganization, Errors, FetchStatus,
+        GetToken, IslandScripts, NavigateArgs, OrganizationList, OrganizationProfile,
+        OrganizationSwitcher, Protect, RedirectToSignIn, RedirectToTasks, Reverified, SessionList,
+        Show, SignIn, SignOutButton, SignUp, SignedIn, SignedOut, SsoCallback, TabSync,
+        TaskChooseOrganization, TaskResetPassword, TaskSetupMfa, UnknownTask, UseSignIn, UseSignUp,
+        UserButton, UserProfile, When,
     };
 
     #[cfg(feature = "server")]

@@ -1,6 +1,6 @@
 import { test, expect, type Browser, type Page } from '@playwright/test';
 import {
-  PASSWORD, gatehouseCli, hydrated, mailsFor, signUp, signUpWithOrg, totp, uniqueEmail,
+  PASSWORD, gatehouseCli, hydrated, latestCode, mailsFor, signUp, signUpWithOrg, totp, uniqueEmail,
 } from './helpers';
 
 // Organizations a team runs: invitations by email (maildev), the accept link and the
@@ -174,6 +174,53 @@ test.describe('organizations', () => {
     await admin.goto('/dashboard');
     await expect(admin.getByTestId('org-slug')).toHaveText(org.slug);
     await member.context().close();
+    await admin.context().close();
+  });
+
+  test('a verified domain suggests the organization: Request to join, an admin approves (no JavaScript)', async ({ page, browser }) => {
+    const org = await signUpWithOrg(page, uniqueEmail('dom-admin'));
+    const domain = `d${Date.now() % 1e9}${Math.floor(Math.random() * 1e4)}.test`;
+    const admin = await withoutJs(browser);
+    await admin.context().addCookies(await page.context().cookies());
+    await admin.goto(`/orgs/${org.slug}/settings`);
+    const domains = section(admin, 'Domains');
+    await domains.getByLabel('Domain', { exact: true }).fill('gmail.com');
+    await domains.getByRole('button', { name: 'Add domain' }).click();
+    await expect(section(admin, 'Domains').getByText("This is a common mail provider's domain.")).toBeVisible();
+    await section(admin, 'Domains').getByLabel('Domain', { exact: true }).fill(domain);
+    await section(admin, 'Domains').getByLabel('Enrollment mode', { exact: true }).selectOption('automatic_suggestion');
+    await section(admin, 'Domains').getByRole('button', { name: 'Add domain' }).click();
+    await expect(admin.getByText('Domain added')).toBeVisible();
+    await expect(admin.getByTestId('domain')).toContainText(`${domain} — unverified`);
+    // Verified by the code mailed to an address at the domain.
+    await section(admin, 'Domains').getByLabel(`Email address at ${domain}`).fill(`it@${domain}`);
+    await section(admin, 'Domains').getByRole('button', { name: 'Send code' }).click();
+    await expect(admin.getByText('Verification code sent')).toBeVisible();
+    const code = await latestCode(`it@${domain}`);
+    await section(admin, 'Domains').getByLabel(`Verification code for ${domain}`).fill(code);
+    await section(admin, 'Domains').getByRole('button', { name: 'Verify' }).click();
+    await expect(admin.getByText('Domain verified')).toBeVisible();
+    await expect(admin.getByTestId('domain')).toContainText(`${domain} — verified`);
+
+    // A new user at the domain is offered the organization on the task page.
+    const sue = await withoutJs(browser);
+    const sueEmail = `sue@${domain}`;
+    await signUp(sue, sueEmail, { js: false });
+    await expect(sue.getByRole('heading', { name: 'Choose an organization' })).toBeVisible();
+    const suggestions = sue.getByRole('list', { name: 'Suggestions' });
+    await suggestions.getByRole('button', { name: `Request to join ${org.name}` }).click();
+    await expect(sue.getByRole('list', { name: 'Suggestions' }).getByTestId('requested')).toHaveText('Requested');
+
+    // The admin approves; Sue's list now has the organization.
+    await admin.goto(`/orgs/${org.slug}/settings`);
+    await section(admin, 'Membership requests').getByRole('button', { name: `Approve ${sueEmail}` }).click();
+    await expect(admin.getByText('Request approved')).toBeVisible();
+    await expect(admin.getByTestId('members')).toContainText(`${sueEmail} — org:member`);
+    await sue.reload();
+    await sue.getByRole('list', { name: 'Your organizations' }).getByRole('button', { name: new RegExp(org.name) }).click();
+    await expect(sue).toHaveURL(/\/dashboard$/);
+    await expect(sue.getByTestId('org-slug')).toHaveText(org.slug);
+    await sue.context().close();
     await admin.context().close();
   });
 });

@@ -45,6 +45,10 @@ endpoints! {
     RESEND_INVITATION = ResendOrganizationInvitation, CHANGE_MEMBER_ROLE = ChangeMemberRole,
     REMOVE_MEMBER = RemoveOrganizationMember, RENAME_ORGANIZATION = RenameOrganization,
     LEAVE_ORGANIZATION = LeaveOrganization, DELETE_ORGANIZATION = DeleteOrganization,
+    ADD_DOMAIN = AddOrganizationDomain, SEND_DOMAIN_CODE = SendDomainAffiliationCode,
+    VERIFY_DOMAIN = VerifyOrganizationDomain, SET_DOMAIN_MODE = SetDomainEnrollmentMode,
+    REMOVE_DOMAIN = RemoveOrganizationDomain, DECIDE_REQUEST = DecideMembershipRequest,
+    REQUEST_TO_JOIN = RequestToJoin,
 }
 #[cfg(feature = "server")]
 use crate::domain::account::{AccountChange, TwoStepChange};
@@ -53,10 +57,12 @@ use crate::domain::session_change::SessionChange;
 pub use crate::model::codec;
 use crate::model::{
     AuthSnapshot, GatehouseError, InvitationPage, Member, MembershipPage, OrganizationInvitation,
-    OrganizationSettings,
+    OrganizationSettings, OrganizationSuggestion,
 };
 #[cfg(feature = "server")]
 use crate::server::functions as ssr;
+#[cfg(feature = "server")]
+use crate::server::organizations as ssr_org;
 
 /// Starts a sign-up with email and password; a 6-digit code is emailed.
 #[server(endpoint = "auth/sign_up", output = codec::JsonText)]
@@ -408,6 +414,91 @@ pub async fn delete_organization(
 ) -> Result<AuthChange, GatehouseError> {
     let reverify = (reverify_password, reverify_code);
     crate::server::organizations::delete(slug, confirmation, reverify, redirect_url).await
+}
+
+/// Adds an unverified domain to the organization `slug` (permission `org:sys_domains:manage`;
+/// at most 10, common mail providers refused) with its `enrollment_mode`.
+#[server(endpoint = "auth/add_organization_domain", output = codec::JsonText)]
+pub async fn add_organization_domain(
+    slug: String,
+    name: String,
+    enrollment_mode: String,
+) -> Result<(), GatehouseError> {
+    let change = ssr_org::DomainChange::Add {
+        name,
+        mode: enrollment_mode,
+    };
+    ssr_org::change_domain(slug, change).await
+}
+
+/// Emails a code to `affiliation_email_address`, an address at the domain, to verify it.
+#[server(endpoint = "auth/send_domain_affiliation_code", output = codec::JsonText)]
+pub async fn send_domain_affiliation_code(
+    slug: String,
+    domain_id: String,
+    affiliation_email_address: String,
+) -> Result<(), GatehouseError> {
+    let email = affiliation_email_address;
+    let change = ssr_org::DomainChange::SendCode { domain_id, email };
+    ssr_org::change_domain(slug, change).await
+}
+
+/// Verifies the domain with the code its affiliation address received.
+#[server(endpoint = "auth/verify_organization_domain", output = codec::JsonText)]
+pub async fn verify_organization_domain(
+    slug: String,
+    domain_id: String,
+    code: String,
+) -> Result<(), GatehouseError> {
+    let change = ssr_org::DomainChange::Verify { domain_id, code };
+    ssr_org::change_domain(slug, change).await
+}
+
+/// Sets the domain's enrollment mode (`manual_invitation`, `automatic_invitation`,
+/// `automatic_suggestion`).
+#[server(endpoint = "auth/set_domain_enrollment_mode", output = codec::JsonText)]
+pub async fn set_domain_enrollment_mode(
+    slug: String,
+    domain_id: String,
+    enrollment_mode: String,
+) -> Result<(), GatehouseError> {
+    let change = ssr_org::DomainChange::SetMode {
+        domain_id,
+        mode: enrollment_mode,
+    };
+    ssr_org::change_domain(slug, change).await
+}
+
+/// Removes a domain of the organization `slug`.
+#[server(endpoint = "auth/remove_organization_domain", output = codec::JsonText)]
+pub async fn remove_organization_domain(
+    slug: String,
+    domain_id: String,
+) -> Result<(), GatehouseError> {
+    ssr_org::change_domain(slug, ssr_org::DomainChange::Remove { domain_id }).await
+}
+
+/// Approves (`decision` = `approve`: the requester becomes `org:member`) or rejects a pending
+/// membership request (permission `org:sys_memberships:manage`).
+#[server(endpoint = "auth/decide_membership_request", output = codec::JsonText)]
+pub async fn decide_membership_request(
+    slug: String,
+    request_id: String,
+    decision: String,
+) -> Result<(), GatehouseError> {
+    ssr_org::decide_request(slug, request_id, decision).await
+}
+
+/// The organizations suggested to the user by their address's verified domain.
+#[server(endpoint = "auth/user_suggestions", output = codec::JsonText)]
+pub async fn user_suggestions() -> Result<Vec<OrganizationSuggestion>, GatehouseError> {
+    ssr_org::suggestions().await
+}
+
+/// "Request to join" a suggested organization: a membership request its admins decide.
+#[server(endpoint = "auth/request_to_join", output = codec::JsonText)]
+pub async fn request_to_join(organization_id: String) -> Result<(), GatehouseError> {
+    ssr_org::request_to_join(organization_id).await
 }
 
 /// The members of an organization the user belongs to.

@@ -234,6 +234,14 @@ impl<'a> CodeKey<'a> {
         }
     }
 
+    /// The affiliation code of an organization's domain.
+    pub fn domain_affiliation(domain_id: &'a str) -> Self {
+        Self {
+            attempt_id: domain_id,
+            purpose: CodePurpose::DomainAffiliation,
+        }
+    }
+
     /// The reverification code of a session (a user without a password).
     pub fn reverification(id: &'a SessionId) -> Self {
         Self {
@@ -254,6 +262,8 @@ pub enum CodePurpose {
     ResetPassword,
     /// Reverification of a session whose user has no password.
     Reverification,
+    /// An organization's domain: the mailbox of an address at it (keyed by the domain's id).
+    DomainAffiliation,
 }
 
 impl CodePurpose {
@@ -264,6 +274,7 @@ impl CodePurpose {
             Self::ClientTrust => "client_trust",
             Self::ResetPassword => "reset_password",
             Self::Reverification => "reverification",
+            Self::DomainAffiliation => "domain_affiliation",
         }
     }
 }

@@ -21,17 +21,23 @@ pub fn normalize_email(input: &str, param: &str) -> Result<String, AuthError> {
         && local
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
+    if !(local_ok && is_valid_domain(domain)) {
+        return Err(invalid());
+    }
+    Ok(email.to_ascii_lowercase())
+}
+
+/// Whether `domain` is a host name an address can be at: two labels or more, each of letters,
+/// digits and inner hyphens, at most 63 characters.
+pub fn is_valid_domain(domain: &str) -> bool {
     let labels: Vec<&str> = domain.split('.').collect();
-    let domain_ok = labels.len() >= 2
+    domain.len() <= 253
+        && labels.len() >= 2
         && labels.iter().all(|label| {
             !label.is_empty()
                 && label.len() <= 63
                 && !label.starts_with('-')
                 && !label.ends_with('-')
                 && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        });
-    if !(local_ok && domain_ok) {
-        return Err(invalid());
-    }
-    Ok(email.to_ascii_lowercase())
+        })
 }

@@ -103,6 +103,27 @@ pub fn organization_invitation(
     }
 }
 
+/// The code that proves an organization's domain: sent to an address at it.
+pub fn domain_affiliation_code(
+    to: &str,
+    organization: &str,
+    domain: &str,
+    code: &str,
+) -> OutgoingEmail {
+    OutgoingEmail {
+        kind: "domain_affiliation_code",
+        to: to.to_string(),
+        subject: format!("{code} is your code to verify {domain}"),
+        text: format!(
+            "{organization} is verifying that {domain} belongs to it.\n\n\
+             Your verification code: {code}\n\n\
+             It expires in 10 minutes. If you did not expect this, ignore this email: nothing\n\
+             changes without the code.\n"
+        ),
+        code: Some(code.to_string()),
+    }
+}
+
 /// A security notice: what changed on the account (`subject`, `detail`), when and from which
 /// browser.
 pub fn security_notice(

@@ -1,6 +1,7 @@
-//! Running an organization's membership: a member's role changed, a member removed, a member
-//! leaving — and the rule that holds across all three: an organization always keeps a member
-//! who can manage its memberships (Clerk's `organization_minimum_permissions_needed`).
+//! Running an organization: a member's role changed, a member removed, a member leaving (the
+//! organization deleted, too) — and the rule that holds across the first three: an organization
+//! always keeps a member who can manage its memberships (Clerk's
+//! `organization_minimum_permissions_needed`).
 //!
 //! The store applies each change in a transaction that first locks the organization, so two
 //! admins demoting each other at once leave one admin, not none. A change reaches the member's
@@ -9,10 +10,12 @@
 //! organization, which brings `choose-organization` back where it applies.
 
 use super::{
+    account::AccountHolder,
     invitation,
     organization::{self, Actor},
     ports::MemberChange,
-    Gatehouse, Timestamp,
+    sensitive::SensitiveChange,
+    verified_domain, Gatehouse, Timestamp,
 };
 use crate::{
     config::OrganizationsConfig,
@@ -140,6 +143,18 @@ pub async fn settings(
         Vec::new()
     };
     let roles = assignable_roles(config);
+    let may = |permission: &str| permissions.iter().any(|p| p == permission);
+    let domains = if may(verified_domain::MANAGE_DOMAINS) {
+        let rows = gatehouse.store.list_domains(&org.id).await?;
+        rows.iter().map(verified_domain::view).collect()
+    } else {
+        Vec::new()
+    };
+    let membership_requests = if may(MANAGE_PERMISSION) {
+        gatehouse.store.list_membership_requests(&org.id).await?
+    } else {
+        Vec::new()
+    };
     Ok(OrganizationSettings {
         organization_id: org.id,
         name: org.name,
@@ -150,5 +165,29 @@ pub async fn settings(
         members,
         invitations,
         roles,
+        domains,
+        membership_requests,
     })
+}
+
+/// Deletes the organization `slug` for `holder`, who needs `org:sys_profile:delete` and a
+/// recently verified session (`SensitiveChange::DeleteOrganization`). `confirmation` must be
+/// the organization's name, typed (`form_param_format_invalid` on `confirmation` otherwise).
+/// Its memberships and invitations go with it; sessions that had it active resolve without it.
+pub async fn delete_organization(
+    gatehouse: &Gatehouse,
+    holder: &AccountHolder,
+    slug: &str,
+    confirmation: &str,
+) -> Result<(), AuthError> {
+    let member = Actor::Member(&holder.user_id);
+    let org =
+        organization::authorized(gatehouse, member, slug, organization::DELETE_PROFILE).await?;
+    if confirmation.trim() != org.name {
+        return Err(AuthError::param_format_invalid("confirmation"));
+    }
+    holder.require(SensitiveChange::DeleteOrganization, &gatehouse.config)?;
+    gatehouse.store.delete_organization(&org.id).await?;
+    tracing::info!(org_id = %org.id, "organization deleted");
+    Ok(())
 }

@@ -27,6 +27,7 @@ pub mod sso;
 pub mod tasks;
 pub use crate::token_template;
 pub mod tokens;
+pub mod verified_domain;
 
 use std::sync::Arc;
 

@@ -1,10 +1,7 @@
 //! Organizations: creation (the creator becomes `org:admin`), memberships, the active
 //! organization of a session, and the permissions each role carries.
 
-use super::{
-    account::AccountHolder, ports::OrganizationRow, sensitive::SensitiveChange, Gatehouse,
-    Timestamp,
-};
+use super::{ports::OrganizationRow, Gatehouse, Timestamp};
 use crate::{
     config::OrganizationsConfig,
     model::{
@@ -270,30 +267,4 @@ pub async fn rename(
     }
     tracing::info!(org_id = %org.id, slug = %new_slug, "organization renamed");
     Ok(new_slug)
-}
-
-/// Deletes the organization `slug` for `holder`, who needs `org:sys_profile:delete` and a
-/// recently verified session (`SensitiveChange::DeleteOrganization`). `confirmation` must be
-/// the organization's name, typed (`form_param_format_invalid` on `confirmation` otherwise).
-/// Its memberships and invitations go with it; sessions that had it active resolve without it.
-pub async fn delete(
-    gatehouse: &Gatehouse,
-    holder: &AccountHolder,
-    slug: &str,
-    confirmation: &str,
-) -> Result<(), AuthError> {
-    let org = authorized(
-        gatehouse,
-        Actor::Member(&holder.user_id),
-        slug,
-        DELETE_PROFILE,
-    )
-    .await?;
-    if confirmation.trim() != org.name {
-        return Err(AuthError::param_format_invalid("confirmation"));
-    }
-    holder.require(SensitiveChange::DeleteOrganization, &gatehouse.config)?;
-    gatehouse.store.delete_organization(&org.id).await?;
-    tracing::info!(org_id = %org.id, "organization deleted");
-    Ok(())
 }

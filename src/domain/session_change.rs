@@ -96,7 +96,7 @@ pub async fn apply(
             holder,
             slug,
             confirmation,
-        } => organization::delete(gatehouse, &holder, &slug, &confirmation).await?,
+        } => membership::delete_organization(gatehouse, &holder, &slug, &confirmation).await?,
         SessionChange::ResetPassword(form) => {
             let (snapshot, device) = (context.snapshot, context.device);
             tasks::reset_password(gatehouse, snapshot, form, device, now).await?

@@ -485,6 +485,7 @@ pub async fn finalize(
         UserCreation::EmailTaken => return Err(AuthError::identifier_exists("email_address")),
         UserCreation::AttemptMoved => return Err(AuthError::no_attempt()),
     }
+    super::verified_domain::enroll_new_user(gatehouse, &attempt.record.email, now).await;
     let organization = match &invited {
         Some(row) => Some(invitation::join(gatehouse, row, &user_id, now).await?),
         None => None,

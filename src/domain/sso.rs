@@ -467,6 +467,13 @@ pub async fn transfer_to_sign_up(
         super::ports::UserCreation::AttemptMoved => return Err(AuthError::no_attempt()),
     }
     tracing::info!(user_id = %user_id, provider = %identity.provider, "user created by SSO");
+    if let Some(email) = identity
+        .email
+        .as_deref()
+        .filter(|_| identity.email_verified)
+    {
+        super::verified_domain::enroll_new_user(gatehouse, email, now).await;
+    }
     let fallback = gatehouse.config.instance.after_sign_up_url.clone();
     let outcome = sign_in::finalize_to(gatehouse, client_id, redirect_url, &fallback, now).await?;
     Ok(Transfer::SignedUp(Box::new(outcome)))

@@ -139,6 +139,10 @@ error_codes! {
     OrganizationInvitationAlreadyAccepted => "organization_invitation_already_accepted",
     /// The change would leave the organization without a member who can manage it.
     OrganizationMinimumPermissionsNeeded => "organization_minimum_permissions_needed",
+    /// A common mail provider's domain cannot be an organization's.
+    OrganizationDomainCommon => "organization_domain_common",
+    /// The organization has the most domains it may.
+    OrganizationDomainQuotaExceeded => "organization_domain_quota_exceeded",
     /// A code this build does not know.
     Unknown => "unknown_error",
 }
@@ -174,7 +178,8 @@ impl ErrorCode {
             | Self::OrganizationCreationNotAllowed
             | Self::OrganizationRequired
             | Self::OrganizationMembershipQuotaExceeded
-            | Self::OrganizationMinimumPermissionsNeeded => 403,
+            | Self::OrganizationMinimumPermissionsNeeded
+            | Self::OrganizationDomainQuotaExceeded => 403,
             Self::ResourceNotFound | Self::NotFound => 404,
             Self::TooManyRequests => 429,
             Self::InternalError | Self::Unknown => 500,
@@ -195,7 +200,8 @@ impl ErrorCode {
             | Self::TotpAlreadyEnabled
             | Self::ExternalAccountEmailUnverified
             | Self::OrganizationInvitationNotUnique
-            | Self::AlreadyAMemberInOrganization => 422,
+            | Self::AlreadyAMemberInOrganization
+            | Self::OrganizationDomainCommon => 422,
         }
     }
 
@@ -415,6 +421,8 @@ impl ErrorCode {
             Self::OrganizationMinimumPermissionsNeeded => {
                 same("The organization needs at least one admin.")
             }
+            Self::OrganizationDomainCommon => same("This is a common mail provider's domain."),
+            Self::OrganizationDomainQuotaExceeded => same("The organization has 10 domains."),
             Self::InternalError | Self::Unknown => (
                 "Something went wrong".to_string(),
                 "Something went wrong on our side. Please try again in a moment.".to_string(),

@@ -34,11 +34,27 @@ pub enum Notice {
     MemberRemoved,
     /// The organization's name or slug was saved.
     OrganizationUpdated,
+    /// A domain was added.
+    DomainAdded,
+    /// A domain's verification code was emailed.
+    DomainCodeSent,
+    /// A domain was verified.
+    DomainVerified,
+    /// A domain's enrollment mode was changed.
+    DomainUpdated,
+    /// A domain was removed.
+    DomainRemoved,
+    /// A membership request was approved.
+    RequestApproved,
+    /// A membership request was rejected.
+    RequestRejected,
+    /// The user asked to join an organization.
+    JoinRequested,
 }
 
 impl Notice {
     /// Every notice.
-    pub const ALL: [Notice; 14] = [
+    pub const ALL: [Notice; 22] = [
         Notice::ProfileUpdated,
         Notice::PasswordUpdated,
         Notice::AuthenticatorStarted,
@@ -53,6 +69,14 @@ impl Notice {
         Notice::RoleChanged,
         Notice::MemberRemoved,
         Notice::OrganizationUpdated,
+        Notice::DomainAdded,
+        Notice::DomainCodeSent,
+        Notice::DomainVerified,
+        Notice::DomainUpdated,
+        Notice::DomainRemoved,
+        Notice::RequestApproved,
+        Notice::RequestRejected,
+        Notice::JoinRequested,
     ];
 
     /// The name it travels by (the cookie's value).
@@ -72,6 +96,14 @@ impl Notice {
             Self::RoleChanged => "role_changed",
             Self::MemberRemoved => "member_removed",
             Self::OrganizationUpdated => "organization_updated",
+            Self::DomainAdded => "domain_added",
+            Self::DomainCodeSent => "domain_code_sent",
+            Self::DomainVerified => "domain_verified",
+            Self::DomainUpdated => "domain_updated",
+            Self::DomainRemoved => "domain_removed",
+            Self::RequestApproved => "request_approved",
+            Self::RequestRejected => "request_rejected",
+            Self::JoinRequested => "join_requested",
         }
     }
 
@@ -97,6 +129,14 @@ impl Notice {
             Self::RoleChanged => "Role changed",
             Self::MemberRemoved => "Member removed",
             Self::OrganizationUpdated => "Organization updated",
+            Self::DomainAdded => "Domain added",
+            Self::DomainCodeSent => "Verification code sent",
+            Self::DomainVerified => "Domain verified",
+            Self::DomainUpdated => "Enrollment mode saved",
+            Self::DomainRemoved => "Domain removed",
+            Self::RequestApproved => "Request approved",
+            Self::RequestRejected => "Request rejected",
+            Self::JoinRequested => "Request sent",
         }
     }
 }

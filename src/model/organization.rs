@@ -187,6 +187,10 @@ pub struct OrganizationSettings {
     pub invitations: Vec<OrganizationInvitation>,
     /// The roles a member can be given.
     pub roles: Vec<String>,
+    /// The organization's domains (empty unless the viewer manages domains).
+    pub domains: Vec<OrganizationDomain>,
+    /// The pending membership requests (empty unless the viewer manages memberships).
+    pub membership_requests: Vec<MembershipRequest>,
 }
 
 impl OrganizationSettings {
@@ -194,4 +198,83 @@ impl OrganizationSettings {
     pub fn may(&self, permission: &str) -> bool {
         self.permissions.iter().any(|p| p == permission)
     }
+}
+
+/// What users with a verified address at an organization's verified domain get (Clerk's
+/// enrollment modes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnrollmentMode {
+    /// Nothing automatic: admins invite.
+    ManualInvitation,
+    /// A pending invitation ("Join").
+    AutomaticInvitation,
+    /// A suggestion ("Request to join"): a membership request an admin decides.
+    AutomaticSuggestion,
+}
+
+impl EnrollmentMode {
+    /// Every mode.
+    pub const ALL: [Self; 3] = [
+        Self::ManualInvitation,
+        Self::AutomaticInvitation,
+        Self::AutomaticSuggestion,
+    ];
+
+    /// Clerk's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ManualInvitation => "manual_invitation",
+            Self::AutomaticInvitation => "automatic_invitation",
+            Self::AutomaticSuggestion => "automatic_suggestion",
+        }
+    }
+
+    /// The mode named `name`.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|mode| mode.as_str() == name)
+    }
+}
+
+/// A domain of an organization, as its admins see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganizationDomain {
+    /// The domain's id (`orgdmn_…`).
+    pub id: String,
+    /// The domain (lowercase).
+    pub name: String,
+    /// Its enrollment mode.
+    pub enrollment_mode: EnrollmentMode,
+    /// Whether it is verified.
+    pub verified: bool,
+    /// Where its verification code was sent, if one was.
+    pub affiliation_email_address: Option<String>,
+}
+
+/// An organization suggested to a user by their address's verified domain (Clerk's
+/// `OrganizationSuggestion`): `pending` until they ask to join, then `accepted` (their request
+/// waits for an admin).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganizationSuggestion {
+    /// The organization.
+    pub organization_id: OrgId,
+    /// Its name.
+    pub organization_name: String,
+    /// Its slug.
+    pub organization_slug: String,
+    /// `pending` or `accepted`.
+    pub status: String,
+}
+
+/// A user's request to join an organization, as its admins see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MembershipRequest {
+    /// The request's id (`orgmbr_…`).
+    pub id: String,
+    /// Who asks.
+    pub user_id: UserId,
+    /// Their primary address.
+    pub email_address: String,
+    /// When they asked.
+    pub created_at: i64,
 }

@@ -11,8 +11,12 @@ use crate::{
         organization::{self, Actor},
         outcome::Outcome,
         session_change::{self, ChangeContext, SessionChange},
+        verified_domain,
     },
-    model::{flow::AuthChange, GatehouseError, Notice, OrganizationSettings, UserId},
+    model::{
+        flow::AuthChange, AuthError, EnrollmentMode, GatehouseError, Notice, OrgId,
+        OrganizationSettings, OrganizationSuggestion, UserId,
+    },
 };
 
 /// `organization_settings`: what the profile page shows the signed-in member.
@@ -107,4 +111,136 @@ async fn move_on(
         target: target.as_deref(),
     };
     session_change::apply(&call.gatehouse, change, context, call.now).await
+}
+
+/// The organization's domains: `add_organization_domain`, `send_domain_affiliation_code`,
+/// `verify_organization_domain`, `set_domain_enrollment_mode`, `remove_organization_domain`.
+pub async fn change_domain(slug: String, change: DomainChange) -> Result<(), GatehouseError> {
+    let call = Call::current()?;
+    let holder = AccountHolder::of(&call.auth.snapshot)?;
+    let (gatehouse, actor, now) = (&call.gatehouse, Actor::Member(&holder.user_id), call.now);
+    let notice = match change {
+        DomainChange::Add { name, mode } => {
+            let mode = enrollment_mode(&mode)?;
+            verified_domain::add(gatehouse, actor, &slug, &name, mode, now).await?;
+            Notice::DomainAdded
+        }
+        DomainChange::SendCode { domain_id, email } => {
+            verified_domain::send_affiliation_code(
+                gatehouse, actor, &slug, &domain_id, &email, now,
+            )
+            .await?;
+            Notice::DomainCodeSent
+        }
+        DomainChange::Verify { domain_id, code } => {
+            verified_domain::verify_affiliation_code(
+                gatehouse, actor, &slug, &domain_id, &code, now,
+            )
+            .await?;
+            Notice::DomainVerified
+        }
+        DomainChange::SetMode { domain_id, mode } => {
+            let mode = enrollment_mode(&mode)?;
+            verified_domain::set_mode(gatehouse, actor, &slug, &domain_id, mode, now).await?;
+            Notice::DomainUpdated
+        }
+        DomainChange::Remove { domain_id } => {
+            verified_domain::remove(gatehouse, actor, &slug, &domain_id).await?;
+            Notice::DomainRemoved
+        }
+    };
+    call.back_to_form_page(notice);
+    Ok(())
+}
+
+/// A change to an organization's domains, as its server function names it.
+pub enum DomainChange {
+    /// A new domain.
+    Add {
+        /// The domain.
+        name: String,
+        /// Its enrollment mode's name.
+        mode: String,
+    },
+    /// A code to an address at the domain.
+    SendCode {
+        /// The domain.
+        domain_id: String,
+        /// The address.
+        email: String,
+    },
+    /// The code typed.
+    Verify {
+        /// The domain.
+        domain_id: String,
+        /// The code.
+        code: String,
+    },
+    /// Another enrollment mode.
+    SetMode {
+        /// The domain.
+        domain_id: String,
+        /// The mode's name.
+        mode: String,
+    },
+    /// The domain removed.
+    Remove {
+        /// The domain.
+        domain_id: String,
+    },
+}
+
+fn enrollment_mode(name: &str) -> Result<EnrollmentMode, AuthError> {
+    EnrollmentMode::parse(name.trim())
+        .ok_or_else(|| AuthError::param_format_invalid("enrollment_mode"))
+}
+
+/// `decide_membership_request`: `decision` is `approve` or `reject`.
+pub async fn decide_request(
+    slug: String,
+    request_id: String,
+    decision: String,
+) -> Result<(), GatehouseError> {
+    let call = Call::current()?;
+    let holder = AccountHolder::of(&call.auth.snapshot)?;
+    let approve = match decision.as_str() {
+        "approve" => true,
+        "reject" => false,
+        _ => return Err(AuthError::param_format_invalid("decision").into()),
+    };
+    let actor = Actor::Member(&holder.user_id);
+    verified_domain::decide_request(
+        &call.gatehouse,
+        actor,
+        &slug,
+        &request_id,
+        approve,
+        call.now,
+    )
+    .await?;
+    let notice = if approve {
+        Notice::RequestApproved
+    } else {
+        Notice::RequestRejected
+    };
+    call.back_to_form_page(notice);
+    Ok(())
+}
+
+/// `user_suggestions`: the organizations suggested to the signed-in (or pending) user.
+pub async fn suggestions() -> Result<Vec<OrganizationSuggestion>, GatehouseError> {
+    let call = Call::current()?;
+    let holder = AccountHolder::of_session(&call.auth.snapshot)?;
+    Ok(verified_domain::suggestions(&call.gatehouse, &holder.user_id, &holder.email).await?)
+}
+
+/// `request_to_join`: a membership request to a suggested organization.
+pub async fn request_to_join(organization_id: String) -> Result<(), GatehouseError> {
+    let call = Call::current()?;
+    let holder = AccountHolder::of_session(&call.auth.snapshot)?;
+    let org = OrgId::new(organization_id);
+    let (gatehouse, user, email) = (&call.gatehouse, &holder.user_id, &holder.email);
+    verified_domain::request_to_join(gatehouse, user, email, &org, call.now).await?;
+    call.back_to_form_page(Notice::JoinRequested);
+    Ok(())
 }

@@ -27,6 +27,7 @@ pub const READ_ONLY_ENDPOINTS: &[&str] = &[
     "/api/auth/organization_settings",
     "/api/auth/organization_invitations",
     "/api/auth/user_invitations",
+    "/api/auth/user_suggestions",
     "/api/auth/mfa_setup_state",
     "/api/auth/account",
     "/api/auth/snapshot",

@@ -10,6 +10,7 @@ mod hooks;
 #[cfg(feature = "server")]
 mod markup;
 mod navigation;
+mod organization_choice;
 mod organization_profile;
 mod organizations;
 mod page;
@@ -32,8 +33,11 @@ pub use hooks::{
     ResetPasswordEmailCode, SessionList, SignInMfa, SignUpVerifications, UseSignIn, UseSignUp,
 };
 pub use navigation::NavigateArgs;
+pub use organization_choice::{CreateOrganization, OrganizationList};
 pub use organization_profile::OrganizationProfile;
-pub use organizations::{use_organization_list, OrganizationList, OrganizationSwitcher};
+pub use organizations::{
+    use_organization, use_organization_list, OrganizationList, OrganizationSwitcher,
+};
 pub use provider::{use_auth, use_auth_with, use_instance_urls, AuthProvider, AuthState, TabSync};
 pub use reverification::{use_reverification, Reverified};
 pub use shell::{BuildStylesheet, IslandScripts};

@@ -1,5 +1,6 @@
 //! `<OrganizationProfile/>`: running an organization — general (name, slug, delete), members
-//! (roles, remove, leave), invitations (invite, revoke, resend). It shows each viewer only what
+//! (roles, remove, leave), invitations (invite, revoke, resend), membership requests (approve,
+//! reject) and domains (add, verify, enrollment mode, remove). It shows each viewer only what
 //! their role may do; the server checks every action again. Every form is a plain HTML form
 //! too: without JavaScript a change comes back as the page with its notice or its error.
 
@@ -15,16 +16,22 @@ use super::{
 };
 use crate::{
     api::{
-        self, endpoints as endpoint, ChangeMemberRole, InviteOrganizationMember, LeaveOrganization,
-        RemoveOrganizationMember, RenameOrganization, ResendOrganizationInvitation,
-        RevokeOrganizationInvitation,
+        self, endpoints as endpoint, AddOrganizationDomain, ChangeMemberRole,
+        DecideMembershipRequest, InviteOrganizationMember, LeaveOrganization,
+        RemoveOrganizationDomain, RemoveOrganizationMember, RenameOrganization,
+        ResendOrganizationInvitation, RevokeOrganizationInvitation, SendDomainAffiliationCode,
+        SetDomainEnrollmentMode, VerifyOrganizationDomain,
     },
-    model::{GatehouseError, Notice, OrganizationInvitation, OrganizationSettings},
+    model::{
+        EnrollmentMode, GatehouseError, Notice, OrganizationDomain, OrganizationInvitation,
+        OrganizationSettings,
+    },
 };
 
 const MANAGE_MEMBERSHIPS: &str = "org:sys_memberships:manage";
 const MANAGE_PROFILE: &str = "org:sys_profile:manage";
 const DELETE_PROFILE: &str = "org:sys_profile:delete";
+const MANAGE_DOMAINS: &str = "org:sys_domains:manage";
 
 /// The actions of the page, each a server action its forms dispatch.
 #[derive(Clone, Copy)]
@@ -36,6 +43,12 @@ struct Actions {
     invite: ServerAction<InviteOrganizationMember>,
     revoke: ServerAction<RevokeOrganizationInvitation>,
     resend: ServerAction<ResendOrganizationInvitation>,
+    add_domain: ServerAction<AddOrganizationDomain>,
+    send_code: ServerAction<SendDomainAffiliationCode>,
+    verify_domain: ServerAction<VerifyOrganizationDomain>,
+    set_mode: ServerAction<SetDomainEnrollmentMode>,
+    remove_domain: ServerAction<RemoveOrganizationDomain>,
+    decide: ServerAction<DecideMembershipRequest>,
 }
 
 impl Actions {
@@ -48,11 +61,17 @@ impl Actions {
             invite: ServerAction::new(),
             revoke: ServerAction::new(),
             resend: ServerAction::new(),
+            add_domain: ServerAction::new(),
+            send_code: ServerAction::new(),
+            verify_domain: ServerAction::new(),
+            set_mode: ServerAction::new(),
+            remove_domain: ServerAction::new(),
+            decide: ServerAction::new(),
         }
     }
 
     /// Changes every time one of the actions that change the page's data answers.
-    fn versions(&self) -> [usize; 6] {
+    fn versions(&self) -> [usize; 11] {
         [
             self.rename.version().get(),
             self.change_role.version().get(),
@@ -60,6 +79,11 @@ impl Actions {
             self.invite.version().get(),
             self.revoke.version().get(),
             self.resend.version().get(),
+            self.add_domain.version().get(),
+            self.verify_domain.version().get(),
+            self.set_mode.version().get(),
+            self.remove_domain.version().get(),
+            self.decide.version().get(),
         ]
     }
 }
@@ -142,6 +166,8 @@ fn Profile(
         {settings.may(MANAGE_PROFILE).then(|| view! { <General settings=settings.clone() actions/> })}
         <Members settings=settings.clone() actions/>
         {settings.may(MANAGE_MEMBERSHIPS).then(|| view! { <Invitations settings=settings.clone() actions/> })}
+        {(settings.may(MANAGE_MEMBERSHIPS) && !settings.membership_requests.is_empty()).then(|| view! { <Requests settings=settings.clone() actions/> })}
+        {settings.may(MANAGE_DOMAINS).then(|| view! { <Domains settings=settings.clone() actions/> })}
         <Leave slug=slug.clone() actions after=after.clone()/>
         {settings.may(DELETE_PROFILE).then(|| view! { <DeleteOrganization settings=settings.clone() after/> })}
     }
@@ -303,6 +329,156 @@ fn Invitations(settings: OrganizationSettings, actions: Actions) -> impl IntoVie
             <GlobalError error=list_error/>
             <ul class="invitations" data-testid="invitations">{rows}</ul>
         </section>
+    }
+}
+
+/// The pending membership requests: Approve (the requester becomes `org:member`) or Reject.
+#[component]
+fn Requests(settings: OrganizationSettings, actions: Actions) -> impl IntoView {
+    let error = error_of(actions.decide.value());
+    let rows = settings
+        .membership_requests
+        .iter()
+        .map(|request| {
+            let email = request.email_address.clone();
+            let (approve, reject) = (format!("Approve {email}"), format!("Reject {email}"));
+            let (slug, id) = (settings.slug.clone(), request.id.clone());
+            view! {
+                <li data-testid="membership-request">
+                    <span>{email}</span>
+                    <ActionForm action=actions.decide attr:class="inline">
+                        <SlugField slug/>
+                        <input type="hidden" name="request_id" value=id/>
+                        <button type="submit" name="decision" value="approve" aria-label=approve>"Approve"</button>
+                        <button type="submit" name="decision" value="reject" aria-label=reject>"Reject"</button>
+                    </ActionForm>
+                </li>
+            }
+        })
+        .collect::<Vec<_>>();
+    view! {
+        <section aria-labelledby="org-requests-title">
+            <h2 id="org-requests-title">"Membership requests"</h2>
+            <GlobalError error/>
+            <ul class="requests">{rows}</ul>
+        </section>
+    }
+}
+
+/// The enrollment modes, `current` selected.
+fn mode_options(current: EnrollmentMode) -> impl IntoView {
+    EnrollmentMode::ALL
+        .into_iter()
+        .map(|mode| {
+            let selected = mode == current;
+            view! { <option value=mode.as_str() selected=selected>{mode.as_str()}</option> }
+        })
+        .collect_view()
+}
+
+/// The organization's domains: "Add domain" (Domain, enrollment mode), then each with its
+/// verification (a code to an address at it), its mode, and "Remove".
+#[component]
+fn Domains(settings: OrganizationSettings, actions: Actions) -> impl IntoView {
+    let error = error_of(actions.add_domain.value());
+    let list_error = Signal::derive(move || {
+        [
+            error_of(actions.send_code.value()).get(),
+            error_of(actions.verify_domain.value()).get(),
+            error_of(actions.set_mode.value()).get(),
+            error_of(actions.remove_domain.value()).get(),
+        ]
+        .into_iter()
+        .flatten()
+        .next()
+    });
+    let rows = settings
+        .domains
+        .iter()
+        .map(|domain| view! { <DomainRow domain=domain.clone() slug=settings.slug.clone() actions/> })
+        .collect_view();
+    view! {
+        <section aria-labelledby="org-domains-title">
+            <h2 id="org-domains-title">"Domains"</h2>
+            <ActionForm action=actions.add_domain>
+                <GlobalError error/>
+                <SlugField slug=settings.slug.clone()/>
+                // Not `<Field/>`: its id would be the General section's `field-name`.
+                <div class="field">
+                    <label for="field-domain-name">"Domain"</label>
+                    <input id="field-domain-name" name="name" type="text" required
+                        aria-describedby="field-domain-name-error"
+                        aria-invalid=move || error.get().and_then(|e| e.field("name").cloned()).is_some().to_string()/>
+                    <p class="field-error" id="field-domain-name-error">
+                        {move || error.get().and_then(|e| e.field("name").map(|e| e.long_message.clone()))}
+                    </p>
+                </div>
+                <div class="field">
+                    <label for="field-enrollment-mode">"Enrollment mode"</label>
+                    <select id="field-enrollment-mode" name="enrollment_mode">{mode_options(EnrollmentMode::ManualInvitation)}</select>
+                </div>
+                <SubmitButton label="Add domain" pending=actions.add_domain.pending().into()/>
+            </ActionForm>
+            <GlobalError error=list_error/>
+            <ul class="domains" data-testid="domains">{rows}</ul>
+        </section>
+    }
+}
+
+#[component]
+fn DomainRow(domain: OrganizationDomain, slug: String, actions: Actions) -> impl IntoView {
+    let state = if domain.verified {
+        "verified"
+    } else {
+        "unverified"
+    };
+    let verification = (!domain.verified).then(|| {
+        let name = &domain.name;
+        let (email_id, code_id) = (format!("field-affiliation-{}", domain.id), format!("field-code-{}", domain.id));
+        let (email_label, code_label) = (format!("Email address at {name}"), format!("Verification code for {name}"));
+        let (slug_a, slug_b) = (slug.clone(), slug.clone());
+        let (id_a, id_b) = (domain.id.clone(), domain.id.clone());
+        let affiliation = domain.affiliation_email_address.clone();
+        let (email_for, code_for) = (email_id.clone(), code_id.clone());
+        view! {
+            <ActionForm action=actions.send_code attr:class="inline">
+                <SlugField slug=slug_a/>
+                <input type="hidden" name="domain_id" value=id_a/>
+                <label for=email_for>{email_label}</label>
+                <input id=email_id type="email" name="affiliation_email_address" required value=affiliation/>
+                <button type="submit">"Send code"</button>
+            </ActionForm>
+            <ActionForm action=actions.verify_domain attr:class="inline">
+                <SlugField slug=slug_b/>
+                <input type="hidden" name="domain_id" value=id_b/>
+                <label for=code_for>{code_label}</label>
+                <input id=code_id name="code" inputmode="numeric" autocomplete="one-time-code" required/>
+                <button type="submit">"Verify"</button>
+            </ActionForm>
+        }
+    });
+    let (slug_mode, slug_remove) = (slug.clone(), slug);
+    let (id_mode, id_remove) = (domain.id.clone(), domain.id.clone());
+    let mode_label = format!("Enrollment mode of {}", domain.name);
+    let remove_label = format!("Remove {}", domain.name);
+    view! {
+        <li data-testid="domain">
+            <span class="domain-name">{domain.name.clone()}</span>
+            " — "
+            <span data-testid="domain-state">{state}</span>
+            {verification}
+            <ActionForm action=actions.set_mode attr:class="inline">
+                <SlugField slug=slug_mode/>
+                <input type="hidden" name="domain_id" value=id_mode/>
+                <select name="enrollment_mode" aria-label=mode_label>{mode_options(domain.enrollment_mode)}</select>
+                <button type="submit">"Save mode"</button>
+            </ActionForm>
+            <ActionForm action=actions.remove_domain attr:class="inline">
+                <SlugField slug=slug_remove/>
+                <input type="hidden" name="domain_id" value=id_remove/>
+                <button type="submit" aria-label=remove_label>"Remove"</button>
+            </ActionForm>
+        </li>
     }
 }
 

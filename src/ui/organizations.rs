@@ -13,7 +13,10 @@ use super::{
 };
 use crate::{
     api::AuthChange,
-    model::{GatehouseError, MembershipPage, OrganizationInvitation},
+    model::{
+        GatehouseError, MembershipPage, OrganizationInvitation, OrganizationSettings,
+        OrganizationSuggestion,
+    },
 };
 
 /// `set_active_organization`'s server function, where a switch posts without JavaScript.
@@ -35,6 +38,9 @@ pub struct OrganizationList {
     /// The user's pending invitations (to their verified address), each accepted with
     /// [`OrganizationList::accept`] — no email round trip.
     pub user_invitations: Resource<Result<Vec<OrganizationInvitation>, GatehouseError>>,
+    /// The organizations suggested to the user by their address's verified domain, each asked
+    /// to join with [`OrganizationList::request_to_join`].
+    pub user_suggestions: Resource<Result<Vec<OrganizationSuggestion>, GatehouseError>>,
     /// Captured where the hook was called, so `accept` can follow its change after an `await`.
     context: AuthContext,
     go: GoTo,
@@ -68,6 +74,18 @@ impl OrganizationList {
         self.user_invitations.refetch();
         Ok(())
     }
+
+    /// "Request to join" a suggested organization (Clerk's `suggestion.accept()`): a membership
+    /// request its admins decide; the suggestions reload (this one reads `accepted`).
+    pub async fn request_to_join(
+        &self,
+        suggestion: &OrganizationSuggestion,
+    ) -> Result<(), GatehouseError> {
+        let id = suggestion.organization_id.to_string();
+        crate::api::request_to_join(id).await?;
+        self.user_suggestions.refetch();
+        Ok(())
+    }
 }
 
 /// Pages through the signed-in user's memberships; reloads after auth changes.
@@ -96,10 +114,19 @@ fn organization_list(page_size: u32, first_page: u32) -> OrganizationList {
         },
         |_| crate::api::user_invitations(),
     );
+    let user_suggestions = Resource::new(
+        move || {
+            context
+                .snapshot
+                .with(|snapshot| snapshot.session_id.clone())
+        },
+        |_| crate::api::user_suggestions(),
+    );
     OrganizationList {
         page_number,
         page,
         user_invitations,
+        user_suggestions,
         context,
         go: GoTo::new(),
     }
@@ -229,4 +256,22 @@ pub fn OrganizationSwitcher(
             </Transition>
         </section>
     }
+}
+
+/// The active organization as the signed-in member sees it (Clerk's `useOrganization()`): its
+/// name and slug, the member's role and permissions, the members, and — for a role that may
+/// manage them — the pending invitations, the membership requests and the domains
+/// ([`OrganizationSettings`]); `None` without an active organization. Reloads when the active
+/// organization changes.
+pub fn use_organization() -> Resource<Result<Option<OrganizationSettings>, GatehouseError>> {
+    let context = auth_context();
+    Resource::new(
+        move || context.snapshot.with(|snapshot| snapshot.org_slug.clone()),
+        |slug| async move {
+            match slug {
+                Some(slug) => crate::api::load_organization_settings(slug).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    )
 }

@@ -11,15 +11,12 @@ use super::{
     fields::{Field, GlobalError, SubmitButton},
     form::error_of,
     navigation::{follow_changes, redirect_url_param},
-    organizations::use_organization_list,
+    organization_choice::{CreateOrganization, OrganizationList},
     sign_out::SignOutButton,
 };
 use crate::{
-    api::{
-        AcceptInvitation, BackupCodesSaved, CreateOrganization, MfaSetup, ResetPasswordTask,
-        SetActiveOrganization, StartMfaSetup, VerifyMfaSetup,
-    },
-    model::{suggest_slug, TaskKey},
+    api::{BackupCodesSaved, MfaSetup, ResetPasswordTask, StartMfaSetup, VerifyMfaSetup},
+    model::TaskKey,
 };
 
 /// Where a task page sends the user when it is not (or no longer) the current task.
@@ -98,122 +95,12 @@ pub fn TaskChooseOrganization(
 
 #[component]
 fn ChooseOrganization(redirect_url_complete: String) -> impl IntoView {
-    let select = ServerAction::<SetActiveOrganization>::new();
-    let create = ServerAction::<CreateOrganization>::new();
-    let join = ServerAction::<AcceptInvitation>::new();
-    follow_changes(join.value(), None);
-    follow_changes(select.value(), None);
-    follow_changes(create.value(), None);
-    let select_error = Signal::derive(move || {
-        error_of(select.value())
-            .get()
-            .or_else(|| error_of(join.value()).get())
-    });
-    let create_error = error_of(create.value());
-    let redirect_url = redirect_url_param();
-    let complete = StoredValue::new(redirect_url_complete);
-    let list = use_organization_list(20);
-    // Without JavaScript a refused form comes back as a new page: it shows what was typed.
-    let name = RwSignal::new(super::fields::refused_value("name").unwrap_or_default());
-    let slug = RwSignal::new(super::fields::refused_value("slug").unwrap_or_default());
-    let slug_edited = RwSignal::new(false);
-    let creation_allowed = auth_context()
-        .urls
-        .with_value(|urls| urls.organization_creation_allowed);
     view! {
         <section class="card auth-card task">
             <h1>"Choose an organization"</h1>
             <p class="subtitle">"Select the organization to continue with, or create a new one."</p>
-            <GlobalError error=select_error/>
-            <Transition fallback=|| ()>
-                {move || list.page.get().and_then(|page| page.ok()).map(|page| {
-                    let memberships = page.data;
-                    (!memberships.is_empty()).then(|| view! {
-                        <ul class="org-list" aria-label="Your organizations">
-                            {memberships.into_iter().map(|membership| view! {
-                                <li>
-                                    <ActionForm action=select>
-                                        <input type="hidden" name="organization_id" value=membership.organization_id.to_string()/>
-                                        <input type="hidden" name="redirect_url" value=redirect_url/>
-                                        <input type="hidden" name="redirect_url_complete" value=complete.get_value()/>
-                                        <button type="submit" class="org-choice">
-                                            <span class="org-name">{membership.name}</span>
-                                            <span class="org-role">{membership.role}</span>
-                                        </button>
-                                    </ActionForm>
-                                </li>
-                            }).collect_view()}
-                        </ul>
-                    })
-                })}
-            </Transition>
-            <Transition fallback=|| ()>
-                {move || list.user_invitations.get().and_then(|invitations| invitations.ok()).filter(|invitations| !invitations.is_empty()).map(|invitations| view! {
-                    <ul class="org-list" aria-label="Invitations">
-                        {invitations.into_iter().map(|invitation| {
-                            let label = format!("Join {}", invitation.organization_name);
-                            view! {
-                                <li>
-                                    <ActionForm action=join>
-                                        <input type="hidden" name="invitation_id" value=invitation.id.to_string()/>
-                                        <input type="hidden" name="redirect_url" value=redirect_url/>
-                                        <input type="hidden" name="redirect_url_complete" value=complete.get_value()/>
-                                        <span class="org-name">{invitation.organization_name}</span>
-                                        <span class="org-role">{invitation.role}</span>
-                                        <button type="submit" class="org-choice" aria-label=label>"Join"</button>
-                                    </ActionForm>
-                                </li>
-                            }
-                        }).collect_view()}
-                    </ul>
-                })}
-            </Transition>
-            {move || if creation_allowed {
-                view! {
-            <h2>"Create new organization"</h2>
-                    <ActionForm action=create>
-                        <GlobalError error=create_error/>
-                        <div class="field">
-                            <label for="field-name">"Name"</label>
-                            <input id="field-name" name="name" type="text" required
-                                aria-describedby="field-name-error"
-                                aria-invalid=move || create_error.get().and_then(|e| e.field("name").cloned()).is_some().to_string()
-                                value=name.get_untracked()
-                                prop:value=move || name.get()
-                                on:input=move |ev| {
-                                    let value = event_target_value(&ev);
-                                    if !slug_edited.get_untracked() {
-                                        slug.set(suggest_slug(&value));
-                                    }
-                                    name.set(value);
-                                }/>
-                            <p class="field-error" id="field-name-error">
-                                {move || create_error.get().and_then(|e| e.field("name").map(|e| e.long_message.clone()))}
-                            </p>
-                        </div>
-                        <div class="field">
-                            <label for="field-slug">"Slug"</label>
-                            <input id="field-slug" name="slug" type="text" required
-                                aria-describedby="field-slug-error"
-                                aria-invalid=move || create_error.get().and_then(|e| e.field("slug").cloned()).is_some().to_string()
-                                value=slug.get_untracked()
-                                prop:value=move || slug.get()
-                                on:input=move |ev| {
-                                    slug_edited.set(true);
-                                    slug.set(event_target_value(&ev));
-                                }/>
-                            <p class="field-error" id="field-slug-error">
-                                {move || create_error.get().and_then(|e| e.field("slug").map(|e| e.long_message.clone()))}
-                            </p>
-                        </div>
-                        <input type="hidden" name="redirect_url" value=redirect_url/>
-                        <input type="hidden" name="redirect_url_complete" value=complete.get_value()/>
-                        <SubmitButton label="Create organization" pending=create.pending().into()/>
-                    </ActionForm>
-                        }.into_any()
-            } else {
-                view! { <p class="notice">"You must belong to an organization"</p> }.into_any()
-            }}
+            <OrganizationList redirect_url_complete=redirect_url_complete.clone()/>
+            <CreateOrganization redirect_url_complete/>
             <TaskFooter/>
         </section>
     }

@@ -269,6 +269,57 @@ fn organization_commands_and_password_reset_flag() {
         text(&no_org.stderr)
     );
     assert_eq!(text(&no_org.stderr).trim().lines().count(), 1);
+    // org domain add|verify.
+    let domain = |args: &[&str]| {
+        let mut all = vec!["org", "domain"];
+        all.extend_from_slice(args);
+        gatehouse(dir.path(), &all, &env)
+    };
+    let added = domain(&[
+        "add",
+        "--org",
+        "acme",
+        "--domain",
+        "Acme.test",
+        "--mode",
+        "automatic_suggestion",
+    ]);
+    assert!(added.status.success(), "{}", text(&added.stderr));
+    assert!(text(&added.stdout).contains("acme.test\tautomatic_suggestion (unverified)"));
+    let common = domain(&["add", "--org", "acme", "--domain", "gmail.com"]);
+    assert!(
+        text(&common.stderr).contains("--domain: This is a common mail provider"),
+        "{}",
+        text(&common.stderr)
+    );
+    let bad_mode = domain(&[
+        "add",
+        "--org",
+        "acme",
+        "--domain",
+        "b.test",
+        "--mode",
+        "sometimes",
+    ]);
+    assert!(
+        text(&bad_mode.stderr).contains("--mode"),
+        "{}",
+        text(&bad_mode.stderr)
+    );
+    let verified = domain(&[
+        "verify",
+        "--org",
+        "acme",
+        "--domain",
+        "acme.test",
+        "--mode",
+        "automatic_invitation",
+    ]);
+    assert!(verified.status.success(), "{}", text(&verified.stderr));
+    assert!(text(&verified.stdout).contains("acme.test\tautomatic_invitation (verified)"));
+    let unknown = domain(&["verify", "--org", "acme", "--domain", "nope.test"]);
+    assert!(!unknown.status.success());
+    assert!(text(&unknown.stderr).contains("--domain: acme has no domain nope.test"));
     let re_added = gatehouse(
         dir.path(),
         &[

@@ -234,6 +234,26 @@ async fn make_install(store: Arc<dyn Storage>) -> Install {
         .await
         .unwrap()
         .unwrap();
+    // Eve asked to join first (rejected); Acme has a verified domain with its affiliation address.
+    assert!(store
+        .create_membership_request("orgmbr_eve", &org, &eve.id, T0 + 325)
+        .await
+        .unwrap());
+    store
+        .decide_membership_request(&org, "orgmbr_eve", None, T0 + 326)
+        .await
+        .unwrap();
+    let mode = gatehouse::model::EnrollmentMode::AutomaticSuggestion;
+    let Ok(gatehouse::domain::ports::DomainCreation::Created(domain)) =
+        store.create_domain(&org, "acme.test", mode, T0 + 327).await
+    else {
+        panic!("the domain is added");
+    };
+    store
+        .set_affiliation_email(&domain, "it@acme.test")
+        .await
+        .unwrap();
+    store.mark_domain_verified(&domain, T0 + 328).await.unwrap();
     assert!(store
         .accept_invitation(&invitations[0], &eve.id, T0 + 330)
         .await

@@ -11,19 +11,20 @@ use gatehouse::{
         ids::{new_id, new_row_id},
         lockout::Reserved,
         ports::{
-            Attempts, ClientActivity, Clients, CodeKey, Codes, ExternalAccountRow,
-            ExternalAccounts, ExternalIdentity, Factors, InvitationCreation, InvitationRow,
-            Invitations, Limits, MemberChange, NewBackupCodes, NewInvitation, NewSession, NewUser,
-            OrganizationRow, Organizations, ReservedCodeTry, ResolvedClientRow, ResolvedSession,
-            SignUpRecord, SigningKeyRow, SigningKeys, StoredSignIn, TotpConfirmation, TotpFactor,
-            Unlink, UserCreation, UserListRow, UserRecord, UserSessionRow, Users, VerifiedFactor,
+            Attempts, ClientActivity, Clients, CodeKey, Codes, DomainCreation, DomainRow, Domains,
+            ExternalAccountRow, ExternalAccounts, ExternalIdentity, Factors, InvitationCreation,
+            InvitationRow, Invitations, Limits, MemberChange, NewBackupCodes, NewInvitation,
+            NewSession, NewUser, OrganizationRow, Organizations, RequestDecision, ReservedCodeTry,
+            ResolvedClientRow, ResolvedSession, SignUpRecord, SigningKeyRow, SigningKeys,
+            StoredSignIn, TotpConfirmation, TotpFactor, Unlink, UserCreation, UserListRow,
+            UserRecord, UserSessionRow, Users, VerifiedFactor, MAX_DOMAINS,
         },
         secret::Secret,
         Timestamp,
     },
     model::{
-        AuthError, ClientId, InvitationId, InvitationStatus, Member, Membership, OrgId, SessionId,
-        SignInId, SignUpId, UserId, ROLE_ADMIN,
+        AuthError, ClientId, EnrollmentMode, InvitationId, InvitationStatus, Member, Membership,
+        MembershipRequest, OrgId, SessionId, SignInId, SignUpId, UserId, ROLE_ADMIN,
     },
 };
 
@@ -114,6 +115,9 @@ struct State {
     orgs: Vec<OrganizationRow>,
     members: Vec<MemberRow>,
     invitations: Vec<InvitationEntry>,
+    domains: Vec<(DomainRow, Timestamp)>,
+    /// (id, organization, user, status).
+    requests: Vec<(String, OrgId, UserId, &'static str, Timestamp)>,
     /// Each identifier's counter and when it last changed.
     guesses: HashMap<String, (Reserved, Timestamp)>,
     rates: HashMap<String, (i64, Timestamp)>,
@@ -1895,5 +1899,222 @@ impl SigningKeys for FakeStore {
             publish_until: None,
         });
         Ok(())
+    }
+}
+
+#[async_trait]
+impl Domains for FakeStore {
+    async fn create_domain(
+        &self,
+        organization_id: &OrgId,
+        name: &str,
+        mode: EnrollmentMode,
+        now: Timestamp,
+    ) -> Result<DomainCreation, AuthError> {
+        let mut state = self.state();
+        let of_org = || {
+            state
+                .domains
+                .iter()
+                .filter(|(d, _)| &d.organization_id == organization_id)
+        };
+        if of_org().any(|(d, _)| d.name == name) {
+            return Ok(DomainCreation::Exists);
+        }
+        if of_org().count() >= MAX_DOMAINS as usize {
+            return Ok(DomainCreation::QuotaExceeded);
+        }
+        let id = new_row_id("orgdmn");
+        state.domains.push((
+            DomainRow {
+                id: id.clone(),
+                organization_id: organization_id.clone(),
+                name: name.to_string(),
+                enrollment_mode: mode,
+                affiliation_email: None,
+                verified_at: None,
+            },
+            now,
+        ));
+        Ok(DomainCreation::Created(id))
+    }
+
+    async fn find_domain(
+        &self,
+        organization_id: &OrgId,
+        id: &str,
+    ) -> Result<Option<DomainRow>, AuthError> {
+        let state = self.state();
+        let found = state
+            .domains
+            .iter()
+            .find(|(d, _)| d.id == id && &d.organization_id == organization_id);
+        Ok(found.map(|(d, _)| d.clone()))
+    }
+
+    async fn list_domains(&self, organization_id: &OrgId) -> Result<Vec<DomainRow>, AuthError> {
+        let state = self.state();
+        Ok(state
+            .domains
+            .iter()
+            .filter(|(d, _)| &d.organization_id == organization_id)
+            .map(|(d, _)| d.clone())
+            .collect())
+    }
+
+    async fn set_affiliation_email(&self, id: &str, email: &str) -> Result<(), AuthError> {
+        let mut state = self.state();
+        for (domain, _) in state.domains.iter_mut().filter(|(d, _)| d.id == id) {
+            domain.affiliation_email = Some(email.to_string());
+        }
+        Ok(())
+    }
+
+    async fn mark_domain_verified(&self, id: &str, now: Timestamp) -> Result<(), AuthError> {
+        let mut state = self.state();
+        for (domain, _) in state.domains.iter_mut().filter(|(d, _)| d.id == id) {
+            domain.verified_at.get_or_insert(now);
+        }
+        Ok(())
+    }
+
+    async fn set_enrollment_mode(&self, id: &str, mode: EnrollmentMode) -> Result<(), AuthError> {
+        let mut state = self.state();
+        for (domain, _) in state.domains.iter_mut().filter(|(d, _)| d.id == id) {
+            domain.enrollment_mode = mode;
+        }
+        Ok(())
+    }
+
+    async fn delete_domain(&self, id: &str) -> Result<(), AuthError> {
+        self.state().domains.retain(|(d, _)| d.id != id);
+        Ok(())
+    }
+
+    async fn organizations_with_verified_domain(
+        &self,
+        name: &str,
+        mode: EnrollmentMode,
+    ) -> Result<Vec<OrganizationRow>, AuthError> {
+        let state = self.state();
+        let mut found: Vec<&(DomainRow, Timestamp)> = state
+            .domains
+            .iter()
+            .filter(|(d, _)| d.name == name && d.enrollment_mode == mode && d.verified_at.is_some())
+            .collect();
+        found.sort_by_key(|(d, _)| d.verified_at);
+        Ok(found
+            .into_iter()
+            .filter_map(|(d, _)| {
+                state
+                    .orgs
+                    .iter()
+                    .find(|o| o.id == d.organization_id)
+                    .cloned()
+            })
+            .collect())
+    }
+
+    async fn users_with_verified_address_at(
+        &self,
+        name: &str,
+    ) -> Result<Vec<(UserId, String)>, AuthError> {
+        let suffix = format!("@{name}");
+        Ok(self
+            .state()
+            .users
+            .iter()
+            .filter(|u| u.email.ends_with(&suffix))
+            .map(|u| (u.id.clone(), u.email.clone()))
+            .collect())
+    }
+
+    async fn create_membership_request(
+        &self,
+        id: &str,
+        organization_id: &OrgId,
+        user_id: &UserId,
+        now: Timestamp,
+    ) -> Result<bool, AuthError> {
+        let mut state = self.state();
+        let pending = state.requests.iter().any(|(_, o, u, status, _)| {
+            o == organization_id && u == user_id && *status == "pending"
+        });
+        if pending || state.role(organization_id, user_id).is_some() {
+            return Ok(false);
+        }
+        state.requests.push((
+            id.to_string(),
+            organization_id.clone(),
+            user_id.clone(),
+            "pending",
+            now,
+        ));
+        Ok(true)
+    }
+
+    async fn pending_request_organizations(
+        &self,
+        user_id: &UserId,
+    ) -> Result<Vec<OrgId>, AuthError> {
+        Ok(self
+            .state()
+            .requests
+            .iter()
+            .filter(|(_, _, u, status, _)| u == user_id && *status == "pending")
+            .map(|(_, o, _, _, _)| o.clone())
+            .collect())
+    }
+
+    async fn list_membership_requests(
+        &self,
+        organization_id: &OrgId,
+    ) -> Result<Vec<MembershipRequest>, AuthError> {
+        let state = self.state();
+        Ok(state
+            .requests
+            .iter()
+            .filter(|(_, o, _, status, _)| o == organization_id && *status == "pending")
+            .filter_map(|(id, _, u, _, at)| {
+                let user = state.users.iter().find(|user| &user.id == u)?;
+                Some(MembershipRequest {
+                    id: id.clone(),
+                    user_id: u.clone(),
+                    email_address: user.email.clone(),
+                    created_at: *at,
+                })
+            })
+            .collect())
+    }
+
+    async fn decide_membership_request(
+        &self,
+        organization_id: &OrgId,
+        id: &str,
+        accept_as: Option<&str>,
+        _now: Timestamp,
+    ) -> Result<RequestDecision, AuthError> {
+        let mut state = self.state();
+        let Some(request) = state.requests.iter_mut().find(|(rid, o, _, status, _)| {
+            rid == id && o == organization_id && *status == "pending"
+        }) else {
+            return Ok(RequestDecision::NotPending);
+        };
+        request.3 = if accept_as.is_some() {
+            "accepted"
+        } else {
+            "rejected"
+        };
+        let user = request.2.clone();
+        if let Some(role) = accept_as {
+            if state.role(organization_id, &user).is_none() {
+                state.members.push(MemberRow {
+                    org: organization_id.clone(),
+                    user,
+                    role: role.to_string(),
+                });
+            }
+        }
+        Ok(RequestDecision::Decided)
     }
 }

@@ -2610,6 +2610,14 @@ const KIT_ENDPOINTS: &[KitEndpoint] = {
         ("/api/auth/remove_organization_member", None, &[]),
         ("/api/auth/rename_organization", None, &[]),
         ("/api/auth/leave_organization", None, &[]),
+        ("/api/auth/add_organization_domain", None, &[]),
+        ("/api/auth/send_domain_affiliation_code", None, &[]),
+        ("/api/auth/verify_organization_domain", None, &[]),
+        ("/api/auth/set_domain_enrollment_mode", None, &[]),
+        ("/api/auth/remove_organization_domain", None, &[]),
+        ("/api/auth/decide_membership_request", None, &[]),
+        ("/api/auth/user_suggestions", None, &[]),
+        ("/api/auth/request_to_join", None, &[]),
         // The reset-password task the instance demands (pending sessions only, the password
         // flagged); the backup codes of this session's own enrolment; reads.
         ("/api/auth/reset_password_task", None, &[]),

@@ -12,6 +12,7 @@ mod components;
 mod config;
 mod copy;
 mod domain;
+mod domains;
 mod fake;
 mod flows;
 mod http;

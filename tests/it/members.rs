@@ -215,7 +215,7 @@ async fn every_action(acme: &Acme, by: &Person, now: i64) -> Vec<(&'static str, 
         (
             "delete",
             answer(
-                organization::delete(g, &holder, "acme", "Acme")
+                membership::delete_organization(g, &holder, "acme", "Acme")
                     .await
                     .map_err(Into::into),
             ),
@@ -392,10 +392,10 @@ async fn an_admin_renames_and_deletes_the_organization() {
 
     // Deleting: the name typed, and a fresh session (an hour after signing in is stale).
     let stale = AccountHolder::of(&acme.auth_of(&acme.ada, T0 + 3600).await).unwrap();
-    let refused = organization::delete(g, &stale, "acme-inc", "Acme Inc").await;
+    let refused = membership::delete_organization(g, &stale, "acme-inc", "Acme Inc").await;
     assert_eq!(code(refused), "session_reverification_required");
     let fresh = AccountHolder::of(&acme.auth_of(&acme.ada, now + 2).await).unwrap();
-    let mistyped = organization::delete(g, &fresh, "acme-inc", "Acme").await;
+    let mistyped = membership::delete_organization(g, &fresh, "acme-inc", "Acme").await;
     assert_eq!(
         mistyped.unwrap_err().meta.param_name.as_deref(),
         Some("confirmation")

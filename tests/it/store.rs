@@ -99,6 +99,7 @@ suite!(
     a_browser_holds_several_sessions_and_switches_and_ends_only_its_own,
     invitations_are_unique_per_address_count_toward_the_quota_and_are_accepted_once,
     an_organization_keeps_a_manager_however_members_are_changed_and_removed,
+    domains_are_counted_and_requests_decided_once_under_parallel_calls,
 );
 
 /// Inserts an invitation of `org` to `email` (ticket `ticket`, expiring at `expires_at`).
@@ -1534,6 +1535,114 @@ async fn an_organization_keeps_a_manager_however_members_are_changed_and_removed
         None
     );
     assert_eq!(active_of(kept.token).await, None);
+}
+
+/// Domains: at most ten per organization however many are added at once, one row per name;
+/// membership requests: one pending per user, none for a member, decided once however many
+/// decisions race (an approval makes the membership).
+async fn domains_are_counted_and_requests_decided_once_under_parallel_calls(store: &dyn Storage) {
+    use gatehouse::domain::ports::{DomainCreation, RequestDecision, MAX_DOMAINS};
+    use gatehouse::model::EnrollmentMode;
+    let ada = signed_in_browser(store, "ada@example.com").await;
+    let sue = signed_in_browser(store, "sue@acme.com").await;
+    let org = store
+        .create_organization("Acme", "acme", &ada.user_id, T0)
+        .await
+        .unwrap()
+        .unwrap();
+    let mode = EnrollmentMode::AutomaticSuggestion;
+    let names: Vec<String> = (0..15).map(|n| format!("d{n}.test")).collect();
+    let adds = names
+        .iter()
+        .map(|name| store.create_domain(&org, name, mode, T0));
+    let added = futures::future::join_all(adds).await;
+    let created = added
+        .iter()
+        .filter(|a| matches!(a, Ok(DomainCreation::Created(_))))
+        .count();
+    let over = added
+        .iter()
+        .filter(|a| matches!(a, Ok(DomainCreation::QuotaExceeded)))
+        .count();
+    assert_eq!((created, over), (MAX_DOMAINS as usize, 5), "{added:?}");
+    assert_eq!(
+        store.list_domains(&org).await.unwrap().len(),
+        MAX_DOMAINS as usize
+    );
+    let first = store.list_domains(&org).await.unwrap()[0].clone();
+    assert_eq!(
+        store
+            .create_domain(&org, &first.name, mode, T0)
+            .await
+            .unwrap(),
+        DomainCreation::Exists
+    );
+
+    // Verified, it is found by name; unverified ones are not.
+    assert!(store
+        .organizations_with_verified_domain(&first.name, mode)
+        .await
+        .unwrap()
+        .is_empty());
+    store.mark_domain_verified(&first.id, T0 + 1).await.unwrap();
+    let found = store
+        .organizations_with_verified_domain(&first.name, mode)
+        .await
+        .unwrap();
+    assert_eq!(
+        found.iter().map(|o| o.id.clone()).collect::<Vec<_>>(),
+        std::slice::from_ref(&org)
+    );
+    let other_mode = EnrollmentMode::AutomaticInvitation;
+    assert!(store
+        .organizations_with_verified_domain(&first.name, other_mode)
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Requests.
+    assert!(store
+        .create_membership_request("orgmbr_1", &org, &sue.user_id, T0)
+        .await
+        .unwrap());
+    assert!(!store
+        .create_membership_request("orgmbr_2", &org, &sue.user_id, T0)
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .create_membership_request("orgmbr_3", &org, &ada.user_id, T0)
+            .await
+            .unwrap(),
+        "a member"
+    );
+    assert_eq!(
+        store
+            .pending_request_organizations(&sue.user_id)
+            .await
+            .unwrap(),
+        std::slice::from_ref(&org)
+    );
+    let decisions = (0..6).map(|n| {
+        let role = (n % 2 == 0).then_some("org:member");
+        store.decide_membership_request(&org, "orgmbr_1", role, T0 + 2)
+    });
+    let decided = futures::future::join_all(decisions).await;
+    let once = decided
+        .iter()
+        .filter(|d| matches!(d, Ok(RequestDecision::Decided)))
+        .count();
+    assert_eq!(once, 1, "{decided:?}");
+    assert!(store
+        .pending_request_organizations(&sue.user_id)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .list_membership_requests(&org)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 /// A user signed in on a new browser at T0.

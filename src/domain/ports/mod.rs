@@ -9,6 +9,7 @@
 mod attempts;
 mod clients;
 mod codes;
+mod domains;
 mod external_accounts;
 mod factors;
 mod identity;
@@ -20,7 +21,7 @@ mod organizations;
 mod users;
 
 pub use self::{
-    attempts::*, clients::*, codes::*, external_accounts::*, factors::*, identity::*,
+    attempts::*, clients::*, codes::*, domains::*, external_accounts::*, factors::*, identity::*,
     invitations::*, keys::*, limits::*, mail::*, organizations::*, users::*,
 };
 pub use crate::domain::codes::{CodeKey, CodePurpose};
@@ -34,6 +35,7 @@ pub trait Storage:
     + Factors
     + Organizations
     + Invitations
+    + Domains
     + Limits
     + ExternalAccounts
     + SigningKeys
@@ -51,6 +53,7 @@ impl<T> Storage for T where
         + Factors
         + Organizations
         + Invitations
+        + Domains
         + Limits
         + ExternalAccounts
         + SigningKeys

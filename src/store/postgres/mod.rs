@@ -21,6 +21,7 @@ mod attempts;
 mod auth_cache;
 mod clients;
 mod codes;
+mod domains;
 mod external_accounts;
 mod invitations;
 mod limits;

@@ -6,6 +6,7 @@ mod attempts;
 mod auth_reader;
 mod clients;
 mod codes;
+mod domains;
 mod external_accounts;
 mod invitations;
 mod limits;
