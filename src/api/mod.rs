@@ -56,8 +56,8 @@ use crate::domain::account::{AccountChange, TwoStepChange};
 use crate::domain::session_change::SessionChange;
 pub use crate::model::codec;
 use crate::model::{
-    AuthSnapshot, GatehouseError, InvitationPage, Member, MembershipPage, OrganizationInvitation,
-    OrganizationSettings, OrganizationSuggestion,
+    AuthSnapshot, GatehouseError, InvitationPage, Member, MemberPage, MembershipPage,
+    MembershipRequestPage, OrganizationInvitation, OrganizationSettings, OrganizationSuggestion,
 };
 #[cfg(feature = "server")]
 use crate::server::functions as ssr;
@@ -499,6 +499,27 @@ pub async fn user_suggestions() -> Result<Vec<OrganizationSuggestion>, Gatehouse
 #[server(endpoint = "auth/request_to_join", output = codec::JsonText)]
 pub async fn request_to_join(organization_id: String) -> Result<(), GatehouseError> {
     ssr_org::request_to_join(organization_id).await
+}
+
+/// One page (1-based) of the members of the organization `slug` (a member's).
+#[server(endpoint = "auth/organization_members_page", output = codec::JsonText)]
+pub async fn organization_members_page(
+    slug: String,
+    page: u32,
+    page_size: u32,
+) -> Result<MemberPage, GatehouseError> {
+    ssr_org::members_page(slug, page, page_size).await
+}
+
+/// One page (1-based) of the pending membership requests of the organization `slug` (an
+/// admin's).
+#[server(endpoint = "auth/organization_membership_requests", output = codec::JsonText)]
+pub async fn organization_membership_requests(
+    slug: String,
+    page: u32,
+    page_size: u32,
+) -> Result<MembershipRequestPage, GatehouseError> {
+    ssr_org::requests_page(slug, page, page_size).await
 }
 
 /// The members of an organization the user belongs to.

@@ -19,7 +19,10 @@ use super::{
 };
 use crate::{
     config::OrganizationsConfig,
-    model::{AuthError, ErrorCode, OrganizationSettings, UserId, ROLE_ADMIN, ROLE_MEMBER},
+    model::{
+        AuthError, ErrorCode, MemberPage, MembershipRequestPage, OrganizationSettings, UserId,
+        ROLE_ADMIN, ROLE_MEMBER,
+    },
 };
 
 /// The permission that changes roles and removes members (and invites).
@@ -190,4 +193,58 @@ pub async fn delete_organization(
     gatehouse.store.delete_organization(&org.id).await?;
     tracing::info!(org_id = %org.id, "organization deleted");
     Ok(())
+}
+
+/// 1-based `page` of `page_size` (at most [`organization::MAX_PAGE_SIZE`]) as offset and limit.
+fn window(page: u32, page_size: u32) -> (u32, u32, u32) {
+    let page = page.max(1);
+    let page_size = page_size.clamp(1, organization::MAX_PAGE_SIZE);
+    (page, page_size, (page - 1).saturating_mul(page_size))
+}
+
+/// One page of the members of the organization `slug`, for a member of it (Clerk's
+/// `organization.memberships`).
+pub async fn members_page(
+    gatehouse: &Gatehouse,
+    viewer: &UserId,
+    slug: &str,
+    page: u32,
+    page_size: u32,
+) -> Result<MemberPage, AuthError> {
+    let (org, _role) = organization::of_member(gatehouse, viewer, slug).await?;
+    let (page, page_size, offset) = window(page, page_size);
+    let (data, total_count) = gatehouse
+        .store
+        .list_members_page(&org.id, offset, page_size)
+        .await?;
+    Ok(MemberPage {
+        data,
+        total_count,
+        page,
+        page_size,
+    })
+}
+
+/// One page of the pending membership requests of the organization `slug`, for a member who
+/// manages its memberships (Clerk's `organization.membershipRequests`).
+pub async fn requests_page(
+    gatehouse: &Gatehouse,
+    viewer: &UserId,
+    slug: &str,
+    page: u32,
+    page_size: u32,
+) -> Result<MembershipRequestPage, AuthError> {
+    let org =
+        organization::authorized(gatehouse, Actor::Member(viewer), slug, MANAGE_PERMISSION).await?;
+    let (page, page_size, offset) = window(page, page_size);
+    let (data, total_count) = gatehouse
+        .store
+        .list_membership_requests_page(&org.id, offset, page_size)
+        .await?;
+    Ok(MembershipRequestPage {
+        data,
+        total_count,
+        page,
+        page_size,
+    })
 }

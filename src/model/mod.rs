@@ -20,10 +20,10 @@ pub use error::{ApiErrors, AuthError, ErrorCode, ErrorMeta, GatehouseError};
 pub use ids::{ClientId, InvitationId, OrgId, PrefixedId, SessionId, SignInId, SignUpId, UserId};
 pub use notice::Notice;
 pub use organization::{
-    is_valid_slug, suggest_slug, EnrollmentMode, InvitationPage, InvitationStatus, Member,
-    Membership, MembershipPage, MembershipRequest, OrganizationDomain, OrganizationInvitation,
-    OrganizationSettings, OrganizationSuggestion, MEMBER_PERMISSIONS, ORG_NAME_MAX_CHARS,
-    ROLE_ADMIN, ROLE_MEMBER, SYSTEM_PERMISSIONS,
+    is_valid_slug, suggest_slug, EnrollmentMode, InvitationPage, InvitationStatus, ListPage,
+    Member, MemberPage, Membership, MembershipPage, MembershipRequest, MembershipRequestPage,
+    OrganizationDomain, OrganizationInvitation, OrganizationSettings, OrganizationSuggestion,
+    MEMBER_PERMISSIONS, ORG_NAME_MAX_CHARS, ROLE_ADMIN, ROLE_MEMBER, SYSTEM_PERMISSIONS,
 };
 pub use redirect::{decorate_url, encode_query_component, with_redirect_url, DecoratedUrl};
 pub use reverification::{

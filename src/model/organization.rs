@@ -278,3 +278,34 @@ pub struct MembershipRequest {
     /// When they asked.
     pub created_at: i64,
 }
+
+/// One page of an organization's list (Clerk's paginated resources): its items, the list's
+/// total, the 1-based page number and the page size.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListPage<T> {
+    /// This page's items, oldest first.
+    pub data: Vec<T>,
+    /// Items in the whole list.
+    pub total_count: u32,
+    /// 1-based page number.
+    pub page: u32,
+    /// Page size.
+    pub page_size: u32,
+}
+
+impl<T> ListPage<T> {
+    /// Whether a next page exists.
+    pub fn has_next(&self) -> bool {
+        self.page.saturating_mul(self.page_size) < self.total_count
+    }
+
+    /// Whether a previous page exists.
+    pub fn has_previous(&self) -> bool {
+        self.page > 1
+    }
+}
+
+/// A page of an organization's members.
+pub type MemberPage = ListPage<Member>;
+/// A page of an organization's pending membership requests.
+pub type MembershipRequestPage = ListPage<MembershipRequest>;

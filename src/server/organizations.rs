@@ -14,8 +14,8 @@ use crate::{
         verified_domain,
     },
     model::{
-        flow::AuthChange, AuthError, EnrollmentMode, GatehouseError, Notice, OrgId,
-        OrganizationSettings, OrganizationSuggestion, UserId,
+        flow::AuthChange, AuthError, EnrollmentMode, GatehouseError, MemberPage,
+        MembershipRequestPage, Notice, OrgId, OrganizationSettings, OrganizationSuggestion, UserId,
     },
 };
 
@@ -243,4 +243,26 @@ pub async fn request_to_join(organization_id: String) -> Result<(), GatehouseErr
     verified_domain::request_to_join(gatehouse, user, email, &org, call.now).await?;
     call.back_to_form_page(Notice::JoinRequested);
     Ok(())
+}
+
+/// `organization_members_page`: one page of the members, for a member.
+pub async fn members_page(
+    slug: String,
+    page: u32,
+    page_size: u32,
+) -> Result<MemberPage, GatehouseError> {
+    let call = Call::current()?;
+    let holder = AccountHolder::of(&call.auth.snapshot)?;
+    Ok(membership::members_page(&call.gatehouse, &holder.user_id, &slug, page, page_size).await?)
+}
+
+/// `organization_membership_requests`: one page of the pending requests, for an admin.
+pub async fn requests_page(
+    slug: String,
+    page: u32,
+    page_size: u32,
+) -> Result<MembershipRequestPage, GatehouseError> {
+    let call = Call::current()?;
+    let holder = AccountHolder::of(&call.auth.snapshot)?;
+    Ok(membership::requests_page(&call.gatehouse, &holder.user_id, &slug, page, page_size).await?)
 }

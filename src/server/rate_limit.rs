@@ -25,6 +25,8 @@ pub const READ_ONLY_ENDPOINTS: &[&str] = &[
     "/api/auth/organization_memberships",
     "/api/auth/organization_members",
     "/api/auth/organization_settings",
+    "/api/auth/organization_members_page",
+    "/api/auth/organization_membership_requests",
     "/api/auth/organization_invitations",
     "/api/auth/user_invitations",
     "/api/auth/user_suggestions",

@@ -36,7 +36,8 @@ pub use navigation::NavigateArgs;
 pub use organization_choice::{CreateOrganization, OrganizationList};
 pub use organization_profile::OrganizationProfile;
 pub use organizations::{
-    use_organization, use_organization_list, OrganizationList, OrganizationSwitcher,
+    use_organization, use_organization_list, ActiveOrganization, OrganizationList,
+    OrganizationSwitcher, PagedList,
 };
 pub use provider::{use_auth, use_auth_with, use_instance_urls, AuthProvider, AuthState, TabSync};
 pub use reverification::{use_reverification, Reverified};

@@ -14,8 +14,8 @@ use super::{
 use crate::{
     api::AuthChange,
     model::{
-        GatehouseError, MembershipPage, OrganizationInvitation, OrganizationSettings,
-        OrganizationSuggestion,
+        GatehouseError, ListPage, Member, MembershipPage, MembershipRequest,
+        OrganizationInvitation, OrganizationSettings, OrganizationSuggestion,
     },
 };
 
@@ -258,14 +258,85 @@ pub fn OrganizationSwitcher(
     }
 }
 
-/// The active organization as the signed-in member sees it (Clerk's `useOrganization()`): its
-/// name and slug, the member's role and permissions, the members, and — for a role that may
-/// manage them — the pending invitations, the membership requests and the domains
-/// ([`OrganizationSettings`]); `None` without an active organization. Reloads when the active
-/// organization changes.
-pub fn use_organization() -> Resource<Result<Option<OrganizationSettings>, GatehouseError>> {
+/// One list of the active organization, a page at a time (Clerk's paginated resources):
+/// `None` without an active organization.
+pub struct PagedList<T: Send + Sync + 'static> {
+    /// The current page (1-based).
+    pub page_number: RwSignal<u32>,
+    /// The loaded page.
+    pub page: Resource<Result<Option<ListPage<T>>, GatehouseError>>,
+}
+
+impl<T: Send + Sync + 'static> Clone for PagedList<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: Send + Sync + 'static> Copy for PagedList<T> {}
+
+impl<T> PagedList<T>
+where
+    T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+{
+    /// Loads the next page, if there is one.
+    pub fn fetch_next(&self) {
+        let has_next = self.page.get_untracked().and_then(Result::ok).flatten();
+        if has_next.is_some_and(|page| page.has_next()) {
+            self.page_number.update(|page| *page += 1);
+        }
+    }
+
+    /// Loads the previous page, if there is one.
+    pub fn fetch_previous(&self) {
+        self.page_number
+            .update(|page| *page = page.saturating_sub(1).max(1));
+    }
+}
+
+/// A [`PagedList`] of the active organization, fetched by `fetch(slug, page, page_size)`.
+fn paged<T, F, Fut>(page_size: u32, fetch: F) -> PagedList<T>
+where
+    T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+    F: Fn(String, u32, u32) -> Fut + Copy + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<ListPage<T>, GatehouseError>> + Send + 'static,
+{
     let context = auth_context();
-    Resource::new(
+    let page_number = RwSignal::new(1);
+    let page = Resource::new(
+        move || {
+            let slug = context.snapshot.with(|snapshot| snapshot.org_slug.clone());
+            (slug, page_number.get())
+        },
+        move |(slug, page)| async move {
+            match slug {
+                Some(slug) => fetch(slug, page, page_size).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    );
+    PagedList { page_number, page }
+}
+
+/// The active organization (Clerk's `useOrganization()`).
+#[derive(Clone, Copy)]
+pub struct ActiveOrganization {
+    /// What the member sees of it: name, slug, role, permissions, and the domains for a role
+    /// that manages them ([`OrganizationSettings`]); `None` without an active organization.
+    pub organization: Resource<Result<Option<OrganizationSettings>, GatehouseError>>,
+    /// Its members, a page at a time.
+    pub memberships: PagedList<Member>,
+    /// Its pending invitations, a page at a time (a role that manages memberships).
+    pub invitations: PagedList<OrganizationInvitation>,
+    /// Its pending membership requests, a page at a time (a role that manages memberships).
+    pub membership_requests: PagedList<MembershipRequest>,
+}
+
+/// The active organization as the signed-in member sees it (Clerk's `useOrganization()`), each
+/// list `page_size` at a time; everything reloads when the active organization changes.
+pub fn use_organization(page_size: u32) -> ActiveOrganization {
+    let context = auth_context();
+    let organization = Resource::new(
         move || context.snapshot.with(|snapshot| snapshot.org_slug.clone()),
         |slug| async move {
             match slug {
@@ -273,5 +344,20 @@ pub fn use_organization() -> Resource<Result<Option<OrganizationSettings>, Gateh
                 None => Ok(None),
             }
         },
-    )
+    );
+    let invitations = |slug, page, page_size| async move {
+        let listed = crate::api::organization_invitations(slug, page, page_size).await?;
+        Ok(ListPage {
+            data: listed.data,
+            total_count: listed.total_count,
+            page: listed.page,
+            page_size: listed.page_size,
+        })
+    };
+    ActiveOrganization {
+        organization,
+        memberships: paged(page_size, crate::api::organization_members_page),
+        invitations: paged(page_size, invitations),
+        membership_requests: paged(page_size, crate::api::organization_membership_requests),
+    }
 }

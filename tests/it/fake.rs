@@ -1316,6 +1316,22 @@ impl Organizations for FakeStore {
         Ok((page, total))
     }
 
+    async fn list_members_page(
+        &self,
+        organization_id: &OrgId,
+        offset: u32,
+        limit: u32,
+    ) -> Result<(Vec<Member>, u32), AuthError> {
+        let all = self.list_members(organization_id).await?;
+        let total = u32::try_from(all.len()).unwrap();
+        let page = all
+            .into_iter()
+            .skip(offset as usize)
+            .take(limit as usize)
+            .collect();
+        Ok((page, total))
+    }
+
     async fn list_members(&self, organization_id: &OrgId) -> Result<Vec<Member>, AuthError> {
         let state = self.state();
         Ok(state
@@ -2085,6 +2101,22 @@ impl Domains for FakeStore {
                 })
             })
             .collect())
+    }
+
+    async fn list_membership_requests_page(
+        &self,
+        organization_id: &OrgId,
+        offset: u32,
+        limit: u32,
+    ) -> Result<(Vec<MembershipRequest>, u32), AuthError> {
+        let all = self.list_membership_requests(organization_id).await?;
+        let total = u32::try_from(all.len()).unwrap();
+        let page = all
+            .into_iter()
+            .skip(offset as usize)
+            .take(limit as usize)
+            .collect();
+        Ok((page, total))
     }
 
     async fn decide_membership_request(

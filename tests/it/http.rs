@@ -2606,6 +2606,8 @@ const KIT_ENDPOINTS: &[KitEndpoint] = {
         ("/api/auth/accept_invitation", None, &[]),
         // Running an organization: its permissions, checked on each; leaving is the member's own.
         ("/api/auth/organization_settings", None, &[]),
+        ("/api/auth/organization_members_page", None, &[]),
+        ("/api/auth/organization_membership_requests", None, &[]),
         ("/api/auth/change_member_role", None, &[]),
         ("/api/auth/remove_organization_member", None, &[]),
         ("/api/auth/rename_organization", None, &[]),

@@ -423,7 +423,42 @@ async fn an_admin_renames_and_deletes_the_organization() {
     );
 }
 
+/// `use_organization()`'s lists, paginated like Clerk's: the members for any member, oldest
+/// first, with the total; the pending membership requests only for a role that manages
+/// memberships.
+#[tokio::test]
+async fn the_organizations_lists_come_a_page_at_a_time() {
+    let acme = Acme::new().await;
+    let g = &acme.flows.gatehouse;
+    let page = |n| membership::members_page(g, &acme.bob.id, "acme", n, 1);
+    let first = page(1).await.unwrap();
+    assert_eq!(
+        (first.data.len(), first.total_count, first.has_next()),
+        (1, 2, true)
+    );
+    assert_eq!(first.data[0].user_id, acme.ada.id, "oldest first");
+    let second = page(2).await.unwrap();
+    assert_eq!(second.data[0].user_id, acme.bob.id);
+    assert!(!second.has_next() && second.has_previous());
+    assert!(page(3).await.unwrap().data.is_empty());
+    // A page size is kept within 1..=50.
+    let all = membership::members_page(g, &acme.bob.id, "acme", 0, 500)
+        .await
+        .unwrap();
+    assert_eq!((all.page, all.page_size, all.data.len()), (1, 50, 2));
+    let stranger = membership::members_page(g, &acme.carol.id, "acme", 1, 10).await;
+    assert_eq!(code(stranger), "organization_not_found_or_unauthorized");
+    // Requests: the admin's; a member without the permission gets the stranger's answer.
+    let requests = membership::requests_page(g, &acme.ada.id, "acme", 1, 10)
+        .await
+        .unwrap();
+    assert_eq!((requests.total_count, requests.data.len()), (0, 0));
+    let bobs = membership::requests_page(g, &acme.bob.id, "acme", 1, 10).await;
+    assert_eq!(code(bobs), "organization_not_found_or_unauthorized");
+}
+
 also_on_postgres!(
+    the_organizations_lists_come_a_page_at_a_time,
     every_organization_action_checks_its_permission,
     an_admin_runs_the_members_and_the_last_admin_stays,
     an_admin_renames_and_deletes_the_organization,

@@ -1601,6 +1601,11 @@ async fn domains_are_counted_and_requests_decided_once_under_parallel_calls(stor
         .is_empty());
 
     // Requests.
+    let (none, no_total) = store
+        .list_membership_requests_page(&org, 0, 10)
+        .await
+        .unwrap();
+    assert_eq!((none.len(), no_total), (0, 0));
     assert!(store
         .create_membership_request("orgmbr_1", &org, &sue.user_id, T0)
         .await
@@ -1623,6 +1628,21 @@ async fn domains_are_counted_and_requests_decided_once_under_parallel_calls(stor
             .unwrap(),
         std::slice::from_ref(&org)
     );
+    let (page, total) = store
+        .list_membership_requests_page(&org, 0, 10)
+        .await
+        .unwrap();
+    assert_eq!((page.len(), total), (1, 1));
+    assert_eq!(page[0].email_address, "sue@acme.com");
+    assert!(store
+        .list_membership_requests_page(&org, 1, 10)
+        .await
+        .unwrap()
+        .0
+        .is_empty());
+    let (members, count) = store.list_members_page(&org, 0, 1).await.unwrap();
+    assert_eq!((members.len(), count), (1, 1));
+    assert_eq!(members[0].user_id, ada.user_id);
     let decisions = (0..6).map(|n| {
         let role = (n % 2 == 0).then_some("org:member");
         store.decide_membership_request(&org, "orgmbr_1", role, T0 + 2)

@@ -107,6 +107,13 @@ pub trait Domains: Send + Sync {
         &self,
         organization_id: &OrgId,
     ) -> Result<Vec<MembershipRequest>, AuthError>;
+    /// One page of the organization's pending requests (oldest first) and their total count.
+    async fn list_membership_requests_page(
+        &self,
+        organization_id: &OrgId,
+        offset: u32,
+        limit: u32,
+    ) -> Result<(Vec<MembershipRequest>, u32), AuthError>;
     /// Accepts (the requester becomes a member with `role`) or rejects a pending request, once.
     async fn decide_membership_request(
         &self,

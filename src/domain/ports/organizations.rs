@@ -66,6 +66,13 @@ pub trait Organizations: Send + Sync {
     ) -> Result<(Vec<Membership>, u32), AuthError>;
     /// The members of an organization, oldest first.
     async fn list_members(&self, organization_id: &OrgId) -> Result<Vec<Member>, AuthError>;
+    /// One page of the members of an organization (oldest first) and their total count.
+    async fn list_members_page(
+        &self,
+        organization_id: &OrgId,
+        offset: u32,
+        limit: u32,
+    ) -> Result<(Vec<Member>, u32), AuthError>;
     /// Sets (or clears) the session's active organization.
     async fn set_active_organization(
         &self,

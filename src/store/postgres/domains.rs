@@ -269,6 +269,47 @@ impl Domains for PostgresStore {
             .map_err(db)
     }
 
+    async fn list_membership_requests_page(
+        &self,
+        organization_id: &OrgId,
+        offset: u32,
+        limit: u32,
+    ) -> Result<(Vec<MembershipRequest>, u32), AuthError> {
+        let rows = sqlx::query(
+            "SELECT r.id, r.user_id, e.email, r.created_at FROM organization_membership_requests r
+             JOIN email_addresses e ON e.user_id = r.user_id AND e.is_primary
+             WHERE r.organization_id = $1 AND r.status = 'pending'
+             ORDER BY r.created_at, r.seq LIMIT $2 OFFSET $3",
+        )
+        .bind(organization_id.as_str())
+        .bind(i64::from(limit))
+        .bind(i64::from(offset))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        let total: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM organization_membership_requests
+             WHERE organization_id = $1 AND status = 'pending'",
+        )
+        .bind(organization_id.as_str())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db)?;
+        let requests = rows
+            .iter()
+            .map(|row| -> Result<MembershipRequest, sqlx::Error> {
+                Ok(MembershipRequest {
+                    id: row.try_get("id")?,
+                    user_id: id_at(row, "user_id")?,
+                    email_address: row.try_get("email")?,
+                    created_at: row.try_get("created_at")?,
+                })
+            })
+            .collect::<Result<_, _>>()
+            .map_err(db)?;
+        Ok((requests, u32::try_from(total).unwrap_or(u32::MAX)))
+    }
+
     async fn decide_membership_request(
         &self,
         organization_id: &OrgId,

@@ -154,6 +154,43 @@ impl Organizations for PostgresStore {
         Ok((data, u32::try_from(total).unwrap_or(u32::MAX)))
     }
 
+    async fn list_members_page(
+        &self,
+        organization_id: &OrgId,
+        offset: u32,
+        limit: u32,
+    ) -> Result<(Vec<Member>, u32), AuthError> {
+        let rows = sqlx::query(
+            "SELECT m.user_id, e.email, m.role FROM memberships m
+             JOIN email_addresses e ON e.user_id = m.user_id AND e.is_primary
+             WHERE m.organization_id = $1 ORDER BY m.created_at, m.seq LIMIT $2 OFFSET $3",
+        )
+        .bind(organization_id.as_str())
+        .bind(i64::from(limit))
+        .bind(i64::from(offset))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        let total: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE organization_id = $1")
+                .bind(organization_id.as_str())
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db)?;
+        let members = rows
+            .iter()
+            .map(|row| -> Result<Member, sqlx::Error> {
+                Ok(Member {
+                    user_id: id_at(row, "user_id")?,
+                    email_address: row.try_get("email")?,
+                    role: row.try_get("role")?,
+                })
+            })
+            .collect::<Result<_, _>>()
+            .map_err(db)?;
+        Ok((members, u32::try_from(total).unwrap_or(u32::MAX)))
+    }
+
     async fn list_members(&self, organization_id: &OrgId) -> Result<Vec<Member>, AuthError> {
         let rows = sqlx::query(
             "SELECT m.user_id, e.email, m.role FROM memberships m
