@@ -373,6 +373,10 @@ pub async fn suggestions(
         .store
         .organizations_with_verified_domain(domain, mode)
         .await?;
+    // Most addresses are at no organization's domain: one indexed lookup, nothing more.
+    if orgs.is_empty() {
+        return Ok(Vec::new());
+    }
     let requested = gatehouse.store.pending_request_organizations(user).await?;
     let mut suggestions = Vec::new();
     for org in orgs {

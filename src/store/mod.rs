@@ -20,6 +20,8 @@
 pub mod copy;
 #[cfg(feature = "postgres")]
 mod postgres;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(crate) mod rows;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 

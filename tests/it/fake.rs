@@ -1323,13 +1323,7 @@ impl Organizations for FakeStore {
         limit: u32,
     ) -> Result<(Vec<Member>, u32), AuthError> {
         let all = self.list_members(organization_id).await?;
-        let total = u32::try_from(all.len()).unwrap();
-        let page = all
-            .into_iter()
-            .skip(offset as usize)
-            .take(limit as usize)
-            .collect();
-        Ok((page, total))
+        Ok(page_of(all, offset, limit))
     }
 
     async fn list_members(&self, organization_id: &OrgId) -> Result<Vec<Member>, AuthError> {
@@ -2110,13 +2104,7 @@ impl Domains for FakeStore {
         limit: u32,
     ) -> Result<(Vec<MembershipRequest>, u32), AuthError> {
         let all = self.list_membership_requests(organization_id).await?;
-        let total = u32::try_from(all.len()).unwrap();
-        let page = all
-            .into_iter()
-            .skip(offset as usize)
-            .take(limit as usize)
-            .collect();
-        Ok((page, total))
+        Ok(page_of(all, offset, limit))
     }
 
     async fn decide_membership_request(
@@ -2149,4 +2137,15 @@ impl Domains for FakeStore {
         }
         Ok(RequestDecision::Decided)
     }
+}
+
+/// One page of `all` and its total, as the stores' `LIMIT … OFFSET …` gives it.
+fn page_of<T>(all: Vec<T>, offset: u32, limit: u32) -> (Vec<T>, u32) {
+    let total = u32::try_from(all.len()).unwrap();
+    let page = all
+        .into_iter()
+        .skip(offset as usize)
+        .take(limit as usize)
+        .collect();
+    (page, total)
 }

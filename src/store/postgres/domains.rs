@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use sqlx::Row;
 
 use super::{db, id_at, PostgresStore};
+use crate::store::rows;
 use crate::{
     domain::{
         ids::new_row_id,
@@ -20,18 +21,6 @@ use crate::{
 const SELECT_DOMAIN: &str =
     "SELECT id, organization_id, name, enrollment_mode, affiliation_email, verified_at
     FROM organization_domains";
-
-fn domain_of(row: &sqlx::postgres::PgRow) -> Result<DomainRow, sqlx::Error> {
-    let mode: String = row.try_get("enrollment_mode")?;
-    Ok(DomainRow {
-        id: row.try_get("id")?,
-        organization_id: id_at(row, "organization_id")?,
-        name: row.try_get("name")?,
-        enrollment_mode: EnrollmentMode::parse(&mode).unwrap_or(EnrollmentMode::ManualInvitation),
-        affiliation_email: row.try_get("affiliation_email")?,
-        verified_at: row.try_get("verified_at")?,
-    })
-}
 
 #[async_trait]
 impl Domains for PostgresStore {
@@ -95,7 +84,7 @@ impl Domains for PostgresStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(db)?;
-        row.as_ref().map(domain_of).transpose().map_err(db)
+        row.as_ref().map(rows::domain).transpose().map_err(db)
     }
 
     async fn list_domains(&self, organization_id: &OrgId) -> Result<Vec<DomainRow>, AuthError> {
@@ -107,7 +96,7 @@ impl Domains for PostgresStore {
         .await
         .map_err(db)?;
         rows.iter()
-            .map(domain_of)
+            .map(rows::domain)
             .collect::<Result<_, _>>()
             .map_err(db)
     }
@@ -257,14 +246,7 @@ impl Domains for PostgresStore {
         .await
         .map_err(db)?;
         rows.iter()
-            .map(|row| -> Result<MembershipRequest, sqlx::Error> {
-                Ok(MembershipRequest {
-                    id: row.try_get("id")?,
-                    user_id: id_at(row, "user_id")?,
-                    email_address: row.try_get("email")?,
-                    created_at: row.try_get("created_at")?,
-                })
-            })
+            .map(rows::membership_request)
             .collect::<Result<_, _>>()
             .map_err(db)
     }
@@ -297,14 +279,7 @@ impl Domains for PostgresStore {
         .map_err(db)?;
         let requests = rows
             .iter()
-            .map(|row| -> Result<MembershipRequest, sqlx::Error> {
-                Ok(MembershipRequest {
-                    id: row.try_get("id")?,
-                    user_id: id_at(row, "user_id")?,
-                    email_address: row.try_get("email")?,
-                    created_at: row.try_get("created_at")?,
-                })
-            })
+            .map(rows::membership_request)
             .collect::<Result<_, _>>()
             .map_err(db)?;
         Ok((requests, u32::try_from(total).unwrap_or(u32::MAX)))

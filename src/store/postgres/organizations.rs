@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use sqlx::Row;
 
 use super::{db, id_at, PostgresStore};
+use crate::store::rows;
 use crate::{
     domain::{
         ids::{new_id, new_row_id},
@@ -179,13 +180,7 @@ impl Organizations for PostgresStore {
                 .map_err(db)?;
         let members = rows
             .iter()
-            .map(|row| -> Result<Member, sqlx::Error> {
-                Ok(Member {
-                    user_id: id_at(row, "user_id")?,
-                    email_address: row.try_get("email")?,
-                    role: row.try_get("role")?,
-                })
-            })
+            .map(rows::member)
             .collect::<Result<_, _>>()
             .map_err(db)?;
         Ok((members, u32::try_from(total).unwrap_or(u32::MAX)))
@@ -201,14 +196,8 @@ impl Organizations for PostgresStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db)?;
-        rows.into_iter()
-            .map(|row| {
-                Ok(Member {
-                    user_id: id_at(&row, "user_id")?,
-                    email_address: row.try_get("email")?,
-                    role: row.try_get("role")?,
-                })
-            })
+        rows.iter()
+            .map(rows::member)
             .collect::<Result<Vec<_>, sqlx::Error>>()
             .map_err(db)
     }

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use sqlx::Row;
 
 use super::{db, id_at, is_unique_violation, SqliteStore};
+use crate::store::rows;
 use crate::{
     domain::{
         ids::new_row_id,
@@ -19,18 +20,6 @@ use crate::{
 const SELECT_DOMAIN: &str =
     "SELECT id, organization_id, name, enrollment_mode, affiliation_email, verified_at
     FROM organization_domains";
-
-fn domain_of(row: &sqlx::sqlite::SqliteRow) -> Result<DomainRow, sqlx::Error> {
-    let mode: String = row.try_get("enrollment_mode")?;
-    Ok(DomainRow {
-        id: row.try_get("id")?,
-        organization_id: id_at(row, "organization_id")?,
-        name: row.try_get("name")?,
-        enrollment_mode: EnrollmentMode::parse(&mode).unwrap_or(EnrollmentMode::ManualInvitation),
-        affiliation_email: row.try_get("affiliation_email")?,
-        verified_at: row.try_get("verified_at")?,
-    })
-}
 
 #[async_trait]
 impl Domains for SqliteStore {
@@ -88,7 +77,7 @@ impl Domains for SqliteStore {
         .fetch_optional(self.read())
         .await
         .map_err(db)?;
-        row.as_ref().map(domain_of).transpose().map_err(db)
+        row.as_ref().map(rows::domain).transpose().map_err(db)
     }
 
     async fn list_domains(&self, organization_id: &OrgId) -> Result<Vec<DomainRow>, AuthError> {
@@ -100,7 +89,7 @@ impl Domains for SqliteStore {
         .await
         .map_err(db)?;
         rows.iter()
-            .map(domain_of)
+            .map(rows::domain)
             .collect::<Result<_, _>>()
             .map_err(db)
     }
@@ -250,14 +239,7 @@ impl Domains for SqliteStore {
         .await
         .map_err(db)?;
         rows.iter()
-            .map(|row| -> Result<MembershipRequest, sqlx::Error> {
-                Ok(MembershipRequest {
-                    id: row.try_get("id")?,
-                    user_id: id_at(row, "user_id")?,
-                    email_address: row.try_get("email")?,
-                    created_at: row.try_get("created_at")?,
-                })
-            })
+            .map(rows::membership_request)
             .collect::<Result<_, _>>()
             .map_err(db)
     }
@@ -290,14 +272,7 @@ impl Domains for SqliteStore {
         .map_err(db)?;
         let requests = rows
             .iter()
-            .map(|row| -> Result<MembershipRequest, sqlx::Error> {
-                Ok(MembershipRequest {
-                    id: row.try_get("id")?,
-                    user_id: id_at(row, "user_id")?,
-                    email_address: row.try_get("email")?,
-                    created_at: row.try_get("created_at")?,
-                })
-            })
+            .map(rows::membership_request)
             .collect::<Result<_, _>>()
             .map_err(db)?;
         Ok((requests, u32::try_from(total).unwrap_or(u32::MAX)))

@@ -2,6 +2,7 @@ use async_trait::async_trait;
 use sqlx::Row;
 
 use super::{db, id_at, is_unique_violation, SqliteStore};
+use crate::store::rows;
 use crate::{
     domain::{
         ids::{new_id, new_row_id},
@@ -166,13 +167,7 @@ impl Organizations for SqliteStore {
                 .map_err(db)?;
         let members = rows
             .iter()
-            .map(|row| -> Result<Member, sqlx::Error> {
-                Ok(Member {
-                    user_id: id_at(row, "user_id")?,
-                    email_address: row.try_get("email")?,
-                    role: row.try_get("role")?,
-                })
-            })
+            .map(rows::member)
             .collect::<Result<_, _>>()
             .map_err(db)?;
         Ok((members, u32::try_from(total).unwrap_or(u32::MAX)))
@@ -188,14 +183,8 @@ impl Organizations for SqliteStore {
         .fetch_all(self.read())
         .await
         .map_err(db)?;
-        rows.into_iter()
-            .map(|row| {
-                Ok(Member {
-                    user_id: id_at(&row, "user_id")?,
-                    email_address: row.try_get("email")?,
-                    role: row.try_get("role")?,
-                })
-            })
+        rows.iter()
+            .map(rows::member)
             .collect::<Result<Vec<_>, sqlx::Error>>()
             .map_err(db)
     }

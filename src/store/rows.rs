@@ -1,0 +1,60 @@
+//! Row readers both engines share: the same columns decode the same way from a SQLite or a
+//! PostgreSQL row, so each record is read in one place.
+
+use sqlx::Row;
+
+use super::id_at;
+use crate::{
+    domain::ports::DomainRow,
+    model::{EnrollmentMode, Member, MembershipRequest},
+};
+
+/// A member: `user_id`, `email`, `role`.
+pub(crate) fn member<R>(row: &R) -> Result<Member, sqlx::Error>
+where
+    R: Row,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+{
+    Ok(Member {
+        user_id: id_at(row, "user_id")?,
+        email_address: row.try_get("email")?,
+        role: row.try_get("role")?,
+    })
+}
+
+/// A membership request: `id`, `user_id`, `email`, `created_at`.
+pub(crate) fn membership_request<R>(row: &R) -> Result<MembershipRequest, sqlx::Error>
+where
+    R: Row,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+{
+    Ok(MembershipRequest {
+        id: row.try_get("id")?,
+        user_id: id_at(row, "user_id")?,
+        email_address: row.try_get("email")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+/// An organization's domain: `id`, `organization_id`, `name`, `enrollment_mode` (an unknown
+/// mode reads as `manual_invitation`: nothing automatic), `affiliation_email`, `verified_at`.
+pub(crate) fn domain<R>(row: &R) -> Result<DomainRow, sqlx::Error>
+where
+    R: Row,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+{
+    let mode: String = row.try_get("enrollment_mode")?;
+    Ok(DomainRow {
+        id: row.try_get("id")?,
+        organization_id: id_at(row, "organization_id")?,
+        name: row.try_get("name")?,
+        enrollment_mode: EnrollmentMode::parse(&mode).unwrap_or(EnrollmentMode::ManualInvitation),
+        affiliation_email: row.try_get("affiliation_email")?,
+        verified_at: row.try_get("verified_at")?,
+    })
+}
