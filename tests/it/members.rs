@@ -14,9 +14,11 @@ use gatehouse::{
         outcome::Outcome,
         session,
         session_change::{self, ChangeContext, SessionChange},
+        verified_domain,
     },
     model::{
-        AuthSnapshot, ClientId, GatehouseError, InvitationId, OrgId, SessionStatus, TaskKey, UserId,
+        AuthSnapshot, ClientId, EnrollmentMode, GatehouseError, InvitationId, OrgId, SessionStatus,
+        TaskKey, UserId,
     },
 };
 
@@ -152,7 +154,97 @@ async fn every_action(acme: &Acme, by: &Person, now: i64) -> Vec<(&'static str, 
     .map(|invitation| invitation.id)
     .unwrap_or_else(|_| InvitationId::new("orginv_none"));
     let holder = AccountHolder::of_session(&acme.auth_of(by, now).await).unwrap();
-    vec![
+    // A real domain of Acme's for the domain actions (made by Ada once).
+    let ada = Actor::Member(&acme.ada.id);
+    let mode = EnrollmentMode::AutomaticSuggestion;
+    let _ = verified_domain::add(g, ada, "acme", "acme-table.test", mode, now).await;
+    let domain = verified_domain::list(g, ada, "acme").await.unwrap()[0]
+        .id
+        .clone();
+    let domain_actions = vec![
+        (
+            "add domain",
+            answer(
+                verified_domain::add(g, actor, "acme", "other-table.test", mode, now)
+                    .await
+                    .map(drop)
+                    .map_err(Into::into),
+            ),
+        ),
+        (
+            "list domains",
+            answer(
+                verified_domain::list(g, actor, "acme")
+                    .await
+                    .map(drop)
+                    .map_err(Into::into),
+            ),
+        ),
+        (
+            "send domain code",
+            answer(
+                verified_domain::send_affiliation_code(
+                    g,
+                    actor,
+                    "acme",
+                    &domain,
+                    "it@acme-table.test",
+                    now,
+                )
+                .await
+                .map_err(Into::into),
+            ),
+        ),
+        (
+            "verify domain",
+            answer(
+                verified_domain::verify_affiliation_code(g, actor, "acme", &domain, "123456", now)
+                    .await
+                    .map_err(Into::into),
+            ),
+        ),
+        (
+            "set domain mode",
+            answer(
+                verified_domain::set_mode(
+                    g,
+                    actor,
+                    "acme",
+                    &domain,
+                    EnrollmentMode::ManualInvitation,
+                    now,
+                )
+                .await
+                .map_err(Into::into),
+            ),
+        ),
+        (
+            "remove domain",
+            answer(
+                verified_domain::remove(g, actor, "acme", &domain)
+                    .await
+                    .map_err(Into::into),
+            ),
+        ),
+        (
+            "decide request",
+            answer(
+                verified_domain::decide_request(g, actor, "acme", "orgmbr_any", true, now)
+                    .await
+                    .map_err(Into::into),
+            ),
+        ),
+        (
+            "list requests",
+            answer(
+                membership::requests_page(g, &by.id, "acme", 1, 10)
+                    .await
+                    .map(drop)
+                    .map_err(Into::into),
+            ),
+        ),
+    ];
+    let mut actions = vec![
         (
             "invite",
             answer(
@@ -220,11 +312,14 @@ async fn every_action(acme: &Acme, by: &Person, now: i64) -> Vec<(&'static str, 
                     .map_err(Into::into),
             ),
         ),
-    ]
+    ];
+    actions.extend(domain_actions);
+    actions
 }
 
 /// A member without the permissions (Bob) and a stranger (Carol) get
-/// `organization_not_found_or_unauthorized` from every admin action, and nothing changes.
+/// `organization_not_found_or_unauthorized` from every admin action — memberships, invitations,
+/// domains, requests, the organization itself — and nothing changes.
 #[tokio::test]
 async fn every_organization_action_checks_its_permission() {
     let acme = Acme::new().await;
@@ -237,6 +332,21 @@ async fn every_organization_action_checks_its_permission() {
     assert_eq!(acme.role_of(&acme.ada).await.as_deref(), Some("org:admin"));
     assert_eq!(acme.role_of(&acme.bob).await.as_deref(), Some("org:member"));
     let g = &acme.flows.gatehouse;
+    let domains = verified_domain::list(g, Actor::Member(&acme.ada.id), "acme")
+        .await
+        .unwrap();
+    let names: Vec<_> = domains
+        .iter()
+        .map(|d| (d.name.as_str(), d.verified, d.enrollment_mode))
+        .collect();
+    assert_eq!(
+        names,
+        [(
+            "acme-table.test",
+            false,
+            EnrollmentMode::AutomaticSuggestion
+        )]
+    );
     assert!(g
         .store
         .find_organization_by_slug("acme")
