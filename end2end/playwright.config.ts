@@ -1,7 +1,7 @@
 import { defineConfig } from '@playwright/test';
 import {
   APP_PORT, MAIL_SMTP_PORT, MAIL_WEB_PORT, MFA_APP_PORT, MINIMAL_APP_PORT, OIDC_IDTOKEN_PORT, OIDC_PORT, PG_APP_B_PORT,
-  PG_APP_PORT, PG_PORT, TRUST_APP_PORT,
+  PERSONAL_APP_PORT, PG_APP_PORT, PG_PORT, TRUST_APP_PORT,
 } from './tests/ports';
 
 // Every instance has the same three SSO connections: to the harness's OpenID provider in its
@@ -13,7 +13,7 @@ const SSO_CONNECTIONS = `[
   { key = "acme", name = "Acme", issuer = "http://127.0.0.1:${OIDC_PORT}", client_id = "gatehouse-acme", client_secret = "acme-secret", domains = ["acme.test"] },
   { key = "idtoken", name = "ID Token IdP", issuer = "http://127.0.0.1:${OIDC_IDTOKEN_PORT}", client_id = "gatehouse-idtoken", client_secret = "idtoken-secret" },
 ]`;
-const APP_ORIGINS = [APP_PORT, MFA_APP_PORT, TRUST_APP_PORT, MINIMAL_APP_PORT, PG_APP_PORT, PG_APP_B_PORT].map((port) => `http://127.0.0.1:${port}`);
+const APP_ORIGINS = [APP_PORT, MFA_APP_PORT, TRUST_APP_PORT, PERSONAL_APP_PORT, MINIMAL_APP_PORT, PG_APP_PORT, PG_APP_B_PORT].map((port) => `http://127.0.0.1:${port}`);
 
 // The harness starts every peer itself on loopback and Playwright stops them all at the end,
 // also when a test fails: maildev (SMTP sink + REST API) and the Gatehouse server built by
@@ -117,6 +117,25 @@ export default defineConfig({
         GATEHOUSE_CLIENT_TRUST__ENABLED: 'true',
         // Lower than the others: recovery.spec.ts sends 150 rapid posts to one endpoint here.
         GATEHOUSE_RATE_LIMITS__MAX_REQUESTS: '100',
+        GATEHOUSE_SSO__CONNECTIONS: SSO_CONNECTIONS,
+      },
+    },
+    {
+      // A fourth instance: personal accounts allowed, so /me clears the active organization
+      // that /orgs/:slug set (organization sync).
+      command: 'bash end2end/start-app.sh',
+      cwd: '..',
+      url: `http://127.0.0.1:${PERSONAL_APP_PORT}/healthz`,
+      reuseExistingServer: false,
+      timeout: 120_000,
+      stdout: 'pipe',
+      env: {
+        E2E_DIR: 'target/e2e-personal',
+        LEPTOS_SITE_ADDR: `127.0.0.1:${PERSONAL_APP_PORT}`,
+        GATEHOUSE_EMAIL__SMTP_URL: `smtp://127.0.0.1:${MAIL_SMTP_PORT}`,
+        GATEHOUSE_INSTANCE__PUBLIC_URL: `http://127.0.0.1:${PERSONAL_APP_PORT}`,
+        GATEHOUSE_ORGANIZATIONS__ALLOW_PERSONAL_ACCOUNTS: 'true',
+        GATEHOUSE_RATE_LIMITS__MAX_REQUESTS: '1000',
         GATEHOUSE_SSO__CONNECTIONS: SSO_CONNECTIONS,
       },
     },

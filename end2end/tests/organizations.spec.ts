@@ -1,7 +1,8 @@
 import { test, expect, type Browser, type Page } from '@playwright/test';
 import {
-  PASSWORD, gatehouseCli, hydrated, latestCode, mailsFor, signUp, signUpWithOrg, totp, uniqueEmail,
+  PASSWORD, gatehouseCli, hydrated, latestCode, mailsFor, signUp, signUpWithOrg, totp, uniqueEmail, uniqueOrg,
 } from './helpers';
+import { PERSONAL_APP_PORT } from './ports';
 
 // Organizations a team runs: invitations by email (maildev), the accept link and the
 // choose-organization task without JavaScript, and <OrganizationProfile/> changing roles and
@@ -222,5 +223,37 @@ test.describe('organizations', () => {
     await expect(sue.getByTestId('org-slug')).toHaveText(org.slug);
     await sue.context().close();
     await admin.context().close();
+  });
+});
+
+test.describe('organization sync with personal accounts', () => {
+  test.use({ baseURL: `http://127.0.0.1:${PERSONAL_APP_PORT}` });
+
+  test('/orgs/:slug activates the organization and /me the personal account (no JavaScript)', async ({ browser }) => {
+    const page = await withoutJs(browser);
+    const email = uniqueEmail('personal');
+    // Personal accounts are allowed: no choose-organization task after sign-up.
+    await signUp(page, email, { js: false });
+    await expect(page).toHaveURL(/\/dashboard$/);
+    await expect(page.getByTestId('org-slug')).toHaveText('—');
+
+    const org = uniqueOrg('Personal');
+    gatehouseCli(['org', 'create', '--name', org.name, '--slug', org.slug, '--owner', email], 'target/e2e-personal');
+    await page.goto(`/orgs/${org.slug}`);
+    await page.goto('/dashboard');
+    await expect(page.getByTestId('org-slug')).toHaveText(org.slug);
+
+    await page.goto('/me');
+    await expect(page.getByTestId('me-active')).toHaveText('Personal account');
+    await page.goto('/dashboard');
+    await expect(page.getByTestId('org-slug')).toHaveText('—');
+    await expect(page.getByTestId('org-role')).toHaveText('—');
+
+    // An organization the user is not a member of is not found, and changes nothing.
+    const stranger = await page.goto(`/orgs/${org.slug}-x`);
+    expect(stranger?.status()).toBe(404);
+    await page.goto('/dashboard');
+    await expect(page.getByTestId('org-slug')).toHaveText('—');
+    await page.context().close();
   });
 });

@@ -18,3 +18,5 @@ export const PG_PORT = 3150;
 export const PG_APP_PORT = 3104;
 /** Instance B on the same PostgreSQL database. */
 export const PG_APP_B_PORT = 3105;
+/** The instance with personal accounts allowed (organization sync: /orgs/:slug and /me). */
+export const PERSONAL_APP_PORT = 3108;

@@ -304,6 +304,15 @@ fn MePage() -> impl IntoView {
         <h1>"Me"</h1>
         <Show when="signed-in" fallback=|| view! { <p>"You are signed out."</p> }>
             <p data-testid="me-email">{move || auth.get().user.map(|u| u.email_address)}</p>
+            // Organization sync: where personal accounts are allowed, opening /me makes the
+            // personal account active (`personal_account_patterns`), as /orgs/:slug activates
+            // that organization.
+            <p data-testid="me-active">
+                {move || match auth.get().org_slug {
+                    Some(slug) => format!("Active organization: {slug}"),
+                    None => "Personal account".to_string(),
+                }}
+            </p>
         </Show>
     }
 }
