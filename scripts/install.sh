@@ -23,6 +23,13 @@ if [ ! -x /usr/bin/chromium ]; then
   apt-get update -qq && apt-get install -y -qq chromium >/dev/null
 fi
 
+# OpenSSL's headers: webauthn-rs (passkeys) verifies signatures with the system's OpenSSL.
+if ! dpkg -s libssl-dev pkg-config >/dev/null 2>&1; then
+  say "libssl-dev and pkg-config (Debian packages, for webauthn-rs)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq libssl-dev pkg-config >/dev/null
+fi
+
 # PostgreSQL's programs for the tests' throwaway cluster (tests/it/pg.rs runs initdb and pg_ctl
 # itself): Debian's package, whose own cluster is left alone (the tests never use it).
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then

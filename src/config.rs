@@ -39,6 +39,31 @@ pub struct Config {
     pub sso: SsoConfig,
     /// The user's own account page.
     pub account: AccountConfig,
+    /// Passkeys (WebAuthn).
+    pub passkeys: PasskeysConfig,
+}
+
+/// `[passkeys]`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PasskeysConfig {
+    /// Offer passkeys: "Sign in with passkey" and "Add a passkey" (default on). They need a
+    /// domain name in `instance.public_url` (`localhost` will do): browsers refuse WebAuthn on an
+    /// IP address, so on one they stay hidden.
+    pub enabled: bool,
+    /// A passkey (which proves possession and user verification) also counts as the second
+    /// factor: a user with an authenticator app is not asked for its code after one (default
+    /// off: they are, as after a password).
+    pub count_as_second_factor: bool,
+}
+
+impl Default for PasskeysConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            count_as_second_factor: false,
+        }
+    }
 }
 
 /// `[account]`
@@ -102,6 +127,19 @@ impl InstanceConfig {
             },
             None => url.to_string(),
         }
+    }
+
+    /// The WebAuthn relying party id: `public_url`'s host when it is a domain name, `None` on an
+    /// IP address (browsers refuse WebAuthn there).
+    pub fn passkey_rp_id(&self) -> Option<String> {
+        let origin = self.origin();
+        let host = origin.split_once("://")?.1;
+        let host = match host.rsplit_once(':') {
+            Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) => name,
+            _ => host,
+        };
+        let is_ip = host.starts_with('[') || host.parse::<std::net::IpAddr>().is_ok();
+        (!host.is_empty() && !is_ip).then(|| host.to_ascii_lowercase())
     }
 
     /// Whether cookies are `Secure` and `__Host-` prefixed.
@@ -676,6 +714,11 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// Whether passkeys are offered: on, and `public_url` names a domain.
+    pub fn passkeys_available(&self) -> bool {
+        self.passkeys.enabled && self.instance.passkey_rp_id().is_some()
     }
 
     /// Whether the `choose-organization` task applies to sessions without an active org.

@@ -10,8 +10,11 @@ use leptos::prelude::*;
 
 pub use crate::model::account::{
     AccountProfile, ActiveDevice, ExternalAccount, MfaSetup, MfaSetupDone, MfaSetupProgress,
+    PasskeySummary,
 };
-pub use crate::model::flow::{AuthChange, FlowRequest, FlowResponse, SignInStep, SignUpStep};
+pub use crate::model::flow::{
+    AuthChange, FlowRequest, FlowResponse, PasskeyFlow, PasskeyOptions, SignInStep, SignUpStep,
+};
 pub use crate::model::instance::{InstanceUrls, SessionToken, SocialConnection};
 #[cfg(feature = "server")]
 pub use crate::server::page::{refused_form_value, request_state, take_notice};
@@ -48,7 +51,9 @@ endpoints! {
     ADD_DOMAIN = AddOrganizationDomain, SEND_DOMAIN_CODE = SendDomainAffiliationCode,
     VERIFY_DOMAIN = VerifyOrganizationDomain, SET_DOMAIN_MODE = SetDomainEnrollmentMode,
     REMOVE_DOMAIN = RemoveOrganizationDomain, DECIDE_REQUEST = DecideMembershipRequest,
-    REQUEST_TO_JOIN = RequestToJoin,
+    REQUEST_TO_JOIN = RequestToJoin, PASSKEY_SIGN_IN_OPTIONS = PasskeySignInOptions,
+    SIGN_IN_PASSKEY = SignInPasskey, PASSKEY_REGISTRATION_OPTIONS = PasskeyRegistrationOptions,
+    ADD_PASSKEY = AddPasskey, RENAME_PASSKEY = RenamePasskey, REMOVE_PASSKEY = RemovePasskey,
 }
 #[cfg(feature = "server")]
 use crate::domain::account::{AccountChange, TwoStepChange};
@@ -153,6 +158,33 @@ pub async fn sign_in_password(
 ) -> Result<SignInStep, GatehouseError> {
     let intent = crate::domain::flows::SignInIntent::parse(intent.as_deref())?;
     let step = intent.step(identifier, password, ticket);
+    Ok(ssr::flow(step, redirect_url).await?.into_sign_in())
+}
+
+/// The options of a passkey sign-in (`navigator.credentials.get`): a challenge for any passkey
+/// this browser holds for the site ("Sign in with passkey", the email field's autofill), or with
+/// `identifier` ("Use passkey" after the email) one only that account's passkey may answer.
+/// Single-use, for this browser, 5 minutes.
+#[server(endpoint = "auth/passkey_sign_in_options", output = codec::JsonText)]
+pub async fn passkey_sign_in_options(
+    identifier: Option<String>,
+) -> Result<PasskeyOptions, GatehouseError> {
+    ssr::passkey_sign_in_options(identifier).await
+}
+
+/// Signs in with the browser's answer (`credential`, the `PublicKeyCredential` as JSON) to the
+/// ceremony of [`passkey_sign_in_options`]; when complete, finalizes the session (a user with
+/// an authenticator app is asked for its code first, unless `passkeys.count_as_second_factor`).
+#[server(endpoint = "auth/sign_in_passkey", output = codec::JsonText)]
+pub async fn sign_in_passkey(
+    ceremony: String,
+    credential: String,
+    redirect_url: Option<String>,
+) -> Result<SignInStep, GatehouseError> {
+    let step = FlowRequest::SignInPasskey {
+        ceremony,
+        credential,
+    };
     Ok(ssr::flow(step, redirect_url).await?.into_sign_in())
 }
 
@@ -623,6 +655,52 @@ pub async fn change_password(
 ) -> Result<(), GatehouseError> {
     let form = ssr::new_password(new_password, confirm_password, sign_out_of_other_sessions);
     let change = AccountChange::ChangePassword(form);
+    ssr::change_account(change, (reverify_password, reverify_code)).await
+}
+
+/// "Add a passkey": the options for `navigator.credentials.create` (reverification required;
+/// at most 10 passkeys). Answer with [`add_passkey`].
+#[server(endpoint = "auth/passkey_registration_options", output = codec::JsonText)]
+pub async fn passkey_registration_options(
+    reverify_password: Option<String>,
+    reverify_code: Option<String>,
+) -> Result<PasskeyOptions, GatehouseError> {
+    ssr::passkey_registration_options((reverify_password, reverify_code)).await
+}
+
+/// Adds the passkey the browser made (`credential`, its `PublicKeyCredential` as JSON) for the
+/// ceremony of [`passkey_registration_options`] (reverification required).
+#[server(endpoint = "auth/add_passkey", output = codec::JsonText)]
+pub async fn add_passkey(
+    ceremony: String,
+    credential: String,
+    reverify_password: Option<String>,
+    reverify_code: Option<String>,
+) -> Result<(), GatehouseError> {
+    ssr::add_passkey(ceremony, credential, (reverify_password, reverify_code)).await
+}
+
+/// The user's passkeys, oldest first (`use_user().passkeys()`).
+#[server(endpoint = "auth/passkeys", output = codec::JsonText)]
+pub async fn list_passkeys() -> Result<Vec<PasskeySummary>, GatehouseError> {
+    ssr::list_passkeys().await
+}
+
+/// Renames one of the user's passkeys.
+#[server(endpoint = "auth/rename_passkey", output = codec::JsonText)]
+pub async fn rename_passkey(passkey_id: String, name: String) -> Result<(), GatehouseError> {
+    let change = AccountChange::RenamePasskey { passkey_id, name };
+    ssr::change_account(change, (None, None)).await
+}
+
+/// Removes one of the user's passkeys (reverification required): it no longer signs in.
+#[server(endpoint = "auth/remove_passkey", output = codec::JsonText)]
+pub async fn remove_passkey(
+    passkey_id: String,
+    reverify_password: Option<String>,
+    reverify_code: Option<String>,
+) -> Result<(), GatehouseError> {
+    let change = AccountChange::RemovePasskey { passkey_id };
     ssr::change_account(change, (reverify_password, reverify_code)).await
 }
 

@@ -6,12 +6,13 @@
 //! (HTTP 403 with Clerk's body) and the browser re-verifies with [`reverify`] — a password, an
 //! authenticator code or a backup code, counted toward the lockout like any guess — then retries.
 
+pub use super::holder::{describe_last_active, AccountHolder};
 use super::{
-    codes, emails, lockout, mfa,
-    notices::{self, Device, SecurityNotice},
+    codes, emails, lockout, mfa, passkeys,
+    notices::SecurityNotice,
     ports::{CodeKey, ExternalAccountRow, NewBackupCodes, Unlink, VerifiedFactor},
     secret::Secret,
-    sensitive::{self, SensitiveChange, SessionFreshness},
+    sensitive::SensitiveChange,
     sign_in,
     tasks::{self, NewPassword},
     Gatehouse, Timestamp,
@@ -20,7 +21,7 @@ use crate::model::{
     account::{AccountProfile, MfaSetup, MfaSetupProgress},
     limits::PASSWORD_MAX_CHARS,
     AuthError, AuthSnapshot, ErrorCode, FactorAges, GatehouseError, Notice, Reverification,
-    SessionId, TaskKey, UserId,
+    SessionId,
 };
 
 pub use super::notices::describe_user_agent;
@@ -96,75 +97,6 @@ impl ReverifyStrategy {
                 "unknown reverification strategy",
             )),
         }
-    }
-}
-
-/// The signed-in user an account change is for.
-#[derive(Clone, Debug)]
-pub struct AccountHolder {
-    /// Their session (active, except for the enrolment a `setup-mfa` task asks for).
-    pub session_id: SessionId,
-    /// The user.
-    pub user_id: UserId,
-    /// Their email (the lockout key).
-    pub email: String,
-    /// Minutes since each factor was verified (`-1` = not enabled).
-    pub factor_verification_age: Option<FactorAges>,
-    /// The session's current task, when it is pending.
-    pub current_task: Option<TaskKey>,
-    /// The browser the change comes from (named in the owner's security notices).
-    pub device: Device,
-}
-
-impl AccountHolder {
-    /// The active session's holder; pending or signed out is `unauthorized`.
-    pub fn of(snapshot: &AuthSnapshot) -> Result<Self, AuthError> {
-        let auth = snapshot.auth(true);
-        auth.session_id
-            .ok_or_else(AuthError::unauthorized)
-            .and_then(|_| Self::of_session(snapshot))
-    }
-
-    /// The holder of the session, pending or not (a task's enrolment); signed out is
-    /// `unauthorized`.
-    pub fn of_session(snapshot: &AuthSnapshot) -> Result<Self, AuthError> {
-        match (snapshot.session_id.as_ref(), snapshot.user.as_ref()) {
-            (Some(session_id), Some(user)) => Ok(Self {
-                session_id: session_id.clone(),
-                user_id: user.id.clone(),
-                email: user.email_address.clone(),
-                factor_verification_age: snapshot.factor_verification_age,
-                current_task: snapshot.current_task(),
-                device: Device::default(),
-            }),
-            _ => Err(AuthError::unauthorized()),
-        }
-    }
-
-    /// The same holder, the change coming from `device`.
-    pub fn from_device(self, device: Device) -> Self {
-        Self { device, ..self }
-    }
-
-    /// Refuses `change` unless this session may make it now ([`sensitive::require`]).
-    pub fn require(
-        &self,
-        change: SensitiveChange,
-        config: &crate::config::Config,
-    ) -> Result<(), AuthError> {
-        sensitive::require(
-            change,
-            SessionFreshness {
-                factor_verification_age: self.factor_verification_age,
-                current_task: self.current_task,
-            },
-            config,
-        )
-    }
-
-    /// Emails the holder about `notice` (in the background).
-    fn notify(&self, gatehouse: &Gatehouse, notice: SecurityNotice, now: Timestamp) {
-        notices::send(gatehouse, &self.email, &notice, &self.device, now);
     }
 }
 
@@ -536,18 +468,6 @@ pub async fn revoke_session(
     Ok(())
 }
 
-/// "just now", "5 minutes ago", "3 hours ago", "2 days ago" (as in "Last active just now").
-pub fn describe_last_active(at: Timestamp, now: Timestamp) -> String {
-    let minutes = (now - at).max(0) / 60;
-    let plural = |n: i64, unit: &str| format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" });
-    match minutes {
-        0 => "just now".to_string(),
-        1..=59 => plural(minutes, "minute"),
-        60..=1439 => plural(minutes / 60, "hour"),
-        _ => plural(minutes / 1440, "day"),
-    }
-}
-
 /// Unlinks an external account of the holder (after reverification); never their last way to
 /// sign in.
 pub async fn unlink_external_account(
@@ -719,6 +639,8 @@ pub async fn overview(
             })
             .collect(),
         devices,
+        passkeys: passkeys::list(gatehouse, holder, now).await?,
+        passkeys_available: gatehouse.config.passkeys_available(),
     })
 }
 
@@ -772,6 +694,28 @@ pub enum AccountChange {
     TwoStep(TwoStepChange),
     /// Another device of the user signed out.
     RevokeSession(SessionId),
+    /// A passkey added: the browser's answer to the ceremony of
+    /// `passkeys::registration_options`, made on `client_id`.
+    AddPasskey {
+        /// The browser.
+        client_id: crate::model::ClientId,
+        /// The ceremony's id.
+        ceremony: String,
+        /// The browser's `PublicKeyCredential`, as JSON.
+        credential: String,
+    },
+    /// A passkey renamed.
+    RenamePasskey {
+        /// The passkey's id.
+        passkey_id: String,
+        /// Its new name.
+        name: String,
+    },
+    /// A passkey removed.
+    RemovePasskey {
+        /// The passkey's id.
+        passkey_id: String,
+    },
 }
 
 /// Makes `change` for `holder`, and says what the page shows once it is done.
@@ -811,6 +755,17 @@ pub async fn change(
         AccountChange::RevokeSession(session_id) => {
             revoke_session(gatehouse, holder, &session_id, now).await?;
             Notice::DeviceSignedOut
+        }
+        AccountChange::AddPasskey {
+            client_id,
+            ceremony,
+            credential,
+        } => passkeys::add(gatehouse, holder, &client_id, &ceremony, &credential, now).await?,
+        AccountChange::RenamePasskey { passkey_id, name } => {
+            passkeys::rename(gatehouse, holder, &passkey_id, &name).await?
+        }
+        AccountChange::RemovePasskey { passkey_id } => {
+            passkeys::remove(gatehouse, holder, &passkey_id, now).await?
         }
     })
 }

@@ -10,6 +10,7 @@ use super::{
     invitation::InvitationKey,
     notices::Device,
     outcome::Outcome,
+    passkeys::{self, PasskeySignIn},
     secret::Secret,
     session,
     session_change::{self, ChangeContext, SessionChange},
@@ -126,6 +127,20 @@ pub async fn sso_continue(
     Ok(flow.finish(response))
 }
 
+/// The options of a passkey sign-in ceremony (`passkeys::sign_in_options`), for this browser's
+/// client — made now for a browser that has none — and the new cookie token, if one was made.
+pub async fn passkey_sign_in_options(
+    gatehouse: &Gatehouse,
+    context: FlowContext,
+    identifier: Option<&str>,
+    now: Timestamp,
+) -> Result<(crate::model::flow::PasskeyOptions, Option<SecretToken>), AuthError> {
+    let mut flow = Flow::new(gatehouse, context, now);
+    let client_id = flow.client().await?;
+    let options = passkeys::sign_in_options(gatehouse, &client_id, identifier, now).await?;
+    Ok((options, flow.new_client))
+}
+
 /// The state of one run: the request and the client made for it, if any.
 struct Flow<'a> {
     gatehouse: &'a Gatehouse,
@@ -161,6 +176,31 @@ impl<'a> Flow<'a> {
                 password,
                 ticket,
             } => self.sign_in_password(identifier, password, ticket).await?,
+            Step::SignInPasskey {
+                ceremony,
+                credential,
+            } => {
+                let client_id = self.existing_client()?;
+                match passkeys::sign_in(gatehouse, &client_id, &ceremony, &credential, now).await? {
+                    PasskeySignIn::Attempt(view) => self.sign_in_next(&client_id, view.status).await?,
+                    PasskeySignIn::AlreadySignedIn { email } => {
+                        let redirect_url = self.redirect_url();
+                        let outcome = sign_in::activate_signed_in(
+                            gatehouse,
+                            &client_id,
+                            &email,
+                            redirect_url.as_deref(),
+                            now,
+                        )
+                        .await?;
+                        FlowResponse::SignIn(SignInStep {
+                            status: SignInStatus::Complete,
+                            change: Some(self.change(outcome)),
+                            next_url: None,
+                        })
+                    }
+                }
+            }
             Step::SignInResetPasswordSendCode { identifier } => {
                 let client_id = self.client().await?;
                 let view =

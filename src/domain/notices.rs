@@ -36,6 +36,16 @@ pub enum SecurityNotice {
     SecondFactorAdded,
     /// The authenticator app and backup codes were removed.
     SecondFactorRemoved,
+    /// A passkey was added.
+    PasskeyAdded {
+        /// Its name.
+        name: String,
+    },
+    /// A passkey was removed.
+    PasskeyRemoved {
+        /// Its name.
+        name: String,
+    },
     /// An external account (SSO) was linked.
     ExternalAccountLinked {
         /// The connection's display name ("Google").
@@ -52,6 +62,8 @@ impl SecurityNotice {
             Self::PasswordChanged => "Your password was changed".to_string(),
             Self::SecondFactorAdded => "Two-step verification was turned on".to_string(),
             Self::SecondFactorRemoved => "Two-step verification was turned off".to_string(),
+            Self::PasskeyAdded { .. } => "A passkey was added to your account".to_string(),
+            Self::PasskeyRemoved { .. } => "A passkey was removed from your account".to_string(),
             Self::ExternalAccountLinked { provider, .. } => {
                 format!("A {provider} account was connected to your account")
             }
@@ -68,6 +80,12 @@ impl SecurityNotice {
             Self::SecondFactorRemoved => {
                 "The authenticator app and backup codes of your account were removed.".to_string()
             }
+            Self::PasskeyAdded { name } => format!(
+                "A passkey ({name}) was added to your account: it can now sign you in."
+            ),
+            Self::PasskeyRemoved { name } => format!(
+                "The passkey {name} was removed from your account: it no longer signs you in."
+            ),
             Self::ExternalAccountLinked { provider, email } => format!(
                 "A {provider} account{} was connected to your account: it can now sign you in.",
                 email

@@ -24,6 +24,10 @@ pub enum SensitiveChange {
     RegenerateBackupCodes,
     /// Removing the authenticator app and the backup codes.
     RemoveSecondFactor,
+    /// Adding a passkey.
+    AddPasskey,
+    /// Removing a passkey.
+    RemovePasskey,
     /// Unlinking a connected (SSO) account.
     UnlinkExternalAccount,
     /// Signing out another device of the user.
@@ -36,11 +40,13 @@ pub enum SensitiveChange {
 
 impl SensitiveChange {
     /// Every sensitive change.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 10] = [
         Self::ChangePassword,
         Self::AddSecondFactor,
         Self::RegenerateBackupCodes,
         Self::RemoveSecondFactor,
+        Self::AddPasskey,
+        Self::RemovePasskey,
         Self::UnlinkExternalAccount,
         Self::RevokeOtherSession,
         Self::DeleteAccount,

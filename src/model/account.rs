@@ -61,6 +61,31 @@ pub struct AccountProfile {
     pub external_accounts: Vec<ExternalAccount>,
     /// Every browser signed in as the user, most recently active first.
     pub devices: Vec<ActiveDevice>,
+    /// The user's passkeys, oldest first.
+    #[serde(default)]
+    pub passkeys: Vec<PasskeySummary>,
+    /// Passkeys are offered here ("Add a passkey" shows where the browser supports them).
+    #[serde(default)]
+    pub passkeys_available: bool,
+}
+
+/// A passkey on the account page (`use_user().passkeys()`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasskeySummary {
+    /// Its id (what `rename_passkey` and `remove_passkey` take).
+    pub id: String,
+    /// Its name: the authenticator's model where known, else "Passkey", until renamed.
+    pub name: String,
+    /// When it was added (Unix seconds).
+    pub created_at: i64,
+    /// When it last signed in (Unix seconds).
+    pub last_used_at: Option<i64>,
+    /// "3 days ago".
+    pub created: String,
+    /// "5 minutes ago", or `None` when it never signed in.
+    pub last_used: Option<String>,
+    /// Its signature counter went backwards (it may have been cloned): it no longer signs in.
+    pub flagged: bool,
 }
 
 /// A browser signed in as the user ("Active devices").

@@ -143,6 +143,18 @@ error_codes! {
     OrganizationDomainCommon => "organization_domain_common",
     /// The organization has the most domains it may.
     OrganizationDomainQuotaExceeded => "organization_domain_quota_exceeded",
+    /// The passkey used is not registered to any account (or not to the one named).
+    PasskeyNotRegistered => "passkey_not_registered",
+    /// The passkey's answer did not verify (signature, origin, RP id, challenge, counter).
+    PasskeyAuthenticationFailure => "passkey_authentication_failure",
+    /// The new passkey's answer did not verify.
+    PasskeyRegistrationFailure => "passkey_registration_failure",
+    /// The user has the most passkeys they may.
+    PasskeyQuotaExceeded => "passkey_quota_exceeded",
+    /// This passkey is registered already.
+    PasskeyAlreadyExists => "passkey_already_exists",
+    /// Passkeys are not offered on this instance.
+    PasskeysNotEnabled => "passkeys_not_enabled",
     /// A code this build does not know.
     Unknown => "unknown_error",
 }
@@ -167,7 +179,10 @@ impl ErrorCode {
             | Self::TicketInvalidCode
             | Self::TicketExpiredCode
             | Self::OrganizationInvitationRevokedCode
-            | Self::OrganizationInvitationAlreadyAccepted => 400,
+            | Self::OrganizationInvitationAlreadyAccepted
+            | Self::PasskeyAuthenticationFailure
+            | Self::PasskeyRegistrationFailure
+            | Self::PasskeysNotEnabled => 400,
             Self::AuthorizationInvalid | Self::BearerNotAccepted => 401,
             Self::UserLocked
             | Self::OriginInvalid
@@ -179,7 +194,8 @@ impl ErrorCode {
             | Self::OrganizationRequired
             | Self::OrganizationMembershipQuotaExceeded
             | Self::OrganizationMinimumPermissionsNeeded
-            | Self::OrganizationDomainQuotaExceeded => 403,
+            | Self::OrganizationDomainQuotaExceeded
+            | Self::PasskeyQuotaExceeded => 403,
             Self::ResourceNotFound | Self::NotFound => 404,
             Self::TooManyRequests => 429,
             Self::InternalError | Self::Unknown => 500,
@@ -201,7 +217,9 @@ impl ErrorCode {
             | Self::ExternalAccountEmailUnverified
             | Self::OrganizationInvitationNotUnique
             | Self::AlreadyAMemberInOrganization
-            | Self::OrganizationDomainCommon => 422,
+            | Self::OrganizationDomainCommon
+            | Self::PasskeyNotRegistered
+            | Self::PasskeyAlreadyExists => 422,
         }
     }
 
@@ -423,6 +441,12 @@ impl ErrorCode {
             }
             Self::OrganizationDomainCommon => same("This is a common mail provider's domain."),
             Self::OrganizationDomainQuotaExceeded => same("The organization has 10 domains."),
+            Self::PasskeyNotRegistered => same("This passkey is not registered to an account here."),
+            Self::PasskeyAuthenticationFailure => same("The passkey could not be verified. Try again, or use another method."),
+            Self::PasskeyRegistrationFailure => same("The passkey could not be added. Try again."),
+            Self::PasskeyQuotaExceeded => same("You have 10 passkeys already: remove one first."),
+            Self::PasskeyAlreadyExists => same("This passkey is already on your account."),
+            Self::PasskeysNotEnabled => same("Passkeys are not available here."),
             Self::InternalError | Self::Unknown => (
                 "Something went wrong".to_string(),
                 "Something went wrong on our side. Please try again in a moment.".to_string(),

@@ -54,6 +54,30 @@ pub struct SignInStep {
     pub next_url: Option<String>,
 }
 
+/// A passkey ceremony's options for the browser: `options` is the WebAuthn JSON
+/// (`{"publicKey": …}`, binary values in base64url) to hand to `navigator.credentials`, and
+/// `ceremony` names the server-side state the answer is checked against (single-use, this
+/// browser only, 5 minutes).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasskeyOptions {
+    /// The ceremony's id, sent back with the browser's answer.
+    pub ceremony: String,
+    /// The options, as JSON.
+    pub options: String,
+}
+
+/// How `use_sign_in().passkey(flow)` asks the browser (Clerk's `flow`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PasskeyFlow {
+    /// A prompt listing the passkeys the browser has for this site: no email typed.
+    #[default]
+    Discoverable,
+    /// Offered in the email field's autofill (conditional mediation): no prompt opens until
+    /// the user picks one; the call waits until then.
+    Autofill,
+}
+
 /// One step of a sign-in or sign-up flow, as the hooks send it (the one client path every flow's
 /// browser request takes; the per-step server functions above serve plain HTML forms).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,6 +93,13 @@ pub enum FlowRequest {
         /// organization is joined once signed in.
         #[serde(default)]
         ticket: Option<String>,
+    },
+    /// `sign_in.passkey(…)`: the browser's answer to the ceremony of `passkey_sign_in_options`.
+    SignInPasskey {
+        /// The ceremony's id.
+        ceremony: String,
+        /// The browser's `PublicKeyCredential`, as JSON (binary values in base64url).
+        credential: String,
     },
     /// `sign_in.reset_password_email_code().send_code(email)`.
     SignInResetPasswordSendCode {

@@ -50,11 +50,17 @@ pub enum Notice {
     RequestRejected,
     /// The user asked to join an organization.
     JoinRequested,
+    /// A passkey was added.
+    PasskeyAdded,
+    /// A passkey was renamed.
+    PasskeyRenamed,
+    /// A passkey was removed.
+    PasskeyRemoved,
 }
 
 impl Notice {
     /// Every notice.
-    pub const ALL: [Notice; 22] = [
+    pub const ALL: [Notice; 25] = [
         Notice::ProfileUpdated,
         Notice::PasswordUpdated,
         Notice::AuthenticatorStarted,
@@ -77,6 +83,9 @@ impl Notice {
         Notice::RequestApproved,
         Notice::RequestRejected,
         Notice::JoinRequested,
+        Notice::PasskeyAdded,
+        Notice::PasskeyRenamed,
+        Notice::PasskeyRemoved,
     ];
 
     /// The name it travels by (the cookie's value).
@@ -104,6 +113,9 @@ impl Notice {
             Self::RequestApproved => "request_approved",
             Self::RequestRejected => "request_rejected",
             Self::JoinRequested => "join_requested",
+            Self::PasskeyAdded => "passkey_added",
+            Self::PasskeyRenamed => "passkey_renamed",
+            Self::PasskeyRemoved => "passkey_removed",
         }
     }
 
@@ -137,6 +149,9 @@ impl Notice {
             Self::RequestApproved => "Request approved",
             Self::RequestRejected => "Request rejected",
             Self::JoinRequested => "Request sent",
+            Self::PasskeyAdded => "Passkey added",
+            Self::PasskeyRenamed => "Passkey renamed",
+            Self::PasskeyRemoved => "Passkey removed",
         }
     }
 }

@@ -2,13 +2,13 @@
 //! their fields): the call read once ([`Call`]), one call into `domain`, the answer.
 
 use crate::model::{
-    account::{AccountProfile, MfaSetup, MfaSetupDone, MfaSetupProgress},
-    flow::{AuthChange, FlowRequest, FlowResponse, SignInStep, SignUpStep},
+    account::{AccountProfile, MfaSetup, MfaSetupDone, MfaSetupProgress, PasskeySummary},
+    flow::{AuthChange, FlowRequest, FlowResponse, PasskeyOptions, SignInStep, SignUpStep},
 };
 use crate::{
     domain::{
         account::{self, AccountChange, AccountHolder, ReverifyStrategy},
-        flows, organization,
+        flows, organization, passkeys,
         secret::Secret,
         session,
         session_change::{self, ChangeContext, SessionChange},
@@ -161,6 +161,57 @@ pub async fn change_account(
     let notice = call.reverified(result.await).await?;
     call.back_to_form_page(notice);
     Ok(())
+}
+
+/// `passkey_sign_in_options`: a passkey sign-in ceremony for this browser (a client is made for
+/// a browser that has none, its cookie set).
+pub async fn passkey_sign_in_options(
+    identifier: Option<String>,
+) -> Result<PasskeyOptions, GatehouseError> {
+    let call = Call::current()?;
+    let context = call.flow_context(None);
+    let (options, cookie) =
+        flows::passkey_sign_in_options(&call.gatehouse, context, identifier.as_deref(), call.now)
+            .await?;
+    call.set_client_cookie(cookie.as_ref());
+    Ok(options)
+}
+
+/// `passkey_registration_options`: "Add a passkey" for the signed-in user (re-verified first).
+pub async fn passkey_registration_options(
+    reverify: (Option<String>, Option<String>),
+) -> Result<PasskeyOptions, GatehouseError> {
+    let call = Call::current()?;
+    let result = async {
+        let client_id = call.client_id()?;
+        let holder = call.reverified_holder(reverify).await?;
+        let gatehouse = &call.gatehouse;
+        Ok(passkeys::registration_options(gatehouse, &holder, &client_id, call.now).await?)
+    };
+    call.reverified(result.await).await
+}
+
+/// `add_passkey`: the browser's new passkey (re-verified first); a plain form post goes back to
+/// its page.
+pub async fn add_passkey(
+    ceremony: String,
+    credential: String,
+    reverify: (Option<String>, Option<String>),
+) -> Result<(), GatehouseError> {
+    let client_id = Call::current()?.client_id()?;
+    let change = AccountChange::AddPasskey {
+        client_id,
+        ceremony,
+        credential,
+    };
+    change_account(change, reverify).await
+}
+
+/// `list_passkeys`: the signed-in user's passkeys.
+pub async fn list_passkeys() -> Result<Vec<PasskeySummary>, GatehouseError> {
+    let call = Call::current()?;
+    let holder = AccountHolder::of(&call.auth.snapshot)?;
+    Ok(passkeys::list(&call.gatehouse, &holder, call.now).await?)
 }
 
 /// `delete_account`: deletes the account (re-verified first) and signs out everywhere.

@@ -3,9 +3,9 @@
 
 use sqlx::Row;
 
-use super::id_at;
+use super::{id_at, optional_id_at};
 use crate::{
-    domain::ports::DomainRow,
+    domain::ports::{CeremonyKind, CeremonyRow, DomainRow, PasskeyRow},
     model::{EnrollmentMode, Member, MembershipRequest},
 };
 
@@ -56,5 +56,47 @@ where
         enrollment_mode: EnrollmentMode::parse(&mode).unwrap_or(EnrollmentMode::ManualInvitation),
         affiliation_email: row.try_get("affiliation_email")?,
         verified_at: row.try_get("verified_at")?,
+    })
+}
+
+/// A passkey: `id`, `user_id`, `credential_id`, `user_handle`, `name`, `passkey` (JSON as
+/// text), `counter`, `flagged_at`, `created_at`, `last_used_at`.
+pub(crate) fn passkey<R>(row: &R) -> Result<PasskeyRow, sqlx::Error>
+where
+    R: Row,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+{
+    Ok(PasskeyRow {
+        id: row.try_get("id")?,
+        user_id: id_at(row, "user_id")?,
+        credential_id: row.try_get("credential_id")?,
+        user_handle: row.try_get("user_handle")?,
+        name: row.try_get("name")?,
+        passkey: row.try_get("passkey")?,
+        counter: row.try_get("counter")?,
+        flagged_at: row.try_get("flagged_at")?,
+        created_at: row.try_get("created_at")?,
+        last_used_at: row.try_get("last_used_at")?,
+    })
+}
+
+/// A passkey ceremony: `id`, `client_id`, `kind`, `user_id`, `state` (JSON as text),
+/// `expires_at`; `kind` is the one it was taken as.
+pub(crate) fn ceremony<R>(row: &R, kind: CeremonyKind) -> Result<CeremonyRow, sqlx::Error>
+where
+    R: Row,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+{
+    Ok(CeremonyRow {
+        id: row.try_get("id")?,
+        client_id: id_at(row, "client_id")?,
+        kind,
+        user_id: optional_id_at(row, "user_id")?,
+        state: row.try_get("state")?,
+        expires_at: row.try_get("expires_at")?,
     })
 }

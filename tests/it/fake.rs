@@ -18,6 +18,8 @@ use gatehouse::{
             ResolvedClientRow, ResolvedSession, SignUpRecord, SigningKeyRow, SigningKeys,
             StoredSignIn, TotpConfirmation, TotpFactor, Unlink, UserCreation, UserListRow,
             UserRecord, UserSessionRow, Users, VerifiedFactor, MAX_DOMAINS,
+            CeremonyKind, CeremonyRow, PasskeyCreation, PasskeyOwner, PasskeyRow, Passkeys,
+            MAX_PASSKEYS,
         },
         secret::Secret,
         Timestamp,
@@ -123,6 +125,8 @@ struct State {
     rates: HashMap<String, (i64, Timestamp)>,
     external: Vec<ExternalAccountRow>,
     external_owner: HashMap<String, UserId>,
+    passkeys: Vec<PasskeyRow>,
+    ceremonies: Vec<CeremonyRow>,
 }
 
 impl State {
@@ -450,6 +454,10 @@ impl Users for FakeStore {
             .collect();
         state.external.retain(|row| !links.contains(&row.id));
         state.external_owner.retain(|_, owner| owner != user_id);
+        state.passkeys.retain(|row| &row.user_id != user_id);
+        state
+            .ceremonies
+            .retain(|row| row.user_id.as_ref() != Some(user_id));
         Ok(state.users.len() < before)
     }
 }
@@ -648,11 +656,18 @@ impl Clients for FakeStore {
         now: Timestamp,
     ) -> Result<u64, AuthError> {
         let mut state = self.state();
-        let before = state.sign_ins.len() + state.sign_ups.len() + state.codes.len();
+        let before = state.sign_ins.len()
+            + state.sign_ups.len()
+            + state.codes.len()
+            + state.ceremonies.len();
         state.sign_ins.retain(|row| row.stored.expires_at > now);
         state.sign_ups.retain(|row| row.abandon_at > now);
         state.codes.retain(|_, code| code.expires_at > idle_since);
-        let after = state.sign_ins.len() + state.sign_ups.len() + state.codes.len();
+        state.ceremonies.retain(|row| row.expires_at > now);
+        let after = state.sign_ins.len()
+            + state.sign_ups.len()
+            + state.codes.len()
+            + state.ceremonies.len();
         let sessions = state.sessions.clone();
         let clients = state.clients.len();
         state.clients.retain(|client| {
@@ -2148,4 +2163,133 @@ fn page_of<T>(all: Vec<T>, offset: u32, limit: u32) -> (Vec<T>, u32) {
         .take(limit as usize)
         .collect();
     (page, total)
+}
+
+#[async_trait]
+impl Passkeys for FakeStore {
+    async fn create_passkey(&self, row: &PasskeyRow) -> Result<PasskeyCreation, AuthError> {
+        let mut state = self.state();
+        if state
+            .passkeys
+            .iter()
+            .any(|p| p.credential_id == row.credential_id)
+        {
+            return Ok(PasskeyCreation::Exists);
+        }
+        let count = state
+            .passkeys
+            .iter()
+            .filter(|p| p.user_id == row.user_id)
+            .count();
+        if count >= MAX_PASSKEYS as usize {
+            return Ok(PasskeyCreation::QuotaExceeded);
+        }
+        state.passkeys.push(row.clone());
+        Ok(PasskeyCreation::Created)
+    }
+
+    async fn list_passkeys(&self, user_id: &UserId) -> Result<Vec<PasskeyRow>, AuthError> {
+        Ok(self
+            .state()
+            .passkeys
+            .iter()
+            .filter(|p| &p.user_id == user_id)
+            .cloned()
+            .collect())
+    }
+
+    async fn find_passkey_by_credential(
+        &self,
+        credential_id: &str,
+    ) -> Result<Option<PasskeyOwner>, AuthError> {
+        let state = self.state();
+        let Some(passkey) = state
+            .passkeys
+            .iter()
+            .find(|p| p.credential_id == credential_id)
+        else {
+            return Ok(None);
+        };
+        Ok(state
+            .users
+            .iter()
+            .find(|user| user.id == passkey.user_id)
+            .map(|user| PasskeyOwner {
+                passkey: passkey.clone(),
+                email: user.email.clone(),
+                second_factor_enabled: user.second_factor_enabled,
+            }))
+    }
+
+    async fn record_passkey_use(
+        &self,
+        id: &str,
+        passkey: &str,
+        counter: i64,
+        now: Timestamp,
+    ) -> Result<bool, AuthError> {
+        let mut state = self.state();
+        let Some(row) = state.passkeys.iter_mut().find(|p| p.id == id) else {
+            return Ok(false);
+        };
+        let forward = row.counter < counter || (row.counter == 0 && counter == 0);
+        if row.flagged_at.is_some() || !forward {
+            return Ok(false);
+        }
+        row.passkey = passkey.to_string();
+        row.counter = counter;
+        row.last_used_at = Some(now);
+        Ok(true)
+    }
+
+    async fn flag_passkey(&self, id: &str, now: Timestamp) -> Result<(), AuthError> {
+        if let Some(row) = self.state().passkeys.iter_mut().find(|p| p.id == id) {
+            row.flagged_at.get_or_insert(now);
+        }
+        Ok(())
+    }
+
+    async fn rename_passkey(
+        &self,
+        user_id: &UserId,
+        id: &str,
+        name: &str,
+    ) -> Result<bool, AuthError> {
+        let mut state = self.state();
+        let row = state
+            .passkeys
+            .iter_mut()
+            .find(|p| p.id == id && &p.user_id == user_id);
+        Ok(row.map(|row| row.name = name.to_string()).is_some())
+    }
+
+    async fn delete_passkey(&self, user_id: &UserId, id: &str) -> Result<bool, AuthError> {
+        let mut state = self.state();
+        let before = state.passkeys.len();
+        state
+            .passkeys
+            .retain(|p| !(p.id == id && &p.user_id == user_id));
+        Ok(state.passkeys.len() < before)
+    }
+
+    async fn insert_ceremony(&self, row: &CeremonyRow) -> Result<(), AuthError> {
+        self.state().ceremonies.push(row.clone());
+        Ok(())
+    }
+
+    async fn take_ceremony(
+        &self,
+        id: &str,
+        client_id: &ClientId,
+        kind: CeremonyKind,
+        now: Timestamp,
+    ) -> Result<Option<CeremonyRow>, AuthError> {
+        let mut state = self.state();
+        let Some(index) = state.ceremonies.iter().position(|row| {
+            row.id == id && &row.client_id == client_id && row.kind == kind && row.expires_at > now
+        }) else {
+            return Ok(None);
+        };
+        Ok(Some(state.ceremonies.remove(index)))
+    }
 }

@@ -23,6 +23,7 @@ mod members;
 mod model;
 mod multi_session;
 mod oidc;
+mod passkeys;
 mod pg;
 mod sso;
 mod store;

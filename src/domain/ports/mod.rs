@@ -18,11 +18,12 @@ mod keys;
 mod limits;
 mod mail;
 mod organizations;
+mod passkeys;
 mod users;
 
 pub use self::{
     attempts::*, clients::*, codes::*, domains::*, external_accounts::*, factors::*, identity::*,
-    invitations::*, keys::*, limits::*, mail::*, organizations::*, users::*,
+    invitations::*, keys::*, limits::*, mail::*, organizations::*, passkeys::*, users::*,
 };
 pub use crate::domain::codes::{CodeKey, CodePurpose};
 
@@ -36,6 +37,7 @@ pub trait Storage:
     + Organizations
     + Invitations
     + Domains
+    + Passkeys
     + Limits
     + ExternalAccounts
     + SigningKeys
@@ -54,6 +56,7 @@ impl<T> Storage for T where
         + Organizations
         + Invitations
         + Domains
+        + Passkeys
         + Limits
         + ExternalAccounts
         + SigningKeys

@@ -322,6 +322,7 @@ impl Clients for PostgresStore {
         for (sql, at) in [
             ("DELETE FROM sign_in_attempts WHERE expires_at <= $1", now),
             ("DELETE FROM sign_up_attempts WHERE abandon_at <= $1", now),
+            ("DELETE FROM passkey_ceremonies WHERE expires_at <= $1", now),
             (
                 "DELETE FROM verification_codes WHERE expires_at <= $1",
                 idle_since,

@@ -27,6 +27,7 @@ mod invitations;
 mod limits;
 mod mfa;
 mod organizations;
+mod passkeys;
 mod resolve;
 mod signing_keys;
 mod users;

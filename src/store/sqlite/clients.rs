@@ -299,6 +299,7 @@ impl Clients for SqliteStore {
         for (sql, at) in [
             ("DELETE FROM sign_in_attempts WHERE expires_at <= ?", now),
             ("DELETE FROM sign_up_attempts WHERE abandon_at <= ?", now),
+            ("DELETE FROM passkey_ceremonies WHERE expires_at <= ?", now),
             (
                 "DELETE FROM verification_codes WHERE expires_at <= ?",
                 idle_since,

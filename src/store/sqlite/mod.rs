@@ -12,6 +12,7 @@ mod invitations;
 mod limits;
 mod mfa;
 mod organizations;
+mod passkeys;
 mod signing_keys;
 mod users;
 
