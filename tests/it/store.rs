@@ -100,6 +100,7 @@ suite!(
     invitations_are_unique_per_address_count_toward_the_quota_and_are_accepted_once,
     an_organization_keeps_a_manager_however_members_are_changed_and_removed,
     domains_are_counted_and_requests_decided_once_under_parallel_calls,
+    passkeys_are_counted_unique_and_their_ceremonies_taken_once,
 );
 
 /// Inserts an invitation of `org` to `email` (ticket `ticket`, expiring at `expires_at`).
@@ -1671,6 +1672,134 @@ struct Browser {
     user_id: UserId,
     client_id: ClientId,
     session_id: SessionId,
+}
+
+/// A passkey row of `user_id` with this credential id.
+fn passkey_row(
+    user_id: &UserId,
+    credential_id: &str,
+) -> gatehouse::domain::ports::PasskeyRow {
+    gatehouse::domain::ports::PasskeyRow {
+        id: gatehouse::domain::ids::new_row_id("passkey"),
+        user_id: user_id.clone(),
+        credential_id: credential_id.to_string(),
+        user_handle: "5b2b8c6e-3c1a-4f57-9d0e-1f2a3b4c5d6e".to_string(),
+        name: "Passkey".to_string(),
+        passkey: r#"{"cred":{"counter":0}}"#.to_string(),
+        counter: 0,
+        flagged_at: None,
+        created_at: T0,
+        last_used_at: None,
+    }
+}
+
+/// Passkeys: at most 10 a user, counted where one is inserted (also under 15 parallel adds), a
+/// credential registered once across users, found with its owner; a use recorded only while the
+/// counter moves forward (or stays 0), never once flagged; renamed and deleted only by their
+/// owner; a ceremony taken once, by its browser, for its kind, before it expires — however many
+/// takes race — and pruned once expired.
+async fn passkeys_are_counted_unique_and_their_ceremonies_taken_once(store: &dyn Storage) {
+    use gatehouse::domain::ports::{CeremonyKind, CeremonyRow, PasskeyCreation, MAX_PASSKEYS};
+    let ada = signed_in_browser(store, "ada@example.com").await;
+    let bob = signed_in_browser(store, "bob@example.com").await;
+    let rows: Vec<_> = (0..15)
+        .map(|n| passkey_row(&ada.user_id, &format!("cred-{n}")))
+        .collect();
+    let added = futures::future::join_all(rows.iter().map(|row| store.create_passkey(row))).await;
+    let count = |wanted: PasskeyCreation| {
+        added
+            .iter()
+            .filter(|a| matches!(a, Ok(c) if *c == wanted))
+            .count()
+    };
+    assert_eq!(
+        (count(PasskeyCreation::Created), count(PasskeyCreation::QuotaExceeded)),
+        (MAX_PASSKEYS as usize, 5),
+        "{added:?}"
+    );
+    let listed = store.list_passkeys(&ada.user_id).await.unwrap();
+    assert_eq!(listed.len(), MAX_PASSKEYS as usize);
+    // One account per credential.
+    let taken = passkey_row(&bob.user_id, &listed[0].credential_id);
+    assert_eq!(
+        store.create_passkey(&taken).await.unwrap(),
+        PasskeyCreation::Exists
+    );
+    let mine = passkey_row(&bob.user_id, "bob-cred");
+    assert_eq!(
+        store.create_passkey(&mine).await.unwrap(),
+        PasskeyCreation::Created
+    );
+    let found = store
+        .find_passkey_by_credential("bob-cred")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.email, "bob@example.com");
+    assert!(!found.second_factor_enabled);
+    assert_eq!(found.passkey.id, mine.id);
+    assert_eq!(json(&found.passkey.passkey), json(&mine.passkey));
+    assert!(store.find_passkey_by_credential("nope").await.unwrap().is_none());
+
+    // The counter only moves forward; a synced passkey keeps 0.
+    let state = r#"{"cred":{"counter":3}}"#;
+    assert!(store.record_passkey_use(&mine.id, state, 0, T0 + 1).await.unwrap());
+    assert!(store.record_passkey_use(&mine.id, state, 3, T0 + 2).await.unwrap());
+    assert!(!store.record_passkey_use(&mine.id, state, 3, T0 + 3).await.unwrap());
+    assert!(!store.record_passkey_use(&mine.id, state, 2, T0 + 3).await.unwrap());
+    let uses = futures::future::join_all(
+        (4..12).map(|n| store.record_passkey_use(&mine.id, state, 4 + (n % 2), T0 + 4)),
+    )
+    .await;
+    let recorded = uses.iter().filter(|u| matches!(u, Ok(true))).count();
+    assert!((1..=2).contains(&recorded), "{uses:?}");
+    let found = store.find_passkey_by_credential("bob-cred").await.unwrap().unwrap();
+    assert_eq!(found.passkey.last_used_at, Some(T0 + 4));
+    assert!(found.passkey.counter >= 4);
+    store.flag_passkey(&mine.id, T0 + 5).await.unwrap();
+    assert!(!store.record_passkey_use(&mine.id, state, 99, T0 + 6).await.unwrap());
+    let found = store.find_passkey_by_credential("bob-cred").await.unwrap().unwrap();
+    assert_eq!(found.passkey.flagged_at, Some(T0 + 5));
+
+    // Only the owner renames or deletes.
+    assert!(!store.rename_passkey(&ada.user_id, &mine.id, "Mine").await.unwrap());
+    assert!(store.rename_passkey(&bob.user_id, &mine.id, "Mine").await.unwrap());
+    assert!(!store.delete_passkey(&ada.user_id, &mine.id).await.unwrap());
+    assert!(store.delete_passkey(&bob.user_id, &mine.id).await.unwrap());
+    assert!(store.list_passkeys(&bob.user_id).await.unwrap().is_empty());
+
+    // Ceremonies.
+    let ceremony = |id: &str, client_id: &ClientId, kind| CeremonyRow {
+        id: id.to_string(),
+        client_id: client_id.clone(),
+        kind,
+        user_id: Some(ada.user_id.clone()),
+        state: r#"{"challenge":"abc"}"#.to_string(),
+        expires_at: T0 + 300,
+    };
+    let registration = ceremony("pkc_reg", &ada.client_id, CeremonyKind::Registration);
+    store.insert_ceremony(&registration).await.unwrap();
+    let sign_in = ceremony("pkc_auth", &ada.client_id, CeremonyKind::Authentication);
+    store.insert_ceremony(&sign_in).await.unwrap();
+    // Not for another browser, not as the other kind, not once expired.
+    let auth = CeremonyKind::Authentication;
+    assert!(store.take_ceremony("pkc_auth", &bob.client_id, auth, T0).await.unwrap().is_none());
+    let reg = CeremonyKind::Registration;
+    assert!(store.take_ceremony("pkc_auth", &ada.client_id, reg, T0).await.unwrap().is_none());
+    assert!(store.take_ceremony("pkc_reg", &ada.client_id, reg, T0 + 300).await.unwrap().is_none());
+    // Once, however many takes race.
+    let takes = futures::future::join_all(
+        (0..8).map(|_| store.take_ceremony("pkc_auth", &ada.client_id, auth, T0 + 1)),
+    )
+    .await;
+    let taken: Vec<_> = takes.into_iter().filter_map(|t| t.unwrap()).collect();
+    assert_eq!(taken.len(), 1);
+    assert_eq!(taken[0].kind, auth);
+    assert_eq!(taken[0].user_id.as_ref(), Some(&ada.user_id));
+    assert_eq!(json(&taken[0].state), json(&sign_in.state));
+    // The expired registration ceremony is pruned.
+    assert!(store.prune_abandoned(T0 - 1, T0 + 300).await.unwrap() >= 1);
+    assert!(store.take_ceremony("pkc_reg", &ada.client_id, reg, T0).await.unwrap().is_none());
 }
 
 async fn signed_in_browser(store: &dyn Storage, email: &str) -> Browser {
