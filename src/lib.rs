@@ -39,7 +39,8 @@ pub mod token_template;
 pub mod prelude {
     pub use crate::api::{
         endpoints, AccountProfile, AuthChange, ExternalAccount, InstanceUrls, MfaSetup,
-        MfaSetupDone, SessionToken, SignInStep, SignUpStep, SocialConnection,
+        MfaSetupDone, PasskeyFlow, PasskeyOptions, PasskeySummary, SessionToken, SignInStep,
+        SignUpStep, SocialConnection,
     };
     pub use crate::model::{
         decorate_url, suggest_slug, task_url, Auth, AuthError, AuthSnapshot, DecoratedUrl,
@@ -50,12 +51,12 @@ pub mod prelude {
     pub use crate::ui::{
         task_view, use_auth, use_auth_with, use_get_token, use_instance_urls, use_organization,
         use_organization_list, use_reverification, use_session_list, use_sign_in, use_sign_up,
-        AuthProvider, AuthState, BuildStylesheet, CreateOrganization, Errors, FetchStatus,
+        use_user, AuthProvider, AuthState, BuildStylesheet, CreateOrganization, Errors, FetchStatus,
         GetToken, IslandScripts, NavigateArgs, OrganizationList, OrganizationProfile,
-        OrganizationSwitcher, Protect, RedirectToSignIn, RedirectToTasks, Reverified, SessionList,
+        OrganizationSwitcher, PasskeyScript, Protect, RedirectToSignIn, RedirectToTasks, Reverified, SessionList,
         Show, SignIn, SignOutButton, SignUp, SignedIn, SignedOut, SsoCallback, TabSync,
         TaskChooseOrganization, TaskResetPassword, TaskSetupMfa, UnknownTask, UseSignIn, UseSignUp,
-        UserButton, UserProfile, When,
+        UseUser, UserButton, UserProfile, When,
     };
 
     #[cfg(feature = "server")]

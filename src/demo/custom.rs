@@ -6,7 +6,8 @@
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 
 use crate::prelude::{
-    endpoints, use_sign_in, use_sign_up, FetchStatus, NavigateArgs, SignInStatus, SignUpStatus,
+    endpoints, use_instance_urls, use_sign_in, use_sign_up, FetchStatus, NavigateArgs,
+    PasskeyFlow, SignInStatus, SignUpStatus,
 };
 
 /// The seeds' `navigate`: `decorate_url('/dashboard')`.
@@ -68,6 +69,18 @@ pub fn CustomSignInPage() -> impl IntoView {
                 .await
                 .is_ok()
             {
+                finish();
+            }
+        });
+    };
+    // WebAuthn needs JavaScript: the button appears once this island runs, where the instance
+    // offers passkeys (the page loads the kit's <PasskeyScript/>).
+    let passkeys = use_instance_urls().passkeys;
+    let running = RwSignal::new(false);
+    Effect::new(move |_| running.set(true));
+    let handle_passkey = move |_| {
+        spawn_local(async move {
+            if sign_in.passkey(PasskeyFlow::Discoverable).await.is_ok() {
                 finish();
             }
         });
@@ -134,6 +147,11 @@ pub fn CustomSignInPage() -> impl IntoView {
                         <p class="global-error" role="alert">{global_error}</p>
                         <button type="submit" class="primary" disabled=fetching>"Continue"</button>
                     </form>
+                    <Show when=move || passkeys && running.get()>
+                        <button type="button" class="secondary" disabled=fetching on:click=handle_passkey>
+                            "Sign in with passkey"
+                        </button>
+                    </Show>
                 }.into_any(),
             }}
         </section>

@@ -14,7 +14,7 @@ use leptos_router::{
 
 use crate::prelude::{
     task_view, use_auth, AuthProvider, AuthState, BuildStylesheet, IslandScripts,
-    OrganizationProfile, OrganizationSwitcher, Protect, RedirectToSignIn, RedirectToTasks, Show,
+    OrganizationProfile, OrganizationSwitcher, PasskeyScript, Protect, RedirectToSignIn, RedirectToTasks, Show,
     SignIn, SignOutButton, SignUp, SignedIn, SignedOut, SsoCallback, TabSync, UnknownTask,
     UserButton, UserProfile,
 };
@@ -98,7 +98,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/session-tasks/:key") view=SessionTaskPage ssr=SsrMode::Async/>
                         // The kit's callback page: rendered on the server, finished by a line of script.
                         <Route path=path!("/sso-callback") view=SsoCallback/>
-                        <Route path=path!("/custom/sign-in") view=|| view! { <islands::CustomSignIn state=AuthState::current()/> }/>
+                        <Route path=path!("/custom/sign-in") view=|| view! { <islands::CustomSignIn state=AuthState::current()/><PasskeyScript/> }/>
                         <Route path=path!("/custom/sign-up") view=|| view! { <islands::CustomSignUp state=AuthState::current()/> }/>
                         // Whole, for the organization switcher's list and the account page's result
                         // lines: they are in the HTML, and work without JavaScript.

@@ -61,6 +61,13 @@ struct Authentication {
     state: DiscoverableAuthentication,
 }
 
+/// What the kit's script posts when the browser refused a ceremony (not a cancel: that posts
+/// nothing): the `DOMException`'s name.
+#[derive(Deserialize)]
+struct BrowserRefusal {
+    error: String,
+}
+
 fn passkeys_not_enabled() -> AuthError {
     AuthError::new(ErrorCode::PasskeysNotEnabled)
 }
@@ -167,7 +174,9 @@ pub async fn registration_options(
     let (options, state) = rp
         .start_passkey_registration(handle, &holder.email, &holder.email, Some(exclude))
         .map_err(|e| super::internal("passkey registration not started", e))?;
-    let options = discoverable(serde_json::to_value(&options).unwrap_or_default());
+    let options = serde_json::to_value(&options)
+        .map_err(|e| super::internal("passkey options not serializable", e))?;
+    let options = discoverable(options);
     let state = to_json(&Registration { handle, state })?;
     let user_id = Some(holder.user_id.clone());
     let kind = CeremonyKind::Registration;
@@ -200,19 +209,34 @@ pub async fn add(
     now: Timestamp,
 ) -> Result<Notice, GatehouseError> {
     holder.require(SensitiveChange::AddPasskey, &gatehouse.config)?;
+    let rp = relying_party(&gatehouse.config)?;
     if credential.trim().is_empty() {
+        // The form posted without an answer (its options were refused): say why.
+        let count = gatehouse.store.list_passkeys(&holder.user_id).await?.len();
+        if count >= MAX_PASSKEYS as usize {
+            return Err(AuthError::new(ErrorCode::PasskeyQuotaExceeded).into());
+        }
         return Err(AuthError::param_missing("credential").into());
     }
-    let rp = relying_party(&gatehouse.config)?;
-    let answer: RegisterPublicKeyCredential =
-        serde_json::from_str(credential).map_err(|_| registration_failure())?;
     let kind = CeremonyKind::Registration;
     let taken = gatehouse
         .store
         .take_ceremony(ceremony, client_id, kind, now)
         .await?
-        .filter(|row| row.user_id.as_ref() == Some(&holder.user_id))
-        .ok_or_else(registration_failure)?;
+        .filter(|row| row.user_id.as_ref() == Some(&holder.user_id));
+    if let Ok(refusal) = serde_json::from_str::<BrowserRefusal>(credential) {
+        // The browser refused to make one; `InvalidStateError`: this authenticator holds a
+        // passkey of the account already (the options excluded it).
+        return Err(AuthError::new(if refusal.error == "InvalidStateError" {
+            ErrorCode::PasskeyAlreadyExists
+        } else {
+            ErrorCode::PasskeyRegistrationFailure
+        })
+        .into());
+    }
+    let taken = taken.ok_or_else(registration_failure)?;
+    let answer: RegisterPublicKeyCredential =
+        serde_json::from_str(credential).map_err(|_| registration_failure())?;
     let registration: Registration = from_json(&taken.state)?;
     let passkey = rp
         .finish_passkey_registration(&answer, &registration.state)

@@ -41,6 +41,9 @@ pub struct InstanceUrls {
     pub enterprise_domains: Vec<String>,
     /// `sessions.multi_session`: `<UserButton/>` offers "Add account".
     pub multi_session: bool,
+    /// Passkeys are offered ("Sign in with passkey" where the browser supports them).
+    #[serde(default)]
+    pub passkeys: bool,
 }
 
 /// A social SSO connection as its button shows it.
@@ -74,6 +77,7 @@ impl Default for InstanceUrls {
             social_connections: Vec::new(),
             enterprise_domains: Vec::new(),
             multi_session: false,
+            passkeys: false,
         }
     }
 }

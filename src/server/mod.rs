@@ -209,6 +209,7 @@ where
         .route("/healthz", get(health))
         .route(JWKS_PATH, get(jwks))
         .route("/api/me", get(me))
+        .route(crate::ui::PASSKEY_SCRIPT_PATH, get(passkey_script))
         .route("/sso/callback/{connection}", get(sso::callback))
         .route(
             domain::invitation::ACCEPT_PATH,
@@ -446,6 +447,19 @@ async fn server_fn_status(request: Request, next: Next) -> Response {
         parts.status = StatusCode::from_u16(error.http_status()).unwrap_or(parts.status);
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// The browser's half of passkeys (`ui/passkeys.js`): a few lines around
+/// `navigator.credentials` for the kit's forms and hooks, loaded only by pages that offer them.
+async fn passkey_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../ui/passkeys.js"),
+    )
+        .into_response()
 }
 
 /// `GET /api/me`: the Auth object (200), or 401 with Clerk's envelope when signed out or

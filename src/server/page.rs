@@ -67,6 +67,7 @@ pub fn request_state() -> (AuthSnapshot, InstanceUrls) {
                     .flat_map(|connection| connection.domains.iter().cloned())
                     .collect(),
                 multi_session: gatehouse.config.sessions.multi_session,
+                passkeys: gatehouse.config.passkeys_available(),
             }
         })
         .unwrap_or_default();

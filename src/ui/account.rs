@@ -131,6 +131,19 @@ pub fn UserProfile() -> impl IntoView {
             &[Notice::DeviceSignedOut],
             left,
         ),
+        passkeys: FormState::new(
+            &[
+                endpoint::ADD_PASSKEY,
+                endpoint::RENAME_PASSKEY,
+                endpoint::REMOVE_PASSKEY,
+            ],
+            &[
+                Notice::PasskeyAdded,
+                Notice::PasskeyRenamed,
+                Notice::PasskeyRemoved,
+            ],
+            left,
+        ),
     };
     view! {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
@@ -170,6 +183,7 @@ struct Sections {
     two_step: FormState,
     connected: FormState,
     devices: FormState,
+    passkeys: FormState,
 }
 
 #[component]
@@ -185,6 +199,9 @@ fn ProfileSections(
             <NameSection account=account.clone() profile state=states.name/>
             <PasswordSection has_password=account.has_password profile state=states.password/>
             <TwoStepSection account=account.clone() profile state=states.two_step/>
+            {account.passkeys_available.then(|| view! {
+                <PasskeysSection passkeys=account.passkeys.clone() profile state=states.passkeys/>
+            })}
             <ConnectedAccounts account=account.clone() profile state=states.connected/>
             <ActiveDevices devices=account.devices.clone() profile state=states.devices/>
             <DeleteAccountSection/>
@@ -434,6 +451,83 @@ fn ConnectedAccounts(
             {rows_empty.then(|| view! { <p class="muted">"No connected accounts."</p> })}
             <ul class="connected-accounts">{rows}</ul>
             <Done state/>
+        </section>
+    }
+}
+
+/// Passkeys: the list (name, added, last used), rename, remove (after reverification), and
+/// "Add a passkey" — which needs the browser's WebAuthn, so the passkey script shows it and
+/// runs its ceremony; the answer is posted as a plain form.
+#[component]
+fn PasskeysSection(
+    passkeys: Vec<api::PasskeySummary>,
+    profile: Resource<Result<AccountProfile, GatehouseError>>,
+    state: FormState,
+) -> impl IntoView {
+    let remove = use_reverification(|id: String| api::remove_passkey(id, None, None));
+    let on_remove = move |ev: leptos::ev::SubmitEvent| {
+        let id = Submitted::take(&ev).value("passkey_id");
+        let remove = remove.clone();
+        state.run(
+            async move { remove.call(id).await },
+            Notice::PasskeyRemoved,
+            profile,
+        );
+    };
+    let on_rename = move |ev: leptos::ev::SubmitEvent| {
+        let form = Submitted::take(&ev);
+        let (id, name) = (form.value("passkey_id"), form.value("name"));
+        state.run(api::rename_passkey(id, name), Notice::PasskeyRenamed, profile);
+    };
+    let error = state.error();
+    let pending = state.pending();
+    let none = passkeys.is_empty();
+    let rows = passkeys
+        .into_iter()
+        .map(|passkey| {
+            let used = passkey
+                .last_used
+                .map_or_else(|| "never used".to_string(), |ago| format!("last used {ago}"));
+            let remove_label = format!("Remove {}", passkey.name);
+            let rename_label = format!("New name for {}", passkey.name);
+            view! {
+                <li data-testid="passkey">
+                    <strong>{passkey.name.clone()}</strong>
+                    {passkey.flagged.then(|| view! {
+                        " " <span class="badge warning">"Refused: its counter went backwards (a copy?)"</span>
+                    })}
+                    <br/>
+                    <span class="muted">"Added " {passkey.created} " · " {used}</span>
+                    <form method="post" action=endpoint::RENAME_PASSKEY on:submit=on_rename>
+                        <input type="hidden" name="passkey_id" value=passkey.id.clone()/>
+                        <input name="name" aria-label=rename_label value=passkey.name required maxlength="64"/>
+                        <button type="submit" class="secondary" disabled=move || pending.get()>"Rename"</button>
+                    </form>
+                    <form method="post" action=endpoint::REMOVE_PASSKEY on:submit=on_remove.clone()>
+                        <ReverifyFields endpoint=endpoint::REMOVE_PASSKEY/>
+                        <input type="hidden" name="passkey_id" value=passkey.id/>
+                        <button type="submit" class="secondary" aria-label=remove_label disabled=move || pending.get()>"Remove"</button>
+                    </form>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="card" aria-labelledby="passkeys-title">
+            <h2 id="passkeys-title">"Passkeys"</h2>
+            <GlobalError error/>
+            {none.then(|| view! { <p class="muted">"No passkeys yet: sign in with your fingerprint, face or screen lock instead of a password."</p> })}
+            <ul class="passkeys">{rows}</ul>
+            // Shown by the passkey script (WebAuthn needs JavaScript), which runs the ceremony.
+            <form method="post" action=endpoint::ADD_PASSKEY hidden
+                data-gatehouse-passkey="register" data-options=endpoint::PASSKEY_REGISTRATION_OPTIONS>
+                <ReverifyFields endpoint=endpoint::ADD_PASSKEY/>
+                <input type="hidden" name="ceremony"/>
+                <input type="hidden" name="credential"/>
+                <SubmitButton label="Add a passkey" pending/>
+            </form>
+            <Done state/>
+            <super::passkeys::PasskeyScript/>
         </section>
     }
 }

@@ -113,6 +113,9 @@ fn SignInForm(navigate: Option<Callback<NavigateArgs>>) -> impl IntoView {
     let error = super::sso::with_sso_error(sign_in.last_error(), sso_error);
     let redirect_url = redirect_url_param();
     let sign_up_url = urls.sign_up_url;
+    let passkeys = urls.passkeys;
+    // The email field offers passkeys in its autofill where they are on.
+    let email_autocomplete = if passkeys { "email webauthn" } else { "email" };
     let on_input = move |ev: leptos::ev::Event| {
         #[cfg(feature = "hydrate")]
         {
@@ -135,7 +138,7 @@ fn SignInForm(navigate: Option<Callback<NavigateArgs>>) -> impl IntoView {
             <super::sso::SocialButtons redirect_callback_url=super::sso::SSO_CALLBACK_URL error=sso_error/>
             <form method="post" action=endpoint::SIGN_IN on:submit=on_submit on:input=on_input>
                 <GlobalError error/>
-                <Field label="Email address" name="identifier" field="identifier" kind="email" autocomplete="email" required=true error/>
+                <Field label="Email address" name="identifier" field="identifier" kind="email" autocomplete=email_autocomplete required=true error/>
                 <Show when=move || !enterprise.get()>
                     <Field label="Password" name="password" field="password" kind="password" autocomplete="current-password" required=password_required error/>
                 </Show>
@@ -145,9 +148,32 @@ fn SignInForm(navigate: Option<Callback<NavigateArgs>>) -> impl IntoView {
                 <button type="submit" class="link" name="intent" value="forgot_password" formnovalidate>
                     "Forgot password?"
                 </button>
+                // The passkey script shows it: the email typed, then that account's passkey.
+                {passkeys.then(|| view! {
+                    <button type="button" class="link" data-gatehouse-use-passkey="" hidden>"Use passkey"</button>
+                })}
             </form>
+            {passkeys.then(|| view! { <PasskeySignIn redirect_url/> })}
             <p class="switch">"Don't have an account? " <a href=sign_up_url>"Sign up"</a></p>
         </section>
+    }
+}
+
+/// "Sign in with passkey": a plain form the passkey script shows and fills with the browser's
+/// answer (without JavaScript it stays hidden); its error comes back in the URL.
+#[component]
+fn PasskeySignIn(redirect_url: Signal<String>) -> impl IntoView {
+    let error = Signal::stored(super::form::error_in_url(endpoint::SIGN_IN_PASSKEY));
+    view! {
+        <form method="post" action=endpoint::SIGN_IN_PASSKEY class="passkey-sign-in" hidden
+            data-gatehouse-passkey="sign-in" data-options=endpoint::PASSKEY_SIGN_IN_OPTIONS>
+            <GlobalError error/>
+            <input type="hidden" name="ceremony"/>
+            <input type="hidden" name="credential"/>
+            <input type="hidden" name="redirect_url" value=redirect_url/>
+            <button type="submit" class="secondary">"Sign in with passkey"</button>
+        </form>
+        <super::passkeys::PasskeyScript/>
     }
 }
 

@@ -16,7 +16,7 @@ use super::{
     page::GoTo,
 };
 use crate::{
-    api::{auth_flow, AuthChange, FlowRequest, FlowResponse},
+    api::{auth_flow, AuthChange, FlowRequest, FlowResponse, PasskeyFlow},
     model::{
         AuthError, ErrorCode, GatehouseError, SessionId, SessionSummary, SignInStatus, SignUpStatus,
     },
@@ -148,6 +148,13 @@ impl Flow {
 
     /// Adopts the completed flow's session and navigates (task page, `navigate`, or the
     /// redirect target: see `<SignIn/>`).
+    /// Shows `error` as this flow's, and returns its first error.
+    fn fail(self, error: GatehouseError) -> AuthError {
+        self.errors.set(Errors::from_error(&error));
+        self.last_error.set(Some(error.clone()));
+        error.first_error()
+    }
+
     fn finalize(
         self,
         navigate: Option<Callback<NavigateArgs>>,
@@ -233,6 +240,30 @@ impl UseSignIn {
             identifier: email_address,
             password,
             ticket: None,
+        })
+        .await
+    }
+
+    /// Signs in with a passkey (Clerk's `sign_in.passkey({ flow })`): no email typed, the passkey
+    /// says who. [`PasskeyFlow::Discoverable`] opens the browser's prompt;
+    /// [`PasskeyFlow::Autofill`] offers the passkeys in the email field's autofill (its
+    /// `autocomplete` must include `webauthn`) and waits until one is picked. Then `status` is
+    /// `complete`, or `needs_second_factor` for a user with an authenticator app. A cancelled
+    /// prompt is `Ok(())` with nothing changed (nothing to show). Needs
+    /// [`crate::ui::PasskeyScript`] on the page.
+    pub async fn passkey(self, flow: PasskeyFlow) -> Result<(), AuthError> {
+        let options = match crate::api::passkey_sign_in_options(None).await {
+            Ok(options) => options,
+            Err(error) => return Err(self.flow.fail(error)),
+        };
+        let credential = match super::passkeys::get(&options.options, flow).await {
+            Ok(Some(credential)) => credential,
+            Ok(None) => return Ok(()),
+            Err(error) => return Err(self.flow.fail(error.into())),
+        };
+        self.step(FlowRequest::SignInPasskey {
+            ceremony: options.ceremony,
+            credential,
         })
         .await
     }

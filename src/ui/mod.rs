@@ -14,6 +14,7 @@ mod organization_choice;
 mod organization_profile;
 mod organizations;
 mod page;
+mod passkeys;
 mod provider;
 mod reverification;
 mod shell;
@@ -35,6 +36,7 @@ pub use hooks::{
 pub use navigation::NavigateArgs;
 pub use organization_choice::{CreateOrganization, OrganizationList};
 pub use organization_profile::OrganizationProfile;
+pub use passkeys::{use_user, PasskeyScript, UseUser, PASSKEY_SCRIPT_PATH};
 pub use organizations::{
     use_organization, use_organization_list, ActiveOrganization, OrganizationList,
     OrganizationSwitcher, PagedList,

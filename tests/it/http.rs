@@ -2568,6 +2568,17 @@ const KIT_ENDPOINTS: &[KitEndpoint] = {
             Some(S::DeleteAccount),
             &[("confirmation", "Delete account")],
         ),
+        ("/api/auth/passkey_registration_options", Some(S::AddPasskey), &[]),
+        (
+            "/api/auth/add_passkey",
+            Some(S::AddPasskey),
+            &[("ceremony", "pkc_someone"), ("credential", "{}")],
+        ),
+        (
+            "/api/auth/remove_passkey",
+            Some(S::RemovePasskey),
+            &[("passkey_id", "passkey_someone")],
+        ),
         (
             "/api/auth/delete_organization",
             Some(S::DeleteOrganization),
@@ -2590,6 +2601,11 @@ const KIT_ENDPOINTS: &[KitEndpoint] = {
         ("/api/auth/sso", None, &[]),
         ("/api/auth/sso_continue", None, &[]),
         ("/api/auth/reverify", None, &[]),
+        ("/api/auth/passkey_sign_in_options", None, &[]),
+        ("/api/auth/sign_in_passkey", None, &[]),
+        // A passkey's name and the list: no account security.
+        ("/api/auth/rename_passkey", None, &[]),
+        ("/api/auth/passkeys", None, &[]),
         // This browser's own sessions and organizations: no account security.
         ("/api/auth/sign_out", None, &[]),
         ("/api/auth/set_active_session", None, &[]),
@@ -2664,6 +2680,36 @@ fn every_kit_endpoint_is_classified_for_reverification() {
             "{change:?}: no endpoint makes it"
         );
     }
+}
+
+/// Passkeys need a domain name: on `localhost` the sign-in page offers them (a form the passkey
+/// script shows, the email field's autofill) and loads the script the router serves; on an IP
+/// address nothing of them is on the page.
+#[tokio::test]
+async fn passkeys_are_offered_on_a_domain_name_only_and_their_script_is_served() {
+    use gatehouse::ui::PASSKEY_SCRIPT_PATH;
+    let mut app =
+        TestApp::with_env(&[("GATEHOUSE_INSTANCE__PUBLIC_URL", "http://localhost:3000")]).await;
+    let page = app.get("/sign-in").await;
+    assert_eq!(page.status, StatusCode::OK);
+    for part in [
+        "Sign in with passkey",
+        "Use passkey",
+        r#"data-gatehouse-passkey="sign-in""#,
+        r#"autocomplete="email webauthn""#,
+        PASSKEY_SCRIPT_PATH,
+    ] {
+        assert!(page.body.contains(part), "{part}: {}", page.body);
+    }
+    let script = app.get(PASSKEY_SCRIPT_PATH).await;
+    assert_eq!(script.status, StatusCode::OK);
+    let kind = script.headers.get(header::CONTENT_TYPE).unwrap().to_str().unwrap();
+    assert!(kind.starts_with("text/javascript"), "{kind}");
+    assert!(script.body.contains("navigator.credentials.get"));
+
+    let mut ip = TestApp::new().await;
+    let page = ip.get("/sign-in").await;
+    assert!(!page.body.contains("passkey"), "{}", page.body);
 }
 
 /// The signed-in user's id (from `/api/me`).
