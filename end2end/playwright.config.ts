@@ -1,7 +1,7 @@
 import { defineConfig } from '@playwright/test';
 import {
   APP_PORT, MAIL_SMTP_PORT, MAIL_WEB_PORT, MFA_APP_PORT, MINIMAL_APP_PORT, OIDC_IDTOKEN_PORT, OIDC_PORT, PG_APP_B_PORT,
-  PERSONAL_APP_PORT, PG_APP_PORT, PG_PORT, TRUST_APP_PORT,
+  PASSKEY_APP_PORT, PERSONAL_APP_PORT, PG_APP_PORT, PG_PORT, TRUST_APP_PORT,
 } from './tests/ports';
 
 // Every instance has the same three SSO connections: to the harness's OpenID provider in its
@@ -135,6 +135,24 @@ export default defineConfig({
         GATEHOUSE_EMAIL__SMTP_URL: `smtp://127.0.0.1:${MAIL_SMTP_PORT}`,
         GATEHOUSE_INSTANCE__PUBLIC_URL: `http://127.0.0.1:${PERSONAL_APP_PORT}`,
         GATEHOUSE_ORGANIZATIONS__ALLOW_PERSONAL_ACCOUNTS: 'true',
+        GATEHOUSE_RATE_LIMITS__MAX_REQUESTS: '1000',
+        GATEHOUSE_SSO__CONNECTIONS: SSO_CONNECTIONS,
+      },
+    },
+    {
+      // Passkeys: browsers refuse WebAuthn on an IP address, so this instance's public URL is
+      // http://localhost (the relying party id), served on 127.0.0.1 like the others.
+      command: 'bash end2end/start-app.sh',
+      cwd: '..',
+      url: `http://127.0.0.1:${PASSKEY_APP_PORT}/healthz`,
+      reuseExistingServer: false,
+      timeout: 120_000,
+      stdout: 'pipe',
+      env: {
+        E2E_DIR: 'target/e2e-passkeys',
+        LEPTOS_SITE_ADDR: `127.0.0.1:${PASSKEY_APP_PORT}`,
+        GATEHOUSE_EMAIL__SMTP_URL: `smtp://127.0.0.1:${MAIL_SMTP_PORT}`,
+        GATEHOUSE_INSTANCE__PUBLIC_URL: `http://localhost:${PASSKEY_APP_PORT}`,
         GATEHOUSE_RATE_LIMITS__MAX_REQUESTS: '1000',
         GATEHOUSE_SSO__CONNECTIONS: SSO_CONNECTIONS,
       },

@@ -20,3 +20,5 @@ export const PG_APP_PORT = 3104;
 export const PG_APP_B_PORT = 3105;
 /** The instance with personal accounts allowed (organization sync: /orgs/:slug and /me). */
 export const PERSONAL_APP_PORT = 3108;
+/** The instance on `localhost` (WebAuthn refuses IP addresses): passkeys.spec.ts. */
+export const PASSKEY_APP_PORT = 3109;

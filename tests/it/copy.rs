@@ -254,6 +254,42 @@ async fn make_install(store: Arc<dyn Storage>) -> Install {
         .await
         .unwrap();
     store.mark_domain_verified(&domain, T0 + 328).await.unwrap();
+
+    // Ada's passkeys: one used and then flagged, one never used; a sign-in ceremony in
+    // progress on a browser of hers (the copy keeps it usable).
+    use gatehouse::domain::ports::{CeremonyKind, CeremonyRow, PasskeyCreation, PasskeyRow};
+    for (n, used) in [(1, true), (2, false)] {
+        let row = PasskeyRow {
+            id: format!("passkey_{n}"),
+            user_id: ada_id.clone(),
+            credential_id: format!("credential-{n}"),
+            user_handle: "5b2b8c6e-3c1a-4f57-9d0e-1f2a3b4c5d6e".into(),
+            name: format!("Passkey {n}"),
+            passkey: format!(r#"{{"cred":{{"cred_id":"credential-{n}","counter":0}}}}"#),
+            counter: 0,
+            flagged_at: None,
+            created_at: T0 + 340 + n,
+            last_used_at: None,
+        };
+        assert_eq!(store.create_passkey(&row).await.unwrap(), PasskeyCreation::Created);
+        if used {
+            let state = r#"{"cred":{"cred_id":"credential-1","counter":7}}"#;
+            assert!(store.record_passkey_use(&row.id, state, 7, T0 + 345).await.unwrap());
+            store.flag_passkey(&row.id, T0 + 346).await.unwrap();
+        }
+    }
+    let passkey_browser = flows.client().await;
+    store
+        .insert_ceremony(&CeremonyRow {
+            id: "pkc_ada".into(),
+            client_id: passkey_browser,
+            kind: CeremonyKind::Registration,
+            user_id: Some(ada_id.clone()),
+            state: r#"{"handle":"5b2b8c6e-3c1a-4f57-9d0e-1f2a3b4c5d6e"}"#.into(),
+            expires_at: T0 + 10_000_000,
+        })
+        .await
+        .unwrap();
     assert!(store
         .accept_invitation(&invitations[0], &eve.id, T0 + 330)
         .await
