@@ -51,12 +51,12 @@ pub mod prelude {
     pub use crate::ui::{
         task_view, use_auth, use_auth_with, use_get_token, use_instance_urls, use_organization,
         use_organization_list, use_reverification, use_session_list, use_sign_in, use_sign_up,
-        use_user, AuthProvider, AuthState, BuildStylesheet, CreateOrganization, Errors, FetchStatus,
-        GetToken, IslandScripts, NavigateArgs, OrganizationList, OrganizationProfile,
-        OrganizationSwitcher, PasskeyScript, Protect, RedirectToSignIn, RedirectToTasks, Reverified, SessionList,
-        Show, SignIn, SignOutButton, SignUp, SignedIn, SignedOut, SsoCallback, TabSync,
-        TaskChooseOrganization, TaskResetPassword, TaskSetupMfa, UnknownTask, UseSignIn, UseSignUp,
-        UseUser, UserButton, UserProfile, When,
+        use_user, AuthProvider, AuthState, BuildStylesheet, CreateOrganization, Errors,
+        FetchStatus, GetToken, IslandScripts, NavigateArgs, OrganizationList, OrganizationProfile,
+        OrganizationSwitcher, PasskeyScript, Protect, RedirectToSignIn, RedirectToTasks,
+        Reverified, SessionList, Show, SignIn, SignOutButton, SignUp, SignedIn, SignedOut,
+        SsoCallback, TabSync, TaskChooseOrganization, TaskResetPassword, TaskSetupMfa, UnknownTask,
+        UseSignIn, UseSignUp, UseUser, UserButton, UserProfile, When,
     };
 
     #[cfg(feature = "server")]

@@ -29,6 +29,17 @@ async function virtualAuthenticator(page: Page) {
   return { cdp, authenticatorId };
 }
 
+/**
+ * Chromium's virtual authenticator answers a conditional (autofill) request at once, as if the
+ * user had picked the passkey from the email field's list: pages that test the buttons turn the
+ * autofill off, the autofill test keeps it.
+ */
+async function withoutAutofill(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    if (window.PublicKeyCredential) PublicKeyCredential.isConditionalMediationAvailable = async () => false;
+  });
+}
+
 function passkeysSection(page: Page) {
   return page.getByRole('region', { name: 'Passkeys' });
 }
@@ -56,6 +67,7 @@ async function signInWithPasskey(page: Page): Promise<void> {
 test.describe('passkeys', () => {
   test('added after reverification, it signs in with no email typed; removed, it signs in no more', async ({ page }) => {
     const email = uniqueEmail('passkey');
+    await withoutAutofill(page);
     await signUpWithOrg(page, email);
     const { cdp, authenticatorId } = await virtualAuthenticator(page);
 
@@ -110,6 +122,7 @@ test.describe('passkeys', () => {
 
   test('a user with an authenticator app is still asked for its code after a passkey', async ({ page }) => {
     const email = uniqueEmail('passkey-totp');
+    await withoutAutofill(page);
     await signUpWithOrg(page, email);
     await virtualAuthenticator(page);
     await addPasskey(page);
@@ -151,6 +164,34 @@ test.describe('passkeys', () => {
 
     await cdp.send('WebAuthn.setUserVerified', { authenticatorId, isUserVerified: true });
     await page.getByRole('button', { name: 'Sign in with passkey' }).click();
+    await expect(page).toHaveURL(/\/dashboard$/);
+    await expect(page.getByTestId('user-email')).toHaveText(email);
+  });
+
+  test("the email field's autofill offers the passkey: picked, it signs in; Use passkey takes the email typed", async ({ page }) => {
+    const email = uniqueEmail('passkey-autofill');
+    await signUpWithOrg(page, email);
+    await virtualAuthenticator(page);
+    await addPasskey(page);
+    await page.goto('/dashboard');
+    await signOut(page);
+    // The sign-in page asks with conditional mediation: the (virtual) user picks the passkey
+    // from the email field's list, and the page signs in.
+    await page.goto('/sign-in');
+    await expect(page).toHaveURL(/\/dashboard$/);
+    await expect(page.getByTestId('user-email')).toHaveText(email);
+
+    // "Use passkey" takes the email typed: only that account's passkey signs in.
+    await signOut(page);
+    await withoutAutofill(page);
+    await page.goto('/sign-in');
+    await page.getByLabel('Email address').fill(uniqueEmail('someone-else'));
+    await page.getByRole('button', { name: 'Use passkey' }).click();
+    await expect(page.getByRole('alert').filter({ hasText: 'not registered' })).toHaveText(
+      'This passkey is not registered to an account here.',
+    );
+    await page.getByLabel('Email address').fill(email);
+    await page.getByRole('button', { name: 'Use passkey' }).click();
     await expect(page).toHaveURL(/\/dashboard$/);
     await expect(page.getByTestId('user-email')).toHaveText(email);
   });

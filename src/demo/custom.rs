@@ -6,8 +6,8 @@
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 
 use crate::prelude::{
-    endpoints, use_instance_urls, use_sign_in, use_sign_up, FetchStatus, NavigateArgs,
-    PasskeyFlow, SignInStatus, SignUpStatus,
+    endpoints, use_instance_urls, use_sign_in, use_sign_up, FetchStatus, NavigateArgs, PasskeyFlow,
+    SignInStatus, SignUpStatus,
 };
 
 /// The seeds' `navigate`: `decorate_url('/dashboard')`.
@@ -73,11 +73,9 @@ pub fn CustomSignInPage() -> impl IntoView {
             }
         });
     };
-    // WebAuthn needs JavaScript: the button appears once this island runs, where the instance
-    // offers passkeys (the page loads the kit's <PasskeyScript/>).
+    // Where the instance offers passkeys; the page loads the kit's <PasskeyScript/>, which shows
+    // the button (WebAuthn needs JavaScript).
     let passkeys = use_instance_urls().passkeys;
-    let running = RwSignal::new(false);
-    Effect::new(move |_| running.set(true));
     let handle_passkey = move |_| {
         spawn_local(async move {
             if sign_in.passkey(PasskeyFlow::Discoverable).await.is_ok() {
@@ -147,11 +145,13 @@ pub fn CustomSignInPage() -> impl IntoView {
                         <p class="global-error" role="alert">{global_error}</p>
                         <button type="submit" class="primary" disabled=fetching>"Continue"</button>
                     </form>
-                    <Show when=move || passkeys && running.get()>
-                        <button type="button" class="secondary" disabled=fetching on:click=handle_passkey>
+                    {passkeys.then(|| view! {
+                        // Hidden until the passkey script shows it: WebAuthn needs JavaScript.
+                        <button type="button" class="secondary" hidden data-gatehouse-show-with-passkeys=""
+                            disabled=fetching on:click=handle_passkey>
                             "Sign in with passkey"
                         </button>
-                    </Show>
+                    })}
                 }.into_any(),
             }}
         </section>

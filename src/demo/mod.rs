@@ -14,9 +14,9 @@ use leptos_router::{
 
 use crate::prelude::{
     task_view, use_auth, AuthProvider, AuthState, BuildStylesheet, IslandScripts,
-    OrganizationProfile, OrganizationSwitcher, PasskeyScript, Protect, RedirectToSignIn, RedirectToTasks, Show,
-    SignIn, SignOutButton, SignUp, SignedIn, SignedOut, SsoCallback, TabSync, UnknownTask,
-    UserButton, UserProfile,
+    OrganizationProfile, OrganizationSwitcher, PasskeyScript, Protect, RedirectToSignIn,
+    RedirectToTasks, Show, SignIn, SignOutButton, SignUp, SignedIn, SignedOut, SsoCallback,
+    TabSync, UnknownTask, UserButton, UserProfile,
 };
 
 /// The demo's route rules, declared once: protected pages redirect (to sign-in, or straight to

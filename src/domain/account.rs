@@ -8,8 +8,9 @@
 
 pub use super::holder::{describe_last_active, AccountHolder};
 use super::{
-    codes, emails, lockout, mfa, passkeys,
+    codes, emails, lockout, mfa,
     notices::SecurityNotice,
+    passkeys,
     ports::{CodeKey, ExternalAccountRow, NewBackupCodes, Unlink, VerifiedFactor},
     secret::Secret,
     sensitive::SensitiveChange,

@@ -182,7 +182,9 @@ impl<'a> Flow<'a> {
             } => {
                 let client_id = self.existing_client()?;
                 match passkeys::sign_in(gatehouse, &client_id, &ceremony, &credential, now).await? {
-                    PasskeySignIn::Attempt(view) => self.sign_in_next(&client_id, view.status).await?,
+                    PasskeySignIn::Attempt(view) => {
+                        self.sign_in_next(&client_id, view.status).await?
+                    }
                     PasskeySignIn::AlreadySignedIn { email } => {
                         let redirect_url = self.redirect_url();
                         let outcome = sign_in::activate_signed_in(

@@ -88,4 +88,3 @@ pub fn describe_last_active(at: Timestamp, now: Timestamp) -> String {
         _ => plural(minutes / 1440, "day"),
     }
 }
-

@@ -80,9 +80,9 @@ impl SecurityNotice {
             Self::SecondFactorRemoved => {
                 "The authenticator app and backup codes of your account were removed.".to_string()
             }
-            Self::PasskeyAdded { name } => format!(
-                "A passkey ({name}) was added to your account: it can now sign you in."
-            ),
+            Self::PasskeyAdded { name } => {
+                format!("A passkey ({name}) was added to your account: it can now sign you in.")
+            }
             Self::PasskeyRemoved { name } => format!(
                 "The passkey {name} was removed from your account: it no longer signs you in."
             ),

@@ -15,13 +15,12 @@ use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use serde::{Deserialize, Serialize};
 use webauthn_rs::prelude::{
     DiscoverableAuthentication, Passkey, PasskeyRegistration, PublicKeyCredential,
-    RegisterPublicKeyCredential, Url, Uuid, Webauthn, WebauthnBuilder,
-    WebauthnError,
+    RegisterPublicKeyCredential, Url, Uuid, Webauthn, WebauthnBuilder, WebauthnError,
 };
 
 use super::{
-    holder::{describe_last_active, AccountHolder},
     email::normalize_email,
+    holder::{describe_last_active, AccountHolder},
     ids::new_row_id,
     lockout,
     notices::SecurityNotice,
@@ -180,7 +179,16 @@ pub async fn registration_options(
     let state = to_json(&Registration { handle, state })?;
     let user_id = Some(holder.user_id.clone());
     let kind = CeremonyKind::Registration;
-    keep_ceremony(gatehouse, client_id, kind, user_id, state, to_json(&options)?, now).await
+    keep_ceremony(
+        gatehouse,
+        client_id,
+        kind,
+        user_id,
+        state,
+        to_json(&options)?,
+        now,
+    )
+    .await
 }
 
 /// webauthn-rs asks for `residentKey: discouraged`: a passkey that signs in without an email
@@ -244,7 +252,9 @@ pub async fn add(
             tracing::info!(%error, user_id = %holder.user_id, "passkey registration refused");
             registration_failure()
         })?;
-    let name = authenticator_model(&answer).unwrap_or(DEFAULT_NAME).to_string();
+    let name = authenticator_model(&answer)
+        .unwrap_or(DEFAULT_NAME)
+        .to_string();
     let row = PasskeyRow {
         id: new_row_id("passkey"),
         user_id: holder.user_id.clone(),
@@ -291,7 +301,10 @@ fn authenticator_model(answer: &RegisterPublicKeyCredential) -> Option<&'static 
 /// Well-known passkey providers by AAGUID (from the community list of passkey AAGUIDs).
 const KNOWN_AUTHENTICATORS: [(&str, &str); 8] = [
     ("fbfc3007-154e-4ecc-8c0b-6e020557d7bd", "iCloud Keychain"),
-    ("ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4", "Google Password Manager"),
+    (
+        "ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4",
+        "Google Password Manager",
+    ),
     ("adce0002-35bc-c60a-648b-0b25f1f05503", "Chrome on Mac"),
     ("08987058-cadc-4b81-b6e1-30de50dcbe96", "Windows Hello"),
     ("9ddd1817-af5a-4672-a2b9-3e3dd95000a9", "Windows Hello"),
@@ -311,9 +324,7 @@ pub async fn list(
         .into_iter()
         .map(|row| PasskeySummary {
             created: describe_last_active(row.created_at, now),
-            last_used: row
-                .last_used_at
-                .map(|at| describe_last_active(at, now)),
+            last_used: row.last_used_at.map(|at| describe_last_active(at, now)),
             id: row.id,
             name: row.name,
             created_at: row.created_at,
@@ -360,11 +371,7 @@ pub async fn remove(
         .into_iter()
         .find(|row| row.id == id)
         .ok_or_else(AuthError::not_found)?;
-    if !gatehouse
-        .store
-        .delete_passkey(&holder.user_id, id)
-        .await?
-    {
+    if !gatehouse.store.delete_passkey(&holder.user_id, id).await? {
         return Err(AuthError::not_found().into());
     }
     tracing::info!(user_id = %holder.user_id, passkey = %id, "passkey removed");
@@ -395,7 +402,16 @@ pub async fn sign_in_options(
     options.mediation = None;
     let state = to_json(&Authentication { identifier, state })?;
     let kind = CeremonyKind::Authentication;
-    keep_ceremony(gatehouse, client_id, kind, None, state, to_json(&options)?, now).await
+    keep_ceremony(
+        gatehouse,
+        client_id,
+        kind,
+        None,
+        state,
+        to_json(&options)?,
+        now,
+    )
+    .await
 }
 
 /// The browser's answer to a passkey sign-in: the ceremony taken (once), the credential found
@@ -433,7 +449,12 @@ pub async fn sign_in(
         .find_passkey_by_credential(&credential_key(credential_id))
         .await?
         .filter(|owner| owner.passkey.user_handle == handle.to_string())
-        .filter(|owner| ceremony.identifier.as_ref().is_none_or(|id| *id == owner.email))
+        .filter(|owner| {
+            ceremony
+                .identifier
+                .as_ref()
+                .is_none_or(|id| *id == owner.email)
+        })
         .ok_or_else(|| AuthError::new(ErrorCode::PasskeyNotRegistered))?;
     let email = owner.email.clone();
     if session::session_of_email(gatehouse, client_id, &email, now)
@@ -448,8 +469,7 @@ pub async fn sign_in(
         return Err(guess.failed(authentication_failure()));
     }
     let mut passkey: Passkey = from_json(&row.passkey)?;
-    let result = match rp.finish_discoverable_authentication_v2(&answer, ceremony.state, &passkey)
-    {
+    let result = match rp.finish_discoverable_authentication_v2(&answer, ceremony.state, &passkey) {
         Ok(result) => result,
         Err(error) => {
             if matches!(error, WebauthnError::CredentialPossibleCompromise) {

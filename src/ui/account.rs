@@ -477,7 +477,11 @@ fn PasskeysSection(
     let on_rename = move |ev: leptos::ev::SubmitEvent| {
         let form = Submitted::take(&ev);
         let (id, name) = (form.value("passkey_id"), form.value("name"));
-        state.run(api::rename_passkey(id, name), Notice::PasskeyRenamed, profile);
+        state.run(
+            api::rename_passkey(id, name),
+            Notice::PasskeyRenamed,
+            profile,
+        );
     };
     let error = state.error();
     let pending = state.pending();

@@ -252,17 +252,13 @@ impl UseSignIn {
     /// prompt is `Ok(())` with nothing changed (nothing to show). Needs
     /// [`crate::ui::PasskeyScript`] on the page.
     pub async fn passkey(self, flow: PasskeyFlow) -> Result<(), AuthError> {
-        let options = match crate::api::passkey_sign_in_options(None).await {
-            Ok(options) => options,
-            Err(error) => return Err(self.flow.fail(error)),
-        };
-        let credential = match super::passkeys::get(&options.options, flow).await {
-            Ok(Some(credential)) => credential,
+        let (ceremony, credential) = match super::passkeys::sign_in(flow).await {
+            Ok(Some(answer)) => answer,
             Ok(None) => return Ok(()),
             Err(error) => return Err(self.flow.fail(error.into())),
         };
         self.step(FlowRequest::SignInPasskey {
-            ceremony: options.ceremony,
+            ceremony,
             credential,
         })
         .await

@@ -36,11 +36,11 @@ pub use hooks::{
 pub use navigation::NavigateArgs;
 pub use organization_choice::{CreateOrganization, OrganizationList};
 pub use organization_profile::OrganizationProfile;
-pub use passkeys::{use_user, PasskeyScript, UseUser, PASSKEY_SCRIPT_PATH};
 pub use organizations::{
     use_organization, use_organization_list, ActiveOrganization, OrganizationList,
     OrganizationSwitcher, PagedList,
 };
+pub use passkeys::{use_user, PasskeyScript, UseUser, PASSKEY_SCRIPT_PATH};
 pub use provider::{use_auth, use_auth_with, use_instance_urls, AuthProvider, AuthState, TabSync};
 pub use reverification::{use_reverification, Reverified};
 pub use shell::{BuildStylesheet, IslandScripts};

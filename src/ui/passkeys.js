@@ -2,7 +2,8 @@
 //
 // - `window.gatehousePasskeys.create(options)` / `.get(options, conditional)`: the WebAuthn
 //   JSON of the server (binary values in base64url) in, the browser's answer as JSON out, or
-//   `null` when the user cancelled. The hooks (`use_sign_in().passkey`,
+//   `null` when the user cancelled; `.signIn(url, conditional)`: a whole sign-in ceremony (its
+//   options from `url`), `ceremony + "\n" + answer` or `null`. The hooks (`use_sign_in().passkey`,
 //   `use_user().create_passkey`) call these.
 // - The kit's server-rendered forms marked `data-gatehouse-passkey` ("Sign in with passkey",
 //   "Add a passkey"): shown only here (WebAuthn needs JavaScript), each runs its ceremony when
@@ -87,7 +88,14 @@
     });
   }
 
-  window.gatehousePasskeys = { create, get, wire };
+  // The hook's sign-in: options, then the browser's answer.
+  async function signIn(url, conditional) {
+    const asked = await options(url, {});
+    const answer = await get(asked.options, conditional);
+    return answer ? `${asked.ceremony}\n${answer}` : null;
+  }
+
+  window.gatehousePasskeys = { create, get, signIn, wire };
 
   // The options of a ceremony, from the server function named by the form.
   async function options(url, fields) {
@@ -132,6 +140,8 @@
   }
 
   function wire() {
+    // The custom flows' passkey buttons (their own code runs the ceremony through the hooks).
+    for (const element of document.querySelectorAll('[data-gatehouse-show-with-passkeys]')) element.hidden = false;
     for (const form of document.querySelectorAll('form[data-gatehouse-passkey]')) {
       if (form.dataset.gatehouseWired) continue;
       form.dataset.gatehouseWired = 'true';

@@ -44,7 +44,15 @@ impl UseUser {
     /// [`crate::ui::use_reverification`]). `Ok(false)` when the user cancelled the prompt.
     pub async fn create_passkey(self) -> Result<bool, GatehouseError> {
         let options = api::passkey_registration_options(None, None).await?;
-        let Some(credential) = browser::create(&options.options).await? else {
+        let made = browser::create(&options.options).await.map_err(|name| {
+            // The options excluded the account's passkeys: this authenticator holds one.
+            AuthError::new(if name == "InvalidStateError" {
+                ErrorCode::PasskeyAlreadyExists
+            } else {
+                ErrorCode::PasskeyRegistrationFailure
+            })
+        })?;
+        let Some(credential) = made else {
             return Ok(false);
         };
         api::add_passkey(options.ceremony, credential, None, None).await?;
@@ -67,69 +75,65 @@ impl UseUser {
     }
 }
 
-/// The browser's answer to sign-in `options` (`flow` chooses a prompt or the autofill), `None`
-/// when the user cancelled.
-pub(crate) async fn get(options: &str, flow: PasskeyFlow) -> Result<Option<String>, AuthError> {
-    browser::call("get", options, flow == PasskeyFlow::Autofill, ErrorCode::PasskeyAuthenticationFailure).await
+/// A passkey sign-in in the browser: the options (from `passkey_sign_in_options`, fetched by the
+/// script), then the browser's answer; `(ceremony, answer)`, or `None` when the user cancelled.
+pub(crate) async fn sign_in(flow: PasskeyFlow) -> Result<Option<(String, String)>, AuthError> {
+    let conditional = flow == PasskeyFlow::Autofill;
+    let url = api::endpoints::PASSKEY_SIGN_IN_OPTIONS;
+    let answer = browser::sign_in(url, conditional)
+        .await
+        .map_err(|_| AuthError::new(ErrorCode::PasskeyAuthenticationFailure))?;
+    Ok(answer.and_then(|pair| {
+        pair.split_once('\n')
+            .map(|(ceremony, answer)| (ceremony.to_string(), answer.to_string()))
+    }))
 }
 
+/// The script's functions (`window.gatehousePasskeys`, from [`PasskeyScript`]): a string
+/// answer, `None` when the user cancelled, `Err` when the browser refused (or the script is
+/// not on the page) with the `DOMException`'s name.
+#[cfg(feature = "hydrate")]
 mod browser {
-    use super::*;
+    use leptos::wasm_bindgen::{self, prelude::wasm_bindgen, JsValue};
 
-    /// The browser's new credential for registration `options`, `None` when cancelled.
-    pub(super) async fn create(options: &str) -> Result<Option<String>, AuthError> {
-        call("create", options, false, ErrorCode::PasskeyRegistrationFailure).await
+    #[wasm_bindgen]
+    extern "C" {
+        #[wasm_bindgen(catch, js_namespace = gatehousePasskeys, js_name = signIn)]
+        async fn sign_in_js(url: &str, conditional: bool) -> Result<JsValue, JsValue>;
+        #[wasm_bindgen(catch, js_namespace = gatehousePasskeys, js_name = create)]
+        async fn create_js(options: &str) -> Result<JsValue, JsValue>;
     }
 
-    /// Calls `window.gatehousePasskeys[method](options, conditional)` (from [`PasskeyScript`]);
-    /// a rejection is `failure`, a script that is not there `passkeys_not_enabled`.
-    #[cfg(feature = "hydrate")]
-    pub(super) async fn call(
-        method: &str,
-        options: &str,
-        conditional: bool,
-        failure: ErrorCode,
-    ) -> Result<Option<String>, AuthError> {
-        use leptos::wasm_bindgen::{JsCast, JsValue};
-        let missing = || AuthError::new(ErrorCode::PasskeysNotEnabled);
-        let window: JsValue = leptos::web_sys::window().ok_or_else(missing)?.into();
-        let script = js_sys::Reflect::get(&window, &"gatehousePasskeys".into())
+    fn name(error: JsValue) -> String {
+        js_sys::Reflect::get(&error, &"name".into())
             .ok()
-            .filter(JsValue::is_object)
-            .ok_or_else(missing)?;
-        let function = js_sys::Reflect::get(&script, &method.into())
-            .ok()
-            .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
-            .ok_or_else(missing)?;
-        let promise = function
-            .call2(&script, &options.into(), &conditional.into())
-            .ok()
-            .and_then(|p| p.dyn_into::<js_sys::Promise>().ok())
-            .ok_or_else(|| AuthError::new(failure))?;
-        match wasm_bindgen_futures::JsFuture::from(promise).await {
-            Ok(answer) => Ok(answer.as_string()),
-            Err(error) => {
-                // The options excluded the passkeys the account has: this authenticator holds one.
-                let name = js_sys::Reflect::get(&error, &"name".into()).ok();
-                let exists = method == "create"
-                    && name.and_then(|n| n.as_string()).as_deref() == Some("InvalidStateError");
-                Err(AuthError::new(if exists {
-                    ErrorCode::PasskeyAlreadyExists
-                } else {
-                    failure
-                }))
-            }
-        }
+            .and_then(|name| name.as_string())
+            .unwrap_or_default()
     }
 
-    /// On the server there is no browser to ask.
-    #[cfg(not(feature = "hydrate"))]
-    pub(super) async fn call(
-        _method: &str,
-        _options: &str,
-        _conditional: bool,
-        _failure: ErrorCode,
-    ) -> Result<Option<String>, AuthError> {
-        Err(AuthError::new(ErrorCode::PasskeysNotEnabled))
+    pub(super) async fn sign_in(url: &str, conditional: bool) -> Result<Option<String>, String> {
+        sign_in_js(url, conditional)
+            .await
+            .map(|answer| answer.as_string())
+            .map_err(name)
+    }
+
+    pub(super) async fn create(options: &str) -> Result<Option<String>, String> {
+        create_js(options)
+            .await
+            .map(|answer| answer.as_string())
+            .map_err(name)
+    }
+}
+
+/// On the server there is no browser to ask.
+#[cfg(not(feature = "hydrate"))]
+mod browser {
+    pub(super) async fn sign_in(_url: &str, _conditional: bool) -> Result<Option<String>, String> {
+        Err(String::new())
+    }
+
+    pub(super) async fn create(_options: &str) -> Result<Option<String>, String> {
+        Err(String::new())
     }
 }

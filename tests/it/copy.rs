@@ -271,10 +271,16 @@ async fn make_install(store: Arc<dyn Storage>) -> Install {
             created_at: T0 + 340 + n,
             last_used_at: None,
         };
-        assert_eq!(store.create_passkey(&row).await.unwrap(), PasskeyCreation::Created);
+        assert_eq!(
+            store.create_passkey(&row).await.unwrap(),
+            PasskeyCreation::Created
+        );
         if used {
             let state = r#"{"cred":{"cred_id":"credential-1","counter":7}}"#;
-            assert!(store.record_passkey_use(&row.id, state, 7, T0 + 345).await.unwrap());
+            assert!(store
+                .record_passkey_use(&row.id, state, 7, T0 + 345)
+                .await
+                .unwrap());
             store.flag_passkey(&row.id, T0 + 346).await.unwrap();
         }
     }

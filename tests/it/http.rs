@@ -2568,7 +2568,11 @@ const KIT_ENDPOINTS: &[KitEndpoint] = {
             Some(S::DeleteAccount),
             &[("confirmation", "Delete account")],
         ),
-        ("/api/auth/passkey_registration_options", Some(S::AddPasskey), &[]),
+        (
+            "/api/auth/passkey_registration_options",
+            Some(S::AddPasskey),
+            &[],
+        ),
         (
             "/api/auth/add_passkey",
             Some(S::AddPasskey),
@@ -2703,7 +2707,12 @@ async fn passkeys_are_offered_on_a_domain_name_only_and_their_script_is_served()
     }
     let script = app.get(PASSKEY_SCRIPT_PATH).await;
     assert_eq!(script.status, StatusCode::OK);
-    let kind = script.headers.get(header::CONTENT_TYPE).unwrap().to_str().unwrap();
+    let kind = script
+        .headers
+        .get(header::CONTENT_TYPE)
+        .unwrap()
+        .to_str()
+        .unwrap();
     assert!(kind.starts_with("text/javascript"), "{kind}");
     assert!(script.body.contains("navigator.credentials.get"));
 

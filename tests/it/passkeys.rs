@@ -17,9 +17,7 @@ use gatehouse::{
         passkeys::{self, PasskeySignIn, CEREMONY_TTL_SECONDS},
         session, sign_in,
     },
-    model::{
-        flow::PasskeyOptions, ClientId, ErrorCode, Notice, SignInStatus,
-    },
+    model::{flow::PasskeyOptions, ClientId, ErrorCode, Notice, SignInStatus},
 };
 use serde_json::Value;
 use webauthn_authenticator_rs::{softpasskey::SoftPasskey, AuthenticatorBackend};
@@ -80,7 +78,10 @@ fn make_credential(
     let mut json: Value = serde_json::from_str(&options.options).unwrap();
     let public_key = &mut json["publicKey"];
     // The soft passkey keeps no resident key: the options the server sends ask for one.
-    assert_eq!(public_key["authenticatorSelection"]["residentKey"], "required");
+    assert_eq!(
+        public_key["authenticatorSelection"]["residentKey"],
+        "required"
+    );
     public_key["authenticatorSelection"]["residentKey"] = "discouraged".into();
     public_key["authenticatorSelection"]["requireResidentKey"] = false.into();
     if let Some(rp_id) = rp_id {
@@ -92,7 +93,11 @@ fn make_credential(
         .perform_register(Url::parse(origin).unwrap(), options.public_key, 60_000)
         .unwrap();
     let credential_id = answer.id.clone();
-    (serde_json::to_string(&answer).unwrap(), credential_id, user_handle)
+    (
+        serde_json::to_string(&answer).unwrap(),
+        credential_id,
+        user_handle,
+    )
 }
 
 /// Adds a passkey to `user`'s account through the ceremony; the soft passkey that holds it.
@@ -169,7 +174,14 @@ async fn sign_in_with(
 ) -> Result<PasskeySignIn, gatehouse::model::AuthError> {
     let options = options(flows, browser, now).await;
     let answer = get_assertion(key, &options, ORIGIN, "localhost");
-    passkeys::sign_in(&flows.gatehouse, browser, &options.ceremony, &answer, now + 1).await
+    passkeys::sign_in(
+        &flows.gatehouse,
+        browser,
+        &options.ceremony,
+        &answer,
+        now + 1,
+    )
+    .await
 }
 
 fn code(result: Result<PasskeySignIn, gatehouse::model::AuthError>) -> ErrorCode {
@@ -195,8 +207,14 @@ async fn a_passkey_is_added_then_signs_in_with_no_email_typed() {
     let json: Value = serde_json::from_str(&options.options).unwrap();
     let public_key = &json["publicKey"];
     assert_eq!(public_key["rp"]["id"], "localhost");
-    assert_eq!(public_key["authenticatorSelection"]["residentKey"], "required");
-    assert_eq!(public_key["authenticatorSelection"]["userVerification"], "required");
+    assert_eq!(
+        public_key["authenticatorSelection"]["residentKey"],
+        "required"
+    );
+    assert_eq!(
+        public_key["authenticatorSelection"]["userVerification"],
+        "required"
+    );
     // The user handle is 16 random bytes: neither the email nor the user id.
     let handle = URL_SAFE_NO_PAD
         .decode(public_key["user"]["id"].as_str().unwrap())
@@ -206,16 +224,25 @@ async fn a_passkey_is_added_then_signs_in_with_no_email_typed() {
     assert!(!String::from_utf8_lossy(&handle).contains(ada.holder.user_id.as_str()));
 
     let mut key = add_passkey(&flows, &ada, T0 + 30).await;
-    let listed = passkeys::list(gatehouse, &ada.holder, T0 + 90).await.unwrap();
+    let listed = passkeys::list(gatehouse, &ada.holder, T0 + 90)
+        .await
+        .unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].name, "Passkey");
     assert_eq!(listed[0].created_at, T0 + 30);
     assert_eq!(listed[0].last_used, None);
-    mailed(&flows, "ada@example.com", "Subject: A passkey was added to your account").await;
+    mailed(
+        &flows,
+        "ada@example.com",
+        "Subject: A passkey was added to your account",
+    )
+    .await;
 
     // A new browser: no email typed, the passkey says who.
     let browser = flows.client().await;
-    let result = sign_in_with(&flows, &browser, &mut key, T0 + 100).await.unwrap();
+    let result = sign_in_with(&flows, &browser, &mut key, T0 + 100)
+        .await
+        .unwrap();
     assert_eq!(attempt_status(result), SignInStatus::Complete);
     let outcome = sign_in::finalize(gatehouse, &browser, None, T0 + 102)
         .await
@@ -230,7 +257,9 @@ async fn a_passkey_is_added_then_signs_in_with_no_email_typed() {
     .unwrap();
     let user = resolved.snapshot.user.unwrap();
     assert_eq!(user.email_address, "ada@example.com");
-    let listed = passkeys::list(gatehouse, &ada.holder, T0 + 200).await.unwrap();
+    let listed = passkeys::list(gatehouse, &ada.holder, T0 + 200)
+        .await
+        .unwrap();
     assert_eq!(listed[0].last_used_at, Some(T0 + 101));
 
     // Renamed; removed, after which it signs in no more.
@@ -238,7 +267,9 @@ async fn a_passkey_is_added_then_signs_in_with_no_email_typed() {
     passkeys::rename(gatehouse, &ada.holder, &id, "  Work laptop ")
         .await
         .unwrap();
-    let listed = passkeys::list(gatehouse, &ada.holder, T0 + 200).await.unwrap();
+    let listed = passkeys::list(gatehouse, &ada.holder, T0 + 200)
+        .await
+        .unwrap();
     assert_eq!(listed[0].name, "Work laptop");
     let err = passkeys::rename(gatehouse, &ada.holder, &id, " ")
         .await
@@ -247,7 +278,12 @@ async fn a_passkey_is_added_then_signs_in_with_no_email_typed() {
     passkeys::remove(gatehouse, &ada.holder, &id, T0 + 300)
         .await
         .unwrap();
-    mailed(&flows, "ada@example.com", "Subject: A passkey was removed from your account").await;
+    mailed(
+        &flows,
+        "ada@example.com",
+        "Subject: A passkey was removed from your account",
+    )
+    .await;
     let other = flows.client().await;
     let result = sign_in_with(&flows, &other, &mut key, T0 + 400).await;
     assert_eq!(code(result), ErrorCode::PasskeyNotRegistered);
@@ -260,11 +296,13 @@ async fn a_wrong_origin_or_rp_id_is_refused_and_counts_toward_the_lockout() {
     let gatehouse = &flows.gatehouse;
 
     // Registration: another origin, another RP id.
-    for (origin, rp_id) in [("http://evil.localhost:3000", None), (ORIGIN, Some("evil.test"))] {
-        let options =
-            passkeys::registration_options(gatehouse, &ada.holder, &ada.browser, T0 + 20)
-                .await
-                .unwrap();
+    for (origin, rp_id) in [
+        ("http://evil.localhost:3000", None),
+        (ORIGIN, Some("evil.test")),
+    ] {
+        let options = passkeys::registration_options(gatehouse, &ada.holder, &ada.browser, T0 + 20)
+            .await
+            .unwrap();
         let mut soft = SoftPasskey::new(true);
         let (answer, _, _) = make_credential(&mut soft, &options, origin, rp_id);
         let err = passkeys::add(
@@ -282,7 +320,10 @@ async fn a_wrong_origin_or_rp_id_is_refused_and_counts_toward_the_lockout() {
             "{origin} {rp_id:?}: {err:?}"
         );
     }
-    assert!(passkeys::list(gatehouse, &ada.holder, T0 + 30).await.unwrap().is_empty());
+    assert!(passkeys::list(gatehouse, &ada.holder, T0 + 30)
+        .await
+        .unwrap()
+        .is_empty());
 
     // Sign-in: each refused answer is a failed guess; the tenth locks the account.
     let mut key = add_passkey(&flows, &ada, T0 + 40).await;
@@ -360,8 +401,14 @@ async fn a_challenge_is_single_use_for_its_browser_and_its_ceremony() {
             .unwrap();
     let sign_in_options = options_at(&flows, &ada.browser, T0 + 60).await;
     let answer = get_assertion(&mut key, &sign_in_options, ORIGIN, "localhost");
-    let crossed =
-        passkeys::sign_in(gatehouse, &ada.browser, &registration.ceremony, &answer, T0 + 61).await;
+    let crossed = passkeys::sign_in(
+        gatehouse,
+        &ada.browser,
+        &registration.ceremony,
+        &answer,
+        T0 + 61,
+    )
+    .await;
     assert_eq!(code(crossed), ErrorCode::PasskeyAuthenticationFailure);
     let mut soft = SoftPasskey::new(true);
     let (made, _, _) = make_credential(&mut soft, &registration, ORIGIN, None);
@@ -400,7 +447,9 @@ async fn a_counter_that_goes_backwards_flags_the_passkey() {
         .unwrap();
     let result = passkeys::sign_in(gatehouse, &browser, &first.ceremony, &older, T0 + 32).await;
     assert_eq!(code(result), ErrorCode::PasskeyAuthenticationFailure);
-    let listed = passkeys::list(gatehouse, &ada.holder, T0 + 40).await.unwrap();
+    let listed = passkeys::list(gatehouse, &ada.holder, T0 + 40)
+        .await
+        .unwrap();
     assert!(listed[0].flagged);
     // Flagged: refused from then on, even with a counter that moves forward.
     let other = flows.client().await;
@@ -421,7 +470,9 @@ async fn ten_passkeys_at_most_and_the_options_exclude_the_ones_added() {
         .await
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::PasskeyQuotaExceeded);
-    let listed = passkeys::list(gatehouse, &ada.holder, T0 + 40).await.unwrap();
+    let listed = passkeys::list(gatehouse, &ada.holder, T0 + 40)
+        .await
+        .unwrap();
     passkeys::remove(gatehouse, &ada.holder, &listed[0].id, T0 + 41)
         .await
         .unwrap();
@@ -455,12 +506,20 @@ async fn adding_and_removing_a_passkey_need_a_fresh_session() {
         .await
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::SessionReverificationRequired);
-    let listed = passkeys::list(gatehouse, &ada.holder, T0 + 30).await.unwrap();
+    let listed = passkeys::list(gatehouse, &ada.holder, T0 + 30)
+        .await
+        .unwrap();
     let err = passkeys::remove(gatehouse, &stale, &listed[0].id, T0 + 30)
         .await
         .unwrap_err();
     assert!(err.first_error().code == ErrorCode::SessionReverificationRequired);
-    assert_eq!(passkeys::list(gatehouse, &ada.holder, T0 + 31).await.unwrap().len(), 1);
+    assert_eq!(
+        passkeys::list(gatehouse, &ada.holder, T0 + 31)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -472,9 +531,9 @@ async fn parallel_answers_to_one_challenge_make_one_attempt() {
     let browser = flows.client().await;
     let options = options(&flows, &browser, T0 + 30).await;
     let answer = get_assertion(&mut key, &options, ORIGIN, "localhost");
-    let results = futures::future::join_all((0..8).map(|_| {
-        passkeys::sign_in(gatehouse, &browser, &options.ceremony, &answer, T0 + 31)
-    }))
+    let results = futures::future::join_all(
+        (0..8).map(|_| passkeys::sign_in(gatehouse, &browser, &options.ceremony, &answer, T0 + 31)),
+    )
     .await;
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
     let outcomes = futures::future::join_all(
@@ -490,7 +549,10 @@ async fn a_user_with_an_authenticator_app_is_still_asked_for_its_code() {
         ("false", SignInStatus::NeedsSecondFactor),
         ("true", SignInStatus::Complete),
     ] {
-        let flows = instance(&[("GATEHOUSE_PASSKEYS__COUNT_AS_SECOND_FACTOR", count_as_second_factor)]);
+        let flows = instance(&[(
+            "GATEHOUSE_PASSKEYS__COUNT_AS_SECOND_FACTOR",
+            count_as_second_factor,
+        )]);
         let ada = sign_up(&flows, "ada@example.com").await;
         let gatehouse = &flows.gatehouse;
         let mut key = add_passkey(&flows, &ada, T0 + 20).await;
@@ -509,8 +571,14 @@ async fn a_user_with_an_authenticator_app_is_still_asked_for_its_code() {
         .await
         .unwrap();
         let browser = flows.client().await;
-        let result = sign_in_with(&flows, &browser, &mut key, T0 + 100).await.unwrap();
-        assert_eq!(attempt_status(result), expected, "count_as_second_factor={count_as_second_factor}");
+        let result = sign_in_with(&flows, &browser, &mut key, T0 + 100)
+            .await
+            .unwrap();
+        assert_eq!(
+            attempt_status(result),
+            expected,
+            "count_as_second_factor={count_as_second_factor}"
+        );
     }
 }
 
@@ -521,7 +589,11 @@ async fn use_passkey_after_the_email_takes_only_that_accounts_passkey() {
     let gatehouse = &flows.gatehouse;
     let mut key = add_passkey(&flows, &ada, T0 + 20).await;
     let browser = flows.client().await;
-    for (typed, works) in [("bob@example.com", false), ("nobody@example.com", false), ("ADA@example.com", true)] {
+    for (typed, works) in [
+        ("bob@example.com", false),
+        ("nobody@example.com", false),
+        ("ADA@example.com", true),
+    ] {
         let options = passkeys::sign_in_options(gatehouse, &browser, Some(typed), T0 + 30)
             .await
             .unwrap();

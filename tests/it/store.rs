@@ -1675,10 +1675,7 @@ struct Browser {
 }
 
 /// A passkey row of `user_id` with this credential id.
-fn passkey_row(
-    user_id: &UserId,
-    credential_id: &str,
-) -> gatehouse::domain::ports::PasskeyRow {
+fn passkey_row(user_id: &UserId, credential_id: &str) -> gatehouse::domain::ports::PasskeyRow {
     gatehouse::domain::ports::PasskeyRow {
         id: gatehouse::domain::ids::new_row_id("passkey"),
         user_id: user_id.clone(),
@@ -1713,7 +1710,10 @@ async fn passkeys_are_counted_unique_and_their_ceremonies_taken_once(store: &dyn
             .count()
     };
     assert_eq!(
-        (count(PasskeyCreation::Created), count(PasskeyCreation::QuotaExceeded)),
+        (
+            count(PasskeyCreation::Created),
+            count(PasskeyCreation::QuotaExceeded)
+        ),
         (MAX_PASSKEYS as usize, 5),
         "{added:?}"
     );
@@ -1739,31 +1739,64 @@ async fn passkeys_are_counted_unique_and_their_ceremonies_taken_once(store: &dyn
     assert!(!found.second_factor_enabled);
     assert_eq!(found.passkey.id, mine.id);
     assert_eq!(json(&found.passkey.passkey), json(&mine.passkey));
-    assert!(store.find_passkey_by_credential("nope").await.unwrap().is_none());
+    assert!(store
+        .find_passkey_by_credential("nope")
+        .await
+        .unwrap()
+        .is_none());
 
     // The counter only moves forward; a synced passkey keeps 0.
     let state = r#"{"cred":{"counter":3}}"#;
-    assert!(store.record_passkey_use(&mine.id, state, 0, T0 + 1).await.unwrap());
-    assert!(store.record_passkey_use(&mine.id, state, 3, T0 + 2).await.unwrap());
-    assert!(!store.record_passkey_use(&mine.id, state, 3, T0 + 3).await.unwrap());
-    assert!(!store.record_passkey_use(&mine.id, state, 2, T0 + 3).await.unwrap());
+    assert!(store
+        .record_passkey_use(&mine.id, state, 0, T0 + 1)
+        .await
+        .unwrap());
+    assert!(store
+        .record_passkey_use(&mine.id, state, 3, T0 + 2)
+        .await
+        .unwrap());
+    assert!(!store
+        .record_passkey_use(&mine.id, state, 3, T0 + 3)
+        .await
+        .unwrap());
+    assert!(!store
+        .record_passkey_use(&mine.id, state, 2, T0 + 3)
+        .await
+        .unwrap());
     let uses = futures::future::join_all(
         (4..12).map(|n| store.record_passkey_use(&mine.id, state, 4 + (n % 2), T0 + 4)),
     )
     .await;
     let recorded = uses.iter().filter(|u| matches!(u, Ok(true))).count();
     assert!((1..=2).contains(&recorded), "{uses:?}");
-    let found = store.find_passkey_by_credential("bob-cred").await.unwrap().unwrap();
+    let found = store
+        .find_passkey_by_credential("bob-cred")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(found.passkey.last_used_at, Some(T0 + 4));
     assert!(found.passkey.counter >= 4);
     store.flag_passkey(&mine.id, T0 + 5).await.unwrap();
-    assert!(!store.record_passkey_use(&mine.id, state, 99, T0 + 6).await.unwrap());
-    let found = store.find_passkey_by_credential("bob-cred").await.unwrap().unwrap();
+    assert!(!store
+        .record_passkey_use(&mine.id, state, 99, T0 + 6)
+        .await
+        .unwrap());
+    let found = store
+        .find_passkey_by_credential("bob-cred")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(found.passkey.flagged_at, Some(T0 + 5));
 
     // Only the owner renames or deletes.
-    assert!(!store.rename_passkey(&ada.user_id, &mine.id, "Mine").await.unwrap());
-    assert!(store.rename_passkey(&bob.user_id, &mine.id, "Mine").await.unwrap());
+    assert!(!store
+        .rename_passkey(&ada.user_id, &mine.id, "Mine")
+        .await
+        .unwrap());
+    assert!(store
+        .rename_passkey(&bob.user_id, &mine.id, "Mine")
+        .await
+        .unwrap());
     assert!(!store.delete_passkey(&ada.user_id, &mine.id).await.unwrap());
     assert!(store.delete_passkey(&bob.user_id, &mine.id).await.unwrap());
     assert!(store.list_passkeys(&bob.user_id).await.unwrap().is_empty());
@@ -1783,10 +1816,22 @@ async fn passkeys_are_counted_unique_and_their_ceremonies_taken_once(store: &dyn
     store.insert_ceremony(&sign_in).await.unwrap();
     // Not for another browser, not as the other kind, not once expired.
     let auth = CeremonyKind::Authentication;
-    assert!(store.take_ceremony("pkc_auth", &bob.client_id, auth, T0).await.unwrap().is_none());
+    assert!(store
+        .take_ceremony("pkc_auth", &bob.client_id, auth, T0)
+        .await
+        .unwrap()
+        .is_none());
     let reg = CeremonyKind::Registration;
-    assert!(store.take_ceremony("pkc_auth", &ada.client_id, reg, T0).await.unwrap().is_none());
-    assert!(store.take_ceremony("pkc_reg", &ada.client_id, reg, T0 + 300).await.unwrap().is_none());
+    assert!(store
+        .take_ceremony("pkc_auth", &ada.client_id, reg, T0)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store
+        .take_ceremony("pkc_reg", &ada.client_id, reg, T0 + 300)
+        .await
+        .unwrap()
+        .is_none());
     // Once, however many takes race.
     let takes = futures::future::join_all(
         (0..8).map(|_| store.take_ceremony("pkc_auth", &ada.client_id, auth, T0 + 1)),
@@ -1799,7 +1844,11 @@ async fn passkeys_are_counted_unique_and_their_ceremonies_taken_once(store: &dyn
     assert_eq!(json(&taken[0].state), json(&sign_in.state));
     // The expired registration ceremony is pruned.
     assert!(store.prune_abandoned(T0 - 1, T0 + 300).await.unwrap() >= 1);
-    assert!(store.take_ceremony("pkc_reg", &ada.client_id, reg, T0).await.unwrap().is_none());
+    assert!(store
+        .take_ceremony("pkc_reg", &ada.client_id, reg, T0)
+        .await
+        .unwrap()
+        .is_none());
 }
 
 async fn signed_in_browser(store: &dyn Storage, email: &str) -> Browser {

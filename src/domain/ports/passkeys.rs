@@ -120,8 +120,12 @@ pub trait Passkeys: Send + Sync {
     /// Flags the passkey (its counter went backwards): refused from then on.
     async fn flag_passkey(&self, id: &str, now: Timestamp) -> Result<(), AuthError>;
     /// Renames the user's passkey; `false` when the user has no passkey with this id.
-    async fn rename_passkey(&self, user_id: &UserId, id: &str, name: &str)
-        -> Result<bool, AuthError>;
+    async fn rename_passkey(
+        &self,
+        user_id: &UserId,
+        id: &str,
+        name: &str,
+    ) -> Result<bool, AuthError>;
     /// Deletes the user's passkey; `false` when the user has no passkey with this id.
     async fn delete_passkey(&self, user_id: &UserId, id: &str) -> Result<bool, AuthError>;
     /// Keeps a ceremony's state until it is taken or expires.

@@ -17,7 +17,8 @@ use crate::{
     model::{AuthError, ClientId, UserId},
 };
 
-const SELECT_PASSKEY: &str = "SELECT id, user_id, credential_id, user_handle, name, passkey::text AS passkey,
+const SELECT_PASSKEY: &str =
+    "SELECT id, user_id, credential_id, user_handle, name, passkey::text AS passkey,
     counter, flagged_at, created_at, last_used_at FROM passkeys";
 
 #[async_trait]
