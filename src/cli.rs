@@ -1,5 +1,6 @@
 //! The `gatehouse` command line: `serve` (default), `migrate`, `user …`, `org …`, `session …`,
-//! `keys …`, `db copy`. Reads the same configuration and `DATABASE_URL` as the server (`db copy`
+//! `keys …`, `db copy`, `audit`. Every command that changes something is recorded in the audit
+//! log. Reads the same configuration and `DATABASE_URL` as the server (`db copy`
 //! takes its two databases' URLs instead).
 
 use std::process::ExitCode;
@@ -11,9 +12,10 @@ use crate::{
     config::Config,
     domain::{
         self,
+        audit::{self, AuditEvent, AuditKind},
         email::normalize_email,
         password,
-        ports::{NewUser, Storage},
+        ports::{AuditFilter, NewUser, Storage, MAX_AUDIT_PAGE},
         secret::Secret,
         Gatehouse,
     },
@@ -51,6 +53,23 @@ enum Command {
     /// Whole databases.
     #[command(subcommand)]
     Db(DbCommand),
+    /// Security activity (the audit log), newest first: sign-ins, lockouts, password and
+    /// factor changes, passkeys, revoked sessions, organization membership, operator commands.
+    Audit {
+        /// Only the events about this email address (or its account).
+        #[arg(long)]
+        email: Option<String>,
+        /// Only the events since then: a duration back from now (`30m`, `24h`, `7d`) or a Unix
+        /// time.
+        #[arg(long)]
+        since: Option<String>,
+        /// At most this many (up to 500).
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        /// One JSON object per line instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -261,10 +280,82 @@ async fn execute(command: Command) -> Result<(), String> {
     }
     let config = Config::load().map_err(|e| e.to_string())?;
     let opened = Store::open(&config.database.url).await?;
-    let store = opened.storage();
-    let store = store.as_ref();
+    let storage = opened.storage();
+    let store = storage.as_ref();
+    let audited = operator_command(&command);
+    let result = run_command(command, config, &opened, store).await;
+    if let (Ok(()), Some((name, email))) = (&result, audited) {
+        // What the operator did, once it is done (the process ends next: written now).
+        let mut event = AuditEvent::new(AuditKind::OperatorCommand).detail(&name);
+        if let Some(email) = email {
+            event = event.email(&email);
+            if let Ok(Some(user)) = store.find_user_by_email(&email).await {
+                event = event.user(&user.id);
+            }
+        }
+        audit::record_in(store, event, domain::now()).await;
+    }
+    result
+}
+
+/// `gatehouse <command>` as the audit log names a command that changes something, and the email
+/// it is about; `None` for reads (and for `serve`, `migrate`, `db copy`).
+fn operator_command(command: &Command) -> Option<(String, Option<String>)> {
+    let email = |email: &str| Some(email.trim().to_lowercase());
+    Some(match command {
+        Command::User(UserCommand::Create { email: e, .. }) => ("user create".into(), email(e)),
+        Command::User(UserCommand::RequirePasswordReset { email: e, .. }) => {
+            ("user require-password-reset".into(), email(e))
+        }
+        Command::User(UserCommand::Unlock { email: e }) => ("user unlock".into(), email(e)),
+        Command::Session(SessionCommand::Revoke { email: e, session }) => (
+            format!("session revoke{}", session.as_ref().map(|s| format!(" {s}")).unwrap_or_default()),
+            e.as_deref().and_then(email),
+        ),
+        Command::Session(SessionCommand::RequireReverification { email: e, .. }) => {
+            ("session require-reverification".into(), e.as_deref().and_then(email))
+        }
+        Command::Keys(KeysCommand::Rotate { .. }) => ("keys rotate".into(), None),
+        Command::Org(OrgCommand::Create { slug, owner, .. }) => {
+            (format!("org create {slug}"), email(owner))
+        }
+        Command::Org(OrgCommand::AddMember { org, email: e, role }) => {
+            (format!("org add-member {org} {role}"), email(e))
+        }
+        Command::Org(OrgCommand::Invite { org, email: e, role }) => {
+            (format!("org invite {org} {role}"), email(e))
+        }
+        Command::Org(OrgCommand::RemoveMember { org, email: e }) => {
+            (format!("org remove-member {org}"), email(e))
+        }
+        Command::Org(OrgCommand::Domain(DomainCommand::Add { org, domain, .. })) => {
+            (format!("org domain add {org} {domain}"), None)
+        }
+        Command::Org(OrgCommand::Domain(DomainCommand::Verify { org, domain, .. })) => {
+            (format!("org domain verify {org} {domain}"), None)
+        }
+        Command::Serve
+        | Command::Migrate
+        | Command::Db(_)
+        | Command::Audit { .. }
+        | Command::User(UserCommand::List) => return None,
+    })
+}
+
+async fn run_command(
+    command: Command,
+    config: Config,
+    opened: &Store,
+    store: &dyn Storage,
+) -> Result<(), String> {
     match command {
-        Command::Serve => serve(config, &opened).await,
+        Command::Serve => serve(config, opened).await,
+        Command::Audit {
+            email,
+            since,
+            limit,
+            json,
+        } => audit_log(store, email, since, limit, json).await,
         Command::Db(command) => database(command).await,
         Command::Migrate => {
             println!("migrations applied to {}", redact_url(&config.database.url));
@@ -325,6 +416,10 @@ async fn execute(command: Command) -> Result<(), String> {
                 .clear_guesses(&email)
                 .await
                 .map_err(|e| e.long_message)?;
+            let event = AuditEvent::new(AuditKind::UserUnlocked)
+                .email(&email)
+                .detail("by the operator");
+            audit::record_in(store, event, domain::now()).await;
             println!("{email}: unlocked");
             Ok(())
         }
@@ -357,9 +452,12 @@ async fn execute(command: Command) -> Result<(), String> {
             if grace_hours < 0 {
                 return Err("--grace-hours: must not be negative".to_string());
             }
-            let kid = domain::jwt::rotate_signing_key(store, grace_hours * 3600, domain::now())
+            let now = domain::now();
+            let kid = domain::jwt::rotate_signing_key(store, grace_hours * 3600, now)
                 .await
                 .map_err(|e| e.long_message)?;
+            let event = AuditEvent::new(AuditKind::SigningKeyRotated).detail(&kid.to_string());
+            audit::record_in(store, event, now).await;
             println!("{kid}: signs session tokens from now on");
             Ok(())
         }
@@ -488,6 +586,95 @@ async fn execute(command: Command) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+/// `gatehouse audit`: the events, newest first, as a table or one JSON object per line.
+async fn audit_log(
+    store: &dyn Storage,
+    email: Option<String>,
+    since: Option<String>,
+    limit: u32,
+    json: bool,
+) -> Result<(), String> {
+    let now = domain::now();
+    let email = match email {
+        Some(email) => Some(
+            normalize_email(&email, "email").map_err(|e| format!("--email: {}", e.long_message))?,
+        ),
+        None => None,
+    };
+    let user_id = match &email {
+        Some(email) => store
+            .find_user_by_email(email)
+            .await
+            .map_err(|e| e.long_message)?
+            .map(|user| user.id),
+        None => None,
+    };
+    let since = match since {
+        Some(since) => Some(parse_since(&since, now).ok_or_else(|| {
+            format!("--since: expected a duration back (30m, 24h, 7d) or a Unix time, got {since:?}")
+        })?),
+        None => None,
+    };
+    let filter = AuditFilter {
+        user_id,
+        email,
+        organization_id: None,
+        since,
+        limit: limit.clamp(1, MAX_AUDIT_PAGE),
+    };
+    let rows = store.audit_events(&filter).await.map_err(|e| e.long_message)?;
+    for row in rows {
+        if json {
+            let line = serde_json::json!({
+                "id": row.id,
+                "at": row.at,
+                "kind": row.kind,
+                "outcome": row.outcome,
+                "user_id": row.user_id.as_ref().map(UserId::as_str),
+                "email": row.email,
+                "session_id": row.session_id,
+                "client_id": row.client_id,
+                "ip_address": row.ip_address,
+                "browser": row.browser,
+                "organization_id": row.organization_id.as_ref().map(|id| id.as_str()),
+                "detail": row.detail,
+            });
+            println!("{line}");
+        } else {
+            let field = |value: Option<&str>| value.unwrap_or("-").to_string();
+            println!(
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                domain::notices::format_utc(row.at),
+                row.kind,
+                row.outcome,
+                field(row.email.as_deref()),
+                field(row.detail.as_deref()),
+                field(row.browser.as_deref()),
+                field(row.ip_address.as_deref()),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `30m`, `24h`, `7d` back from `now`, or a Unix time.
+fn parse_since(since: &str, now: domain::Timestamp) -> Option<domain::Timestamp> {
+    let since = since.trim();
+    if let Ok(at) = since.parse::<i64>() {
+        return (at >= 0).then_some(at);
+    }
+    let unit = since.chars().last()?;
+    let amount: i64 = since[..since.len() - unit.len_utf8()].parse().ok()?;
+    let seconds = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3_600,
+        'd' => 86_400,
+        _ => return None,
+    };
+    (amount >= 0).then(|| now - amount.saturating_mul(seconds))
 }
 
 /// `gatehouse db …`.

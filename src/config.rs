@@ -41,6 +41,22 @@ pub struct Config {
     pub account: AccountConfig,
     /// Passkeys (WebAuthn).
     pub passkeys: PasskeysConfig,
+    /// The audit log (security activity).
+    pub audit: AuditConfig,
+}
+
+/// `[audit]`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditConfig {
+    /// Days a security event is kept (default 90); older ones are pruned with the counters.
+    pub retention_days: u32,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        Self { retention_days: 90 }
+    }
 }
 
 /// `[passkeys]`

@@ -3,6 +3,7 @@
 mod custom;
 mod islands;
 mod token_panel;
+pub mod tour;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, MetaTags, Title};
@@ -13,10 +14,10 @@ use leptos_router::{
 };
 
 use crate::prelude::{
-    task_view, use_auth, AuthProvider, AuthState, BuildStylesheet, IslandScripts,
-    OrganizationProfile, OrganizationSwitcher, PasskeyScript, Protect, RedirectToSignIn,
-    RedirectToTasks, Show, SignIn, SignOutButton, SignUp, SignedIn, SignedOut, SsoCallback,
-    TabSync, UnknownTask, UserButton, UserProfile,
+    task_view, use_auth, AuthProvider, HasParams, AuthState, BuildStylesheet, IslandScripts,
+    OrganizationProfile, OrganizationSwitcher, PasskeyScript, Protect, RedirectToSignIn, RedirectToTasks, Show,
+    SignIn, SignOutButton, SignUp, SignedIn, SignedOut, SsoCallback, TabSync, UnknownTask,
+    UserButton, UserProfile,
 };
 
 /// The demo's route rules, declared once: protected pages redirect (to sign-in, or straight to
@@ -157,11 +158,24 @@ fn Header() -> impl IntoView {
 fn HomePage() -> impl IntoView {
     view! {
         <h1>"Gatehouse"</h1>
-        <p>"Clerk's authentication model, self-hosted and in-process, for Leptos apps."</p>
+        <p class="lead">
+            "Clerk's authentication model, self-hosted and in-process, for Leptos apps: this demo is
+            built only from the kit's components and hooks. Every capability below says how to try
+            it here and shows the code that renders it."
+        </p>
         <Show when="signed-in" fallback=|| view! { <p data-testid="home-state">"You are signed out."</p> }>
             <p data-testid="home-state">"You are signed in."</p>
         </Show>
-        <section class="examples" aria-label="Control components">
+        <tour::Tour/>
+        <ControlComponents/>
+    }
+}
+
+/// Clerk's control components, each with the text it shows (the tour's last stop).
+#[component]
+fn ControlComponents() -> impl IntoView {
+    view! {
+        <section class="examples" id="control-components-examples" aria-label="Control components">
             <h2>"Control components"</h2>
             <div data-testid="protect-default">
                 <Protect fallback=|| view! { <p>"Signed-out and pending users can see this."</p> }>
@@ -244,11 +258,49 @@ fn DashboardContent() -> impl IntoView {
                 })}
             </p>
             <OrganizationSwitcher/>
-            <h2>"Auth object"</h2>
-            <pre data-testid="auth-object">{auth_json}</pre>
+            <h2>"Your session"</h2>
+            <dl class="session-facts">
+                <dt>"Status"</dt>
+                <dd data-testid="session-status">{move || auth.get().session_status.map_or("—", |status| status.as_str())}</dd>
+                <dt>"Current task"</dt>
+                <dd data-testid="session-task">{move || auth.get().current_task.map_or("none", |task| task.as_str())}</dd>
+            </dl>
+            // What `has()` answers for this session — the check an app's pages and server
+            // functions make.
+            <h2>"What has() answers"</h2>
+            <table class="has-table">
+                <thead><tr><th scope="col">"Check"</th><th scope="col">"Answer"</th></tr></thead>
+                <tbody>
+                    {HAS_CHECKS.iter().map(|(label, role, permission)| {
+                        let params = HasParams {
+                            role: role.map(str::to_string),
+                            permission: permission.map(str::to_string),
+                            reverification: None,
+                        };
+                        view! {
+                            <tr data-testid="has-check">
+                                <td><code>{*label}</code></td>
+                                <td>{move || if auth.get().has(&params) { "yes" } else { "no" }}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+            <details>
+                <summary>"The whole Auth object"</summary>
+                <pre data-testid="auth-object">{auth_json}</pre>
+            </details>
             <islands::TokenPanel state=AuthState::current()/>
     }
 }
+
+/// The `has()` checks the dashboard answers: (what it reads, role, permission).
+const HAS_CHECKS: [(&str, Option<&str>, Option<&str>); 4] = [
+    ("has({ role: \"org:admin\" })", Some("org:admin"), None),
+    ("has({ permission: \"org:reports:read\" })", None, Some("org:reports:read")),
+    ("has({ permission: \"org:reports:manage\" })", None, Some("org:reports:manage")),
+    ("has({ permission: \"org:invoices:read\" })", None, Some("org:invoices:read")),
+];
 
 /// An organization's page for its members: `<OrganizationProfile/>`, which shows each member
 /// what their role may do (a member: the members and "Leave organization"; an admin: the rest).

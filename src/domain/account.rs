@@ -8,6 +8,7 @@
 
 pub use super::holder::{describe_last_active, AccountHolder};
 use super::{
+    audit::{self, AuditKind},
     codes, emails, lockout, mfa,
     notices::SecurityNotice,
     passkeys,
@@ -295,6 +296,7 @@ pub async fn change_password(
         )
         .await?;
     tracing::info!(user_id = %holder.user_id, signed_out_others = form.sign_out_of_other_sessions, "password changed");
+    holder.audit(gatehouse, AuditKind::PasswordChanged, now);
     holder.notify(gatehouse, SecurityNotice::PasswordChanged, now);
     Ok(())
 }
@@ -353,6 +355,7 @@ pub async fn confirm_totp(
     )
     .await?;
     holder.notify(gatehouse, SecurityNotice::SecondFactorAdded, now);
+    holder.audit(gatehouse, AuditKind::SecondFactorAdded, now);
     Ok(codes)
 }
 
@@ -380,6 +383,7 @@ pub async fn regenerate_backup_codes(
         return Err(AuthError::not_found());
     }
     tracing::info!(user_id = %holder.user_id, "backup codes regenerated");
+    holder.audit(gatehouse, AuditKind::BackupCodesRegenerated, now);
     Ok(codes.into_exposed())
 }
 
@@ -402,6 +406,7 @@ pub async fn remove_totp(
         return Err(AuthError::not_found());
     }
     tracing::info!(user_id = %holder.user_id, "authenticator app removed");
+    holder.audit(gatehouse, AuditKind::SecondFactorRemoved, now);
     holder.notify(gatehouse, SecurityNotice::SecondFactorRemoved, now);
     Ok(())
 }
@@ -466,6 +471,8 @@ pub async fn revoke_session(
         return Err(AuthError::not_found());
     }
     tracing::info!(user_id = %holder.user_id, %session_id, "session revoked from the account page");
+    let event = holder.event(AuditKind::SessionRevoked).detail(session_id.as_str());
+    audit::record(gatehouse, event, now);
     Ok(())
 }
 
@@ -475,6 +482,7 @@ pub async fn unlink_external_account(
     gatehouse: &Gatehouse,
     holder: &AccountHolder,
     external_account_id: &str,
+    now: Timestamp,
 ) -> Result<(), AuthError> {
     holder.require(SensitiveChange::UnlinkExternalAccount, &gatehouse.config)?;
     match gatehouse
@@ -484,6 +492,7 @@ pub async fn unlink_external_account(
     {
         Unlink::Removed => {
             tracing::info!(user_id = %holder.user_id, "external account unlinked");
+            holder.audit(gatehouse, AuditKind::ExternalAccountUnlinked, now);
             Ok(())
         }
         Unlink::LastWayToSignIn => Err(AuthError::new(ErrorCode::IdentificationDeletionFailed)),
@@ -496,10 +505,12 @@ pub async fn unlink_external_account(
 pub async fn delete_account(
     gatehouse: &Gatehouse,
     holder: &AccountHolder,
+    now: Timestamp,
 ) -> Result<(), AuthError> {
     holder.require(SensitiveChange::DeleteAccount, &gatehouse.config)?;
     gatehouse.store.delete_user(&holder.user_id).await?;
     tracing::info!(user_id = %holder.user_id, "account deleted");
+    holder.audit(gatehouse, AuditKind::AccountDeleted, now);
     Ok(())
 }
 
@@ -642,6 +653,7 @@ pub async fn overview(
         devices,
         passkeys: passkeys::list(gatehouse, holder, now).await?,
         passkeys_available: gatehouse.config.passkeys_available(),
+        activity: audit::user_activity(gatehouse, &holder.user_id, &holder.email, 20, now).await?,
     })
 }
 
@@ -741,7 +753,7 @@ pub async fn change(
         AccountChange::UnlinkExternalAccount {
             external_account_id,
         } => {
-            unlink_external_account(gatehouse, holder, &external_account_id).await?;
+            unlink_external_account(gatehouse, holder, &external_account_id, now).await?;
             Notice::ConnectionRemoved
         }
         // The page shows the secret or the new codes from the profile (kept for this session).

@@ -7,6 +7,7 @@
 //! strings a step names (strategies, intents) read into their enums.
 
 use super::{
+    audit::{self, AuditEvent, AuditKind},
     invitation::InvitationKey,
     notices::Device,
     outcome::Outcome,
@@ -119,10 +120,10 @@ pub async fn sso_continue(
     now: Timestamp,
 ) -> Result<FlowResult, GatehouseError> {
     let mut flow = Flow::new(gatehouse, context, now);
-    let mut response = flow.sign_in_reload().await?;
+    let mut response = flow.step(FlowRequest::SignInReload).await?;
     if matches!(&response, FlowResponse::SignIn(step) if step.status == SignInStatus::NeedsIdentifier)
     {
-        response = flow.sign_up_transfer().await?;
+        response = flow.step(FlowRequest::SignUpTransfer).await?;
     }
     Ok(flow.finish(response))
 }
@@ -141,12 +142,77 @@ pub async fn passkey_sign_in_options(
     Ok((options, flow.new_client))
 }
 
+/// A step the audit log records, with the factor it verifies.
+struct AuditedStep {
+    factor: &'static str,
+    /// The email typed with it (the password step).
+    identifier: Option<String>,
+    /// It completes a sign-up (else a sign-in).
+    sign_up: bool,
+}
+
+impl AuditedStep {
+    fn of(step: &FlowRequest) -> Option<Self> {
+        use FlowRequest as Step;
+        let (factor, identifier, sign_up) = match step {
+            Step::SignInPassword { identifier, .. } => ("password", Some(identifier.clone()), false),
+            Step::SignInSecondFactor { strategy, .. } if strategy == "backup_code" => {
+                ("backup_code", None, false)
+            }
+            Step::SignInSecondFactor { .. } => ("totp", None, false),
+            Step::SignInEmailCode { .. } => ("email_code", None, false),
+            Step::SignInPasskey { .. } => ("passkey", None, false),
+            Step::SignInNewPassword { .. } => ("password_reset", None, false),
+            Step::SignInReload => ("sso", None, false),
+            Step::SignUpVerifyEmailCode { .. } => ("email_code", None, true),
+            Step::SignUpPassword {
+                ticket: Some(_), ..
+            } => ("ticket", None, true),
+            Step::SignUpTransfer | Step::SignUpContinue { .. } => ("sso", None, true),
+            _ => return None,
+        };
+        Some(Self {
+            factor,
+            identifier,
+            sign_up,
+        })
+    }
+}
+
+/// A wrong answer to a sign-in factor (what a failed sign-in is).
+fn is_wrong_factor(code: ErrorCode) -> bool {
+    matches!(
+        code,
+        ErrorCode::FormPasswordIncorrect
+            | ErrorCode::FormCodeIncorrect
+            | ErrorCode::VerificationFailed
+            | ErrorCode::UserLocked
+            | ErrorCode::PasskeyAuthenticationFailure
+            | ErrorCode::PasskeyNotRegistered
+    )
+}
+
+/// `event` about the session `change` made.
+fn signed_in(event: AuditEvent, change: &AuthChange) -> AuditEvent {
+    let snapshot = &change.snapshot;
+    let mut event = event;
+    if let Some(user) = &snapshot.user {
+        event = event.user(&user.id).email(&user.email_address);
+    }
+    if let Some(session_id) = &snapshot.session_id {
+        event = event.session(session_id);
+    }
+    event
+}
+
 /// The state of one run: the request and the client made for it, if any.
 struct Flow<'a> {
     gatehouse: &'a Gatehouse,
     context: FlowContext,
     new_client: Option<SecretToken>,
     now: Timestamp,
+    /// The run made an existing session of this browser current instead of signing in.
+    switched: bool,
 }
 
 impl<'a> Flow<'a> {
@@ -156,6 +222,7 @@ impl<'a> Flow<'a> {
             context,
             new_client: None,
             now,
+            switched: false,
         }
     }
 
@@ -166,7 +233,59 @@ impl<'a> Flow<'a> {
             cookie: self.new_client,
         }
     }
+    /// Runs `step`, and records in the audit log what it did to a sign-in or a sign-up: a
+    /// session made (with the factor that completed it) or a wrong factor.
     async fn step(&mut self, step: FlowRequest) -> Result<FlowResponse, GatehouseError> {
+        let audited = AuditedStep::of(&step);
+        let result = self.run_step(step).await;
+        if let Some(audited) = audited {
+            self.audit(audited, &result).await;
+        }
+        result
+    }
+
+    async fn audit(&self, step: AuditedStep, result: &Result<FlowResponse, GatehouseError>) {
+        let device = &self.context.device;
+        let mut event = match result {
+            Ok(FlowResponse::SignIn(SignInStep {
+                change: Some(change),
+                ..
+            })) if !self.switched && !step.sign_up => {
+                signed_in(AuditEvent::new(AuditKind::SignIn), change)
+            }
+            Ok(FlowResponse::SignUpComplete(change)) if step.sign_up => {
+                signed_in(AuditEvent::new(AuditKind::SignUp), change)
+            }
+            Err(error) if !step.sign_up && is_wrong_factor(error.first_error().code) => {
+                let mut event = AuditEvent::new(AuditKind::SignIn).failed();
+                let identifier = match &step.identifier {
+                    Some(identifier) => Some(identifier.trim().to_lowercase()),
+                    None => self.attempt_identifier().await,
+                };
+                if let Some(identifier) = identifier {
+                    event = event.email(&identifier);
+                }
+                event.detail(&format!("{}: {}", step.factor, error.first_error().code))
+            }
+            _ => return,
+        };
+        if !matches!(result, Err(_)) {
+            event = event.detail(step.factor);
+        }
+        if let Some(client_id) = &self.context.client_id {
+            event = event.client(client_id);
+        }
+        audit::record(self.gatehouse, event.device(device), self.now);
+    }
+
+    /// The email of the sign-in in progress on this browser (a wrong second factor names it).
+    async fn attempt_identifier(&self) -> Option<String> {
+        let client_id = self.context.client_id.as_ref()?;
+        let attempt = sign_in::current(self.gatehouse, client_id, self.now).await.ok()??;
+        attempt.state.identifier().map(str::to_string)
+    }
+
+    async fn run_step(&mut self, step: FlowRequest) -> Result<FlowResponse, GatehouseError> {
         use FlowRequest as Step;
         let now = self.now;
         let gatehouse = self.gatehouse;
@@ -187,6 +306,7 @@ impl<'a> Flow<'a> {
                     }
                     PasskeySignIn::AlreadySignedIn { email } => {
                         let redirect_url = self.redirect_url();
+                        self.switched = true;
                         let outcome = sign_in::activate_signed_in(
                             gatehouse,
                             &client_id,
@@ -390,6 +510,7 @@ impl<'a> Flow<'a> {
             Ok(view) => self.sign_in_next(&client_id, view.status).await,
             Err(error) if error.code == ErrorCode::IdentifierAlreadySignedIn => {
                 let redirect_url = self.redirect_url();
+                self.switched = true;
                 let mut outcome = sign_in::activate_signed_in(
                     gatehouse,
                     &client_id,

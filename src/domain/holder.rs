@@ -2,6 +2,7 @@
 //! the change comes from. The account page's changes and the passkeys share it.
 
 use super::{
+    audit::{self, AuditEvent, AuditKind},
     notices::{self, Device, SecurityNotice},
     sensitive::{self, SensitiveChange, SessionFreshness},
     Gatehouse, Timestamp,
@@ -69,6 +70,20 @@ impl AccountHolder {
             },
             config,
         )
+    }
+
+    /// An audit event of `kind` about the holder, from their session and browser.
+    pub fn event(&self, kind: AuditKind) -> AuditEvent {
+        AuditEvent::new(kind)
+            .user(&self.user_id)
+            .email(&self.email)
+            .session(&self.session_id)
+            .device(&self.device)
+    }
+
+    /// Records the holder's `kind` change in the audit log (in the background).
+    pub(super) fn audit(&self, gatehouse: &Gatehouse, kind: AuditKind, now: Timestamp) {
+        audit::record(gatehouse, self.event(kind), now);
     }
 
     /// Emails the holder about `notice` (in the background).

@@ -14,6 +14,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
+    audit::{self, AuditEvent, AuditKind},
     email::normalize_email,
     emails,
     ids::new_id,
@@ -194,6 +195,14 @@ pub async fn invite(
     }
     mail(gatehouse, &email, &org.name, &ticket).await;
     tracing::info!(invitation_id = %id, org_id = %org.id, "invitation sent");
+    let mut event = AuditEvent::new(AuditKind::InvitationSent)
+        .email(&email)
+        .organization(&org.id)
+        .detail(role);
+    if let Inviter::Member(user) = inviter {
+        event = event.user(user);
+    }
+    audit::record(gatehouse, event, now);
     let row = gatehouse
         .store
         .find_invitation(&id)
@@ -244,6 +253,13 @@ pub async fn revoke(
         return Err(moved(gatehouse, id, now).await);
     }
     tracing::info!(invitation_id = %id, "invitation revoked");
+    if let Ok(Some(row)) = gatehouse.store.find_invitation(id).await {
+        let event = AuditEvent::new(AuditKind::InvitationRevoked)
+            .user(user_id)
+            .email(&row.email)
+            .organization(&row.organization.id);
+        audit::record(gatehouse, event, now);
+    }
     Ok(())
 }
 
@@ -380,6 +396,12 @@ pub async fn join(
         return Err(moved(gatehouse, &row.id, now).await);
     }
     tracing::info!(invitation_id = %row.id, %user_id, org_id = %row.organization.id, "invitation accepted");
+    let event = AuditEvent::new(AuditKind::MemberAdded)
+        .user(user_id)
+        .email(&row.email)
+        .organization(&row.organization.id)
+        .detail(&format!("{} (invitation)", row.role));
+    audit::record(gatehouse, event, now);
     Ok(row.organization.id.clone())
 }
 

@@ -7,7 +7,10 @@
 //! than `max_attempts` guesses. The counter is keyed by the identifier (normalised email), whether
 //! or not an account exists, so an unknown email locks exactly like a known one.
 
-use super::{Gatehouse, Timestamp};
+use super::{
+    audit::{self, AuditEvent, AuditKind},
+    Gatehouse, Timestamp,
+};
 use crate::{config::LockoutConfig, model::AuthError};
 
 pub use super::ports::Reserved;
@@ -47,11 +50,21 @@ pub fn lock_after(policy: &LockoutConfig, now: Timestamp) -> Timestamp {
 
 /// A reserved, admitted guess: report its result with [`Guess::succeeded`] or [`Guess::failed`].
 #[must_use = "a guess must be resolved"]
-#[derive(Debug)]
 pub struct Guess {
     identifier: String,
     locked_until: Option<Timestamp>,
     now: Timestamp,
+    /// Where the lock this guess may set is recorded (the audit log).
+    gatehouse: Gatehouse,
+}
+
+impl std::fmt::Debug for Guess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Guess")
+            .field("identifier", &self.identifier)
+            .field("locked_until", &self.locked_until)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Reserves a guess for `identifier`; `user_locked` when it is locked (nothing is evaluated).
@@ -76,6 +89,7 @@ pub async fn reserve(
             identifier: identifier.to_string(),
             locked_until,
             now,
+            gatehouse: gatehouse.clone(),
         }),
     }
 }
@@ -95,10 +109,15 @@ impl Guess {
             .await
     }
 
-    /// The guess was wrong: `error`, or `user_locked` when this guess used the last attempt.
+    /// The guess was wrong: `error`, or `user_locked` when this guess used the last attempt
+    /// (the lock is recorded in the audit log, once: by the guess that set it).
     pub fn failed(self, error: AuthError) -> AuthError {
         match self.locked_until {
-            Some(until) => AuthError::user_locked(until - self.now),
+            Some(until) => {
+                let event = AuditEvent::new(AuditKind::UserLocked).email(&self.identifier);
+                audit::record(&self.gatehouse, event, self.now);
+                AuthError::user_locked(until - self.now)
+            }
             None => error,
         }
     }
@@ -121,5 +140,6 @@ pub async fn prune_counters(gatehouse: &Gatehouse, now: Timestamp) -> Result<u64
         .store
         .prune_abandoned(now - IDLE_COUNT_SECONDS, now)
         .await?;
-    Ok(counters + abandoned)
+    let events = super::audit::prune(gatehouse, now).await?;
+    Ok(counters + abandoned + events)
 }

@@ -11,6 +11,7 @@
 
 use super::{
     account::AccountHolder,
+    audit::{self, AuditEvent, AuditKind},
     invitation,
     organization::{self, Actor},
     ports::MemberChange,
@@ -89,6 +90,7 @@ pub async fn change_role(
         .await?;
     answer(change)?;
     tracing::info!(org_id = %org.id, user_id = %member, role, "organization role changed");
+    record(gatehouse, AuditKind::MemberRoleChanged, &org.id, member, actor, Some(role));
     Ok(())
 }
 
@@ -108,6 +110,7 @@ pub async fn remove(
         .await?;
     answer(change)?;
     tracing::info!(org_id = %org.id, user_id = %member, "organization member removed");
+    record(gatehouse, AuditKind::MemberRemoved, &org.id, member, actor, None);
     Ok(())
 }
 
@@ -121,6 +124,7 @@ pub async fn leave(gatehouse: &Gatehouse, user: &UserId, slug: &str) -> Result<(
         .await?;
     answer(change)?;
     tracing::info!(org_id = %org.id, user_id = %user, "left organization");
+    record(gatehouse, AuditKind::MemberRemoved, &org.id, user, Actor::Member(user), Some("left"));
     Ok(())
 }
 
@@ -153,10 +157,13 @@ pub async fn settings(
     } else {
         Vec::new()
     };
-    let membership_requests = if may(MANAGE_PERMISSION) {
-        gatehouse.store.list_membership_requests(&org.id).await?
+    let (membership_requests, activity) = if may(MANAGE_PERMISSION) {
+        (
+            gatehouse.store.list_membership_requests(&org.id).await?,
+            audit::organization_activity(gatehouse, &org.id, 20, now).await?,
+        )
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
     Ok(OrganizationSettings {
         organization_id: org.id,
@@ -170,6 +177,7 @@ pub async fn settings(
         roles,
         domains,
         membership_requests,
+        activity,
     })
 }
 
@@ -192,6 +200,8 @@ pub async fn delete_organization(
     holder.require(SensitiveChange::DeleteOrganization, &gatehouse.config)?;
     gatehouse.store.delete_organization(&org.id).await?;
     tracing::info!(org_id = %org.id, "organization deleted");
+    let event = holder.event(AuditKind::OrganizationDeleted).organization(&org.id);
+    audit::record(gatehouse, event, super::now());
     Ok(())
 }
 
@@ -247,4 +257,32 @@ pub async fn requests_page(
         page,
         page_size,
     })
+}
+
+/// Records a membership change of `member` in `org` by `actor` in the audit log (its admins see
+/// it). The event's time is the clock's: it decides nothing.
+fn record(
+    gatehouse: &Gatehouse,
+    kind: AuditKind,
+    org: &crate::model::OrgId,
+    member: &UserId,
+    actor: Actor<'_>,
+    detail: Option<&str>,
+) {
+    let by = match actor {
+        Actor::Member(user) if user == member => String::new(),
+        Actor::Member(user) => format!("by {user}"),
+        Actor::Operator => "by the operator".to_string(),
+    };
+    let detail = [detail.unwrap_or_default(), by.as_str()]
+        .iter()
+        .filter(|part| !part.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut event = AuditEvent::new(kind).user(member).organization(org);
+    if !detail.is_empty() {
+        event = event.detail(&detail);
+    }
+    audit::record(gatehouse, event, super::now());
 }

@@ -2,6 +2,7 @@
 //! (`now`, unix seconds) so expiry, attempt limits and lockout are testable without sleeps.
 
 pub mod account;
+pub mod audit;
 pub mod codes;
 pub mod email;
 pub mod emails;

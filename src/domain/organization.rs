@@ -1,7 +1,8 @@
 //! Organizations: creation (the creator becomes `org:admin`), memberships, the active
 //! organization of a session, and the permissions each role carries.
 
-use super::{ports::OrganizationRow, Gatehouse, Timestamp};
+use super::{
+    audit::{self, AuditEvent, AuditKind},ports::OrganizationRow, Gatehouse, Timestamp};
 use crate::{
     config::OrganizationsConfig,
     model::{
@@ -138,6 +139,12 @@ pub async fn create(
         .set_active_organization(session_id, Some(&org_id))
         .await?;
     tracing::info!(%user_id, org_id = %org_id, "organization created");
+    let event = AuditEvent::new(AuditKind::OrganizationCreated)
+        .user(user_id)
+        .session(session_id)
+        .organization(&org_id)
+        .detail(&slug);
+    audit::record(gatehouse, event, now);
     Ok(org_id)
 }
 

@@ -278,6 +278,7 @@ pub async fn add(
     }
     tracing::info!(user_id = %holder.user_id, passkey = %row.id, "passkey added");
     holder.notify(gatehouse, SecurityNotice::PasskeyAdded { name }, now);
+    holder.audit(gatehouse, AuditKind::PasskeyAdded, now);
     Ok(Notice::PasskeyAdded)
 }
 
@@ -377,6 +378,7 @@ pub async fn remove(
     tracing::info!(user_id = %holder.user_id, passkey = %id, "passkey removed");
     let name = row.name;
     holder.notify(gatehouse, SecurityNotice::PasskeyRemoved { name }, now);
+    holder.audit(gatehouse, AuditKind::PasskeyRemoved, now);
     Ok(Notice::PasskeyRemoved)
 }
 

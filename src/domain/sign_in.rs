@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
 use super::{
+    audit::{self, AuditEvent, AuditKind},
     codes,
     email::normalize_email,
     emails,
@@ -365,6 +366,11 @@ impl SignIn {
         }
     }
 
+    /// The email this attempt signs in, once it is known.
+    pub fn identifier(&self) -> Option<&str> {
+        identifier_of(self)
+    }
+
     /// Clerk's status of this state.
     pub fn status(&self) -> SignInStatus {
         match self {
@@ -710,6 +716,13 @@ pub async fn set_new_password(
     // Owning the mailbox proves the identity: a lock from guessed passwords ends here.
     gatehouse.store.clear_guesses(&identifier).await?;
     tracing::info!(user_id = %user_id, signed_out_others = form.sign_out_of_other_sessions, "password reset at sign-in");
+    let event = AuditEvent::new(AuditKind::PasswordReset)
+        .user(&user_id)
+        .email(&identifier)
+        .client(client_id)
+        .device(device)
+        .detail("forgot password");
+    audit::record(gatehouse, event, now);
     notices::send(
         gatehouse,
         &identifier,
@@ -909,6 +922,13 @@ pub(super) async fn finalize_to(
             email: link.identity.email.clone(),
         };
         notices::send(gatehouse, &link.owner_email, &notice, &link.device, now);
+        let event = AuditEvent::new(AuditKind::ExternalAccountLinked)
+            .user(user_id)
+            .email(&link.owner_email)
+            .client(client_id)
+            .device(&link.device)
+            .detail(&link.identity.provider);
+        audit::record(gatehouse, event, now);
     }
     let organization = match &invited {
         Some(row) => Some(invitation::join(gatehouse, row, user_id, now).await?),

@@ -2,6 +2,7 @@
 //! the requirement completes the task (tasks are derived, never stored).
 
 use super::{
+    audit::{self, AuditEvent, AuditKind},
     notices::{self, Device, SecurityNotice},
     password::validate_new_password,
     secret::Secret,
@@ -106,6 +107,15 @@ pub async fn reset_password(
         )
         .await?;
     tracing::info!(user_id = %user_id, signed_out_others = form.sign_out_of_other_sessions, "password reset");
+    let mut event = AuditEvent::new(AuditKind::PasswordReset)
+        .user(&user_id)
+        .session(&session_id)
+        .device(device)
+        .detail("reset-password task");
+    if let Some(user) = &snapshot.user {
+        event = event.email(&user.email_address);
+    }
+    audit::record(gatehouse, event, now);
     if let Some(user) = &snapshot.user {
         notices::send(
             gatehouse,

@@ -14,6 +14,7 @@
 //!   rejects.
 
 use super::{
+    audit::{self, AuditEvent, AuditKind},
     codes::{self, CodeState},
     email::is_valid_domain,
     emails,
@@ -448,7 +449,18 @@ pub async fn decide_request(
         .decide_membership_request(&org.id, request_id, role, now)
         .await?
     {
-        RequestDecision::Decided => Ok(()),
+        RequestDecision::Decided => {
+            if approve {
+                let mut event = AuditEvent::new(AuditKind::MemberAdded)
+                    .organization(&org.id)
+                    .detail(&format!("{ROLE_MEMBER} (request {request_id} approved)"));
+                if let Actor::Member(user) = actor {
+                    event = event.user(user);
+                }
+                audit::record(gatehouse, event, now);
+            }
+            Ok(())
+        }
         RequestDecision::NotPending => Err(AuthError::new(ErrorCode::ResourceNotFound)),
     }
 }

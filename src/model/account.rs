@@ -67,6 +67,32 @@ pub struct AccountProfile {
     /// Passkeys are offered here ("Add a passkey" shows where the browser supports them).
     #[serde(default)]
     pub passkeys_available: bool,
+    /// The latest security events about the user, newest first ("Security activity").
+    #[serde(default)]
+    pub activity: Vec<ActivityEntry>,
+}
+
+/// One security event as the account page lists it ("Security activity").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityEntry {
+    /// When (Unix seconds).
+    pub at: i64,
+    /// "5 minutes ago".
+    pub when: String,
+    /// Its kind (`sign_in`, `password_changed`, …).
+    pub kind: String,
+    /// "Failed sign-in", "Password changed".
+    pub what: String,
+    /// It failed.
+    pub failed: bool,
+    /// The factor, the role or the command.
+    pub detail: Option<String>,
+    /// The email it names.
+    pub email: Option<String>,
+    /// "Chrome on Linux".
+    pub browser: Option<String>,
+    /// The IP address.
+    pub ip_address: Option<String>,
 }
 
 /// A passkey on the account page (`use_user().passkeys()`).

@@ -191,6 +191,10 @@ pub struct OrganizationSettings {
     pub domains: Vec<OrganizationDomain>,
     /// The pending membership requests (empty unless the viewer manages memberships).
     pub membership_requests: Vec<MembershipRequest>,
+    /// The latest membership events — joins, role changes, removals, invitations — newest first
+    /// (empty unless the viewer manages memberships).
+    #[serde(default)]
+    pub activity: Vec<super::account::ActivityEntry>,
 }
 
 impl OrganizationSettings {

@@ -223,7 +223,7 @@ pub async fn delete_account(
     account::check_delete_confirmation(&confirmation)?;
     let result = async {
         let holder = call.reverified_holder(reverify).await?;
-        Ok(account::delete_account(&call.gatehouse, &holder).await?)
+        Ok(account::delete_account(&call.gatehouse, &holder, call.now).await?)
     };
     call.reverified(result.await).await?;
     // Signed out everywhere (the sessions went with the user); this browser keeps no cookie.

@@ -5,7 +5,7 @@ use sqlx::Row;
 
 use super::{id_at, optional_id_at};
 use crate::{
-    domain::ports::{CeremonyKind, CeremonyRow, DomainRow, PasskeyRow},
+    domain::ports::{AuditRow, CeremonyKind, CeremonyRow, DomainRow, PasskeyRow},
     model::{EnrollmentMode, Member, MembershipRequest},
 };
 
@@ -98,5 +98,29 @@ where
         user_id: optional_id_at(row, "user_id")?,
         state: row.try_get("state")?,
         expires_at: row.try_get("expires_at")?,
+    })
+}
+
+/// An audit event: every column of `audit_events` but the insertion order.
+pub(crate) fn audit_event<R>(row: &R) -> Result<AuditRow, sqlx::Error>
+where
+    R: Row,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+{
+    Ok(AuditRow {
+        id: row.try_get("id")?,
+        at: row.try_get("at")?,
+        kind: row.try_get("kind")?,
+        outcome: row.try_get("outcome")?,
+        user_id: optional_id_at(row, "user_id")?,
+        email: row.try_get("email")?,
+        session_id: row.try_get("session_id")?,
+        client_id: row.try_get("client_id")?,
+        ip_address: row.try_get("ip_address")?,
+        browser: row.try_get("browser")?,
+        organization_id: optional_id_at(row, "organization_id")?,
+        detail: row.try_get("detail")?,
     })
 }

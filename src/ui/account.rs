@@ -204,6 +204,7 @@ fn ProfileSections(
             })}
             <ConnectedAccounts account=account.clone() profile state=states.connected/>
             <ActiveDevices devices=account.devices.clone() profile state=states.devices/>
+            <SecurityActivity activity=account.activity.clone()/>
             <DeleteAccountSection/>
         </div>
     }
@@ -532,6 +533,39 @@ fn PasskeysSection(
             </form>
             <Done state/>
             <super::passkeys::PasskeyScript/>
+        </section>
+    }
+}
+
+/// The latest security events about the user ("Security activity"): sign-ins that succeeded or
+/// failed, password and factor changes, signed-out devices — so a takeover shows up.
+#[component]
+fn SecurityActivity(activity: Vec<crate::model::account::ActivityEntry>) -> impl IntoView {
+    let none = activity.is_empty();
+    let rows = activity
+        .into_iter()
+        .map(|event| {
+            let from = [event.browser, event.ip_address]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" · ");
+            let detail = event.detail.map(|detail| format!(" ({detail})"));
+            view! {
+                <li data-testid="activity" class=if event.failed { "failed" } else { "" }>
+                    <strong>{event.what}</strong>
+                    <span class="muted">{detail}</span>
+                    <br/>
+                    <span class="muted">{event.when} {(!from.is_empty()).then(|| format!(" · {from}"))}</span>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="card" aria-labelledby="activity-title">
+            <h2 id="activity-title">"Security activity"</h2>
+            {none.then(|| view! { <p class="muted">"Nothing yet."</p> })}
+            <ul class="activity">{rows}</ul>
         </section>
     }
 }

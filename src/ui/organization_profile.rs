@@ -168,8 +168,40 @@ fn Profile(
         {settings.may(MANAGE_MEMBERSHIPS).then(|| view! { <Invitations settings=settings.clone() actions/> })}
         {(settings.may(MANAGE_MEMBERSHIPS) && !settings.membership_requests.is_empty()).then(|| view! { <Requests settings=settings.clone() actions/> })}
         {settings.may(MANAGE_DOMAINS).then(|| view! { <Domains settings=settings.clone() actions/> })}
+        {settings.may(MANAGE_MEMBERSHIPS).then(|| view! { <Activity settings=settings.clone()/> })}
         <Leave slug=slug.clone() actions after=after.clone()/>
         {settings.may(DELETE_PROFILE).then(|| view! { <DeleteOrganization settings=settings.clone() after/> })}
+    }
+}
+
+/// The organization's membership events, for those who manage memberships.
+#[component]
+fn Activity(settings: OrganizationSettings) -> impl IntoView {
+    let none = settings.activity.is_empty();
+    let rows = settings
+        .activity
+        .into_iter()
+        .map(|event| {
+            let about = [event.email, event.detail]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" · ");
+            view! {
+                <li data-testid="org-activity">
+                    <strong>{event.what}</strong>
+                    {(!about.is_empty()).then(|| view! { " " <span class="muted">{about}</span> })}
+                    " " <span class="muted">{event.when}</span>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="card" aria-labelledby="org-activity-title">
+            <h2 id="org-activity-title">"Membership activity"</h2>
+            {none.then(|| view! { <p class="muted">"Nothing yet."</p> })}
+            <ul class="activity">{rows}</ul>
+        </section>
     }
 }
 

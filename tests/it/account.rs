@@ -245,13 +245,13 @@ async fn deleting_the_account_ends_every_session_and_needs_reverification() {
     let gatehouse = &flows.gatehouse;
     let signed_up = flows.sign_up("lin@example.com", T0).await;
     let stale = holder(&flows, &signed_up, T0 + 3600).await;
-    let refused = account::delete_account(gatehouse, &stale)
+    let refused = account::delete_account(gatehouse, &stale, T0 + 5)
         .await
         .unwrap_err();
     assert_eq!(refused.code, ErrorCode::SessionReverificationRequired);
 
     let fresh = holder(&flows, &signed_up, T0 + 20).await;
-    account::delete_account(gatehouse, &fresh).await.unwrap();
+    account::delete_account(gatehouse, &fresh, T0 + 5).await.unwrap();
     assert!(gatehouse
         .store
         .find_user_by_email("lin@example.com")
@@ -604,7 +604,7 @@ async fn a_user_without_a_password_reverifies_with_an_emailed_code() {
     let gatehouse = &flows.gatehouse;
     let signed_in = passwordless_user(&flows, "sso@example.com", T0).await;
     let mut stale = holder(&flows, &signed_in, T0 + 11 * 60).await;
-    let refused = account::delete_account(gatehouse, &stale)
+    let refused = account::delete_account(gatehouse, &stale, T0 + 5)
         .await
         .unwrap_err();
     assert_eq!(refused.code, ErrorCode::SessionReverificationRequired);
@@ -675,7 +675,7 @@ async fn a_user_without_a_password_reverifies_with_an_emailed_code() {
     .await
     .unwrap_err();
     assert_eq!(again.code, ErrorCode::VerificationAlreadyVerified);
-    account::delete_account(gatehouse, &stale).await.unwrap();
+    account::delete_account(gatehouse, &stale, T0 + 5).await.unwrap();
 
     // A user with a password re-verifies with it, not by email.
     let with_password = flows.sign_up("pw@example.com", T0).await;

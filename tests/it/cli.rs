@@ -683,3 +683,59 @@ async fn db_copy_moves_an_install_to_postgres_once_and_prints_the_counts() {
     assert!(!shown.contains("hunter2"), "{shown}");
     assert!(shown.contains("op:***@127.0.0.1:1"), "{shown}");
 }
+
+#[test]
+fn audit_lists_what_was_done_filtered_by_email_and_time() {
+    let dir = tempfile::tempdir().unwrap();
+    for email in ["ada@example.com", "bob@example.com"] {
+        let created = gatehouse(
+            dir.path(),
+            &["user", "create", "--email", email, "--password", "correct-horse-battery"],
+            &[],
+        );
+        assert!(created.status.success(), "{}", text(&created.stderr));
+    }
+    let unlocked = gatehouse(dir.path(), &["user", "unlock", "--email", "Ada@Example.com"], &[]);
+    assert!(unlocked.status.success(), "{}", text(&unlocked.stderr));
+
+    let lines = |args: &[&str]| -> Vec<serde_json::Value> {
+        let out = gatehouse(dir.path(), args, &[]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
+    };
+    let all = lines(&["audit", "--json"]);
+    let summary: Vec<(String, String)> = all
+        .iter()
+        .map(|e| (e["kind"].as_str().unwrap().into(), e["detail"].as_str().unwrap_or("").into()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("operator_command".to_string(), "user unlock".to_string()),
+            ("user_unlocked".to_string(), "by the operator".to_string()),
+            ("operator_command".to_string(), "user create".to_string()),
+            ("operator_command".to_string(), "user create".to_string()),
+        ],
+        "{all:?}"
+    );
+    // Newest first; ties in reverse order of writing.
+    let ada = lines(&["audit", "--json", "--email", "ada@example.com"]);
+    assert_eq!(ada.len(), 3, "{ada:?}");
+    assert!(ada.iter().all(|e| e["email"] == "ada@example.com"));
+    assert!(ada.iter().any(|e| e["user_id"].as_str().is_some_and(|id| id.starts_with("user_"))));
+    assert_eq!(lines(&["audit", "--json", "--since", "1h"]).len(), 4);
+    assert_eq!(lines(&["audit", "--json", "--since", "99999999999"]).len(), 0);
+    assert_eq!(lines(&["audit", "--json", "--limit", "1"]).len(), 1);
+
+    // The table: the time, the kind, the outcome, the email.
+    let table = gatehouse(dir.path(), &["audit", "--email", "bob@example.com"], &[]);
+    let table = text(&table.stdout);
+    assert!(table.contains("operator_command\tsucceeded\tbob@example.com\tuser create"), "{table}");
+
+    let bad = gatehouse(dir.path(), &["audit", "--since", "banana"], &[]);
+    assert!(!bad.status.success());
+    assert!(text(&bad.stderr).contains("--since"), "{}", text(&bad.stderr));
+}

@@ -11,14 +11,14 @@ use gatehouse::{
         ids::{new_id, new_row_id},
         lockout::Reserved,
         ports::{
-            Attempts, CeremonyKind, CeremonyRow, ClientActivity, Clients, CodeKey, Codes,
-            DomainCreation, DomainRow, Domains, ExternalAccountRow, ExternalAccounts,
-            ExternalIdentity, Factors, InvitationCreation, InvitationRow, Invitations, Limits,
-            MemberChange, NewBackupCodes, NewInvitation, NewSession, NewUser, OrganizationRow,
-            Organizations, PasskeyCreation, PasskeyOwner, PasskeyRow, Passkeys, RequestDecision,
-            ReservedCodeTry, ResolvedClientRow, ResolvedSession, SignUpRecord, SigningKeyRow,
-            SigningKeys, StoredSignIn, TotpConfirmation, TotpFactor, Unlink, UserCreation,
-            UserListRow, UserRecord, UserSessionRow, Users, VerifiedFactor, MAX_DOMAINS,
+            Attempts, ClientActivity, Clients, CodeKey, Codes, DomainCreation, DomainRow, Domains,
+            ExternalAccountRow, ExternalAccounts, ExternalIdentity, Factors, InvitationCreation,
+            InvitationRow, Invitations, Limits, MemberChange, NewBackupCodes, NewInvitation,
+            NewSession, NewUser, OrganizationRow, Organizations, RequestDecision, ReservedCodeTry,
+            ResolvedClientRow, ResolvedSession, SignUpRecord, SigningKeyRow, SigningKeys,
+            StoredSignIn, TotpConfirmation, TotpFactor, Unlink, UserCreation, UserListRow,
+            UserRecord, UserSessionRow, Users, VerifiedFactor, MAX_DOMAINS,
+            AuditFilter, AuditLog, AuditRow, CeremonyKind, CeremonyRow, MAX_AUDIT_PAGE, PasskeyCreation, PasskeyOwner, PasskeyRow, Passkeys,
             MAX_PASSKEYS,
         },
         secret::Secret,
@@ -127,6 +127,7 @@ struct State {
     external_owner: HashMap<String, UserId>,
     passkeys: Vec<PasskeyRow>,
     ceremonies: Vec<CeremonyRow>,
+    audit: Vec<AuditRow>,
 }
 
 impl State {
@@ -2291,5 +2292,45 @@ impl Passkeys for FakeStore {
             return Ok(None);
         };
         Ok(Some(state.ceremonies.remove(index)))
+    }
+}
+
+#[async_trait]
+impl AuditLog for FakeStore {
+    async fn insert_audit_event(&self, row: &AuditRow) -> Result<(), AuthError> {
+        self.state().audit.push(row.clone());
+        Ok(())
+    }
+
+    async fn audit_events(&self, filter: &AuditFilter) -> Result<Vec<AuditRow>, AuthError> {
+        let state = self.state();
+        let mut rows: Vec<AuditRow> = state
+            .audit
+            .iter()
+            .filter(|row| {
+                let about = (filter.user_id.is_none() && filter.email.is_none())
+                    || (filter.user_id.is_some() && row.user_id == filter.user_id)
+                    || (filter.email.is_some() && row.email == filter.email);
+                about
+                    && filter
+                        .organization_id
+                        .as_ref()
+                        .is_none_or(|org| row.organization_id.as_ref() == Some(org))
+                    && filter.since.is_none_or(|since| row.at >= since)
+            })
+            .cloned()
+            .collect();
+        // Newest first; ties in the reverse order of insertion, as the stores' sequence.
+        rows.reverse();
+        rows.sort_by(|a, b| b.at.cmp(&a.at));
+        rows.truncate(filter.limit.min(MAX_AUDIT_PAGE) as usize);
+        Ok(rows)
+    }
+
+    async fn prune_audit_events(&self, before: Timestamp) -> Result<u64, AuthError> {
+        let mut state = self.state();
+        let count = state.audit.len();
+        state.audit.retain(|row| row.at >= before);
+        Ok(u64::try_from(count - state.audit.len()).unwrap())
     }
 }

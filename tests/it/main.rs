@@ -7,6 +7,7 @@
 )]
 
 mod account;
+mod audit;
 mod cli;
 mod components;
 mod config;

@@ -7,6 +7,7 @@
 //! value and write it back later.
 
 mod attempts;
+mod audit;
 mod clients;
 mod codes;
 mod domains;
@@ -22,7 +23,7 @@ mod passkeys;
 mod users;
 
 pub use self::{
-    attempts::*, clients::*, codes::*, domains::*, external_accounts::*, factors::*, identity::*,
+    attempts::*, audit::*, clients::*, codes::*, domains::*, external_accounts::*, factors::*, identity::*,
     invitations::*, keys::*, limits::*, mail::*, organizations::*, passkeys::*, users::*,
 };
 pub use crate::domain::codes::{CodeKey, CodePurpose};
@@ -38,6 +39,7 @@ pub trait Storage:
     + Invitations
     + Domains
     + Passkeys
+    + AuditLog
     + Limits
     + ExternalAccounts
     + SigningKeys
@@ -57,6 +59,7 @@ impl<T> Storage for T where
         + Invitations
         + Domains
         + Passkeys
+        + AuditLog
         + Limits
         + ExternalAccounts
         + SigningKeys

@@ -18,6 +18,7 @@
 //! instance's writes through LISTEN/NOTIFY ([`auth_cache`]).
 
 mod attempts;
+mod audit;
 mod auth_cache;
 mod clients;
 mod codes;

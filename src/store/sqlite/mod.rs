@@ -3,6 +3,7 @@
 //! write transaction that writes before it reads holds the database for what it reads.
 
 mod attempts;
+mod audit;
 mod auth_reader;
 mod clients;
 mod codes;

@@ -1,0 +1,226 @@
+//! Security activity (the audit log): each security event recorded once per action — also
+//! under parallel requests —, never a secret in any field, pruned by age, read by the user and
+//! filtered by the operator's `gatehouse audit`. On the fake and once more on PostgreSQL; the
+//! CLI on SQLite.
+
+use gatehouse::{
+    domain::{
+        account::{self, AccountHolder},
+        audit,
+        flows::{self, FlowContext},
+        lockout, mfa,
+        notices::Device,
+        ports::{AuditFilter, AuditRow},
+        secret::Secret,
+        session,
+        tasks::NewPassword,
+    },
+    model::{flow::FlowRequest, ClientId},
+};
+
+use crate::flows::{also_on_postgres, Flows, PASSWORD};
+
+const T0: i64 = 1_800_000_000;
+
+fn device() -> Device {
+    Device {
+        user_agent: Some(
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+                .into(),
+        ),
+        ip_address: Some("203.0.113.7".into()),
+    }
+}
+
+/// The events recorded so far (they are written in the background: waits until `count` are).
+async fn events(flows: &Flows, count: usize) -> Vec<AuditRow> {
+    let filter = AuditFilter {
+        limit: 500,
+        ..AuditFilter::default()
+    };
+    for _ in 0..250 {
+        let rows = flows.gatehouse.store.audit_events(&filter).await.unwrap();
+        if rows.len() >= count {
+            // A moment more: nothing beyond `count` may arrive late.
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            return flows.gatehouse.store.audit_events(&filter).await.unwrap();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("fewer than {count} events");
+}
+
+fn kinds(rows: &[AuditRow]) -> Vec<(String, String)> {
+    let mut kinds: Vec<(String, String)> = rows
+        .iter()
+        .map(|row| (row.kind.clone(), row.outcome.clone()))
+        .collect();
+    kinds.sort();
+    kinds
+}
+
+async fn sign_in_step(
+    flows: &Flows,
+    browser: &ClientId,
+    email: &str,
+    password: &str,
+    now: i64,
+) -> Result<gatehouse::model::flow::FlowResponse, gatehouse::model::GatehouseError> {
+    let step = FlowRequest::SignInPassword {
+        identifier: email.to_string(),
+        password: password.to_string(),
+        ticket: None,
+    };
+    let context = FlowContext {
+        client_id: Some(browser.clone()),
+        device: device(),
+        redirect_url: None,
+    };
+    flows::run(&flows.gatehouse, step, context, now)
+        .await
+        .map(|result| result.response)
+}
+
+async fn holder_of(flows: &Flows, outcome: &gatehouse::domain::outcome::Outcome, now: i64) -> AccountHolder {
+    let resolved = session::resolve(
+        flows.gatehouse.store.as_ref(),
+        &flows.gatehouse.config,
+        outcome.cookie.as_ref(),
+        now,
+    )
+    .await
+    .unwrap();
+    AccountHolder::of(&resolved.snapshot)
+        .unwrap()
+        .from_device(device())
+}
+
+#[tokio::test]
+async fn each_security_event_is_recorded_once_with_no_secret() {
+    let flows = Flows::new();
+    let gatehouse = &flows.gatehouse;
+    let ada = flows.sign_up("ada@example.com", T0).await;
+    let holder = holder_of(&flows, &ada, T0 + 12).await;
+
+    // A failed sign-in, then one that succeeds, on another browser.
+    let browser = flows.client().await;
+    let wrong = sign_in_step(&flows, &browser, "ada@example.com", "not-the-password", T0 + 20).await;
+    assert!(wrong.is_err());
+    let right = sign_in_step(&flows, &browser, "ada@example.com", PASSWORD, T0 + 21).await.unwrap();
+    let gatehouse::model::flow::FlowResponse::SignIn(step) = right else {
+        panic!("a sign-in step");
+    };
+    let other_session = step.change.unwrap().snapshot.session_id.unwrap();
+
+    // The account page's changes.
+    let new_password = "another-horse-battery";
+    let form = NewPassword {
+        new_password: Secret::new(new_password.into()),
+        confirm_password: Secret::new(new_password.into()),
+        sign_out_of_other_sessions: false,
+    };
+    account::change_password(gatehouse, &holder, form, T0 + 30).await.unwrap();
+    let enrollment = account::add_totp(gatehouse, &holder, T0 + 31).await.unwrap();
+    let code = mfa::code_at(&enrollment.secret, T0 + 31).unwrap();
+    let backup_codes = account::confirm_totp(gatehouse, &holder, &code, T0 + 31).await.unwrap();
+    let regenerated = account::regenerate_backup_codes(gatehouse, &holder, T0 + 32).await.unwrap();
+    account::remove_totp(gatehouse, &holder, T0 + 33).await.unwrap();
+    account::revoke_session(gatehouse, &holder, &other_session, T0 + 34).await.unwrap();
+
+    let rows = events(&flows, 7).await;
+    let expected: Vec<(String, String)> = [
+        ("backup_codes_regenerated", "succeeded"),
+        ("password_changed", "succeeded"),
+        ("second_factor_added", "succeeded"),
+        ("second_factor_removed", "succeeded"),
+        ("session_revoked", "succeeded"),
+        ("sign_in", "failed"),
+        ("sign_in", "succeeded"),
+    ]
+    .iter()
+    .map(|(k, o)| (k.to_string(), o.to_string()))
+    .collect();
+    // Each once (the sign-up above ran without the flow, which is what records sign-ups).
+    assert_eq!(kinds(&rows), expected, "{rows:#?}");
+
+    let failed = rows.iter().find(|r| r.outcome == "failed").unwrap();
+    assert_eq!(failed.email.as_deref(), Some("ada@example.com"));
+    assert_eq!(failed.detail.as_deref(), Some("password: form_password_incorrect"));
+    assert_eq!(failed.browser.as_deref(), Some("Chrome on Linux"));
+    assert_eq!(failed.ip_address.as_deref(), Some("203.0.113.7"));
+    let signed_in = rows
+        .iter()
+        .find(|r| r.kind == "sign_in" && r.outcome == "succeeded")
+        .unwrap();
+    assert_eq!(signed_in.user_id.as_ref(), Some(&holder.user_id));
+    assert_eq!(signed_in.session_id.as_deref(), Some(other_session.as_str()));
+    assert_eq!(signed_in.detail.as_deref(), Some("password"));
+
+    // Nothing secret anywhere: passwords, the authenticator's secret and codes, backup codes,
+    // the browser's cookie token.
+    let mut secrets = vec![
+        PASSWORD.to_string(),
+        new_password.to_string(),
+        "not-the-password".to_string(),
+        enrollment.secret.clone(),
+        code.clone(),
+    ];
+    secrets.extend(backup_codes);
+    secrets.extend(regenerated);
+    if let Some(token) = &ada.cookie {
+        secrets.push(token.expose().to_string());
+    }
+    for row in &rows {
+        let text = format!("{row:?}");
+        for secret in &secrets {
+            assert!(!text.contains(secret.as_str()), "{secret} in {text}");
+        }
+    }
+
+    // The user reads their own, newest first, as the account page shows them.
+    let mine = audit::user_activity(gatehouse, &holder.user_id, "ada@example.com", 20, T0 + 100)
+        .await
+        .unwrap();
+    assert_eq!(mine.len(), 7);
+    assert_eq!(mine[0].what, "Device signed out");
+    assert!(mine.iter().any(|e| e.what == "Failed sign-in" && e.failed));
+}
+
+#[tokio::test]
+async fn parallel_wrong_passwords_record_each_failure_and_one_lock() {
+    let flows = Flows::new();
+    flows.sign_up("bob@example.com", T0).await;
+    let browser = flows.client().await;
+    let attempts = futures::future::join_all((0..14).map(|_| {
+        sign_in_step(&flows, &browser, "bob@example.com", "a-wrong-password", T0 + 20)
+    }))
+    .await;
+    assert!(attempts.iter().all(Result::is_err));
+    let rows = events(&flows, 14 + 1).await;
+    let failed = rows
+        .iter()
+        .filter(|r| r.kind == "sign_in" && r.outcome == "failed")
+        .count();
+    let locks = rows.iter().filter(|r| r.kind == "user_locked").count();
+    assert_eq!((failed, locks), (14, 1), "{rows:#?}");
+}
+
+#[tokio::test]
+async fn events_older_than_the_retention_are_pruned() {
+    let flows = Flows::with_env(&[("GATEHOUSE_AUDIT__RETENTION_DAYS", "30")]);
+    let store = flows.gatehouse.store.as_ref();
+    for (n, age_days) in [(1, 31), (2, 29), (3, 0)] {
+        let event = audit::AuditEvent::new(audit::AuditKind::OperatorCommand).detail(&format!("n{n}"));
+        audit::record_in(store, event, T0 - age_days * 86_400).await;
+    }
+    lockout::prune_counters(&flows.gatehouse, T0).await.unwrap();
+    let rows = events(&flows, 2).await;
+    let kept: Vec<&str> = rows.iter().filter_map(|r| r.detail.as_deref()).collect();
+    assert_eq!(kept, ["n3", "n2"]);
+}
+
+also_on_postgres!(
+    each_security_event_is_recorded_once_with_no_secret,
+    parallel_wrong_passwords_record_each_failure_and_one_lock,
+    events_older_than_the_retention_are_pruned,
+);
