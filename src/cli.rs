@@ -309,22 +309,33 @@ fn operator_command(command: &Command) -> Option<(String, Option<String>)> {
         }
         Command::User(UserCommand::Unlock { email: e }) => ("user unlock".into(), email(e)),
         Command::Session(SessionCommand::Revoke { email: e, session }) => (
-            format!("session revoke{}", session.as_ref().map(|s| format!(" {s}")).unwrap_or_default()),
+            format!(
+                "session revoke{}",
+                session
+                    .as_ref()
+                    .map(|s| format!(" {s}"))
+                    .unwrap_or_default()
+            ),
             e.as_deref().and_then(email),
         ),
-        Command::Session(SessionCommand::RequireReverification { email: e, .. }) => {
-            ("session require-reverification".into(), e.as_deref().and_then(email))
-        }
+        Command::Session(SessionCommand::RequireReverification { email: e, .. }) => (
+            "session require-reverification".into(),
+            e.as_deref().and_then(email),
+        ),
         Command::Keys(KeysCommand::Rotate { .. }) => ("keys rotate".into(), None),
         Command::Org(OrgCommand::Create { slug, owner, .. }) => {
             (format!("org create {slug}"), email(owner))
         }
-        Command::Org(OrgCommand::AddMember { org, email: e, role }) => {
-            (format!("org add-member {org} {role}"), email(e))
-        }
-        Command::Org(OrgCommand::Invite { org, email: e, role }) => {
-            (format!("org invite {org} {role}"), email(e))
-        }
+        Command::Org(OrgCommand::AddMember {
+            org,
+            email: e,
+            role,
+        }) => (format!("org add-member {org} {role}"), email(e)),
+        Command::Org(OrgCommand::Invite {
+            org,
+            email: e,
+            role,
+        }) => (format!("org invite {org} {role}"), email(e)),
         Command::Org(OrgCommand::RemoveMember { org, email: e }) => {
             (format!("org remove-member {org}"), email(e))
         }
@@ -613,7 +624,9 @@ async fn audit_log(
     };
     let since = match since {
         Some(since) => Some(parse_since(&since, now).ok_or_else(|| {
-            format!("--since: expected a duration back (30m, 24h, 7d) or a Unix time, got {since:?}")
+            format!(
+                "--since: expected a duration back (30m, 24h, 7d) or a Unix time, got {since:?}"
+            )
         })?),
         None => None,
     };
@@ -624,7 +637,10 @@ async fn audit_log(
         since,
         limit: limit.clamp(1, MAX_AUDIT_PAGE),
     };
-    let rows = store.audit_events(&filter).await.map_err(|e| e.long_message)?;
+    let rows = store
+        .audit_events(&filter)
+        .await
+        .map_err(|e| e.long_message)?;
     for row in rows {
         if json {
             let line = serde_json::json!({

@@ -14,10 +14,10 @@ use leptos_router::{
 };
 
 use crate::prelude::{
-    task_view, use_auth, AuthProvider, HasParams, AuthState, BuildStylesheet, IslandScripts,
-    OrganizationProfile, OrganizationSwitcher, PasskeyScript, Protect, RedirectToSignIn, RedirectToTasks, Show,
-    SignIn, SignOutButton, SignUp, SignedIn, SignedOut, SsoCallback, TabSync, UnknownTask,
-    UserButton, UserProfile,
+    task_view, use_auth, AuthProvider, AuthState, BuildStylesheet, HasParams, IslandScripts,
+    OrganizationProfile, OrganizationSwitcher, PasskeyScript, Protect, RedirectToSignIn,
+    RedirectToTasks, Show, SignIn, SignOutButton, SignUp, SignedIn, SignedOut, SsoCallback,
+    TabSync, UnknownTask, UserButton, UserProfile,
 };
 
 /// The demo's route rules, declared once: protected pages redirect (to sign-in, or straight to
@@ -297,9 +297,21 @@ fn DashboardContent() -> impl IntoView {
 /// The `has()` checks the dashboard answers: (what it reads, role, permission).
 const HAS_CHECKS: [(&str, Option<&str>, Option<&str>); 4] = [
     ("has({ role: \"org:admin\" })", Some("org:admin"), None),
-    ("has({ permission: \"org:reports:read\" })", None, Some("org:reports:read")),
-    ("has({ permission: \"org:reports:manage\" })", None, Some("org:reports:manage")),
-    ("has({ permission: \"org:invoices:read\" })", None, Some("org:invoices:read")),
+    (
+        "has({ permission: \"org:reports:read\" })",
+        None,
+        Some("org:reports:read"),
+    ),
+    (
+        "has({ permission: \"org:reports:manage\" })",
+        None,
+        Some("org:reports:manage"),
+    ),
+    (
+        "has({ permission: \"org:invoices:read\" })",
+        None,
+        Some("org:invoices:read"),
+    ),
 ];
 
 /// An organization's page for its members: `<OrganizationProfile/>`, which shows each member

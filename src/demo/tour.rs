@@ -196,9 +196,10 @@ pub fn Tour() -> impl IntoView {
         .map(|stop| {
             let (href, label) = stop.link;
             let heading = format!("tour-{}", stop.id);
+            let labelled_by = heading.clone();
             let summary = format!("The code: {}, fn {}", stop.source.path, stop.source.item);
             view! {
-                <section class="card tour-stop" id=stop.id aria-labelledby=heading.clone() data-testid="tour-stop">
+                <section class="card tour-stop" id=stop.id aria-labelledby=labelled_by data-testid="tour-stop">
                     <h3 id=heading>{stop.title}</h3>
                     <p>{stop.what}</p>
                     <p><strong>"Try it: "</strong>{stop.try_it}</p>

@@ -471,7 +471,9 @@ pub async fn revoke_session(
         return Err(AuthError::not_found());
     }
     tracing::info!(user_id = %holder.user_id, %session_id, "session revoked from the account page");
-    let event = holder.event(AuditKind::SessionRevoked).detail(session_id.as_str());
+    let event = holder
+        .event(AuditKind::SessionRevoked)
+        .detail(session_id.as_str());
     audit::record(gatehouse, event, now);
     Ok(())
 }

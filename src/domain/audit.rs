@@ -363,12 +363,18 @@ pub async fn organization_activity(
 }
 
 /// The events of `filter`, newest first.
-pub async fn events(gatehouse: &Gatehouse, filter: &AuditFilter) -> Result<Vec<AuditRow>, AuthError> {
+pub async fn events(
+    gatehouse: &Gatehouse,
+    filter: &AuditFilter,
+) -> Result<Vec<AuditRow>, AuthError> {
     gatehouse.store.audit_events(filter).await
 }
 
 /// Deletes the events older than `audit.retention_days` at `now`; how many went.
 pub async fn prune(gatehouse: &Gatehouse, now: Timestamp) -> Result<u64, AuthError> {
     let days = i64::from(gatehouse.config.audit.retention_days);
-    gatehouse.store.prune_audit_events(now - days * 86_400).await
+    gatehouse
+        .store
+        .prune_audit_events(now - days * 86_400)
+        .await
 }

@@ -155,7 +155,9 @@ impl AuditedStep {
     fn of(step: &FlowRequest) -> Option<Self> {
         use FlowRequest as Step;
         let (factor, identifier, sign_up) = match step {
-            Step::SignInPassword { identifier, .. } => ("password", Some(identifier.clone()), false),
+            Step::SignInPassword { identifier, .. } => {
+                ("password", Some(identifier.clone()), false)
+            }
             Step::SignInSecondFactor { strategy, .. } if strategy == "backup_code" => {
                 ("backup_code", None, false)
             }
@@ -269,7 +271,7 @@ impl<'a> Flow<'a> {
             }
             _ => return,
         };
-        if !matches!(result, Err(_)) {
+        if result.is_ok() {
             event = event.detail(step.factor);
         }
         if let Some(client_id) = &self.context.client_id {
@@ -281,7 +283,9 @@ impl<'a> Flow<'a> {
     /// The email of the sign-in in progress on this browser (a wrong second factor names it).
     async fn attempt_identifier(&self) -> Option<String> {
         let client_id = self.context.client_id.as_ref()?;
-        let attempt = sign_in::current(self.gatehouse, client_id, self.now).await.ok()??;
+        let attempt = sign_in::current(self.gatehouse, client_id, self.now)
+            .await
+            .ok()??;
         attempt.state.identifier().map(str::to_string)
     }
 

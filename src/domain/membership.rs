@@ -90,7 +90,14 @@ pub async fn change_role(
         .await?;
     answer(change)?;
     tracing::info!(org_id = %org.id, user_id = %member, role, "organization role changed");
-    record(gatehouse, AuditKind::MemberRoleChanged, &org.id, member, actor, Some(role));
+    record(
+        gatehouse,
+        AuditKind::MemberRoleChanged,
+        &org.id,
+        member,
+        actor,
+        Some(role),
+    );
     Ok(())
 }
 
@@ -110,7 +117,14 @@ pub async fn remove(
         .await?;
     answer(change)?;
     tracing::info!(org_id = %org.id, user_id = %member, "organization member removed");
-    record(gatehouse, AuditKind::MemberRemoved, &org.id, member, actor, None);
+    record(
+        gatehouse,
+        AuditKind::MemberRemoved,
+        &org.id,
+        member,
+        actor,
+        None,
+    );
     Ok(())
 }
 
@@ -124,7 +138,14 @@ pub async fn leave(gatehouse: &Gatehouse, user: &UserId, slug: &str) -> Result<(
         .await?;
     answer(change)?;
     tracing::info!(org_id = %org.id, user_id = %user, "left organization");
-    record(gatehouse, AuditKind::MemberRemoved, &org.id, user, Actor::Member(user), Some("left"));
+    record(
+        gatehouse,
+        AuditKind::MemberRemoved,
+        &org.id,
+        user,
+        Actor::Member(user),
+        Some("left"),
+    );
     Ok(())
 }
 
@@ -200,7 +221,9 @@ pub async fn delete_organization(
     holder.require(SensitiveChange::DeleteOrganization, &gatehouse.config)?;
     gatehouse.store.delete_organization(&org.id).await?;
     tracing::info!(org_id = %org.id, "organization deleted");
-    let event = holder.event(AuditKind::OrganizationDeleted).organization(&org.id);
+    let event = holder
+        .event(AuditKind::OrganizationDeleted)
+        .organization(&org.id);
     audit::record(gatehouse, event, super::now());
     Ok(())
 }

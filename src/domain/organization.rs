@@ -2,7 +2,10 @@
 //! organization of a session, and the permissions each role carries.
 
 use super::{
-    audit::{self, AuditEvent, AuditKind},ports::OrganizationRow, Gatehouse, Timestamp};
+    audit::{self, AuditEvent, AuditKind},
+    ports::OrganizationRow,
+    Gatehouse, Timestamp,
+};
 use crate::{
     config::OrganizationsConfig,
     model::{

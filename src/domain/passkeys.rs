@@ -19,6 +19,7 @@ use webauthn_rs::prelude::{
 };
 
 use super::{
+    audit::AuditKind,
     email::normalize_email,
     holder::{describe_last_active, AccountHolder},
     ids::new_row_id,

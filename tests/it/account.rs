@@ -251,7 +251,9 @@ async fn deleting_the_account_ends_every_session_and_needs_reverification() {
     assert_eq!(refused.code, ErrorCode::SessionReverificationRequired);
 
     let fresh = holder(&flows, &signed_up, T0 + 20).await;
-    account::delete_account(gatehouse, &fresh, T0 + 5).await.unwrap();
+    account::delete_account(gatehouse, &fresh, T0 + 5)
+        .await
+        .unwrap();
     assert!(gatehouse
         .store
         .find_user_by_email("lin@example.com")
@@ -675,7 +677,9 @@ async fn a_user_without_a_password_reverifies_with_an_emailed_code() {
     .await
     .unwrap_err();
     assert_eq!(again.code, ErrorCode::VerificationAlreadyVerified);
-    account::delete_account(gatehouse, &stale, T0 + 5).await.unwrap();
+    account::delete_account(gatehouse, &stale, T0 + 5)
+        .await
+        .unwrap();
 
     // A user with a password re-verifies with it, not by email.
     let with_password = flows.sign_up("pw@example.com", T0).await;

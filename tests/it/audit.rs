@@ -81,7 +81,11 @@ async fn sign_in_step(
         .map(|result| result.response)
 }
 
-async fn holder_of(flows: &Flows, outcome: &gatehouse::domain::outcome::Outcome, now: i64) -> AccountHolder {
+async fn holder_of(
+    flows: &Flows,
+    outcome: &gatehouse::domain::outcome::Outcome,
+    now: i64,
+) -> AccountHolder {
     let resolved = session::resolve(
         flows.gatehouse.store.as_ref(),
         &flows.gatehouse.config,
@@ -104,9 +108,18 @@ async fn each_security_event_is_recorded_once_with_no_secret() {
 
     // A failed sign-in, then one that succeeds, on another browser.
     let browser = flows.client().await;
-    let wrong = sign_in_step(&flows, &browser, "ada@example.com", "not-the-password", T0 + 20).await;
+    let wrong = sign_in_step(
+        &flows,
+        &browser,
+        "ada@example.com",
+        "not-the-password",
+        T0 + 20,
+    )
+    .await;
     assert!(wrong.is_err());
-    let right = sign_in_step(&flows, &browser, "ada@example.com", PASSWORD, T0 + 21).await.unwrap();
+    let right = sign_in_step(&flows, &browser, "ada@example.com", PASSWORD, T0 + 21)
+        .await
+        .unwrap();
     let gatehouse::model::flow::FlowResponse::SignIn(step) = right else {
         panic!("a sign-in step");
     };
@@ -119,13 +132,25 @@ async fn each_security_event_is_recorded_once_with_no_secret() {
         confirm_password: Secret::new(new_password.into()),
         sign_out_of_other_sessions: false,
     };
-    account::change_password(gatehouse, &holder, form, T0 + 30).await.unwrap();
-    let enrollment = account::add_totp(gatehouse, &holder, T0 + 31).await.unwrap();
+    account::change_password(gatehouse, &holder, form, T0 + 30)
+        .await
+        .unwrap();
+    let enrollment = account::add_totp(gatehouse, &holder, T0 + 31)
+        .await
+        .unwrap();
     let code = mfa::code_at(&enrollment.secret, T0 + 31).unwrap();
-    let backup_codes = account::confirm_totp(gatehouse, &holder, &code, T0 + 31).await.unwrap();
-    let regenerated = account::regenerate_backup_codes(gatehouse, &holder, T0 + 32).await.unwrap();
-    account::remove_totp(gatehouse, &holder, T0 + 33).await.unwrap();
-    account::revoke_session(gatehouse, &holder, &other_session, T0 + 34).await.unwrap();
+    let backup_codes = account::confirm_totp(gatehouse, &holder, &code, T0 + 31)
+        .await
+        .unwrap();
+    let regenerated = account::regenerate_backup_codes(gatehouse, &holder, T0 + 32)
+        .await
+        .unwrap();
+    account::remove_totp(gatehouse, &holder, T0 + 33)
+        .await
+        .unwrap();
+    account::revoke_session(gatehouse, &holder, &other_session, T0 + 34)
+        .await
+        .unwrap();
 
     let rows = events(&flows, 7).await;
     let expected: Vec<(String, String)> = [
@@ -145,7 +170,10 @@ async fn each_security_event_is_recorded_once_with_no_secret() {
 
     let failed = rows.iter().find(|r| r.outcome == "failed").unwrap();
     assert_eq!(failed.email.as_deref(), Some("ada@example.com"));
-    assert_eq!(failed.detail.as_deref(), Some("password: form_password_incorrect"));
+    assert_eq!(
+        failed.detail.as_deref(),
+        Some("password: form_password_incorrect")
+    );
     assert_eq!(failed.browser.as_deref(), Some("Chrome on Linux"));
     assert_eq!(failed.ip_address.as_deref(), Some("203.0.113.7"));
     let signed_in = rows
@@ -153,7 +181,10 @@ async fn each_security_event_is_recorded_once_with_no_secret() {
         .find(|r| r.kind == "sign_in" && r.outcome == "succeeded")
         .unwrap();
     assert_eq!(signed_in.user_id.as_ref(), Some(&holder.user_id));
-    assert_eq!(signed_in.session_id.as_deref(), Some(other_session.as_str()));
+    assert_eq!(
+        signed_in.session_id.as_deref(),
+        Some(other_session.as_str())
+    );
     assert_eq!(signed_in.detail.as_deref(), Some("password"));
 
     // Nothing secret anywhere: passwords, the authenticator's secret and codes, backup codes,
@@ -192,7 +223,13 @@ async fn parallel_wrong_passwords_record_each_failure_and_one_lock() {
     flows.sign_up("bob@example.com", T0).await;
     let browser = flows.client().await;
     let attempts = futures::future::join_all((0..14).map(|_| {
-        sign_in_step(&flows, &browser, "bob@example.com", "a-wrong-password", T0 + 20)
+        sign_in_step(
+            &flows,
+            &browser,
+            "bob@example.com",
+            "a-wrong-password",
+            T0 + 20,
+        )
     }))
     .await;
     assert!(attempts.iter().all(Result::is_err));
@@ -210,7 +247,8 @@ async fn events_older_than_the_retention_are_pruned() {
     let flows = Flows::with_env(&[("GATEHOUSE_AUDIT__RETENTION_DAYS", "30")]);
     let store = flows.gatehouse.store.as_ref();
     for (n, age_days) in [(1, 31), (2, 29), (3, 0)] {
-        let event = audit::AuditEvent::new(audit::AuditKind::OperatorCommand).detail(&format!("n{n}"));
+        let event =
+            audit::AuditEvent::new(audit::AuditKind::OperatorCommand).detail(&format!("n{n}"));
         audit::record_in(store, event, T0 - age_days * 86_400).await;
     }
     lockout::prune_counters(&flows.gatehouse, T0).await.unwrap();
@@ -224,3 +262,22 @@ also_on_postgres!(
     parallel_wrong_passwords_record_each_failure_and_one_lock,
     events_older_than_the_retention_are_pruned,
 );
+
+/// Every stop of the home page's tour shows the code it names, cut from the demo's file as the
+/// server was built (a renamed function fails here before the page shows nothing).
+#[test]
+fn every_tour_stop_shows_the_code_it_names() {
+    use gatehouse::demo::tour::{code, STOPS};
+    for stop in STOPS {
+        let shown = code(stop.source);
+        assert!(
+            shown.contains(&format!("fn {}(", stop.source.item)),
+            "{}: {shown:?}",
+            stop.id
+        );
+        assert!(shown.trim_end().ends_with('}'), "{}: {shown}", stop.id);
+    }
+    let custom = code(STOPS[11].source);
+    assert!(custom.starts_with("/// "), "its doc comment comes with it: {custom}");
+    assert!(custom.contains("use_sign_in()"));
+}

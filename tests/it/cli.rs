@@ -690,12 +690,23 @@ fn audit_lists_what_was_done_filtered_by_email_and_time() {
     for email in ["ada@example.com", "bob@example.com"] {
         let created = gatehouse(
             dir.path(),
-            &["user", "create", "--email", email, "--password", "correct-horse-battery"],
+            &[
+                "user",
+                "create",
+                "--email",
+                email,
+                "--password",
+                "correct-horse-battery",
+            ],
             &[],
         );
         assert!(created.status.success(), "{}", text(&created.stderr));
     }
-    let unlocked = gatehouse(dir.path(), &["user", "unlock", "--email", "Ada@Example.com"], &[]);
+    let unlocked = gatehouse(
+        dir.path(),
+        &["user", "unlock", "--email", "Ada@Example.com"],
+        &[],
+    );
     assert!(unlocked.status.success(), "{}", text(&unlocked.stderr));
 
     let lines = |args: &[&str]| -> Vec<serde_json::Value> {
@@ -709,7 +720,12 @@ fn audit_lists_what_was_done_filtered_by_email_and_time() {
     let all = lines(&["audit", "--json"]);
     let summary: Vec<(String, String)> = all
         .iter()
-        .map(|e| (e["kind"].as_str().unwrap().into(), e["detail"].as_str().unwrap_or("").into()))
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap().into(),
+                e["detail"].as_str().unwrap_or("").into(),
+            )
+        })
         .collect();
     assert_eq!(
         summary,
@@ -725,17 +741,29 @@ fn audit_lists_what_was_done_filtered_by_email_and_time() {
     let ada = lines(&["audit", "--json", "--email", "ada@example.com"]);
     assert_eq!(ada.len(), 3, "{ada:?}");
     assert!(ada.iter().all(|e| e["email"] == "ada@example.com"));
-    assert!(ada.iter().any(|e| e["user_id"].as_str().is_some_and(|id| id.starts_with("user_"))));
+    assert!(ada.iter().any(|e| e["user_id"]
+        .as_str()
+        .is_some_and(|id| id.starts_with("user_"))));
     assert_eq!(lines(&["audit", "--json", "--since", "1h"]).len(), 4);
-    assert_eq!(lines(&["audit", "--json", "--since", "99999999999"]).len(), 0);
+    assert_eq!(
+        lines(&["audit", "--json", "--since", "99999999999"]).len(),
+        0
+    );
     assert_eq!(lines(&["audit", "--json", "--limit", "1"]).len(), 1);
 
     // The table: the time, the kind, the outcome, the email.
     let table = gatehouse(dir.path(), &["audit", "--email", "bob@example.com"], &[]);
     let table = text(&table.stdout);
-    assert!(table.contains("operator_command\tsucceeded\tbob@example.com\tuser create"), "{table}");
+    assert!(
+        table.contains("operator_command\tsucceeded\tbob@example.com\tuser create"),
+        "{table}"
+    );
 
     let bad = gatehouse(dir.path(), &["audit", "--since", "banana"], &[]);
     assert!(!bad.status.success());
-    assert!(text(&bad.stderr).contains("--since"), "{}", text(&bad.stderr));
+    assert!(
+        text(&bad.stderr).contains("--since"),
+        "{}",
+        text(&bad.stderr)
+    );
 }

@@ -11,15 +11,15 @@ use gatehouse::{
         ids::{new_id, new_row_id},
         lockout::Reserved,
         ports::{
-            Attempts, ClientActivity, Clients, CodeKey, Codes, DomainCreation, DomainRow, Domains,
-            ExternalAccountRow, ExternalAccounts, ExternalIdentity, Factors, InvitationCreation,
-            InvitationRow, Invitations, Limits, MemberChange, NewBackupCodes, NewInvitation,
-            NewSession, NewUser, OrganizationRow, Organizations, RequestDecision, ReservedCodeTry,
-            ResolvedClientRow, ResolvedSession, SignUpRecord, SigningKeyRow, SigningKeys,
-            StoredSignIn, TotpConfirmation, TotpFactor, Unlink, UserCreation, UserListRow,
-            UserRecord, UserSessionRow, Users, VerifiedFactor, MAX_DOMAINS,
-            AuditFilter, AuditLog, AuditRow, CeremonyKind, CeremonyRow, MAX_AUDIT_PAGE, PasskeyCreation, PasskeyOwner, PasskeyRow, Passkeys,
-            MAX_PASSKEYS,
+            Attempts, AuditFilter, AuditLog, AuditRow, CeremonyKind, CeremonyRow, ClientActivity,
+            Clients, CodeKey, Codes, DomainCreation, DomainRow, Domains, ExternalAccountRow,
+            ExternalAccounts, ExternalIdentity, Factors, InvitationCreation, InvitationRow,
+            Invitations, Limits, MemberChange, NewBackupCodes, NewInvitation, NewSession, NewUser,
+            OrganizationRow, Organizations, PasskeyCreation, PasskeyOwner, PasskeyRow, Passkeys,
+            RequestDecision, ReservedCodeTry, ResolvedClientRow, ResolvedSession, SignUpRecord,
+            SigningKeyRow, SigningKeys, StoredSignIn, TotpConfirmation, TotpFactor, Unlink,
+            UserCreation, UserListRow, UserRecord, UserSessionRow, Users, VerifiedFactor,
+            MAX_AUDIT_PAGE, MAX_DOMAINS, MAX_PASSKEYS,
         },
         secret::Secret,
         Timestamp,
@@ -2322,7 +2322,7 @@ impl AuditLog for FakeStore {
             .collect();
         // Newest first; ties in the reverse order of insertion, as the stores' sequence.
         rows.reverse();
-        rows.sort_by(|a, b| b.at.cmp(&a.at));
+        rows.sort_by_key(|row| std::cmp::Reverse(row.at));
         rows.truncate(filter.limit.min(MAX_AUDIT_PAGE) as usize);
         Ok(rows)
     }

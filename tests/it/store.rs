@@ -101,6 +101,7 @@ suite!(
     an_organization_keeps_a_manager_however_members_are_changed_and_removed,
     domains_are_counted_and_requests_decided_once_under_parallel_calls,
     passkeys_are_counted_unique_and_their_ceremonies_taken_once,
+    audit_events_are_read_newest_first_by_user_email_organization_and_time,
 );
 
 /// Inserts an invitation of `org` to `email` (ticket `ticket`, expiring at `expires_at`).
@@ -1849,6 +1850,71 @@ async fn passkeys_are_counted_unique_and_their_ceremonies_taken_once(store: &dyn
         .await
         .unwrap()
         .is_none());
+}
+
+/// The audit log: events read newest first (ties in the reverse order of writing), selected by
+/// user or email, organization and time, capped, and pruned by age.
+async fn audit_events_are_read_newest_first_by_user_email_organization_and_time(
+    store: &dyn Storage,
+) {
+    use gatehouse::domain::ports::{AuditFilter, AuditRow};
+    let row = |id: &str, at: i64, user: Option<&str>, email: Option<&str>, org: Option<&str>| {
+        AuditRow {
+            id: id.to_string(),
+            at,
+            kind: "sign_in".to_string(),
+            outcome: "succeeded".to_string(),
+            user_id: user.map(UserId::new),
+            email: email.map(str::to_string),
+            session_id: Some("sess_1".to_string()),
+            client_id: Some("client_1".to_string()),
+            ip_address: Some("203.0.113.7".to_string()),
+            browser: Some("Chrome on Linux".to_string()),
+            organization_id: org.map(OrgId::new),
+            detail: Some("password".to_string()),
+        }
+    };
+    let rows = [
+        row("audit_1", T0, Some("user_ada"), Some("ada@example.com"), None),
+        row("audit_2", T0 + 10, None, Some("ada@example.com"), None),
+        row("audit_3", T0 + 10, Some("user_bob"), Some("bob@example.com"), Some("org_acme")),
+        row("audit_4", T0 + 20, Some("user_ada"), None, Some("org_acme")),
+    ];
+    for row in &rows {
+        store.insert_audit_event(row).await.unwrap();
+    }
+    let ids = |found: Vec<AuditRow>| found.into_iter().map(|r| r.id).collect::<Vec<_>>();
+    let all = AuditFilter {
+        limit: 10,
+        ..AuditFilter::default()
+    };
+    let found = store.audit_events(&all).await.unwrap();
+    assert_eq!(found[3], rows[0], "every field round-trips");
+    assert_eq!(ids(found), ["audit_4", "audit_3", "audit_2", "audit_1"]);
+    let ada = AuditFilter {
+        user_id: Some(UserId::new("user_ada")),
+        email: Some("ada@example.com".to_string()),
+        limit: 10,
+        ..AuditFilter::default()
+    };
+    assert_eq!(
+        ids(store.audit_events(&ada).await.unwrap()),
+        ["audit_4", "audit_2", "audit_1"]
+    );
+    let acme_since = AuditFilter {
+        organization_id: Some(OrgId::new("org_acme")),
+        since: Some(T0 + 15),
+        limit: 10,
+        ..AuditFilter::default()
+    };
+    assert_eq!(ids(store.audit_events(&acme_since).await.unwrap()), ["audit_4"]);
+    let capped = AuditFilter {
+        limit: 2,
+        ..AuditFilter::default()
+    };
+    assert_eq!(store.audit_events(&capped).await.unwrap().len(), 2);
+    assert_eq!(store.prune_audit_events(T0 + 10).await.unwrap(), 1);
+    assert_eq!(store.audit_events(&all).await.unwrap().len(), 3);
 }
 
 async fn signed_in_browser(store: &dyn Storage, email: &str) -> Browser {

@@ -23,8 +23,9 @@ mod passkeys;
 mod users;
 
 pub use self::{
-    attempts::*, audit::*, clients::*, codes::*, domains::*, external_accounts::*, factors::*, identity::*,
-    invitations::*, keys::*, limits::*, mail::*, organizations::*, passkeys::*, users::*,
+    attempts::*, audit::*, clients::*, codes::*, domains::*, external_accounts::*, factors::*,
+    identity::*, invitations::*, keys::*, limits::*, mail::*, organizations::*, passkeys::*,
+    users::*,
 };
 pub use crate::domain::codes::{CodeKey, CodePurpose};
 
