@@ -278,6 +278,9 @@ fn every_tour_stop_shows_the_code_it_names() {
         assert!(shown.trim_end().ends_with('}'), "{}: {shown}", stop.id);
     }
     let custom = code(STOPS[11].source);
-    assert!(custom.starts_with("/// "), "its doc comment comes with it: {custom}");
+    assert!(
+        custom.starts_with("/// "),
+        "its doc comment comes with it: {custom}"
+    );
     assert!(custom.contains("use_sign_in()"));
 }

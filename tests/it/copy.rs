@@ -382,6 +382,36 @@ async fn make_install(store: Arc<dyn Storage>) -> Install {
         .await
         .unwrap();
 
+    // A security event with every field; the ones the actions above recorded are written in the
+    // background: the fixture is read once they all landed.
+    let device = gatehouse::domain::notices::Device {
+        user_agent: Some("Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0 Safari/537.36".into()),
+        ip_address: Some("203.0.113.9".into()),
+    };
+    let event =
+        gatehouse::domain::audit::AuditEvent::new(gatehouse::domain::audit::AuditKind::SignIn)
+            .user(&ada_id)
+            .email("ada@example.com")
+            .session(&ada_session)
+            .client(&flows.client().await)
+            .device(&device)
+            .organization(&org)
+            .detail("password");
+    gatehouse::domain::audit::record_in(store.as_ref(), event, T0 + 630).await;
+    let all = gatehouse::domain::ports::AuditFilter {
+        limit: 500,
+        ..Default::default()
+    };
+    let mut seen = usize::MAX;
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let now = store.audit_events(&all).await.unwrap().len();
+        if now == seen {
+            break;
+        }
+        seen = now;
+    }
+
     Install {
         cookies,
         totp_secret: enrollment.secret,

@@ -1858,8 +1858,8 @@ async fn audit_events_are_read_newest_first_by_user_email_organization_and_time(
     store: &dyn Storage,
 ) {
     use gatehouse::domain::ports::{AuditFilter, AuditRow};
-    let row = |id: &str, at: i64, user: Option<&str>, email: Option<&str>, org: Option<&str>| {
-        AuditRow {
+    let row =
+        |id: &str, at: i64, user: Option<&str>, email: Option<&str>, org: Option<&str>| AuditRow {
             id: id.to_string(),
             at,
             kind: "sign_in".to_string(),
@@ -1872,12 +1872,23 @@ async fn audit_events_are_read_newest_first_by_user_email_organization_and_time(
             browser: Some("Chrome on Linux".to_string()),
             organization_id: org.map(OrgId::new),
             detail: Some("password".to_string()),
-        }
-    };
+        };
     let rows = [
-        row("audit_1", T0, Some("user_ada"), Some("ada@example.com"), None),
+        row(
+            "audit_1",
+            T0,
+            Some("user_ada"),
+            Some("ada@example.com"),
+            None,
+        ),
         row("audit_2", T0 + 10, None, Some("ada@example.com"), None),
-        row("audit_3", T0 + 10, Some("user_bob"), Some("bob@example.com"), Some("org_acme")),
+        row(
+            "audit_3",
+            T0 + 10,
+            Some("user_bob"),
+            Some("bob@example.com"),
+            Some("org_acme"),
+        ),
         row("audit_4", T0 + 20, Some("user_ada"), None, Some("org_acme")),
     ];
     for row in &rows {
@@ -1907,7 +1918,10 @@ async fn audit_events_are_read_newest_first_by_user_email_organization_and_time(
         limit: 10,
         ..AuditFilter::default()
     };
-    assert_eq!(ids(store.audit_events(&acme_since).await.unwrap()), ["audit_4"]);
+    assert_eq!(
+        ids(store.audit_events(&acme_since).await.unwrap()),
+        ["audit_4"]
+    );
     let capped = AuditFilter {
         limit: 2,
         ..AuditFilter::default()
