@@ -257,7 +257,99 @@ async fn events_older_than_the_retention_are_pruned() {
     assert_eq!(kept, ["n3", "n2"]);
 }
 
+/// An organization's membership events, once each, for its admins: created, an invitation sent
+/// and revoked, a role changed, a member removed, one who left.
+#[tokio::test]
+async fn membership_events_are_recorded_once_for_the_organizations_admins() {
+    use gatehouse::domain::{
+        invitation::{self, Inviter},
+        membership,
+        organization::{self, Actor},
+    };
+    let flows = Flows::with_env(&[("GATEHOUSE_ORGANIZATIONS__ENABLED", "true")]);
+    let g = &flows.gatehouse;
+    let ada = flows.sign_up("ada@example.com", T0).await;
+    let ada_id = ada.snapshot.user.clone().unwrap().id;
+    let ada_session = ada.snapshot.session_id.clone().unwrap();
+    let bob = flows
+        .sign_up("bob@example.com", T0)
+        .await
+        .snapshot
+        .user
+        .unwrap()
+        .id;
+    let cy = flows
+        .sign_up("cy@example.com", T0)
+        .await
+        .snapshot
+        .user
+        .unwrap()
+        .id;
+    let org = organization::create(g, &ada_session, &ada_id, "Acme", "acme", T0 + 1)
+        .await
+        .unwrap();
+    for user in [&bob, &cy] {
+        g.store
+            .upsert_member(&org, user, "org:member", T0 + 2)
+            .await
+            .unwrap();
+    }
+    let sent = invitation::invite(
+        g,
+        Inviter::Member(&ada_id),
+        "acme",
+        "dan@example.com",
+        "org:member",
+        T0 + 3,
+    )
+    .await
+    .unwrap();
+    invitation::revoke(g, &ada_id, "acme", &sent.id, T0 + 4)
+        .await
+        .unwrap();
+    membership::change_role(g, Actor::Member(&ada_id), "acme", &bob, "org:admin")
+        .await
+        .unwrap();
+    membership::remove(g, Actor::Member(&ada_id), "acme", &bob)
+        .await
+        .unwrap();
+    membership::leave(g, &cy, "acme").await.unwrap();
+
+    events(&flows, 6).await;
+    let activity = gatehouse::domain::audit::organization_activity(g, &org, 20, T0 + 10)
+        .await
+        .unwrap();
+    let mut kinds: Vec<&str> = activity.iter().map(|e| e.kind.as_str()).collect();
+    kinds.sort_unstable();
+    assert_eq!(
+        kinds,
+        [
+            "invitation_revoked",
+            "invitation_sent",
+            "member_removed",
+            "member_removed",
+            "member_role_changed",
+            "organization_created",
+        ],
+        "{activity:#?}"
+    );
+    let role = activity
+        .iter()
+        .find(|e| e.kind == "member_role_changed")
+        .unwrap();
+    assert_eq!(
+        role.detail.as_deref(),
+        Some(format!("org:admin by {ada_id}").as_str())
+    );
+    let sent = activity
+        .iter()
+        .find(|e| e.kind == "invitation_sent")
+        .unwrap();
+    assert_eq!(sent.email.as_deref(), Some("dan@example.com"));
+}
+
 also_on_postgres!(
+    membership_events_are_recorded_once_for_the_organizations_admins,
     each_security_event_is_recorded_once_with_no_secret,
     parallel_wrong_passwords_record_each_failure_and_one_lock,
     events_older_than_the_retention_are_pruned,
