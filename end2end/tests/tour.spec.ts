@@ -111,7 +111,7 @@ test.describe('security activity', () => {
       await page.goto('/account');
       return activity.getByTestId('activity').allTextContents();
     }, { timeout: 15_000 }).toEqual(expect.arrayContaining([
-      expect.stringContaining('Device signed out'),
+      expect.stringContaining('Another device was signed out'),
       expect.stringContaining('Password changed'),
       expect.stringContaining('Failed sign-in'),
     ]));

@@ -59,7 +59,7 @@ pub const STOPS: [Stop; 13] = [
         title: "Client trust",
         what: "A password that is right, typed on a browser that never held a session of the user, is not enough: an emailed code confirms the new device (status needs_client_trust).",
         try_it: "Start the demo with GATEHOUSE_CLIENT_TRUST__ENABLED=true, sign up, then sign in from another browser (or a private window).",
-        link: ("/sign-in", "Sign in"),
+        link: ("/sign-in", "The sign-in page (client trust)"),
         source: source("src/demo/mod.rs", "App"),
     },
     Stop {
@@ -67,7 +67,7 @@ pub const STOPS: [Stop; 13] = [
         title: "Forgot password",
         what: "A reset code by email, a new password, and the choice to sign out everywhere else; an unknown address gets the same answer and timing.",
         try_it: "On the sign-in page, type your email and press \"Forgot password?\".",
-        link: ("/sign-in", "Sign in"),
+        link: ("/sign-in", "The sign-in page (forgot password)"),
         source: source("src/demo/mod.rs", "App"),
     },
     Stop {
@@ -75,7 +75,7 @@ pub const STOPS: [Stop; 13] = [
         title: "Single sign-on, social and enterprise",
         what: "OpenID Connect providers, as \"Continue with …\" buttons or chosen by the email's domain, with a callback page of your own.",
         try_it: "Click \"Continue with Test IdP\" and type any address as its login; or type an address at acme.test on the sign-in form to use the enterprise connection.",
-        link: ("/sign-in", "Sign in"),
+        link: ("/sign-in", "The sign-in page (single sign-on)"),
         source: source("src/demo/mod.rs", "App"),
     },
     Stop {

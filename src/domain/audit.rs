@@ -137,7 +137,8 @@ impl AuditKind {
         Self::ALL.into_iter().find(|kind| kind.as_str() == name)
     }
 
-    /// What the user's "Security activity" says.
+    /// What the user's "Security activity" says (worded apart from the forms' result lines,
+    /// which the same page may show at once).
     pub fn describe(self, failed: bool) -> &'static str {
         match (self, failed) {
             (Self::SignIn, false) => "Signed in",
@@ -148,21 +149,21 @@ impl AuditKind {
             (Self::PasswordChanged, _) => "Password changed",
             (Self::PasswordReset, _) => "Password reset",
             (Self::SecondFactorAdded, _) => "Authenticator app added",
-            (Self::SecondFactorRemoved, _) => "Authenticator app removed",
+            (Self::SecondFactorRemoved, _) => "The authenticator app was removed",
             (Self::BackupCodesRegenerated, _) => "Backup codes regenerated",
-            (Self::PasskeyAdded, _) => "Passkey added",
-            (Self::PasskeyRemoved, _) => "Passkey removed",
-            (Self::SessionRevoked, _) => "Device signed out",
-            (Self::ExternalAccountLinked, _) => "Account connected",
-            (Self::ExternalAccountUnlinked, _) => "Account disconnected",
+            (Self::PasskeyAdded, _) => "A passkey was added",
+            (Self::PasskeyRemoved, _) => "A passkey was removed",
+            (Self::SessionRevoked, _) => "Another device was signed out",
+            (Self::ExternalAccountLinked, _) => "An account was connected",
+            (Self::ExternalAccountUnlinked, _) => "An account was disconnected",
             (Self::AccountDeleted, _) => "Account deleted",
-            (Self::OrganizationCreated, _) => "Organization created",
-            (Self::OrganizationDeleted, _) => "Organization deleted",
-            (Self::MemberAdded, _) => "Member added",
-            (Self::MemberRoleChanged, _) => "Role changed",
-            (Self::MemberRemoved, _) => "Member removed",
-            (Self::InvitationSent, _) => "Invitation sent",
-            (Self::InvitationRevoked, _) => "Invitation revoked",
+            (Self::OrganizationCreated, _) => "The organization was created",
+            (Self::OrganizationDeleted, _) => "The organization was deleted",
+            (Self::MemberAdded, _) => "A member joined",
+            (Self::MemberRoleChanged, _) => "A member's role changed",
+            (Self::MemberRemoved, _) => "A member left or was removed",
+            (Self::InvitationSent, _) => "An invitation was sent",
+            (Self::InvitationRevoked, _) => "An invitation was revoked",
             (Self::SigningKeyRotated, _) => "Signing key rotated",
             (Self::OperatorCommand, _) => "Operator command",
         }

@@ -213,7 +213,7 @@ async fn each_security_event_is_recorded_once_with_no_secret() {
         .await
         .unwrap();
     assert_eq!(mine.len(), 7);
-    assert_eq!(mine[0].what, "Device signed out");
+    assert_eq!(mine[0].what, "Another device was signed out");
     assert!(mine.iter().any(|e| e.what == "Failed sign-in" && e.failed));
 }
 
