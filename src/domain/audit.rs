@@ -160,7 +160,7 @@ impl AuditKind {
             (Self::OrganizationCreated, _) => "The organization was created",
             (Self::OrganizationDeleted, _) => "The organization was deleted",
             (Self::MemberAdded, _) => "A member joined",
-            (Self::MemberRoleChanged, _) => "A member's role changed",
+            (Self::MemberRoleChanged, _) => "A member got a new role",
             (Self::MemberRemoved, _) => "A member left or was removed",
             (Self::InvitationSent, _) => "An invitation was sent",
             (Self::InvitationRevoked, _) => "An invitation was revoked",
