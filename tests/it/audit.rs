@@ -348,7 +348,152 @@ async fn membership_events_are_recorded_once_for_the_organizations_admins() {
     assert_eq!(sent.email.as_deref(), Some("dan@example.com"));
 }
 
+/// The other kinds, each once for its action: a sign-up and a password reset through the flows,
+/// a passkey added and removed, an invitation accepted, an organization and then the account
+/// deleted.
+#[tokio::test]
+async fn the_other_security_events_are_recorded_once_each() {
+    use gatehouse::domain::{
+        invitation::{self, InvitationKey, Inviter},
+        membership, organization, passkeys,
+    };
+    let flows = crate::passkeys::instance(&[
+        ("GATEHOUSE_ORGANIZATIONS__ENABLED", "true"),
+        ("GATEHOUSE_ORGANIZATIONS__ALLOW_PERSONAL_ACCOUNTS", "true"),
+    ]);
+    let g = &flows.gatehouse;
+    let context = |browser: &ClientId| FlowContext {
+        client_id: Some(browser.clone()),
+        device: device(),
+        redirect_url: None,
+    };
+
+    // A sign-up through the flow (code emailed, then verified).
+    let browser = flows.client().await;
+    let step = FlowRequest::SignUpPassword {
+        email_address: "eve@example.com".into(),
+        password: PASSWORD.into(),
+        first_name: None,
+        last_name: None,
+        ticket: None,
+    };
+    flows::run(g, step, context(&browser), T0).await.unwrap();
+    let sign_up_code = flows.code_sent_to("eve@example.com");
+    let step = FlowRequest::SignUpVerifyEmailCode {
+        code: sign_up_code.clone(),
+    };
+    flows::run(g, step, context(&browser), T0 + 1)
+        .await
+        .unwrap();
+
+    // "Forgot password?" through the flow.
+    let other = flows.client().await;
+    let step = FlowRequest::SignInResetPasswordSendCode {
+        identifier: "eve@example.com".into(),
+    };
+    flows::run(g, step, context(&other), T0 + 2).await.unwrap();
+    // The reset code: the other 6-digit code mailed to Eve.
+    let code = loop {
+        let codes: Vec<String> = flows
+            .mails_to("eve@example.com")
+            .iter()
+            .filter_map(|mail| mail.lines().find_map(|l| l.strip_prefix("Subject: ")))
+            .map(|subject| subject.chars().take(6).collect::<String>())
+            .filter(|code| code.len() == 6 && code.chars().all(|c| c.is_ascii_digit()))
+            .filter(|code| *code != sign_up_code)
+            .collect();
+        if let Some(code) = codes.into_iter().next() {
+            break code;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    let step = FlowRequest::SignInEmailCode { code };
+    flows::run(g, step, context(&other), T0 + 3).await.unwrap();
+    let step = FlowRequest::SignInNewPassword {
+        new_password: "another-horse-battery".into(),
+        confirm_password: "another-horse-battery".into(),
+        sign_out_of_other_sessions: false,
+    };
+    flows::run(g, step, context(&other), T0 + 4).await.unwrap();
+
+    // A passkey added and removed; an organization made, an invitation accepted, the
+    // organization and the account deleted.
+    let ada = crate::passkeys::sign_up(&flows, "ada@example.com").await;
+    let _key = crate::passkeys::add_passkey(&flows, &ada, T0 + 20).await;
+    let listed = passkeys::list(g, &ada.holder, T0 + 21).await.unwrap();
+    passkeys::remove(g, &ada.holder, &listed[0].id, T0 + 22)
+        .await
+        .unwrap();
+    let org = organization::create(
+        g,
+        &ada.holder.session_id,
+        &ada.holder.user_id,
+        "Acme",
+        "acme",
+        T0 + 23,
+    )
+    .await
+    .unwrap();
+    let eve = g
+        .store
+        .find_user_by_email("eve@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let sent = invitation::invite(
+        g,
+        Inviter::Member(&ada.holder.user_id),
+        "acme",
+        "eve@example.com",
+        "org:member",
+        T0 + 24,
+    )
+    .await
+    .unwrap();
+    invitation::accept(
+        g,
+        InvitationKey::Id(sent.id),
+        &eve.id,
+        "eve@example.com",
+        T0 + 25,
+    )
+    .await
+    .unwrap();
+    membership::delete_organization(g, &ada.holder, "acme", "Acme")
+        .await
+        .unwrap();
+    account::delete_account(g, &ada.holder, T0 + 27)
+        .await
+        .unwrap();
+
+    let rows = events(&flows, 10).await;
+    let mut kinds: Vec<&str> = rows.iter().map(|r| r.kind.as_str()).collect();
+    kinds.sort_unstable();
+    assert_eq!(
+        kinds,
+        [
+            "account_deleted",
+            "invitation_sent",
+            "member_added",
+            "organization_created",
+            "organization_deleted",
+            "passkey_added",
+            "passkey_removed",
+            "password_reset",
+            "sign_in",
+            "sign_up",
+        ],
+        "{rows:#?}"
+    );
+    let signed_in = rows.iter().find(|r| r.kind == "sign_in").unwrap();
+    assert_eq!(signed_in.detail.as_deref(), Some("password_reset"));
+    let joined = rows.iter().find(|r| r.kind == "member_added").unwrap();
+    assert_eq!(joined.organization_id.as_ref(), Some(&org));
+    assert_eq!(joined.user_id.as_ref(), Some(&eve.id));
+}
+
 also_on_postgres!(
+    the_other_security_events_are_recorded_once_each,
     membership_events_are_recorded_once_for_the_organizations_admins,
     each_security_event_is_recorded_once_with_no_secret,
     parallel_wrong_passwords_record_each_failure_and_one_lock,

@@ -29,7 +29,7 @@ const T0: i64 = 1_800_000_000;
 const ORIGIN: &str = "http://localhost:3000";
 
 /// An instance whose `public_url` names a domain (browsers refuse WebAuthn on an IP address).
-fn instance(extra: &[(&str, &str)]) -> Flows {
+pub(crate) fn instance(extra: &[(&str, &str)]) -> Flows {
     let mut env = vec![("GATEHOUSE_INSTANCE__PUBLIC_URL", ORIGIN)];
     env.extend_from_slice(extra);
     Flows::with_env(&env)
@@ -37,13 +37,13 @@ fn instance(extra: &[(&str, &str)]) -> Flows {
 
 /// A user who just signed up (a fresh session: sensitive changes need no reverification), and
 /// their browser.
-struct User {
-    email: String,
-    browser: ClientId,
-    holder: AccountHolder,
+pub(crate) struct User {
+    pub(crate) email: String,
+    pub(crate) browser: ClientId,
+    pub(crate) holder: AccountHolder,
 }
 
-async fn sign_up(flows: &Flows, email: &str) -> User {
+pub(crate) async fn sign_up(flows: &Flows, email: &str) -> User {
     let outcome = flows.sign_up(email, T0).await;
     let resolved = session::resolve(
         flows.gatehouse.store.as_ref(),
@@ -61,7 +61,7 @@ async fn sign_up(flows: &Flows, email: &str) -> User {
 }
 
 /// A soft passkey and the credential it made.
-struct Key {
+pub(crate) struct Key {
     soft: SoftPasskey,
     credential_id: String,
     user_handle: String,
@@ -101,7 +101,7 @@ fn make_credential(
 }
 
 /// Adds a passkey to `user`'s account through the ceremony; the soft passkey that holds it.
-async fn add_passkey(flows: &Flows, user: &User, now: i64) -> Key {
+pub(crate) async fn add_passkey(flows: &Flows, user: &User, now: i64) -> Key {
     let gatehouse = &flows.gatehouse;
     let options = passkeys::registration_options(gatehouse, &user.holder, &user.browser, now)
         .await
