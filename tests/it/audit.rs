@@ -492,7 +492,64 @@ async fn the_other_security_events_are_recorded_once_each() {
     assert_eq!(joined.user_id.as_ref(), Some(&eve.id));
 }
 
+/// An SSO account linked to its user by a verified email, then unlinked from the account page:
+/// one event each.
+#[tokio::test]
+async fn an_external_account_linked_then_unlinked_is_recorded_once_each() {
+    use crate::sso::{identity, Sso};
+    let sso = Sso::on_store(crate::flows::test_store());
+    let g = &sso.gatehouse;
+    let ada = sso.user_with_password("ada@example.com").await;
+    sso.vouch_for(identity("sub-ada", Some("ada@example.com"), true));
+    let browser = sso.client().await;
+    let state = sso.start(&browser, "oauth_idp", None).await;
+    sso.answer(&browser, "idp", &state, "good-code")
+        .await
+        .unwrap();
+    let outcome = gatehouse::domain::sign_in::finalize(g, &browser, None, T0 + 9)
+        .await
+        .unwrap();
+    let resolved = session::resolve(
+        g.store.as_ref(),
+        &g.config,
+        outcome.cookie.as_ref(),
+        T0 + 10,
+    )
+    .await
+    .unwrap();
+    let holder = AccountHolder::of(&resolved.snapshot).unwrap();
+    let linked = g.store.list_external_accounts(&ada).await.unwrap();
+    account::unlink_external_account(g, &holder, &linked[0].id, T0 + 11)
+        .await
+        .unwrap();
+    let filter = AuditFilter {
+        limit: 10,
+        ..AuditFilter::default()
+    };
+    for _ in 0..250 {
+        if g.store.audit_events(&filter).await.unwrap().len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let mut kinds: Vec<String> = g
+        .store
+        .audit_events(&filter)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.kind)
+        .collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        ["external_account_linked", "external_account_unlinked"]
+    );
+}
+
 also_on_postgres!(
+    an_external_account_linked_then_unlinked_is_recorded_once_each,
     the_other_security_events_are_recorded_once_each,
     membership_events_are_recorded_once_for_the_organizations_admins,
     each_security_event_is_recorded_once_with_no_secret,

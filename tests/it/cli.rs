@@ -759,6 +759,18 @@ fn audit_lists_what_was_done_filtered_by_email_and_time() {
         "{table}"
     );
 
+    // A key rotation: the rotation and the command.
+    let rotated = gatehouse(dir.path(), &["keys", "rotate"], &[]);
+    assert!(rotated.status.success(), "{}", text(&rotated.stderr));
+    let latest = lines(&["audit", "--json", "--limit", "2"]);
+    let kinds: Vec<&str> = latest.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        ["operator_command", "signing_key_rotated"],
+        "{latest:?}"
+    );
+    assert_eq!(latest[0]["detail"], "keys rotate");
+
     let bad = gatehouse(dir.path(), &["audit", "--since", "banana"], &[]);
     assert!(!bad.status.success());
     assert!(
