@@ -548,6 +548,44 @@ async fn an_external_account_linked_then_unlinked_is_recorded_once_each() {
     );
 }
 
+/// An event that cannot be written never fails the action it records: the password changes, the
+/// sign-in signs in.
+#[tokio::test]
+async fn an_audit_write_that_fails_leaves_the_action_standing() {
+    let store = std::sync::Arc::new(crate::fake::FakeStore::default());
+    let flows = Flows::on_store(store.clone(), &[]);
+    let ada = flows.sign_up("ada@example.com", T0).await;
+    let holder = holder_of(&flows, &ada, T0 + 12).await;
+    store
+        .audit_fails
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let form = NewPassword {
+        new_password: Secret::new("another-horse-battery".into()),
+        confirm_password: Secret::new("another-horse-battery".into()),
+        sign_out_of_other_sessions: false,
+    };
+    account::change_password(&flows.gatehouse, &holder, form, T0 + 20)
+        .await
+        .unwrap();
+    let browser = flows.client().await;
+    let signed_in = sign_in_step(
+        &flows,
+        &browser,
+        "ada@example.com",
+        "another-horse-battery",
+        T0 + 21,
+    )
+    .await;
+    assert!(signed_in.is_ok(), "{signed_in:?}");
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let all = AuditFilter {
+        limit: 10,
+        ..AuditFilter::default()
+    };
+    let rows = flows.gatehouse.store.audit_events(&all).await.unwrap();
+    assert!(rows.is_empty(), "{rows:?}");
+}
+
 also_on_postgres!(
     an_external_account_linked_then_unlinked_is_recorded_once_each,
     the_other_security_events_are_recorded_once_each,

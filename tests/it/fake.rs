@@ -335,6 +335,8 @@ impl State {
 #[derive(Default)]
 pub struct FakeStore {
     state: Mutex<State>,
+    /// Every audit write fails (what an action does when its event cannot be written).
+    pub(crate) audit_fails: std::sync::atomic::AtomicBool,
 }
 
 impl FakeStore {
@@ -2298,6 +2300,9 @@ impl Passkeys for FakeStore {
 #[async_trait]
 impl AuditLog for FakeStore {
     async fn insert_audit_event(&self, row: &AuditRow) -> Result<(), AuthError> {
+        if self.audit_fails.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(AuthError::internal());
+        }
         self.state().audit.push(row.clone());
         Ok(())
     }
