@@ -6,7 +6,6 @@
 //! (HTTP 403 with Clerk's body) and the browser re-verifies with [`reverify`] — a password, an
 //! authenticator code or a backup code, counted toward the lockout like any guess — then retries.
 
-pub use super::holder::{describe_last_active, AccountHolder};
 use super::{
     audit::{self, AuditKind},
     codes, emails, lockout, mfa,
@@ -19,6 +18,7 @@ use super::{
     tasks::{self, NewPassword},
     Gatehouse, Timestamp,
 };
+pub use super::{holder::AccountHolder, notices::describe_last_active};
 use crate::model::{
     account::{AccountProfile, MfaSetup, MfaSetupProgress},
     limits::PASSWORD_MAX_CHARS,

@@ -313,7 +313,7 @@ pub fn entry(row: AuditRow, now: Timestamp) -> ActivityEntry {
         .to_string();
     ActivityEntry {
         at: row.at,
-        when: super::holder::describe_last_active(row.at, now),
+        when: super::notices::describe_last_active(row.at, now),
         kind: row.kind,
         what,
         failed,

@@ -91,15 +91,3 @@ impl AccountHolder {
         notices::send(gatehouse, &self.email, &notice, &self.device, now);
     }
 }
-
-/// "just now", "5 minutes ago", "3 hours ago", "2 days ago" (as in "Last active just now").
-pub fn describe_last_active(at: Timestamp, now: Timestamp) -> String {
-    let minutes = (now - at).max(0) / 60;
-    let plural = |n: i64, unit: &str| format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" });
-    match minutes {
-        0 => "just now".to_string(),
-        1..=59 => plural(minutes, "minute"),
-        60..=1439 => plural(minutes / 60, "hour"),
-        _ => plural(minutes / 1440, "day"),
-    }
-}

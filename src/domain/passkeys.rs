@@ -21,10 +21,10 @@ use webauthn_rs::prelude::{
 use super::{
     audit::AuditKind,
     email::normalize_email,
-    holder::{describe_last_active, AccountHolder},
+    holder::AccountHolder,
     ids::new_row_id,
     lockout,
-    notices::SecurityNotice,
+    notices::{describe_last_active, SecurityNotice},
     ports::{CeremonyKind, CeremonyRow, PasskeyCreation, PasskeyRow, MAX_PASSKEYS},
     sensitive::SensitiveChange,
     session,
