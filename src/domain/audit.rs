@@ -363,14 +363,6 @@ pub async fn organization_activity(
         .collect())
 }
 
-/// The events of `filter`, newest first.
-pub async fn events(
-    gatehouse: &Gatehouse,
-    filter: &AuditFilter,
-) -> Result<Vec<AuditRow>, AuthError> {
-    gatehouse.store.audit_events(filter).await
-}
-
 /// Deletes the events older than `audit.retention_days` at `now`; how many went.
 pub async fn prune(gatehouse: &Gatehouse, now: Timestamp) -> Result<u64, AuthError> {
     let days = i64::from(gatehouse.config.audit.retention_days);

@@ -248,18 +248,16 @@ pub async fn revoke(
     id: &InvitationId,
     now: Timestamp,
 ) -> Result<(), AuthError> {
-    managed_invitation(gatehouse, user_id, slug, id, now).await?;
+    let row = managed_invitation(gatehouse, user_id, slug, id, now).await?;
     if !gatehouse.store.revoke_invitation(id, now).await? {
         return Err(moved(gatehouse, id, now).await);
     }
     tracing::info!(invitation_id = %id, "invitation revoked");
-    if let Ok(Some(row)) = gatehouse.store.find_invitation(id).await {
-        let event = AuditEvent::new(AuditKind::InvitationRevoked)
-            .user(user_id)
-            .email(&row.email)
-            .organization(&row.organization.id);
-        audit::record(gatehouse, event, now);
-    }
+    let event = AuditEvent::new(AuditKind::InvitationRevoked)
+        .user(user_id)
+        .email(&row.email)
+        .organization(&row.organization.id);
+    audit::record(gatehouse, event, now);
     Ok(())
 }
 

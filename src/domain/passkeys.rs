@@ -368,16 +368,12 @@ pub async fn remove(
     now: Timestamp,
 ) -> Result<Notice, GatehouseError> {
     holder.require(SensitiveChange::RemovePasskey, &gatehouse.config)?;
-    let rows = gatehouse.store.list_passkeys(&holder.user_id).await?;
-    let row = rows
-        .into_iter()
-        .find(|row| row.id == id)
+    let name = gatehouse
+        .store
+        .delete_passkey(&holder.user_id, id)
+        .await?
         .ok_or_else(AuthError::not_found)?;
-    if !gatehouse.store.delete_passkey(&holder.user_id, id).await? {
-        return Err(AuthError::not_found().into());
-    }
     tracing::info!(user_id = %holder.user_id, passkey = %id, "passkey removed");
-    let name = row.name;
     holder.notify(gatehouse, SecurityNotice::PasskeyRemoved { name }, now);
     holder.audit(gatehouse, AuditKind::PasskeyRemoved, now);
     Ok(Notice::PasskeyRemoved)

@@ -55,6 +55,10 @@ pub struct SocialConnection {
     pub name: String,
 }
 
+/// Where the kit's router serves the browser's half of passkeys (`ui/passkeys.js`), which the
+/// kit's pages load: shared by the server that serves it and the components that name it.
+pub const PASSKEY_SCRIPT_PATH: &str = "/__gatehouse/passkeys.js";
+
 impl InstanceUrls {
     /// Whether the domain of `email` has an enterprise connection.
     pub fn is_enterprise_email(&self, email: &str) -> bool {

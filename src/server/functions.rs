@@ -153,7 +153,15 @@ pub async fn change_account(
     change: AccountChange,
     reverify: (Option<String>, Option<String>),
 ) -> Result<(), GatehouseError> {
-    let call = Call::current()?;
+    change_account_in(&Call::current()?, change, reverify).await
+}
+
+/// [`change_account`] for a call already read.
+async fn change_account_in(
+    call: &Call,
+    change: AccountChange,
+    reverify: (Option<String>, Option<String>),
+) -> Result<(), GatehouseError> {
     let result = async {
         let holder = call.reverified_holder(reverify).await?;
         account::change(&call.gatehouse, &holder, change, call.now).await
@@ -198,13 +206,13 @@ pub async fn add_passkey(
     credential: String,
     reverify: (Option<String>, Option<String>),
 ) -> Result<(), GatehouseError> {
-    let client_id = Call::current()?.client_id()?;
+    let call = Call::current()?;
     let change = AccountChange::AddPasskey {
-        client_id,
+        client_id: call.client_id()?,
         ceremony,
         credential,
     };
-    change_account(change, reverify).await
+    change_account_in(&call, change, reverify).await
 }
 
 /// `list_passkeys`: the signed-in user's passkeys.

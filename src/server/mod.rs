@@ -209,7 +209,10 @@ where
         .route("/healthz", get(health))
         .route(JWKS_PATH, get(jwks))
         .route("/api/me", get(me))
-        .route(crate::ui::PASSKEY_SCRIPT_PATH, get(passkey_script))
+        .route(
+            crate::model::instance::PASSKEY_SCRIPT_PATH,
+            get(passkey_script),
+        )
         .route("/sso/callback/{connection}", get(sso::callback))
         .route(
             domain::invitation::ACCEPT_PATH,

@@ -10,8 +10,7 @@ use crate::{
     model::{AuthError, ErrorCode, GatehouseError, UserSummary},
 };
 
-/// Where the kit's router serves the browser's half of passkeys (`passkeys.js`).
-pub const PASSKEY_SCRIPT_PATH: &str = "/__gatehouse/passkeys.js";
+pub use crate::model::instance::PASSKEY_SCRIPT_PATH;
 
 /// Loads the passkey script (a few lines around `navigator.credentials`, no dependency). The
 /// kit's `<SignIn/>` and `<UserProfile/>` include it where passkeys are offered; a page whose

@@ -2266,13 +2266,20 @@ impl Passkeys for FakeStore {
         Ok(row.map(|row| row.name = name.to_string()).is_some())
     }
 
-    async fn delete_passkey(&self, user_id: &UserId, id: &str) -> Result<bool, AuthError> {
+    async fn delete_passkey(
+        &self,
+        user_id: &UserId,
+        id: &str,
+    ) -> Result<Option<String>, AuthError> {
         let mut state = self.state();
-        let before = state.passkeys.len();
-        state
+        let Some(index) = state
             .passkeys
-            .retain(|p| !(p.id == id && &p.user_id == user_id));
-        Ok(state.passkeys.len() < before)
+            .iter()
+            .position(|p| p.id == id && &p.user_id == user_id)
+        else {
+            return Ok(None);
+        };
+        Ok(Some(state.passkeys.remove(index).name))
     }
 
     async fn insert_ceremony(&self, row: &CeremonyRow) -> Result<(), AuthError> {

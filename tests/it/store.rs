@@ -1798,8 +1798,18 @@ async fn passkeys_are_counted_unique_and_their_ceremonies_taken_once(store: &dyn
         .rename_passkey(&bob.user_id, &mine.id, "Mine")
         .await
         .unwrap());
-    assert!(!store.delete_passkey(&ada.user_id, &mine.id).await.unwrap());
-    assert!(store.delete_passkey(&bob.user_id, &mine.id).await.unwrap());
+    assert_eq!(
+        store.delete_passkey(&ada.user_id, &mine.id).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .delete_passkey(&bob.user_id, &mine.id)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("Mine")
+    );
     assert!(store.list_passkeys(&bob.user_id).await.unwrap().is_empty());
 
     // Ceremonies.

@@ -126,8 +126,10 @@ pub trait Passkeys: Send + Sync {
         id: &str,
         name: &str,
     ) -> Result<bool, AuthError>;
-    /// Deletes the user's passkey; `false` when the user has no passkey with this id.
-    async fn delete_passkey(&self, user_id: &UserId, id: &str) -> Result<bool, AuthError>;
+    /// Deletes the user's passkey; its name, or `None` when the user has no passkey with this
+    /// id.
+    async fn delete_passkey(&self, user_id: &UserId, id: &str)
+        -> Result<Option<String>, AuthError>;
     /// Keeps a ceremony's state until it is taken or expires.
     async fn insert_ceremony(&self, row: &CeremonyRow) -> Result<(), AuthError>;
     /// Takes the ceremony with this id, when it belongs to `client_id`, is of `kind` and has

@@ -154,14 +154,17 @@ impl Passkeys for PostgresStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn delete_passkey(&self, user_id: &UserId, id: &str) -> Result<bool, AuthError> {
-        let done = sqlx::query("DELETE FROM passkeys WHERE id = $1 AND user_id = $2")
+    async fn delete_passkey(
+        &self,
+        user_id: &UserId,
+        id: &str,
+    ) -> Result<Option<String>, AuthError> {
+        sqlx::query_scalar("DELETE FROM passkeys WHERE id = $1 AND user_id = $2 RETURNING name")
             .bind(id)
             .bind(user_id.as_str())
-            .execute(&self.pool)
+            .fetch_optional(&self.pool)
             .await
-            .map_err(db)?;
-        Ok(done.rows_affected() == 1)
+            .map_err(db)
     }
 
     async fn insert_ceremony(&self, row: &CeremonyRow) -> Result<(), AuthError> {
