@@ -11,7 +11,7 @@ rm -rf "$E2E_DIR"
 mkdir -p "$E2E_DIR"
 export DATABASE_URL="sqlite://$E2E_DIR/gatehouse.db?mode=rwc"
 export GATEHOUSE_EMAIL__OUTBOX_DIR="$E2E_DIR/outbox"
-export LEPTOS_OUTPUT_NAME="minimal"
+export LEPTOS_OUTPUT_NAME="gatehouse"  # as examples/minimal/Cargo.toml says, and why
 export LEPTOS_SITE_ROOT="target/site-minimal"
 export LEPTOS_HASH_FILE_NAME="minimal-hash.txt"
 export LEPTOS_SITE_ADDR="${LEPTOS_SITE_ADDR:-127.0.0.1:3010}"
