@@ -109,7 +109,7 @@ fn a_reverification_error_is_clerks_exact_403_body_and_reads_back() {
 }
 
 /// The signed-up user's holder at `now` (the session resolved as a request would).
-async fn holder(
+pub(crate) async fn holder(
     flows: &Flows,
     outcome: &gatehouse::domain::outcome::Outcome,
     now: i64,

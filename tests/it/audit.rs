@@ -81,21 +81,14 @@ async fn sign_in_step(
         .map(|result| result.response)
 }
 
+/// The signed-in user's holder at `now`, acting from [`device`].
 async fn holder_of(
     flows: &Flows,
     outcome: &gatehouse::domain::outcome::Outcome,
     now: i64,
 ) -> AccountHolder {
-    let resolved = session::resolve(
-        flows.gatehouse.store.as_ref(),
-        &flows.gatehouse.config,
-        outcome.cookie.as_ref(),
-        now,
-    )
-    .await
-    .unwrap();
-    AccountHolder::of(&resolved.snapshot)
-        .unwrap()
+    crate::account::holder(flows, outcome, now)
+        .await
         .from_device(device())
 }
 

@@ -22,6 +22,20 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).to_string()
 }
 
+/// `gatehouse user create` for `email` with a fixed password, which must succeed.
+fn create_user(dir: &std::path::Path, email: &str, env: &[(&str, &str)]) {
+    let args = [
+        "user",
+        "create",
+        "--email",
+        email,
+        "--password",
+        "correct-horse-battery",
+    ];
+    let created = gatehouse(dir, &args, env);
+    assert!(created.status.success(), "{}", text(&created.stderr));
+}
+
 #[test]
 fn user_create_and_list() {
     let dir = tempfile::tempdir().unwrap();
@@ -115,19 +129,7 @@ fn organization_commands_and_password_reset_flag() {
     let dir = tempfile::tempdir().unwrap();
     let env = [("GATEHOUSE_ORGANIZATIONS__ENABLED", "true")];
     for email in ["owner@example.com", "member@example.com"] {
-        let created = gatehouse(
-            dir.path(),
-            &[
-                "user",
-                "create",
-                "--email",
-                email,
-                "--password",
-                "correct-horse-battery",
-            ],
-            &env,
-        );
-        assert!(created.status.success(), "{}", text(&created.stderr));
+        create_user(dir.path(), email, &env);
     }
     let org = gatehouse(
         dir.path(),
@@ -688,19 +690,7 @@ async fn db_copy_moves_an_install_to_postgres_once_and_prints_the_counts() {
 fn audit_lists_what_was_done_filtered_by_email_and_time() {
     let dir = tempfile::tempdir().unwrap();
     for email in ["ada@example.com", "bob@example.com"] {
-        let created = gatehouse(
-            dir.path(),
-            &[
-                "user",
-                "create",
-                "--email",
-                email,
-                "--password",
-                "correct-horse-battery",
-            ],
-            &[],
-        );
-        assert!(created.status.success(), "{}", text(&created.stderr));
+        create_user(dir.path(), email, &[]);
     }
     let unlocked = gatehouse(
         dir.path(),
